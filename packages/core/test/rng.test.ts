@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Rng, deriveSeed } from '../src/rng/rng';
+
+describe('Rng', () => {
+  it('same seed, same stream; different seeds differ', () => {
+    const a = new Rng(7);
+    const b = new Rng(7);
+    const c = new Rng(8);
+    const xs = Array.from({ length: 5 }, () => a.next());
+    expect(Array.from({ length: 5 }, () => b.next())).toEqual(xs);
+    expect(Array.from({ length: 5 }, () => c.next())).not.toEqual(xs);
+  });
+
+  it('resumes exactly from a saved state', () => {
+    const a = new Rng(3);
+    a.next();
+    const b = Rng.fromState(a.getState());
+    expect([b.next(), b.next()]).toEqual([a.next(), a.next()]);
+  });
+
+  it('uniform draws have mean 1/2 and normals mean 0 variance 1', () => {
+    const r = new Rng(11);
+    const n = 20000;
+    let s = 0;
+    let m = 0;
+    let v = 0;
+    for (let i = 0; i < n; i++) s += r.next();
+    for (let i = 0; i < n; i++) {
+      const x = r.normal();
+      m += x;
+      v += x * x;
+    }
+    expect(s / n).toBeCloseTo(0.5, 1);
+    expect(m / n).toBeCloseTo(0, 1);
+    expect(v / n).toBeCloseTo(1, 1);
+  });
+
+  it('categorical never picks a zero weight and follows the weights', () => {
+    const r = new Rng(5);
+    const counts = [0, 0, 0];
+    for (let i = 0; i < 9000; i++) counts[r.categorical([1, 0, 2])]++;
+    expect(counts[1]).toBe(0);
+    expect(counts[2] / counts[0]).toBeGreaterThan(1.8);
+    expect(counts[2] / counts[0]).toBeLessThan(2.2);
+    expect(r.categorical([0, 0])).toBe(-1);
+  });
+
+  it('int stays in range and permutations are permutations (property)', () => {
+    fc.assert(
+      fc.property(fc.integer(), fc.integer({ min: 1, max: 50 }), (seed, n) => {
+        const r = new Rng(seed);
+        const k = r.int(n);
+        const p = Array.from(r.permutation(n)).sort((x, y) => x - y);
+        return k >= 0 && k < n && p.every((x, i) => x === i);
+      }),
+    );
+  });
+
+  it('forks are independent of each other and reproducible', () => {
+    const a = new Rng(1).fork(0).next();
+    const b = new Rng(1).fork(1).next();
+    expect(new Rng(1).fork(0).next()).toBe(a);
+    expect(a).not.toBe(b);
+  });
+
+  it('deriveSeed is stable and label-sensitive', () => {
+    expect(deriveSeed(1, 'env', 0)).toBe(deriveSeed(1, 'env', 0));
+    expect(deriveSeed(1, 'env', 0)).not.toBe(deriveSeed(1, 'env', 1));
+    expect(deriveSeed(1, 'env', 0)).not.toBe(deriveSeed(2, 'env', 0));
+  });
+});

@@ -1,0 +1,23 @@
+import { readdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ViteUserConfig } from 'vitest/config';
+
+const root = dirname(fileURLToPath(import.meta.url));
+
+// Tests import sibling packages from source, so a change in @hop/core is seen without rebuilding it.
+const alias = Object.fromEntries(
+  readdirSync(resolve(root, 'packages')).map((dir) => [`@hop/${dir}`, resolve(root, 'packages', dir, 'src/index.ts')]),
+);
+
+export const vitestDefaults: ViteUserConfig = {
+  resolve: { alias },
+  test: {
+    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+    pool: 'forks',
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+};
