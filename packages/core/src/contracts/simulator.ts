@@ -58,4 +58,11 @@ export interface BatchedSimulator extends SimulatorSpec {
   hash(view: SimViewBatch, out: Uint32Array): void;
   /** The action that means "do nothing" (used for done agents). */
   readonly noopAction: number;
+  /**
+   * Number of discrete goals a co-player can pursue (for the stag hunt: stag, hare). Planners that sample
+   * goal orderings use the first goal of an ordering that is still available.
+   */
+  readonly numGoals: number;
+  /** Out `[count, numGoals]`: 1 when goal g can still be achieved in that state. */
+  goalsAvailable(view: SimViewBatch, out: Uint8Array): void;
 }
