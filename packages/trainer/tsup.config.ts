@@ -1,4 +1,9 @@
 import { defineConfig } from 'tsup';
 import { tsupDefaults } from '../../tools/tsup.shared';
 
-export default defineConfig({ ...tsupDefaults, entry: ['src/index.ts'] });
+// Two entries: the library (index) and the `hop` executable (cli, shebang kept by tsup, ESM only is used).
+export default defineConfig({
+  ...tsupDefaults,
+  entry: { index: 'src/index.ts', cli: 'src/cli.ts' },
+  dts: { entry: { index: 'src/index.ts' } },
+});

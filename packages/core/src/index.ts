@@ -9,3 +9,17 @@ export {
   type BackendInfo,
   type InitBackendOptions,
 } from './backend/init';
+export { writeNpy, readNpy, NpyWriter, NpyReader, type NpyArray, type NpyDType, type NpyData } from './io/npy';
+export {
+  saveCheckpoint,
+  readCheckpointMeta,
+  loadCheckpoint,
+  loadCheckpointModel,
+  weightKey,
+  CHECKPOINT_FORMAT,
+  CHECKPOINT_VERSION,
+  type CheckpointMeta,
+  type SaveCheckpointInput,
+  type LoadCheckpointTarget,
+} from './io/checkpoint';
+export * from './metrics/index';

@@ -70,3 +70,32 @@ describe('Rng', () => {
     expect(deriveSeed(1, 'env', 0)).not.toBe(deriveSeed(2, 'env', 0));
   });
 });
+
+describe('Rng (review fixes)', () => {
+  it('resumes exactly even with a cached normal deviate', () => {
+    const a = new Rng(3);
+    a.normal(); // caches the second deviate of the Box-Muller pair
+    const b = Rng.fromState(a.getState());
+    expect([b.normal(), b.normal(), b.next()]).toEqual([a.normal(), a.normal(), a.next()]);
+    expect(() => Rng.fromState([1, 2])).toThrow(RangeError);
+  });
+
+  it('seeds beyond 32 bits do not collide with small ones; non-integer seeds are refused', () => {
+    expect(new Rng(2 ** 40).next()).not.toBe(new Rng(0).next());
+    expect(new Rng(2 ** 40 + 1).next()).not.toBe(new Rng(2 ** 40).next());
+    expect(new Rng(-5).next()).toBe(new Rng(-5).next());
+    expect(() => new Rng(1.5)).toThrow(RangeError);
+    expect(() => new Rng(NaN)).toThrow(RangeError);
+  });
+
+  it('gamma has mean = shape and refuses shapes <= 0', () => {
+    const r = new Rng(9);
+    for (const shape of [0.3, 1, 4]) {
+      let m = 0;
+      for (let i = 0; i < 20000; i++) m += r.gamma(shape);
+      expect(m / 20000).toBeCloseTo(shape, 1);
+    }
+    expect(() => r.gamma(0)).toThrow(RangeError);
+    expect(() => r.gamma(-1)).toThrow(RangeError);
+  });
+});

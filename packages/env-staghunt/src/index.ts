@@ -1,1 +1,87 @@
-export {};
+// Config and presets
+export {
+  StagHuntConfigSchema,
+  presets,
+  presetNames,
+  resolveConfig,
+  gridShape,
+  flatObservationSize,
+  Action,
+  ACTION_NAMES,
+  NUM_ACTIONS,
+  Goal,
+  MAX_PLAYERS,
+  MAX_SIDE,
+  type StagHuntConfig,
+  type StagHuntConfigInput,
+  type PresetName,
+} from './config';
+
+// The rules core (state records shared by every face)
+export { makeGeometry, type Geometry } from './core/geometry';
+export {
+  stepState,
+  writeMask,
+  isTerminal,
+  makeRuleScratch,
+  makeStepOutputs,
+  type StepOutputs,
+  type RuleScratch,
+} from './core/rules';
+export { writeGrid, writeFlat } from './core/observe';
+
+// Environments
+export { VecStagHunt, type VecStagHuntOptions, type ObservationMode } from './env/vec';
+export { StagHuntEnv, type StagHuntEnvOptions, type StagHuntInfo } from './env/parallel';
+export { episodeSeed, agentSeed } from './env/seeds';
+export type { EpisodeStats } from './env/stats';
+
+// Simulator for planners
+export { StagHuntSimulator, createStagHuntSimulator } from './sim/simulator';
+
+// Rule-based agents
+export {
+  PopulationAgent,
+  RandomAgent,
+  NearestStagAgent,
+  NearestHareAgent,
+  SwitchingAgent,
+  MixedAgent,
+  createPopulationAgents,
+} from './agents/agents';
+export { BatchedPopulation } from './agents/batched';
+export {
+  POPULATIONS,
+  resolvePopulation,
+  type PopulationName,
+  type PopulationSpec,
+  type PopulationInput,
+  type ResolvedPopulation,
+} from './agents/population';
+export { AGENT_KINDS, DEFAULT_SWITCHING, type AgentKind, type SwitchingParams } from './agents/decide';
+export { computeDistances, UNREACHABLE } from './agents/paths';
+
+// Rendering
+export { renderAscii, asciiGrid, parseAsciiState, type ParseStateOptions } from './render/ascii';
+export { renderSvg, PLAYER_COLORS, type SvgFrameOptions } from './render/svg';
+export { recordEpisode, replayHtml, svgFrames, asciiFrames, type EpisodeRecord } from './render/replay';
+
+// Offline data
+export { collect, type CollectOptions, type CollectProgress, type CollectResult } from './data/collect';
+export {
+  openDataset,
+  StagHuntDataset,
+  type DatasetBatch,
+  type SplitOptions,
+  type ShuffledBatchesOptions,
+} from './data/dataset';
+export {
+  COLUMN_NAMES,
+  REQUIRED_COLUMNS,
+  DATASET_FORMAT,
+  DATASET_VERSION,
+  type ColumnArrays,
+  type ColumnName,
+  type DatasetMeta,
+  type ColumnMeta,
+} from './data/columns';

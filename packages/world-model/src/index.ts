@@ -1,1 +1,76 @@
-export {};
+// Grid layout: what the model knows about the game (no game imports)
+export {
+  gridLayoutSchema,
+  parseGridLayout,
+  stagHuntLayout,
+  channelNamesOf,
+  dynamicChannels,
+  defaultChannelWeights,
+  cellsOf,
+  gridSizeOf,
+  type GridLayout,
+} from './layout';
+
+// Config
+export {
+  worldModelConfigSchema,
+  parseWorldModelConfig,
+  type WorldModelConfig,
+  type WorldModelConfigInput,
+} from './config';
+
+// Data
+export { allocBatch, type TransitionBatch, type TransitionSource } from './data/batch';
+export {
+  TransitionDataset,
+  TransitionSubset,
+  loadTransitionDataset,
+  openTransitionData,
+  splitTransitions,
+  gatherAll,
+  type TransitionColumns,
+  type LoadDatasetOptions,
+  type SplitOptions,
+} from './data/dataset';
+
+// Models
+export {
+  WorldModel,
+  resolveWorldModelConfig,
+  type ResolvedWorldModelConfig,
+  type ModelInputs,
+  type ForwardOutputs,
+  type Prediction,
+} from './model/world-model';
+export { buildNetwork, networkShapes, type NetworkShapes } from './model/network';
+export { saveWorldModel, loadWorldModel, restoreWorldModel, WORLD_MODEL_KIND } from './model/checkpoint';
+
+// Training
+export { worldModelLoss, type LossParts, type LossTargets, type LossWeights } from './train/loss';
+export {
+  trainWorldModel,
+  learningRateAt,
+  clipByGlobalNorm,
+  RUN_FILES,
+  METRICS_SECTION,
+  type TrainWorldModelOptions,
+  type TrainWorldModelResult,
+  type EpochReport,
+  type TrainLosses,
+} from './train/train';
+
+// Evaluation and report
+export {
+  MetricsAccumulator,
+  metricsRecord,
+  PRESENCE_THRESHOLD,
+  type WorldModelMetrics,
+  type ImpossibleCounts,
+} from './eval/metrics';
+export { evaluateWorldModel, type Evaluation, type EvaluateOptions, type PictureSample } from './eval/evaluate';
+export { worldModelReportSection, samplePictures } from './eval/report';
+export { scatterSvg } from './eval/scatter';
+
+// Planning adapter
+export { WorldModelSimulator, type WorldModelSimulatorOptions } from './sim/adapter';
+export { StateCodec } from './sim/state';

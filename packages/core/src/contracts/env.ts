@@ -13,6 +13,7 @@ export interface GridObservation {
   readonly time: number;
 }
 
+/** PettingZoo parallel `reset` result: the first observation of every agent. */
 export interface ResetResult<Obs, Info> {
   observations: PerAgent<Obs>;
   infos: PerAgent<Info>;
@@ -34,10 +35,18 @@ export interface StepResult<Obs, Info> {
  * `agents` lists the live agents; an agent that terminated or was truncated leaves it.
  */
 export interface ParallelEnv<Obs = GridObservation, Action = number, Info = Record<string, unknown>> {
+  /** Every agent that can ever play, in a fixed order (index = agent number in records). */
   readonly possibleAgents: readonly AgentId[];
+  /** Agents still acting; empty when the episode is over. */
   readonly agents: readonly AgentId[];
   readonly numActions: number;
+  /** Starts an episode; the same seed gives the same episode (all randomness comes from it). */
   reset(seed?: number): ResetResult<Obs, Info>;
+  /**
+   * Advances all live agents at once. `actions` holds one action per agent in `agents`; the result is
+   * keyed by those agents, and agents that terminated or were truncated leave `agents` afterwards.
+   */
   step(actions: PerAgent<Action>): StepResult<Obs, Info>;
+  /** One entry per action, 1 = valid now (the same mask as in the agent's observation). */
   actionMask(agent: AgentId): Uint8Array;
 }

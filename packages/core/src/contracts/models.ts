@@ -3,7 +3,7 @@ import type { MaybePromise } from './common';
 /** A batch of observations as planners hand them to networks: flat typed arrays, batch first. */
 export interface ObservationBatch {
   batch: number;
-  /** `[batch, observationSize]`. */
+  /** `[batch, observationSize]`: each row one agent's own view (`BatchedSimulator.observe` layout). */
   observations: Float32Array;
   /** `[batch, numActions]`: 1 = valid. */
   masks: Uint8Array;

@@ -11,11 +11,13 @@ export class Rng {
   private spareNormal: number | null = null;
   readonly seed: number;
 
+  /** `seed`: any safe integer (seeds beyond 32 bits fold their high bits in, so 2^40 differs from 0). */
   constructor(seed: number) {
-    if (!Number.isFinite(seed)) throw new RangeError(`Rng seed must be a finite number, got ${seed}`);
+    if (!Number.isSafeInteger(seed)) throw new RangeError(`Rng seed must be a safe integer, got ${seed}`);
     this.seed = seed;
     // Raw small seeds give xoroshiro a nearly empty state (first draws near 1); scramble them first.
-    this.gen = xoroshiro128plus(mix32(seed));
+    const wide = seed >= 2 ** 32 || seed < -(2 ** 31);
+    this.gen = xoroshiro128plus(wide ? mix32((seed | 0) ^ mix32(Math.floor(seed / 2 ** 32))) : mix32(seed));
     for (let i = 0; i < 4; i++) this.gen.next();
   }
 
@@ -61,6 +63,7 @@ export class Rng {
 
   /** Gamma(shape, 1) by Marsaglia-Tsang; used for Dirichlet noise. */
   gamma(shape: number): number {
+    if (!(shape > 0) || !Number.isFinite(shape)) throw new RangeError(`Rng.gamma needs a finite shape > 0, got ${shape}`);
     if (shape < 1) return this.gamma(shape + 1) * Math.pow(this.next() || Number.MIN_VALUE, 1 / shape);
     const d = shape - 1 / 3;
     const c = 1 / Math.sqrt(9 * d);
@@ -117,18 +120,28 @@ export class Rng {
     return this.shuffle(p);
   }
 
-  /** Serialisable state, to resume a run with the same stream. */
+  /**
+   * Serialisable state, to resume a run with the same stream: the 4 generator words, plus the cached
+   * second normal deviate when there is one (without it a resumed `normal()` would skip a value).
+   */
   getState(): number[] {
-    return [...this.gen.getState()];
+    const words = [...this.gen.getState()];
+    return this.spareNormal === null ? words : [...words, this.spareNormal];
   }
 
   /** Continues the stream saved by `getState()`. */
   static fromState(state: readonly number[], seed = 0): Rng {
+    if (state.length !== GEN_WORDS && state.length !== GEN_WORDS + 1)
+      throw new RangeError(`Rng.fromState needs the ${GEN_WORDS} or ${GEN_WORDS + 1} numbers of getState(), got ${state.length}`);
     const r = new Rng(seed);
-    r.gen = xoroshiro128plusFromState(state);
+    r.gen = xoroshiro128plusFromState(state.slice(0, GEN_WORDS));
+    r.spareNormal = state.length > GEN_WORDS ? state[GEN_WORDS] : null;
     return r;
   }
 }
+
+/** Words of xoroshiro128+ state in `getState()`. */
+const GEN_WORDS = 4;
 
 /** murmur3 finaliser: spreads the bits of a 32-bit integer. */
 function mix32(x: number): number {

@@ -1,0 +1,16 @@
+export {
+  RunWriter,
+  readMetrics,
+  metricsToCsv,
+  formatMetricLine,
+  METRICS_FILE,
+  CONFIG_FILE,
+  ENVIRONMENT_FILE,
+  type MetricRecord,
+  type MetricValue,
+  type RunWriterOptions,
+} from './run-writer';
+export { captureEnvironment, type RunEnvironment } from './environment';
+export { lineChartSvg, type LineChartOptions, type LineSeries } from './svg/line-chart';
+export { heatmapSvg, type HeatmapOptions } from './svg/heatmap';
+export { barChartSvg, type BarChartOptions } from './svg/bar-chart';

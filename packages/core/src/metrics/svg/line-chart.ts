@@ -1,0 +1,99 @@
+import { HopError } from '../../errors';
+import { PALETTE, esc, linearAxis, logAxis, px, scale, svgOpen, textWidth, yAxisSvg } from './common';
+
+export interface LineSeries {
+  name: string;
+  x: number[];
+  y: number[];
+}
+
+export interface LineChartOptions {
+  title: string;
+  series: LineSeries[];
+  xLabel?: string;
+  yLabel?: string;
+  /** log10 y axis; points with y <= 0 are left out (the line breaks there). */
+  logY?: boolean;
+  width?: number;
+  height?: number;
+}
+
+/**
+ * Line chart of several series with a legend, axes with ticks and light grid lines. Non-finite points
+ * break a line instead of breaking the picture; empty or constant data gets a sensible range.
+ */
+export function lineChartSvg(o: LineChartOptions): string {
+  for (const s of o.series)
+    if (s.x.length !== s.y.length)
+      throw new HopError('E_CHART', `lineChartSvg '${o.title}': series '${s.name}' has ${s.x.length} x values and ${s.y.length} y values`);
+  const logY = o.logY ?? false;
+  const usable = (x: number, y: number) => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0);
+
+  let xLo = Infinity;
+  let xHi = -Infinity;
+  let yLo = Infinity;
+  let yHi = -Infinity;
+  for (const s of o.series)
+    s.x.forEach((x, i) => {
+      const y = s.y[i];
+      if (!usable(x, y)) return;
+      xLo = Math.min(xLo, x);
+      xHi = Math.max(xHi, x);
+      yLo = Math.min(yLo, y);
+      yHi = Math.max(yHi, y);
+    });
+  const empty = xLo > xHi;
+  const xAxis = linearAxis(xLo, xHi, 6);
+  const yAxis = logY ? logAxis(yLo, yHi) : linearAxis(yLo, yHi, 5);
+
+  const legendWidth = o.series.length ? Math.min(200, 34 + Math.max(...o.series.map((s) => textWidth(s.name, 12)))) : 0;
+  const width = o.width ?? 640 + legendWidth;
+  const height = o.height ?? 400;
+  const left = 18 + (o.yLabel ? 18 : 0) + Math.max(...yAxis.labels.map((l) => textWidth(l, 12)));
+  const right = width - 20 - legendWidth;
+  const top = 40;
+  const bottom = height - 40 - (o.xLabel ? 16 : 0);
+  const sx = scale(xAxis, left, right);
+  const sy = scale(yAxis, bottom, top);
+
+  let svg = svgOpen(width, height, o.title);
+  svg += yAxisSvg(yAxis, left, right, top, bottom, o.yLabel);
+  svg += `<g class="x-axis">\n<line x1="${px(left)}" y1="${px(bottom)}" x2="${px(right)}" y2="${px(bottom)}" stroke="#333"/>\n`;
+  xAxis.ticks.forEach((t, i) => {
+    const tx = px(sx(t));
+    svg += `<line x1="${tx}" y1="${px(bottom)}" x2="${tx}" y2="${px(bottom + 4)}" stroke="#333"/>`;
+    svg += `<text class="tick-x" x="${tx}" y="${px(bottom + 17)}" text-anchor="middle">${esc(xAxis.labels[i])}</text>\n`;
+  });
+  if (o.xLabel)
+    svg += `<text class="axis-label" x="${px((left + right) / 2)}" y="${px(height - 12)}" text-anchor="middle">${esc(o.xLabel)}</text>\n`;
+  svg += '</g>\n';
+  if (empty)
+    svg += `<text class="no-data" x="${px((left + right) / 2)}" y="${px((top + bottom) / 2)}" text-anchor="middle" fill="#888">no data</text>\n`;
+
+  o.series.forEach((s, k) => {
+    const color = PALETTE[k % PALETTE.length];
+    // One sub-path per run of usable points; a lone point is drawn as a dot.
+    let d = '';
+    let dots = '';
+    let run: string[] = [];
+    const flush = () => {
+      if (run.length === 1) {
+        const [x, y] = run[0].split(',');
+        dots += `<circle cx="${x}" cy="${y}" r="2.5" fill="${color}"/>`;
+      } else if (run.length > 1) d += `M${run.join('L')}`;
+      run = [];
+    };
+    s.x.forEach((x, i) => {
+      if (usable(x, s.y[i])) run.push(`${px(sx(x))},${px(sy(s.y[i]))}`);
+      else flush();
+    });
+    flush();
+    svg += `<g class="series" data-series="${esc(s.name)}">`;
+    if (d) svg += `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.8" stroke-linejoin="round"/>`;
+    svg += `${dots}</g>\n`;
+    const ly = top + 8 + k * 18;
+    svg += `<g class="legend-entry"><line x1="${px(right + 14)}" y1="${px(ly)}" x2="${px(right + 34)}" y2="${px(ly)}" stroke="${color}" stroke-width="3"/>`;
+    svg += `<text class="legend" x="${px(right + 40)}" y="${px(ly)}" dominant-baseline="middle">${esc(s.name)}</text></g>\n`;
+  });
+  return `${svg}</svg>\n`;
+}

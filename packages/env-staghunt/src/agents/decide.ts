@@ -1,0 +1,143 @@
+import type { Rng } from '@hop/core';
+import { Action } from '../config';
+import { UNREACHABLE } from './paths';
+
+/**
+ * The decision rules of the rule-based co-players, written once. The `Agent` objects fill a `DecisionContext`
+ * from a `GridObservation`; the batched population fills it straight from the environment's state. Both then
+ * call `decide`, so they cannot drift apart.
+ */
+
+export const AGENT_KINDS = ['random', 'nearest-stag', 'nearest-hare', 'switching'] as const;
+export type AgentKind = (typeof AGENT_KINDS)[number];
+export const KIND_RANDOM = 0;
+export const KIND_STAG = 1;
+export const KIND_HARE = 2;
+export const KIND_SWITCHING = 3;
+
+export interface SwitchingParams {
+  /** Go for a stag only before this time step. */
+  deadline: number;
+  /** ...and only while another live player is within this many steps of the targeted stag. */
+  partnerRadius: number;
+}
+export const DEFAULT_SWITCHING: SwitchingParams = { deadline: 12, partnerRadius: 4 };
+
+/** What a rule-based agent sees, as cell indices (row * width + col). */
+export interface DecisionContext {
+  cells: number;
+  nbr: Int32Array;
+  /** All-pairs distances of the current layout at `dist[distOff + from * cells + to]`. */
+  dist: Uint16Array;
+  distOff: number;
+  /** The agent's own cell (-1 when done). */
+  self: number;
+  others: Int32Array;
+  numOthers: number;
+  stags: Int32Array;
+  numStags: number;
+  hares: Int32Array;
+  numHares: number;
+  time: number;
+  mask: Uint8Array;
+  maskOff: number;
+}
+
+export function makeDecisionContext(cells: number, players: number, stags: number, hares: number): DecisionContext {
+  return {
+    cells,
+    nbr: new Int32Array(0),
+    dist: new Uint16Array(0),
+    distOff: 0,
+    self: -1,
+    others: new Int32Array(players),
+    numOthers: 0,
+    stags: new Int32Array(Math.max(stags, cells)),
+    numStags: 0,
+    hares: new Int32Array(Math.max(hares, cells)),
+    numHares: 0,
+    time: 0,
+    mask: new Uint8Array(7),
+    maskOff: 0,
+  };
+}
+
+/** The reachable target nearest to the agent (ties: lowest cell index), or -1. */
+export function nearestTarget(ctx: DecisionContext, targets: Int32Array, n: number): number {
+  const row = ctx.distOff + ctx.self * ctx.cells;
+  let best = -1;
+  let bestD = UNREACHABLE;
+  for (let i = 0; i < n; i++) {
+    const c = targets[i];
+    const d = ctx.dist[row + c];
+    if (d < bestD || (d === bestD && d !== UNREACHABLE && c < best)) {
+      bestD = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+/** Hunt when on the target; otherwise the first move (up, down, left, right) along a shortest path. */
+export function stepTowards(ctx: DecisionContext, target: number, huntAction: number): number {
+  if (target < 0) return Action.Stay;
+  if (ctx.self === target) return huntAction;
+  const d = ctx.dist[ctx.distOff + ctx.self * ctx.cells + target];
+  for (let a = 0; a < 4; a++) {
+    const n = ctx.nbr[ctx.self * 4 + a];
+    if (n >= 0 && ctx.dist[ctx.distOff + n * ctx.cells + target] === d - 1) return a;
+  }
+  return Action.Stay;
+}
+
+/** Uniform over the valid actions of the mask. */
+export function randomValid(ctx: DecisionContext, rng: Rng): number {
+  let count = 0;
+  for (let a = 0; a < 7; a++) count += ctx.mask[ctx.maskOff + a];
+  if (count === 0) return Action.Stay;
+  let j = rng.int(count);
+  for (let a = 0; a < 7; a++) {
+    if (ctx.mask[ctx.maskOff + a] && j-- === 0) return a;
+  }
+  return Action.Stay;
+}
+
+/** True while the switching agent still goes for a stag: before the deadline and with a partner near it. */
+export function switchingWantsStag(ctx: DecisionContext, p: SwitchingParams, stag: number): boolean {
+  if (stag < 0 || ctx.time >= p.deadline) return false;
+  for (let i = 0; i < ctx.numOthers; i++) {
+    if (ctx.dist[ctx.distOff + ctx.others[i] * ctx.cells + stag] <= p.partnerRadius) return true;
+  }
+  return false;
+}
+
+/**
+ * One decision. `memory[memIdx]` is the agent's episode memory (the switching agent's latch: 1 once it gave up
+ * the stag); reset it to 0 at the start of every episode.
+ */
+export function decide(
+  kind: number,
+  ctx: DecisionContext,
+  rng: Rng,
+  memory: Uint8Array,
+  memIdx: number,
+  switching: SwitchingParams,
+): number {
+  if (ctx.self < 0) return Action.Stay;
+  switch (kind) {
+    case KIND_RANDOM:
+      return randomValid(ctx, rng);
+    case KIND_STAG:
+      return stepTowards(ctx, nearestTarget(ctx, ctx.stags, ctx.numStags), Action.HuntStag);
+    case KIND_HARE:
+      return stepTowards(ctx, nearestTarget(ctx, ctx.hares, ctx.numHares), Action.HuntHare);
+    default: {
+      if (!memory[memIdx]) {
+        const stag = nearestTarget(ctx, ctx.stags, ctx.numStags);
+        if (switchingWantsStag(ctx, switching, stag)) return stepTowards(ctx, stag, Action.HuntStag);
+        memory[memIdx] = 1;
+      }
+      return stepTowards(ctx, nearestTarget(ctx, ctx.hares, ctx.numHares), Action.HuntHare);
+    }
+  }
+}

@@ -1,0 +1,195 @@
+import { HopError } from '@hop/core';
+import type { AgentId, GridObservation, ParallelEnv, PerAgent, ResetResult, StepResult } from '@hop/core';
+import type { PresetName, StagHuntConfig, StagHuntConfigInput } from '../config';
+import { NUM_ACTIONS } from '../config';
+import type { Geometry } from '../core/geometry';
+import { renderAscii } from '../render/ascii';
+import type { EpisodeStats } from './stats';
+import { VecStagHunt } from './vec';
+
+export interface StagHuntInfo {
+  [key: string]: unknown;
+  /** Prey caught by this agent in the step: 'stag', 'hare' or null. */
+  hunted: 'stag' | 'hare' | null;
+  /** On the step that ends the episode: its statistics. */
+  episode?: EpisodeStats;
+}
+
+export interface StagHuntEnvOptions {
+  /** Base seed; `reset()` without a seed plays episode 0, 1, 2... of it. */
+  seed?: number;
+  /** Seed stream (the env index of a `VecStagHunt` with the same seed plays the same episodes). */
+  stream?: number;
+}
+
+const agentName = (p: number): AgentId => `player_${p}`;
+
+/**
+ * The Markov Stag-Hunt behind PettingZoo's parallel API (`reset`, `step` with dicts keyed by `player_i`,
+ * `terminations` vs `truncations`, action masks next to observations). It is a `VecStagHunt` of one env
+ * without auto-reset, so both faces run the very same rules code.
+ */
+export class StagHuntEnv implements ParallelEnv<GridObservation, number, StagHuntInfo> {
+  readonly possibleAgents: readonly AgentId[];
+  readonly numActions = NUM_ACTIONS;
+  readonly config: StagHuntConfig;
+  readonly geometry: Geometry;
+  /** The one-env core; read-only use (its buffers are this env's state and views). */
+  readonly core: VecStagHunt;
+  private readonly actionBuf: Int32Array;
+  private started = false;
+  private seed: number;
+
+  constructor(config: StagHuntConfigInput | PresetName | StagHuntConfig = 'hop-msh', options: StagHuntEnvOptions = {}) {
+    this.seed = options.seed ?? 0;
+    this.core = new VecStagHunt(config, {
+      numEnvs: 1,
+      seed: this.seed,
+      observations: 'grid',
+      autoReset: false,
+      streamOffset: options.stream ?? 0,
+    });
+    this.config = this.core.config;
+    this.geometry = this.core.geometry;
+    this.possibleAgents = Array.from({ length: this.geometry.players }, (_, p) => agentName(p));
+    this.actionBuf = new Int32Array(this.geometry.players);
+  }
+
+  /** Live agents (in play, episode not over). */
+  get agents(): readonly AgentId[] {
+    const g = this.geometry;
+    if (this.isOver()) return [];
+    return this.possibleAgents.filter((_, p) => this.core.states[g.POS + p] >= 0);
+  }
+
+  get time(): number {
+    return this.core.states[this.geometry.T];
+  }
+
+  /** Episode over: time limit reached or everybody done. */
+  isOver(): boolean {
+    const g = this.geometry;
+    const st = this.core.states;
+    if (st[g.T] >= st[g.END]) return true;
+    for (let p = 0; p < g.players; p++) if (st[g.POS + p] >= 0) return false;
+    return true;
+  }
+
+  reset(seed?: number): ResetResult<GridObservation, StagHuntInfo> {
+    if (seed !== undefined) {
+      this.seed = seed;
+      this.core.reset(seed);
+    } else if (this.started) {
+      this.core.resetEnv(0);
+    } else {
+      this.core.reset(this.seed);
+    }
+    this.started = true;
+    const observations: PerAgent<GridObservation> = {};
+    const infos: PerAgent<StagHuntInfo> = {};
+    for (const a of this.agents) {
+      observations[a] = this.observe(a);
+      infos[a] = { hunted: null };
+    }
+    return { observations, infos };
+  }
+
+  step(actions: PerAgent<number>): StepResult<GridObservation, StagHuntInfo> {
+    if (!this.started) this.reset();
+    if (this.isOver()) {
+      throw new HopError('E_EPISODE_OVER', 'the episode is over (no live agents); call reset() before step()');
+    }
+    const g = this.geometry;
+    for (let p = 0; p < g.players; p++) {
+      const a = actions[this.possibleAgents[p]];
+      if (a === undefined) {
+        if (this.config.strict && this.core.states[g.POS + p] >= 0) {
+          throw new HopError('E_INVALID_ACTION', `no action given for live agent ${this.possibleAgents[p]}`);
+        }
+        this.actionBuf[p] = 4;
+      } else {
+        this.actionBuf[p] = a;
+      }
+    }
+    this.core.step(this.actionBuf);
+    const c = this.core;
+    const res: StepResult<GridObservation, StagHuntInfo> = {
+      observations: {},
+      rewards: {},
+      terminations: {},
+      truncations: {},
+      infos: {},
+    };
+    const stats = c.ended[0] ? c.lastEpisode(0) : null;
+    for (let p = 0; p < g.players; p++) {
+      if (!c.active[p]) continue;
+      const a = this.possibleAgents[p];
+      res.observations[a] = this.observe(a);
+      res.rewards[a] = c.rewards[p];
+      res.terminations[a] = c.terminations[p] === 1;
+      res.truncations[a] = c.truncations[p] === 1;
+      const h = c.hunted[p];
+      const info: StagHuntInfo = { hunted: h === 0 ? 'stag' : h === 1 ? 'hare' : null };
+      if (stats) info.episode = stats;
+      res.infos[a] = info;
+    }
+    return res;
+  }
+
+  private index(agent: AgentId): number {
+    const p = this.possibleAgents.indexOf(agent);
+    if (p < 0) throw new HopError('E_AGENT', `unknown agent "${agent}"; agents are ${this.possibleAgents.join(', ')}`);
+    return p;
+  }
+
+  actionMask(agent: AgentId): Uint8Array {
+    const p = this.index(agent);
+    return this.core.masks.slice(p * NUM_ACTIONS, (p + 1) * NUM_ACTIONS);
+  }
+
+  /** The agent's current view: grid with its own channel first, its mask, the time step. */
+  observe(agent: AgentId): GridObservation {
+    const p = this.index(agent);
+    const g = this.geometry;
+    return {
+      grid: this.core.observations.slice(p * g.gridSize, (p + 1) * g.gridSize),
+      shape: [g.height, g.width, g.channels],
+      actionMask: this.actionMask(agent),
+      time: this.time,
+    };
+  }
+
+  /** The notes' flat form `[mask(7), grid...]`. */
+  flatObservation(agent: AgentId): Float32Array {
+    const o = this.observe(agent);
+    const flat = new Float32Array(NUM_ACTIONS + o.grid.length);
+    flat.set(o.actionMask, 0);
+    flat.set(o.grid, NUM_ACTIONS);
+    return flat;
+  }
+
+  /** Statistics of the episode so far (complete once it is over). */
+  episodeStats(): EpisodeStats {
+    return this.core.currentEpisode(0);
+  }
+
+  /** A copy of the state record (simulator format). */
+  state(): Int32Array {
+    return this.core.states.slice();
+  }
+
+  /** Writes the current state into simulator arena slot `slot`. */
+  snapshot(arena: Int32Array, slot: number): void {
+    this.core.snapshot(0, arena, slot);
+  }
+
+  /** Continues from the state in arena slot `slot` (episode statistics keep running). */
+  restore(arena: Int32Array, slot: number): void {
+    this.core.restore(0, arena, slot);
+    this.started = true;
+  }
+
+  render(): string {
+    return renderAscii(this.geometry, this.core.states, 0);
+  }
+}

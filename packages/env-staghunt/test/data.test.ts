@@ -1,0 +1,277 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HopError, writeNpy } from '@hop/core';
+import { PopulationAgent } from '../src/agents/agents';
+import { collect } from '../src/data/collect';
+import { COLUMN_NAMES, type DatasetMeta } from '../src/data/columns';
+import { openDataset, type StagHuntDataset } from '../src/data/dataset';
+import { StagHuntEnv } from '../src/env/parallel';
+import { agentSeed } from '../src/env/seeds';
+
+const root = mkdtempSync(join(tmpdir(), 'hop-staghunt-data-'));
+const dir = join(root, 'ds');
+const SEED = 3;
+const EPISODES = 14;
+let ds: StagHuntDataset;
+let progress: number[] = [];
+
+beforeAll(async () => {
+  await collect({
+    preset: 'small-2p',
+    population: 'mixed',
+    episodes: EPISODES,
+    seed: SEED,
+    out: dir,
+    numEnvs: 4,
+    chunkRows: 1, // forces a flush after every episode
+    onProgress: (p) => progress.push(p.episodes),
+  });
+  ds = openDataset(dir);
+});
+afterAll(() => {
+  ds?.close();
+  rmSync(root, { recursive: true, force: true });
+});
+
+
+describe('collect', () => {
+  it('writes every column and a meta.json that describes them', () => {
+    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as DatasetMeta;
+    expect(meta.format).toBe('hop-staghunt-dataset');
+    expect(meta.version).toBe(2);
+    expect(meta.counts.episodes).toBe(EPISODES);
+    expect(meta.counts.samples).toBe(ds.size);
+    expect(meta.counts.goals.stag + meta.counts.goals.hare + meta.counts.goals.none).toBe(ds.size);
+    expect(Object.keys(meta.columns).sort()).toEqual([...COLUMN_NAMES].sort());
+    expect(meta.columns.obs).toEqual({ file: 'obs.npy', dtype: 'float32', shape: [ds.size, 7 + 4 * 4 * 5] });
+    expect(meta.columns.joint_action?.shape).toEqual([ds.size, 2]);
+    expect(meta.columns.done?.dtype).toBe('uint8');
+    expect(progress.at(-1)).toBe(EPISODES);
+    expect(ds.columns).toEqual(COLUMN_NAMES);
+  });
+
+  it('rows are the steps of in-play agents, with hindsight goals, next observations and joint actions', () => {
+    const all = ds.batch(Int32Array.from({ length: ds.size }, (_, i) => i));
+    const F = ds.geometry.flatSize;
+    const C = ds.geometry.channels;
+    const byAgent = new Map<string, number[]>();
+    for (let i = 0; i < all.size; i++) {
+      const key = `${all.episode[i]}/${all.agent[i]}`;
+      byAgent.set(key, [...(byAgent.get(key) ?? []), i]);
+    }
+    expect(new Set(all.episode).size).toBe(EPISODES);
+    expect(byAgent.size).toBe(EPISODES * 2);
+    let stagGoals = 0;
+    for (const rows of byAgent.values()) {
+      const last = rows.at(-1) as number;
+      rows.forEach((r, j) => {
+        expect(all.time[r]).toBe(j);
+        expect(all.done[r]).toBe(r === last ? 1 : 0);
+        expect(all.goal[r]).toBe(all.goal[last]);
+        expect(all.joint_action[r * 2]).toBe(all.action[r]);
+        expect(all.obs[r * F + all.action[r]]).toBe(1); // the chosen action was valid
+        if (r !== last) {
+          expect(all.next_obs.subarray(r * F, (r + 1) * F)).toEqual(all.obs.subarray(rows[j + 1] * F, (rows[j + 1] + 1) * F));
+          expect(all.reward[r]).toBe(0);
+        }
+      });
+      const goal = all.goal[last];
+      if (goal === 1) expect(all.action[last]).toBe(6);
+      if (goal === 0) {
+        stagGoals++;
+        expect(all.action[last]).toBe(5);
+        expect(all.reward[last]).toBe(5);
+      }
+      if (goal >= 0) {
+        // after hunting, the agent's own channel (channel 0 of its view) is empty
+        let own = 0;
+        for (let c = 0; c < 16; c++) own += all.next_obs[last * F + 7 + c * C];
+        expect(own).toBe(0);
+      } else {
+        expect(all.reward[last]).toBe(0);
+      }
+    }
+    expect(stagGoals + ds.meta.counts.goals.hare).toBeGreaterThan(0);
+  });
+
+  it('replays: the recorded episodes are what StagHuntEnv + PopulationAgent play with the same seeds', () => {
+    const all = ds.batch(Int32Array.from({ length: ds.size }, (_, i) => i), ['obs', 'action', 'env_id', 'episode', 'agent', 'joint_action']);
+    const F = ds.geometry.flatSize;
+    // episode ids are given in order of completion; env k completes its own episodes in order
+    const perEnv = new Map<number, number[]>();
+    for (let i = 0; i < all.size; i++) {
+      const k = all.env_id[i];
+      const list = perEnv.get(k) ?? [];
+      if (!list.includes(all.episode[i])) list.push(all.episode[i]);
+      perEnv.set(k, list);
+    }
+    let compared = 0;
+    for (const [k, ids] of perEnv) {
+      const env = new StagHuntEnv('small-2p', { seed: SEED, stream: k });
+      ids.forEach((id, j) => {
+        env.reset();
+        const agents = [0, 1].map((p) => {
+          const a = new PopulationAgent('mixed');
+          a.reset(agentSeed(SEED, k, j, p));
+          return a;
+        });
+        const rows: number[] = [];
+        for (let i = 0; i < all.size; i++) if (all.episode[i] === id) rows.push(i);
+        let r = 0;
+        while (env.agents.length) {
+          const acts: Record<string, number> = {};
+          for (const name of env.agents) {
+            const p = env.possibleAgents.indexOf(name);
+            const i = rows[r++];
+            expect(all.agent[i]).toBe(p);
+            expect(all.obs.subarray(i * F, (i + 1) * F)).toEqual(env.flatObservation(name));
+            acts[name] = agents[p].act(env.observe(name));
+            expect(all.action[i]).toBe(acts[name]);
+          }
+          env.step(acts);
+        }
+        expect(r).toBe(rows.length);
+        compared += r;
+      });
+    }
+    expect(compared).toBe(ds.size);
+  });
+
+  it('is deterministic and independent of the chunk size', async () => {
+    const other = join(root, 'again');
+    await collect({ preset: 'small-2p', population: 'mixed', episodes: EPISODES, seed: SEED, out: other, numEnvs: 4 });
+    for (const c of COLUMN_NAMES) expect(readFileSync(join(other, `${c}.npy`)).equals(readFileSync(join(dir, `${c}.npy`)))).toBe(true);
+  });
+
+  it('round-trips through numpy.load', () => {
+    const python = '/usr/bin/python3';
+    const probe = spawnSync(python, ['-c', 'import numpy'], { encoding: 'utf8' });
+    if (probe.status !== 0) {
+      if (process.env.HOP_REQUIRE_NUMPY === '1') throw new Error('HOP_REQUIRE_NUMPY=1 but /usr/bin/python3 cannot import numpy');
+      console.warn('SKIPPED numpy round trip: /usr/bin/python3 has no numpy (apt-get install -y python3-numpy)');
+      return;
+    }
+    const script = `
+import json, sys, numpy as np
+d = sys.argv[1]
+out = {}
+for c in ${JSON.stringify(COLUMN_NAMES)}:
+    a = np.load(f"{d}/{c}.npy")
+    out[c] = {"dtype": str(a.dtype), "shape": list(a.shape), "sum": float(a.astype(np.float64).sum()), "first": a.reshape(a.shape[0], -1)[0].astype(np.float64).tolist()}
+print(json.dumps(out))`;
+import { errorOf } from './helpers';
+    const res = JSON.parse(execFileSync(python, ['-c', script, dir], { encoding: 'utf8' })) as Record<
+      string,
+      { dtype: string; shape: number[]; sum: number; first: number[] }
+    >;
+    const all = ds.batch(Int32Array.from({ length: ds.size }, (_, i) => i));
+    for (const c of COLUMN_NAMES) {
+      expect(res[c].dtype).toBe(ds.meta.columns[c]?.dtype);
+      expect(res[c].shape).toEqual(ds.meta.columns[c]?.shape);
+      const data = all[c] as ArrayLike<number>;
+      let sum = 0;
+      for (let i = 0; i < data.length; i++) sum += data[i];
+      expect(res[c].sum).toBeCloseTo(sum, 3);
+      const w = data.length / ds.size;
+      expect(res[c].first).toEqual(Array.from(data).slice(0, w));
+    }
+  });
+});
+
+describe('openDataset', () => {
+  it('splits by whole episodes and shuffles with a seed', () => {
+    const { train, val } = ds.split({ valFraction: 0.25, seed: 1 });
+    expect(train.length + val.length).toBe(ds.size);
+    const ep = ds.episodes();
+    const trainEp = new Set([...train].map((i) => ep[i]));
+    const valEp = new Set([...val].map((i) => ep[i]));
+    expect([...valEp].filter((e) => trainEp.has(e))).toEqual([]);
+    expect(valEp.size).toBe(Math.round(0.25 * EPISODES));
+    expect(ds.split({ valFraction: 0.25, seed: 1 }).val).toEqual(val);
+    expect(ds.split({ valFraction: 0.25, seed: 2 }).val).not.toEqual(val);
+    expect(() => ds.split({ valFraction: 1, seed: 0 })).toThrow(/valFraction/);
+
+    const run = (seed: number) => [...ds.shuffledBatches({ batchSize: 16, seed, indices: train, columns: ['action', 'time'] })];
+    const a = run(7);
+    expect(run(7)).toEqual(a);
+    expect(a.reduce((n, b) => n + b.size, 0)).toBe(train.length);
+    expect(a.slice(0, -1).every((b) => b.size === 16)).toBe(true);
+    expect(Object.keys(a[0]).sort()).toEqual(['action', 'size', 'time']);
+    const dropped = [...ds.shuffledBatches({ batchSize: 16, seed: 7, indices: train, dropLast: true })];
+    expect(dropped.length).toBe(Math.floor(train.length / 16));
+  });
+
+  it('typed batches by index arrays, in index order', () => {
+    const b = ds.batch([5, 2, 3, 4], ['obs', 'action', 'done', 'joint_action']);
+    expect(b.size).toBe(4);
+    expect(b.obs).toBeInstanceOf(Float32Array);
+    expect(b.done).toBeInstanceOf(Uint8Array);
+    expect(b.joint_action.length).toBe(8);
+    const one = ds.batch([5], ['action']);
+    expect(b.action[0]).toBe(one.action[0]);
+    expect(() => ds.batch([ds.size])).toThrow(/outside/);
+  });
+
+  function copyDataset(name: string): string {
+    const d = join(root, name);
+    cpSync(dir, d, { recursive: true });
+    return d;
+  }
+
+  it('columns that disagree in length are an error naming the column', async () => {
+    const d = copyDataset('short');
+    await writeNpy(join(d, 'action.npy'), { dtype: 'int32', shape: [3], data: new Int32Array(3) });
+    const e = errorOf(() => openDataset(d));
+    expect(e).toBeInstanceOf(HopError);
+    expect(e.message).toMatch(/column "action" .*action\.npy.* has 3 rows .* disagree in length/);
+  });
+
+  it('a missing column file or meta entry is an error naming it', () => {
+    const d = copyDataset('missing');
+    unlinkSync(join(d, 'goal.npy'));
+    expect(errorOf(() => openDataset(d)).message).toMatch(/column "goal": file .*goal\.npy is missing/);
+    const d2 = copyDataset('missing-meta');
+    const meta = JSON.parse(readFileSync(join(d2, 'meta.json'), 'utf8')) as DatasetMeta;
+    delete meta.columns.reward;
+    writeFileSync(join(d2, 'meta.json'), JSON.stringify(meta));
+    expect(errorOf(() => openDataset(d2)).message).toMatch(/column "reward" is missing from meta.columns/);
+  });
+
+  it('meta that does not match the files is an error', () => {
+    const d = copyDataset('mismatch');
+    const meta = JSON.parse(readFileSync(join(d, 'meta.json'), 'utf8')) as DatasetMeta & { config: { height: number } };
+    meta.config.height = 5;
+    writeFileSync(join(d, 'meta.json'), JSON.stringify(meta));
+    expect(errorOf(() => openDataset(d)).message).toMatch(/column "obs" .* has shape \[\d+, 87\], expected \[\d+, 107\]/);
+    const d2 = copyDataset('bad-format');
+    writeFileSync(join(d2, 'meta.json'), JSON.stringify({ ...meta, format: 'something-else' }));
+    expect(errorOf(() => openDataset(d2)).message).toMatch(/format is "something-else"/);
+    const d3 = copyDataset('bad-dtype');
+    const m3 = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as DatasetMeta;
+    (m3.columns.time as { dtype: string }).dtype = 'float32';
+    writeFileSync(join(d3, 'meta.json'), JSON.stringify(m3));
+    expect(errorOf(() => openDataset(d3)).message).toMatch(/column "time": meta.json says float32/);
+  });
+
+  it('an older dataset without next_obs / joint_action stays readable; requiring them is a clear error', () => {
+    const d = copyDataset('v1');
+    const meta = JSON.parse(readFileSync(join(d, 'meta.json'), 'utf8')) as DatasetMeta;
+    meta.version = 1;
+    delete meta.columns.next_obs;
+    delete meta.columns.joint_action;
+    writeFileSync(join(d, 'meta.json'), JSON.stringify(meta));
+    unlinkSync(join(d, 'next_obs.npy'));
+    unlinkSync(join(d, 'joint_action.npy'));
+    const old = openDataset(d);
+    expect(old.has('next_obs')).toBe(false);
+    expect(Object.keys(old.batch([0, 1])).sort()).toEqual(
+      ['action', 'agent', 'done', 'env_id', 'episode', 'goal', 'obs', 'reward', 'size', 'time'].sort(),
+    );
+    expect(() => old.require(['next_obs'])).toThrow(/has no column "next_obs" \(format version 1\)/);
+    expect(() => old.batch([0], ['joint_action'])).toThrow(/"joint_action"/);
+    old.close();
+  });
+});

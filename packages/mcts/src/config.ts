@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { HopError } from '@hop/core';
+
+/**
+ * Every knob of the planner in one validated record (CleanRL style): the defaults below are HOP's
+ * reference settings (spec section 5).
+ */
+export const MctsConfigSchema = z
+  .object({
+    /** Simulations per tree per decision. */
+    numSimulations: z.number().int().min(1).default(200),
+    /** Trees per decision, each with its own sampled goal orderings for the co-players. */
+    treeNum: z.number().int().min(1).default(5),
+    /** Root and interior selection: HOP's PUCT everywhere, or Gumbel-MuZero (sequential halving at the root). */
+    search: z.enum(['puct', 'gumbel']).default('puct'),
+    /** Exploration constant `c` of `Q + c * sqrt(N) * P / (1 + n)`. */
+    cPuct: z.number().min(0).default(1),
+    /** Discount of the backup `v <- r + gamma * v`. */
+    gamma: z.number().min(0).max(1).default(0.95),
+    /**
+     * How Q is read from an edge's value sum W and visits n: `reference` is HOP's `W / (1 + n)` (0 when
+     * unvisited); `mean` is `W / n` (0 when unvisited). Gumbel search always uses `mean`.
+     */
+    qEstimate: z.enum(['reference', 'mean']).default('reference'),
+    /** Normalise Q into [0, 1] with the min / max return seen in the tree before PUCT scoring (MuZero). */
+    minMaxNormalize: z.boolean().default(false),
+    /**
+     * PUCT decision: `softmaxQ` is HOP's `softmax(beta * Q_avg)` over valid actions (Q averaged over the
+     * decision's trees); `visits` is `N^(1 / temperature)` normalised, N summed over trees.
+     */
+    decision: z.enum(['softmaxQ', 'visits']).default('softmaxQ'),
+    beta: z.number().min(0).default(2),
+    /** Temperature of the visit-count policy; 0 means one-hot on the most visited action. */
+    temperature: z.number().min(0).default(1),
+    /** Argmax the decision policy (evaluation) instead of sampling it (training). */
+    greedy: z.boolean().default(false),
+    /** Dirichlet noise mixed into the root priors: `(1 - fraction) * P + fraction * Dir(alpha)`; 0 = off. */
+    dirichletFraction: z.number().min(0).max(1).default(0),
+    dirichletAlpha: z.number().positive().default(0.3),
+    /** Gumbel-MuZero root: actions sampled without replacement (top-k of gumbel + logits). */
+    gumbelMaxConsideredActions: z.number().int().min(1).default(16),
+    /** Scale of the root Gumbel noise; 0 for a deterministic search. */
+    gumbelScale: z.number().min(0).default(1),
+    /** sigma(q) = (gumbelMaxVisitInit + max n) * gumbelValueScale * q (Danihelka et al. 2022). */
+    gumbelValueScale: z.number().positive().default(0.1),
+    gumbelMaxVisitInit: z.number().min(0).default(50),
+    /**
+     * Evaluation cache keyed by the simulator's state hash (checked against the full state, so a hash
+     * collision cannot change results): equal states reached by different paths or trees are evaluated once.
+     */
+    cache: z.boolean().default(true),
+    /**
+     * Co-player model outputs depend on who is modelling whom (per-pair `player_i_to_j` models): the cache
+     * key then includes the focal agent. Set false when one shared co-player model serves every focal agent.
+     */
+    coPlayerModelPerFocal: z.boolean().default(true),
+    /** Keep the subtree under the new root between consecutive decisions (PUCT only). */
+    reuseSubtree: z.boolean().default(false),
+    /**
+     * Nodes per tree. Default: numSimulations + 1, doubled with subtree reuse. A reused subtree that
+     * would not leave room for numSimulations new nodes is dropped.
+     */
+    maxNodes: z.number().int().min(2).optional(),
+    /** A state where the focal agent is done ends its tree (it collects no further reward). */
+    focalDoneIsTerminal: z.boolean().default(true),
+    compat: z
+      .object({
+        /**
+         * Reproduce the reference bug: a terminal leaf is valued at its entering reward, which the backup then
+         * adds again (`r + gamma * r`), pulling simulations onto terminal (hunt) actions.
+         */
+        doubleCountTerminalReward: z.boolean().default(false),
+      })
+      .default({ doubleCountTerminalReward: false }),
+  })
+  .strict()
+  .refine((c) => !(c.reuseSubtree && c.search === 'gumbel'), {
+    message: 'reuseSubtree is not supported with search "gumbel" (sequential halving needs a fresh root)',
+    path: ['reuseSubtree'],
+  });
+
+export type MctsConfig = z.output<typeof MctsConfigSchema>;
+export type MctsConfigInput = z.input<typeof MctsConfigSchema>;
+
+/** Validates a partial config and fills the defaults; a bad field raises HopError E_CONFIG naming it. */
+export function mctsConfig(input: MctsConfigInput = {}): MctsConfig {
+  const r = MctsConfigSchema.safeParse(input);
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new HopError('E_CONFIG', `invalid @hop/mcts config: ${issues}`);
+  }
+  return r.data;
+}
+
+/** Nodes per tree the arena needs for a config. */
+export function nodesPerTree(c: MctsConfig): number {
+  if (c.maxNodes !== undefined) {
+    if (c.maxNodes < c.numSimulations + 1)
+      throw new HopError(
+        'E_CONFIG',
+        `maxNodes ${c.maxNodes} cannot hold ${c.numSimulations} simulations; use at least numSimulations + 1`,
+      );
+    return c.maxNodes;
+  }
+  return c.reuseSubtree ? 2 * c.numSimulations + 1 : c.numSimulations + 1;
+}

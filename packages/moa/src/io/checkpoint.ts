@@ -1,0 +1,118 @@
+import type * as tf from '@tensorflow/tfjs';
+import { HopError, loadCheckpoint, readCheckpointMeta, saveCheckpoint, type CheckpointMeta } from '@hop/core';
+import { MOAConfigSchema, TrainConfigSchema, parseConfig, type MOAConfig, type TrainConfig } from '../config';
+import { MOAModel } from '../model/moa-model';
+import { PairRegistry, pairKey } from '../registry/pair-registry';
+import { MOATrainer } from '../train/supervised';
+
+export const MOA_CHECKPOINT_KIND = 'hop-moa';
+export const PAIRS_CHECKPOINT_KIND = 'hop-moa-pairs';
+
+interface MOACheckpointConfig {
+  moa: MOAConfig;
+  train?: TrainConfig;
+}
+
+interface PairsCheckpointConfig {
+  moa: MOAConfig;
+  numAgents: number;
+  train: TrainConfig;
+}
+
+/** Saves one MOA (and, with a trainer, its training config and Adam state) as a core checkpoint. */
+export async function saveMOA(
+  dir: string,
+  model: MOAModel,
+  options: { trainer?: MOATrainer; extra?: Record<string, unknown> } = {},
+): Promise<void> {
+  const { trainer, extra } = options;
+  if (trainer && trainer.model !== model)
+    throw new HopError('E_CHECKPOINT', 'saveMOA: the trainer given trains another model; pass the trainer of this model');
+  const config: MOACheckpointConfig = { moa: model.config, ...(trainer ? { train: trainer.config } : {}) };
+  await saveCheckpoint(dir, {
+    kind: MOA_CHECKPOINT_KIND,
+    config,
+    models: { moa: model.net },
+    ...(trainer ? { optimizers: { moa: trainer.optimizer } } : {}),
+    ...(extra ? { extra } : {}),
+  });
+}
+
+/**
+ * Loads an MOA saved by `saveMOA`: rebuilds it from the saved config and loads its weights; when the
+ * checkpoint holds optimizer state, also a trainer that continues where it stopped.
+ */
+export async function loadMOA(dir: string): Promise<{ model: MOAModel; trainer: MOATrainer | null; meta: CheckpointMeta }> {
+  const meta = await readCheckpointMeta(dir);
+  const c = meta.config as Partial<MOACheckpointConfig> | null;
+  const model = new MOAModel(parseConfig(MOAConfigSchema, c?.moa, `${dir}: saved MOA`));
+  const trainer = c?.train && meta.optimizers?.includes('moa') ? new MOATrainer(model, parseConfig(TrainConfigSchema, c.train, `${dir}: saved training`)) : null;
+  try {
+    await loadCheckpoint(dir, {
+      kind: MOA_CHECKPOINT_KIND,
+      models: { moa: model.net },
+      ...(trainer ? { optimizers: { moa: trainer.optimizer } } : {}),
+    });
+  } catch (e) {
+    trainer?.dispose();
+    model.dispose();
+    throw e;
+  }
+  return { model, trainer, meta };
+}
+
+/**
+ * Saves a per-pair registry: the generic model once, then only the pairs that have their own weights
+ * (with their Adam state); shared pairs are recorded by name, not copied.
+ */
+export async function savePairRegistry(dir: string, registry: PairRegistry, extra?: Record<string, unknown>): Promise<void> {
+  const models: Record<string, tf.LayersModel> = { generic: registry.generic.net };
+  const optimizers: Record<string, tf.Optimizer> = {};
+  const owned = registry.ownedKeys();
+  for (const [i, j] of registry.pairs()) {
+    if (registry.isShared(i, j)) continue;
+    const key = pairKey(i, j);
+    models[key] = registry.model(i, j).net;
+    const t = registry.existingTrainer(i, j);
+    if (t) optimizers[key] = t.optimizer;
+  }
+  const config: PairsCheckpointConfig = {
+    moa: registry.generic.config,
+    numAgents: registry.numAgents,
+    train: parseConfig(TrainConfigSchema, registry.trainConfig, 'pair registry training'),
+  };
+  await saveCheckpoint(dir, {
+    kind: PAIRS_CHECKPOINT_KIND,
+    config,
+    models,
+    ...(Object.keys(optimizers).length ? { optimizers } : {}),
+    extra: { ...extra, owned, shared: registry.keys().filter((k) => !owned.includes(k)) },
+  });
+}
+
+/** Loads a registry saved by `savePairRegistry`: the generic model, own pairs (and their optimizers). */
+export async function loadPairRegistry(dir: string): Promise<PairRegistry> {
+  const meta = await readCheckpointMeta(dir);
+  const c = meta.config as Partial<PairsCheckpointConfig> | null;
+  const moa = parseConfig(MOAConfigSchema, c?.moa, `${dir}: saved MOA`);
+  const train = parseConfig(TrainConfigSchema, c?.train, `${dir}: saved training`);
+  const generic = new MOAModel(moa);
+  const registry = new PairRegistry(generic, c?.numAgents ?? 0, train);
+  const models: Record<string, tf.LayersModel> = { generic: generic.net };
+  const optimizers: Record<string, tf.Optimizer> = {};
+  try {
+    for (const [i, j] of registry.pairs()) {
+      const key = pairKey(i, j);
+      if (!meta.models.includes(key)) continue;
+      registry.adopt(i, j, new MOAModel(moa));
+      models[key] = registry.model(i, j).net;
+      if (meta.optimizers?.includes(key)) optimizers[key] = registry.trainer(i, j).optimizer;
+    }
+    await loadCheckpoint(dir, { kind: PAIRS_CHECKPOINT_KIND, models, optimizers });
+  } catch (e) {
+    registry.dispose();
+    generic.dispose();
+    throw e;
+  }
+  return registry;
+}

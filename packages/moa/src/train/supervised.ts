@@ -1,0 +1,240 @@
+import * as tf from '@tensorflow/tfjs';
+import { HopError, Rng } from '@hop/core';
+import { TrainConfigSchema, parseConfig, type TrainConfig, type TrainConfigInput } from '../config';
+import type { MOAInput } from '../model/inputs';
+import type { MOAModel } from '../model/moa-model';
+import { assertDataset, gatherRows, type MOADataset } from './dataset';
+
+/** One supervised minibatch: inputs plus the observed actions. */
+export interface SupervisedBatch extends Omit<MOAInput, 'goal'> {
+  /** `[B]` observed actions (labels); each must be valid under its mask row. */
+  action: tf.Tensor | Int32Array;
+  /**
+   * `[B, goalDim]` goals, or a function that produces them inside the gradient tape, e.g. `z` from a VAE
+   * encoder when training the VAE jointly (its variables then go in `extraVariables`).
+   */
+  goal?: tf.Tensor | Float32Array | (() => tf.Tensor);
+  /** `[B]` value targets; when given, the value head is trained with `valueCoef * MSE`. */
+  returns?: tf.Tensor | Float32Array;
+}
+
+/** An extra loss term and the named parts to report with it. */
+export interface ExtraLoss {
+  loss: tf.Scalar;
+  parts?: Record<string, tf.Scalar>;
+}
+
+export interface StepOptions {
+  /**
+   * Added to the total inside the same tape; called after `batch.goal()` (so closures can share the
+   * encoder's output, e.g. `alpha * KL`). A scalar, or `{ loss, parts }` to also report named parts.
+   */
+  extraLoss?: () => tf.Scalar | ExtraLoss;
+  /** Trained together with the MOA by the same optimizer, clipped by the same global norm. */
+  extraVariables?: tf.Variable[];
+}
+
+/** Loss parts of one step (numbers, read back once). */
+export interface StepResult {
+  /** Total loss that was minimised. */
+  loss: number;
+  /** (Weighted) masked cross-entropy. */
+  ce: number;
+  /** Value MSE (unscaled) when returns were given. */
+  value?: number;
+  /** The extra loss term, when given. */
+  extra?: number;
+  /** Named parts reported by the extra loss. */
+  parts: Record<string, number>;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+}
+
+export interface FitOptions {
+  epochs: number;
+  minibatch: number;
+  /** Shuffles the samples each epoch (seeded). */
+  rng: Rng;
+  /** Called after each epoch with its mean losses. */
+  onEpoch?: (epoch: number, r: EpochResult) => void;
+}
+
+export interface EpochResult {
+  loss: number;
+  ce: number;
+  gradNorm: number;
+  steps: number;
+}
+
+/**
+ * Supervised training of one MOA: masked cross-entropy against observed actions (optional class
+ * weights, optional value MSE, optional extra loss and variables), global-norm gradient clipping, Adam.
+ * Holds its own optimizer, so every model being trained (each per-pair model) gets its own trainer.
+ */
+export class MOATrainer {
+  readonly config: TrainConfig;
+  readonly optimizer: tf.AdamOptimizer;
+  private readonly classWeights: tf.Tensor1D | null;
+
+  constructor(
+    readonly model: MOAModel,
+    config: TrainConfigInput = {},
+  ) {
+    this.config = parseConfig(TrainConfigSchema, config, 'MOA training');
+    const cw = this.config.classWeights;
+    if (cw && cw.length !== model.numActions)
+      throw new HopError('E_CONFIG', `classWeights has ${cw.length} entries, expected numActions = ${model.numActions}`);
+    this.classWeights = cw ? tf.keep(tf.tensor1d(cw, 'float32')) : null;
+    const c = this.config;
+    this.optimizer = tf.train.adam(c.learningRate, c.adamBeta1, c.adamBeta2, c.adamEpsilon);
+  }
+
+  /** One gradient step on a minibatch; returns the loss parts. */
+  step(batch: SupervisedBatch, options: StepOptions = {}): StepResult {
+    const model = this.model;
+    const vars = [...model.trainableVariables(), ...(options.extraVariables ?? [])];
+    // Loss parts leave the tape's own tidy scope through tf.keep and are disposed in `finally`.
+    const parts: { ce?: tf.Scalar; value?: tf.Scalar; extra?: tf.Scalar; named: [string, tf.Scalar][] } = {
+      named: [],
+    };
+    const kept: tf.Tensor[] = [];
+    const keep = <T extends tf.Tensor>(t: T): T => {
+      kept.push(tf.keep(t));
+      return t;
+    };
+    try {
+      const report = tf.tidy(() => {
+        const x = model.inputTensors(batch);
+        const action = actionTensor(batch.action, x.batch);
+        assertLabelsValid(batch, action, x.mask, model.numActions);
+        const returns = batch.returns === undefined ? null : returnsTensor(batch.returns, x.batch);
+        const staticGoal = typeof batch.goal === 'function' ? null : model.goalTensor(batch.goal, x.batch);
+        const { grads } = tf.variableGrads(() => {
+          const goal = typeof batch.goal === 'function' ? batch.goal() : staticGoal;
+          const { logits, value } = model.forwardTensors(x, goal, true);
+          const ce = keep(this.crossEntropy(logits, action));
+          parts.ce = ce;
+          let total: tf.Scalar = ce;
+          if (returns) {
+            parts.value = keep(tf.losses.meanSquaredError(returns, value) as tf.Scalar);
+            total = total.add(parts.value.mul(this.config.valueCoef));
+          }
+          if (options.extraLoss) {
+            const e = options.extraLoss();
+            const el: ExtraLoss = e instanceof tf.Tensor ? { loss: e } : e;
+            parts.extra = keep(el.loss);
+            parts.named = Object.entries(el.parts ?? {}).map(([k, v]) => [k, keep(v)]);
+            total = total.add(el.loss);
+          }
+          return total;
+        }, vars);
+        const named = Object.entries(grads);
+        const norm = tf.sqrt(tf.addN(named.map(([, g]) => tf.sum(tf.square(g))))) as tf.Scalar;
+        const scale = tf.minimum(1, tf.div(this.config.maxGradNorm, tf.maximum(norm, 1e-12)));
+        this.optimizer.applyGradients(Object.fromEntries(named.map(([k, g]) => [k, g.mul(scale)])));
+        const zero = tf.scalar(0);
+        return tf.stack([parts.ce ?? zero, parts.value ?? zero, parts.extra ?? zero, norm, ...parts.named.map(([, v]) => v)]);
+      });
+      const v = report.dataSync();
+      report.dispose();
+      const result: StepResult = { ce: v[0], loss: v[0], parts: {}, gradNorm: v[3] };
+      if (parts.value) {
+        result.value = v[1];
+        result.loss += this.config.valueCoef * v[1];
+      }
+      if (parts.extra) {
+        result.extra = v[2];
+        result.loss += v[2];
+      }
+      parts.named.forEach(([n], k) => (result.parts[n] = v[4 + k]));
+      return result;
+    } finally {
+      tf.dispose(kept);
+    }
+  }
+
+  /** (Class-weighted) mean of `-log p(a)` under masked logits. */
+  private crossEntropy(logits: tf.Tensor2D, action: tf.Tensor1D): tf.Scalar {
+    return tf.tidy(() => {
+      const nll = tf.neg(tf.sum(tf.mul(tf.oneHot(action, this.model.numActions), tf.logSoftmax(logits)), 1));
+      if (!this.classWeights) return tf.mean(nll) as tf.Scalar;
+      const w = tf.gather(this.classWeights, action);
+      return tf.div(tf.sum(tf.mul(w, nll)), tf.maximum(tf.sum(w), 1e-12)) as tf.Scalar;
+    });
+  }
+
+  /**
+   * `epochs` passes over an in-memory dataset in shuffled minibatches (the last one of an epoch may be
+   * smaller). Returns the mean losses of each epoch.
+   */
+  fit(dataset: MOADataset, options: FitOptions): EpochResult[] {
+    assertDataset(dataset, this.model);
+    const out: EpochResult[] = [];
+    for (let e = 0; e < options.epochs; e++) {
+      const order = options.rng.permutation(dataset.size);
+      const acc: EpochResult = { loss: 0, ce: 0, gradNorm: 0, steps: 0 };
+      for (let from = 0; from < dataset.size; from += options.minibatch) {
+        const mb = gatherRows(dataset, order, from, Math.min(options.minibatch, dataset.size - from));
+        const r = this.step(mb);
+        acc.loss += r.loss;
+        acc.ce += r.ce;
+        acc.gradNorm += r.gradNorm;
+        acc.steps++;
+      }
+      const epoch = { loss: acc.loss / acc.steps, ce: acc.ce / acc.steps, gradNorm: acc.gradNorm / acc.steps, steps: acc.steps };
+      out.push(epoch);
+      options.onEpoch?.(e, epoch);
+    }
+    return out;
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    this.classWeights?.dispose();
+  }
+}
+
+function returnsTensor(v: tf.Tensor | Float32Array, batch: number): tf.Tensor1D {
+  if (v instanceof tf.Tensor) {
+    if (v.size !== batch) throw new HopError('E_SHAPE', `returns has shape [${v.shape}], expected [${batch}]`);
+    return v.toFloat().reshape([batch]) as tf.Tensor1D;
+  }
+  if (v.length !== batch) throw new HopError('E_SHAPE', `returns has ${v.length} values, expected ${batch}`);
+  return tf.tensor1d(v, 'float32');
+}
+
+function actionTensor(a: tf.Tensor | Int32Array, batch: number): tf.Tensor1D {
+  if (a instanceof tf.Tensor) {
+    if (a.size !== batch) throw new HopError('E_SHAPE', `action has shape [${a.shape}], expected [${batch}]`);
+    return a.toInt().reshape([batch]) as tf.Tensor1D;
+  }
+  if (a.length !== batch) throw new HopError('E_SHAPE', `action has ${a.length} values, expected ${batch}`);
+  return tf.tensor1d(a, 'int32');
+}
+
+/** An observed action that its own mask forbids would have an (almost) infinite loss: name the row. */
+function assertLabelsValid(batch: SupervisedBatch, action: tf.Tensor1D, mask: tf.Tensor2D, numActions: number): void {
+  let labels: ArrayLike<number>;
+  let valid: ArrayLike<number>;
+  if (batch.action instanceof Int32Array && !(batch.mask instanceof tf.Tensor)) {
+    labels = batch.action;
+    const m = batch.mask;
+    valid = Array.from(labels, (a, b) => (a >= 0 && a < numActions ? m[b * numActions + a] : 0));
+  } else {
+    labels = action.dataSync();
+    const g = tf.tidy(() => tf.sum(tf.mul(mask, tf.oneHot(action, numActions)), 1));
+    valid = g.dataSync();
+    g.dispose();
+  }
+  for (let b = 0; b < labels.length; b++) {
+    const a = labels[b];
+    if (!(a >= 0 && a < numActions))
+      throw new HopError('E_LABEL', `sample ${b}: action ${a} is not in [0, ${numActions})`);
+    if (!(valid[b] > 0))
+      throw new HopError(
+        'E_LABEL',
+        `sample ${b}: observed action ${a} is masked out by its own mask row; fix the data (record the action ` +
+          'the environment actually executed) or the mask',
+      );
+  }
+}

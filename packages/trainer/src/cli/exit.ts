@@ -1,0 +1,2 @@
+/** Exit codes: 0 done, 1 unexpected failure, 2 bad input (config, dataset, run), 130 interrupted after saving. */
+export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;

@@ -1,0 +1,119 @@
+import { Command, CommanderError } from 'commander';
+import { HopError } from '@hop/core';
+import type { z } from 'zod';
+import { readConfigFile, resolveConfig } from '../config/load';
+import {
+  CollectConfigSchema,
+  DemoConfigSchema,
+  PretrainConfigSchema,
+  WorldModelCliSchema,
+} from '../config/schemas';
+import { addSchemaOptions, pickSchemaFlags } from './options';
+
+import { EXIT } from './exit';
+
+export { EXIT };
+
+/** Reads `--config` (JSON or YAML) and merges the flags over it. */
+async function configFrom<S extends z.ZodObject>(schema: S, command: string, opts: Record<string, unknown>): Promise<z.infer<S>> {
+  const file = typeof opts.config === 'string' ? { path: opts.config, values: await readConfigFile(opts.config) } : undefined;
+  return resolveConfig(schema, command, { file, flags: pickSchemaFlags(schema, opts) });
+}
+
+const CONFIG_HELP = 'JSON or YAML file with any of the options below (flags override it)';
+
+export function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('hop')
+    .description('HOP.ts: offline data collection, VAE + MOA pretraining, world models and reports for multi-agent RL')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  addSchemaOptions(
+    program
+      .command('collect')
+      .description('Play a rule-based population and write an offline dataset (.npy columns + meta.json)')
+      .option('--config <file>', CONFIG_HELP),
+    CollectConfigSchema,
+  ).action(async (opts: Record<string, unknown>) => {
+    const { runCollect } = await import('../collect/command');
+    setExit(await runCollect(await configFrom(CollectConfigSchema, 'collect', opts)));
+  });
+
+  addSchemaOptions(
+    program
+      .command('pretrain')
+      .description('Joint VAE + MOA pretraining on a collected dataset (CE + alpha*KL, or recon + alpha*KL)')
+      .option('--config <file>', CONFIG_HELP)
+      .option('--resume <run>', 'Continue an interrupted run from its last checkpoint (same data order); --epochs may extend it'),
+    PretrainConfigSchema,
+  ).action(async (opts: Record<string, unknown>) => {
+    const { runPretrainCommand } = await import('../pretrain/command');
+    if (typeof opts.resume === 'string') {
+      setExit(await runPretrainCommand({ resume: opts.resume, flags: pickSchemaFlags(PretrainConfigSchema, opts), configFile: opts.config as string | undefined }));
+    } else {
+      setExit(await runPretrainCommand({ config: await configFrom(PretrainConfigSchema, 'pretrain', opts) }));
+    }
+  });
+
+  addSchemaOptions(
+    program
+      .command('world-model')
+      .description('Train a world model P(o_t+1, r | o_t, joint action) on a collected dataset')
+      .option('--config <file>', CONFIG_HELP)
+      .option('--resume <run>', 'Continue an interrupted run from its last checkpoint'),
+    WorldModelCliSchema,
+  ).action(async (opts: Record<string, unknown>) => {
+    const { runWorldModelCommand } = await import('../world-model/command');
+    if (typeof opts.resume === 'string') {
+      setExit(await runWorldModelCommand({ resume: opts.resume, flags: pickSchemaFlags(WorldModelCliSchema, opts), configFile: opts.config as string | undefined }));
+    } else {
+      setExit(await runWorldModelCommand({ config: await configFrom(WorldModelCliSchema, 'world-model', opts) }));
+    }
+  });
+
+  program
+    .command('report')
+    .description('Write report.html into a run directory: curves, accuracy, confusion matrix, config, environment')
+    .argument('<run>', 'run directory (written by hop pretrain or hop world-model)')
+    .option('--compare <runs...>', 'other runs whose curves are drawn on the same plots (e.g. joint vs recon)')
+    .option('--out <file>', 'where to write the report (default <run>/report.html)')
+    .action(async (run: string, opts: { compare?: string[]; out?: string }) => {
+      const { writeReport } = await import('../report/build');
+      const path = await writeReport(run, { compare: opts.compare ?? [], out: opts.out });
+      process.stdout.write(`report written to ${path}\n`);
+      setExit(EXIT.ok);
+    });
+
+  addSchemaOptions(
+    program
+      .command('demo')
+      .description('Collect a small dataset, pretrain a few epochs and write the report (a few minutes on 2 cores)')
+      .option('--config <file>', CONFIG_HELP),
+    DemoConfigSchema,
+  ).action(async (opts: Record<string, unknown>) => {
+    const { runDemo } = await import('../demo');
+    setExit(await runDemo(await configFrom(DemoConfigSchema, 'demo', opts)));
+  });
+
+  return program;
+}
+
+/** Runs the CLI; resolves to the exit code. User errors print `error [CODE]: message` without a stack. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = buildProgram((c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (e instanceof HopError) {
+      process.stderr.write(`error [${e.code}]: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`unexpected failure: ${(e as Error).stack ?? String(e)}\n`);
+    return EXIT.failure;
+  }
+}

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { POPULATIONS, presetNames, type PresetName } from '@hop/env-staghunt';
+
+/**
+ * One validated record per command (CleanRL style): every hyperparameter with its default, in one place.
+ * Keys are camelCase in config files and kebab-case as flags (`batchSize` <-> `--batch-size`).
+ */
+
+const seed = z.number().int().min(0).max(0xffffffff).default(0).describe('Seed of every random stream of the run');
+const preset = z
+  .enum(presetNames as [PresetName, ...PresetName[]])
+  .default('hop-msh')
+  .describe('Environment preset');
+const population = z
+  .enum(POPULATIONS)
+  .default('mixed')
+  .describe('Rule-based population (mixed = nearest-stag / nearest-hare drawn per agent and episode)');
+const progress = z
+  .enum(['auto', 'bar', 'plain', 'none'])
+  .default('auto')
+  .describe('Progress display: a bar on a terminal, plain lines otherwise (auto), or forced');
+
+export const CollectConfigSchema = z.strictObject({
+  preset,
+  population,
+  episodes: z.number().int().positive().default(1000).describe('Episodes to play'),
+  seed,
+  out: z.string().min(1).describe('Dataset directory to write (.npy columns + meta.json)'),
+  progress,
+});
+export type CollectConfig = z.infer<typeof CollectConfigSchema>;
+
+export const PretrainConfigSchema = z.strictObject({
+  data: z.string().min(1).describe('Dataset directory written by `hop collect`'),
+  out: z.string().min(1).optional().describe('Run directory (default runs/pretrain-<objective>-<latent>-<time>)'),
+  seed,
+  epochs: z.number().int().positive().default(10).describe('Passes over the training split'),
+  batchSize: z.number().int().positive().default(128).describe('Minibatch size'),
+  lr: z.number().positive().default(5e-4).describe('Adam learning rate'),
+  gradClipNorm: z.number().positive().default(1).describe('Global gradient-norm clip'),
+  objective: z
+    .enum(['joint', 'recon'])
+    .default('joint')
+    .describe('joint: CE + alpha*KL trains VAE and MOA together; recon: VAE on recon + alpha*KL, MOA on CE with z detached'),
+  latent: z.enum(['vanilla', 'gumbel']).default('vanilla').describe('VAE latent: continuous (vanilla) or discrete (gumbel)'),
+  latentDim: z.number().int().positive().default(16).describe('Latent size (vanilla) or number of goal slots (gumbel)'),
+  gumbelClasses: z.number().int().min(2).default(4).describe('Classes per goal slot of the gumbel latent'),
+  goalInput: z
+    .enum(['z', 'true', 'none'])
+    .default('z')
+    .describe('MOA goal input: the VAE latent z, the true hindsight goal one-hot (upper bound), or nothing (lower bound)'),
+  alphaSchedule: z.enum(['constant', 'linear', 'sigmoid', 'cyclical']).default('linear').describe('KL weight schedule'),
+  alphaMax: z.number().min(0).default(0.1).describe('KL weight after warm-up'),
+  alphaWarmupSteps: z.number().int().min(0).default(2000).describe('Steps of the KL warm-up (period of cyclical)'),
+  classWeights: z.enum(['none', 'balanced']).default('none').describe('Cross-entropy class weights'),
+  moaFilters: z.array(z.number().int().positive()).min(1).default([16, 32, 32]).describe('MOA conv filters (comma list)'),
+  moaHidden: z.number().int().positive().default(512).describe('MOA fully connected width'),
+  vaeFilters: z.array(z.number().int().positive()).min(1).default([16, 32]).describe('VAE encoder conv filters (comma list)'),
+  valFraction: z.number().gt(0).lt(1).default(0.1).describe('Fraction of episodes held out for validation'),
+  evalBatchSize: z.number().int().positive().default(1024).describe('Batch size of validation passes'),
+  logEvery: z.number().int().positive().default(50).describe('Training steps between train-metric records'),
+  pairs: z.boolean().default(true).describe('Write the per-pair models player_i_to_j at the end'),
+  progress,
+});
+export type PretrainConfig = z.infer<typeof PretrainConfigSchema>;
+
+export const WorldModelCliSchema = z.strictObject({
+  data: z.string().min(1).describe('Dataset directory written by `hop collect` (needs next_obs and joint_action)'),
+  out: z.string().min(1).optional().describe('Run directory (default runs/wm-<time>)'),
+  seed,
+  epochs: z.number().int().positive().default(10).describe('Passes over the training split'),
+  batchSize: z.number().int().positive().default(256).describe('Minibatch size'),
+  lr: z.number().positive().default(1e-3).describe('Adam learning rate'),
+  architecture: z.enum(['direct', 'latent']).default('direct').describe('Direct conv net or latent dynamics model'),
+  valFraction: z.number().gt(0).lt(1).default(0.1).describe('Fraction of episodes held out for validation'),
+  progress,
+});
+export type WorldModelCliConfig = z.infer<typeof WorldModelCliSchema>;
+
+export const DemoConfigSchema = z.strictObject({
+  out: z.string().min(1).default('runs/demo').describe('Directory for the demo dataset and run'),
+  preset,
+  population,
+  episodes: z.number().int().positive().default(400).describe('Episodes to collect'),
+  epochs: z.number().int().positive().default(3).describe('Pretraining epochs'),
+  seed,
+  progress,
+});
+export type DemoConfig = z.infer<typeof DemoConfigSchema>;

@@ -1,0 +1,91 @@
+import * as tf from '@tensorflow/tfjs';
+import { deriveSeed } from '@hop/core';
+import { GumbelVAE, klWeight, trainStepClassic, type LatentLosses } from '@hop/vae';
+import type { PretrainConfig } from '../config/schemas';
+import { goalOneHot, type HostBatch, type TrainingData } from '../data/dataset';
+import type { PretrainModels } from './models';
+
+/** Loss parts of one training step (numbers). */
+export interface StepMetrics {
+  /** Masked cross-entropy of the MOA. */
+  policy: number;
+  /** KL of the VAE latent (null without a VAE). */
+  kl: number | null;
+  /** Reconstruction error (recon objective only). */
+  recon: number | null;
+  /** The objective the VAE's update minimised: CE + alpha*KL (joint) or recon + alpha*KL (recon). */
+  total: number;
+  gradNorm: number;
+  alpha: number;
+  temperature: number | null;
+}
+
+/**
+ * One optimizer step. The noise of the step (eps / Gumbel) is drawn from a seed derived from the run seed
+ * and the global step, so the step is a pure function of the weights, the batch and the step number:
+ * what makes a resumed run identical to an uninterrupted one.
+ */
+export function trainStep(
+  m: PretrainModels,
+  config: PretrainConfig,
+  data: TrainingData,
+  batch: HostBatch,
+  step: number,
+): StepMetrics {
+  const alpha = klWeight(m.alpha, step);
+  const seed = deriveSeed(config.seed, 'noise', step);
+  const temperature = m.vae instanceof GumbelVAE ? m.vae.temperatureAt(step) : null;
+  const encodeOptions = { seed, ...(temperature === null ? {} : { temperature }) };
+  const x = tf.tensor(batch.grid, [batch.size, ...data.gridShape], 'float32');
+  try {
+    const labels = { obs: x, mask: batch.mask, time: batch.time, action: batch.action };
+
+    if (m.vae === null) {
+      const goal = config.goalInput === 'true' ? goalOneHot(batch.goal) : undefined;
+      const r = m.moaTrainer.step({ ...labels, goal });
+      return { policy: r.ce, kl: null, recon: null, total: r.loss, gradNorm: r.gradNorm, alpha, temperature };
+    }
+
+    const vae = m.vae;
+    if (config.objective === 'joint') {
+      // z comes from the encoder inside the MOA's tape: CE + alpha*KL trains encoder and MOA together.
+      let latent: LatentLosses | null = null;
+      const r = m.moaTrainer.step(
+        {
+          ...labels,
+          goal: () => {
+            latent = vae.latentLosses(x, encodeOptions);
+            return latent.z;
+          },
+        },
+        {
+          extraLoss: () => {
+            const kl = (latent as LatentLosses | null)?.kl;
+            if (!kl) throw new Error('joint step: the goal function did not run before the extra loss');
+            return { loss: kl.mul(alpha) as tf.Scalar, parts: { kl } };
+          },
+          extraVariables: vae.encoderVariables,
+        },
+      );
+      return { policy: r.ce, kl: r.parts.kl, recon: null, total: r.loss, gradNorm: r.gradNorm, alpha, temperature };
+    }
+
+    // recon: the MOA learns from the current encoder's sampled z (detached), the VAE from recon + alpha*KL.
+    const z = tf.tidy(() => vae.encode(x, encodeOptions).z);
+    const moa = (() => {
+      try {
+        return m.moaTrainer.step({ ...labels, goal: z });
+      } finally {
+        z.dispose();
+      }
+    })();
+    const v = trainStepClassic(vae, m.vaeOptimizer as tf.Optimizer, x, {
+      ...encodeOptions,
+      alpha,
+      clipNorm: config.gradClipNorm,
+    });
+    return { policy: moa.ce, kl: v.kl, recon: v.recon, total: v.loss, gradNorm: Math.max(moa.gradNorm, v.gradNorm), alpha, temperature };
+  } finally {
+    x.dispose();
+  }
+}

@@ -1,0 +1,311 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { HopError } from '@hop/core';
+import { PairRegistry, confusionCsv, perClassCsv, savePairRegistry, type Evaluation } from '@hop/moa';
+import { ACTION_NAMES } from '@hop/env-staghunt';
+import { PretrainConfigSchema, type PretrainConfig } from '../config/schemas';
+import { resolveConfig } from '../config/load';
+import { actionCounts, epochOrder, openTrainingData, readHostBatch, type TrainingData } from '../data/dataset';
+import { prepareEnvironment } from '../run/environment';
+import { InterruptFlag } from '../run/interrupt';
+import { RunDir, writeFileAtomic, type RunMetric } from '../run/layout';
+import { createProgress, type ProgressMode } from '../run/progress';
+import { buildModels, disposeModels, type PretrainModels } from './models';
+import { RunningMeans } from './means';
+import { loadTrainingCheckpoint, readLoopState, saveTrainingCheckpoint, type LoopState } from './state';
+import { trainStep } from './step';
+import { validate } from './validate';
+
+export interface PretrainOptions {
+  /** Lines for the user (default: stdout). */
+  log?: (line: string) => void;
+  /** Stop flag (default: one listening to SIGINT / SIGTERM for the duration of the run). */
+  interrupt?: InterruptFlag;
+}
+
+/** What the per-epoch evaluation file `eval/epoch-N.json` holds (read back by the report). */
+export interface EpochEvaluation {
+  epoch: number;
+  step: number;
+  evaluation: Evaluation;
+  /** Action counts of the training split (the class distribution the MOA learned from). */
+  trainActionCounts: number[];
+}
+
+export interface PretrainResult {
+  status: 'completed' | 'interrupted';
+  runDir: string;
+  epochsDone: number;
+  step: number;
+  /** The last epoch record (validation metrics), null before the first epoch ends. */
+  last: RunMetric | null;
+  /** Seconds spent in the training loop (all invocations of a resumed run). */
+  elapsed: number;
+}
+
+const defaultLog = (line: string) => process.stdout.write(line + '\n');
+
+/** Starts a pretraining run in a fresh directory. */
+export async function pretrain(config: PretrainConfig, options: PretrainOptions = {}): Promise<PretrainResult> {
+  const log = options.log ?? defaultLog;
+  const environment = await prepareEnvironment(log);
+  const out = config.out ?? defaultRunName(config);
+  const resolved: PretrainConfig = { ...config, out };
+  const data = openTrainingData(resolved.data, { valFraction: resolved.valFraction, seed: resolved.seed });
+  const run = new RunDir(out);
+  const trainCounts = actionCounts(data, data.train);
+  run.create('pretrain', resolved, environment, { dataset: datasetFacts(data, trainCounts) });
+  log(`seed ${resolved.seed}; run directory ${run.root}`);
+  return loop(run, resolved, data, null, trainCounts, log, options.interrupt);
+}
+
+/**
+ * Continues a run from its latest checkpoint (a Ctrl-C checkpoint inside an epoch, else the last complete
+ * epoch) with the same data order. `epochs` may extend the run; nothing else can change on resume.
+ */
+export async function resumePretrain(runDir: string, overrides: { epochs?: number } = {}, options: PretrainOptions = {}): Promise<PretrainResult> {
+  const log = options.log ?? defaultLog;
+  const run = new RunDir(runDir);
+  const file = run.readConfig<PretrainConfig>();
+  if (file.command !== 'pretrain') throw new HopError('E_RUN', `${run.root} is a '${file.command}' run, not a pretraining run`);
+  const config = resolveConfig(PretrainConfigSchema, 'pretrain (saved in config.json)', {
+    file: { path: run.configPath, values: { ...(file.config as object), ...(overrides.epochs ? { epochs: overrides.epochs } : {}) } },
+  });
+  const environment = await prepareEnvironment(log);
+  const data = openTrainingData(config.data, { valFraction: config.valFraction, seed: config.seed });
+  const point = resumePoint(run);
+  const state = point ? await readLoopState(point) : null;
+  // Records written after the checkpoint (a kill between a metrics write and the next checkpoint) go.
+  run.reopen(environment, (r) => (r.kind === 'epoch' ? r.epoch <= (state?.epochsDone ?? 0) : r.step <= (state?.step ?? 0)), config);
+  if (!point) log(`no checkpoint in ${run.checkpointsDir}: restarting the run from epoch 1 (seed ${config.seed})`);
+  else log(`resuming ${run.root} from ${relative(run.root, point)}: epoch ${state!.epochsDone + 1}, batch ${state!.batch} (seed ${config.seed})`);
+  return loop(run, config, data, point, actionCounts(data, data.train), log, options.interrupt);
+}
+
+/** The newest checkpoint: the Ctrl-C one when it is ahead of the last complete epoch. */
+function resumePoint(run: RunDir): string | null {
+  const epochs = run.completeEpochs();
+  const lastDone = epochs.length ? epochs[epochs.length - 1] : 0;
+  const interrupted = join(run.interruptCheckpoint, 'state.json');
+  if (existsSync(interrupted)) {
+    const s = JSON.parse(readFileSync(interrupted, 'utf8')) as LoopState;
+    if (s.epochsDone >= lastDone) return run.interruptCheckpoint;
+  }
+  return lastDone ? run.epochCheckpoint(lastDone) : null;
+}
+
+async function loop(
+  run: RunDir,
+  config: PretrainConfig,
+  data: TrainingData,
+  checkpoint: string | null,
+  trainCounts: number[],
+  log: (line: string) => void,
+  interruptFlag?: InterruptFlag,
+): Promise<PretrainResult> {
+  const interrupt = interruptFlag ?? new InterruptFlag().listen();
+  const models = buildModels(config, data);
+  try {
+    let state: LoopState = {
+      format: 'hop-pretrain-state',
+      version: 1,
+      epochsDone: 0,
+      batch: 0,
+      step: 0,
+      elapsed: 0,
+      epochMeans: { sums: {}, counts: {} },
+      windowMeans: { sums: {}, counts: {} },
+    };
+    if (checkpoint) state = await loadTrainingCheckpoint(checkpoint, models);
+    const last = [...run.readMetrics()].reverse().find((r) => r.kind === 'epoch') ?? null;
+
+    log(
+      `dataset ${data.dir}: ${data.dataset.size} samples, train ${data.train.length} / validation ${data.val.length} ` +
+        `(split by episode), ${data.numAgents} players, grid ${data.gridShape.join('x')}`,
+    );
+    log(
+      `objective ${config.objective}, latent ${config.latent}, goal input ${config.goalInput}; ${config.epochs} epochs of ` +
+        `${Math.ceil(data.train.length / config.batchSize)} batches of ${config.batchSize}`,
+    );
+    const val = readHostBatch(data, data.val);
+    const ctx: LoopContext = { run, config, data, models, log, interrupt, trainCounts, val };
+    return await epochs(ctx, state, last);
+  } finally {
+    disposeModels(models);
+    if (!interruptFlag) interrupt.dispose();
+  }
+}
+
+interface LoopContext {
+  run: RunDir;
+  config: PretrainConfig;
+  data: TrainingData;
+  models: PretrainModels;
+  log: (line: string) => void;
+  interrupt: InterruptFlag;
+  trainCounts: number[];
+  val: ReturnType<typeof readHostBatch>;
+}
+
+async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric | null): Promise<PretrainResult> {
+  const { run, config, data, models, log, interrupt } = ctx;
+  const bs = config.batchSize;
+  const numBatches = Math.ceil(data.train.length / bs);
+  let last = lastRecord;
+  if (state.step === 0) run.appendMetrics(event(state, 'start'));
+  else run.appendMetrics(event(state, 'resume'));
+
+  while (state.epochsDone < config.epochs) {
+    const epoch = state.epochsDone + 1;
+    const order = epochOrder(data.train, config.seed, epoch);
+    const epochMeans = RunningMeans.from(state.epochMeans);
+    const windowMeans = RunningMeans.from(state.windowMeans);
+    const progress = createProgress({ label: `epoch ${epoch}/${config.epochs}`, total: numBatches, unit: 'batches', mode: config.progress as ProgressMode });
+    const t0 = performance.now();
+    const elapsed0 = state.elapsed;
+    const batch0 = state.batch;
+    for (let b = state.batch; b < numBatches; b++) {
+      const batch = readHostBatch(data, order.subarray(b * bs, Math.min(order.length, (b + 1) * bs)));
+      const r = trainStep(models, config, data, batch, state.step);
+      if (!Number.isFinite(r.total))
+        throw new HopError('E_DIVERGED', `the loss became ${r.total} at step ${state.step} (epoch ${epoch}); lower --lr or --alpha-max`);
+      const values = { policy: r.policy, kl: r.kl, recon: r.recon, total: r.total };
+      epochMeans.add(values);
+      windowMeans.add(values);
+      state.step++;
+      state.batch = b + 1;
+      state.elapsed = elapsed0 + (performance.now() - t0) / 1000;
+      if (state.step % config.logEvery === 0) {
+        run.appendMetrics({
+          kind: 'train',
+          epoch,
+          step: state.step,
+          time: round(state.elapsed),
+          ...windowMeans.means('losses/'),
+          'charts/alpha': r.alpha,
+          'charts/grad_norm': r.gradNorm,
+          ...(r.temperature === null ? {} : { 'charts/temperature': r.temperature }),
+        });
+        windowMeans.reset();
+      }
+      progress.update(b + 1, `CE ${fmt(epochMeans.means().policy)}${r.kl === null ? '' : ` KL ${fmt(r.kl)}`} alpha ${fmt(r.alpha)}`);
+      // Let signal handlers and the progress bar's timer run: a training step never awaits by itself.
+      await new Promise<void>((done) => setImmediate(done));
+      if (interrupt.stopRequested && b + 1 < numBatches) {
+        progress.stop('interrupted');
+        state.epochMeans = epochMeans.toJSON();
+        state.windowMeans = windowMeans.toJSON();
+        await saveTrainingCheckpoint(run.interruptCheckpoint, models, state);
+        run.appendMetrics(event(state, 'interrupt'));
+        log(
+          `interrupted in epoch ${epoch} after batch ${b + 1}/${numBatches}; checkpoint saved to ${run.interruptCheckpoint}\n` +
+            `continue with: hop pretrain --resume ${run.root}`,
+        );
+        return { status: 'interrupted', runDir: run.root, epochsDone: state.epochsDone, step: state.step, last, elapsed: state.elapsed };
+      }
+    }
+    const trainSeconds = (performance.now() - t0) / 1000;
+    progress.stop();
+
+    const v0 = performance.now();
+    const v = validate(models, config, data, ctx.val);
+    const valSeconds = (performance.now() - v0) / 1000;
+    state.epochsDone = epoch;
+    state.batch = 0;
+    state.elapsed = elapsed0 + (performance.now() - t0) / 1000;
+    const trainedSamples = Math.min(data.train.length, numBatches * bs) - Math.min(data.train.length, batch0 * bs);
+    const ev = v.evaluation;
+    const record: RunMetric = {
+      kind: 'epoch',
+      epoch,
+      step: state.step,
+      time: round(state.elapsed),
+      ...epochMeans.means('train/'),
+      'val/top1': ev.top1,
+      'val/top3': ev.top3,
+      'val/nll': ev.nll,
+      'val/macro_f1': ev.macro.f1,
+      ...(v.kl === null ? {} : { 'val/kl': v.kl }),
+      ...(v.recon === null ? {} : { 'val/recon': v.recon }),
+      'perf/samples_per_s': trainSeconds > 0 ? trainedSamples / trainSeconds : 0,
+      'perf/epoch_seconds': trainSeconds,
+      'perf/val_seconds': valSeconds,
+    };
+    const evalFile: EpochEvaluation = { epoch, step: state.step, evaluation: ev, trainActionCounts: ctx.trainCounts };
+    await writeFileAtomic(run.evalPath(epoch, 'json'), JSON.stringify(evalFile) + '\n');
+    await writeFileAtomic(run.evalPath(epoch, 'csv'), perClassCsv(ev) + '\n' + confusionCsv(ev));
+    run.appendMetrics(record);
+    state.epochMeans = { sums: {}, counts: {} };
+    state.windowMeans = windowMeans.toJSON();
+    await saveTrainingCheckpoint(run.epochCheckpoint(epoch), models, state);
+    await rm(run.interruptCheckpoint, { recursive: true, force: true });
+    last = record;
+    log(
+      `epoch ${epoch}/${config.epochs}: train CE ${fmt(record['train/policy'] as number)}` +
+        (v.kl === null ? '' : ` KL ${fmt(record['train/kl'] as number)}`) +
+        ` | val top-1 ${ev.top1.toFixed(3)} top-3 ${ev.top3.toFixed(3)} CE ${fmt(ev.nll)}` +
+        ` | ${Math.round(record['perf/samples_per_s'] as number)} samples/s, ${trainSeconds.toFixed(1)}s + val ${valSeconds.toFixed(1)}s`,
+    );
+    if (interrupt.stopRequested && epoch < config.epochs) {
+      run.appendMetrics(event(state, 'interrupt'));
+      log(`interrupted after epoch ${epoch}; checkpoint ${run.epochCheckpoint(epoch)}\ncontinue with: hop pretrain --resume ${run.root}`);
+      return { status: 'interrupted', runDir: run.root, epochsDone: state.epochsDone, step: state.step, last, elapsed: state.elapsed };
+    }
+  }
+
+  if (config.pairs && ctx.models.moa) await writePairs(ctx);
+  run.appendMetrics(event(state, 'end'));
+  log(`done: ${state.epochsDone} epochs, ${state.step} steps, ${state.elapsed.toFixed(1)}s in the loop`);
+  return { status: 'completed', runDir: run.root, epochsDone: state.epochsDone, step: state.step, last, elapsed: state.elapsed };
+}
+
+/** The per-pair models player_i_to_j, all starting from the generic MOA (shared until trained). */
+async function writePairs(ctx: LoopContext): Promise<void> {
+  const { models, data, run, config } = ctx;
+  const registry = new PairRegistry(models.moa, data.numAgents, models.moaTrainer.config);
+  try {
+    await savePairRegistry(run.pairsDir, registry, {
+      source: relative(run.root, run.epochCheckpoint(config.epochs)),
+      goalInput: config.goalInput,
+      note: 'pairs start from the generic MOA; z comes from the VAE in the source checkpoint',
+    });
+    await writeFile(
+      join(run.pairsDir, 'pairs.json'),
+      JSON.stringify({ numAgents: data.numAgents, pairs: registry.keys() }, null, 2) + '\n',
+    );
+    ctx.log(`per-pair models ${registry.keys().join(', ')} written to ${run.pairsDir}`);
+  } finally {
+    registry.dispose();
+  }
+}
+
+function event(state: LoopState, name: string): RunMetric {
+  return { kind: 'event', event: name, epoch: state.epochsDone, step: state.step, time: round(state.elapsed), at: new Date().toISOString() };
+}
+
+function datasetFacts(data: TrainingData, trainCounts: number[]): Record<string, unknown> {
+  const m = data.dataset.meta;
+  return {
+    dir: data.dir,
+    samples: data.dataset.size,
+    episodes: m.counts.episodes,
+    trainSamples: data.train.length,
+    valSamples: data.val.length,
+    preset: m.preset,
+    population: m.population,
+    gridShape: data.gridShape,
+    players: data.numAgents,
+    goals: m.counts.goals,
+    trainActionCounts: Object.fromEntries(ACTION_NAMES.map((n, i) => [n, trainCounts[i]])),
+  };
+}
+
+function defaultRunName(config: PretrainConfig): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  return join('runs', `pretrain-${config.objective}-${config.latent}-${config.goalInput}-${stamp}`);
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+const fmt = (x: number | undefined) => (x === undefined ? '-' : Math.abs(x) >= 100 ? x.toFixed(1) : x.toPrecision(4));
+

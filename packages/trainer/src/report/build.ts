@@ -1,0 +1,112 @@
+import { basename, join, resolve } from 'node:path';
+import { HopError } from '@hop/core';
+import { RunDir, writeFileAtomic, type RunConfigFile, type RunMetric } from '../run/layout';
+import { dualChart, metricNames, seriesOf, type NamedRun } from './charts';
+import { esc, htmlPage, recordTable, table, type ReportSection } from './html';
+import { pretrainSections, pretrainSummary, type SectionOutput } from './pretrain-section';
+import { worldModelSections } from './world-model-section';
+
+export interface ReportOptions {
+  /** Other runs whose curves are drawn on the same plots. */
+  compare?: string[];
+  /** Output path (default `<run>/report.html`). */
+  out?: string;
+}
+
+/**
+ * Writes the report of a run: `report.html` (self-contained: inline SVG and CSS, opens from disk) and
+ * every picture as `plots/<name>.svg`. Returns the path of the HTML file.
+ */
+export async function writeReport(runDir: string, options: ReportOptions = {}): Promise<string> {
+  const run = new RunDir(runDir);
+  const file = run.readConfig();
+  const records = run.readMetrics();
+  const runs: NamedRun[] = [{ name: basename(run.root), records }];
+  for (const other of options.compare ?? []) {
+    const o = new RunDir(other);
+    const oc = o.readConfig();
+    if (oc.command !== file.command)
+      throw new HopError('E_RUN', `--compare ${other} is a '${oc.command}' run; ${run.root} is a '${file.command}' run`);
+    runs.push({ name: basename(o.root), records: o.readMetrics() });
+  }
+
+  const body: SectionOutput =
+    file.command === 'pretrain'
+      ? pretrainSections(run, runs)
+      : file.command === 'world-model'
+        ? await worldModelSections(run, runs)
+        : genericSections(runs);
+
+  const sections: ReportSection[] = [
+    { id: 'summary', title: 'Summary', html: summaryHtml(file, records) },
+    ...body.sections,
+    ...inputSections(file),
+  ];
+  const page = htmlPage({
+    title: `HOP ${file.command} run ${basename(run.root)}`,
+    subtitle: `${run.root} — report written ${new Date().toISOString()}`,
+    sections,
+  });
+  for (const p of body.plots) await writeFileAtomic(join(run.plotsDir, `${p.file}.svg`), p.svg);
+  const out = resolve(options.out ?? run.reportPath);
+  await writeFileAtomic(out, page);
+  return out;
+}
+
+function status(records: RunMetric[]): string {
+  const events = records.filter((r) => r.kind === 'event').map((r) => String(r.event));
+  const last = events[events.length - 1];
+  if (last === 'end') return 'completed';
+  if (last === 'interrupt') return 'interrupted (resume with --resume)';
+  return 'running, or killed (resume with --resume)';
+}
+
+function summaryHtml(file: RunConfigFile, records: RunMetric[]): string {
+  const env = file.environment;
+  const cfg = file.config as Record<string, unknown>;
+  const facts = table(
+    ['', ''],
+    [
+      ['status', status(records)],
+      ['command', `hop ${file.command}`],
+      ['seed', String(cfg.seed ?? '-')],
+      ['backend', env.backend ? `${env.backend.name} (${env.backend.package}) — ${env.backend.reason}` : 'not initialised'],
+      ['started', env.capturedAt],
+      ['resumed', String(file.resumes?.length ?? 0)],
+    ],
+  );
+  return (file.command === 'pretrain' ? pretrainSummary(records) : '') + facts;
+}
+
+/** The config, the inputs (dataset facts) and the environment: what it takes to rerun it. */
+function inputSections(file: RunConfigFile): ReportSection[] {
+  const out: ReportSection[] = [{ id: 'config', title: 'Config', html: recordTable(file.config as Record<string, unknown>) }];
+  for (const [k, v] of Object.entries(file.inputs ?? {}))
+    out.push({ id: `input-${k}`, title: `Input: ${k}`, html: recordTable(v as Record<string, unknown>) });
+  const env = file.environment;
+  const flat: Record<string, unknown> = {
+    ...Object.fromEntries(Object.entries(env).filter(([k]) => k !== 'backend')),
+    ...(env.backend ? Object.fromEntries(Object.entries(env.backend).map(([k, v]) => [`backend.${k}`, v])) : {}),
+  };
+  let html = recordTable(flat);
+  if (file.resumes?.length)
+    html += `<h3>Resumed ${file.resumes.length} time(s)</h3>` + table(['at', 'backend', 'argv'], file.resumes.map((r) => [r.capturedAt, r.backend?.name ?? '-', r.argv.join(' ')]));
+  out.push({ id: 'environment', title: 'Environment', html });
+  return out;
+}
+
+/** Any run: one chart per metric of its train and epoch records. */
+export function genericSections(runs: NamedRun[]): SectionOutput {
+  const plots: { file: string; svg: string }[] = [];
+  const html: string[] = [];
+  for (const kind of ['train', 'epoch'] as const) {
+    for (const m of metricNames(runs[0].records, kind)) {
+      const c = dualChart(`${kind}-${m.replace(/[^A-Za-z0-9]+/g, '-')}`, m, seriesOf(runs, kind, m, kind === 'train' ? 'step' : 'epoch'), kind === 'train' ? 'step' : 'epoch');
+      if (c) {
+        plots.push({ file: c.file, svg: c.svg });
+        html.push(c.html);
+      }
+    }
+  }
+  return { sections: [{ id: 'metrics', title: 'Metrics', html: html.length ? `<div class="grid">${html.join('')}</div>` : `<p>${esc('no metrics yet')}</p>` }], plots };
+}

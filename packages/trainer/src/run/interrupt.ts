@@ -1,0 +1,35 @@
+/**
+ * Ctrl-C handling for long loops: the first SIGINT asks the loop to stop at the next safe point (it saves
+ * a checkpoint and returns); a second one exits at once.
+ */
+export class InterruptFlag {
+  private requested = false;
+  private readonly onSignal = () => {
+    if (this.requested) {
+      process.stderr.write('\nsecond interrupt: exiting without saving\n');
+      process.exit(130);
+    }
+    this.requested = true;
+    process.stderr.write('\ninterrupt: finishing the current step, saving a checkpoint (Ctrl-C again to exit now)\n');
+  };
+
+  get stopRequested(): boolean {
+    return this.requested;
+  }
+
+  /** For tests and programmatic callers. */
+  request(): void {
+    this.requested = true;
+  }
+
+  listen(): this {
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+    return this;
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+  }
+}

@@ -1,0 +1,184 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import {
+  CONFIG_FILE,
+  HopError,
+  METRICS_FILE,
+  RunWriter,
+  readMetrics,
+  type MetricRecord,
+  type RunEnvironment,
+} from '@hop/core';
+
+/**
+ * The layout of a run directory, the same for every command:
+ *
+ *   config.json            command, validated config (seed included), environment (backend and why, machine)
+ *   environment.json       the same environment as @hop/core's RunWriter records it
+ *   metrics.jsonl          one JSON record per line, append-only: kind "train" (every logEvery steps),
+ *                          "epoch" (validation metrics), "event" (start, resume, interrupt, end)
+ *   checkpoints/epoch-N/   a complete checkpoint after epoch N (written atomically)
+ *   checkpoints/interrupt/ where Ctrl-C stopped inside an epoch
+ *   eval/epoch-N.json|csv  the full validation evaluation (per-class table, confusion matrix)
+ *   plots/*.svg            the pictures of the report, one file each
+ *   pairs/                 per-pair models player_i_to_j (pretrain)
+ *   report.html            self-contained report (`hop report`)
+ */
+export interface RunConfigFile<C = unknown> {
+  format: 'hop-run';
+  version: 1;
+  command: string;
+  config: C;
+  /** The machine, tfjs version and backend (chosen and why) of the first invocation. */
+  environment: RunEnvironment;
+  /** Facts about the inputs (e.g. the dataset: size, split, class distribution). */
+  inputs?: Record<string, unknown>;
+  /** Environments of later resumes, appended. */
+  resumes?: RunEnvironment[];
+}
+
+/** The records this package writes (core's MetricRecord with the fields every record has). */
+export interface RunMetric extends MetricRecord {
+  kind: 'train' | 'epoch' | 'event';
+  epoch: number;
+  step: number;
+  /** Seconds of wall time in the training loop since the run started (resumes continue the count). */
+  time: number;
+}
+
+export class RunDir {
+  readonly root: string;
+  private writer: RunWriter | null = null;
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+  get configPath(): string {
+    return join(this.root, CONFIG_FILE);
+  }
+  get metricsPath(): string {
+    return join(this.root, METRICS_FILE);
+  }
+  get checkpointsDir(): string {
+    return join(this.root, 'checkpoints');
+  }
+  epochCheckpoint(epoch: number): string {
+    return join(this.checkpointsDir, `epoch-${epoch}`);
+  }
+  get interruptCheckpoint(): string {
+    return join(this.checkpointsDir, 'interrupt');
+  }
+  get plotsDir(): string {
+    return join(this.root, 'plots');
+  }
+  get evalDir(): string {
+    return join(this.root, 'eval');
+  }
+  evalPath(epoch: number, ext: 'json' | 'csv'): string {
+    return join(this.evalDir, `epoch-${epoch}.${ext}`);
+  }
+  get pairsDir(): string {
+    return join(this.root, 'pairs');
+  }
+  get reportPath(): string {
+    return join(this.root, 'report.html');
+  }
+
+  /** Starts a fresh run: refuses a directory that already holds one (use --resume or another --out). */
+  create<C>(command: string, config: C, environment: RunEnvironment, inputs?: Record<string, unknown>): void {
+    if (existsSync(this.configPath) || existsSync(this.metricsPath))
+      throw new HopError(
+        'E_RUN_EXISTS',
+        `${this.root} already holds a run; continue it with --resume ${this.root}, or choose another --out`,
+      );
+    mkdirSync(this.checkpointsDir, { recursive: true });
+    const file: RunConfigFile<C> = { format: 'hop-run', version: 1, command, config, environment, ...(inputs ? { inputs } : {}) };
+    this.writer = new RunWriter(this.root, { config: file, overwrite: true });
+  }
+
+  readConfig<C = unknown>(): RunConfigFile<C> {
+    let text: string;
+    try {
+      text = readFileSync(this.configPath, 'utf8');
+    } catch {
+      throw new HopError('E_RUN_MISSING', `${this.root} is not a run directory (no config.json); give the directory a hop command wrote with --out`);
+    }
+    let parsed: RunConfigFile<C>;
+    try {
+      parsed = JSON.parse(text) as RunConfigFile<C>;
+    } catch (e) {
+      throw new HopError('E_RUN_CORRUPT', `${this.configPath} is not valid JSON (${(e as Error).message})`);
+    }
+    if (parsed.format !== 'hop-run')
+      throw new HopError('E_RUN_CORRUPT', `${this.configPath} is not a hop run config (format ${String(parsed.format)})`);
+    return parsed;
+  }
+
+  /**
+   * Reopens a run to continue it: keeps the metric records `keep` accepts (those up to the checkpoint
+   * resumed from; a kill between a metrics write and the next checkpoint leaves later ones), records the
+   * environment of this invocation, and returns the kept records.
+   */
+  reopen(environment: RunEnvironment, keep: (r: RunMetric) => boolean, config?: unknown): RunMetric[] {
+    const file = this.readConfig();
+    if (config !== undefined) file.config = config;
+    file.resumes = [...(file.resumes ?? []), environment];
+    const kept = this.readMetrics().filter(keep);
+    writeFileAtomicSync(this.metricsPath, kept.map((r) => JSON.stringify(r) + '\n').join(''));
+    this.writer = new RunWriter(this.root, { config: file });
+    return kept;
+  }
+
+  appendMetrics(record: RunMetric): void {
+    if (!this.writer) throw new HopError('E_RUN', `${this.root}: create() or reopen() the run before logging`);
+    this.writer.log(record);
+  }
+
+  /** All records (a torn last line from a kill is ignored). */
+  readMetrics(): RunMetric[] {
+    if (!existsSync(this.metricsPath)) throw new HopError('E_RUN_MISSING', `${this.root} has no metrics.jsonl; is it a run directory?`);
+    return readMetrics(this.root) as RunMetric[];
+  }
+
+  close(): void {
+    this.writer?.close();
+    this.writer = null;
+  }
+
+  /** Epoch numbers with a complete checkpoint, ascending. */
+  completeEpochs(): number[] {
+    if (!existsSync(this.checkpointsDir)) return [];
+    return readdirSync(this.checkpointsDir)
+      .map((n) => /^epoch-(\d+)$/.exec(n))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+  }
+}
+
+function writeFileAtomicSync(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+/** Writes through a temporary file and a rename, so a kill never leaves a half-written file. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, data);
+  await rename(tmp, path);
+}
+
+/**
+ * Writes a directory atomically: `fill` writes into a temporary sibling, which then replaces `dir`
+ * (an old `dir` is removed first; a kill in between leaves the temporary, never a half directory).
+ */
+export async function writeDirAtomic(dir: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  await fill(tmp);
+  await rm(dir, { recursive: true, force: true });
+  await rename(tmp, dir);
+}

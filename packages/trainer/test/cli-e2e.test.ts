@@ -1,0 +1,62 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { TINY_NET, runHop, tempDir } from './helpers';
+
+describe('hop CLI end to end: collect -> pretrain 1 epoch -> report', () => {
+  it('writes the dataset, the run layout, finite metrics and a self-contained report', async () => {
+    const root = tempDir('e2e');
+    const data = join(root, 'data');
+    const run = join(root, 'run');
+
+    const c = await runHop(['collect', '--preset', 'small-2p', '--episodes', '40', '--seed', '5', '--out', data]);
+    expect(c.stderr).toBe('');
+    expect(c.code).toBe(0);
+    expect(c.stdout).toMatch(/\d+ samples from 40 episodes/);
+    expect(c.stdout).toMatch(/prey ratio \(stag hunts \/ all hunts\) \d\.\d{3}/);
+    expect(c.stdout).toMatch(/hunt-stag\s+\d+\s+0\.\d{3}/);
+    for (const col of ['obs', 'action', 'time', 'env_id', 'episode', 'agent', 'reward', 'done', 'goal'])
+      expect(existsSync(join(data, `${col}.npy`)), col).toBe(true);
+
+    const p = await runHop(['pretrain', '--data', data, '--out', run, '--epochs', '1', '--seed', '2', ...TINY_NET]);
+    expect(p.code, p.stderr).toBe(0);
+    // The backend chosen and why, and the seed, are printed and recorded.
+    expect(p.stdout).toMatch(/^backend (wasm|cpu|tensorflow) from \S+ — .+/m);
+    expect(p.stdout).toMatch(/^seed 2; run directory/m);
+    const cfg = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
+    expect(cfg.command).toBe('pretrain');
+    expect(cfg.config.seed).toBe(2);
+    expect(cfg.config.epochs).toBe(1);
+    expect(cfg.environment.backend.reason.length).toBeGreaterThan(0);
+    expect(cfg.inputs.dataset.trainSamples + cfg.inputs.dataset.valSamples).toBe(cfg.inputs.dataset.samples);
+
+    const records = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const epoch = records.filter((r) => r.kind === 'epoch');
+    expect(epoch).toHaveLength(1);
+    for (const k of ['train/policy', 'train/kl', 'train/total', 'val/top1', 'val/top3', 'val/nll', 'val/kl'])
+      expect(Number.isFinite(epoch[0][k]), k).toBe(true);
+    expect(epoch[0]['val/top3']).toBeGreaterThanOrEqual(epoch[0]['val/top1']);
+    const train = records.filter((r) => r.kind === 'train');
+    expect(train.length).toBeGreaterThan(0);
+    for (const r of train) expect(Number.isFinite(r['losses/policy']) && Number.isFinite(r['charts/alpha'])).toBe(true);
+    expect(records.map((r) => r.event).filter(Boolean)).toEqual(['start', 'end']);
+
+    for (const f of ['checkpoints/epoch-1/vae/meta.json', 'checkpoints/epoch-1/moa/meta.json', 'checkpoints/epoch-1/state.json', 'eval/epoch-1.json', 'eval/epoch-1.csv', 'pairs/meta.json', 'pairs/pairs.json', 'report.html'])
+      expect(existsSync(join(run, f)), f).toBe(true);
+    expect(JSON.parse(readFileSync(join(run, 'pairs/pairs.json'), 'utf8')).pairs).toEqual(['player_0_to_1', 'player_1_to_0']);
+    expect(readdirSync(join(run, 'plots')).sort()).toEqual(
+      expect.arrayContaining(['accuracy.svg', 'class-distribution.svg', 'confusion.svg', 'losses.svg', 'recall.svg']),
+    );
+
+    // `hop report` rewrites the report; it is self-contained (no external resource) and holds the pictures.
+    const r = await runHop(['report', run]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(join(run, 'report.html'));
+    const html = readFileSync(join(run, 'report.html'), 'utf8');
+    expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/i);
+    expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org)/);
+    expect((html.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(8);
+    for (const s of ['Training curves', 'Confusion matrix', 'Class distribution', 'Per-class recall', 'log-scale', 'Config', 'Environment'])
+      expect(html).toContain(s);
+  });
+});

@@ -1,0 +1,58 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { collect } from '@hop/env-staghunt';
+
+export const PKG = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const CLI = join(PKG, 'src', 'cli.ts');
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `hop-trainer-${prefix}-`));
+}
+
+/** A small-2p dataset (a few thousand samples at most): what every CLI test trains on. */
+export async function tinyDataset(dir: string, episodes = 60, seed = 3): Promise<string> {
+  await collect({ preset: 'small-2p', population: 'mixed', episodes, seed, out: dir });
+  return dir;
+}
+
+/** Flags of a tiny, fast network for CLI runs. */
+export const TINY_NET = ['--moa-filters', '8', '--moa-hidden', '32', '--vae-filters', '8', '--latent-dim', '4', '--batch-size', '32', '--log-every', '5'];
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the CLI in a child process (tsx from source). `onLine` sees stdout lines as they come and may kill
+ * the child. The child inherits the environment (HOP_BACKEND, TSX_TSCONFIG_PATH).
+ */
+export function runHop(args: string[], onLine?: (line: string, kill: (signal: NodeJS.Signals) => void) => void): Promise<CliRun> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: PKG, env: process.env });
+    let stdout = '';
+    let stderr = '';
+    let pending = '';
+    let killed = false;
+    const kill = (signal: NodeJS.Signals) => {
+      if (killed) return;
+      killed = true;
+      child.kill(signal);
+    };
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      pending += d.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const l of lines) onLine?.(l, kill);
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+  });
+}

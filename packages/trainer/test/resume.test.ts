@@ -1,0 +1,76 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TINY_NET, runHop, tempDir, tinyDataset } from './helpers';
+
+/** Epoch records without wall-clock fields: what must match between a resumed and an uninterrupted run. */
+function epochRecords(run: string): Record<string, unknown>[] {
+  return readFileSync(join(run, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((r) => r.kind === 'epoch')
+    .map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'time' && !k.startsWith('perf/'))));
+}
+
+function trainRecords(run: string): Record<string, unknown>[] {
+  return readFileSync(join(run, 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
+    .filter((r) => r.kind === 'train')
+    .map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'time')));
+}
+
+const weights = (run: string, epoch: number, model: string) => readFileSync(join(run, `checkpoints/epoch-${epoch}/${model}/weights.bin`));
+
+describe('resume: a killed or interrupted run ends exactly where an uninterrupted one does', () => {
+  let data: string;
+  let reference: string;
+  const args = (out: string) => ['pretrain', '--data', data, '--out', out, '--epochs', '3', '--seed', '11', ...TINY_NET, '--alpha-warmup-steps', '40'];
+
+  beforeAll(async () => {
+    data = await tinyDataset(join(tempDir('resume'), 'data'), 120, 4);
+    reference = join(tempDir('ref'), 'run');
+    const r = await runHop(args(reference));
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('SIGKILL after epoch 1, then --resume: same metrics and weights', async () => {
+    const run = join(tempDir('kill'), 'run');
+    const killed = await runHop(args(run), (line, kill) => {
+      if (line.startsWith('epoch 1/3: train')) kill('SIGKILL');
+    });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(existsSync(join(run, 'checkpoints/epoch-1/state.json'))).toBe(true);
+    expect(existsSync(join(run, 'checkpoints/epoch-3'))).toBe(false);
+
+    const resumed = await runHop(['pretrain', '--resume', run]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/resuming .* from checkpoints\/epoch-1: epoch 2, batch 0/);
+    expect(epochRecords(run)).toEqual(epochRecords(reference));
+    expect(trainRecords(run)).toEqual(trainRecords(reference));
+    expect(weights(run, 3, 'moa/moa').equals(weights(reference, 3, 'moa/moa'))).toBe(true);
+    expect(weights(run, 3, 'vae/encoder').equals(weights(reference, 3, 'vae/encoder'))).toBe(true);
+  });
+
+  it('Ctrl-C inside epoch 2 saves a checkpoint and exits 130; --resume continues mid-epoch to the same end', async () => {
+    const run = join(tempDir('sigint'), 'run');
+    let batchLines = 0;
+    const stopped = await runHop([...args(run), '--progress', 'plain'], (line, kill) => {
+      if (line.startsWith('epoch 2/3:') && line.includes('batches')) batchLines++;
+      if (batchLines === 1) kill('SIGINT');
+    });
+    expect(stopped.code, stopped.stderr).toBe(130);
+    expect(stopped.stdout).toMatch(/interrupted in epoch 2 after batch \d+\/\d+/);
+    expect(existsSync(join(run, 'checkpoints/interrupt/state.json'))).toBe(true);
+
+    const resumed = await runHop(['pretrain', '--resume', run]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/from checkpoints\/interrupt: epoch 2, batch [1-9]\d*/);
+    expect(existsSync(join(run, 'checkpoints/interrupt'))).toBe(false);
+    expect(epochRecords(run)).toEqual(epochRecords(reference));
+    expect(trainRecords(run)).toEqual(trainRecords(reference));
+    expect(weights(run, 3, 'moa/moa').equals(weights(reference, 3, 'moa/moa'))).toBe(true);
+  });
+});

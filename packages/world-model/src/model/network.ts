@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '@hop/core';
+import type { WorldModelConfig } from '../config';
+import type { GridLayout } from '../layout';
+
+/**
+ * The networks behind both architectures, as one tf.LayersModel each (so checkpoints work):
+ *
+ *     inputs:  grid  [H, W, C + 1]   o_t plus a constant plane of ones (zero padding then marks the border)
+ *              cond  [P * A + 1]     one-hot action of every player (observer first; zeros when done), t * timeScale
+ *     outputs: delta [H, W, C]       raw per-channel prediction (the WorldModel adds o_t and masks static channels)
+ *              reward [1]            reward * rewardScale
+ *              done   [1]            logit of "the observer is done after the step"
+ */
+export interface NetworkShapes {
+  gridChannels: number;
+  condSize: number;
+}
+
+export function networkShapes(l: GridLayout): NetworkShapes {
+  return { gridChannels: l.channels + 1, condSize: l.players * l.numActions + 1 };
+}
+
+type Sym = tf.SymbolicTensor;
+const apply = (layer: tf.layers.Layer, x: Sym | Sym[]): Sym => layer.apply(x) as Sym;
+
+/** Glorot-uniform kernels seeded from the config seed, one stream per layer: same seed, same network. */
+type Init = () => ReturnType<typeof tf.initializers.glorotUniform>;
+function seededInit(seed: number): Init {
+  const rng = new Rng(seed).fork(7);
+  return () => tf.initializers.glorotUniform({ seed: rng.uint32() });
+}
+
+/** Reward and done heads over a feature vector joined with the conditioning input. */
+function heads(features: Sym, cond: Sym, units: number, init: Init): [Sym, Sym] {
+  const joined = apply(tf.layers.concatenate(), [features, cond]);
+  const h = apply(tf.layers.dense({ units, activation: 'relu', kernelInitializer: init() }), joined);
+  return [
+    apply(tf.layers.dense({ units: 1, kernelInitializer: init() }), h),
+    apply(tf.layers.dense({ units: 1, kernelInitializer: init() }), h),
+  ];
+}
+
+/** Broadcasts a `[F]` vector over the grid as `[H, W, F]` (action planes, computed once per sample). */
+function broadcast(v: Sym, l: GridLayout, filters: number): Sym {
+  return apply(tf.layers.reshape({ targetShape: [l.height, l.width, filters] }), apply(tf.layers.repeatVector({ n: l.height * l.width }), v));
+}
+
+/**
+ * Direct model: convolutions from `o_t`; the joint action and time enter the first convolution as a
+ * per-filter bias over every cell, which equals convolving broadcast one-hot action planes at a fraction
+ * of the cost. Reward / done read the trunk through global average and max pooling.
+ */
+function buildDirect(c: WorldModelConfig, l: GridLayout): tf.LayersModel {
+  const s = networkShapes(l);
+  const init = seededInit(c.seed);
+  const grid = tf.input({ shape: [l.height, l.width, s.gridChannels], name: 'grid' });
+  const cond = tf.input({ shape: [s.condSize], name: 'cond' });
+  const [first, ...rest] = c.direct.layers;
+  const conv = apply(tf.layers.conv2d({ filters: first.filters, kernelSize: first.kernel, padding: 'same', kernelInitializer: init() }), grid);
+  const bias = broadcast(apply(tf.layers.dense({ units: first.filters, useBias: false, kernelInitializer: init() }), cond), l, first.filters);
+  let h = apply(tf.layers.reLU(), apply(tf.layers.add(), [conv, bias]));
+  for (const layer of rest)
+    h = apply(tf.layers.conv2d({ filters: layer.filters, kernelSize: layer.kernel, padding: 'same', activation: 'relu', kernelInitializer: init() }), h);
+  // Zero-initialised output: a residual model starts out predicting "nothing changes".
+  const delta = apply(tf.layers.conv2d({ filters: l.channels, kernelSize: 1, kernelInitializer: 'zeros' }), h);
+  const pooled = apply(tf.layers.concatenate(), [
+    apply(tf.layers.globalAveragePooling2d({}), h),
+    apply(tf.layers.globalMaxPooling2d({}), h),
+  ]);
+  const [reward, done] = heads(pooled, cond, c.headUnits, init);
+  return tf.model({ inputs: [grid, cond], outputs: [delta, reward, done], name: 'world_model_direct' });
+}
+
+/** Latent model: encoder (convs -> z), dynamics (z, actions, time -> z' as a residual step), decoder (z' -> grid). */
+function buildLatent(c: WorldModelConfig, l: GridLayout): tf.LayersModel {
+  const s = networkShapes(l);
+  const init = seededInit(c.seed);
+  const { encoderFilters: fe, latentDim, dynamicsUnits, decoderFilters: fd } = c.latent;
+  const grid = tf.input({ shape: [l.height, l.width, s.gridChannels], name: 'grid' });
+  const cond = tf.input({ shape: [s.condSize], name: 'cond' });
+  const conv = (filters: number, x: Sym) =>
+    apply(tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init() }), x);
+  const dense = (units: number, x: Sym, activation?: 'relu') =>
+    apply(tf.layers.dense({ units, activation, kernelInitializer: init() }), x);
+  const z = dense(latentDim, apply(tf.layers.flatten(), conv(fe, conv(fe, grid))));
+  const d = dense(dynamicsUnits, apply(tf.layers.concatenate(), [z, cond]), 'relu');
+  const z2 = apply(tf.layers.add(), [z, dense(latentDim, d)]);
+  const g = conv(fd, apply(tf.layers.reshape({ targetShape: [l.height, l.width, fd] }), dense(l.height * l.width * fd, z2, 'relu')));
+  const delta = apply(tf.layers.conv2d({ filters: l.channels, kernelSize: 1, kernelInitializer: 'zeros' }), g);
+  const [reward, done] = heads(z2, cond, c.headUnits, init);
+  return tf.model({ inputs: [grid, cond], outputs: [delta, reward, done], name: 'world_model_latent' });
+}
+
+/** Builds the network of a config (its layout must be set). Weights are seeded by tfjs' initialisers. */
+export function buildNetwork(c: WorldModelConfig, l: GridLayout): tf.LayersModel {
+  return c.arch === 'direct' ? buildDirect(c, l) : buildLatent(c, l);
+}

@@ -1,0 +1,282 @@
+import { HopError, type BatchedSimulator, type SimStepBatch, type SimViewBatch } from '@hop/core';
+import { cellsOf, gridSizeOf, type GridLayout } from '../layout';
+import { loadWorldModel } from '../model/checkpoint';
+import type { WorldModel } from '../model/world-model';
+import { PRESENCE_THRESHOLD } from '../eval/metrics';
+import { StateCodec } from './state';
+
+export interface WorldModelSimulatorOptions {
+  /** A state at this time is terminal (default: the model config's `finalTime`). */
+  finalTime?: number;
+  /** End the episode when the done head says so for the players still on the grid (default true). */
+  useDoneHead?: boolean;
+}
+
+/**
+ * The core `BatchedSimulator` contract on top of a learned world model, so a planner searches in the model
+ * exactly as in the true environment. States are decoded, valid grids (`StateCodec`): a step renders every
+ * live player's own view, runs the network once for the whole batch (all transitions x live players),
+ * averages the views' predictions in a common frame and decodes them under the physics the layout states:
+ *
+ * - a player moves to the best of its current cell and its reachable 4-neighbours (never further), and
+ *   leaves the grid only when it hunted prey it stood on and the model puts it nowhere (< 0.5);
+ * - prey stays where it was unless the model removes it (< 0.5); nothing appears; static cells are copied;
+ * - each live player's reward comes from its own view's reward head; done players get 0;
+ * - the episode ends when every player left, at `finalTime`, or (optionally) when the done head says so.
+ */
+export class WorldModelSimulator implements BatchedSimulator {
+  readonly model: WorldModel;
+  readonly layout: GridLayout;
+  readonly codec: StateCodec;
+  readonly numAgents: number;
+  readonly numActions: number;
+  readonly stateWords: number;
+  readonly observationShape: readonly [number, number, number];
+  readonly observationSize: number;
+  readonly noopAction: number;
+  readonly numGoals: number;
+  private readonly useDoneHead: boolean;
+  private readonly owned: boolean;
+  // Scratch grown on demand: no allocation per step once warm (besides the network's outputs).
+  private obsBuf = new Float32Array(0);
+  private actBuf = new Int32Array(0);
+  private timeBuf = new Float32Array(0);
+  private rowOf = new Int32Array(0);
+  private srcBuf = new Int32Array(0);
+  private readonly acc: Float32Array;
+  private readonly huntPrey: Int32Array;
+
+  constructor(model: WorldModel, opts: WorldModelSimulatorOptions & { ownsModel?: boolean } = {}) {
+    const finalTime = opts.finalTime ?? model.config.finalTime;
+    if (finalTime === undefined)
+      throw new HopError('E_CONFIG', 'the world model has no finalTime (train it from a dataset, or pass finalTime)');
+    this.model = model;
+    this.layout = model.layout;
+    this.codec = new StateCodec(this.layout, finalTime);
+    this.numAgents = this.layout.players;
+    this.numActions = this.layout.numActions;
+    this.stateWords = this.codec.stateWords;
+    this.observationShape = [this.layout.height, this.layout.width, this.layout.channels];
+    this.observationSize = gridSizeOf(this.layout);
+    this.noopAction = this.layout.stayAction;
+    this.numGoals = this.layout.preyChannels.length;
+    this.useDoneHead = opts.useDoneHead ?? true;
+    this.owned = opts.ownsModel ?? false;
+    this.acc = new Float32Array(this.observationSize);
+    this.huntPrey = new Int32Array(this.numActions).fill(-1);
+    this.layout.huntActions.forEach((a, k) => (this.huntPrey[a] = k));
+  }
+
+  /** A simulator over the model of a checkpoint directory (`best/` of a run); `dispose()` frees the model. */
+  static async fromCheckpoint(dir: string, opts: WorldModelSimulatorOptions = {}): Promise<WorldModelSimulator> {
+    const { model } = await loadWorldModel(dir);
+    return new WorldModelSimulator(model, { ...opts, ownsModel: true });
+  }
+
+  /** A zeroed arena of `capacity` slots. */
+  allocate(capacity: number): Int32Array {
+    return new Int32Array(capacity * this.stateWords);
+  }
+
+  /**
+   * Writes the state seen in observer `observer`'s grid (`[H, W, C]`, its channel first, as in datasets and
+   * `observe`) at `time` into `slot`: how a planner starts from a real observation.
+   */
+  encodeObservation(grid: ArrayLike<number>, time: number, observer: number, arena: Int32Array, slot: number): void {
+    this.checkSlot(arena, slot);
+    if (grid.length < this.observationSize)
+      throw new HopError('E_SHAPE', `the grid holds ${grid.length} values, expected ${this.observationSize}`);
+    this.codec.encode(grid, 0, observer, time, arena, slot * this.stateWords);
+  }
+
+  private checkSlot(arena: Int32Array, slot: number): void {
+    if (!(Number.isInteger(slot) && slot >= 0 && (slot + 1) * this.stateWords <= arena.length))
+      throw new HopError('E_RANGE', `slot ${slot} is outside the arena (${Math.floor(arena.length / this.stateWords)} slots)`);
+  }
+
+  private grow(rows: number, count: number): void {
+    const G = this.observationSize;
+    const P = this.numAgents;
+    if (this.timeBuf.length < rows) {
+      this.obsBuf = new Float32Array(rows * G);
+      this.actBuf = new Int32Array(rows * P);
+      this.timeBuf = new Float32Array(rows);
+    }
+    if (this.rowOf.length < count * P) this.rowOf = new Int32Array(count * P);
+    if (this.srcBuf.length < count * this.stateWords) this.srcBuf = new Int32Array(count * this.stateWords);
+  }
+
+  async step(batch: SimStepBatch): Promise<void> {
+    const { states, from, to, actions, count, rewards, terminal } = batch;
+    const c = this.codec;
+    const Wd = this.stateWords;
+    const P = this.numAgents;
+    const G = this.observationSize;
+    this.grow(count * P, count);
+    const { obsBuf, actBuf, timeBuf, rowOf, srcBuf } = this;
+
+    // 1. Snapshot every source (a destination may be its own source) and render each live player's view.
+    let rows = 0;
+    for (let k = 0; k < count; k++) {
+      const src = from[k] * Wd;
+      srcBuf.set(states.subarray(src, src + Wd), k * Wd);
+      const over = c.isTerminal(srcBuf, k * Wd);
+      for (let i = 0; i < P; i++) {
+        rowOf[k * P + i] = -1;
+        if (over || srcBuf[k * Wd + c.POS + i] < 0) continue;
+        c.render(srcBuf, k * Wd, i, obsBuf, rows * G);
+        for (let m = 0; m < P; m++) {
+          const p = (i + m) % P;
+          actBuf[rows * P + m] = srcBuf[k * Wd + c.POS + p] >= 0 ? actions[k * P + p] : -1;
+        }
+        timeBuf[rows] = srcBuf[k * Wd + c.T];
+        rowOf[k * P + i] = rows++;
+      }
+    }
+
+    // 2. One network call for the whole batch.
+    const pred = await this.model.predict({ size: rows, obs: obsBuf, jointAction: actBuf, time: timeBuf });
+
+    // 3. Average the views in player 0's frame and decode.
+    for (let k = 0; k < count; k++) {
+      const sb = k * Wd;
+      const db = to[k] * Wd;
+      states.set(srcBuf.subarray(sb, sb + Wd), db);
+      for (let i = 0; i < P; i++) rewards[k * P + i] = 0;
+      if (c.isTerminal(srcBuf, sb)) {
+        terminal[k] = 1;
+        continue;
+      }
+      this.averageViews(pred.next, k);
+      let doneVotes = 0;
+      let remaining = 0;
+      for (let p = 0; p < P; p++) {
+        const r = rowOf[k * P + p];
+        if (r < 0) continue;
+        rewards[k * P + p] = pred.reward[r];
+        const pos = this.decodePlayer(srcBuf, sb, p, actions[k * P + p]);
+        states[db + c.POS + p] = pos;
+        if (pos >= 0) {
+          remaining++;
+          doneVotes += pred.done[r];
+        }
+      }
+      this.decodePrey(srcBuf, sb, states, db);
+      states[db + c.T] = srcBuf[sb + c.T] + 1;
+      states[db + c.TERM] = this.useDoneHead && remaining > 0 && doneVotes / remaining > 0.5 ? 1 : 0;
+      terminal[k] = c.isTerminal(states, db) ? 1 : 0;
+    }
+  }
+
+  /** `acc` = mean over live players' predicted views, player channels moved to player 0's frame. */
+  private averageViews(next: Float32Array, k: number): void {
+    const l = this.layout;
+    const C = l.channels;
+    const P = this.numAgents;
+    const cells = cellsOf(l);
+    const acc = this.acc;
+    acc.fill(0);
+    let views = 0;
+    for (let i = 0; i < P; i++) {
+      const r = this.rowOf[k * P + i];
+      if (r < 0) continue;
+      views++;
+      const off = r * this.observationSize;
+      for (let cell = 0; cell < cells; cell++) {
+        const o = off + cell * C;
+        const a = cell * C;
+        for (let m = 0; m < P; m++) acc[a + l.playerChannels[(i + m) % P]] += next[o + l.playerChannels[m]];
+        for (const ch of l.preyChannels) acc[a + ch] += next[o + ch];
+      }
+    }
+    const inv = 1 / views;
+    for (let i = 0; i < acc.length; i++) acc[i] *= inv;
+  }
+
+  /** Player p's next cell: the best reachable cell, or -1 when it hunted prey under it and the model removed it. */
+  private decodePlayer(src: Int32Array, sb: number, p: number, action: number): number {
+    const c = this.codec;
+    const l = this.layout;
+    const C = l.channels;
+    const ch = l.playerChannels[p];
+    const pos = src[sb + c.POS + p];
+    let best = pos;
+    let bestV = this.acc[pos * C + ch];
+    const M = l.moves.length;
+    for (let i = 0; i < M; i++) {
+      const t = c.moveTarget[pos * M + i];
+      if (t < 0 || c.blocked(src, sb, t)) continue;
+      const v = this.acc[t * C + ch];
+      if (v > bestV) {
+        bestV = v;
+        best = t;
+      }
+    }
+    const prey = action >= 0 && action < this.numActions ? this.huntPrey[action] : -1;
+    const canLeave = prey >= 0 && c.bit(src, sb, c.preyOff[prey], pos) === 1;
+    return canLeave && bestV < PRESENCE_THRESHOLD ? -1 : best;
+  }
+
+  /** Prey cells of the source that the model keeps (>= 0.5); no prey appears. */
+  private decodePrey(src: Int32Array, sb: number, dst: Int32Array, db: number): void {
+    const c = this.codec;
+    const C = this.layout.channels;
+    this.layout.preyChannels.forEach((ch, k) => {
+      for (let w = 0; w < c.bitWords; w++) {
+        let bits = src[sb + c.preyOff[k] + w];
+        while (bits !== 0) {
+          const low = bits & -bits;
+          const cell = (w << 5) + 31 - Math.clz32(low);
+          if (this.acc[cell * C + ch] < PRESENCE_THRESHOLD) c.clearBit(dst, db, c.preyOff[k], cell);
+          bits ^= low;
+        }
+      }
+    });
+  }
+
+  legalActions(view: SimViewBatch, out: Uint8Array): void {
+    const P = this.numAgents;
+    const A = this.numActions;
+    for (let k = 0; k < view.count; k++)
+      for (let p = 0; p < P; p++) this.codec.writeLegal(view.states, view.slots[k] * this.stateWords, p, out, (k * P + p) * A);
+  }
+
+  agentDone(view: SimViewBatch, out: Uint8Array): void {
+    const P = this.numAgents;
+    for (let k = 0; k < view.count; k++) {
+      const b = view.slots[k] * this.stateWords;
+      const over = this.codec.isTerminal(view.states, b);
+      for (let p = 0; p < P; p++) out[k * P + p] = over || view.states[b + this.codec.POS + p] < 0 ? 1 : 0;
+    }
+  }
+
+  observe(view: SimViewBatch, out: Float32Array): void {
+    const P = this.numAgents;
+    for (let k = 0; k < view.count; k++)
+      for (let p = 0; p < P; p++)
+        this.codec.render(view.states, view.slots[k] * this.stateWords, p, out, (k * P + p) * this.observationSize);
+  }
+
+  time(view: SimViewBatch, out: Float32Array): void {
+    for (let k = 0; k < view.count; k++) out[k] = view.states[view.slots[k] * this.stateWords + this.codec.T];
+  }
+
+  terminal(view: SimViewBatch, out: Uint8Array): void {
+    for (let k = 0; k < view.count; k++) out[k] = this.codec.isTerminal(view.states, view.slots[k] * this.stateWords) ? 1 : 0;
+  }
+
+  hash(view: SimViewBatch, out: Uint32Array): void {
+    for (let k = 0; k < view.count; k++) out[k] = this.codec.hash(view.states, view.slots[k] * this.stateWords);
+  }
+
+  goalsAvailable(view: SimViewBatch, out: Uint8Array): void {
+    const K = this.numGoals;
+    for (let k = 0; k < view.count; k++)
+      for (let g = 0; g < K; g++) out[k * K + g] = this.codec.preyLeft(view.states, view.slots[k] * this.stateWords, g);
+  }
+
+  /** Frees the model when this simulator loaded it (`fromCheckpoint`). */
+  dispose(): void {
+    if (this.owned) this.model.dispose();
+  }
+}

@@ -1,0 +1,181 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Rng, initBackend } from '@hop/core';
+import { StagHuntSimulator, VecStagHunt, type PresetName } from '@hop/env-staghunt';
+import { stagHuntLayout } from '../src/layout';
+import { WorldModel } from '../src/model/world-model';
+import { WorldModelSimulator } from '../src/sim/adapter';
+import { simulatorContractTests, type ContractSubject } from './helpers/contract';
+import { TinyWorld, tinyLayout } from './helpers/tiny-world';
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+/** Start states of the true game: a pool of generated episodes, picked at random. */
+function stagHuntStarts(preset: PresetName, n = 16): { sim: StagHuntSimulator; pool: Int32Array; pick: (rng: Rng) => number } {
+  const sim = new StagHuntSimulator(preset);
+  const vec = new VecStagHunt(preset, { numEnvs: n, seed: 3, observations: 'none' });
+  const pool = sim.allocate(n);
+  for (let k = 0; k < n; k++) vec.snapshot(k, pool, k);
+  return { sim, pool, pick: (rng) => rng.int(n) };
+}
+
+/**
+ * A world model with random weights everywhere (the output layer included): its predictions are arbitrary,
+ * so decoding must still produce valid states and the contract must hold whatever the network says.
+ */
+function randomModel(seed: number): WorldModel {
+  const model = new WorldModel({
+    layout: stagHuntLayout({ height: 4, width: 4, players: 2 }),
+    finalTime: 20,
+    seed,
+    direct: { layers: [{ filters: 8, kernel: 3 }, { filters: 8, kernel: 1 }] },
+    headUnits: 8,
+  });
+  const rng = new Rng(seed);
+  model.network.setWeights(
+    model.network.getWeights().map((w) => tf.tidy(() => tf.randomNormal(w.shape, 0, 0.6, 'float32', rng.uint32()))),
+  );
+  return model;
+}
+
+/** The adapter started from the true game's start positions (encoded from player 0's observation). */
+function adapterSubject(seed: number): ContractSubject & { adapter: WorldModelSimulator } {
+  const adapter = new WorldModelSimulator(randomModel(seed), { ownsModel: true });
+  const env = stagHuntStarts('small-2p');
+  const grid = new Float32Array(env.sim.numAgents * env.sim.observationSize);
+  return {
+    sim: adapter,
+    adapter,
+    maxSteps: 20,
+    start: (rng, arena, slot) => {
+      env.sim.observe({ states: env.pool, slots: Int32Array.of(env.pick(rng)), count: 1 }, grid);
+      adapter.encodeObservation(grid, 0, 0, arena, slot);
+    },
+  };
+}
+
+describe('simulator contract: the true stag hunt (small-2p)', () => {
+  simulatorContractTests(() => {
+    const env = stagHuntStarts('small-2p');
+    return { sim: env.sim, maxSteps: 20, start: (rng, arena, slot) => env.sim.copy(env.pool, env.pick(rng), slot, arena) };
+  });
+});
+
+describe('simulator contract: the reference tiny world of the tests', () => {
+  simulatorContractTests(() => {
+    const world = new TinyWorld(tinyLayout(), { minHunters: [1], reward: [1], finalTime: 12 });
+    return { sim: world, maxSteps: 12, start: (rng, arena, slot) => world.randomState(rng, arena, slot, { obstacles: 1, prey: [2] }) };
+  });
+});
+
+describe('simulator contract: the world-model adapter (random weights, stag-hunt layout)', () => {
+  simulatorContractTests(() => adapterSubject(1));
+});
+
+describe('WorldModelSimulator', () => {
+  it('renders encoded observations exactly as the true game does, for every player', () => {
+    const env = stagHuntStarts('hop-msh');
+    const model = new WorldModel({ layout: stagHuntLayout({ height: 8, width: 8, players: 4 }), finalTime: 35 });
+    const adapter = new WorldModelSimulator(model, { ownsModel: true });
+    const P = 4;
+    const G = adapter.observationSize;
+    expect(env.sim.observationSize).toBe(G);
+    const trueObs = new Float32Array(16 * P * G);
+    const slots = Int32Array.from({ length: 16 }, (_, k) => k);
+    env.sim.observe({ states: env.pool, slots, count: 16 }, trueObs);
+    const arena = adapter.allocate(16);
+    // encode from a different observer each time: the rotation must come out right
+    for (let k = 0; k < 16; k++) adapter.encodeObservation(trueObs.subarray((k * P + (k % P)) * G, (k * P + (k % P) + 1) * G), 0, k % P, arena, k);
+    const mine = new Float32Array(16 * P * G);
+    adapter.observe({ states: arena, slots, count: 16 }, mine);
+    expect(mine).toEqual(trueObs);
+    // and the legal actions and goals agree with the game's
+    const la = new Uint8Array(16 * P * 7);
+    const lb = new Uint8Array(16 * P * 7);
+    env.sim.legalActions({ states: env.pool, slots, count: 16 }, la);
+    adapter.legalActions({ states: arena, slots, count: 16 }, lb);
+    expect(lb).toEqual(la);
+    const ga = new Uint8Array(32);
+    const gb = new Uint8Array(32);
+    env.sim.goalsAvailable({ states: env.pool, slots, count: 16 }, ga);
+    adapter.goalsAvailable({ states: arena, slots, count: 16 }, gb);
+    expect(gb).toEqual(ga);
+    adapter.dispose();
+  });
+
+  it('decodes any prediction into a physically possible state', async () => {
+    const s = adapterSubject(4);
+    const { adapter } = s;
+    const c = adapter.codec;
+    const rng = new Rng(2);
+    const n = 24;
+    const W = adapter.stateWords;
+    const arena = adapter.allocate(2 * n);
+    for (let k = 0; k < n; k++) s.start(rng, arena, k);
+    let moved = 0;
+    let left = 0;
+    for (let t = 0; t < 6; t++) {
+      const actions = new Int32Array(n * 2).map(() => rng.int(7));
+      const from = Int32Array.from({ length: n }, (_, k) => k);
+      const to = Int32Array.from({ length: n }, (_, k) => n + k);
+      await adapter.step({ states: arena, from, to, actions, count: n, rewards: new Float32Array(2 * n), terminal: new Uint8Array(n) });
+      for (let k = 0; k < n; k++) {
+        const a = k * W;
+        const b = (n + k) * W;
+        for (let p = 0; p < 2; p++) {
+          const before = arena[a + c.POS + p];
+          const after = arena[b + c.POS + p];
+          if (before < 0 || c.isTerminal(arena, a)) {
+            expect(after).toBe(before);
+            continue;
+          }
+          if (after < 0) {
+            // left the grid: only by hunting prey it stood on
+            left++;
+            const hunt = [5, 6].indexOf(actions[k * 2 + p]);
+            expect(hunt).toBeGreaterThanOrEqual(0);
+            expect(c.bit(arena, a, c.preyOff[hunt], before)).toBe(1);
+          } else {
+            const dist = Math.abs(Math.floor(before / 4) - Math.floor(after / 4)) + Math.abs((before % 4) - (after % 4));
+            expect(dist).toBeLessThanOrEqual(1);
+            expect(c.blocked(arena, b, after)).toBe(0);
+            if (dist) moved++;
+          }
+        }
+        // obstacles copied, prey only removed
+        for (let w = 0; w < c.bitWords; w++) {
+          expect(arena[b + c.staticOff[0] + w]).toBe(arena[a + c.staticOff[0] + w]);
+          for (let q = 0; q < 2; q++) expect(arena[b + c.preyOff[q] + w] & ~arena[a + c.preyOff[q] + w]).toBe(0);
+        }
+      }
+      arena.copyWithin(0, n * W, 2 * n * W);
+    }
+    expect(moved).toBeGreaterThan(0); // the random network does move players: the checks above were exercised
+    expect(left + moved).toBeGreaterThan(0);
+    adapter.dispose();
+  });
+
+  it('does not leak tensors over many steps', async () => {
+    const s = adapterSubject(6);
+    const rng = new Rng(1);
+    const arena = s.adapter.allocate(8);
+    for (let k = 0; k < 8; k++) s.start(rng, arena, k);
+    const slots = Int32Array.from({ length: 8 }, (_, k) => k);
+    const run = async () =>
+      s.adapter.step({ states: arena, from: slots, to: slots, actions: new Int32Array(16).fill(4), count: 8, rewards: new Float32Array(16), terminal: new Uint8Array(8) });
+    await run();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 30; i++) await run();
+    expect(tf.memory().numTensors).toBe(before);
+    s.adapter.dispose();
+  });
+
+  it('rejects bad slots and grids with a clear error', () => {
+    const s = adapterSubject(3);
+    expect(() => s.adapter.encodeObservation(new Float32Array(80), 0, 0, s.adapter.allocate(1), 1)).toThrow(/slot 1 is outside/);
+    expect(() => s.adapter.encodeObservation(new Float32Array(3), 0, 0, s.adapter.allocate(1), 0)).toThrow(/expected 80/);
+    s.adapter.dispose();
+  });
+});

@@ -1,0 +1,160 @@
+import * as tf from '@tensorflow/tfjs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Rng, initBackend, readMetrics } from '@hop/core';
+import { splitTransitions } from '../src/data/dataset';
+import { worldModelReportSection } from '../src/eval/report';
+import { loadWorldModel } from '../src/model/checkpoint';
+import { WorldModelSimulator } from '../src/sim/adapter';
+import { trainWorldModel, type TrainWorldModelResult } from '../src/train/train';
+import { simulatorContractTests } from './helpers/contract';
+import { TinyWorld, collectTinyDataset, randomLegalActions, tinyLayout } from './helpers/tiny-world';
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'hop-wm-train-'));
+  dirs.push(d);
+  return d;
+};
+
+const world = new TinyWorld(tinyLayout(), { minHunters: [1], reward: [1], finalTime: 8 });
+const counts = { obstacles: 1, prey: [2] };
+const config = {
+  direct: { layers: [{ filters: 24, kernel: 3 }, { filters: 24, kernel: 1 }] },
+  headUnits: 16,
+  epochs: 40,
+  batchSize: 64,
+  learningRate: 3e-3,
+  pictureSamples: 1,
+  scatterPoints: 50,
+};
+
+let trained: TrainWorldModelResult;
+let runDir: string;
+
+beforeAll(async () => {
+  await initBackend();
+  const data = splitTransitions(collectTinyDataset(world, new Rng(1), 400, counts), { valFraction: 0.1, seed: 0 });
+  runDir = tmp();
+  trained = await trainWorldModel({ config, data, outDir: runDir });
+});
+
+afterAll(() => {
+  trained?.model.dispose();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('a world model trained on a tiny deterministic world', () => {
+  it('predicts every validation transition exactly (positions, presence, no impossible prediction)', () => {
+    const m = trained.last!.val;
+    expect(m.positionAccuracy).toBe(1);
+    expect(m.presenceAccuracy).toBe(1);
+    expect(m.impossibleRate).toBe(0);
+    expect(m.obsMse).toBeLessThan(1e-3);
+    expect(m.rewardMse).toBeLessThan(1e-3);
+  });
+
+  it('steps exactly like the true world from fresh states, through the planning adapter', async () => {
+    const sim = new WorldModelSimulator(trained.model);
+    const rng = new Rng(77);
+    const n = 200;
+    const W = world.stateWords;
+    const arena = new Int32Array(3 * n * W);
+    for (let k = 0; k < n; k++) world.randomState(rng, arena, k, counts);
+    let hunts = 0;
+    for (let t = 0; t < 3; t++) {
+      const slots = Int32Array.from({ length: n }, (_, k) => k);
+      const actions = randomLegalActions(world, arena, slots, rng);
+      // bias towards hunting so rewards are exercised
+      for (let i = 0; i < actions.length; i++) if (rng.next() < 0.4 && arena[slots[i >> 1] * W + world.codec.POS + (i & 1)] >= 0) actions[i] = 5;
+      const r1 = new Float32Array(2 * n);
+      const r2 = new Float32Array(2 * n);
+      const d1 = new Uint8Array(n);
+      const d2 = new Uint8Array(n);
+      world.step({ states: arena, from: slots, to: Int32Array.from(slots, (k) => n + k), actions, count: n, rewards: r1, terminal: d1 });
+      await sim.step({ states: arena, from: slots, to: Int32Array.from(slots, (k) => 2 * n + k), actions, count: n, rewards: r2, terminal: d2 });
+      expect(arena.slice(2 * n * W)).toEqual(arena.slice(n * W, 2 * n * W));
+      expect(d2).toEqual(d1);
+      for (let i = 0; i < 2 * n; i++) expect(Math.abs(r2[i] - r1[i])).toBeLessThan(0.1);
+      hunts += r1.filter((r) => r > 0).length;
+      arena.copyWithin(0, n * W, 2 * n * W);
+    }
+    expect(hunts).toBeGreaterThan(20);
+  });
+
+  it('writes per-epoch metrics, checkpoints and a report section', () => {
+    const lines = readMetrics(runDir).filter((r) => r.section === 'world-model');
+    expect(lines.map((r) => r.epoch)).toEqual(Array.from({ length: config.epochs }, (_, i) => i + 1));
+    expect(lines[lines.length - 1]['val/position_accuracy']).toBe(1);
+    expect(Number(lines[0]['losses/total'])).toBeGreaterThan(Number(lines[lines.length - 1]['losses/total']));
+    const html = worldModelReportSection(runDir);
+    expect(html).toContain('<h2>World model</h2>');
+    expect(html).toContain('Reward: predicted vs true');
+    expect((html.match(/<svg/g) ?? []).length).toBeGreaterThan(10);
+    const ev = JSON.parse(readFileSync(join(runDir, 'world-model-eval.json'), 'utf8'));
+    expect(ev.epoch).toBe(config.epochs);
+  });
+
+  it('saves and loads to the same predictions (save -> load identity)', async () => {
+    const { model } = await loadWorldModel(trained.checkpointDir);
+    const data = collectTinyDataset(world, new Rng(5), 20, counts);
+    const b = data.gather(Int32Array.from({ length: data.size }, (_, i) => i));
+    const [p, q] = [await trained.model.predict(b), await model.predict(b)];
+    expect(q.next).toEqual(p.next);
+    expect(q.reward).toEqual(p.reward);
+    expect(q.done).toEqual(p.done);
+    model.dispose();
+  });
+
+  describe('simulator contract on the trained model', () => {
+    simulatorContractTests(() => ({
+      sim: new WorldModelSimulator(trained.model),
+      maxSteps: 8,
+      start: (rng, arena, slot) => world.randomState(rng, arena, slot, counts),
+    }));
+  });
+});
+
+describe('resume', () => {
+  it('continues a stopped run exactly as if it had not stopped', async () => {
+    const data = splitTransitions(collectTinyDataset(world, new Rng(3), 40, counts), { valFraction: 0.2, seed: 1 });
+    const small = { ...config, epochs: 3, direct: { layers: [{ filters: 8, kernel: 3 }] } };
+    const straight = await trainWorldModel({ config: small, data, outDir: tmp() });
+    const dir = tmp();
+    const stop = new AbortController();
+    const first = await trainWorldModel({
+      config: small,
+      data,
+      outDir: dir,
+      signal: stop.signal,
+      onEpoch: (e) => {
+        if (e.epoch === 1) stop.abort();
+      },
+    });
+    expect(first.aborted).toBe(true);
+    expect(first.completedEpochs).toBe(1);
+    first.model.dispose();
+    const resumed = await trainWorldModel({ config: small, data, outDir: dir, resumeFrom: true });
+    expect(resumed.completedEpochs).toBe(3);
+    const a = straight.model.network.getWeights();
+    const b = resumed.model.network.getWeights();
+    for (let i = 0; i < a.length; i++) expect(b[i].dataSync()).toEqual(a[i].dataSync());
+    // one metrics line per epoch, none lost or doubled
+    expect(readMetrics(dir).map((r) => r.epoch)).toEqual([1, 2, 3]);
+    straight.model.dispose();
+    resumed.model.dispose();
+  });
+
+  it('does not leak tensors across a training run', async () => {
+    const data = splitTransitions(collectTinyDataset(world, new Rng(4), 20, counts), { valFraction: 0.2, seed: 1 });
+    const small = { ...config, epochs: 1, direct: { layers: [{ filters: 4, kernel: 3 }] } };
+    const warm = await trainWorldModel({ config: small, data, outDir: tmp() });
+    warm.model.dispose();
+    const before = tf.memory().numTensors;
+    const run = await trainWorldModel({ config: { ...small, epochs: 2 }, data, outDir: tmp() });
+    run.model.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
