@@ -23,3 +23,4 @@ export {
   type LoadCheckpointTarget,
 } from './io/checkpoint';
 export * from './metrics/index';
+export { registerWasmKernels, unregisterWasmKernels, WASM_KERNEL_NAMES, type WasmKernelOptions } from './kernels/register';

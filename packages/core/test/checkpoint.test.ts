@@ -280,3 +280,27 @@ describe('saveCheckpoint / loadCheckpoint', () => {
     expect(existsSync(join(root, 'x'))).toBe(false);
   });
 });
+
+describe('JSON files that parse but are not what they should be (review)', () => {
+  it('meta.json or model.json holding null, or a model.json without its manifest, are HopErrors naming the file', async () => {
+    const dir = ckptDir();
+    const net = buildNet(4);
+    await saveCheckpoint(dir, { kind: 'moa', config: {}, models: { moa: net } });
+    const modelJson = join(dir, 'moa', 'model.json');
+    const good = readFileSync(modelJson, 'utf8');
+
+    writeFileSync(modelJson, 'null');
+    for (const load of [() => loadCheckpoint(dir, { kind: 'moa', models: { moa: buildNet(4) } }), () => loadCheckpointModel(dir, 'moa')]) {
+      const e = await rejection(load());
+      expect(e.message).toContain(modelJson);
+      expect(e.message).toMatch(/the checkpoint is corrupt/);
+    }
+    const { hop: _hop, ...noManifest } = JSON.parse(good) as Record<string, unknown>;
+    writeFileSync(modelJson, JSON.stringify(noManifest));
+    expect((await rejection(loadCheckpointModel(dir, 'moa'))).message).toMatch(/model\.json: no 'hop' weight manifest; the checkpoint is corrupt/);
+    writeFileSync(modelJson, good);
+
+    writeFileSync(join(dir, 'meta.json'), 'null');
+    expect((await rejection(readCheckpointMeta(dir))).message).toMatch(/meta\.json: the checkpoint metadata is null, not a JSON object; the checkpoint is corrupt/);
+  });
+});

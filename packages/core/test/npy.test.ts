@@ -294,3 +294,30 @@ describe('round trip (property)', () => {
     }
   });
 });
+
+describe('paths that cannot be read or written (review)', () => {
+  it('a directory given as a .npy file is a HopError naming it, for readNpy and NpyReader alike', async () => {
+    await expect(readNpy(dir)).rejects.toThrow(HopError);
+    let err: unknown;
+    try {
+      NpyReader.open(dir);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(HopError);
+    expect((err as HopError).message).toContain(dir);
+    expect((err as HopError).message).toMatch(/cannot read the \.npy file \(EISDIR/);
+  });
+
+  it('writing into a directory that does not exist is a HopError naming the file, not its temp sibling', async () => {
+    const p = join(dir, 'no-such-dir', 'x.npy');
+    for (const attempt of [
+      () => writeNpy(p, { dtype: 'int32', shape: [1], data: new Int32Array(1) }),
+      () => NpyWriter.open(p, 'int32', [1]),
+    ]) {
+      const err = await attempt().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(HopError);
+      expect((err as HopError).message).toMatch(new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: cannot write the \\.npy file \\(ENOENT`));
+    }
+  });
+});

@@ -99,3 +99,28 @@ describe('Rng (review fixes)', () => {
     expect(() => r.gamma(-1)).toThrow(RangeError);
   });
 });
+
+describe('deriveSeed (review)', () => {
+  it('seeds beyond 32 bits do not alias the small seed they wrap to; 32-bit seeds keep their values', () => {
+    expect(deriveSeed(2 ** 32, 'env', 0)).not.toBe(deriveSeed(0, 'env', 0));
+    expect(deriveSeed(2 ** 32 + 5, 'env', 0)).not.toBe(deriveSeed(5, 'env', 0));
+    expect(deriveSeed(-(2 ** 31) - 1, 'env')).not.toBe(deriveSeed(2 ** 31 - 1, 'env'));
+    // FNV-1a of the labels from the 32-bit base, computed here independently of the implementation
+    const fnv = (base: number, ...labels: string[]) => {
+      let h = (0x811c9dc5 ^ base) >>> 0;
+      for (const s of labels) {
+        for (const ch of s) h = Number((BigInt((h ^ ch.charCodeAt(0)) >>> 0) * 0x01000193n) & 0xffffffffn);
+        h = Number((BigInt((h ^ 0xff) >>> 0) * 0x01000193n) & 0xffffffffn);
+      }
+      return h;
+    };
+    for (const base of [0, 1, 7, 2 ** 31 - 1, -1, -(2 ** 31), 123456789]) {
+      expect(deriveSeed(base, 'staghunt-episode', 3, 0)).toBe(fnv(base | 0, 'staghunt-episode', '3', '0'));
+    }
+  });
+
+  it('refuses seeds that are not safe integers (a fraction or NaN would silently alias another seed)', () => {
+    expect(() => deriveSeed(1.5, 'x')).toThrow(/deriveSeed base must be a safe integer, got 1\.5/);
+    expect(() => deriveSeed(Number.NaN, 'x')).toThrow(RangeError);
+  });
+});

@@ -183,3 +183,12 @@ describe('batched population fast path', () => {
 });
 
 const P_ = P;
+
+describe('population parameters (review)', () => {
+  it('switching parameters must be numbers >= 0, named in the error', () => {
+    expect(() => new SwitchingAgent({ deadline: Number.NaN })).toThrow(/switching\.deadline must be a number >= 0, got NaN/);
+    expect(() => new PopulationAgent({ name: 'switching', switching: { deadline: 5, partnerRadius: -1 } })).toThrow(
+      /switching\.partnerRadius must be a number >= 0, got -1/,
+    );
+  });
+});

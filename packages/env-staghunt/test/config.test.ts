@@ -10,7 +10,6 @@ import {
 } from '../src/config';
 import { errorOf } from './helpers';
 
-
 describe('config', () => {
   it('presets validate with the spec values', () => {
     expect(presetNames).toEqual(['hop-msh', 'msh-1stag', 'small-2p']);

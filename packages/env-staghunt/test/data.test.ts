@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { COLUMN_NAMES, type DatasetMeta } from '../src/data/columns';
 import { openDataset, type StagHuntDataset } from '../src/data/dataset';
 import { StagHuntEnv } from '../src/env/parallel';
 import { agentSeed } from '../src/env/seeds';
+import { errorOf } from './helpers';
 
 const root = mkdtempSync(join(tmpdir(), 'hop-staghunt-data-'));
 const dir = join(root, 'ds');
@@ -35,7 +36,6 @@ afterAll(() => {
   ds?.close();
   rmSync(root, { recursive: true, force: true });
 });
-
 
 describe('collect', () => {
   it('writes every column and a meta.json that describes them', () => {
@@ -95,6 +95,56 @@ describe('collect', () => {
       }
     }
     expect(stagGoals + ds.meta.counts.goals.hare).toBeGreaterThan(0);
+  });
+
+  it('joint_action holds every in-play player of the same step in rotated order, -1 for done ones (review)', async () => {
+    // three players too: with two, rotating forwards or backwards cannot be told apart
+    const three = join(root, 'three');
+    await collect({
+      config: { players: 3, height: 4, width: 4, stags: 1, hares: 2, obstacles: 0, finalTime: 8 },
+      population: 'random',
+      episodes: 3,
+      seed: 5,
+      out: three,
+      numEnvs: 2,
+    });
+    for (const d of [ds, openDataset(three)]) {
+      const all = d.batch(Int32Array.from({ length: d.size }, (_, i) => i), ['action', 'episode', 'time', 'agent', 'joint_action']);
+      const P = d.geometry.players;
+      const rowOf = new Map<string, number>();
+      for (let i = 0; i < all.size; i++) rowOf.set(`${all.episode[i]}/${all.time[i]}/${all.agent[i]}`, i);
+      let others = 0;
+      let gone = 0;
+      for (let r = 0; r < all.size; r++) {
+        for (let j = 0; j < P; j++) {
+          const q = (all.agent[r] + j) % P;
+          const row = rowOf.get(`${all.episode[r]}/${all.time[r]}/${q}`);
+          expect(all.joint_action[r * P + j]).toBe(row === undefined ? -1 : all.action[row]);
+          if (j > 0 && row === undefined) gone++;
+          if (j > 0 && row !== undefined && all.action[row] !== all.action[r]) others++;
+        }
+      }
+      expect(others).toBeGreaterThan(0);
+      if (d === ds) expect(gone).toBeGreaterThan(0); // the -1 case occurs in this data
+      if (d !== ds) d.close();
+    }
+  });
+
+  it('next_obs of an agent cut off by the time limit is the final view: still on the grid, only stay valid (review)', () => {
+    const all = ds.batch(Int32Array.from({ length: ds.size }, (_, i) => i), ['next_obs', 'done', 'goal', 'time']);
+    const F = ds.geometry.flatSize;
+    const C = ds.geometry.channels;
+    let truncated = 0;
+    for (let r = 0; r < all.size; r++) {
+      if (!all.done[r] || all.goal[r] !== -1) continue;
+      truncated++;
+      expect(all.time[r]).toBe(ds.config.finalTime - 1);
+      expect([...all.next_obs.subarray(r * F, r * F + 7)]).toEqual([0, 0, 0, 0, 1, 0, 0]);
+      let own = 0;
+      for (let c = 0; c < ds.geometry.cells; c++) own += all.next_obs[r * F + 7 + c * C];
+      expect(own).toBe(1);
+    }
+    expect(truncated).toBeGreaterThan(0);
   });
 
   it('replays: the recorded episodes are what StagHuntEnv + PopulationAgent play with the same seeds', () => {
@@ -162,7 +212,6 @@ for c in ${JSON.stringify(COLUMN_NAMES)}:
     a = np.load(f"{d}/{c}.npy")
     out[c] = {"dtype": str(a.dtype), "shape": list(a.shape), "sum": float(a.astype(np.float64).sum()), "first": a.reshape(a.shape[0], -1)[0].astype(np.float64).tolist()}
 print(json.dumps(out))`;
-import { errorOf } from './helpers';
     const res = JSON.parse(execFileSync(python, ['-c', script, dir], { encoding: 'utf8' })) as Record<
       string,
       { dtype: string; shape: number[]; sum: number; first: number[] }
@@ -273,5 +322,23 @@ describe('openDataset', () => {
     expect(() => old.require(['next_obs'])).toThrow(/has no column "next_obs" \(format version 1\)/);
     expect(() => old.batch([0], ['joint_action'])).toThrow(/"joint_action"/);
     old.close();
+  });
+});
+
+describe('collect options (review)', () => {
+  it('bad options are HopErrors naming the option, before anything is written', async () => {
+    const out = join(root, 'never');
+    const base = { preset: 'small-2p' as const, population: 'random' as const, episodes: 2, seed: 1, out };
+    for (const [opts, pattern] of [
+      [{ ...base, seed: 1.5 }, /collect: seed must be a safe integer, got 1\.5/],
+      [{ ...base, episodes: 0 }, /collect: episodes must be a positive integer, got 0/],
+      [{ ...base, population: 'nope' as never }, /unknown population "nope"/],
+      [{ ...base, preset: undefined }, /give a preset name or a config/],
+    ] as const) {
+      const e = await collect(opts).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(HopError);
+      expect((e as HopError).message).toMatch(pattern);
+    }
+    expect(existsSync(out)).toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import type { HopError } from '@hop/core';
 import type { StagHuntConfigInput } from '../src/config';
 import { StagHuntEnv } from '../src/env/parallel';
@@ -30,4 +31,14 @@ export function errorOf(f: () => unknown): HopError {
     return e as HopError;
   }
   throw new Error('expected an error');
+}
+
+/**
+ * Typed-array equality that is cheap when it holds and detailed when it does not (`toEqual` on large typed
+ * arrays costs ~0.1 s per call).
+ */
+export function expectSame(a: ArrayLike<number>, b: ArrayLike<number>): void {
+  let same = a.length === b.length;
+  for (let i = 0; same && i < a.length; i++) same = Object.is(a[i], b[i]);
+  if (!same) expect(Array.from(a)).toEqual(Array.from(b));
 }

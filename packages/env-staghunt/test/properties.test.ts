@@ -7,6 +7,7 @@ import { generateEpisode, makeGenScratch, freeCellsConnected } from '../src/core
 import { StagHuntEnv } from '../src/env/parallel';
 import { VecStagHunt } from '../src/env/vec';
 import { createStagHuntSimulator } from '../src/sim/simulator';
+import { expectSame } from './helpers';
 import { refStep, refValid, type RefConfig, type RefState } from './reference';
 
 const configArb: fc.Arbitrary<StagHuntConfig> = fc
@@ -55,12 +56,6 @@ function toRef(g: Geometry, st: Int32Array, b: number): RefState {
 
 const sorted = (a: number[]) => [...a].sort((x, y) => x - y);
 
-/** Typed-array equality that is cheap when it holds and detailed when it does not. */
-function expectSame(a: ArrayLike<number>, b: ArrayLike<number>): void {
-  let same = a.length === b.length;
-  for (let i = 0; same && i < a.length; i++) same = Object.is(a[i], b[i]);
-  if (!same) expect(Array.from(a)).toEqual(Array.from(b));
-}
 
 describe('properties of the rules', () => {
   it('the simulator agrees with a plain reference model; masks, done players, prey and rewards obey the rules', () => {

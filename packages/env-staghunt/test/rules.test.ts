@@ -252,3 +252,28 @@ describe('observations', () => {
     expect([...flat.subarray(7)]).toEqual([...env.observe(P(1)).grid]);
   });
 });
+
+describe('actions that are not action numbers (review)', () => {
+  const pic = `. . . S\n. 0 1 .\n2 . . H`;
+
+  it('NaN, fractions and numbers beyond int32 act as stay instead of being truncated into a move', () => {
+    const env = envAt(tiny(), pic);
+    // Int32 conversion would turn NaN into 0 (up), 1.5 into 1 (down) and 2^32 + 2 into 2 (left)
+    const r = env.step({ [P(0)]: Number.NaN, [P(1)]: 1.5, [P(2)]: 2 ** 32 + 2 });
+    expect(grid(env)).toBe('. . . S\n. 0 1 .\n2 . . H');
+    expect(Object.values(r.rewards)).toEqual([0, 0, 0]);
+  });
+
+  it('strict mode rejects them, naming the agent and the value', () => {
+    const env = envAt(tiny({ strict: true }), pic);
+    expect(() => env.step({ [P(0)]: 4, [P(1)]: 1.5, [P(2)]: 4 })).toThrow(/player_1 chose invalid action 1\.5/);
+    expect(() => env.step({ [P(0)]: Number.NaN, [P(1)]: 4, [P(2)]: 4 })).toThrow(/player_0 chose invalid action NaN/);
+    expect(env.time).toBe(0);
+  });
+
+  it('an action keyed by an agent that does not exist is an error, not a silent stay', () => {
+    const env = envAt(tiny(), pic);
+    expect(() => env.step({ Player_0: 1, [P(1)]: 4, [P(2)]: 4 })).toThrow(/unknown agent "Player_0"; agents are player_0, player_1, player_2/);
+    expect(env.time).toBe(0);
+  });
+});

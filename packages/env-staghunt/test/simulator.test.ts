@@ -3,7 +3,7 @@ import type { BatchedSimulator } from '@hop/core';
 import { createStagHuntSimulator } from '../src/sim/simulator';
 import { StagHuntEnv } from '../src/env/parallel';
 import { VecStagHunt } from '../src/env/vec';
-import { tiny } from './helpers';
+import { expectSame, tiny } from './helpers';
 
 describe('StagHuntSimulator (BatchedSimulator contract)', () => {
   const config = tiny();
@@ -107,6 +107,22 @@ describe('StagHuntSimulator (BatchedSimulator contract)', () => {
     expect(h[0]).not.toBe(h[1]);
   });
 
+  it('a cloned env continues independently from the same state', () => {
+    const env = new StagHuntEnv('small-2p', { seed: 8 });
+    env.reset();
+    env.step({ player_0: 4, player_1: 4 });
+    const twin = env.clone();
+    expect(twin.state()).toEqual(env.state());
+    const acts = { player_0: 0, player_1: 3 };
+    const a = env.step(acts);
+    expect(twin.state()).not.toEqual(env.state());
+    expect(twin.step(acts).rewards).toEqual(a.rewards);
+    expect(twin.state()).toEqual(env.state());
+    env.reset();
+    twin.reset();
+    expect(twin.state()).toEqual(env.state()); // same next episode too
+  });
+
   it('VecStagHunt env k snapshots into and restores from arena slots', () => {
     const vec = new VecStagHunt('small-2p', { numEnvs: 3, seed: 4, observations: 'grid' });
     const hs = createStagHuntSimulator('small-2p');
@@ -139,8 +155,46 @@ describe('StagHuntSimulator (BatchedSimulator contract)', () => {
       resets += vec.ended.reduce((a, b) => a + b, 0);
       for (let k = 0; k < 8; k++) vec.snapshot(k, arena, k);
       hs.observe({ states: arena, slots, count: 8 }, full);
-      expect(vec.observations).toEqual(full);
+      expectSame(vec.observations, full);
     }
     expect(resets).toBeGreaterThan(8);
+  });
+});
+
+describe('VecStagHunt options and restored states (review)', () => {
+  it('rejects seeds that are not safe integers and unknown observation modes, naming the option', () => {
+    expect(() => new VecStagHunt('small-2p', { numEnvs: 1, seed: 1.5 })).toThrow(/seed must be a safe integer, got 1\.5/);
+    expect(() => new VecStagHunt('small-2p', { numEnvs: 1, seed: Number.NaN })).toThrow(/seed must be a safe integer, got NaN/);
+    expect(() => new VecStagHunt('small-2p', { numEnvs: 1 }).reset(0.5)).toThrow(/seed must be a safe integer, got 0\.5/);
+    expect(() => new VecStagHunt('small-2p', { numEnvs: 1, observations: 'rgb' as never })).toThrow(
+      /observations must be one of grid, flat, none, got "rgb"/,
+    );
+    expect(() => new StagHuntEnv('small-2p').reset(2.5)).toThrow(/seed must be a safe integer/);
+  });
+
+  it('seeds beyond 32 bits give other episodes than the small seed they would wrap to', () => {
+    const a = new VecStagHunt('hop-msh', { numEnvs: 4, seed: 0, observations: 'none' });
+    const b = new VecStagHunt('hop-msh', { numEnvs: 4, seed: 2 ** 32, observations: 'none' });
+    expect(b.states).not.toEqual(a.states);
+  });
+
+  it('with auto-reset, an env restored into a finished state starts a new episode at the next step', () => {
+    const vec = new VecStagHunt('small-2p', { numEnvs: 2, seed: 3, observations: 'grid' });
+    const hs = createStagHuntSimulator('small-2p');
+    const arena = hs.allocate(1);
+    hs.parse(`. . . .\n. . . .\n. . . .\n. . . .`, arena, 0, { time: 4 }); // everybody done: terminal
+    vec.restore(1, arena, 0);
+    const before = vec.episodeIndex[1];
+    vec.step(new Int32Array(4).fill(4));
+    expect(vec.episodeIndex[1]).toBe(before + 1);
+    expect(vec.times[1]).toBe(0);
+    const W = hs.stateWords;
+    const fresh = hs.allocate(1);
+    vec.snapshot(1, fresh, 0);
+    const done = new Uint8Array(2);
+    hs.agentDone({ states: fresh, slots: Int32Array.of(0), count: 1 }, done);
+    expect([...done]).toEqual([0, 0]);
+    expect(vec.ended[1]).toBe(0); // nothing was played: no episode ended in this step
+    expect(vec.states.subarray(W, 2 * W)).not.toEqual(arena);
   });
 });

@@ -1,3 +1,4 @@
+import { HopError } from '@hop/core';
 import { mctsConfig } from './config';
 import type { MctsConfig, MctsConfigInput } from './config';
 import { gumbelPolicy } from './policy/gumbel';
@@ -17,13 +18,22 @@ export interface HopPlannerOptions extends SearchEngineOptions {
 export class HopPlanner {
   readonly config: MctsConfig;
   readonly engine: SearchEngine;
+  private busy = false;
 
   constructor(opts: HopPlannerOptions) {
     this.config = mctsConfig(opts.config ?? {});
     this.engine = new SearchEngine(opts, this.config);
   }
 
-  plan(input: SearchInput): Promise<SearchOutput> {
-    return this.config.search === 'gumbel' ? gumbelPolicy(this.engine, input) : puctPolicy(this.engine, input);
+  /** Searches one batch of decisions. One call at a time per planner (the trees live in its arena). */
+  async plan(input: SearchInput): Promise<SearchOutput> {
+    if (this.busy)
+      throw new HopError('E_BUSY', 'HopPlanner.plan called while a search is running; await it or use a second planner');
+    this.busy = true;
+    try {
+      return await (this.config.search === 'gumbel' ? gumbelPolicy(this.engine, input) : puctPolicy(this.engine, input));
+    } finally {
+      this.busy = false;
+    }
   }
 }

@@ -22,19 +22,21 @@ async function search(spec: ScriptedTreeSpec, config: Record<string, unknown> = 
   return { out, arena: planner.engine.arena };
 }
 
+// root code 0: P = (0.6, 0.4), v = 0.5; reward 0.5 for action 1 at the root.
+// code 1 (root -> 0): v = 0.2; code 2 (root -> 1): P = (0.5, 0.5), v = 1; code 5 (2 -> 0): v = 0.4.
+const firstTree: ScriptedTreeSpec = {
+  rewards: { '0:1': 0.5 },
+  evals: {
+    0: { p: [0.6, 0.4], v: 0.5 },
+    1: { p: [0.5, 0.5], v: 0.2 },
+    2: { p: [0.5, 0.5], v: 1 },
+    5: { p: [0.5, 0.5], v: 0.4 },
+  },
+};
+
 describe('hand-worked 2-action trees, 3 simulations, c = 1, gamma = 0.95', () => {
   it('PUCT visits, Q = W / (1 + n) and the softmax(2 Q) decision', async () => {
-    // root code 0: P = (0.6, 0.4), v = 0.5; reward 0.5 for action 1 at the root.
-    // code 1 (root -> 0): v = 0.2; code 2 (root -> 1): P = (0.5, 0.5), v = 1; code 5 (2 -> 0): v = 0.4.
-    const spec: ScriptedTreeSpec = {
-      rewards: { '0:1': 0.5 },
-      evals: {
-        0: { p: [0.6, 0.4], v: 0.5 },
-        1: { p: [0.5, 0.5], v: 0.2 },
-        2: { p: [0.5, 0.5], v: 1 },
-        5: { p: [0.5, 0.5], v: 0.4 },
-      },
-    };
+    const spec = firstTree;
     const { out, arena } = await search(spec);
     // sim 1: N(root) = 1. scores 0.6 * 1 / 1 vs 0.4 -> action 0; leaf value 0.2: return 0 + 0.95 * 0.2 = 0.19.
     // sim 2: N = 2. a0: 0.19 / 2 + sqrt(2) * 0.6 / 2 = 0.519; a1: sqrt(2) * 0.4 = 0.566 -> action 1;
@@ -101,15 +103,7 @@ describe('hand-worked 2-action trees, 3 simulations, c = 1, gamma = 0.95', () =>
   });
 
   it('visit-count decision with temperature', async () => {
-    const spec: ScriptedTreeSpec = {
-      rewards: { '0:1': 0.5 },
-      evals: {
-        0: { p: [0.6, 0.4], v: 0.5 },
-        1: { p: [0.5, 0.5], v: 0.2 },
-        2: { p: [0.5, 0.5], v: 1 },
-        5: { p: [0.5, 0.5], v: 0.4 },
-      },
-    };
+    const spec = firstTree;
     // visits are (1, 2) as in the first case
     const t1 = await search(spec, { decision: 'visits', temperature: 1 });
     expect(t1.out.policy[0]).toBeCloseTo(1 / 3, 6);

@@ -318,6 +318,10 @@ describe('inputs and config', () => {
       config: { numSimulations: 3, treeNum: 2 },
     });
     await expect(bad.plan(input)).rejects.toThrow(/evaluator returned/);
+    // one search at a time per planner
+    const first = planner.plan(input);
+    await expect(planner.plan(input)).rejects.toThrow(/while a search is running/);
+    await first;
   });
 });
 

@@ -30,6 +30,7 @@ export async function runDemo(config: DemoConfig, log: (line: string) => void = 
       epochs: config.epochs,
       // The small dataset needs the KL weight to arrive within the few hundred steps of the demo.
       alphaWarmupSteps: 300,
+      logEvery: 10,
       progress: config.progress,
     }),
     { log },

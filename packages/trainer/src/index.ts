@@ -1,1 +1,48 @@
-export {};
+// @hop/trainer — the `hop` CLI and the programs behind it: offline collection, joint VAE + MOA
+// pretraining, world-model training, run directories, HTML reports and the demo.
+
+// CLI
+export { runCli, buildProgram, EXIT } from './cli/program';
+
+// Configs (one validated record per command; defaults in one place)
+export {
+  CollectConfigSchema,
+  PretrainConfigSchema,
+  WorldModelCliSchema,
+  DemoConfigSchema,
+  type CollectConfig,
+  type PretrainConfig,
+  type WorldModelCliConfig,
+  type DemoConfig,
+} from './config/schemas';
+export { readConfigFile, resolveConfig, type ConfigInput, type ValueSource } from './config/load';
+
+// Commands as functions
+export { collectDataset, type CollectSummary } from './collect/command';
+export {
+  pretrain,
+  resumePretrain,
+  type PretrainOptions,
+  type PretrainResult,
+  type EpochEvaluation,
+} from './pretrain/train';
+export { runWorldModelCommand, worldModelConfigOf, type WorldModelCommandInput } from './world-model/command';
+export { writeReport, type ReportOptions } from './report/build';
+export { runDemo } from './demo';
+
+// Building blocks
+export {
+  openTrainingData,
+  readHostBatch,
+  epochOrder,
+  goalOneHot,
+  GOAL_NAMES,
+  type TrainingData,
+  type HostBatch,
+} from './data/dataset';
+export { buildModels, disposeModels, alphaScheduleOf, goalDimOf, type PretrainModels } from './pretrain/models';
+export { trainStep, type StepMetrics } from './pretrain/step';
+export { validate, type Validation } from './pretrain/validate';
+export { RunDir, type RunConfigFile, type RunMetric } from './run/layout';
+export { createProgress, type Progress, type ProgressOptions, type ProgressMode } from './run/progress';
+export { InterruptFlag } from './run/interrupt';

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TINY_NET, runHop, tempDir } from './helpers';
 
-describe('hop CLI end to end: collect -> pretrain 1 epoch -> report', () => {
-  it('writes the dataset, the run layout, finite metrics and a self-contained report', async () => {
-    const root = tempDir('e2e');
-    const data = join(root, 'data');
+describe('hop CLI end to end', () => {
+  const root = tempDir('e2e');
+  const data = join(root, 'data');
+
+  it('collect -> pretrain 1 epoch -> report: the dataset, the run layout, finite metrics, a self-contained report', async () => {
     const run = join(root, 'run');
 
     const c = await runHop(['collect', '--preset', 'small-2p', '--episodes', '40', '--seed', '5', '--out', data]);
@@ -58,5 +59,26 @@ describe('hop CLI end to end: collect -> pretrain 1 epoch -> report', () => {
     expect((html.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(8);
     for (const s of ['Training curves', 'Confusion matrix', 'Class distribution', 'Per-class recall', 'log-scale', 'Config', 'Environment'])
       expect(html).toContain(s);
+  });
+
+  it('world-model: trains in a run directory, resumes to more epochs, reports its section', async () => {
+    expect(existsSync(join(data, 'meta.json'))).toBe(true); // written by the test above
+    const run = join(root, 'wm');
+    const w = await runHop(['world-model', '--data', data, '--out', run, '--epochs', '1', '--batch-size', '64']);
+    expect(w.code, w.stderr).toBe(0);
+    expect(w.stdout).toMatch(/epoch 1\/1: train loss [\d.e-]+ \| val obs MSE [\d.e-]+ PSNR [\d.]+ dB/);
+    const r = await runHop(['world-model', '--resume', run, '--epochs', '2']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/epoch 2\/2: /);
+    expect(r.stdout).not.toMatch(/epoch 1\/2: train/);
+    const lines = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const epochs = lines.filter((l) => l.section === 'world-model').map((l) => l.epoch);
+    expect(epochs).toEqual([1, 2]);
+    for (const l of lines.filter((x) => x.section === 'world-model')) expect(Number.isFinite(l['val/obs_mse'])).toBe(true);
+    expect(JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')).config.epochs).toBe(2);
+    const html = readFileSync(join(run, 'report.html'), 'utf8');
+    expect(html).toContain('World model');
+    expect(html).toContain('Reward: predicted vs true');
+    expect(html).toMatch(/status<\/td><td>completed/);
   });
 });

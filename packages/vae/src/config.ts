@@ -45,6 +45,14 @@ export const gumbelVaeConfigSchema = z.object({
   /** Goal slots; each is a categorical over `classes`. `z` is `[batch, slots * classes]` (one-hot blocks). */
   slots: posInt.default(1),
   classes: z.number().int().min(2).default(4),
+  /**
+   * `batch` batch-normalises the logits. Without it the first, input-independent gradients push every
+   * sample's logits to the same saturated class within a few dozen steps (the softmax gradient then
+   * vanishes and the code never carries information); normalising across the batch removes that common
+   * push and scales the small input-dependent differences up. Batch statistics in training (`losses`),
+   * moving averages in `encode` (train with batches of 16 or more). `none` for the plain linear head.
+   */
+  logitNorm: z.enum(['batch', 'none']).default('batch'),
   /** Forward pass uses the hard one-hot sample, backward the soft relaxation (Jang et al. 2017). */
   straightThrough: z.boolean().default(false),
   /** Gumbel-softmax temperature as a function of the training step. */

@@ -67,32 +67,36 @@ describe('encoder gradients vs finite differences (tiny nets, cpu backend)', () 
     vae.dispose();
   });
 
-  it('GumbelVAE: soft and straight-through samples carry gradients to the encoder', () => {
-    const x = tf.randomUniform([3, 3, 3, 2], 0, 1, 'float32', 6);
-    const w = tf.tensor1d([0.5, -1, 2, 0.3, 1.5, -0.7]);
-    const soft = new GumbelVAE({ ...tinyNet, slots: 2, classes: 3 });
-    checkAgainstFiniteDifferences(soft, () => soft.losses(x, { seed: 3, temperature: 0.8, alpha: 0.5 }).loss);
-    checkAgainstFiniteDifferences(soft, () => {
-      const l = soft.latentLosses(x, { seed: 4, temperature: 0.8 });
-      return tf.add(tf.sum(tf.mul(l.z, w)), l.kl) as tf.Scalar;
-    });
-    // straight-through: the forward value is piecewise constant, so compare with the soft relaxation's gradient
-    const st = new GumbelVAE({ ...tinyNet, slots: 2, classes: 3, straightThrough: true });
-    const g = (vae: GumbelVAE) =>
-      tf.tidy(() => {
-        const { grads } = tf.variableGrads(
-          () => tf.sum(tf.mul(vae.latentLosses(x, { seed: 4, temperature: 0.8 }).z, w)) as tf.Scalar,
-          vae.encoderVariables,
-        );
-        return vae.encoderVariables.map((v) => Array.from(grads[v.name].dataSync()));
+  it.each(['none', 'batch'] as const)(
+    'GumbelVAE (logitNorm %s): soft and straight-through samples carry gradients to the encoder',
+    (logitNorm) => {
+      const x = tf.randomUniform([8, 3, 3, 2], 0, 1, 'float32', 6);
+      const w = tf.tensor1d([0.5, -1, 2, 0.3, 1.5, -0.7]);
+      const cfg = { ...tinyNet, slots: 2, classes: 3, logitNorm };
+      const soft = new GumbelVAE(cfg);
+      checkAgainstFiniteDifferences(soft, () => soft.losses(x, { seed: 3, temperature: 0.8, alpha: 0.5 }).loss);
+      checkAgainstFiniteDifferences(soft, () => {
+        const l = soft.latentLosses(x, { seed: 4, temperature: 0.8 });
+        return tf.add(tf.sum(tf.mul(l.z, w)), l.kl) as tf.Scalar;
       });
-    const gs = g(soft);
-    const gst = g(st);
-    gs.forEach((a, i) => a.forEach((q, j) => expect(gst[i][j]).toBeCloseTo(q, 5)));
-    tf.dispose([x, w]);
-    soft.dispose();
-    st.dispose();
-  });
+      // straight-through: the forward value is piecewise constant, so compare with the soft relaxation's gradient
+      const st = new GumbelVAE({ ...cfg, straightThrough: true });
+      const g = (vae: GumbelVAE) =>
+        tf.tidy(() => {
+          const { grads } = tf.variableGrads(
+            () => tf.sum(tf.mul(vae.latentLosses(x, { seed: 4, temperature: 0.8 }).z, w)) as tf.Scalar,
+            vae.encoderVariables,
+          );
+          return vae.encoderVariables.map((v) => Array.from(grads[v.name].dataSync()));
+        });
+      const gs = g(soft);
+      const gst = g(st);
+      gs.forEach((a, i) => a.forEach((q, j) => expect(gst[i][j]).toBeCloseTo(q, 5)));
+      tf.dispose([x, w]);
+      soft.dispose();
+      st.dispose();
+    },
+  );
 });
 
 describe('the active backend matches cpu', () => {

@@ -48,8 +48,8 @@ export const worldModelConfigSchema = z.object({
   channelWeights: z.array(z.number().nonnegative()).optional(),
   rewardWeight: z.number().nonnegative().default(1),
   doneWeight: z.number().nonnegative().default(0.1),
-  /** The reward head predicts `reward * rewardScale` (keeps the stag reward of 10 near 1). */
-  rewardScale: z.number().positive().default(0.1),
+  /** The reward head predicts `reward * rewardScale` (keeps a stag share of 5 near 1). */
+  rewardScale: z.number().positive().default(0.2),
   /** Time enters the network as `t * timeScale`. */
   timeScale: z.number().positive().default(0.02),
   /**

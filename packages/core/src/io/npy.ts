@@ -31,6 +31,14 @@ function checkDType(where: string, dtype: unknown): asserts dtype is NpyDType {
     throw new HopError('E_NPY', `${where}: dtype ${String(dtype)} is not one of ${Object.keys(DTYPES).join(', ')}`);
 }
 
+/** File-system failures (missing directory, no permission, a directory given as a file) as HopErrors naming `path`. */
+function fsError(path: string, doing: 'read' | 'write', e: unknown): HopError {
+  if (e instanceof HopError) return e;
+  const err = e as NodeJS.ErrnoException;
+  const why = err.code ? `${err.code}: ${err.message.split(',')[0].replace(/^[A-Z]+: /, '')}` : err.message;
+  return new HopError('E_NPY', `${path}: cannot ${doing} the .npy file (${why})`, { cause: e });
+}
+
 function dataBytes(dtype: NpyDType, data: NpyData): Uint8Array {
   return dtype === 'bool' ? boolBytes(data as Uint8Array) : toLittleEndianBytes(data);
 }
@@ -43,7 +51,9 @@ export async function writeNpy(path: string, a: NpyArray): Promise<void> {
   const n = product(a.shape);
   if (a.data.length !== n)
     throw new HopError('E_NPY', `${path}: shape [${a.shape.join(', ')}] holds ${n} elements, data has ${a.data.length}`);
-  await writeFileAtomic(path, [encodeHeader(a.dtype, a.shape), dataBytes(a.dtype, a.data)]);
+  await writeFileAtomic(path, [encodeHeader(a.dtype, a.shape), dataBytes(a.dtype, a.data)]).catch((e: unknown) => {
+    throw fsError(path, 'write', e);
+  });
 }
 
 /** Checks the header, and that the file holds exactly the bytes the shape calls for. */
@@ -115,7 +125,9 @@ export class NpyWriter {
     checkShape(path, innerShape);
     const tmp = tempSibling(path);
     const header = encodeStreamHeader(dtype, 0, innerShape);
-    const fh = await open(tmp, 'w');
+    const fh = await open(tmp, 'w').catch((e: unknown) => {
+      throw fsError(path, 'write', e);
+    });
     try {
       await writeAll(fh, header, 0);
     } catch (e) {
@@ -254,7 +266,7 @@ export class NpyReader {
       return new NpyReader(path, fd, h);
     } catch (e) {
       closeSync(fd);
-      throw e;
+      throw fsError(path, 'read', e);
     }
   }
 

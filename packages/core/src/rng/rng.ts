@@ -153,8 +153,12 @@ function mix32(x: number): number {
 
 /** Derives a 32-bit seed from a base seed and labels, so components get independent, stable streams. */
 export function deriveSeed(base: number, ...labels: (string | number)[]): number {
+  if (!Number.isSafeInteger(base)) throw new RangeError(`deriveSeed base must be a safe integer, got ${base}`);
   // FNV-1a over the textual labels; stable across platforms.
   let h = 0x811c9dc5 ^ (base | 0);
+  // Bases outside the 32-bit range fold their high word in (as the Rng constructor does), so 2^32 does not
+  // alias 0; bases inside it keep the values they always had.
+  if (base >= 2 ** 32 || base < -(2 ** 31)) h = Math.imul(h ^ Math.floor(base / 2 ** 32), 0x01000193);
   for (const label of labels) {
     const s = String(label);
     for (let i = 0; i < s.length; i++) {

@@ -39,6 +39,12 @@ export function resolvePopulation(input: PopulationInput): ResolvedPopulation {
     throw new HopError('E_CONFIG', `unknown population "${spec.name}"; choose one of ${POPULATIONS.join(', ')}`);
   }
   const switching = { ...DEFAULT_SWITCHING, ...spec.switching };
+  for (const key of ['deadline', 'partnerRadius'] as const) {
+    const v = switching[key];
+    if (typeof v !== 'number' || !(v >= 0)) {
+      throw new HopError('E_CONFIG', `switching.${key} must be a number >= 0, got ${String(v)}`);
+    }
+  }
   const weights = new Float64Array(AGENT_KINDS.length);
   const fixed: Record<Exclude<PopulationName, 'mixed'>, number> = {
     random: KIND_RANDOM,

@@ -100,13 +100,24 @@ export class StagHuntEnv implements ParallelEnv<GridObservation, number, StagHun
       throw new HopError('E_EPISODE_OVER', 'the episode is over (no live agents); call reset() before step()');
     }
     const g = this.geometry;
+    for (const name in actions) this.index(name); // a misspelt key must not silently become "stay"
     for (let p = 0; p < g.players; p++) {
       const a = actions[this.possibleAgents[p]];
+      const live = this.core.states[g.POS + p] >= 0;
       if (a === undefined) {
-        if (this.config.strict && this.core.states[g.POS + p] >= 0) {
+        if (this.config.strict && live) {
           throw new HopError('E_INVALID_ACTION', `no action given for live agent ${this.possibleAgents[p]}`);
         }
         this.actionBuf[p] = 4;
+      } else if ((a | 0) !== a) {
+        // NaN, fractions, values beyond int32: the Int32Array would truncate them into a move (NaN -> 0 = up)
+        if (this.config.strict && live) {
+          throw new HopError(
+            'E_INVALID_ACTION',
+            `${this.possibleAgents[p]} chose invalid action ${a}: actions are integers 0..${NUM_ACTIONS - 1}`,
+          );
+        }
+        this.actionBuf[p] = -1; // invalid: acts as stay
       } else {
         this.actionBuf[p] = a;
       }
@@ -187,6 +198,15 @@ export class StagHuntEnv implements ParallelEnv<GridObservation, number, StagHun
   restore(arena: Int32Array, slot: number): void {
     this.core.restore(0, arena, slot);
     this.started = true;
+  }
+
+  /** An independent env in the same state (same config, seed and stream; statistics start afresh). */
+  clone(): StagHuntEnv {
+    const c = new StagHuntEnv(this.config, { seed: this.seed, stream: this.core.streamOffset });
+    c.core.restore(0, this.core.states, 0);
+    c.core.episodeIndex[0] = this.core.episodeIndex[0];
+    c.started = this.started;
+    return c;
   }
 
   render(): string {

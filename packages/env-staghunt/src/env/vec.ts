@@ -10,6 +10,14 @@ import { episodeStatsOf, type EpisodeStats } from './stats';
 
 /** Which observation rows `VecStagHunt` writes after every step: grid `[H*W*C]`, flat `[7 + H*W*C]`, or none. */
 export type ObservationMode = 'grid' | 'flat' | 'none';
+const OBSERVATION_MODES: readonly ObservationMode[] = ['grid', 'flat', 'none'];
+
+/** Seeds feed `deriveSeed`; a fraction or NaN would silently alias another seed. */
+function checkSeed(seed: number): void {
+  if (!Number.isSafeInteger(seed)) {
+    throw new HopError('E_CONFIG', `VecStagHunt seed must be a safe integer, got ${seed}`);
+  }
+}
 
 export interface VecStagHuntOptions {
   numEnvs: number;
@@ -91,6 +99,12 @@ export class VecStagHunt {
     this.numEnvs = n;
     this.numAgents = g.players;
     this.observationMode = options.observations ?? 'grid';
+    if (!OBSERVATION_MODES.includes(this.observationMode)) {
+      throw new HopError(
+        'E_CONFIG',
+        `VecStagHunt observations must be one of ${OBSERVATION_MODES.join(', ')}, got ${JSON.stringify(this.observationMode)}`,
+      );
+    }
     this.observationSize = this.observationMode === 'grid' ? g.gridSize : this.observationMode === 'flat' ? g.flatSize : 0;
     this.autoReset = options.autoReset ?? true;
     this.seed = options.seed ?? 0;
@@ -132,6 +146,7 @@ export class VecStagHunt {
 
   /** Starts episode 0 of every env; env k's layout comes from `episodeSeed(seed, streamOffset + k, 0)`. */
   reset(seed: number = this.seed): void {
+    checkSeed(seed);
     this.seed = seed;
     this.generation++;
     this.episodeIndex.fill(0);
@@ -183,10 +198,12 @@ export class VecStagHunt {
     const st = this.states;
     const { rewards, hunted, active, returns, doneTime, caught, ended, times, out, scratch, prev } = this;
     let fresh = false;
+    // the pre-step state only serves the incremental grid updates
+    const keepPrev = this.observationMode !== 'none';
     for (let k = 0; k < this.numEnvs; k++) {
       const b = k * W;
       const o = k * P;
-      for (let i = 0; i < W; i++) prev[i] = st[b + i];
+      if (keepPrev) for (let i = 0; i < W; i++) prev[i] = st[b + i];
       const terminal = stepState(g, st, b, actions, o, out, o, scratch);
       const t = st[b + g.T];
       let anyActive = 0;
@@ -216,6 +233,12 @@ export class VecStagHunt {
         }
       } else {
         ended[k] = 0;
+        // A state restored after its episode ended: nothing was played, but auto-reset must not leave it stuck.
+        if (terminal && this.autoReset) {
+          this.episodeIndex[k]++;
+          this.startEpisode(k);
+          fresh = true;
+        }
       }
       times[k] = st[b + g.T];
       if (fresh) {

@@ -92,7 +92,8 @@ export function replayHtml(rec: EpisodeRecord, opts: { title?: string; cellSize?
 <style>
 body{font-family:Helvetica,Arial,sans-serif;margin:24px;color:#222;background:#fff}
 #controls{display:flex;gap:8px;align-items:center;margin:12px 0}
-#slider{width:360px}
+#slider{width:260px}
+#label{white-space:nowrap;font-size:13px}
 button{font-size:14px;padding:4px 10px}
 #stats{color:#555;font-size:13px}
 </style></head><body>

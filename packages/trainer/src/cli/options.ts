@@ -49,7 +49,8 @@ export function addSchemaOptions(cmd: Command, schema: z.ZodObject, exclude: rea
       cmd.addOption(new Option(`--no-${kebab(key)}`, `Turn off ${flag}`));
       continue;
     }
-    const opt = new Option(`${flag} <${f.kind === 'numberList' ? 'list' : f.kind === 'number' ? 'n' : 'value'}>`, `${f.description}${shownDefault}`);
+    const arg = f.kind === 'numberList' ? 'list' : f.kind === 'number' ? 'n' : key === 'data' || key === 'out' ? 'dir' : 'value';
+    const opt = new Option(`${flag} <${arg}>`, `${f.description}${shownDefault}`);
     // Choices are listed in the help but validated by the schema, so the error names the key like any other.
     if (f.choices) opt.description += ` [${f.choices.join('|')}]`;
     if (f.kind === 'number') opt.argParser(parseNumber);

@@ -66,12 +66,15 @@ export type PretrainConfig = z.infer<typeof PretrainConfigSchema>;
 
 export const WorldModelCliSchema = z.strictObject({
   data: z.string().min(1).describe('Dataset directory written by `hop collect` (needs next_obs and joint_action)'),
-  out: z.string().min(1).optional().describe('Run directory (default runs/wm-<time>)'),
+  out: z.string().min(1).optional().describe('Run directory (default runs/wm-<arch>-<time>)'),
   seed,
-  epochs: z.number().int().positive().default(10).describe('Passes over the training split'),
-  batchSize: z.number().int().positive().default(256).describe('Minibatch size'),
-  lr: z.number().positive().default(1e-3).describe('Adam learning rate'),
-  architecture: z.enum(['direct', 'latent']).default('direct').describe('Direct conv net or latent dynamics model'),
+  epochs: z.number().int().positive().default(30).describe('Passes over the training split'),
+  batchSize: z.number().int().positive().default(128).describe('Minibatch size'),
+  lr: z.number().positive().default(2e-3).describe('Adam learning rate (cosine decay to lr * minLrFactor)'),
+  minLrFactor: z.number().min(0).max(1).default(0.02).describe('Final learning rate as a fraction of lr'),
+  gradClipNorm: z.number().min(0).default(0).describe('Global gradient-norm clip (0 = off)'),
+  arch: z.enum(['direct', 'latent']).default('direct').describe('Direct conv net, or encoder -> dynamics -> decoder'),
+  channelWeights: z.array(z.number().min(0)).optional().describe('Per-channel reconstruction weights (comma list; default 2 for players, 1 else)'),
   valFraction: z.number().gt(0).lt(1).default(0.1).describe('Fraction of episodes held out for validation'),
   progress,
 });

@@ -1,6 +1,7 @@
 import { HopError } from '@hop/core';
 import type { PretrainConfig } from '../config/schemas';
 import { EXIT } from '../cli/exit';
+import { kebab } from '../config/load';
 import { writeReport } from '../report/build';
 import { pretrain, resumePretrain, type PretrainResult } from './train';
 
@@ -19,7 +20,7 @@ export async function runPretrainCommand(input: PretrainCommandInput): Promise<n
         'E_CONFIG',
         `--resume continues a run with the config saved in it; only --epochs may change (got ${[
           ...(input.configFile ? ['--config'] : []),
-          ...changed.map((k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`),
+          ...changed.map((k) => `--${kebab(k)}`),
         ].join(', ')})`,
       );
     if (epochs !== undefined && !(typeof epochs === 'number' && Number.isInteger(epochs) && epochs > 0))

@@ -4,12 +4,13 @@
  */
 export class InterruptFlag {
   private requested = false;
+  private readonly callbacks: (() => void)[] = [];
   private readonly onSignal = () => {
     if (this.requested) {
       process.stderr.write('\nsecond interrupt: exiting without saving\n');
       process.exit(130);
     }
-    this.requested = true;
+    this.request();
     process.stderr.write('\ninterrupt: finishing the current step, saving a checkpoint (Ctrl-C again to exit now)\n');
   };
 
@@ -20,6 +21,13 @@ export class InterruptFlag {
   /** For tests and programmatic callers. */
   request(): void {
     this.requested = true;
+    for (const f of this.callbacks) f();
+  }
+
+  /** Calls `f` when a stop is requested (e.g. to abort an AbortController). */
+  onRequest(f: () => void): this {
+    this.callbacks.push(f);
+    return this;
   }
 
   listen(): this {

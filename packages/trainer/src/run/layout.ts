@@ -91,7 +91,7 @@ export class RunDir {
         'E_RUN_EXISTS',
         `${this.root} already holds a run; continue it with --resume ${this.root}, or choose another --out`,
       );
-    mkdirSync(this.checkpointsDir, { recursive: true });
+    mkdirSync(this.root, { recursive: true });
     const file: RunConfigFile<C> = { format: 'hop-run', version: 1, command, config, environment, ...(inputs ? { inputs } : {}) };
     this.writer = new RunWriter(this.root, { config: file, overwrite: true });
   }
@@ -127,6 +127,12 @@ export class RunDir {
     writeFileAtomicSync(this.metricsPath, kept.map((r) => JSON.stringify(r) + '\n').join(''));
     this.writer = new RunWriter(this.root, { config: file });
     return kept;
+  }
+
+  /** The run's RunWriter, for trainers of other packages that log their own records into the run. */
+  writerForExtensions(): RunWriter {
+    if (!this.writer) throw new HopError('E_RUN', `${this.root}: create() or reopen() the run first`);
+    return this.writer;
   }
 
   appendMetrics(record: RunMetric): void {

@@ -19,6 +19,8 @@ export interface NetworkSpec {
 export interface HeadSpec {
   name: string;
   units: number;
+  /** Batch-normalise the head's output (a `batchNormalization` layer named `<name>_norm`). */
+  batchNorm?: boolean;
 }
 
 // Layer names are fixed (not tfjs' global counters) so checkpoint weight names match across processes;
@@ -76,9 +78,12 @@ export function buildEncoder(spec: NetworkSpec, heads: HeadSpec[]): tf.LayersMod
   spec.hidden.forEach((units, i) => {
     x = tf.layers.dense({ units, activation: spec.activation, ...init(spec, `enc_dense${i}`) }).apply(x) as tf.SymbolicTensor;
   });
-  const outputs = heads.map(
-    (h) => tf.layers.dense({ units: h.units, ...init(spec, h.name) }).apply(x) as tf.SymbolicTensor,
-  );
+  const outputs = heads.map((h) => {
+    const y = tf.layers
+      .dense({ units: h.units, ...init(spec, h.name) })
+      .apply(x) as tf.SymbolicTensor;
+    return h.batchNorm ? (tf.layers.batchNormalization({ name: `${h.name}_norm` }).apply(y) as tf.SymbolicTensor) : y;
+  });
   return tf.model({ inputs: input, outputs: outputs.length === 1 ? outputs[0] : outputs, name: 'encoder' });
 }
 

@@ -8,6 +8,7 @@ import type { GridLayout } from '../layout';
  *
  *     inputs:  grid  [H, W, C + 1]   o_t plus a constant plane of ones (zero padding then marks the border)
  *              cond  [P * A + 1]     one-hot action of every player (observer first; zeros when done), t * timeScale
+ *              self  [H * W, 1]      the observer's own channel: the heads read the features of its cell
  *     outputs: delta [H, W, C]       raw per-channel prediction (the WorldModel adds o_t and masks static channels)
  *              reward [1]            reward * rewardScale
  *              done   [1]            logit of "the observer is done after the step"
@@ -15,10 +16,11 @@ import type { GridLayout } from '../layout';
 export interface NetworkShapes {
   gridChannels: number;
   condSize: number;
+  cells: number;
 }
 
 export function networkShapes(l: GridLayout): NetworkShapes {
-  return { gridChannels: l.channels + 1, condSize: l.players * l.numActions + 1 };
+  return { gridChannels: l.channels + 1, condSize: l.players * l.numActions + 1, cells: l.height * l.width };
 }
 
 type Sym = tf.SymbolicTensor;
@@ -29,6 +31,16 @@ type Init = () => ReturnType<typeof tf.initializers.glorotUniform>;
 function seededInit(seed: number): Init {
   const rng = new Rng(seed).fork(7);
   return () => tf.initializers.glorotUniform({ seed: rng.uint32() });
+}
+
+/**
+ * Features of the observer's own cell: `sum_cells features * self`. The observer's reward and done flag
+ * are decided there (did it hunt, with how many others), so the heads get them directly, not diluted by a
+ * global pool.
+ */
+function selfFeatures(features: Sym, self: Sym, cells: number, filters: number): Sym {
+  const flat = apply(tf.layers.reshape({ targetShape: [cells, filters] }), features);
+  return apply(tf.layers.flatten(), apply(tf.layers.dot({ axes: [1, 1] }), [flat, self]));
 }
 
 /** Reward and done heads over a feature vector joined with the conditioning input. */
@@ -56,6 +68,7 @@ function buildDirect(c: WorldModelConfig, l: GridLayout): tf.LayersModel {
   const init = seededInit(c.seed);
   const grid = tf.input({ shape: [l.height, l.width, s.gridChannels], name: 'grid' });
   const cond = tf.input({ shape: [s.condSize], name: 'cond' });
+  const self = tf.input({ shape: [s.cells, 1], name: 'self' });
   const [first, ...rest] = c.direct.layers;
   const conv = apply(tf.layers.conv2d({ filters: first.filters, kernelSize: first.kernel, padding: 'same', kernelInitializer: init() }), grid);
   const bias = broadcast(apply(tf.layers.dense({ units: first.filters, useBias: false, kernelInitializer: init() }), cond), l, first.filters);
@@ -64,12 +77,14 @@ function buildDirect(c: WorldModelConfig, l: GridLayout): tf.LayersModel {
     h = apply(tf.layers.conv2d({ filters: layer.filters, kernelSize: layer.kernel, padding: 'same', activation: 'relu', kernelInitializer: init() }), h);
   // Zero-initialised output: a residual model starts out predicting "nothing changes".
   const delta = apply(tf.layers.conv2d({ filters: l.channels, kernelSize: 1, kernelInitializer: 'zeros' }), h);
+  const lastFilters = c.direct.layers[c.direct.layers.length - 1].filters;
   const pooled = apply(tf.layers.concatenate(), [
     apply(tf.layers.globalAveragePooling2d({}), h),
     apply(tf.layers.globalMaxPooling2d({}), h),
+    selfFeatures(h, self, s.cells, lastFilters),
   ]);
   const [reward, done] = heads(pooled, cond, c.headUnits, init);
-  return tf.model({ inputs: [grid, cond], outputs: [delta, reward, done], name: 'world_model_direct' });
+  return tf.model({ inputs: [grid, cond, self], outputs: [delta, reward, done], name: 'world_model_direct' });
 }
 
 /** Latent model: encoder (convs -> z), dynamics (z, actions, time -> z' as a residual step), decoder (z' -> grid). */
@@ -79,17 +94,19 @@ function buildLatent(c: WorldModelConfig, l: GridLayout): tf.LayersModel {
   const { encoderFilters: fe, latentDim, dynamicsUnits, decoderFilters: fd } = c.latent;
   const grid = tf.input({ shape: [l.height, l.width, s.gridChannels], name: 'grid' });
   const cond = tf.input({ shape: [s.condSize], name: 'cond' });
+  const self = tf.input({ shape: [s.cells, 1], name: 'self' });
   const conv = (filters: number, x: Sym) =>
     apply(tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init() }), x);
   const dense = (units: number, x: Sym, activation?: 'relu') =>
     apply(tf.layers.dense({ units, activation, kernelInitializer: init() }), x);
-  const z = dense(latentDim, apply(tf.layers.flatten(), conv(fe, conv(fe, grid))));
+  const e = conv(fe, conv(fe, grid));
+  const z = dense(latentDim, apply(tf.layers.flatten(), e));
   const d = dense(dynamicsUnits, apply(tf.layers.concatenate(), [z, cond]), 'relu');
   const z2 = apply(tf.layers.add(), [z, dense(latentDim, d)]);
   const g = conv(fd, apply(tf.layers.reshape({ targetShape: [l.height, l.width, fd] }), dense(l.height * l.width * fd, z2, 'relu')));
   const delta = apply(tf.layers.conv2d({ filters: l.channels, kernelSize: 1, kernelInitializer: 'zeros' }), g);
-  const [reward, done] = heads(z2, cond, c.headUnits, init);
-  return tf.model({ inputs: [grid, cond], outputs: [delta, reward, done], name: 'world_model_latent' });
+  const [reward, done] = heads(apply(tf.layers.concatenate(), [z2, selfFeatures(e, self, s.cells, fe)]), cond, c.headUnits, init);
+  return tf.model({ inputs: [grid, cond, self], outputs: [delta, reward, done], name: 'world_model_latent' });
 }
 
 /** Builds the network of a config (its layout must be set). Weights are seeded by tfjs' initialisers. */

@@ -96,7 +96,8 @@ export class WorldModel {
   forward(obs: tf.Tensor4D, cond: tf.Tensor2D): ForwardOutputs {
     const [B, H, W] = obs.shape;
     const grid = tf.concat([obs, tf.ones([B, H, W, 1])], 3);
-    const [delta, reward, done] = this.network.apply([grid, cond]) as tf.Tensor[];
+    const self = tf.slice(obs, [0, 0, 0, this.layout.playerChannels[0]], [B, H, W, 1]).reshape([B, H * W, 1]);
+    const [delta, reward, done] = this.network.apply([grid, cond, self]) as tf.Tensor[];
     const base = this.config.residual ? obs : tf.mul(obs, this.staticMask);
     const next = tf.add(base, tf.mul(delta, this.dynMask)) as tf.Tensor4D;
     return { next, reward: reward.reshape([-1]) as tf.Tensor1D, doneLogit: done.reshape([-1]) as tf.Tensor1D };

@@ -18,9 +18,10 @@ export interface WorldModelSimulatorOptions {
  * live player's own view, runs the network once for the whole batch (all transitions x live players),
  * averages the views' predictions in a common frame and decodes them under the physics the layout states:
  *
- * - a player moves to the best of its current cell and its reachable 4-neighbours (never further), and
- *   leaves the grid only when it hunted prey it stood on and the model puts it nowhere (< 0.5);
- * - prey stays where it was unless the model removes it (< 0.5); nothing appears; static cells are copied;
+ * - a player moves to the best of its current cell and its reachable 4-neighbours (never further);
+ * - players hunting prey they stand on succeed or fail together per cell: on success (the model's mean
+ *   presence of prey and hunters there < 0.5) the prey is removed and they leave the grid, else they stay;
+ *   prey is removed in no other way and never appears; static cells are copied;
  * - each live player's reward comes from its own view's reward head; done players get 0;
  * - the episode ends when every player left, at `finalTime`, or (optionally) when the done head says so.
  */
@@ -45,6 +46,8 @@ export class WorldModelSimulator implements BatchedSimulator {
   private srcBuf = new Int32Array(0);
   private readonly acc: Float32Array;
   private readonly huntPrey: Int32Array;
+  /** Per player: the prey channel it hunts on its cell this step, or -1. */
+  private readonly groupOf: Int32Array;
 
   constructor(model: WorldModel, opts: WorldModelSimulatorOptions & { ownsModel?: boolean } = {}) {
     const finalTime = opts.finalTime ?? model.config.finalTime;
@@ -64,6 +67,7 @@ export class WorldModelSimulator implements BatchedSimulator {
     this.owned = opts.ownsModel ?? false;
     this.acc = new Float32Array(this.observationSize);
     this.huntPrey = new Int32Array(this.numActions).fill(-1);
+    this.groupOf = new Int32Array(this.numAgents);
     this.layout.huntActions.forEach((a, k) => (this.huntPrey[a] = k));
   }
 
@@ -148,20 +152,18 @@ export class WorldModelSimulator implements BatchedSimulator {
         continue;
       }
       this.averageViews(pred.next, k);
+      this.decode(srcBuf, sb, states, db, actions, k * P);
       let doneVotes = 0;
       let remaining = 0;
       for (let p = 0; p < P; p++) {
         const r = rowOf[k * P + p];
         if (r < 0) continue;
         rewards[k * P + p] = pred.reward[r];
-        const pos = this.decodePlayer(srcBuf, sb, p, actions[k * P + p]);
-        states[db + c.POS + p] = pos;
-        if (pos >= 0) {
+        if (states[db + c.POS + p] >= 0) {
           remaining++;
           doneVotes += pred.done[r];
         }
       }
-      this.decodePrey(srcBuf, sb, states, db);
       states[db + c.T] = srcBuf[sb + c.T] + 1;
       states[db + c.TERM] = this.useDoneHead && remaining > 0 && doneVotes / remaining > 0.5 ? 1 : 0;
       terminal[k] = c.isTerminal(states, db) ? 1 : 0;
@@ -193,45 +195,63 @@ export class WorldModelSimulator implements BatchedSimulator {
     for (let i = 0; i < acc.length; i++) acc[i] *= inv;
   }
 
-  /** Player p's next cell: the best reachable cell, or -1 when it hunted prey under it and the model removed it. */
-  private decodePlayer(src: Int32Array, sb: number, p: number, action: number): number {
+  /**
+   * Decodes `acc` into the destination (a copy of the source): hunters and their prey first, then moves.
+   * Players hunting the same prey on the same cell form a group that succeeds or fails together: it
+   * succeeds when the mean predicted presence of the prey and of the hunters on that cell is < 0.5; then
+   * the prey is removed and the hunters leave the grid, else they stay. Every other player goes to the
+   * cell with the largest predicted value among its own cell and its reachable 4-neighbours.
+   */
+  private decode(src: Int32Array, sb: number, dst: Int32Array, db: number, actions: Int32Array, ab: number): void {
     const c = this.codec;
     const l = this.layout;
     const C = l.channels;
-    const ch = l.playerChannels[p];
-    const pos = src[sb + c.POS + p];
-    let best = pos;
-    let bestV = this.acc[pos * C + ch];
+    const P = this.numAgents;
     const M = l.moves.length;
-    for (let i = 0; i < M; i++) {
-      const t = c.moveTarget[pos * M + i];
-      if (t < 0 || c.blocked(src, sb, t)) continue;
-      const v = this.acc[t * C + ch];
-      if (v > bestV) {
-        bestV = v;
-        best = t;
+    const acc = this.acc;
+    const group = this.groupOf;
+    for (let p = 0; p < P; p++) {
+      group[p] = -1;
+      const pos = src[sb + c.POS + p];
+      if (pos < 0) continue;
+      const a = actions[ab + p];
+      const k = a >= 0 && a < this.numActions ? this.huntPrey[a] : -1;
+      if (k >= 0 && c.bit(src, sb, c.preyOff[k], pos)) {
+        group[p] = k;
+        continue;
       }
-    }
-    const prey = action >= 0 && action < this.numActions ? this.huntPrey[action] : -1;
-    const canLeave = prey >= 0 && c.bit(src, sb, c.preyOff[prey], pos) === 1;
-    return canLeave && bestV < PRESENCE_THRESHOLD ? -1 : best;
-  }
-
-  /** Prey cells of the source that the model keeps (>= 0.5); no prey appears. */
-  private decodePrey(src: Int32Array, sb: number, dst: Int32Array, db: number): void {
-    const c = this.codec;
-    const C = this.layout.channels;
-    this.layout.preyChannels.forEach((ch, k) => {
-      for (let w = 0; w < c.bitWords; w++) {
-        let bits = src[sb + c.preyOff[k] + w];
-        while (bits !== 0) {
-          const low = bits & -bits;
-          const cell = (w << 5) + 31 - Math.clz32(low);
-          if (this.acc[cell * C + ch] < PRESENCE_THRESHOLD) c.clearBit(dst, db, c.preyOff[k], cell);
-          bits ^= low;
+      let best = pos;
+      let bestV = acc[pos * C + l.playerChannels[p]];
+      for (let i = 0; i < M; i++) {
+        const t = c.moveTarget[pos * M + i];
+        if (t < 0 || c.blocked(src, sb, t)) continue;
+        const v = acc[t * C + l.playerChannels[p]];
+        if (v > bestV) {
+          bestV = v;
+          best = t;
         }
       }
-    });
+      dst[db + c.POS + p] = best;
+    }
+    for (let p = 0; p < P; p++) {
+      const k = group[p];
+      if (k < 0) continue;
+      const cell = src[sb + c.POS + p];
+      // first member of its group: judge the group
+      let first = true;
+      for (let q = 0; q < p; q++) if (group[q] === k && src[sb + c.POS + q] === cell) first = false;
+      if (!first) continue;
+      let sum = acc[cell * C + l.preyChannels[k]];
+      let n = 1;
+      for (let q = p; q < P; q++)
+        if (group[q] === k && src[sb + c.POS + q] === cell) {
+          sum += acc[cell * C + l.playerChannels[q]];
+          n++;
+        }
+      const caught = sum / n < PRESENCE_THRESHOLD;
+      if (caught) c.clearBit(dst, db, c.preyOff[k], cell);
+      for (let q = p; q < P; q++) if (group[q] === k && src[sb + c.POS + q] === cell) dst[db + c.POS + q] = caught ? -1 : cell;
+    }
   }
 
   legalActions(view: SimViewBatch, out: Uint8Array): void {

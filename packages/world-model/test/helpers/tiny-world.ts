@@ -178,8 +178,11 @@ export class TinyWorld implements BatchedSimulator {
   }
 }
 
-/** A random legal joint action for every state (done players: noop). */
-export function randomLegalActions(sim: BatchedSimulator, states: Int32Array, slots: Int32Array, rng: Rng): Int32Array {
+/**
+ * A random legal joint action for every state (done players: noop). With `huntBias`, a player that may
+ * hunt does so with that probability (uniform play rarely hunts, and hunts are what the model must learn).
+ */
+export function randomLegalActions(sim: BatchedSimulator, states: Int32Array, slots: Int32Array, rng: Rng, huntBias = 0): Int32Array {
   const n = slots.length;
   const P = sim.numAgents;
   const A = sim.numActions;
@@ -189,7 +192,8 @@ export function randomLegalActions(sim: BatchedSimulator, states: Int32Array, sl
   for (let i = 0; i < n * P; i++) {
     const valid = [];
     for (let a = 0; a < A; a++) if (legal[i * A + a]) valid.push(a);
-    actions[i] = valid[rng.int(valid.length)];
+    const hunts = valid.filter((a) => a >= 5);
+    actions[i] = hunts.length && rng.next() < huntBias ? hunts[rng.int(hunts.length)] : valid[rng.int(valid.length)];
   }
   return actions;
 }
@@ -198,7 +202,13 @@ export function randomLegalActions(sim: BatchedSimulator, states: Int32Array, sl
  * Plays `episodes` random episodes and records, for every step and every player on the grid, its own view
  * before and after, the rotated joint action, its reward and done flag: a dataset like the collector's.
  */
-export function collectTinyDataset(world: TinyWorld, rng: Rng, episodes: number, counts: { obstacles: number; prey: number[] }): TransitionDataset {
+export function collectTinyDataset(
+  world: TinyWorld,
+  rng: Rng,
+  episodes: number,
+  counts: { obstacles: number; prey: number[] },
+  huntBias = 0.3,
+): TransitionDataset {
   const P = world.numAgents;
   const G = world.observationSize;
   const obs: number[] = [];
@@ -218,7 +228,7 @@ export function collectTinyDataset(world: TinyWorld, rng: Rng, episodes: number,
     for (let t = 0; t < world.rules.finalTime; t++) {
       const slots = Int32Array.of(0);
       if (world.codec.isTerminal(st, 0)) break;
-      const actions = randomLegalActions(world, st, slots, rng);
+      const actions = randomLegalActions(world, st, slots, rng, huntBias);
       world.observe({ states: st, slots, count: 1 }, view);
       world.step({ states: st, from: slots, to: Int32Array.of(1), actions, count: 1, rewards, terminal });
       world.observe({ states: st, slots: Int32Array.of(1), count: 1 }, after);
