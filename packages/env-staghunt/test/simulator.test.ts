@@ -198,3 +198,45 @@ describe('VecStagHunt options and restored states (review)', () => {
     expect(vec.states.subarray(W, 2 * W)).not.toEqual(arena);
   });
 });
+
+describe('StagHuntSimulator.copy (review)', () => {
+  it('copies one slot within an arena and into another arena, touching nothing else', () => {
+    const s = createStagHuntSimulator(tiny());
+    const W = s.stateWords;
+    const arena = s.allocate(3);
+    s.parse(`0 . . S\n. 1 . H\n2 . . H`, arena, 0, { time: 3 });
+    s.parse(`. 0 . S\n. . . H\n2 . . .`, arena, 2);
+    s.copy(arena, 0, 1);
+    expect(arena.subarray(W, 2 * W)).toEqual(arena.subarray(0, W));
+    const other = s.allocate(2).fill(-7);
+    s.copy(arena, 2, 1, other);
+    expect(other.subarray(W, 2 * W)).toEqual(arena.subarray(2 * W, 3 * W));
+    expect([...other.subarray(0, W)].every((v) => v === -7)).toBe(true);
+  });
+});
+
+describe('VecStagHunt strict mode (review)', () => {
+  it('an invalid action in a later env throws before any env of the batch has moved', () => {
+    const vec = new VecStagHunt({ ...tiny(), strict: true }, { numEnvs: 3, seed: 2, observations: 'grid' });
+    const P = vec.numAgents;
+    const actions = new Int32Array(3 * P).fill(4);
+    // env 0 and 1 move validly; env 2's player 1 hunts a stag where there is none
+    for (let k = 0; k < 2; k++) {
+      for (let p = 0; p < P; p++) {
+        const m = vec.masks.subarray((k * P + p) * 7, (k * P + p + 1) * 7);
+        actions[k * P + p] = [0, 1, 2, 3].find((a) => m[a] === 1) ?? 4;
+      }
+    }
+    const m = vec.masks.subarray((2 * P + 1) * 7, (2 * P + 2) * 7);
+    const bad = [5, 6].find((a) => m[a] === 0) as number;
+    actions[2 * P + 1] = bad;
+    const states = vec.states.slice();
+    const obs = vec.observations.slice();
+    expect(() => vec.step(actions)).toThrow(new RegExp(`player_1 chose invalid action ${bad}`));
+    expect(vec.states).toEqual(states);
+    expectSame(vec.observations, obs);
+    actions[2 * P + 1] = 4;
+    vec.step(actions);
+    expect(vec.times[0]).toBe(1);
+  });
+});

@@ -14,7 +14,7 @@ export {
 } from './config';
 
 export { MOAModel, oneHotGoals, type MOAForward } from './model/moa-model';
-export { buildMOANetwork } from './model/network';
+export { buildMOANetwork, type MOANetworks } from './model/network';
 export { maskLogits, type MOAInput, type InputTensors } from './model/inputs';
 export { toCoPlayerModel, toEvaluator, type EvaluatorOptions } from './model/adapters';
 

@@ -78,15 +78,20 @@ describe('MOAModel batched API', () => {
     const rng = new Rng(11);
     const x = randomBatch(rng, 7, 75, 5, 2);
     const goals = new Float32Array([1, 0, 0, 1, 0.5, -2]); // G = 3
-    let calls = 0;
-    const apply = model.net.apply.bind(model.net);
-    model.net.apply = ((...args: Parameters<typeof apply>) => {
-      calls++;
-      return apply(...args);
-    }) as typeof apply;
+    // One batched pass: the trunk's first conv and the head's FC layer each run exactly once.
+    const calls: string[] = [];
+    const spies = ['moa_conv0', 'moa_fc'].map((name) => {
+      const layer = model.net.getLayer(name);
+      const call = layer.call.bind(layer);
+      layer.call = ((...args: Parameters<typeof call>) => {
+        calls.push(name);
+        return call(...args);
+      }) as typeof call;
+      return () => (layer.call = call);
+    });
     const all = model.probsForGoals(x, goals);
-    expect(calls).toBe(1);
-    model.net.apply = apply;
+    spies.forEach((restore) => restore());
+    expect(calls.sort()).toEqual(['moa_conv0', 'moa_fc']);
     expect(all.shape).toEqual([7, 3, 5]);
     const got = all.arraySync();
     all.dispose();
@@ -232,5 +237,9 @@ describe('MOAModel batched API', () => {
     for (let i = 0; i < 20; i++) run();
     expect(tf.memory().numTensors).toBe(before);
     model.dispose();
+    // Building and disposing a model frees every weight (the trunk and head share the network's layers).
+    const base = tf.memory().numTensors;
+    new MOAModel(tinyGrid).dispose();
+    expect(tf.memory().numTensors).toBe(base);
   });
 });

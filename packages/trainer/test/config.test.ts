@@ -1,11 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { HopError } from '@hop/core';
 import { runCli } from '../src/cli/program';
 import { readConfigFile, resolveConfig } from '../src/config/load';
 import { PretrainConfigSchema } from '../src/config/schemas';
-import { tempDir } from './helpers';
+import { errorOf, tempDir } from './helpers';
 
 /** Runs the CLI in this process and returns its exit code and what it wrote to stderr. */
 async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
@@ -19,16 +18,6 @@ async function cli(args: string[]): Promise<{ code: number; stderr: string }> {
   } finally {
     spy.mockRestore();
   }
-}
-
-function errorOf(f: () => unknown): HopError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof HopError) return e;
-    throw e;
-  }
-  throw new Error('expected a HopError');
 }
 
 describe('config files and flags', () => {

@@ -1,19 +1,8 @@
 import { cpSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { HopError } from '@hop/core';
 import { openTrainingData } from '../src/data/dataset';
-import { tempDir, tinyDataset } from './helpers';
-
-function errorOf(f: () => unknown): HopError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof HopError) return e;
-    throw e;
-  }
-  throw new Error('expected a HopError');
-}
+import { errorOf, tempDir, tinyDataset } from './helpers';
 
 describe('missing and corrupt datasets give named errors', () => {
   let good: string;

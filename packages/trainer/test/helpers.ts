@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { HopError } from '@hop/core';
 import { collect } from '@hop/env-staghunt';
 
 export const PKG = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -55,4 +56,15 @@ export function runHop(args: string[], onLine?: (line: string, kill: (signal: No
     child.on('error', reject);
     child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
   });
+}
+
+/** The HopError `f` throws (fails the test when it throws nothing or something else). */
+export function errorOf(f: () => unknown): HopError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof HopError) return e;
+    throw e;
+  }
+  throw new Error('expected a HopError');
 }

@@ -3,24 +3,17 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TINY_NET, runHop, tempDir, tinyDataset } from './helpers';
 
-/** Epoch records without wall-clock fields: what must match between a resumed and an uninterrupted run. */
-function epochRecords(run: string): Record<string, unknown>[] {
+/** Records of one kind without wall-clock fields: what must match between a resumed and an uninterrupted run. */
+function records(run: string, kind: 'epoch' | 'train'): Record<string, unknown>[] {
   return readFileSync(join(run, 'metrics.jsonl'), 'utf8')
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l))
-    .filter((r) => r.kind === 'epoch')
+    .filter((r) => r.kind === kind)
     .map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'time' && !k.startsWith('perf/'))));
 }
-
-function trainRecords(run: string): Record<string, unknown>[] {
-  return readFileSync(join(run, 'metrics.jsonl'), 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l))
-    .filter((r) => r.kind === 'train')
-    .map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'time')));
-}
+const epochRecords = (run: string) => records(run, 'epoch');
+const trainRecords = (run: string) => records(run, 'train');
 
 const weights = (run: string, epoch: number, model: string) => readFileSync(join(run, `checkpoints/epoch-${epoch}/${model}/weights.bin`));
 

@@ -119,7 +119,7 @@ describe('modes and errors', () => {
       seed: 0,
     });
     const g = new GumbelVAE({ inputShape: [8, 8, 7] });
-    expect(g.config).toMatchObject({ kind: 'gumbel', slots: 1, classes: 4, straightThrough: false });
+    expect(g.config).toMatchObject({ kind: 'gumbel', slots: 1, classes: 4, straightThrough: false, logitNorm: 'batch' });
     expect(g.latentSize).toBe(4);
     expect(g.temperature).toBe(1);
     g.setStep(1e9);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../../core/src/index';
+import { initBackend } from '@hop/core';
 import { WorldModel } from '../src/model/world-model';
 import { stagHuntLayout } from '../src/layout';
 import { worldModelLoss } from '../src/train/loss';

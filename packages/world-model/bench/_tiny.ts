@@ -1,4 +1,4 @@
-import { Rng, initBackend } from '../../core/src/index';
+import { Rng, initBackend } from '@hop/core';
 import { splitTransitions } from '../src/data/dataset';
 import { trainWorldModel } from '../src/train/train';
 import { TinyWorld, collectTinyDataset, tinyLayout } from '../test/helpers/tiny-world';
@@ -35,7 +35,9 @@ for (let t = 0; t < 3; t++) {
     const a = Array.from(arena.subarray((n + k) * W, (n + k + 1) * W)), b = Array.from(arena.subarray((2 * n + k) * W, (2 * n + k + 1) * W));
     if (a.join() !== b.join()) { bad++; if (bad < 6) console.log('src', Array.from(arena.subarray(k * W, (k + 1) * W)).join(), 'act', actions[2 * k], actions[2 * k + 1], '\n true', a.join(), '\n pred', b.join()); }
   }
-  let rbad = 0; for (let i = 0; i < 2 * n; i++) if (Math.abs(r1[i] - rr2[i]) > 0.1) rbad++;
+  let rbad = 0; for (let i = 0; i < 2 * n; i++) if (Math.abs(r1[i] - rr2[i]) > 0.1) { rbad++; if (rbad < 8) console.log('rew', r1[i], rr2[i].toFixed(3), 'k', i >> 1, 'p', i & 1, 'src', Array.from(arena.subarray((i >> 1) * W, ((i >> 1) + 1) * W)).join(), 'act', actions[i & ~1], actions[i | 1]); }
+  let maxe = 0, sume = 0, nh = 0; for (let i = 0; i < 2 * n; i++) { const e = Math.abs(r1[i] - rr2[i]); maxe = Math.max(maxe, e); if (r1[i] > 0) { sume += e; nh++; } }
+  console.log('max reward err', maxe.toFixed(3), 'mean err on hunts', (sume / nh).toFixed(3), nh);
   console.log('step', t, 'state mismatches', bad, 'reward mismatches', rbad, 'terminal mismatch', d1.some((v, i) => v !== d2[i]));
   arena.copyWithin(0, n * W, 2 * n * W);
 }

@@ -4,7 +4,7 @@
  * (imports the sources, so no build is needed; HOP_BACKEND picks the backend).
  */
 import { readFileSync } from 'node:fs';
-import { describeBackend, initBackend } from '../../core/src/index';
+import { describeBackend, initBackend } from '@hop/core';
 import { TransitionSubset, openTransitionData, trainWorldModel } from '../src/index';
 
 const args = process.argv.slice(2);

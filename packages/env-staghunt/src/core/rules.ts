@@ -116,7 +116,8 @@ export function writeMasks(g: Geometry, st: Int32Array, b: number, out: Uint8Arr
   for (let p = 0; p < g.players; p++) writePlayerMask(g, st, b, p, terminal, out, off + p * 7);
 }
 
-function invalidAction(g: Geometry, st: Int32Array, b: number, p: number, a: number): never {
+/** Throws the strict-mode error for player `p`'s action `a` in the state at `b`. */
+export function invalidAction(g: Geometry, st: Int32Array, b: number, p: number, a: number): never {
   const mask = new Uint8Array(NUM_ACTIONS);
   writeMask(g, st, b, p, mask, 0);
   const valid = [...mask].flatMap((v, i) => (v ? [`${i} ${ACTION_NAMES[i]}`] : []));

@@ -100,10 +100,12 @@ export class StagHuntEnv implements ParallelEnv<GridObservation, number, StagHun
       throw new HopError('E_EPISODE_OVER', 'the episode is over (no live agents); call reset() before step()');
     }
     const g = this.geometry;
-    for (const name in actions) this.index(name); // a misspelt key must not silently become "stay"
+    let given = 0;
+    for (const _ in actions) given++;
     for (let p = 0; p < g.players; p++) {
       const a = actions[this.possibleAgents[p]];
       const live = this.core.states[g.POS + p] >= 0;
+      if (a !== undefined) given--;
       if (a === undefined) {
         if (this.config.strict && live) {
           throw new HopError('E_INVALID_ACTION', `no action given for live agent ${this.possibleAgents[p]}`);
@@ -122,6 +124,8 @@ export class StagHuntEnv implements ParallelEnv<GridObservation, number, StagHun
         this.actionBuf[p] = a;
       }
     }
+    // a key that is not an agent name (a typo) must not silently leave that agent on "stay"
+    if (given !== 0) for (const name in actions) this.index(name);
     this.core.step(this.actionBuf);
     const c = this.core;
     const res: StepResult<GridObservation, StagHuntInfo> = {

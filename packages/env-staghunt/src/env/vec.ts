@@ -3,7 +3,16 @@ import { NUM_ACTIONS, resolveConfig, type PresetName, type StagHuntConfig, type 
 import { makeGenScratch, generateEpisode, type GenScratch } from '../core/generate';
 import { makeGeometry, type Geometry } from '../core/geometry';
 import { updateGrid, writeGrid } from '../core/observe';
-import { makeRuleScratch, stepState, writeMasks, type RuleScratch, type StepOutputs } from '../core/rules';
+import {
+  invalidAction,
+  isTerminal,
+  makeRuleScratch,
+  stepState,
+  writeMask,
+  writeMasks,
+  type RuleScratch,
+  type StepOutputs,
+} from '../core/rules';
 import { checkSlot } from '../core/slots';
 import { episodeSeed } from './seeds';
 import { episodeStatsOf, type EpisodeStats } from './stats';
@@ -88,6 +97,7 @@ export class VecStagHunt {
   private readonly gen: GenScratch;
   /** The state of the env being stepped, as it was before the step (for incremental views). */
   private readonly prev: Int32Array;
+  private readonly strictMask = new Uint8Array(NUM_ACTIONS);
 
   constructor(config: StagHuntConfigInput | PresetName | StagHuntConfig, options: VecStagHuntOptions) {
     this.config = resolveConfig(config);
@@ -196,6 +206,7 @@ export class VecStagHunt {
       );
     }
     const st = this.states;
+    if (g.strict) this.checkActions(actions);
     const { rewards, hunted, active, returns, doneTime, caught, ended, times, out, scratch, prev } = this;
     let fresh = false;
     // the pre-step state only serves the incremental grid updates
@@ -246,6 +257,26 @@ export class VecStagHunt {
         fresh = false;
       } else {
         this.updateViews(k);
+      }
+    }
+  }
+
+  /**
+   * Strict mode: checks every action of the batch before any env moves, so an invalid action in env k does
+   * not leave envs 0..k-1 stepped and the rest not.
+   */
+  private checkActions(actions: Int32Array): void {
+    const g = this.geometry;
+    const P = g.players;
+    const mask = this.strictMask;
+    for (let k = 0; k < this.numEnvs; k++) {
+      const b = k * g.stateWords;
+      if (isTerminal(g, this.states, b)) continue; // finished envs ignore their actions
+      for (let p = 0; p < P; p++) {
+        if (this.states[b + g.POS + p] < 0) continue;
+        const a = actions[k * P + p];
+        writeMask(g, this.states, b, p, mask, 0);
+        if (!(a >= 0 && a < NUM_ACTIONS && mask[a] === 1)) invalidAction(g, this.states, b, p, a);
       }
     }
   }

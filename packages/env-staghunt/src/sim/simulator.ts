@@ -56,7 +56,9 @@ export class StagHuntSimulator implements BatchedSimulator {
   /** Copies slot `from` to slot `to` (both in `arena`, or `to` in `dest`). */
   copy(arena: Int32Array, from: number, to: number, dest: Int32Array = arena): void {
     const W = this.stateWords;
-    dest.set(arena.subarray(from * W, from * W + W), to * W);
+    // word loops rather than subarray(): no view object per call in a planner's inner loop
+    if (dest === arena) arena.copyWithin(to * W, from * W, from * W + W);
+    else for (let i = 0, s = from * W, d = to * W; i < W; i++) dest[d + i] = arena[s + i];
   }
 
   step(batch: SimStepBatch): void {

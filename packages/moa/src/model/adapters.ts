@@ -42,7 +42,12 @@ export function toEvaluator(model: MOAModel, options: EvaluatorOptions = {}): Ev
   return (input: ObservationBatch) => {
     const out = tf.tidy(() => {
       const x = model.inputTensors({ obs: input.observations, mask: input.masks, time: input.times }, false);
-      const goal = goalRow ? tf.tensor2d(goalRow, [1, d]).tile([x.batch, 1]) : null;
+      let goal: tf.Tensor2D | null = null;
+      if (goalRow) {
+        const rows = new Float32Array(x.batch * d);
+        for (let b = 0; b < x.batch; b++) rows.set(goalRow, b * d);
+        goal = tf.tensor2d(rows, [x.batch, d]);
+      }
       const { logits, value } = model.rawForward(x, goal);
       return [logits, value];
     });

@@ -122,12 +122,3 @@ export function assertMaskRows(mask: MOAInput['mask'], batch: number, numActions
 export function maskLogits(logits: tf.Tensor2D, mask: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => logits.add(tf.maximum(tf.log(mask), -1e9)));
 }
-
-/** Repeats each row `g` times: `[B, ...]` -> `[B * g, ...]`, rows b*g .. b*g+g-1 copies of row b. */
-export function repeatRows(t: tf.Tensor, g: number): tf.Tensor {
-  const [b, ...rest] = t.shape;
-  return t
-    .reshape([b, 1, ...rest])
-    .tile([1, g, ...rest.map(() => 1)])
-    .reshape([b * g, ...rest]);
-}

@@ -6,7 +6,6 @@ import {
   assertMaskRows,
   goalTensor,
   maskLogits,
-  repeatRows,
   rowsTensor,
   toInputTensors,
   type InputSpec,
@@ -30,15 +29,19 @@ export type MOAForward = {
  */
 export class MOAModel {
   readonly config: MOAConfig;
+  /** The whole network: what checkpoints save and training differentiates. */
   readonly net: tf.LayersModel;
+  /** `net` split at the trunk output (same layers and weights), for evaluating many goals per row. */
+  private readonly trunk: tf.LayersModel;
+  private readonly head: tf.LayersModel;
   readonly observationSize: number;
   private readonly spec: InputSpec;
 
-  constructor(config: MOAConfigInput, net?: tf.LayersModel) {
+  constructor(config: MOAConfigInput) {
     this.config = parseConfig(MOAConfigSchema, config, 'MOA');
     this.observationSize = this.config.observationShape.reduce((a, b) => a * b, 1);
     this.spec = { ...this.config, observationSize: this.observationSize };
-    this.net = net ?? buildMOANetwork(this.config);
+    ({ net: this.net, trunk: this.trunk, head: this.head } = buildMOANetwork(this.config));
   }
 
   get numActions(): number {
@@ -131,9 +134,9 @@ export class MOAModel {
   }
 
   /**
-   * `[B, G, A]` probabilities of every row under every goal, in ONE network call (the batch is tiled to
-   * `B * G` rows). `goals` is `[G, goalDim]` shared by all rows (a Float32Array is read this way), or a
-   * `[B, G, goalDim]` tensor of per-row goals.
+   * `[B, G, A]` probabilities of every row under every goal, in one batched pass: the trunk runs once on
+   * the B observations, the head once on the B * G (features, goal) rows. `goals` is `[G, goalDim]` shared
+   * by all rows (a Float32Array is read this way), or a `[B, G, goalDim]` tensor of per-row goals.
    */
   probsForGoals(input: Omit<MOAInput, 'goal'>, goals: tf.Tensor | Float32Array): tf.Tensor3D {
     const d = this.goalDim;
@@ -151,17 +154,17 @@ export class MOAModel {
         numGoals = size / d;
         if (!Number.isInteger(numGoals) || numGoals < 1 || (goals instanceof tf.Tensor && goals.rank !== 2))
           throw new HopError('E_SHAPE', `goals must be [G, ${d}] or [B, G, ${d}]; got ${size} values`);
-        const shared = rowsTensor('goals', goals, numGoals, [d]);
-        g = shared.reshape([1, numGoals, d]).tile([b, 1, 1]).reshape([b * numGoals, d]);
+        // [B, G*D] rows of all goals via ones[B,1] x goals[1,G*D]: exact, and fast on every backend.
+        g = tf.matMul(tf.ones([b, 1]), rowsTensor('goals', goals, numGoals, [d]).reshape([1, numGoals * d])).reshape([b * numGoals, d]);
       }
-      const tiled: InputTensors = {
-        batch: b * numGoals,
-        obs: repeatRows(x.obs, numGoals),
-        mask: repeatRows(x.mask, numGoals) as tf.Tensor2D,
-        time: repeatRows(x.time, numGoals) as tf.Tensor2D,
-      };
-      const { logits } = this.forwardTensors(tiled, g);
-      return tf.softmax(logits).reshape([b, numGoals, this.numActions]) as tf.Tensor3D;
+      // Row k of the tiled batch is row floor(k / G) under goal k % G.
+      const features = repeatRows(this.trunk.apply(x.obs) as tf.Tensor, numGoals);
+      const mask = repeatRows(x.mask, numGoals);
+      const inputs = [features, repeatRows(x.time, numGoals), g];
+      if (this.config.maskAsInput) inputs.push(mask);
+      const [logits] = this.head.apply(inputs) as tf.Tensor[];
+      const masked = maskLogits(logits as tf.Tensor2D, mask as tf.Tensor2D);
+      return tf.softmax(masked).reshape([b, numGoals, this.numActions]) as tf.Tensor3D;
     });
   }
 
@@ -178,9 +181,22 @@ export class MOAModel {
     this.net.setWeights(ws);
   }
 
+  /** Frees the weights. The trunk's layers belong to `net` too, so disposing `net` and `head` frees all. */
   dispose(): void {
     this.net.dispose();
+    this.head.dispose();
   }
+}
+
+/**
+ * Repeats each row `g` times: `[B, ...]` -> `[B * g, ...]`, rows `b*g .. b*g+g-1` copies of row b.
+ * Concatenation along the row axis is a plain copy; gather, tile and broadcastTo are an order of magnitude
+ * slower on the wasm backend.
+ */
+function repeatRows(t: tf.Tensor, g: number): tf.Tensor {
+  const [b, ...rest] = t.shape;
+  const flat = t.reshape([b, t.size / b]);
+  return tf.concat(new Array<tf.Tensor>(g).fill(flat), 1).reshape([b * g, ...rest]);
 }
 
 /** `[G, G]` identity: the one-hot goal vectors of `G` discrete goals, ready for `probsForGoals`. */

@@ -39,37 +39,39 @@ export function buildProgram(setExit: (code: number) => void): Command {
     setExit(await runCollect(await configFrom(CollectConfigSchema, 'collect', opts)));
   });
 
-  addSchemaOptions(
-    program
-      .command('pretrain')
-      .description('Joint VAE + MOA pretraining on a collected dataset (CE + alpha*KL, or recon + alpha*KL)')
-      .option('--config <file>', CONFIG_HELP)
-      .option('--resume <run>', 'Continue an interrupted run from its last checkpoint (same data order); --epochs may extend it'),
-    PretrainConfigSchema,
-  ).action(async (opts: Record<string, unknown>) => {
-    const { runPretrainCommand } = await import('../pretrain/command');
-    if (typeof opts.resume === 'string') {
-      setExit(await runPretrainCommand({ resume: opts.resume, flags: pickSchemaFlags(PretrainConfigSchema, opts), configFile: opts.config as string | undefined }));
-    } else {
-      setExit(await runPretrainCommand({ config: await configFrom(PretrainConfigSchema, 'pretrain', opts) }));
-    }
-  });
+  const trainingCommand = <S extends z.ZodObject>(
+    name: string,
+    description: string,
+    schema: S,
+    run: (input: { config: z.infer<S> } | { resume: string; flags: Record<string, unknown>; configFile?: string }) => Promise<number>,
+  ) =>
+    addSchemaOptions(
+      program
+        .command(name)
+        .description(description)
+        .option('--config <file>', CONFIG_HELP)
+        .option('--resume <run>', 'Continue an interrupted run from its last checkpoint (same data order); --epochs may extend it'),
+      schema,
+    ).action(async (opts: Record<string, unknown>) => {
+      const input =
+        typeof opts.resume === 'string'
+          ? { resume: opts.resume, flags: pickSchemaFlags(schema, opts), configFile: opts.config as string | undefined }
+          : { config: await configFrom(schema, name, opts) };
+      setExit(await run(input));
+    });
 
-  addSchemaOptions(
-    program
-      .command('world-model')
-      .description('Train a world model P(o_t+1, r | o_t, joint action) on a collected dataset')
-      .option('--config <file>', CONFIG_HELP)
-      .option('--resume <run>', 'Continue an interrupted run from its last checkpoint'),
+  trainingCommand(
+    'pretrain',
+    'Joint VAE + MOA pretraining on a collected dataset (CE + alpha*KL, or recon + alpha*KL)',
+    PretrainConfigSchema,
+    async (input) => (await import('../pretrain/command')).runPretrainCommand(input),
+  );
+  trainingCommand(
+    'world-model',
+    'Train a world model P(o_t+1, r | o_t, joint action) on a collected dataset',
     WorldModelCliSchema,
-  ).action(async (opts: Record<string, unknown>) => {
-    const { runWorldModelCommand } = await import('../world-model/command');
-    if (typeof opts.resume === 'string') {
-      setExit(await runWorldModelCommand({ resume: opts.resume, flags: pickSchemaFlags(WorldModelCliSchema, opts), configFile: opts.config as string | undefined }));
-    } else {
-      setExit(await runWorldModelCommand({ config: await configFrom(WorldModelCliSchema, 'world-model', opts) }));
-    }
-  });
+    async (input) => (await import('../world-model/command')).runWorldModelCommand(input),
+  );
 
   program
     .command('report')

@@ -111,3 +111,15 @@ function editDistance(a: string, b: string): number {
   }
   return row[b.length];
 }
+
+/**
+ * What `--resume` may change: nothing but `epochs` (a run's data order, models and schedules come from its
+ * config.json). Returns the epochs flag, if given; any other flag or `--config` is an E_CONFIG error.
+ */
+export function resumeEpochs(flags: Record<string, unknown>, configFile: string | undefined): unknown {
+  const { epochs, ...rest } = flags;
+  const bad = [...(configFile ? ['--config'] : []), ...Object.keys(rest).map((k) => `--${kebab(k)}`)];
+  if (bad.length)
+    throw new HopError('E_CONFIG', `--resume continues a run with the config saved in it; only --epochs may change (got ${bad.join(', ')})`);
+  return epochs;
+}

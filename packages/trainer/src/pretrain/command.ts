@@ -1,7 +1,7 @@
 import { HopError } from '@hop/core';
 import type { PretrainConfig } from '../config/schemas';
 import { EXIT } from '../cli/exit';
-import { kebab } from '../config/load';
+import { resumeEpochs } from '../config/load';
 import { writeReport } from '../report/build';
 import { pretrain, resumePretrain, type PretrainResult } from './train';
 
@@ -13,16 +13,7 @@ export type PretrainCommandInput =
 export async function runPretrainCommand(input: PretrainCommandInput): Promise<number> {
   let result: PretrainResult;
   if ('resume' in input) {
-    const { epochs, ...rest } = input.flags;
-    const changed = Object.keys(rest);
-    if (input.configFile || changed.length)
-      throw new HopError(
-        'E_CONFIG',
-        `--resume continues a run with the config saved in it; only --epochs may change (got ${[
-          ...(input.configFile ? ['--config'] : []),
-          ...changed.map((k) => `--${kebab(k)}`),
-        ].join(', ')})`,
-      );
+    const epochs = resumeEpochs(input.flags, input.configFile);
     if (epochs !== undefined && !(typeof epochs === 'number' && Number.isInteger(epochs) && epochs > 0))
       throw new HopError('E_CONFIG', `pretrain config: "epochs" = ${JSON.stringify(epochs)} (from --epochs) is invalid: expected a positive integer`);
     result = await resumePretrain(input.resume, { epochs: epochs as number | undefined });

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { HopError } from '@hop/core';
 import { openTransitionData, trainWorldModel, type WorldModelConfigInput } from '@hop/world-model';
 import { EXIT } from '../cli/exit';
-import { kebab, resolveConfig } from '../config/load';
+import { resolveConfig, resumeEpochs } from '../config/load';
 import { WorldModelCliSchema, type WorldModelCliConfig } from '../config/schemas';
 import { writeReport } from '../report/build';
 import { prepareEnvironment } from '../run/environment';
@@ -38,15 +38,7 @@ export async function runWorldModelCommand(input: WorldModelCommandInput, log: (
   let run: RunDir;
   const environment = await prepareEnvironment(log);
   if ('resume' in input) {
-    const { epochs, ...rest } = input.flags;
-    if (input.configFile || Object.keys(rest).length)
-      throw new HopError(
-        'E_CONFIG',
-        `--resume continues a run with the config saved in it; only --epochs may change (got ${[
-          ...(input.configFile ? ['--config'] : []),
-          ...Object.keys(rest).map((k) => `--${kebab(k)}`),
-        ].join(', ')})`,
-      );
+    const epochs = resumeEpochs(input.flags, input.configFile);
     run = new RunDir(input.resume);
     const file = run.readConfig<WorldModelCliConfig>();
     if (file.command !== 'world-model') throw new HopError('E_RUN', `${run.root} is a '${file.command}' run, not a world-model run`);

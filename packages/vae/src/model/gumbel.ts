@@ -58,7 +58,7 @@ export class GumbelVAE extends VaeBase<GumbelVaeConfig> {
   latentLosses(x: tf.Tensor, options: EncodeOptions = {}): LatentLosses {
     const { slots, classes } = this.config;
     return tf.tidy(() => {
-      const e = this.encode(x, { training: true, ...options });
+      const e = this.encode(x, { ...options, training: options.training ?? true });
       const logp = (e.logits as tf.Tensor2D).reshape([-1, slots, classes]) as tf.Tensor3D;
       return { ...e, kl: categoricalUniformKl(logp) };
     });

@@ -35,7 +35,7 @@ export class VanillaVAE extends VaeBase<VanillaVaeConfig> {
 
   latentLosses(x: tf.Tensor, options: EncodeOptions = {}): LatentLosses {
     return tf.tidy(() => {
-      const e = this.encode(x, { training: true, ...options });
+      const e = this.encode(x, { ...options, training: options.training ?? true });
       return { ...e, kl: gaussianKl(e.mu, e.logVar) };
     });
   }
