@@ -5,6 +5,7 @@
  *
  *   npm run bench                 # full run (the cpu training steps take a while)
  *   npm run bench -- --runs 3     # fewer timed runs per figure
+ *   npm run bench -- --no-cpu-train   # skip the cpu backend training step (minutes at batch 1024)
  *
  * Every figure is the best of N runs, as wall-clock and as this process's CPU time (see measure.ts).
  */
@@ -22,6 +23,8 @@ const RUNS = flag('runs', 5);
 // The cpu backend takes minutes per batch-1024 step: one timed step, no warm-up, by default.
 const CPU_RUNS = flag('cpu-runs', 1);
 const TRAIN_BATCH = 1024;
+/** `--no-cpu-train`: skip the minutes-long cpu backend training step (quick runs; no ratio vs cpu). */
+const CPU_TRAIN = !process.argv.includes('--no-cpu-train');
 
 /** Floating-point operations of one training step (multiply-add = 2), forward + both gradients. */
 function trainFlops(batch: number, o: MoaNetOptions): number {
@@ -131,15 +134,15 @@ async function trainingSection(): Promise<void> {
   console.log(row(['', 'samples/s wall', 'samples/s CPU', 'GFLOP/s CPU', 'vs cpu'], widths));
   const results: [Variant, Timing | string][] = [];
   for (const v of ['cpu', 'wasm unpatched', 'wasm + filter grad only', 'wasm + HOP kernels'] as Variant[])
-    results.push([v, await timeTraining(v, {}, v === 'cpu' ? CPU_RUNS : RUNS)]);
-  const cpu = results[0][1] as Timing;
+    results.push([v, v === 'cpu' && !CPU_TRAIN ? 'skipped (--no-cpu-train)' : await timeTraining(v, {}, v === 'cpu' ? CPU_RUNS : RUNS)]);
+  const cpu = results[0][1];
   for (const [v, t] of results) {
     if (typeof t === 'string') {
-      console.log(row([v, 'cannot train:', '', '', ''], widths), t);
+      console.log(row([v, v === 'cpu' ? '' : 'cannot train:', '', '', ''], widths), t);
       continue;
     }
     const r = rate(t, TRAIN_BATCH);
-    const vsCpu = `${fmt(cpu.cpuMs / t.cpuMs, 1)}x`;
+    const vsCpu = typeof cpu === 'string' ? '-' : `${fmt(cpu.cpuMs / t.cpuMs, 1)}x`;
     console.log(row([v, fmt(r.wall), fmt(r.cpu), fmt(flops / t.cpuMs / 1e6, 1), vsCpu], widths));
   }
   const patched = results[3][1];

@@ -7,7 +7,11 @@ import { HopError } from '@hop/core';
  */
 export const MctsConfigSchema = z
   .object({
-    /** Simulations per tree per decision. */
+    /**
+     * Simulations per tree per decision. As in the reference's AlphaZero loop the root's own evaluation is the
+     * first simulation: a fresh root ends with numSimulations visits, its children with numSimulations - 1
+     * (a reused root, already evaluated, gets numSimulations more).
+     */
     numSimulations: z.number().int().min(1).default(200),
     /** Trees per decision, each with its own sampled goal orderings for the co-players. */
     treeNum: z.number().int().min(1).default(5),
@@ -22,7 +26,7 @@ export const MctsConfigSchema = z
      * unvisited); `mean` is `W / n` (0 when unvisited). Gumbel search always uses `mean`.
      */
     qEstimate: z.enum(['reference', 'mean']).default('reference'),
-    /** Normalise Q into [0, 1] with the min / max return seen in the tree before PUCT scoring (MuZero). */
+    /** Normalise Q into [0, 1] with the min / max Q estimate seen in the tree before PUCT scoring (MuZero). */
     minMaxNormalize: z.boolean().default(false),
     /**
      * PUCT decision: `softmaxQ` is HOP's `softmax(beta * Q_avg)` over valid actions (Q averaged over the
@@ -54,11 +58,15 @@ export const MctsConfigSchema = z
      * key then includes the focal agent. Set false when one shared co-player model serves every focal agent.
      */
     coPlayerModelPerFocal: z.boolean().default(true),
-    /** Keep the subtree under the new root between consecutive decisions (PUCT only). */
+    /**
+     * Keep the subtree under the new root between consecutive decisions (PUCT only). A tree is kept only when
+     * its co-players' goal orderings are the same as in the previous call (its nodes hold co-player actions
+     * sampled for those goals) and a child of its root holds exactly the new root state.
+     */
     reuseSubtree: z.boolean().default(false),
     /**
-     * Nodes per tree. Default: numSimulations + 1, doubled with subtree reuse. A reused subtree that
-     * would not leave room for numSimulations new nodes is dropped.
+     * Nodes per tree. Default: numSimulations, doubled with subtree reuse. A reused subtree that would not
+     * leave room for numSimulations new nodes is dropped.
      */
     maxNodes: z.number().int().min(2).optional(),
     /** A state where the focal agent is done ends its tree (it collects no further reward). */
@@ -95,12 +103,12 @@ export function mctsConfig(input: MctsConfigInput = {}): MctsConfig {
 /** Nodes per tree the arena needs for a config. */
 export function nodesPerTree(c: MctsConfig): number {
   if (c.maxNodes !== undefined) {
-    if (c.maxNodes < c.numSimulations + 1)
+    if (c.maxNodes < c.numSimulations)
       throw new HopError(
         'E_CONFIG',
-        `maxNodes ${c.maxNodes} cannot hold ${c.numSimulations} simulations; use at least numSimulations + 1`,
+        `maxNodes ${c.maxNodes} cannot hold ${c.numSimulations} simulations; use at least numSimulations`,
       );
     return c.maxNodes;
   }
-  return c.reuseSubtree ? 2 * c.numSimulations + 1 : c.numSimulations + 1;
+  return c.reuseSubtree ? 2 * c.numSimulations : c.numSimulations;
 }

@@ -59,15 +59,15 @@ describe('Gumbel-MuZero root on a bandit', () => {
   it('the completed-Q policy target improves on the prior for every seed', async () => {
     const prior = expected(softmax(logits));
     for (let seed = 0; seed < 20; seed++) {
-      const out = await pull(rewards, logits, { numSimulations: 4, gumbelMaxConsideredActions: 4 }, seed);
-      // with 4 simulations only the 4 sampled arms have Q; the others are completed with the mixed value
+      // the root's evaluation + 4 pulls: only the 4 sampled arms have Q; the others are completed with the mixed value
+      const out = await pull(rewards, logits, { numSimulations: 5, gumbelMaxConsideredActions: 4 }, seed);
       expect(expected(out.policy)).toBeGreaterThan(prior);
       expect(out.visits.reduce((s, v) => s + v, 0)).toBe(4);
     }
   });
 
   it('the policy target is softmax(logits + sigma(completed Q)) with the mctx transform', async () => {
-    const out = await pull(rewards, logits, { numSimulations: 16, gumbelMaxConsideredActions: 8 }, 3);
+    const out = await pull(rewards, logits, { numSimulations: 17, gumbelMaxConsideredActions: 8 }, 3);
     // every arm was visited (8 considered, first round visits each once), so completed Q = Q = reward
     // (value 0 below a terminal leaf); rescaled to [0, 1]: r / 1.0; scale (50 + max visits) * 0.1.
     const maxVisits = Math.max(...Array.from(out.visits));
@@ -80,19 +80,19 @@ describe('Gumbel-MuZero root on a bandit', () => {
 
   it('greedy with no Gumbel noise picks the best arm once every arm has been tried', async () => {
     for (const seed of [1, 2]) {
-      const out = await pull(rewards, logits, { numSimulations: 24, gumbelScale: 0, greedy: true }, seed, 2);
+      const out = await pull(rewards, logits, { numSimulations: 25, gumbelScale: 0, greedy: true }, seed, 2);
       expect(out.action[0]).toBe(5);
     }
   });
 
   it('the Gumbel draw makes the first root choices a sample without replacement from the prior', async () => {
-    // with one simulation, the only visited arm is argmax(g + logits): across seeds its frequency follows
-    // softmax(logits) (Gumbel-max trick)
+    // with one simulation after the root's evaluation, the only visited arm is argmax(g + logits): across
+    // seeds its frequency follows softmax(logits) (Gumbel-max trick)
     const p = softmax(logits);
     const counts = new Array(8).fill(0);
     const n = 600;
     for (let seed = 0; seed < n; seed++) {
-      const out = await pull(rewards, logits, { numSimulations: 1, gumbelMaxConsideredActions: 8 }, seed);
+      const out = await pull(rewards, logits, { numSimulations: 2, gumbelMaxConsideredActions: 8 }, seed);
       counts[out.visits.findIndex((v) => v === 1)]++;
     }
     for (let a = 0; a < 8; a++) expect(Math.abs(counts[a] / n - p[a])).toBeLessThan(0.06);

@@ -3,14 +3,17 @@ import { HopPlanner } from '../src/index';
 import { ScriptedTree } from './sims/scriptedTree';
 import type { ScriptedTreeSpec } from './sims/scriptedTree';
 
-/** One decision, one tree, three simulations from the root state (depth 0, code 0). */
+/**
+ * One decision, one tree from the root state (depth 0, code 0). `numSimulations` counts the root's own
+ * evaluation as the first simulation (the reference's AlphaZero loop): 4 simulations = root + 3 descents.
+ */
 async function search(spec: ScriptedTreeSpec, config: Record<string, unknown> = {}, seed = 1) {
   const sim = new ScriptedTree(spec);
   const planner = new HopPlanner({
     simulator: sim,
     evaluator: sim.evaluator,
     coPlayerModel: () => ({ probs: new Float32Array(0) }),
-    config: { numSimulations: 3, treeNum: 1, greedy: true, ...config },
+    config: { numSimulations: 4, treeNum: 1, greedy: true, ...config },
   });
   const out = await planner.plan({
     states: new Int32Array(2),
@@ -34,7 +37,41 @@ const firstTree: ScriptedTreeSpec = {
   },
 };
 
-describe('hand-worked 2-action trees, 3 simulations, c = 1, gamma = 0.95', () => {
+describe('hand-worked 2-action trees, c = 1, gamma = 0.95', () => {
+  it('3 simulations: the root evaluation is the first; the compat double count flips the decision', async () => {
+    // root: P = (0.5, 0.5), v = 0. Action 0 ends the episode with reward 0.5 (code 1 terminal); action 1 leads
+    // to code 2 with v = 0.6. Simulation 1 evaluates the root (N = 1).
+    const spec: ScriptedTreeSpec = {
+      rewards: { '0:0': 0.5 },
+      terminal: [1],
+      evals: { 0: { p: [0.5, 0.5], v: 0 }, 2: { p: [0.5, 0.5], v: 0.6 } },
+    };
+    // fixed. sim 2 (N = 1): tie 0.5 / 0.5 -> a0 (terminal), return 0.5 + 0.95 * 0 = 0.5.
+    //        sim 3 (N = 2): a0 0.5 / 2 + sqrt2 * 0.5 / 2 = 0.604 < a1 sqrt2 * 0.5 = 0.707 -> a1, return 0.95 * 0.6.
+    //        Q = (0.25, 0.285): softmax(2 Q) prefers a1.
+    const fixed = await search(spec, { numSimulations: 3 });
+    expect(Array.from(fixed.out.visits)).toEqual([1, 1]);
+    expect(fixed.arena.visits[0]).toBe(3);
+    expect(fixed.out.rootQ[0]).toBeCloseTo(0.5 / 2, 6);
+    expect(fixed.out.rootQ[1]).toBeCloseTo(0.57 / 2, 6);
+    const zf = Math.exp(2 * 0.25) + Math.exp(2 * 0.285);
+    expect(fixed.out.policy[1]).toBeCloseTo(Math.exp(2 * 0.285) / zf, 6);
+    expect(fixed.out.action[0]).toBe(1);
+    // compat (the reference bug): the terminal leaf is valued at its reward, which the backup adds again.
+    //        sim 2: a0, return 0.5 + 0.95 * 0.5 = 0.975.
+    //        sim 3 (N = 2): a0 0.975 / 2 + 0.354 = 0.841 > a1 0.707 -> a0 again, return 0.975.
+    //        Q = (1.95 / 3, 0): all simulations pulled onto the terminal (hunt) action, which the decision takes.
+    const compat = await search(spec, { numSimulations: 3, compat: { doubleCountTerminalReward: true } });
+    expect(Array.from(compat.out.visits)).toEqual([2, 0]);
+    expect(compat.arena.visits[0]).toBe(3);
+    expect(compat.out.rootQ[0]).toBeCloseTo(1.95 / 3, 6);
+    expect(compat.out.rootQ[1]).toBe(0);
+    const zc = Math.exp(2 * 0.65) + 1;
+    expect(compat.out.policy[0]).toBeCloseTo(Math.exp(2 * 0.65) / zc, 6);
+    expect(compat.out.action[0]).toBe(0);
+  });
+
+
   it('PUCT visits, Q = W / (1 + n) and the softmax(2 Q) decision', async () => {
     const spec = firstTree;
     const { out, arena } = await search(spec);
@@ -53,7 +90,7 @@ describe('hand-worked 2-action trees, 3 simulations, c = 1, gamma = 0.95', () =>
     expect(out.policy[0]).toBeCloseTo(Math.exp(2 * q0) / z, 6);
     expect(out.policy[1]).toBeCloseTo(Math.exp(2 * q1) / z, 6);
     expect(out.action[0]).toBe(1);
-    expect(arena.visits[0]).toBe(4); // the root's own evaluation + 3 simulations
+    expect(arena.visits[0]).toBe(4); // the root's own evaluation + 3 descents = numSimulations
     expect(arena.valueSum[0]).toBeCloseTo(0.5 + 0.19 + 1.45 + 0.861, 6);
     expect(out.maxDepth[0]).toBe(2);
     expect(out.meanLeafDepth[0]).toBeCloseTo((1 + 1 + 2) / 3, 6);
@@ -114,24 +151,43 @@ describe('hand-worked 2-action trees, 3 simulations, c = 1, gamma = 0.95', () =>
   });
 
   it('min-max normalisation rescales Q into [0, 1] so large rewards stop drowning the exploration term', async () => {
-    // every state P = (0.5, 0.5), v = 0; action 0 at the root pays 6. Five simulations.
+    // every state P = (0.5, 0.5), v = 0; action 0 at the root pays 6. Root + 6 descents. The bounds track the Q
+    // estimates PUCT scores (MuZero's MinMaxStats), here W / (1 + n) of every non-root node after its backup.
     const spec: ScriptedTreeSpec = { rewards: { '0:0': 6 }, evals: {}, defaultEval: { p: [0.5, 0.5], v: 0 } };
-    // sim 1: tie -> a0 (return 6; bounds [6, 6], span 0: no normalisation yet).
-    // sim 2: a0 3 + 0.354 > a1 0.707 -> a0, then code 1 -> code 3: edge returns 0 and 6, bounds [0, 6].
-    // sims 3, 4: a0 keeps winning: Q = 12/3 -> 0.667 + 0.289 > 0.866; Q = 18/4 -> 0.75 + 0.25 = 1 ties a1's 1.
-    // sim 5 (N = 5): a0 Q = 24/5 -> 0.8 + sqrt5 * 0.5 / 5 = 1.024 < a1 sqrt5 * 0.5 = 1.118 -> a1.
-    // Unnormalised, a0 scores 4.8 + 0.224 and takes all five.
-    const mm = await search(spec, { numSimulations: 5, minMaxNormalize: true });
-    expect(Array.from(mm.out.visits)).toEqual([4, 1]);
-    expect(mm.out.rootQ[0]).toBeCloseTo(24 / 5, 6);
-    const plain = await search(spec, { numSimulations: 5 });
-    expect(Array.from(plain.out.visits)).toEqual([5, 0]);
-    expect(plain.out.rootQ[0]).toBeCloseTo(30 / 6, 6);
+    // d1 (N = 1): tie -> a0 (code 1): W 6, n 1, Q 3; bounds [3, 3] (span 0: no normalisation yet).
+    // d2 (N = 2): a0 3 + 0.354 > a1 0.707 -> a0, code 1 -> code 3 (Q 0); code 1 Q = 12 / 3 = 4. Bounds [0, 4].
+    // d3 (N = 3): a0 1 + sqrt3 * 0.5 / 3 = 1.289 > 0.866 -> a0; code 1 takes its unvisited a1: Q = 18 / 4.
+    // d4 (N = 4): a0 1 + 0.25 > 1 -> a0 (Q 24 / 5). d5 (N = 5): a0 1 + 0.224 > 1.118 -> a0 (Q 30 / 6).
+    // d6 (N = 6): a0 1 + sqrt6 * 0.5 / 6 = 1.204 < a1 sqrt6 * 0.5 = 1.225 -> a1.
+    // Unnormalised, a0 scores 5 + 0.204 at d6 and takes all six.
+    const mm = await search(spec, { numSimulations: 7, minMaxNormalize: true });
+    expect(Array.from(mm.out.visits)).toEqual([5, 1]);
+    expect(mm.out.rootQ[0]).toBeCloseTo(30 / 6, 6);
+    expect(mm.arena.minQ[0]).toBe(0);
+    expect(mm.arena.maxQ[0]).toBeCloseTo(5, 6);
+    const plain = await search(spec, { numSimulations: 7 });
+    expect(Array.from(plain.out.visits)).toEqual([6, 0]);
+    expect(plain.out.rootQ[0]).toBeCloseTo(36 / 7, 6);
+  });
+
+  it('min-max bounds contain every scored Q, also when every return is positive', async () => {
+    // every action pays 1: each backed-up return is >= 1 while W / (1 + n) of a once-visited edge is 0.5, so
+    // bounds taken from the returns would map it below 0. Bounds of the Q estimates keep it in [0, 1].
+    const rewards: Record<string, number> = {};
+    for (let c = 0; c < 63; c++) rewards[`${c}:0`] = rewards[`${c}:1`] = 1; // every state up to depth 5
+    const spec: ScriptedTreeSpec = { rewards, evals: {}, defaultEval: { p: [0.5, 0.5], v: 0 } };
+    const { arena } = await search(spec, { numSimulations: 6, minMaxNormalize: true });
+    for (let n = 1; n < arena.size[0]; n++) {
+      const q = arena.valueSum[n] / (1 + arena.visits[n]);
+      expect(q).toBeGreaterThanOrEqual(arena.minQ[0]);
+      expect(q).toBeLessThanOrEqual(arena.maxQ[0]);
+    }
+    expect(arena.minQ[0]).toBeCloseTo(0.5, 6);
   });
 
   it('Dirichlet noise mixes into the root prior only, reproducibly for a seed', async () => {
     const spec: ScriptedTreeSpec = { evals: {}, defaultEval: { p: [0.7, 0.3], v: 0 } };
-    const cfg = { numSimulations: 3, dirichletFraction: 0.25, dirichletAlpha: 0.3 };
+    const cfg = { dirichletFraction: 0.25, dirichletAlpha: 0.3 };
     const a = await search(spec, cfg, 5);
     const b = await search(spec, cfg, 5);
     const c = await search(spec, cfg, 6);

@@ -2,7 +2,7 @@ import { HopError, Rng } from '@hop/core';
 import type { GoalBatch } from '@hop/core';
 import { describe, expect, it } from 'vitest';
 import { HopPlanner, mctsConfig, sampleGoalOrders } from '../src/index';
-import type { SearchOutput } from '../src/index';
+import type { SearchOutput, TreeArena } from '../src/index';
 import { treeViolations } from './helpers/invariants';
 import { lineInput, linePlanner, threePlayers } from './helpers/setup';
 import type { Decision } from './helpers/setup';
@@ -65,8 +65,8 @@ describe('lock-step batching', () => {
       const config = { numSimulations: 40, treeNum: 3, search, dirichletFraction: search === 'puct' ? 0.25 : 0 };
       const batched = linePlanner(threePlayers, config);
       const all = await batched.planner.plan(lineInput(batched.sim, decisions, 3));
-      expect(all.counts.simulationSteps).toBe(40);
-      expect(all.counts.evaluatorCalls).toBeLessThanOrEqual(41);
+      expect(all.counts.simulationSteps).toBe(39); // the roots' evaluation is the first of the 40
+      expect(all.counts.evaluatorCalls).toBeLessThanOrEqual(40);
       for (let d = 0; d < decisions.length; d++) {
         const alone = linePlanner(threePlayers, config);
         const one = await alone.planner.plan(lineInput(alone.sim, [decisions[d]], 3));
@@ -85,6 +85,57 @@ describe('lock-step batching', () => {
     expect(evaluator.calls[0].batch).toBe(8);
     expect(evaluator.calls[0].focal).toEqual([0, 0, 1, 1, 2, 2, 1, 1]);
     expect(out.counts.evaluatorRows).toBe(evaluator.calls.reduce((s, c) => s + c.batch, 0));
+  });
+
+  it('each simulation step makes exactly one co-player call (at most), one simulator step and one evaluator call for all trees', async () => {
+    // prey nobody can catch (need 4 of 3 agents): no state is terminal, so every tree expands one new
+    // non-terminal leaf per step and every co-player keeps a goal (the model is asked)
+    const world = {
+      length: 6,
+      numAgents: 3,
+      numGoals: 2,
+      timeLimit: 100,
+      prey: [
+        { cell: 0, reward: 10, goal: 0, need: 4 },
+        { cell: 4, reward: 1, goal: 1, need: 4 },
+      ],
+    };
+    class CountingWorld extends LineWorld {
+      override step(batch: Parameters<LineWorld['step']>[0]): void {
+        log.push(`S${batch.count}`);
+        super.step(batch);
+      }
+    }
+    const log: string[] = [];
+    const sim = new CountingWorld(world);
+    const ev = hashedEvaluator(4, sim.observationSize);
+    const co = hashedCoPlayer(4, sim.observationSize);
+    const S = 12;
+    const T = 2;
+    const planner = new HopPlanner({
+      simulator: sim,
+      evaluator: (input, owners) => {
+        log.push(`E${input.batch}`);
+        return ev(input, owners);
+      },
+      coPlayerModel: (input, owners) => {
+        log.push(`C${input.batch}`);
+        return co(input, owners);
+      },
+      config: { numSimulations: S, treeNum: T, cache: false },
+    });
+    const out = await planner.plan(lineInput(sim, decisions, T));
+    const B = decisions.length * T;
+    // the roots in one evaluator call, then per step: [co-player call] simulator step, evaluator call
+    const kinds = log.map((e) => e[0]).join('');
+    expect(kinds).toMatch(new RegExp(`^E(C?SE){${S - 1}}$`));
+    expect(out.counts.simulationSteps).toBe(S - 1);
+    // every call carries one row per tree (co-player: one per live co-player of every node being expanded)
+    for (const e of log) if (e[0] !== 'C') expect(e).toBe(`${e[0]}${B}`);
+    expect(log[1]).toBe(`C${B * 2}`); // first step: every root is expanded, 2 co-players each
+    expect(out.counts.evaluatorCalls).toBe(S);
+    expect(out.counts.simulatorSteps).toBe(S - 1);
+    expect(out.counts.coPlayerCalls).toBe(log.filter((e) => e[0] === 'C').length);
   });
 
   it('async models (promises) give the same results as synchronous ones', async () => {
@@ -200,6 +251,43 @@ describe('HOP semantics', () => {
     expect(live(1)).toBeGreaterThan(0);
   });
 
+  it('co-player actions follow the model for a goal, uniform over valid actions for "none", the no-op when done', async () => {
+    const sim = new LineWorld({ ...threePlayers, numAgents: 4 });
+    const model = [0.1, 0.2, 0.3, 0.4];
+    const planner = new HopPlanner({
+      simulator: sim,
+      evaluator: hashedEvaluator(4, sim.observationSize),
+      coPlayerModel: (input) => {
+        const probs = new Float32Array(input.batch * 4);
+        for (let r = 0; r < input.batch; r++) for (let a = 0; a < 4; a++) probs[r * 4 + a] = input.masks[r * 4 + a] * model[a];
+        return { probs };
+      },
+      // the root's evaluation + one descent: every root samples its co-player actions once
+      config: { numSimulations: 2, treeNum: 1 },
+    });
+    // focal 0 at 2; agent 1 on the hare at 3 (all 4 actions valid) wants a hare; agent 2 at 1 has no goal
+    // (left, right, stay valid); agent 3 starts done
+    const n = 3000;
+    const input = lineInput(sim, Array.from({ length: n }, (_, i) => ({ positions: [2, 3, 1, 4], focal: 0, seed: i })), 1);
+    for (let d = 0; d < n; d++) {
+      input.states[d * sim.stateWords + 1 + 4 + 3] = 1; // agent 3 done
+      input.goalOrders.set([0, 1, /* agent 1 */ 1, 0, /* agent 2 */ -1, -1, /* agent 3 */ 1, 0], d * 8);
+    }
+    await planner.plan(input);
+    const arena = planner.engine.arena;
+    const counts = [new Array(4).fill(0), new Array(4).fill(0)];
+    for (let d = 0; d < n; d++) {
+      const g = d * arena.maxNodes;
+      expect(arena.coReady[g]).toBe(1);
+      counts[0][arena.coActions[g * 4 + 1]]++;
+      counts[1][arena.coActions[g * 4 + 2]]++;
+      expect(arena.coActions[g * 4 + 3]).toBe(STAY);
+    }
+    for (let a = 0; a < 4; a++) expect(Math.abs(counts[0][a] / n - model[a])).toBeLessThan(0.03);
+    expect(counts[1][CATCH]).toBe(0);
+    for (const a of [LEFT, RIGHT, STAY]) expect(Math.abs(counts[1][a] / n - 1 / 3)).toBeLessThan(0.03);
+  });
+
   it('a terminal root returns the no-op', async () => {
     const { sim, planner } = linePlanner(threePlayers, { numSimulations: 5, treeNum: 2 });
     const out = await planner.plan(lineInput(sim, [{ positions: [1, 2, 3], focal: 1, seed: 1, time: 8 }], 2));
@@ -262,27 +350,77 @@ describe('a 1-D corridor: small reward near, large reward far', () => {
 });
 
 describe('subtree reuse', () => {
-  it('keeps the subtree under the state actually reached, and only that', async () => {
-    const config = { numSimulations: 50, treeNum: 1, reuseSubtree: true, greedy: true };
-    const { sim, planner } = linePlanner(threePlayers, config);
+  /** Searches from [2, 4, 1] (focal 0), then steps the real game with the chosen action and the root's co-player actions. */
+  async function firstDecision(config: Record<string, unknown>) {
+    const { sim, planner } = linePlanner(threePlayers, { numSimulations: 50, treeNum: 1, reuseSubtree: true, greedy: true, ...config });
     const input = lineInput(sim, [{ positions: [2, 4, 1], focal: 0, seed: 4 }], 1);
     const first = await planner.plan(input);
     const arena = planner.engine.arena;
-    // the real step: the focal action plus the co-players' actions sampled at the root
     const a = first.action[0];
-    const child = arena.children[a];
-    const keptVisits = arena.visits[child];
-    const keptSize = arena.subtreeSize(0, child);
     const joint = Int32Array.from(arena.coActions.subarray(0, 3));
     joint[0] = a;
     const next = new Int32Array(sim.stateWords * 2);
     next.set(input.states.subarray(0, sim.stateWords));
     sim.step({ states: next, from: Int32Array.of(0), to: Int32Array.of(1), actions: joint, count: 1,
       rewards: new Float32Array(3), terminal: new Uint8Array(1) });
+    return { sim, planner, arena, input, child: arena.children[a], next };
+  }
+
+  /** Every node of the subtree under local node `root`, keyed by its action path. */
+  function snapshot(arena: TreeArena, root: number) {
+    const A = arena.numActions;
+    const W = arena.stateWords;
+    const P = arena.numAgents;
+    const nodes = new Map<string, unknown>();
+    const walk = (n: number, path: string) => {
+      nodes.set(path, {
+        visits: arena.visits[n],
+        valueSum: path === '' ? undefined : arena.valueSum[n],
+        reward: path === '' ? undefined : arena.reward[n],
+        rawValue: arena.rawValue[n],
+        terminal: arena.terminal[n],
+        coReady: arena.coReady[n],
+        coActions: arena.coReady[n] ? Array.from(arena.coActions.subarray(n * P, (n + 1) * P)) : null,
+        prior: Array.from(arena.prior.subarray(n * A, (n + 1) * A)),
+        legal: Array.from(arena.legal.subarray(n * A, (n + 1) * A)),
+        state: Array.from(arena.states.subarray(n * W, (n + 1) * W)),
+      });
+      for (let a = 0; a < A; a++) {
+        const c = arena.children[n * A + a];
+        if (c >= 0) walk(c, `${path}${a}`);
+      }
+    };
+    walk(root, '');
+    return nodes;
+  }
+
+  it('re-rooting keeps exactly the subtree under the new root, every node field intact', async () => {
+    const { arena, child } = await firstDecision({});
+    const before = snapshot(arena, child);
+    const size = arena.subtreeSize(0, child);
+    let w = arena.rawValue[child];
+    for (let a = 0; a < arena.numActions; a++) w += arena.childValueSum(0, child, a);
+    arena.reroot(0, child);
+    expect(arena.size[0]).toBe(size);
+    expect(snapshot(arena, 0)).toEqual(before);
+    // as a root it sums its evaluation and its children's returns, without its old edge's reward
+    expect(arena.valueSum[0]).toBeCloseTo(w, 9);
+    expect(arena.parent[0]).toBe(-1);
+    for (let n = 1; n < size; n++) {
+      expect(arena.parent[n]).toBeLessThan(n);
+      expect(arena.depth[n]).toBe(arena.depth[arena.parent[n]] + 1);
+    }
+  });
+
+  it('the next decision continues the subtree under the state actually reached, and only that', async () => {
+    const { sim, planner, arena, input, child, next } = await firstDecision({});
+    const keptVisits = arena.visits[child];
+    const keptSize = arena.subtreeSize(0, child);
     const second = await planner.plan({ ...input, states: next, slots: Int32Array.of(1), seeds: [5] });
     expect(second.counts.reusedTrees).toBe(1);
+    // a reused root gets numSimulations new visits (it needs no evaluation)
     expect(arena.visits[0]).toBe(keptVisits + 50);
-    expect(second.treeSizes[0]).toBe(keptSize + (arena.size[0] - keptSize));
+    expect(arena.size[0]).toBeGreaterThanOrEqual(keptSize);
     expect(arena.size[0]).toBeLessThanOrEqual(keptSize + 50);
     expect(arena.depth[0]).toBe(0);
     expect(treeViolations(arena, sim, planner.config, false)).toEqual([]);
@@ -291,6 +429,25 @@ describe('subtree reuse', () => {
     const third = await planner.plan(elsewhere);
     expect(third.counts.reusedTrees).toBe(0);
     expect(treeViolations(arena, sim, planner.config, true)).toEqual([]);
+  });
+
+  it('a tree whose co-player goal orderings changed is searched afresh (its nodes were built for other goals)', async () => {
+    const { planner, input, next } = await firstDecision({});
+    const changed = Int32Array.from(input.goalOrders);
+    // co-player 1 swaps its two goals
+    const o = 1 * 2;
+    [changed[o], changed[o + 1]] = [changed[o + 1], changed[o]];
+    const second = await planner.plan({ ...input, states: next, slots: Int32Array.of(1), goalOrders: changed, seeds: [5] });
+    expect(second.counts.reusedTrees).toBe(0);
+    expect(planner.engine.arena.visits[0]).toBe(50);
+  });
+
+  it('same results with and without reuse when nothing can be reused', async () => {
+    const a = linePlanner(threePlayers, { numSimulations: 30, treeNum: 2, reuseSubtree: true });
+    const b = linePlanner(threePlayers, { numSimulations: 30, treeNum: 2, reuseSubtree: false });
+    const x = await a.planner.plan(lineInput(a.sim, decisions, 2));
+    const y = await b.planner.plan(lineInput(b.sim, decisions, 2));
+    expect(results(x)).toEqual(results(y));
   });
 });
 

@@ -137,6 +137,17 @@ describe('goal orderings', () => {
     for (let t = 0; t < 3; t++) expect(out[(t * 2 + 1) * 3]).toBe(2);
   });
 
+  it('lay out per agent for @hop/mcts: focal row -1, co-players around it, at an offset', () => {
+    const out = new Int32Array(2 * 12).fill(7);
+    // decision 1 of 2 (offset 12): focal agent 1, co-players are agents 0 and 2
+    sampleGoalOrderings([1, 0, 0, 1], 2, 2, 2, new Rng(3), out, { focal: 1, outOffset: 12 });
+    expect(Array.from(out.subarray(0, 12))).toEqual(new Array(12).fill(7));
+    expect(Array.from(out.subarray(12))).toEqual([0, 1, -1, -1, 1, 0, 0, 1, -1, -1, 1, 0]);
+    const t = new GoalBeliefTracker(3, 2);
+    expect(t.sampleOrderings(new Rng(1), 4, undefined, { focal: 0 })).toHaveLength(4 * 4 * 2);
+    expect(() => sampleGoalOrderings([1, 0, 0, 1], 2, 2, 2, new Rng(3), new Int32Array(5))).toThrowError(/out has 5 values/);
+  });
+
   it('follow Plackett-Luce: first goal ~ belief, second ~ sum_i b_i b_k / (1 - b_i)', () => {
     const b = [0.5, 0.3, 0.2];
     const n = 20000;

@@ -8,6 +8,8 @@ import { esc, table } from '../src/report/html';
 import { RunDir } from '../src/run/layout';
 import { createProgress } from '../src/run/progress';
 import { RunningMeans } from '../src/pretrain/means';
+import { moveAccuracy } from '../src/pretrain/train';
+import { confusionMetrics } from '@hop/moa';
 import { tempDir } from './helpers';
 
 /** A pretraining run directory with hand-written records (no training needed to test the report). */
@@ -58,6 +60,17 @@ describe('report', () => {
     const dir = tempDir('report3');
     fakeRun(dir, 'a', [0.5]);
     expect(() => new RunDir(join(dir, 'a')).create('pretrain', {}, captureEnvironment())).toThrow(/already holds a run; continue it with --resume/);
+  });
+
+  it('top-1 on move labels counts only the rows of up / down / left / right', () => {
+    const labels = ['up', 'down', 'left', 'right', 'stay', 'hunt-stag', 'hunt-hare'];
+    const confusion = labels.map(() => labels.map(() => 0));
+    confusion[0][0] = 3; // up: 3 right, 1 wrong
+    confusion[0][1] = 1;
+    confusion[2][3] = 2; // left: 0 of 2
+    confusion[5][5] = 50; // hunts do not count
+    const ev = { ...confusionMetrics(confusion, labels), confusion, labels, samples: 56, top1: 0, top3: 0, topK: [], nll: 0 };
+    expect(moveAccuracy(ev)).toBe(3 / 6);
   });
 
   it('escapes what it prints', () => {

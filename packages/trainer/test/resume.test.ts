@@ -23,7 +23,7 @@ describe('resume: a killed or interrupted run ends exactly where an uninterrupte
   const args = (out: string) => ['pretrain', '--data', data, '--out', out, '--epochs', '3', '--seed', '11', ...TINY_NET, '--alpha-warmup-steps', '40'];
 
   beforeAll(async () => {
-    data = await tinyDataset(join(tempDir('resume'), 'data'), 120, 4);
+    data = await tinyDataset(join(tempDir('resume'), 'data'), 80, 4);
     reference = join(tempDir('ref'), 'run');
     const r = await runHop(args(reference));
     expect(r.code, r.stderr).toBe(0);

@@ -31,8 +31,12 @@ function grid(batch: number): tf.Tensor {
   return tf.tidy(() => tf.cast(tf.less(tf.randomUniform([batch, ...SHAPE], 0, 1, 'float32', 1), 0.1), 'float32'));
 }
 
-function measure(): Row[] {
+function measure(backend: string): Row[] {
   const rows: Row[] = [];
+  const push = (r: Row) => {
+    rows.push(r);
+    console.error(`  [${backend}] ${r.name}: ${fmt(r.samplesPerSec)} samples/s`); // progress while it runs
+  };
   const models: [string, GoalEncoder][] = [
     ['VanillaVAE', new VanillaVAE({ inputShape: SHAPE })],
     ['GumbelVAE', new GumbelVAE({ inputShape: SHAPE })],
@@ -42,12 +46,14 @@ function measure(): Row[] {
       const x = grid(batch);
       // dataSync makes every backend finish the work inside the timed region
       const perSec = rate(() => tf.tidy(() => void vae.encode(x).z.dataSync()), 3, batch === 1 ? 50 : 3);
-      rows.push({ name: `${name} encode, batch ${batch}`, samplesPerSec: perSec * batch });
+      push({ name: `${name} encode, batch ${batch}`, samplesPerSec: perSec * batch });
       x.dispose();
     }
     const x = grid(512);
     const trainer = new ClassicVaeTrainer(vae);
-    rows.push({ name: `${name} train step (recon + alpha KL, Adam), batch 512`, samplesPerSec: rate(() => void trainer.trainStep(x)) * 512 });
+    // cpu needs minutes per step at this size: one warm-up and two timed steps are enough there
+    const steps = rate(() => void trainer.trainStep(x), 1, 2);
+    push({ name: `${name} train step (recon + alpha KL, Adam), batch 512`, samplesPerSec: steps * 512 });
     trainer.dispose();
     x.dispose();
     vae.dispose();
@@ -61,20 +67,23 @@ async function main(): Promise<void> {
   const info = await initBackend();
   console.log(describeBackend(info));
   console.log(`grid ${SHAPE.join('x')}, default configs, >= ${MIN_SECONDS}s per figure\n`);
-  const active = measure();
+  const active = measure(info.name);
   let baseline: Row[] | null = null;
   if (info.name !== 'cpu') {
     await tf.setBackend('cpu');
-    baseline = measure();
+    baseline = measure('cpu');
   }
   const header = ['figure', `${info.name} samples/s`, ...(baseline ? ['cpu samples/s', `${info.name} / cpu`] : [])];
   const lines = active.map((r, i) => [
     r.name,
     fmt(r.samplesPerSec),
-    ...(baseline ? [fmt(baseline[i].samplesPerSec), `${(r.samplesPerSec / baseline[i].samplesPerSec).toFixed(2)}x`] : []),
+    ...(baseline
+      ? [fmt(baseline[i].samplesPerSec), `${(r.samplesPerSec / baseline[i].samplesPerSec).toFixed(2)}x`]
+      : []),
   ]);
   const widths = header.map((h, c) => Math.max(h.length, ...lines.map((l) => l[c].length)));
-  const row = (cells: string[]) => cells.map((s, c) => (c === 0 ? s.padEnd(widths[c]) : s.padStart(widths[c]))).join('  ');
+  const row = (cells: string[]) =>
+    cells.map((s, c) => (c === 0 ? s.padEnd(widths[c]) : s.padStart(widths[c]))).join('  ');
   console.log(row(header));
   for (const l of lines) console.log(row(l));
 }

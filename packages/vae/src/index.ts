@@ -11,6 +11,7 @@ export type {
   VaeLosses,
 } from './model/types';
 export { buildEncoder, buildDecoder, resolveUpsamples, type NetworkSpec, type HeadSpec } from './model/networks';
+export { gridBatch } from './model/input';
 export { normalNoise, gumbelNoise, reparameterize, gumbelSoftmax, hardOneHot } from './model/sampling';
 export { gaussianKl, categoricalUniformKl, sumSquaredError } from './loss/kl';
 export {

@@ -23,7 +23,9 @@ function outputs(vae: GoalEncoder, x: tf.Tensor): number[][] {
     const det = vae.encode(x, { sample: false });
     const sampled = vae.encode(x, { seed: 3 });
     const l = vae.losses(x, { seed: 4 });
-    return [det.mu, det.logVar, det.z, sampled.z, vae.decode(sampled.z), l.recon, l.kl].map((t) => Array.from(t.dataSync()));
+    return [det.mu, det.logVar, det.z, sampled.z, vae.decode(sampled.z), l.recon, l.kl].map((t) =>
+      Array.from(t.dataSync()),
+    );
   });
 }
 
@@ -51,7 +53,8 @@ describe('save -> load', () => {
     expect(own(loaded)).toEqual(own(vae));
     if (loaded instanceof GumbelVAE) expect(loaded.temperature).toBe((vae as GumbelVAE).temperature);
     // a model freshly built from the same config (same seed) differs: the weights really came from disk
-    const fresh = kind === 'vanilla' ? new VanillaVAE({ ...grid, latentDim: 3 }) : new GumbelVAE({ ...grid, slots: 2, classes: 3 });
+    const fresh =
+      kind === 'vanilla' ? new VanillaVAE({ ...grid, latentDim: 3 }) : new GumbelVAE({ ...grid, slots: 2, classes: 3 });
     expect(outputs(fresh, x)).not.toEqual(outputs(vae, x));
     const any = await loadVae(dir);
     expect(any).toBeInstanceOf(kind === 'vanilla' ? VanillaVAE : GumbelVAE);

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { HopError, initBackend } from '@hop/core';
-import { GumbelVAE, VanillaVAE, resolveUpsamples, vanillaVaeConfigSchema } from '../src/index';
+import { GumbelVAE, VanillaVAE, gridBatch, resolveUpsamples, vanillaVaeConfigSchema } from '../src/index';
 
 beforeAll(async () => {
   await initBackend();
@@ -80,7 +80,8 @@ describe('modes and errors', () => {
       }
     // sampled soft z: each slot sums to 1; straight-through: exactly one-hot
     const soft = g.encode(x, { seed: 1, temperature: 0.5 }).z.arraySync();
-    for (const row of soft) for (let s = 0; s < 2; s++) expect(row[3 * s] + row[3 * s + 1] + row[3 * s + 2]).toBeCloseTo(1, 5);
+    for (const row of soft)
+      for (let s = 0; s < 2; s++) expect(row[3 * s] + row[3 * s + 1] + row[3 * s + 2]).toBeCloseTo(1, 5);
     const st = new GumbelVAE({ inputShape: [4, 4, 2], ...tiny, slots: 2, classes: 3, straightThrough: true });
     for (const row of st.encode(x, { seed: 1 }).z.arraySync()) expect(row.filter((q) => q === 1)).toHaveLength(2);
     [v, g, st].forEach((m) => m.dispose());
@@ -119,7 +120,13 @@ describe('modes and errors', () => {
       seed: 0,
     });
     const g = new GumbelVAE({ inputShape: [8, 8, 7] });
-    expect(g.config).toMatchObject({ kind: 'gumbel', slots: 1, classes: 4, straightThrough: false, logitNorm: 'batch' });
+    expect(g.config).toMatchObject({
+      kind: 'gumbel',
+      slots: 1,
+      classes: 4,
+      straightThrough: false,
+      logitNorm: 'batch',
+    });
     expect(g.latentSize).toBe(4);
     expect(g.temperature).toBe(1);
     g.setStep(1e9);
@@ -128,5 +135,17 @@ describe('modes and errors', () => {
     v.dispose();
     g.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('gridBatch', () => {
+  it('strips the leading mask entries of flat [mask, grid] rows into a [batch, H, W, C] tensor', () => {
+    // two rows: 2 mask entries then a 1x2x2 grid
+    const flat = new Float32Array([9, 9, 1, 2, 3, 4, 8, 8, 5, 6, 7, 8]);
+    const t = gridBatch(flat, 2, [1, 2, 2], 2);
+    expect(t.shape).toEqual([2, 1, 2, 2]);
+    expect(Array.from(t.dataSync())).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(() => gridBatch(flat, 3, [1, 2, 2], 2)).toThrow(/do not make 3 rows of 2 skipped \+ 4 grid entries/);
+    t.dispose();
   });
 });

@@ -127,9 +127,19 @@ describe('Gumbel-softmax', () => {
     const w = tf.tensor2d([[1, -2, 0.5, 3]]);
     const noise = gumbelNoise(new Rng(2), [1, 4]);
     const grad = (st: boolean) =>
-      tf.tidy(() => Array.from(tf.grad((l: tf.Tensor) => tf.sum(tf.mul(gumbelSoftmax(l, noise, 0.7, st), w)))(logits).dataSync()));
+      tf.tidy(() =>
+        Array.from(
+          tf
+            .grad((l: tf.Tensor) => tf.sum(tf.mul(gumbelSoftmax(l, noise, 0.7, st), w)))(logits)
+            .dataSync(),
+        ),
+      );
     const soft = grad(false);
-    expect(grad(true).map((g, i) => g - soft[i]).every((d) => Math.abs(d) < 1e-6)).toBe(true);
+    expect(
+      grad(true)
+        .map((g, i) => g - soft[i])
+        .every((d) => Math.abs(d) < 1e-6),
+    ).toBe(true);
     expect(soft.some((g) => Math.abs(g) > 1e-3)).toBe(true);
     tf.dispose([logits, w, noise]);
   });

@@ -42,8 +42,8 @@ describe('KL weight schedules', () => {
           input.kind === 'linear'
             ? { ...input, kind: 'linear', warmupSteps: 300 }
             : input.kind === 'sigmoid'
-              ? { ...input, kind: 'sigmoid', midpoint: 200, steepness: 0.05 }
-              : { ...input, kind: 'cyclical', period: 250 },
+            ? { ...input, kind: 'sigmoid', midpoint: 200, steepness: 0.05 }
+            : { ...input, kind: 'cyclical', period: 250 },
         );
         const a = klWeight(s, step);
         const lo = Math.min(input.start, input.end) - 1e-9;
@@ -57,7 +57,13 @@ describe('KL weight schedules', () => {
   });
 
   it('fills defaults and rejects bad schedules and steps with HopErrors', () => {
-    expect(klSchedule({ kind: 'sigmoid' })).toEqual({ kind: 'sigmoid', start: 0, end: 1, midpoint: 2500, steepness: 0.002 });
+    expect(klSchedule({ kind: 'sigmoid' })).toEqual({
+      kind: 'sigmoid',
+      start: 0,
+      end: 1,
+      midpoint: 2500,
+      steepness: 0.002,
+    });
     expect(vaeTrainConfigSchema.parse({}).klWeight).toEqual({
       kind: 'linear',
       start: 0,

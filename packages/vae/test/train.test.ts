@@ -105,12 +105,20 @@ describe('training on a small synthetic grid dataset', () => {
     const n = 512;
     const data = syntheticGrids(n, h, w, 1);
     const trainer = new ClassicVaeTrainer(vae, { learningRate, klWeight: { kind: 'constant', value: 0.01 } });
-    const evalX = gather(data, [h, w, 3], Array.from({ length: 256 }, (_, i) => i));
+    const evalX = gather(
+      data,
+      [h, w, 3],
+      Array.from({ length: 256 }, (_, i) => i),
+    );
     const recon = () => tf.tidy(() => vae.losses(evalX, { sample: false, training: false }).recon.dataSync()[0]);
     const start = recon();
     const rng = new Rng(2);
     for (let s = 0; s < steps; s++) {
-      const x = gather(data, [h, w, 3], Array.from({ length: 64 }, () => rng.int(n)));
+      const x = gather(
+        data,
+        [h, w, 3],
+        Array.from({ length: 64 }, () => rng.int(n)),
+      );
       trainer.trainStep(x);
       x.dispose();
     }
@@ -127,7 +135,10 @@ describe('training on a small synthetic grid dataset', () => {
     ['GumbelVAE', 8, 8],
   ] as const)('%s on %ix%i grids: recon falls far below its start and the predict-the-mean baseline', (kind, h, w) => {
     const net = { inputShape: [h, w, 3], filters: [8, 16], hidden: [64], seed: 1 };
-    const vae = kind === 'VanillaVAE' ? new VanillaVAE({ ...net, latentDim: 8 }) : new GumbelVAE({ ...net, slots: 2, classes: 4 });
+    const vae =
+      kind === 'VanillaVAE'
+        ? new VanillaVAE({ ...net, latentDim: 8 })
+        : new GumbelVAE({ ...net, slots: 2, classes: 4 });
     const r = train(vae, h, w, 300, 1e-2);
     expect(r.end).toBeLessThan(0.25 * r.start);
     expect(r.end).toBeLessThan(0.7 * r.baseline);

@@ -3,6 +3,7 @@ export {
   gridLayoutSchema,
   parseGridLayout,
   stagHuntLayout,
+  FOUR_MOVES,
   channelNamesOf,
   dynamicChannels,
   defaultChannelWeights,

@@ -62,6 +62,14 @@ export function parseGridLayout(input: unknown): GridLayout {
   return r.data;
 }
 
+/** Actions 0-3 move up, down, left, right (the stag hunt's, and the usual grid-world order). */
+export const FOUR_MOVES: GridLayout['moves'] = [
+  { action: 0, dr: -1, dc: 0 },
+  { action: 1, dr: 1, dc: 0 },
+  { action: 2, dr: 0, dc: -1 },
+  { action: 3, dr: 0, dc: 1 },
+];
+
 /**
  * The Markov stag-hunt layout (spec section 1): channels `[players..., obstacle, stag, hare]`, actions
  * up/down/left/right/stay/hunt-stag/hunt-hare, observations `[mask(7), grid]`.
@@ -79,12 +87,7 @@ export function stagHuntLayout(o: { height: number; width: number; players: numb
     staticChannels: [p],
     preyChannels: [p + 1, p + 2],
     huntActions: [5, 6],
-    moves: [
-      { action: 0, dr: -1, dc: 0 },
-      { action: 1, dr: 1, dc: 0 },
-      { action: 2, dr: 0, dc: -1 },
-      { action: 3, dr: 0, dc: 1 },
-    ],
+    moves: FOUR_MOVES,
     stayAction: 4,
     channelNames: [...Array.from({ length: p }, (_, m) => (m === 0 ? 'self' : `player+${m}`)), 'obstacle', 'stag', 'hare'],
   });

@@ -103,9 +103,9 @@ describe('worldModelLoss', () => {
     const w = { channel: tf.tensor1d([2, 1, 0.5]), reward: 3, done: 0.7 };
     const target = { next: tf.randomUniform([2, 2, 2, 3], 0, 1, 'float32', 1) as tf.Tensor4D, reward: tf.tensor1d([0.2, -0.4]), done: tf.tensor1d([1, 0]) };
     const x0 = tf.randomUniform([2 * 2 * 2 * 3 + 4], -1, 1, 'float32', 2).dataSync();
-    const f = (x: tf.Tensor1D) => {
+    const f = (x: tf.Tensor) => {
       const next = x.slice(0, 24).reshape([2, 2, 2, 3]) as tf.Tensor4D;
-      return worldModelLoss({ next, reward: x.slice(24, 2), doneLogit: x.slice(26, 2) }, target, w).total;
+      return worldModelLoss({ next, reward: x.slice(24, 2) as tf.Tensor1D, doneLogit: x.slice(26, 2) as tf.Tensor1D }, target, w).total;
     };
     const g = tf.grad(f)(tf.tensor1d(x0)).dataSync();
     const h = 1e-2;

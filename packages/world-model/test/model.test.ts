@@ -74,7 +74,7 @@ describe('WorldModel', () => {
           randomiseWeights(m, 3);
           const b = inputs(5, 2);
           const p = await m.predict(b);
-          for (let i = 4; i < 5 * G; i += 5) expect(p.next[i]).toBe(b.obs[i]); // channel 2 + 2 = obstacle
+          for (let i = 2; i < 5 * G; i += 5) expect(p.next[i]).toBe(b.obs[i]); // channel 2: obstacle
           expect(p.next.every((v) => v >= 0 && v <= 1)).toBe(true);
           expect(p.next.some((v, i) => v !== b.obs[i])).toBe(true); // the dynamic channels do move
           m.dispose();

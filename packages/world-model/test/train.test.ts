@@ -103,6 +103,9 @@ describe('a world model trained on a tiny deterministic world', () => {
     expect((html.match(/<svg/g) ?? []).length).toBeGreaterThan(10);
     const ev = JSON.parse(readFileSync(join(runDir, 'world-model-eval.json'), 'utf8'));
     expect(ev.epoch).toBe(config.epochs);
+    expect(ev.samples.length).toBe(1);
+    expect(ev.scatter.truth.length).toBe(50);
+    expect(worldModelReportSection(tmp())).toContain('No world-model epochs');
   });
 
   it('saves and loads to the same predictions (save -> load identity)', async () => {

@@ -80,8 +80,9 @@ export function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   const perChunk = Math.max(1, Math.min(g.batch, Math.floor(CHUNK_FLOATS / (k * imgOut))));
   const sameSize = g.strideH === 1 && g.strideW === 1 && g.outH === g.inH && g.outW === g.inW;
   if (chunkXT.length < perChunk * imgIn) chunkXT = new Float32Array(perChunk * imgIn);
-  const dw = backend.makeOutput([...attrs.filterShape], 'float32');
-  withScratch(backend, (s) => {
+  return withScratch(backend, (s) => {
+    const dw = s.alloc([...attrs.filterShape]);
+    f32(backend, dw).fill(0); // heap memory is not zeroed (and an empty batch has a zero gradient)
     const patchesT = s.alloc([k, perChunk * imgOut]);
     for (let b0 = 0; b0 < g.batch; b0 += perChunk) {
       const nb = Math.min(perChunk, g.batch - b0);
@@ -92,16 +93,15 @@ export function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
       (sameSize ? im2colTransposedSame : im2colTransposed)(chunkXT, f32(backend, patchesT), { ...g, batch: nb });
       // dyChunk is the GEMM's packed operand: XNNPACK caches packing by tensor id, so it is new
       // for every chunk, while the patch buffer (the streamed operand) is reused.
-      const part = plainMatMul(backend, view(patchesT, [k, mc]), dyChunk);
+      const part = s.keep(plainMatMul(backend, view(patchesT, [k, mc]), dyChunk));
       const acc = f32(backend, dw);
       const add = f32(backend, part);
-      if (b0 === 0) acc.set(add);
-      else for (let i = 0; i < acc.length; i++) acc[i] += add[i];
-      backend.disposeData(part.dataId);
+      for (let i = 0; i < acc.length; i++) acc[i] += add[i];
+      s.free(part);
       s.free(dyChunk);
     }
+    return s.release(dw);
   });
-  return dw;
 }
 
 /**
@@ -147,8 +147,8 @@ export function conv2DBackpropInput(args: KernelArgs): TensorInfo {
   return withScratch(backend, (s) => {
     const wT = transposedCopy(s, view(filter, [k, co]), k, co); // [co, k]
     const cols = s.keep(plainMatMul(backend, view(dy, [m, co]), wT)); // [m, k]
-    const dx = backend.makeOutput(inShape, 'float32');
+    const dx = s.alloc(inShape);
     col2im(f32(backend, cols), f32(backend, dx), g);
-    return dx;
+    return s.release(dx);
   });
 }

@@ -59,9 +59,9 @@ export function matMul2d(
     }
     const left = transposeB ? B : transposedCopy(s, B, k, n); // [n, k]
     const outT = s.keep(plainMatMul(backend, left, A)); // [n, m]
-    const out = backend.makeOutput([m, n], 'float32');
+    const out = s.alloc([m, n]);
     transpose2d(f32(backend, outT), f32(backend, out), n, m);
-    return out;
+    return s.release(out);
   });
 }
 
@@ -95,7 +95,7 @@ export function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unkn
   const outShape = [...outer, m, n];
   const batchA = tf.util.sizeFromShape(outerA);
   const batchB = tf.util.sizeFromShape(outerB);
-  const batch = Math.max(batchA, batchB);
+  const batch = tf.util.sizeFromShape(outer);
 
   const finish = (t: TensorInfo): TensorInfo => ({ dataId: t.dataId, shape: outShape, dtype: 'float32' });
   if (batch === 1) return finish(matMul2d(backend, a, b, m, k, n, transposeA, transposeB));
@@ -106,22 +106,24 @@ export function batchMatMul(args: { inputs: tf.NamedTensorInfoMap; backend: unkn
   if (m * k * n < PER_MATRIX_MIN_MACS || (batchA !== batch && batchA !== 1) || (batchB !== batch && batchB !== 1)) {
     return runOriginal('BatchMatMul', backend, { a, b }, { transposeA, transposeB });
   }
-  const out = backend.makeOutput(outShape, 'float32');
   const aSize = m * k;
   const bSize = k * n;
-  for (let i = 0; i < batch; i++) {
-    // Fresh operands per matrix: XNNPACK caches its packed weights by tensor id, so a reused
-    // buffer with new contents would silently multiply by the previous matrix.
-    withScratch(backend, (s) => {
-      const ia = batchA === 1 ? 0 : i;
-      const ib = batchB === 1 ? 0 : i;
-      const ai = s.alloc([aSize]);
-      const bi = s.alloc([bSize]);
-      f32(backend, ai).set(f32(backend, a).subarray(ia * aSize, (ia + 1) * aSize));
-      f32(backend, bi).set(f32(backend, b).subarray(ib * bSize, (ib + 1) * bSize));
-      const r = s.keep(matMul2d(backend, ai, bi, m, k, n, transposeA, transposeB));
-      f32(backend, out).set(f32(backend, r), i * m * n);
-    });
-  }
-  return out;
+  return withScratch(backend, (outer) => {
+    const out = outer.alloc(outShape);
+    for (let i = 0; i < batch; i++) {
+      // Fresh operands per matrix: XNNPACK caches its packed weights by tensor id, so a reused
+      // buffer with new contents would silently multiply by the previous matrix.
+      withScratch(backend, (s) => {
+        const ia = batchA === 1 ? 0 : i;
+        const ib = batchB === 1 ? 0 : i;
+        const ai = s.alloc([aSize]);
+        const bi = s.alloc([bSize]);
+        f32(backend, ai).set(f32(backend, a).subarray(ia * aSize, (ia + 1) * aSize));
+        f32(backend, bi).set(f32(backend, b).subarray(ib * bSize, (ib + 1) * bSize));
+        const r = s.keep(matMul2d(backend, ai, bi, m, k, n, transposeA, transposeB));
+        f32(backend, out).set(f32(backend, r), i * m * n);
+      });
+    }
+    return outer.release(out);
+  });
 }

@@ -8,7 +8,7 @@ import { HopError } from '../errors';
  * kernels. Kernel functions receive `TensorInfo`s (not tensors) and must free every intermediate
  * they allocate with `backend.disposeData`, or the heap leaks.
  */
-export type WasmBackend = Pick<BackendWasm, 'makeOutput' | 'disposeData' | 'typedArrayFromHeap' | 'incRef'>;
+export type WasmBackend = Pick<BackendWasm, 'makeOutput' | 'disposeData' | 'typedArrayFromHeap'>;
 export type TensorInfo = tf.TensorInfo;
 type Attrs = tf.NamedAttrMap;
 

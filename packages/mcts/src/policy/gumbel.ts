@@ -14,8 +14,10 @@ function prepareGumbelRoots(engine: SearchEngine, run: SearchRun): void {
   const A = arena.numActions;
   const T = run.treeNum;
   const k = config.gumbelMaxConsideredActions;
-  if (ctx.considerTable.length !== k + 1 || ctx.considerTable[0].length !== config.numSimulations)
-    ctx.considerTable = consideredVisitTable(k, config.numSimulations);
+  // the root's evaluation is the first of the numSimulations: Sequential Halving spreads the other ones
+  const descents = config.numSimulations - 1;
+  if (ctx.considerTable.length !== k + 1 || ctx.considerTable[0].length !== descents)
+    ctx.considerTable = consideredVisitTable(k, descents);
   for (let d = 0; d < run.numDecisions; d++) {
     const rng = run.decisionRngs[d];
     for (let a = 0; a < A; a++) {

@@ -1,5 +1,5 @@
 import { HopError, Rng, deriveSeed } from '@hop/core';
-import type { BatchedSimulator } from '@hop/core';
+import type { BatchedSimulator, SimStepBatch, SimViewBatch } from '@hop/core';
 import type { MctsConfig } from '../config';
 import { nodesPerTree } from '../config';
 import { TreeArena } from '../tree/arena';
@@ -61,9 +61,12 @@ export class SearchEngine {
   ctx!: SelectionContext;
   /** `[B * numAgents * numGoals]` goal orderings of the current call. */
   private goalOrders: Int32Array<ArrayBufferLike> = new Int32Array(0);
-  /** Layout of the previous call, for subtree reuse. */
+  /** Layout and goal orderings of the previous call, for subtree reuse. */
   private prevFocal: Int32Array | null = null;
   private prevTreeNum = 0;
+  private prevGoalOrders: Int32Array = new Int32Array(0);
+  /** `[B]` descents each tree still gets in this call (fresh roots: numSimulations - 1, reused: numSimulations). */
+  private budget!: Int32Array;
 
   // --- per-step buffers, sized for the current number of trees ---
   private leafTree!: Int32Array;
@@ -109,6 +112,11 @@ export class SearchEngine {
   private coFocal!: Int32Array;
   private coAgent!: Int32Array;
   private sampleW!: Float64Array;
+  // views and the step batch over the arena, reused by every simulation step (only `count` changes)
+  private nodeView!: SimViewBatch;
+  private childView!: SimViewBatch;
+  private obsView!: SimViewBatch;
+  private stepBatch!: SimStepBatch;
   private evalCache!: OutputCache;
   private coCache!: OutputCache;
 
@@ -145,6 +153,7 @@ export class SearchEngine {
     const C = Math.max(1, P - 1);
     this.arena = new TreeArena(B, this.maxNodes, A, P, sim.stateWords);
     this.prevFocal = null;
+    this.budget = new Int32Array(B);
     this.leafTree = new Int32Array(B);
     this.leafNode = new Int32Array(B);
     this.edgeTree = new Int32Array(B);
@@ -187,6 +196,19 @@ export class SearchEngine {
     this.coFocal = new Int32Array(B * C);
     this.coAgent = new Int32Array(B * C);
     this.sampleW = new Float64Array(A);
+    const states = this.arena.states;
+    this.nodeView = { states, slots: this.viewSlots, count: 0 };
+    this.childView = { states, slots: this.stepTo, count: 0 };
+    this.obsView = { states, slots: this.obsSlots, count: 0 };
+    this.stepBatch = {
+      states,
+      from: this.stepFrom,
+      to: this.stepTo,
+      actions: this.stepActions,
+      count: 0,
+      rewards: this.stepRewards,
+      terminal: this.stepTerminal,
+    };
     const nodes = B * this.maxNodes;
     this.evalCache = new OutputCache(nodes, A + 1, this.config.cache);
     this.coCache = new OutputCache(nodes * C, A, this.config.cache);
@@ -234,8 +256,9 @@ export class SearchEngine {
   }
 
   /**
-   * Runs one search call: roots from `input`, `numSimulations` lock-step simulations with the variant's
-   * selectors. The trees stay in `this.arena` for the policy to read.
+   * Runs one search call: roots from `input` (one batched evaluation of the fresh roots, their first
+   * simulation), then lock-step simulations with the variant's selectors until every root has
+   * `numSimulations` new visits. The trees stay in `this.arena` for the policy to read.
    */
   async run(input: SearchInput, variant: SearchVariant): Promise<SearchRun> {
     const t0 = now();
@@ -252,6 +275,8 @@ export class SearchEngine {
       this.prevTreeNum === T &&
       this.prevFocal.length === D &&
       this.prevFocal.every((f, d) => f === input.focal[d]);
+    // a call that fails half-way leaves half-built trees: nothing may be reused from it
+    this.prevFocal = null;
     this.ensureCapacity(B);
     const arena = this.arena;
     this.goalOrders = input.goalOrders instanceof Int32Array ? input.goalOrders : Int32Array.from(input.goalOrders);
@@ -289,14 +314,19 @@ export class SearchEngine {
       const d = Math.floor(b / T);
       arena.focal[b] = input.focal[d];
       let reused = false;
-      if (reuseOk && arena.active[b]) {
+      // a tree's nodes hold co-player actions sampled for its goal orderings: keep them only for the same ones
+      if (reuseOk && arena.active[b] && this.sameCoPlayerGoals(b, arena.focal[b])) {
         const c = arena.findRootChild(b, input.states, input.slots[d] * W);
         if (c >= 0 && arena.subtreeSize(b, c) + config.numSimulations <= this.maxNodes) {
           arena.reroot(b, c);
+          arena.recomputeQBounds(b, config.qEstimate === 'mean');
           reused = true;
           run.counts.reusedTrees++;
         }
       }
+      // the root's evaluation is the first of a fresh tree's numSimulations (the reference's loop); a reused
+      // root is already evaluated, so every simulation descends
+      this.budget[b] = reused ? config.numSimulations : config.numSimulations - 1;
       if (!reused) {
         arena.resetTree(b);
         const g = b * this.maxNodes;
@@ -312,7 +342,8 @@ export class SearchEngine {
     for (let b = 0; b < B; b++) run.maxDepth[b] = maxDepthOf(arena, b);
 
     // terminal roots (episode over, or the focal agent done) have nothing to search
-    const view = { states: arena.states, slots: this.viewSlots, count: B };
+    const view = this.nodeView;
+    view.count = B;
     let ts = now();
     sim.terminal(view, this.termBuf);
     sim.agentDone(view, this.doneBuf);
@@ -322,17 +353,16 @@ export class SearchEngine {
       const over = this.termBuf[b] === 1 || (config.focalDoneIsTerminal && this.doneBuf[b * P + arena.focal[b]] === 1);
       arena.active[b] = over ? 0 : 1;
       arena.terminal[g] = over ? 1 : 0;
-    }
-    // evaluate fresh active roots; their evaluation is their first visit
-    let k = 0;
-    for (let i = 0; i < fresh; i++) {
-      if (!arena.active[this.expTree[i]]) {
-        // terminal root: no children, only the no-op
-        const g = this.expNode[i];
+      if (over) {
+        // terminal root (fresh or reused): no children, only the no-op
         arena.legal.fill(0, g * sim.numActions, (g + 1) * sim.numActions);
         arena.legal[g * sim.numActions + sim.noopAction] = 1;
-        continue;
       }
+    }
+    // evaluate fresh active roots; their evaluation is their first visit (and first simulation)
+    let k = 0;
+    for (let i = 0; i < fresh; i++) {
+      if (!arena.active[this.expTree[i]]) continue;
       this.expTree[k] = this.expTree[i];
       this.expNode[k++] = this.expNode[i];
     }
@@ -347,14 +377,33 @@ export class SearchEngine {
     variant.prepareRoots(this, run);
     run.timing.bookkeeping += now() - ts;
 
-    for (let s = 0; s < config.numSimulations; s++) {
+    let steps = 0;
+    for (let b = 0; b < B; b++) if (arena.active[b] && this.budget[b] > steps) steps = this.budget[b];
+    for (let s = 0; s < steps; s++) {
       this.ctx.simIndex = s;
       await this.simulate(variant, run);
     }
-    this.prevFocal = Int32Array.from(input.focal);
-    this.prevTreeNum = T;
+    if (config.reuseSubtree) {
+      this.prevFocal = Int32Array.from(input.focal);
+      this.prevTreeNum = T;
+      if (this.prevGoalOrders.length !== this.goalOrders.length) this.prevGoalOrders = new Int32Array(this.goalOrders.length);
+      this.prevGoalOrders.set(this.goalOrders);
+    }
     run.timing.total = now() - t0;
     return run;
+  }
+
+  /** True when tree `b`'s co-players (everyone but `focal`) have the goal orderings of the previous call. */
+  private sameCoPlayerGoals(b: number, focal: number): boolean {
+    const P = this.sim.numAgents;
+    const G = this.sim.numGoals;
+    const o = b * P * G;
+    if (this.prevGoalOrders.length < o + P * G) return false;
+    for (let j = 0; j < P; j++) {
+      if (j === focal) continue;
+      for (let r = 0; r < G; r++) if (this.goalOrders[o + j * G + r] !== this.prevGoalOrders[o + j * G + r]) return false;
+    }
+    return true;
   }
 
   /**
@@ -373,8 +422,9 @@ export class SearchEngine {
     let leaves = 0;
     let edges = 0;
     let needCo = 0;
+    const step = ctx.simIndex;
     for (let b = 0; b < B; b++) {
-      if (!arena.active[b]) continue;
+      if (!arena.active[b] || step >= this.budget[b]) continue;
       const base = b * M;
       let g = base;
       for (;;) {
@@ -424,17 +474,11 @@ export class SearchEngine {
       }
       const t2 = now();
       run.timing.bookkeeping += t2 - t;
-      await sim.step({
-        states: arena.states,
-        from: this.stepFrom,
-        to: this.stepTo,
-        actions: this.stepActions,
-        count: edges,
-        rewards: this.stepRewards,
-        terminal: this.stepTerminal,
-      });
+      this.stepBatch.count = edges;
+      await sim.step(this.stepBatch);
       run.counts.simulatorSteps++;
-      sim.agentDone({ states: arena.states, slots: this.stepTo, count: edges }, this.doneBuf);
+      this.childView.count = edges;
+      sim.agentDone(this.childView, this.doneBuf);
       t = now();
       run.timing.simulator += t - t2;
       for (let e = 0; e < edges; e++) {
@@ -461,13 +505,17 @@ export class SearchEngine {
     t = now();
     const gamma = config.gamma;
     const compat = config.compat.doubleCountTerminalReward;
+    // min-max bounds follow the Q estimate PUCT scores (MuZero updates its MinMaxStats with each node's value)
+    const qOffset = config.qEstimate === 'mean' ? 0 : 1;
     for (let i = 0; i < leaves; i++) {
       const b = this.leafTree[i];
       const base = b * M;
       let g = this.leafNode[i];
+      // a terminal leaf is worth nothing beyond the reward collected on entering it; the reference valued it
+      // at that reward, which the backup then adds again (r + gamma * r)
       let v = arena.terminal[g] ? (compat ? arena.reward[g] : 0) : arena.rawValue[g];
-      let lo = arena.minReturn[b];
-      let hi = arena.maxReturn[b];
+      let lo = arena.minQ[b];
+      let hi = arena.maxQ[b];
       for (;;) {
         const p = arena.parent[g];
         if (p < 0) {
@@ -476,14 +524,15 @@ export class SearchEngine {
           break;
         }
         v = arena.reward[g] + gamma * v;
-        arena.visits[g]++;
-        arena.valueSum[g] += v;
-        if (v < lo) lo = v;
-        if (v > hi) hi = v;
+        const n = ++arena.visits[g];
+        const w = (arena.valueSum[g] += v);
+        const q = w / (n + qOffset);
+        if (q < lo) lo = q;
+        if (q > hi) hi = q;
         g = base + p;
       }
-      arena.minReturn[b] = lo;
-      arena.maxReturn[b] = hi;
+      arena.minQ[b] = lo;
+      arena.maxQ[b] = hi;
     }
     run.timing.backup += now() - t;
   }
@@ -501,7 +550,8 @@ export class SearchEngine {
     const W = sim.stateWords;
     let t = now();
     for (let i = 0; i < count; i++) this.viewSlots[i] = this.expNode[i];
-    const view = { states: arena.states, slots: this.viewSlots, count };
+    const view = this.nodeView;
+    view.count = count;
     sim.legalActions(view, this.legalBuf);
     sim.time(view, this.timeBuf);
     if (this.config.cache) sim.hash(view, this.hashBuf);
@@ -525,7 +575,10 @@ export class SearchEngine {
     }
     let t3 = now();
     run.timing.bookkeeping += t3 - t2;
-    if (rows > 0) sim.observe({ states: arena.states, slots: this.obsSlots, count: rows }, this.obsBuf);
+    if (rows > 0) {
+      this.obsView.count = rows;
+      sim.observe(this.obsView, this.obsBuf);
+    }
     t = now();
     run.timing.simulator += t - t3;
     for (let r = 0; r < rows; r++) {
@@ -613,7 +666,8 @@ export class SearchEngine {
     const GD = this.goalDim;
     let t = now();
     for (let i = 0; i < count; i++) this.viewSlots[i] = this.coNode[i];
-    const view = { states: arena.states, slots: this.viewSlots, count };
+    const view = this.nodeView;
+    view.count = count;
     sim.legalActions(view, this.legalBuf);
     sim.agentDone(view, this.doneBuf);
     if (G > 0) sim.goalsAvailable(view, this.goalBuf);
@@ -668,7 +722,10 @@ export class SearchEngine {
     }
     let t3 = now();
     run.timing.bookkeeping += t3 - t2;
-    if (needObs > 0) sim.observe({ states: arena.states, slots: this.obsSlots, count: needObs }, this.obsBuf);
+    if (needObs > 0) {
+      this.obsView.count = needObs;
+      sim.observe(this.obsView, this.obsBuf);
+    }
     t = now();
     run.timing.simulator += t - t3;
     for (let r = 0; r < rows; r++) {

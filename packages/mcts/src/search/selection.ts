@@ -5,7 +5,7 @@ import { completedQ, edgeQ } from './qvalues';
 /**
  * HOP's PUCT: `argmax_a Q(s,a) + c * sqrt(N(s)) * P(s,a) / (1 + n(s,a))` over valid actions, where N(s)
  * counts the node's own expansion, Q is the config's estimate (optionally min-max normalised with the
- * tree's return bounds; unvisited actions score Q = 0). Ties go to the lowest action index.
+ * tree's Q bounds; unvisited actions score Q = 0, as in MuZero). Ties go to the lowest action index.
  */
 export const puctSelect: ActionSelector = (ctx, b, g) => {
   const { arena, config } = ctx;
@@ -13,8 +13,8 @@ export const puctSelect: ActionSelector = (ctx, b, g) => {
   const off = g * A;
   const mean = config.qEstimate === 'mean';
   const sqrtN = Math.sqrt(arena.visits[g]);
-  const lo = arena.minReturn[b];
-  const span = arena.maxReturn[b] - lo;
+  const lo = arena.minQ[b];
+  const span = arena.maxQ[b] - lo;
   const normalise = config.minMaxNormalize && span > 0;
   let best = -Infinity;
   let bestA = -1;

@@ -17,9 +17,12 @@ export class TreeArena {
   readonly focal: Int32Array;
   /** `[B]` 0 when the tree's root is terminal (nothing to search). */
   readonly active: Uint8Array;
-  /** `[B]` smallest / largest backed-up return seen (min-max Q normalisation). */
-  readonly minReturn: Float64Array;
-  readonly maxReturn: Float64Array;
+  /**
+   * `[B]` smallest / largest Q estimate of any non-root node after its backups (MuZero's MinMaxStats), so that
+   * min-max normalisation maps every Q that PUCT scores into [0, 1].
+   */
+  readonly minQ: Float64Array;
+  readonly maxQ: Float64Array;
 
   /** Visits of the node (its own expansion counts as one). */
   readonly visits: Int32Array;
@@ -65,8 +68,8 @@ export class TreeArena {
     this.size = new Int32Array(numTrees);
     this.focal = new Int32Array(numTrees);
     this.active = new Uint8Array(numTrees);
-    this.minReturn = new Float64Array(numTrees);
-    this.maxReturn = new Float64Array(numTrees);
+    this.minQ = new Float64Array(numTrees);
+    this.maxQ = new Float64Array(numTrees);
     this.visits = new Int32Array(n);
     this.valueSum = new Float64Array(n);
     this.reward = new Float32Array(n);
@@ -89,8 +92,8 @@ export class TreeArena {
   /** Empties tree `b` and makes room for a root (node 0); the caller writes the root state. */
   resetTree(b: number): void {
     this.size[b] = 1;
-    this.minReturn[b] = Infinity;
-    this.maxReturn[b] = -Infinity;
+    this.minQ[b] = Infinity;
+    this.maxQ[b] = -Infinity;
     this.initNode(b * this.maxNodes, -1, -1, 0);
   }
 
@@ -130,12 +133,13 @@ export class TreeArena {
   }
 
   /**
-   * Finds a child of tree `b`'s root whose state equals `state[offset ..]` word for word; returns its
-   * local index or -1.
+   * Finds the child of tree `b`'s root whose state equals `state[offset ..]` word for word (the most visited
+   * one when several focal actions led to the same state); returns its local index or -1.
    */
   findRootChild(b: number, state: Int32Array, offset: number): number {
     const base = b * this.maxNodes;
     const W = this.stateWords;
+    let found = -1;
     for (let a = 0; a < this.numActions; a++) {
       const c = this.children[base * this.numActions + a];
       if (c < 0) continue;
@@ -147,9 +151,9 @@ export class TreeArena {
           break;
         }
       }
-      if (same) return c;
+      if (same && (found < 0 || this.visits[base + c] > this.visits[base + found])) found = c;
     }
-    return -1;
+    return found;
   }
 
   /** Number of nodes in the subtree of tree `b` under local node `root`. */
@@ -201,6 +205,22 @@ export class TreeArena {
     for (let a = 0; a < A; a++) w += this.childValueSum(b, base, a);
     this.valueSum[base] = w;
     this.reward[base] = 0;
+  }
+
+  /** Recomputes tree `b`'s min-max bounds from its nodes (after re-rooting dropped the others). */
+  recomputeQBounds(b: number, meanQ: boolean): void {
+    const base = b * this.maxNodes;
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let n = 1; n < this.size[b]; n++) {
+      const N = this.visits[base + n];
+      if (N === 0) continue;
+      const q = this.valueSum[base + n] / (meanQ ? N : 1 + N);
+      if (q < lo) lo = q;
+      if (q > hi) hi = q;
+    }
+    this.minQ[b] = lo;
+    this.maxQ[b] = hi;
   }
 
   private moveNode(from: number, to: number): void {

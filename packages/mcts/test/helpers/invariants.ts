@@ -1,9 +1,11 @@
 import type { BatchedSimulator } from '@hop/core';
+import { edgeQ } from '../../src/index';
 import type { MctsConfig, TreeArena } from '../../src/index';
 
 /**
  * Checks every structural invariant of the trees in `arena` and returns the list of violations
- * (empty when all hold). `freshRoots`: no subtree was reused, so root child visits sum to the simulations.
+ * (empty when all hold). `freshRoots`: no subtree was reused, so the root was visited exactly numSimulations
+ * times (its own evaluation is the first simulation, as in the reference) and its children numSimulations - 1.
  */
 export function treeViolations(
   arena: TreeArena,
@@ -27,10 +29,8 @@ export function treeViolations(
     if (!arena.active[b]) continue;
     const base = b * arena.maxNodes;
     const f = arena.focal[b];
-    let rootChildVisits = 0;
-    for (let a = 0; a < A; a++) rootChildVisits += arena.childVisits(b, base, a);
-    if (freshRoots && rootChildVisits !== config.numSimulations)
-      bad.push(`tree ${b}: root children visited ${rootChildVisits} times, expected ${config.numSimulations}`);
+    if (freshRoots && arena.visits[base] !== config.numSimulations)
+      bad.push(`tree ${b}: root visited ${arena.visits[base]} times, expected numSimulations = ${config.numSimulations}`);
     for (let n = 0; n < arena.size[b]; n++) {
       const g = base + n;
       const where = `tree ${b} node ${n}`;
@@ -46,6 +46,12 @@ export function treeViolations(
         if (arena.depth[cg] !== arena.depth[g] + 1) bad.push(`${where}: child ${c} depth`);
         sumN += arena.visits[cg];
         sumW += arena.valueSum[cg];
+        // min-max normalisation maps every scored Q into [0, 1]: the bounds must contain every edge's Q
+        if (config.minMaxNormalize && arena.visits[cg] > 0) {
+          const q = edgeQ(arena, b, g, a, config.qEstimate === 'mean' || config.search === 'gumbel');
+          if (config.search === 'puct' && (q < arena.minQ[b] - 1e-9 || q > arena.maxQ[b] + 1e-9))
+            bad.push(`${where}: Q ${q} of action ${a} outside the min-max bounds [${arena.minQ[b]}, ${arena.maxQ[b]}]`);
+        }
         // co-player actions are shared by all focal actions: stepping this node again reproduces the child
         scratch.set(arena.states.subarray(g * W, (g + 1) * W), 0);
         const actions = Int32Array.from(arena.coActions.subarray(g * P, (g + 1) * P));

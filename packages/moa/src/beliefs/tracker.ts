@@ -69,9 +69,12 @@ export class GoalBeliefTracker {
     return combineBeliefs(this.prior.histogram, this.intra.probs(), this.numGoals, out);
   }
 
-  /** `Int32Array [numTrees, M, G]` goal orderings drawn from the combined belief. */
-  sampleOrderings(rng: Rng, numTrees: number, out?: Int32Array): Int32Array {
-    return sampleGoalOrderings(this.belief(), this.numCoPlayers, this.numGoals, numTrees, rng, out);
+  /**
+   * `Int32Array [numTrees, M, G]` goal orderings drawn from the combined belief; with `layout.focal`,
+   * `[numTrees, M + 1, G]` per agent, ready for @hop/mcts (see `sampleGoalOrderings`).
+   */
+  sampleOrderings(rng: Rng, numTrees: number, out?: Int32Array, layout?: { focal?: number; outOffset?: number }): Int32Array {
+    return sampleGoalOrderings(this.belief(), this.numCoPlayers, this.numGoals, numTrees, rng, out, layout);
   }
 
   toJSON(): BeliefState {

@@ -105,9 +105,9 @@ export class MOATrainer {
     try {
       const report = tf.tidy(() => {
         const x = model.inputTensors(batch);
-        const action = actionTensor(batch.action, x.batch);
+        const action = vectorTensor('action', batch.action, x.batch, 'int32');
         assertLabelsValid(batch, action, x.mask, model.numActions);
-        const returns = batch.returns === undefined ? null : returnsTensor(batch.returns, x.batch);
+        const returns = batch.returns === undefined ? null : vectorTensor('returns', batch.returns, x.batch, 'float32');
         const staticGoal = typeof batch.goal === 'function' ? null : model.goalTensor(batch.goal, x.batch);
         const { grads } = tf.variableGrads(() => {
           const goal = typeof batch.goal === 'function' ? batch.goal() : staticGoal;
@@ -194,22 +194,14 @@ export class MOATrainer {
   }
 }
 
-function returnsTensor(v: tf.Tensor | Float32Array, batch: number): tf.Tensor1D {
+/** A `[batch]` vector (returns as float32, actions as int32) from a tensor or typed array, size-checked. */
+function vectorTensor(name: string, v: tf.Tensor | Float32Array | Int32Array, batch: number, dtype: 'float32' | 'int32'): tf.Tensor1D {
   if (v instanceof tf.Tensor) {
-    if (v.size !== batch) throw new HopError('E_SHAPE', `returns has shape [${v.shape}], expected [${batch}]`);
-    return v.toFloat().reshape([batch]) as tf.Tensor1D;
+    if (v.size !== batch) throw new HopError('E_SHAPE', `${name} has shape [${v.shape}], expected [${batch}]`);
+    return v.cast(dtype).reshape([batch]) as tf.Tensor1D;
   }
-  if (v.length !== batch) throw new HopError('E_SHAPE', `returns has ${v.length} values, expected ${batch}`);
-  return tf.tensor1d(v, 'float32');
-}
-
-function actionTensor(a: tf.Tensor | Int32Array, batch: number): tf.Tensor1D {
-  if (a instanceof tf.Tensor) {
-    if (a.size !== batch) throw new HopError('E_SHAPE', `action has shape [${a.shape}], expected [${batch}]`);
-    return a.toInt().reshape([batch]) as tf.Tensor1D;
-  }
-  if (a.length !== batch) throw new HopError('E_SHAPE', `action has ${a.length} values, expected ${batch}`);
-  return tf.tensor1d(a, 'int32');
+  if (v.length !== batch) throw new HopError('E_SHAPE', `${name} has ${v.length} values, expected ${batch}`);
+  return tf.tensor1d(v, dtype);
 }
 
 /** An observed action that its own mask forbids would have an (almost) infinite loss: name the row. */

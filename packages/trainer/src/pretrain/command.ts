@@ -1,4 +1,3 @@
-import { HopError } from '@hop/core';
 import type { PretrainConfig } from '../config/schemas';
 import { EXIT } from '../cli/exit';
 import { resumeEpochs } from '../config/load';
@@ -13,10 +12,8 @@ export type PretrainCommandInput =
 export async function runPretrainCommand(input: PretrainCommandInput): Promise<number> {
   let result: PretrainResult;
   if ('resume' in input) {
-    const epochs = resumeEpochs(input.flags, input.configFile);
-    if (epochs !== undefined && !(typeof epochs === 'number' && Number.isInteger(epochs) && epochs > 0))
-      throw new HopError('E_CONFIG', `pretrain config: "epochs" = ${JSON.stringify(epochs)} (from --epochs) is invalid: expected a positive integer`);
-    result = await resumePretrain(input.resume, { epochs: epochs as number | undefined });
+    // The schema validates the epochs flag against the saved config (errors name --epochs).
+    result = await resumePretrain(input.resume, { epochs: resumeEpochs(input.flags, input.configFile) as number | undefined });
   } else {
     result = await pretrain(input.config);
   }

@@ -69,8 +69,9 @@ export async function resumePretrain(runDir: string, overrides: { epochs?: numbe
   const run = new RunDir(runDir);
   const file = run.readConfig<PretrainConfig>();
   if (file.command !== 'pretrain') throw new HopError('E_RUN', `${run.root} is a '${file.command}' run, not a pretraining run`);
-  const config = resolveConfig(PretrainConfigSchema, 'pretrain (saved in config.json)', {
-    file: { path: run.configPath, values: { ...(file.config as object), ...(overrides.epochs ? { epochs: overrides.epochs } : {}) } },
+  const config = resolveConfig(PretrainConfigSchema, 'pretrain', {
+    file: { path: run.configPath, values: file.config as Record<string, unknown> },
+    flags: { epochs: overrides.epochs },
   });
   const environment = await prepareEnvironment(log);
   const data = openTrainingData(config.data, { valFraction: config.valFraction, seed: config.seed });
@@ -226,6 +227,7 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
       'val/top3': ev.top3,
       'val/nll': ev.nll,
       'val/macro_f1': ev.macro.f1,
+      'val/top1_moves': moveAccuracy(ev),
       ...(v.kl === null ? {} : { 'val/kl': v.kl }),
       ...(v.recon === null ? {} : { 'val/recon': v.recon }),
       'perf/samples_per_s': trainSeconds > 0 ? trainedSamples / trainSeconds : 0,
@@ -278,6 +280,21 @@ async function writePairs(ctx: LoopContext): Promise<void> {
   } finally {
     registry.dispose();
   }
+}
+
+/**
+ * Top-1 accuracy on the samples whose true action is a move (up / down / left / right): the hard part of
+ * the task, since hunt actions on a prey cell (including waiting on a stag) are nearly certain.
+ */
+export function moveAccuracy(ev: Evaluation): number {
+  let hit = 0;
+  let total = 0;
+  ev.labels.forEach((label, t) => {
+    if (!['up', 'down', 'left', 'right'].includes(label)) return;
+    hit += ev.confusion[t][t];
+    total += ev.confusion[t].reduce((a, b) => a + b, 0);
+  });
+  return total > 0 ? hit / total : 0;
 }
 
 function event(state: LoopState, name: string): RunMetric {

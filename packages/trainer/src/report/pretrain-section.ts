@@ -45,6 +45,7 @@ export function pretrainSections(run: RunDir, runs: NamedRun[]): SectionOutput {
   const accSeries = [
     ...seriesOf(runs, 'epoch', 'val/top1', 'epoch', 'top-1'),
     ...seriesOf(runs, 'epoch', 'val/top3', 'epoch', 'top-3'),
+    ...seriesOf(runs, 'epoch', 'val/top1_moves', 'epoch', 'top-1 on move labels'),
   ];
   charts.push(add(singleChart('accuracy', 'Validation accuracy of the MOA', accSeries, 'epoch', 'accuracy')));
   const schedule = [

@@ -19,7 +19,11 @@ export class GumbelVAE extends VaeBase<GumbelVaeConfig> {
 
   constructor(config: GumbelVaeConfigInput) {
     const c = parseConfig(gumbelVaeConfigSchema, config, 'GumbelVAE');
-    super(c, [{ name: 'enc_logits', units: c.slots * c.classes, batchNorm: c.logitNorm === 'batch' }], c.slots * c.classes);
+    super(
+      c,
+      [{ name: 'enc_logits', units: c.slots * c.classes, batchNorm: c.logitNorm === 'batch' }],
+      c.slots * c.classes,
+    );
     this.temperature = temperatureAt(c.temperature, 0);
   }
 

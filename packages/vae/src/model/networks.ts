@@ -70,18 +70,24 @@ export function buildEncoder(spec: NetworkSpec, heads: HeadSpec[]): tf.LayersMod
     checkCnn(spec);
     spec.filters.forEach((f, i) => {
       x = tf.layers
-        .conv2d({ filters: f, kernelSize: spec.kernelSize, padding: 'same', activation: spec.activation, ...init(spec, `enc_conv${i}`) })
+        .conv2d({
+          filters: f,
+          kernelSize: spec.kernelSize,
+          padding: 'same',
+          activation: spec.activation,
+          ...init(spec, `enc_conv${i}`),
+        })
         .apply(x) as tf.SymbolicTensor;
     });
   }
   if (x.shape.length > 2) x = tf.layers.flatten({ name: 'enc_flatten' }).apply(x) as tf.SymbolicTensor;
   spec.hidden.forEach((units, i) => {
-    x = tf.layers.dense({ units, activation: spec.activation, ...init(spec, `enc_dense${i}`) }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers
+      .dense({ units, activation: spec.activation, ...init(spec, `enc_dense${i}`) })
+      .apply(x) as tf.SymbolicTensor;
   });
   const outputs = heads.map((h) => {
-    const y = tf.layers
-      .dense({ units: h.units, ...init(spec, h.name) })
-      .apply(x) as tf.SymbolicTensor;
+    const y = tf.layers.dense({ units: h.units, ...init(spec, h.name) }).apply(x) as tf.SymbolicTensor;
     return h.batchNorm ? (tf.layers.batchNormalization({ name: `${h.name}_norm` }).apply(y) as tf.SymbolicTensor) : y;
   });
   return tf.model({ inputs: input, outputs: outputs.length === 1 ? outputs[0] : outputs, name: 'encoder' });
@@ -127,7 +133,13 @@ export function buildDecoder(spec: NetworkSpec, latentSize: number): tf.LayersMo
     }
   }
   x = tf.layers
-    .conv2d({ filters: c, kernelSize: spec.kernelSize, padding: 'same', activation: spec.outputActivation, ...init(spec, 'dec_out') })
+    .conv2d({
+      filters: c,
+      kernelSize: spec.kernelSize,
+      padding: 'same',
+      activation: spec.outputActivation,
+      ...init(spec, 'dec_out'),
+    })
     .apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: x, name: 'decoder' });
 }

@@ -1,7 +1,7 @@
 import type { BatchedSimulator, SimStepBatch, SimViewBatch } from '@hop/core';
 import { Rng } from '@hop/core';
 import { TransitionDataset } from '../../src/data/dataset';
-import { gridSizeOf, parseGridLayout, type GridLayout } from '../../src/layout';
+import { FOUR_MOVES, gridSizeOf, parseGridLayout, type GridLayout } from '../../src/layout';
 import { StateCodec } from '../../src/sim/state';
 
 /**
@@ -31,12 +31,7 @@ export function tinyLayout(o: { height?: number; width?: number; players?: numbe
     staticChannels: [players],
     preyChannels: Array.from({ length: preys }, (_, k) => players + 1 + k),
     huntActions: Array.from({ length: preys }, (_, k) => 5 + k),
-    moves: [
-      { action: 0, dr: -1, dc: 0 },
-      { action: 1, dr: 1, dc: 0 },
-      { action: 2, dr: 0, dc: -1 },
-      { action: 3, dr: 0, dc: 1 },
-    ],
+    moves: FOUR_MOVES,
     stayAction: 4,
   });
 }
