@@ -18,6 +18,8 @@ export const vitestDefaults: ViteUserConfig = {
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 2,
-    reporters: ['default'],
+    // The JSON file feeds tools/test-summary.mjs, which prints the suite's closing tally for CI.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results/vitest.json' },
   },
 };
