@@ -51,6 +51,7 @@ export { GoalBeliefTracker, BeliefStateSchema, type BeliefState } from './belief
 export {
   CoPlayerBuffer,
   OnlineMOA,
+  coPlayerAgent,
   oneHotInto,
   type StepRecord,
   type Achievement,

@@ -164,3 +164,20 @@ describe('goal orderings', () => {
     p2.forEach((p, k) => expect(Math.abs(second[k] / n - p)).toBeLessThan(tol(p)));
   });
 });
+
+describe('belief updates are all-or-nothing (review)', () => {
+  it('a bad likelihood or outcome anywhere changes no co-player', () => {
+    const b = new IntraEpisodeBelief(2, 2);
+    b.update([0.9, 0.1, 0.5, 0.5]);
+    const before = Array.from(b.probs());
+    expect(() => b.update([0.2, 0.8, 0.5, -1])).toThrowError(/likelihood\[1, 1\]/);
+    expect(Array.from(b.probs())).toEqual(before);
+    expect(() => b.update([0.2, 0.8, 0.5, 0.5], [1, 1, 1])).toThrow(HopError);
+    expect(Array.from(b.available)).toEqual([1, 1, 1, 1]);
+    const p = new GoalPrior(2, 2, 0.5);
+    expect(() => p.observe([0, 7])).toThrowError(/outcome\[1\] = 7/);
+    expect(Array.from(p.histogram)).toEqual([0.5, 0.5, 0.5, 0.5]);
+    expect(Array.from(p.outcomes)).toEqual([0, 0]);
+  });
+});
+

@@ -55,7 +55,9 @@ describe('MOAModel masking', () => {
   it('masked logits are the raw logits plus -1e9 on invalid actions, finite everywhere', () => {
     const model = new MOAModel(tinyGrid);
     const x = randomBatch(new Rng(5), 3, 75, 5, 2);
-    const masked = model.logits(x).dataSync();
+    const maskedT = model.logits(x);
+    const masked = maskedT.dataSync();
+    maskedT.dispose();
     const raw = toEvaluator(model, { goal: new Float32Array([0, 0]) });
     // Same goal for every row to compare with the evaluator adapter.
     const goal = new Float32Array(6);
@@ -243,3 +245,26 @@ describe('MOAModel batched API', () => {
     expect(tf.memory().numTensors).toBe(base);
   });
 });
+
+describe('MOAModel inputs (review)', () => {
+  it('divides time by maxTime: (t, maxTime) and (2t, 2 maxTime) give the same outputs, and time matters', () => {
+    const a = new MOAModel({ ...tinyGrid, maxTime: 20 });
+    const b = new MOAModel({ ...tinyGrid, maxTime: 40 });
+    const x = randomBatch(new Rng(21), 4, 75, 5, 2);
+    const pa = a.probs(x);
+    const pb = b.probs({ ...x, time: x.time.map((t) => 2 * t) });
+    const pc = a.probs({ ...x, time: x.time.map((t) => t + 10) });
+    expect(maxAbsDiff(pa.dataSync(), pb.dataSync())).toBeLessThan(1e-6);
+    expect(maxAbsDiff(pa.dataSync(), pc.dataSync())).toBeGreaterThan(1e-6);
+    tf.dispose([pa, pb, pc]);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('toEvaluator refuses a goal for a model without goal input', () => {
+    const free = new MOAModel({ ...tinyGrid, goalDim: 0 });
+    expect(() => toEvaluator(free, { goal: new Float32Array([1, 0]) })).toThrowError(/goalDim 0/);
+    free.dispose();
+  });
+});
+

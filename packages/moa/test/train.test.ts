@@ -222,4 +222,17 @@ describe('MOATrainer.fit', () => {
     t.dispose();
     model.dispose();
   });
+
+  it('rejects an empty dataset and a minibatch or epochs that are not positive integers (no NaN losses, no endless loop)', () => {
+    const model = new MOAModel(tinyGrid);
+    const t = new MOATrainer(model);
+    const d = batchOf(4, 10);
+    const empty = gatherRows(d, []);
+    expect(() => t.fit(empty, { epochs: 1, minibatch: 4, rng: new Rng(0) })).toThrowError(/empty/);
+    expect(() => t.fit(d, { epochs: 1, minibatch: 0, rng: new Rng(0) })).toThrowError(/minibatch/);
+    expect(() => t.fit(d, { epochs: 1.5, minibatch: 2, rng: new Rng(0) })).toThrowError(/epochs/);
+    expect(t.optimizer.iterations).toBe(0);
+    t.dispose();
+    model.dispose();
+  });
 });

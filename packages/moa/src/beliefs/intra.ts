@@ -45,16 +45,20 @@ export class IntraEpisodeBelief {
       throw new HopError('E_SHAPE', `likelihood has ${likelihood.length} values, expected [${mN}, ${g}]`);
     if (observed && observed.length !== mN)
       throw new HopError('E_SHAPE', `observed has ${observed.length} values, expected ${mN}`);
+    // Validate everything first: a bad entry changes no co-player's belief.
+    for (let m = 0; m < mN; m++) {
+      if (observed && !(observed[m] > 0)) continue;
+      for (let k = m * g; k < (m + 1) * g; k++) {
+        const l = likelihood[k];
+        if (!(l >= 0 && l < Infinity)) throw new HopError('E_BELIEF', `likelihood[${m}, ${k - m * g}] = ${l} is not a probability`);
+      }
+    }
     if (available) this.setAvailable(available);
     for (let m = 0; m < mN; m++) {
       const see = !observed || observed[m] > 0;
       for (let k = m * g; k < (m + 1) * g; k++) {
         if (!this.available[k]) this.logBelief[k] = -Infinity;
-        else if (see) {
-          const l = likelihood[k];
-          if (!(l >= 0 && l < Infinity)) throw new HopError('E_BELIEF', `likelihood[${m}, ${k - m * g}] = ${l} is not a probability`);
-          this.logBelief[k] += Math.log(l);
-        }
+        else if (see) this.logBelief[k] += Math.log(likelihood[k]);
       }
       this.normaliseRow(m);
     }

@@ -35,9 +35,12 @@ export class GoalPrior {
     if (outcome.length !== mN) throw new HopError('E_SHAPE', `outcome has ${outcome.length} values, expected ${mN}`);
     for (let m = 0; m < mN; m++) {
       const o = outcome[m];
-      if (o < 0) continue;
-      if (!(Number.isInteger(o) && o < g))
+      if (!(o < 0 || (Number.isInteger(o) && o < g)))
         throw new HopError('E_BELIEF', `outcome[${m}] = ${o} is not a goal in [0, ${g}) (use -1 for none)`);
+    }
+    for (let m = 0; m < mN; m++) {
+      const o = outcome[m];
+      if (o < 0) continue;
       for (let k = 0; k < g; k++) this.histogram[m * g + k] = alpha * this.histogram[m * g + k] + (k === o ? 1 - alpha : 0);
       this.outcomes[m]++;
     }

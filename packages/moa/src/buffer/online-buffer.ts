@@ -1,18 +1,22 @@
 import { HopError, Rng, deriveSeed } from '@hop/core';
 import { OnlineBufferConfigSchema, parseConfig, type OnlineBufferConfig, type OnlineBufferConfigInput } from '../config';
 import type { MOADataset } from '../train/dataset';
+import type { PairRegistry } from '../registry/pair-registry';
 import type { EpochResult, MOATrainer } from '../train/supervised';
 import { SampleStore } from './sample-store';
 
 /** One step of one co-player as the game loop sees it; nothing game-specific. */
 export interface StepRecord {
-  /** `[observationSize]` the co-player's observation (copied). */
+  /**
+   * `[observationSize]` the observation the co-player chose `action` at (not the one after it), from the
+   * point of view the MOA is trained on (e.g. the co-player's own view). Copied.
+   */
   obs: ArrayLike<number>;
-  /** `[numActions]`, 1 = valid. */
+  /** `[numActions]` the action mask at that observation, 1 = valid; `action` must be valid under it. */
   mask: ArrayLike<number>;
-  /** Time step within the episode; achievements are matched against it. */
+  /** Time step of that observation within the episode (increasing); achievements are matched against it. */
   time: number;
-  /** The action it took. */
+  /** The action it took (the one the environment executed). */
   action: number;
   /** False once the co-player is out of play (done): such steps are not data and are ignored. */
   inPlay: boolean;
@@ -41,10 +45,18 @@ export interface EpisodeCommit {
 export class CoPlayerBuffer {
   readonly config: OnlineBufferConfig;
   readonly samples: SampleStore;
+  /** Goal labels must lie in `[0, numGoals)` when given (e.g. one-hot goals of this width). */
+  readonly numGoals: number | undefined;
   private readonly pending: SampleStore;
 
-  constructor(observationSize: number, numActions: number, config: OnlineBufferConfigInput = {}) {
+  constructor(observationSize: number, numActions: number, config: OnlineBufferConfigInput = {}, numGoals?: number) {
     this.config = parseConfig(OnlineBufferConfigSchema, config, 'online MOA buffer');
+    if (numGoals !== undefined && !(Number.isInteger(numGoals) && numGoals >= 1))
+      throw new HopError('E_CONFIG', `numGoals must be a positive integer, got ${numGoals}`);
+    this.numGoals = numGoals;
+    const none = this.config.noneGoal;
+    if (numGoals !== undefined && none !== undefined && none >= numGoals)
+      throw new HopError('E_CONFIG', `online MOA buffer: noneGoal ${none} is not a goal in [0, ${numGoals})`);
     this.samples = new SampleStore(observationSize, numActions, this.config.capacity);
     this.pending = new SampleStore(observationSize, numActions);
   }
@@ -64,19 +76,40 @@ export class CoPlayerBuffer {
     return this.pending.size;
   }
 
-  /** Records one step of the running episode; returns false (and stores nothing) when not in play. */
+  /**
+   * Records one step of the running episode; returns false (and stores nothing) when not in play.
+   * Checked here rather than at training time, when the culprit episode is long gone: the action must be
+   * valid under the step's own mask (an action paired with the next step's observation and mask, or a
+   * placeholder like -1, usually is not), and time must increase within an episode (a repeated or
+   * decreasing time means a missing `endEpisode` or two co-players' steps in one buffer).
+   */
   addStep(r: StepRecord): boolean {
     if (!r.inPlay) return false;
-    this.pending.push(r.obs, r.mask, r.time, r.action, -1);
+    const p = this.pending;
+    const a = r.action;
+    if (!(Number.isInteger(a) && a >= 0 && a < p.numActions))
+      throw new HopError('E_BUFFER', `step at time ${r.time}: action ${a} is not an action in [0, ${p.numActions})`);
+    if (r.mask.length === p.numActions && !(r.mask[a] > 0))
+      throw new HopError(
+        'E_BUFFER',
+        `step at time ${r.time}: action ${a} is masked out by the step's own mask; record the observation and ` +
+          'mask the action was chosen at (not the next ones) and the action the environment executed',
+      );
+    if (!Number.isFinite(r.time)) throw new HopError('E_BUFFER', `step time ${r.time} is not a finite number`);
+    if (p.size > 0 && !(r.time > p.time[p.size - 1]))
+      throw new HopError(
+        'E_BUFFER',
+        `step time ${r.time} does not follow the previous step's time ${p.time[p.size - 1]} of this episode: ` +
+          'call endEpisode between episodes, and give each co-player its own buffer',
+      );
+    p.push(r.obs, r.mask, r.time, a, -1);
     return true;
   }
 
   /** Labels the running episode's steps from its achievements and moves the kept ones into the buffer. */
   endEpisode(achievements: readonly Achievement[]): EpisodeCommit {
+    this.checkAchievements(achievements);
     const ach = [...achievements].sort((a, b) => a.step - b.step);
-    for (const a of ach)
-      if (!(Number.isInteger(a.goal) && a.goal >= 0))
-        throw new HopError('E_BUFFER', `achievement goal ${a.goal} at step ${a.step} is not a goal index (>= 0)`);
     const { dropAfterLastAchievement, dropEpisodesWithoutAchievement, noneGoal } = this.config;
     const p = this.pending;
     let stored = 0;
@@ -94,12 +127,28 @@ export class CoPlayerBuffer {
     return { stored, dropped };
   }
 
+  /** Throws (changing nothing) unless every achievement has a goal index in range and a finite step. */
+  checkAchievements(achievements: readonly Achievement[]): void {
+    const n = this.numGoals;
+    for (const a of achievements) {
+      if (!(Number.isInteger(a.goal) && a.goal >= 0 && (n === undefined || a.goal < n)))
+        throw new HopError(
+          'E_BUFFER',
+          `achievement goal ${a.goal} at step ${a.step} is not a goal index in [0, ${n ?? 'numGoals'})`,
+        );
+      if (!Number.isFinite(a.step)) throw new HopError('E_BUFFER', `achievement of goal ${a.goal}: step ${a.step} is not a number`);
+    }
+  }
+
   /** Forgets the running episode's steps (e.g. an aborted episode). */
   abortEpisode(): void {
     this.pending.clear();
   }
 
-  /** The stored steps as a dataset, goals from their labels (`goalVector(label, out)` fills one row). */
+  /**
+   * The stored steps as a dataset, goals from their labels (`goalVector(label, out)` fills one row).
+   * obs / mask / time / action are views into the buffer: use them before the next `clear`.
+   */
   dataset(goalDim: number, goalVector: (goal: number, out: Float32Array) => void = oneHotInto): MOADataset {
     const s = this.samples;
     const n = s.size;
@@ -137,10 +186,19 @@ export interface OnlineMOAOptions {
   numCoPlayers: number;
   /** Sizes of the models being trained (an `MOAModel` fits). */
   spec: { observationSize: number; numActions: number; goalDim: number };
-  /** The trainer of co-player m's model, asked for only when m's buffer is full (e.g. a per-pair registry's). */
+  /**
+   * The trainer of co-player m's model, asked for once, when m's buffer is first full, and kept: its Adam
+   * state carries over the training rounds. Each co-player needs its own model (e.g. a per-pair
+   * registry's `trainer(focal, agent)`; `OnlineMOA.forFocal` wires that up).
+   */
   trainerFor: (coPlayer: number) => MOATrainer;
   /** Goal vector of a hindsight label (default: one-hot of width goalDim). */
   goalVector?: (goal: number, out: Float32Array) => void;
+  /**
+   * Number of goal labels; achievements and `noneGoal` must lie in `[0, numGoals)`. Default: `goalDim`
+   * with the default one-hot goal vectors, unchecked with a custom `goalVector`.
+   */
+  numGoals?: number;
   config?: OnlineBufferConfigInput;
 }
 
@@ -156,19 +214,56 @@ export interface OnlineTrainReport {
 }
 
 /**
+ * Agent index of co-player `m` as seen by agent `focal`: the other agents in increasing order
+ * (`m < focal ? m : m + 1`). The same numbering as `sampleGoalOrderings`' per-agent layout.
+ */
+export function coPlayerAgent(focal: number, m: number): number {
+  return m < focal ? m : m + 1;
+}
+
+/**
  * The online MOA of spec section 4: one buffer per co-player; when a buffer holds `capacity` steps its
- * model is trained `epochs` x `minibatch` (the trainer's Adam) and the buffer is cleared.
+ * model is trained `epochs` x `minibatch` (the trainer's Adam, 5e-4 by default) and the buffer is cleared.
  */
 export class OnlineMOA {
   readonly buffers: CoPlayerBuffer[];
   private readonly rounds: number[];
+  private readonly trainers: (MOATrainer | undefined)[];
 
   constructor(private readonly options: OnlineMOAOptions) {
+    const { numCoPlayers, spec, goalVector } = options;
+    if (!(Number.isInteger(numCoPlayers) && numCoPlayers >= 1))
+      throw new HopError('E_CONFIG', `numCoPlayers must be a positive integer, got ${numCoPlayers}`);
+    const numGoals = options.numGoals ?? (goalVector || spec.goalDim === 0 ? undefined : spec.goalDim);
     this.buffers = Array.from(
-      { length: options.numCoPlayers },
-      () => new CoPlayerBuffer(options.spec.observationSize, options.spec.numActions, options.config),
+      { length: numCoPlayers },
+      () => new CoPlayerBuffer(spec.observationSize, spec.numActions, options.config, numGoals),
     );
-    this.rounds = new Array<number>(options.numCoPlayers).fill(0);
+    this.rounds = new Array<number>(numCoPlayers).fill(0);
+    this.trainers = new Array<MOATrainer | undefined>(numCoPlayers);
+  }
+
+  /**
+   * The online MOA of agent `focal` over the per-pair models of a registry: co-player m is agent
+   * `coPlayerAgent(focal, m)` and trains `registry.trainer(focal, that agent)` (its own weights and Adam
+   * state; the other pairs stay shared).
+   */
+  static forFocal(
+    registry: PairRegistry,
+    focal: number,
+    config: OnlineBufferConfigInput = {},
+    goals: Pick<OnlineMOAOptions, 'goalVector' | 'numGoals'> = {},
+  ): OnlineMOA {
+    const n = registry.numAgents;
+    if (!(Number.isInteger(focal) && focal >= 0 && focal < n))
+      throw new HopError('E_CONFIG', `focal agent ${focal} is not one of the registry's ${n} agents`);
+    return new OnlineMOA({
+      numCoPlayers: n - 1,
+      spec: registry.generic,
+      trainerFor: (m) => registry.trainer(focal, coPlayerAgent(focal, m)),
+      config,
+      ...goals,
+    });
   }
 
   get config(): OnlineBufferConfig {
@@ -181,11 +276,18 @@ export class OnlineMOA {
   }
 
   /**
-   * Ends the episode for every co-player with its achievements, then trains (and clears) every buffer
-   * that is full. Returns one report per model trained.
+   * Ends the episode for every co-player with its achievements (`coPlayer` indexes the co-players,
+   * 0..numCoPlayers-1), then trains (and clears) every buffer that is full. Returns one report per model
+   * trained. Bad achievements throw before anything is committed.
    */
   endEpisode(achievements: readonly (Achievement & { coPlayer: number })[]): OnlineTrainReport[] {
-    this.buffers.forEach((b, m) => b.endEpisode(achievements.filter((a) => a.coPlayer === m)));
+    const per = this.buffers.map((): Achievement[] => []);
+    for (const a of achievements) {
+      this.buffer(a.coPlayer);
+      per[a.coPlayer].push(a);
+    }
+    this.buffers.forEach((b, m) => b.checkAchievements(per[m]));
+    this.buffers.forEach((b, m) => b.endEpisode(per[m]));
     const reports: OnlineTrainReport[] = [];
     this.buffers.forEach((b, m) => {
       if (b.full) reports.push(this.train(m));
@@ -197,19 +299,49 @@ export class OnlineMOA {
   train(coPlayer: number): OnlineTrainReport {
     const b = this.buffer(coPlayer);
     const { epochs, minibatch, seed } = b.config;
-    const round = this.rounds[coPlayer]++;
     const labelCounts: Record<number, number> = {};
     for (const l of b.labels()) labelCounts[l] = (labelCounts[l] ?? 0) + 1;
     const data = b.dataset(this.options.spec.goalDim, this.options.goalVector);
+    if (data.size === 0) return { coPlayer, round: this.rounds[coPlayer], samples: 0, labelCounts, epochs: [] };
+    const trainer = this.trainer(coPlayer);
+    const round = this.rounds[coPlayer]++;
     const rng = new Rng(deriveSeed(seed, 'online-moa', coPlayer, round));
-    const trained = data.size ? this.options.trainerFor(coPlayer).fit(data, { epochs, minibatch, rng }) : [];
+    const trained = trainer.fit(data, { epochs, minibatch, rng });
     b.clear();
     return { coPlayer, round, samples: data.size, labelCounts, epochs: trained };
   }
 
+  /** Co-player m's trainer: asked for once, checked to train a model of its own with the right sizes. */
+  private trainer(m: number): MOATrainer {
+    const known = this.trainers[m];
+    if (known) return known;
+    const t = this.options.trainerFor(m);
+    const { spec } = this.options;
+    const model = t.model;
+    if (model.observationSize !== spec.observationSize || model.numActions !== spec.numActions || model.goalDim !== spec.goalDim)
+      throw new HopError(
+        'E_BUFFER',
+        `the trainer of co-player ${m} trains a model of sizes obs ${model.observationSize} / actions ${model.numActions} / ` +
+          `goalDim ${model.goalDim}, the buffers hold ${spec.observationSize} / ${spec.numActions} / ${spec.goalDim}`,
+      );
+    this.trainers.forEach((o, k) => {
+      if (o && (o === t || o.model === model))
+        throw new HopError(
+          'E_BUFFER',
+          `co-players ${k} and ${m} would train one model: give every co-player its own (e.g. PairRegistry.trainer(focal, agent))`,
+        );
+    });
+    this.trainers[m] = t;
+    return t;
+  }
+
   private buffer(m: number): CoPlayerBuffer {
     const b = this.buffers[m];
-    if (!b) throw new HopError('E_BUFFER', `co-player ${m} does not exist (there are ${this.buffers.length})`);
+    if (!b)
+      throw new HopError(
+        'E_BUFFER',
+        `co-player ${m} does not exist (co-players are 0..${this.buffers.length - 1}; see coPlayerAgent for agent indices)`,
+      );
     return b;
   }
 }

@@ -38,6 +38,8 @@ export function toEvaluator(model: MOAModel, options: EvaluatorOptions = {}): Ev
   const d = model.goalDim;
   if (d > 0 && options.goal?.length !== d)
     throw new HopError('E_GOAL', `toEvaluator: the model is goal-conditioned; pass options.goal with ${d} values`);
+  if (d === 0 && options.goal !== undefined)
+    throw new HopError('E_GOAL', 'toEvaluator: this model has goalDim 0 (no goal input); drop options.goal');
   const goalRow = options.goal;
   return (input: ObservationBatch) => {
     const out = tf.tidy(() => {

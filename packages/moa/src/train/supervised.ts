@@ -169,6 +169,11 @@ export class MOATrainer {
    */
   fit(dataset: MOADataset, options: FitOptions): EpochResult[] {
     assertDataset(dataset, this.model);
+    if (dataset.size === 0) throw new HopError('E_DATASET', 'fit: the dataset is empty');
+    for (const key of ['epochs', 'minibatch'] as const) {
+      const v = options[key];
+      if (!(Number.isInteger(v) && v >= 1)) throw new HopError('E_CONFIG', `fit: ${key} must be a positive integer, got ${v}`);
+    }
     const out: EpochResult[] = [];
     for (let e = 0; e < options.epochs; e++) {
       const order = options.rng.permutation(dataset.size);

@@ -6,11 +6,11 @@ import { PairRegistry, confusionCsv, perClassCsv, savePairRegistry, type Evaluat
 import { ACTION_NAMES } from '@hop/env-staghunt';
 import { PretrainConfigSchema, type PretrainConfig } from '../config/schemas';
 import { resolveConfig } from '../config/load';
-import { actionCounts, epochOrder, openTrainingData, readHostBatch, type TrainingData } from '../data/dataset';
+import { actionCounts, epochOrder, openTrainingData, readHostBatch, type HostBatch, type TrainingData } from '../data/dataset';
 import { prepareEnvironment } from '../run/environment';
 import { InterruptFlag } from '../run/interrupt';
 import { RunDir, writeFileAtomic, type RunMetric } from '../run/layout';
-import { createProgress, type ProgressMode } from '../run/progress';
+import { createProgress } from '../run/progress';
 import { buildModels, disposeModels, type PretrainModels } from './models';
 import { RunningMeans } from './means';
 import { loadTrainingCheckpoint, readLoopState, saveTrainingCheckpoint, type LoopState } from './state';
@@ -134,6 +134,8 @@ async function loop(
     return await epochs(ctx, state, last);
   } finally {
     disposeModels(models);
+    data.dataset.close();
+    run.close();
     if (!interruptFlag) interrupt.dispose();
   }
 }
@@ -146,7 +148,7 @@ interface LoopContext {
   log: (line: string) => void;
   interrupt: InterruptFlag;
   trainCounts: number[];
-  val: ReturnType<typeof readHostBatch>;
+  val: HostBatch;
 }
 
 async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric | null): Promise<PretrainResult> {
@@ -162,7 +164,7 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
     const order = epochOrder(data.train, config.seed, epoch);
     const epochMeans = RunningMeans.from(state.epochMeans);
     const windowMeans = RunningMeans.from(state.windowMeans);
-    const progress = createProgress({ label: `epoch ${epoch}/${config.epochs}`, total: numBatches, unit: 'batches', mode: config.progress as ProgressMode });
+    const progress = createProgress({ label: `epoch ${epoch}/${config.epochs}`, total: numBatches, unit: 'batches', mode: config.progress });
     const t0 = performance.now();
     const elapsed0 = state.elapsed;
     const batch0 = state.batch;

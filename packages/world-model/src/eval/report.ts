@@ -18,13 +18,16 @@ const num = (r: MetricRecord, k: string): number => (typeof r[k] === 'number' ? 
 const fmt = (v: number, digits = 4) => (Number.isFinite(v) ? Number(v.toPrecision(digits)).toString() : '-');
 
 /**
- * One grid picture per channel: `o_t | true o_{t+1} | predicted o_{t+1}` side by side in one heatmap (so
- * the three share a colour scale), continuous values, grey gap columns between the parts.
+ * One grid picture per channel: `o_t | true o_{t+1} | predicted o_{t+1} | colour scale` side by side in one
+ * heatmap, continuous values, grey gap columns between the parts. The last column runs from 1 (top) to 0
+ * (bottom): it pins the shared colour scale to [0, 1], so a faint 0.01 stays dark instead of being
+ * stretched to the brightest colour when a picture holds nothing larger.
  */
 export function samplePictures(layout: GridLayout, s: PictureSample, caption: string): string {
   const { height: H, width: W, channels: C } = layout;
   const names = channelNamesOf(layout);
-  const colLabels = [...Array.from({ length: W }, (_, c) => `${c}`), '', ...Array.from({ length: W }, (_, c) => `${c}`), '', ...Array.from({ length: W }, (_, c) => `${c}`)];
+  const cols = Array.from({ length: W }, (_, c) => `${c}`);
+  const colLabels = [...cols, '', ...cols, '', ...cols, '', 'scale'];
   let html = `<figure class="wm-sample"><figcaption>${esc(caption)}: actions [${s.jointAction.join(', ')}], reward ${fmt(s.reward)} (predicted ${fmt(s.predReward)}). Each picture: o_t | true o_t+1 | predicted o_t+1.</figcaption>\n`;
   for (let ch = 0; ch < C; ch++) {
     const matrix: number[][] = [];
@@ -35,8 +38,10 @@ export function samplePictures(layout: GridLayout, s: PictureSample, caption: st
         if (row.length) row.push(NaN);
         for (let c = 0; c < W; c++) row.push(grid[(r * W + c) * C + ch]);
       }
+      const level = H > 1 ? 1 - r / (H - 1) : 1;
+      row.push(NaN, level);
       matrix.push(row);
-      text.push(row.map((v) => (Number.isFinite(v) && Math.abs(v) >= 0.005 ? v.toFixed(2) : '')));
+      text.push(row.map((v, j) => (j === row.length - 1 ? level.toFixed(2) : Number.isFinite(v) && Math.abs(v) >= 0.005 ? v.toFixed(2) : '')));
     }
     html += heatmapSvg({
       title: `${names[ch]} (channel ${ch})`,
@@ -68,9 +73,16 @@ export function worldModelReportSection(runDir: string): string {
   for (const r of records) byEpoch.set(num(r, 'epoch'), r);
   const rows = [...byEpoch.values()].sort((a, b) => num(a, 'epoch') - num(b, 'epoch'));
   const evalPath = join(runDir, EVALUATION_FILE);
-  const ev: SavedEvaluation | null = existsSync(evalPath) ? (JSON.parse(readFileSync(evalPath, 'utf8')) as SavedEvaluation) : null;
+  let ev: SavedEvaluation | null = null;
+  let evError = '';
+  if (existsSync(evalPath))
+    try {
+      ev = JSON.parse(readFileSync(evalPath, 'utf8')) as SavedEvaluation;
+    } catch (e) {
+      evError = `<p>${esc(evalPath)} could not be read (${esc((e as Error).message)}); pictures left out.</p>\n`;
+    }
 
-  let html = '<section class="world-model">\n<h2>World model</h2>\n';
+  let html = `<section class="world-model">\n<h2>World model</h2>\n${evError}`;
   if (!rows.length && !ev) return `${html}<p>No world-model epochs in ${esc(runDir)} yet.</p>\n</section>\n`;
 
   if (rows.length) {
@@ -114,7 +126,7 @@ export function worldModelReportSection(runDir: string): string {
     html += barChartSvg({ title: 'Validation MSE per channel', labels: names, values: m.perChannelMse, yLabel: 'MSE' });
     html += barChartSvg({
       title: 'Impossible predictions (count)',
-      labels: ['player jumps > 1 cell', 'player on 2+ cells', 'done player returns', 'prey appears'],
+      labels: ['jump > 1 cell', 'on 2+ cells', 'back after done', 'prey appears'],
       values: [m.impossible.playerJump, m.impossible.playerMulti, m.impossible.playerReturn, m.impossible.preyAppear],
     });
     html += scatterSvg({ title: 'Reward: predicted vs true', x: ev.scatter.truth, y: ev.scatter.pred, xLabel: 'true reward', yLabel: 'predicted reward' });

@@ -30,8 +30,11 @@ export function scatterSvg(o: { title: string; x: number[]; y: number[]; xLabel:
     `<text x="${size / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(o.title)}</text>\n` +
     `<rect x="${pad.l}" y="${pad.t}" width="${w}" height="${h}" fill="none" stroke="#333"/>\n` +
     `<line class="identity" x1="${f(sx(lo))}" y1="${f(sy(lo))}" x2="${f(sx(hi))}" y2="${f(sy(hi))}" stroke="#bbbbbb" stroke-dasharray="4 3"/>\n`;
-  for (let i = 0; i <= 4; i++) {
-    const v = lo + ((hi - lo) * i) / 4;
+  // ticks on a 1 / 2 / 5 x 10^k step
+  const raw = (hi - lo) / 5;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((st) => st >= raw) ?? raw;
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9; v += step) {
     svg += `<text x="${f(sx(v))}" y="${pad.t + h + 16}" text-anchor="middle">${f(v)}</text>`;
     svg += `<text x="${pad.l - 6}" y="${f(sy(v))}" text-anchor="end" dominant-baseline="middle">${f(v)}</text>\n`;
   }

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { HopError, Rng, RunWriter, readCheckpointMeta, readMetrics, type MetricRecord } from '@hop/core';
-import type { TransitionSource } from '../data/batch';
+import type { TransitionBatch, TransitionSource } from '../data/batch';
 import { parseWorldModelConfig, type WorldModelConfig, type WorldModelConfigInput } from '../config';
 import { evaluateWorldModel, type Evaluation } from '../eval/evaluate';
 import { metricsRecord, type WorldModelMetrics } from '../eval/metrics';
@@ -164,7 +164,7 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<Tra
     let last: EpochReport | null = null;
     let aborted = false;
     const idx = new Int32Array(bs);
-    let batch;
+    let batch: TransitionBatch | undefined;
 
     for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {
       const t0 = performance.now();
