@@ -24,3 +24,4 @@ export {
 } from './io/checkpoint';
 export * from './metrics/index';
 export { registerWasmKernels, unregisterWasmKernels, WASM_KERNEL_NAMES, type WasmKernelOptions } from './kernels/register';
+export { registerCpuKernels, unregisterCpuKernels, CPU_KERNEL_NAMES, type CpuKernelOptions } from './kernels/register-cpu';

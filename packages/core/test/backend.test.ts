@@ -48,10 +48,16 @@ describe('initBackend', () => {
     expect(matmulWorks()).toBe(true);
   });
 
-  it('HOP_BACKEND=cpu forces the plain JS backend (no HOP kernels)', async () => {
+  it('HOP_BACKEND=cpu forces the plain JS backend (with HOP\'s corrected cpu kernels)', async () => {
     process.env.HOP_BACKEND = 'cpu';
     const info = await initBackend();
-    expect(info).toEqual({ name: 'cpu', package: '@tensorflow/tfjs', reason: 'forced by HOP_BACKEND', gpu: false, patchedKernels: [] });
+    expect(info).toEqual({
+      name: 'cpu',
+      package: '@tensorflow/tfjs',
+      reason: 'forced by HOP_BACKEND',
+      gpu: false,
+      patchedKernels: ['ResizeNearestNeighborGrad'],
+    });
     expect(tf.getBackend()).toBe('cpu');
     expect(matmulWorks()).toBe(true);
   });

@@ -29,8 +29,17 @@ export async function onBoth<T extends tf.Tensor | tf.Tensor[]>(
   return { cpu: await on('cpu', f), wasm: await on('wasm', f) };
 }
 
-/** |wasm - cpu| <= tol * max(1, |cpu|) elementwise (absolute for small values, relative for large). */
-export function expectClose(wasm: Float32Array[], cpu: Float32Array[], tol = 1e-4, what = ''): void {
+/**
+ * |wasm - cpu| <= tol * max(1, |cpu|) elementwise (absolute for small values, relative for large).
+ * `names` labels the two sides in the failure message (default wasm / cpu).
+ */
+export function expectClose(
+  wasm: Float32Array[],
+  cpu: Float32Array[],
+  tol = 1e-4,
+  what = '',
+  names: [string, string] = ['wasm', 'cpu'],
+): void {
   expect(wasm.length).toBe(cpu.length);
   wasm.forEach((w, t) => {
     expect(w.length, `${what} output ${t} length`).toBe(cpu[t].length);
@@ -43,7 +52,9 @@ export function expectClose(wasm: Float32Array[], cpu: Float32Array[], tol = 1e-
         at = i;
       }
     }
-    expect(worst, `${what} output ${t}: element ${at} wasm ${w[at]} cpu ${cpu[t][at]}`).toBeLessThanOrEqual(tol);
+    expect(worst, `${what} output ${t}: element ${at} ${names[0]} ${w[at]} ${names[1]} ${cpu[t][at]}`).toBeLessThanOrEqual(
+      tol,
+    );
   });
 }
 

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '@hop/core';
-import { categoricalUniformKl, gaussianKl, sumSquaredError } from '../src/index';
+import { GumbelVAE, VanillaVAE, categoricalUniformKl, gaussianKl, sumSquaredError } from '../src/index';
 
 beforeAll(async () => {
   await initBackend();
@@ -67,4 +67,38 @@ describe('sumSquaredError', () => {
     expect(val(sumSquaredError(x, xHat))).toBeCloseTo((0.25 + 1) / 2, 6);
     tf.dispose([x, xHat]);
   });
+});
+
+describe('the models report the closed-form KL of their own posterior', () => {
+  const net = { inputShape: [4, 4, 2], filters: [4], hidden: [8], seed: 6 };
+  const x = () => tf.randomUniform([5, 4, 4, 2], 0, 1, 'float32', 3);
+
+  it('VanillaVAE: kl = -1/2 sum(1 + logVar - mu^2 - exp(logVar)), batch mean, from its mu and logVar', () => {
+    const vae = new VanillaVAE({ ...net, latentDim: 3 });
+    const input = x();
+    const l = vae.latentLosses(input, { seed: 1 });
+    const mu = l.mu.arraySync();
+    const lv = l.logVar.arraySync();
+    let want = 0;
+    mu.forEach((row, b) => row.forEach((m, j) => (want += (-0.5 * (1 + lv[b][j] - m * m - Math.exp(lv[b][j]))) / 5)));
+    expect(Math.abs(want)).toBeGreaterThan(1e-3);
+    expect(l.kl.dataSync()[0]).toBeCloseTo(want, 5);
+    tf.dispose([input, ...Object.values(l)]);
+    vae.dispose();
+  });
+
+  it.each(['none', 'batch'] as const)(
+    'GumbelVAE (logitNorm %s): kl = sum_slots sum_k p log(K p), batch mean, from its class probabilities',
+    (logitNorm) => {
+      const vae = new GumbelVAE({ ...net, slots: 2, classes: 3, logitNorm });
+      const input = x();
+      const l = vae.latentLosses(input, { seed: 1 });
+      let want = 0;
+      for (const row of l.mu.arraySync()) for (const p of row) want += (p * Math.log(3 * p)) / 5;
+      expect(Math.abs(want)).toBeGreaterThan(1e-4);
+      expect(l.kl.dataSync()[0]).toBeCloseTo(want, 5);
+      tf.dispose([input, ...Object.values(l)]);
+      vae.dispose();
+    },
+  );
 });

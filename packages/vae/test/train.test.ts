@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { Rng, initBackend } from '@hop/core';
+import { HopError, Rng, initBackend } from '@hop/core';
 import {
   ClassicVaeTrainer,
   GumbelVAE,
@@ -26,7 +26,8 @@ describe('global-norm clipping', () => {
     expect(Array.from(c.grads[1].dataSync())).toEqual([0, 6]);
     const keep = clipByGlobalNorm(g, 20);
     expect(Array.from(keep.grads[1].dataSync())).toEqual([0, 12]);
-    expect(() => clipByGlobalNorm(g, 0)).toThrow(/clipNorm/);
+    expect(() => clipByGlobalNorm(g, 0)).toThrow(HopError);
+    expect(() => clipByGlobalNorm(g, Number.NaN)).toThrow(/clipNorm must be a number > 0, got NaN/);
     tf.dispose([...g, ...c.grads, c.norm, ...keep.grads, keep.norm]);
   });
 });

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { HopError } from '../errors';
 import { registerWasmKernels } from '../kernels/register';
+import { registerCpuKernels } from '../kernels/register-cpu';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -15,6 +16,13 @@ export interface InitBackendOptions {
   force?: BackendName;
   /** Register HOP's wasm training kernels (default true). Off only to measure the unpatched backend. */
   patchWasm?: boolean;
+  /**
+   * Register HOP's corrected cpu kernels (default true): tfjs-backend-cpu 4.22 computes some gradients
+   * wrongly (see KERNELS.md). Done whichever backend is picked, so a later `tf.setBackend('cpu')` (a
+   * reference computation in a test, say) gets them too; listed in `patchedKernels` when cpu is picked.
+   * Off only to show the backend's own behaviour.
+   */
+  patchCpu?: boolean;
 }
 
 export interface BackendInfo {
@@ -25,7 +33,7 @@ export interface BackendInfo {
   reason: string;
   /** For `tensorflow`: whether the CUDA build was loaded. */
   gpu: boolean;
-  /** Kernels HOP registered on top of the backend. */
+  /** Kernels HOP registered on top of the backend (wasm: training kernels; cpu: corrected gradients). */
   patchedKernels: string[];
 }
 
@@ -88,11 +96,13 @@ let current: BackendInfo | null = null;
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
   const forced = options.force ?? parseForced(process.env.HOP_BACKEND);
-  const patch = options.patchWasm ?? true;
+  const patchWasm = options.patchWasm ?? true;
+  const patchCpu = options.patchCpu ?? true;
   const tried: string[] = [];
 
   const finish = (name: BackendName, pkg: string, reason: string, gpu = false): BackendInfo => {
-    const patchedKernels = name === 'wasm' && patch ? registerWasmKernels() : [];
+    const cpuKernels = patchCpu ? registerCpuKernels() : [];
+    const patchedKernels = name === 'wasm' && patchWasm ? registerWasmKernels() : name === 'cpu' ? cpuKernels : [];
     current = { name, package: pkg, reason, gpu, patchedKernels };
     return current;
   };

@@ -11,7 +11,11 @@ export type EncodeOptions = {
   seed?: number;
   /** Gumbel-softmax temperature for this call (GumbelVAE only; default `vae.temperature`). */
   temperature?: number;
-  /** Passed to the layers (`training` flag); no layer of ours behaves differently today. */
+  /**
+   * Passed to the layers (`training` flag). Only GumbelVAE with `logitNorm: 'batch'` behaves differently:
+   * batch statistics (and a moving-average update) when true, the moving averages when false. Defaults:
+   * false in `encode`, true in `latentLosses` / `losses`.
+   */
   training?: boolean;
 };
 

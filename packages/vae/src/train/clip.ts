@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { HopError } from '@hop/core';
 
 /** `sqrt(sum_i ||g_i||^2)` over a list of gradients. */
 export function globalNorm(grads: readonly tf.Tensor[]): tf.Scalar {
@@ -14,7 +15,11 @@ export function clipByGlobalNorm(
   grads: readonly tf.Tensor[],
   clipNorm: number,
 ): { grads: tf.Tensor[]; norm: tf.Scalar } {
-  if (!(clipNorm > 0)) throw new RangeError(`clipNorm must be > 0, got ${clipNorm}`);
+  if (!(clipNorm > 0 && Number.isFinite(clipNorm)))
+    throw new HopError(
+      'E_CONFIG',
+      `clipNorm must be a number > 0, got ${clipNorm}; pass null (or leave it out) to turn clipping off`,
+    );
   return tf.tidy(() => {
     const norm = globalNorm(grads);
     const scale = tf.div(clipNorm, tf.maximum(norm, clipNorm));

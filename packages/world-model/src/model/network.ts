@@ -95,16 +95,20 @@ function buildLatent(c: WorldModelConfig, l: GridLayout): tf.LayersModel {
   const grid = tf.input({ shape: [l.height, l.width, s.gridChannels], name: 'grid' });
   const cond = tf.input({ shape: [s.condSize], name: 'cond' });
   const self = tf.input({ shape: [s.cells, 1], name: 'self' });
+  // ELU, not ReLU: through the bottleneck whole ReLU layers died early in training (every decoder unit
+  // at 0), which froze the model at "nothing changes".
   const conv = (filters: number, x: Sym) =>
-    apply(tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init() }), x);
-  const dense = (units: number, x: Sym, activation?: 'relu') =>
+    apply(tf.layers.conv2d({ filters, kernelSize: 3, padding: 'same', activation: 'elu', kernelInitializer: init() }), x);
+  const dense = (units: number, x: Sym, activation?: 'elu') =>
     apply(tf.layers.dense({ units, activation, kernelInitializer: init() }), x);
   const e = conv(fe, conv(fe, grid));
   const z = dense(latentDim, apply(tf.layers.flatten(), e));
-  const d = dense(dynamicsUnits, apply(tf.layers.concatenate(), [z, cond]), 'relu');
+  const d = dense(dynamicsUnits, apply(tf.layers.concatenate(), [z, cond]), 'elu');
   const z2 = apply(tf.layers.add(), [z, dense(latentDim, d)]);
-  const g = conv(fd, apply(tf.layers.reshape({ targetShape: [l.height, l.width, fd] }), dense(l.height * l.width * fd, z2, 'relu')));
-  const delta = apply(tf.layers.conv2d({ filters: l.channels, kernelSize: 1, kernelInitializer: 'zeros' }), g);
+  const g = conv(fd, apply(tf.layers.reshape({ targetShape: [l.height, l.width, fd] }), dense(l.height * l.width * fd, z2, 'elu')));
+  // Not zero-initialised (unlike the direct model): through the bottleneck a zero output layer leaves the
+  // decoder at a saddle where no gradient reaches z, and the model never leaves "nothing changes".
+  const delta = apply(tf.layers.conv2d({ filters: l.channels, kernelSize: 1, kernelInitializer: init() }), g);
   const [reward, done] = heads(apply(tf.layers.concatenate(), [z2, selfFeatures(e, self, s.cells, fe)]), cond, c.headUnits, init);
   return tf.model({ inputs: [grid, cond, self], outputs: [delta, reward, done], name: 'world_model_latent' });
 }
