@@ -84,8 +84,8 @@ export const DemoConfigSchema = z.strictObject({
   out: z.string().min(1).default('runs/demo').describe('Directory for the demo dataset and run'),
   preset,
   population,
-  episodes: z.number().int().positive().default(400).describe('Episodes to collect'),
-  epochs: z.number().int().positive().default(3).describe('Pretraining epochs'),
+  episodes: z.number().int().positive().default(800).describe('Episodes to collect'),
+  epochs: z.number().int().positive().default(4).describe('Pretraining epochs'),
   seed,
   progress,
 });
