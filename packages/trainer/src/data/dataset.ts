@@ -1,0 +1,133 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { HopError, Rng, deriveSeed } from '@hop/core';
+import { NUM_ACTIONS, openDataset, type StagHuntDataset } from '@hop/env-staghunt';
+
+/**
+ * A batch on the host, split the way the networks want it: the flat `[mask, grid]` observation becomes
+ * the grid (VAE and MOA input) and the mask (MOA masking).
+ */
+export interface HostBatch {
+  size: number;
+  /** `[n, H, W, C]` channels-last. */
+  grid: Float32Array;
+  /** `[n, numActions]` 0/1. */
+  mask: Uint8Array;
+  /** `[n]` raw time steps. */
+  time: Float32Array;
+  action: Int32Array;
+  /** `[n]` hindsight goal: 0 stag, 1 hare, -1 none. */
+  goal: Int32Array;
+}
+
+/** The dataset of a training run with its split and the shapes the models need. */
+export interface TrainingData {
+  dataset: StagHuntDataset;
+  dir: string;
+  train: Int32Array;
+  val: Int32Array;
+  gridShape: [number, number, number];
+  gridSize: number;
+  numActions: number;
+  numAgents: number;
+  /** The episode length, used to normalise time. */
+  maxTime: number;
+  /** Goal classes of the one-hot hindsight goal: stag, hare, none. */
+  numGoalClasses: number;
+}
+
+export const GOAL_NAMES = ['stag', 'hare', 'none'] as const;
+
+/**
+ * Opens a dataset written by `hop collect` and splits it by episode. A missing directory is
+ * E_DATASET_MISSING; anything unreadable or inconsistent inside it is reported by the reader (E_DATASET,
+ * E_NPY) with the file named.
+ */
+export function openTrainingData(dir: string, split: { valFraction: number; seed: number }): TrainingData {
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new HopError('E_DATASET_MISSING', `dataset directory ${dir} does not exist; collect one with \`hop collect --out ${dir}\``);
+  if (!existsSync(join(dir, 'meta.json')))
+    throw new HopError('E_DATASET_MISSING', `${dir} holds no meta.json, so it is not a dataset written by \`hop collect\``);
+  const dataset = openDataset(dir);
+  if (dataset.size === 0) throw new HopError('E_DATASET', `dataset ${dir} holds no samples; collect more episodes`);
+  const { train, val } = dataset.split({ valFraction: split.valFraction, seed: deriveSeed(split.seed, 'split') });
+  if (train.length === 0 || val.length === 0)
+    throw new HopError(
+      'E_DATASET',
+      `dataset ${dir} has ${dataset.meta.counts.episodes} episodes: too few to split with valFraction ${split.valFraction} ` +
+        `(train ${train.length} / validation ${val.length} samples); collect more episodes or change valFraction`,
+    );
+  const [h, w, c] = dataset.meta.observation.gridShape;
+  return {
+    dataset,
+    dir,
+    train,
+    val,
+    gridShape: [h, w, c],
+    gridSize: h * w * c,
+    numActions: NUM_ACTIONS,
+    numAgents: dataset.geometry.players,
+    maxTime: dataset.config.finalTime,
+    numGoalClasses: GOAL_NAMES.length,
+  };
+}
+
+/** Reads rows `indices` and splits the observations into grid and mask. */
+export function readHostBatch(data: TrainingData, indices: ArrayLike<number>): HostBatch {
+  const b = data.dataset.batch(indices, ['obs', 'action', 'time', 'goal']);
+  const n = b.size;
+  const A = data.numActions;
+  const G = data.gridSize;
+  const F = A + G;
+  const grid = new Float32Array(n * G);
+  const mask = new Uint8Array(n * A);
+  for (let r = 0; r < n; r++) {
+    for (let a = 0; a < A; a++) mask[r * A + a] = b.obs[r * F + a] > 0 ? 1 : 0;
+    grid.set(b.obs.subarray(r * F + A, (r + 1) * F), r * G);
+  }
+  return { size: n, grid, mask, time: Float32Array.from(b.time), action: b.action, goal: b.goal };
+}
+
+/** Rows `[from, from + count)` of a host batch, without copying. */
+export function sliceHostBatch(b: HostBatch, from: number, count: number, data: TrainingData): HostBatch {
+  const A = data.numActions;
+  const G = data.gridSize;
+  const to = from + count;
+  return {
+    size: count,
+    grid: b.grid.subarray(from * G, to * G),
+    mask: b.mask.subarray(from * A, to * A),
+    time: b.time.subarray(from, to),
+    action: b.action.subarray(from, to),
+    goal: b.goal.subarray(from, to),
+  };
+}
+
+/**
+ * The training order of an epoch: a shuffle of the training indices derived from the seed and the epoch
+ * alone, so a resumed run sees exactly the batches the uninterrupted run would have seen.
+ */
+export function epochOrder(train: Int32Array, seed: number, epoch: number): Int32Array {
+  const idx = Int32Array.from(train);
+  new Rng(deriveSeed(seed, 'epoch-order', epoch)).shuffle(idx);
+  return idx;
+}
+
+/** One-hot hindsight goals `[n, 3]` (stag, hare, none). */
+export function goalOneHot(goal: Int32Array): Float32Array {
+  const k = GOAL_NAMES.length;
+  const out = new Float32Array(goal.length * k);
+  for (let i = 0; i < goal.length; i++) out[i * k + (goal[i] >= 0 && goal[i] < k - 1 ? goal[i] : k - 1)] = 1;
+  return out;
+}
+
+/** Action counts of some rows, for the class distribution and balanced class weights. */
+export function actionCounts(data: TrainingData, indices: Int32Array): number[] {
+  const counts = new Array<number>(data.numActions).fill(0);
+  const chunk = 65536;
+  for (let s = 0; s < indices.length; s += chunk) {
+    const { action } = data.dataset.batch(indices.subarray(s, Math.min(indices.length, s + chunk)), ['action']);
+    for (const a of action) counts[a]++;
+  }
+  return counts;
+}
