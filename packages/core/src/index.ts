@@ -9,6 +9,7 @@ export {
   type BackendInfo,
   type InitBackendOptions,
 } from './backend/init';
+export { writeFileAtomic, writeFileAtomicSync } from './io/atomic';
 export { writeNpy, readNpy, NpyWriter, NpyReader, type NpyArray, type NpyDType, type NpyData } from './io/npy';
 export {
   saveCheckpoint,

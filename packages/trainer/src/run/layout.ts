@@ -1,5 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import {
   CONFIG_FILE,
@@ -7,6 +7,8 @@ import {
   METRICS_FILE,
   RunWriter,
   readMetrics,
+  writeFileAtomic as coreWriteFileAtomic,
+  writeFileAtomicSync,
   type MetricRecord,
   type RunEnvironment,
 } from '@hop/core';
@@ -162,18 +164,10 @@ export class RunDir {
   }
 }
 
-function writeFileAtomicSync(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
-
-/** Writes through a temporary file and a rename, so a kill never leaves a half-written file. */
+/** Core's atomic write (temp file, fsync, rename), creating the run's sub-directory first. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
+  await coreWriteFileAtomic(path, [data]);
 }
 
 /**
