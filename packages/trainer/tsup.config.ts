@@ -1,9 +1,10 @@
 import { defineConfig } from 'tsup';
 import { tsupDefaults } from '../../tools/tsup.shared';
 
-// Two entries: the library (index) and the `hop` executable (cli, shebang kept by tsup, ESM only is used).
+// Three entries: the library (index), the `hop` executable (cli, shebang kept by tsup, ESM only is used) and
+// the rollout worker that piscina loads by path (a sibling of the bundles in dist/).
 export default defineConfig({
   ...tsupDefaults,
-  entry: { index: 'src/index.ts', cli: 'src/cli.ts' },
+  entry: { index: 'src/index.ts', cli: 'src/cli.ts', 'rollout-worker': 'src/selfplay/rollout-worker.ts' },
   dts: { entry: { index: 'src/index.ts' } },
 });

@@ -42,6 +42,7 @@ export { perClassCsv, confusionCsv, summaryCsv } from './eval/csv';
 export { evaluationSvgs, rowNormalised, type EvaluationSvgs } from './eval/plots';
 
 export { PairRegistry, pairKey } from './registry/pair-registry';
+export { pairCoPlayerModel, groupRowsByModel, gatherWidth, type PairOwners } from './registry/routing';
 
 export { IntraEpisodeBelief } from './beliefs/intra';
 export { GoalPrior, combineBeliefs } from './beliefs/prior';
@@ -58,6 +59,7 @@ export {
   type EpisodeCommit,
   type OnlineMOAOptions,
   type OnlineTrainReport,
+  type OnlineMOASnapshot,
 } from './buffer/online-buffer';
 
 export {

@@ -1,6 +1,7 @@
 // Trainer benchmark: what one pretraining step costs on the active backend, joint (VAE encoder + MOA)
 // against the MOA alone (the no-goal bound) as the baseline measured in the same run, and how fast the
-// dataset reader feeds batches. Siblings come from their built dist (build them first).
+// dataset reader feeds batches; then the self-play rollout, batched against one plan call per decision
+// (bench/selfplay.ts). Siblings come from their built dist (build them first).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { PretrainConfigSchema, type PretrainConfig } from '../src/config/schemas
 import { epochOrder, openTrainingData, readHostBatch } from '../src/data/dataset';
 import { buildModels, disposeModels } from '../src/pretrain/models';
 import { trainStep } from '../src/pretrain/step';
+import { benchSelfPlay } from './selfplay';
 
 const BATCH = 128;
 const STEPS = Number(process.env.BENCH_STEPS ?? 30);
@@ -59,6 +61,7 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  await benchSelfPlay();
 }
 
 main().catch((e: unknown) => {

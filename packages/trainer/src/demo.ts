@@ -5,10 +5,14 @@ import { collectDataset } from './collect/command';
 import { PretrainConfigSchema, type DemoConfig } from './config/schemas';
 import { pretrain } from './pretrain/train';
 import { writeReport } from './report/build';
+import { hop } from './algos/hop';
+import { trainConfigOf } from './train/command';
+import { trainSelfPlay } from './selfplay/loop';
 
 /**
  * `hop demo` (what `npm run demo` runs): collect a small dataset, pretrain the VAE + MOA jointly for a few
- * epochs, write the report and say where it is. Real work at a small size: a few minutes on 2 cores.
+ * epochs, then (unless `--no-train`) pretrain a MOA on the true goals and run `hop train --preset quick` with
+ * it, write the reports and say where they are. Real work at a small size: about 20 minutes on 2 cores.
  */
 export async function runDemo(config: DemoConfig, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {
   const t0 = performance.now();
@@ -36,7 +40,38 @@ export async function runDemo(config: DemoConfig, log: (line: string) => void = 
     { log },
   );
   if (result.status === 'interrupted') return EXIT.interrupted;
-  const report = await writeReport(result.runDir);
+  let report = await writeReport(result.runDir);
+  log(`pretraining report: ${report}`);
+  if (config.train) {
+    // Self-play HOP agents need co-player models conditioned on discrete goals: the true-goal MOA.
+    const goals = await pretrain(
+      PretrainConfigSchema.parse({
+        data: dataDir,
+        out: join(config.out, `pretrain-true-${stamp}`),
+        seed: config.seed,
+        epochs: config.epochs,
+        goalInput: 'true',
+        logEvery: 10,
+        progress: config.progress,
+      }),
+      { log },
+    );
+    if (goals.status === 'interrupted') return EXIT.interrupted;
+    const { config: trainConfig } = trainConfigOf({
+      algo: 'hop',
+      preset: 'quick',
+      env: config.preset,
+      seed: config.seed,
+      pretrained: goals.runDir,
+      warmStart: dataDir,
+      out: join(config.out, `train-hop-${stamp}`),
+      progress: config.progress,
+    });
+    const trained = await trainSelfPlay(hop, trainConfig, { log });
+    if (trained.status === 'interrupted') return EXIT.interrupted;
+    report = await writeReport(trained.runDir);
+    log(`self-play training report: ${report}`);
+  }
   const minutes = (performance.now() - t0) / 60000;
   log(`\ndemo finished in ${minutes.toFixed(1)} min`);
   log(`report: ${report}`);

@@ -1,5 +1,5 @@
 // @hop/trainer — the `hop` CLI and the programs behind it: offline collection, joint VAE + MOA
-// pretraining, world-model training, run directories, HTML reports and the demo.
+// pretraining, world-model training, self-play training (HOP agents), run directories, HTML reports and the demo.
 
 // CLI
 export { runCli, buildProgram, EXIT } from './cli/program';
@@ -46,3 +46,18 @@ export { validate, type Validation } from './pretrain/validate';
 export { RunDir, type RunConfigFile, type RunMetric } from './run/layout';
 export { createProgress, type Progress, type ProgressOptions, type ProgressMode } from './run/progress';
 export { InterruptFlag } from './run/interrupt';
+
+// Self-play training (`hop train`): the HOP agent, the shared loop pieces and the algorithms
+export { HopAgent, type HopAgentOptions } from './selfplay/agent';
+export { HopTeam, emptyTally, type HopTeamOptions, type InferenceTally, type RootEncoder } from './selfplay/team';
+export { discreteGoals, latentGoals, type GoalSetup } from './selfplay/goals';
+export { runRollout, type RolloutSpec, type RolloutResult, type RolloutSamples, type EpisodeSummary } from './selfplay/rollout';
+export { PolicyLearner, type LearnerBatch, type LearnerReport, type LearnerSettings } from './selfplay/learner';
+export { warmStartBatch } from './selfplay/warm-start';
+export { SelfPlayConfigSchema, BUDGET_PRESETS, type SelfPlayConfig } from './selfplay/config';
+export { trainSelfPlay, resumeSelfPlay, type SelfPlayOptions, type SelfPlayResult } from './selfplay/loop';
+export { envSlices } from './selfplay/runner';
+export { ALGORITHMS, algorithm } from './algos/registry';
+export type { SelfPlayAlgorithm, PlanningSetup } from './algos/types';
+export { runTrainCommand, trainConfigOf, type TrainCommandInput } from './train/command';
+export { TrainCliSchema } from './train/schema';

@@ -14,3 +14,4 @@ export { captureEnvironment, type RunEnvironment } from './environment';
 export { lineChartSvg, type LineChartOptions, type LineSeries } from './svg/line-chart';
 export { heatmapSvg, type HeatmapOptions } from './svg/heatmap';
 export { barChartSvg, type BarChartOptions } from './svg/bar-chart';
+export { stackedBarChartSvg, type StackedBarChartOptions } from './svg/stacked-bar-chart';

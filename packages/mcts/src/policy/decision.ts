@@ -110,15 +110,28 @@ export function visitPolicy(out: SearchOutput, d: number, temperature: number): 
   for (let a = 0; a < A; a++) out.policy[row + a] /= z;
 }
 
-/** Argmax of the policy row (ties to the lowest index) or a draw from it. */
+/**
+ * Argmax of the policy row or a draw from it. Greedy ties are broken uniformly at random from the decision's
+ * own stream: with a flat value most root Q are equal, and "lowest index" would turn every such decision into
+ * "up" (agents oscillate between up and down instead of exploring the board).
+ */
 export function chooseAction(out: SearchOutput, d: number, greedy: boolean, run: SearchRun): void {
   const A = out.numActions;
   const row = d * A;
   if (greedy) {
     let best = -1;
+    let ties = 0;
     for (let a = 0; a < A; a++) {
       if (!out.validActions[row + a]) continue;
-      if (best < 0 || out.policy[row + a] > out.policy[row + best]) best = a;
+      if (best < 0 || out.policy[row + a] > out.policy[row + best]) {
+        best = a;
+        ties = 1;
+      } else if (out.policy[row + a] === out.policy[row + best]) ties++;
+    }
+    if (ties > 1) {
+      let pick = run.decisionRngs[d].int(ties);
+      const top = out.policy[row + best];
+      for (let a = best; a < A; a++) if (out.validActions[row + a] && out.policy[row + a] === top && pick-- === 0) best = a;
     }
     out.action[d] = best;
     return;

@@ -153,7 +153,8 @@ export class CoPlayerBuffer {
     const s = this.samples;
     const n = s.size;
     const goal = new Float32Array(n * goalDim);
-    for (let i = 0; i < n; i++) goalVector(s.label[i], goal.subarray(i * goalDim, (i + 1) * goalDim));
+    // An unconditioned model (goalDim 0) trains on the labelled steps without goal vectors.
+    if (goalDim > 0) for (let i = 0; i < n; i++) goalVector(s.label[i], goal.subarray(i * goalDim, (i + 1) * goalDim));
     return {
       size: n,
       obs: s.obs.subarray(0, n * s.observationSize),
@@ -200,6 +201,12 @@ export interface OnlineMOAOptions {
    */
   numGoals?: number;
   config?: OnlineBufferConfigInput;
+}
+
+/** The contents of an online MOA between episodes (see `OnlineMOA.snapshot`). */
+export interface OnlineMOASnapshot {
+  rounds: number[];
+  buffers: { size: number; obs: Float32Array; mask: Uint8Array; time: Float32Array; action: Int32Array; label: Int32Array }[];
 }
 
 /** What one training round of one co-player's model did. */
@@ -333,6 +340,49 @@ export class OnlineMOA {
     });
     this.trainers[m] = t;
     return t;
+  }
+
+  /**
+   * The stored samples of every buffer and the training round of every co-player, between episodes: what a
+   * checkpoint must keep so that a resumed run trains exactly as an uninterrupted one (the rounds seed the
+   * minibatch order). Arrays are copies.
+   */
+  snapshot(): OnlineMOASnapshot {
+    return {
+      rounds: [...this.rounds],
+      buffers: this.buffers.map((b) => {
+        if (b.pendingSize > 0)
+          throw new HopError('E_BUFFER', 'snapshot: an episode is still running; snapshot between episodes');
+        const s = b.samples;
+        const n = s.size;
+        return {
+          size: n,
+          obs: s.obs.slice(0, n * s.observationSize),
+          mask: s.mask.slice(0, n * s.numActions),
+          time: s.time.slice(0, n),
+          action: s.action.slice(0, n),
+          label: s.label.slice(0, n),
+        };
+      }),
+    };
+  }
+
+  /** Puts back what `snapshot` took (same number of co-players and sizes). */
+  restore(snap: OnlineMOASnapshot): void {
+    if (snap.buffers.length !== this.buffers.length || snap.rounds.length !== this.rounds.length)
+      throw new HopError('E_BUFFER', `snapshot holds ${snap.buffers.length} co-players, this online MOA has ${this.buffers.length}`);
+    snap.buffers.forEach((sb, m) => {
+      const b = this.buffers[m];
+      b.abortEpisode();
+      b.clear();
+      const o = b.samples.observationSize;
+      const a = b.samples.numActions;
+      if (sb.obs.length !== sb.size * o || sb.mask.length !== sb.size * a)
+        throw new HopError('E_BUFFER', `snapshot of co-player ${m}: sizes do not match observation ${o} / actions ${a}`);
+      for (let i = 0; i < sb.size; i++)
+        b.samples.push(sb.obs.subarray(i * o, (i + 1) * o), sb.mask.subarray(i * a, (i + 1) * a), sb.time[i], sb.action[i], sb.label[i]);
+    });
+    snap.rounds.forEach((r, m) => (this.rounds[m] = r));
   }
 
   private buffer(m: number): CoPlayerBuffer {

@@ -9,6 +9,7 @@ import {
   WorldModelCliSchema,
 } from '../config/schemas';
 import { addSchemaOptions, pickSchemaFlags } from './options';
+import { TrainCliSchema } from '../train/schema';
 
 import { EXIT } from './exit';
 
@@ -24,7 +25,7 @@ const CONFIG_HELP = 'JSON or YAML file with any of the options below (flags over
 
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('hop')
-    .description('HOP.ts: offline data collection, VAE + MOA pretraining, world models and reports for multi-agent RL')
+    .description('HOP.ts: offline data collection, VAE + MOA pretraining, world models, self-play training and reports for multi-agent RL')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 
@@ -72,6 +73,23 @@ export function buildProgram(setExit: (code: number) => void): Command {
     WorldModelCliSchema,
     async (input) => (await import('../world-model/command')).runWorldModelCommand(input),
   );
+
+  addSchemaOptions(
+    program
+      .command('train')
+      .description('Self-play training of planning agents (HOP+, HOP in a world model, direct opponent modelling) with greedy held-out evaluation')
+      .option('--config <file>', CONFIG_HELP)
+      .option('--resume <run>', 'Continue an interrupted run from its newest complete checkpoint; --iterations may extend it'),
+    TrainCliSchema,
+  ).action(async (opts: Record<string, unknown>) => {
+    const { runTrainCommand } = await import('../train/command');
+    const flags = pickSchemaFlags(TrainCliSchema, opts);
+    if (typeof opts.resume === 'string') setExit(await runTrainCommand({ resume: opts.resume, flags, configFile: opts.config as string | undefined }));
+    else {
+      const file = typeof opts.config === 'string' ? { path: opts.config, values: await readConfigFile(opts.config) } : undefined;
+      setExit(await runTrainCommand({ flags, file }));
+    }
+  });
 
   program
     .command('report')

@@ -86,6 +86,7 @@ export const DemoConfigSchema = z.strictObject({
   population,
   episodes: z.number().int().positive().default(800).describe('Episodes to collect'),
   epochs: z.number().int().positive().default(4).describe('Pretraining epochs'),
+  train: z.boolean().default(true).describe('Also pretrain a true-goal MOA and run `hop train --preset quick` (about 15 more minutes)'),
   seed,
   progress,
 });

@@ -5,6 +5,7 @@ import { dualChart, metricNames, seriesOf, type NamedRun } from './charts';
 import { esc, htmlPage, recordTable, table, type ReportSection } from './html';
 import { pretrainSections, pretrainSummary, type SectionOutput } from './pretrain-section';
 import { worldModelSections } from './world-model-section';
+import { trainSections, trainSummary } from './train-section';
 
 export interface ReportOptions {
   /** Other runs whose curves are drawn on the same plots. */
@@ -35,7 +36,9 @@ export async function writeReport(runDir: string, options: ReportOptions = {}): 
       ? pretrainSections(run, runs)
       : file.command === 'world-model'
         ? await worldModelSections(run, runs)
-        : genericSections(runs);
+        : file.command === 'train'
+          ? trainSections(run, runs)
+          : genericSections(runs);
 
   const sections: ReportSection[] = [
     { id: 'summary', title: 'Summary', html: summaryHtml(file, records) },
@@ -75,7 +78,7 @@ function summaryHtml(file: RunConfigFile, records: RunMetric[]): string {
       ['resumed', String(file.resumes?.length ?? 0)],
     ],
   );
-  return (file.command === 'pretrain' ? pretrainSummary(records) : '') + facts;
+  return (file.command === 'pretrain' ? pretrainSummary(records) : file.command === 'train' ? trainSummary(records) : '') + facts;
 }
 
 /** The config, the inputs (dataset facts) and the environment: what it takes to rerun it. */

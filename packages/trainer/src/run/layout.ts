@@ -42,7 +42,8 @@ export interface RunConfigFile<C = unknown> {
 
 /** The records this package writes (core's MetricRecord with the fields every record has). */
 export interface RunMetric extends MetricRecord {
-  kind: 'train' | 'epoch' | 'event';
+  /** `iteration` and `eval` are written by `hop train` (one per self-play iteration / greedy evaluation). */
+  kind: 'train' | 'epoch' | 'event' | 'iteration' | 'eval';
   epoch: number;
   step: number;
   /** Seconds of wall time in the training loop since the run started (resumes continue the count). */

@@ -1,0 +1,10 @@
+import { z } from 'zod';
+import { SelfPlayConfigShape } from '../../selfplay/config';
+
+/** `hop train --algo hop-wm`: HOP+ planning inside a learned world model. */
+export const HopWmConfigSchema = z.strictObject({
+  ...SelfPlayConfigShape,
+  algo: z.literal('hop-wm').default('hop-wm'),
+  worldModel: z.string().min(1).describe('World-model run (hop world-model) whose best checkpoint the planner searches in (hop-wm)'),
+  useDoneHead: z.boolean().default(true).describe('End planned episodes when the world model\'s done head says so (hop-wm)'),
+});

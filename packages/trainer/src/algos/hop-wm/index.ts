@@ -1,0 +1,67 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { HopError } from '@hop/core';
+import type { StagHuntSimulator } from '@hop/env-staghunt';
+import { WorldModelSimulator } from '@hop/world-model';
+import type { PlanningSetup, SelfPlayAlgorithm } from '../types';
+import { HopWmConfigSchema } from './config';
+
+/**
+ * Opens the world model of a `hop world-model` run (its best checkpoint) and checks that it models this game:
+ * same grid, players, channels and episode length.
+ */
+async function worldModelPlanning(dir: string, useDoneHead: boolean, game: StagHuntSimulator): Promise<PlanningSetup> {
+  const best = existsSync(join(dir, 'best', 'meta.json')) ? join(dir, 'best') : dir;
+  if (!existsSync(join(best, 'meta.json')))
+    throw new HopError('E_RUN_MISSING', `--world-model ${dir} holds no world-model checkpoint (best/meta.json); train one with \`hop world-model\``);
+  const sim = await WorldModelSimulator.fromCheckpoint(best, { useDoneHead });
+  const l = sim.layout;
+  const [h, w, c] = game.observationShape;
+  const mismatch: string[] = [];
+  if (l.height !== h || l.width !== w) mismatch.push(`grid ${l.height}x${l.width} vs ${h}x${w}`);
+  if (l.players !== game.numAgents) mismatch.push(`${l.players} players vs ${game.numAgents}`);
+  if (l.channels !== c) mismatch.push(`${l.channels} channels vs ${c}`);
+  if (sim.codec.finalTime !== game.config.finalTime) mismatch.push(`episode length ${sim.codec.finalTime} vs ${game.config.finalTime}`);
+  if (mismatch.length) {
+    sim.dispose();
+    throw new HopError('E_WORLD_MODEL', `--world-model ${dir} was trained on another preset than this run's environment: ${mismatch.join(', ')}`);
+  }
+  const W = sim.stateWords;
+  const O = game.observationSize;
+  let arena = new Int32Array(0);
+  let slots = new Int32Array(0);
+  let grid = new Float32Array(0);
+  const time = new Float32Array(1);
+  const one = new Int32Array(1);
+  return {
+    planning: sim,
+    // The planner's roots: each real state as the world model's state record, decoded from player 0's view.
+    roots: {
+      encode(states, envs, count) {
+        if (arena.length < count * W) {
+          arena = new Int32Array(count * W);
+          slots = Int32Array.from({ length: count }, (_, k) => k);
+          grid = new Float32Array(game.numAgents * O);
+        }
+        for (let d = 0; d < count; d++) {
+          one[0] = envs[d];
+          const view = { states, slots: one, count: 1 };
+          game.observe(view, grid);
+          game.time(view, time);
+          sim.codec.encode(grid, 0, 0, time[0], arena, d * W);
+        }
+        return { states: arena, slots };
+      },
+    },
+    facts: { simulator: 'world model', worldModel: dir, checkpoint: best },
+    dispose: () => sim.dispose(),
+  };
+}
+
+export const hopWm: SelfPlayAlgorithm = {
+  name: 'hop-wm',
+  summary: 'HOP+ planning inside a learned world model (hop world-model), acting in the true game',
+  schema: HopWmConfigSchema,
+  coPlayerGoals: 'goals',
+  planning: async (config, game) => worldModelPlanning(String(config.worldModel), config.useDoneHead !== false, game),
+};

@@ -1,0 +1,18 @@
+import { HopError } from '@hop/core';
+import { directOm } from './direct-om';
+import { hop } from './hop';
+import { hopWm } from './hop-wm';
+import type { SelfPlayAlgorithm } from './types';
+
+/** Every `hop train --algo` choice. A new algorithm is a folder beside these and one line here. */
+export const ALGORITHMS: Record<string, SelfPlayAlgorithm> = {
+  hop,
+  'hop-wm': hopWm,
+  'direct-om': directOm,
+};
+
+export function algorithm(name: string): SelfPlayAlgorithm {
+  const a = ALGORITHMS[name];
+  if (!a) throw new HopError('E_CONFIG', `unknown --algo "${name}"; choose one of ${Object.keys(ALGORITHMS).join(', ')}`);
+  return a;
+}

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { presetNames, type PresetName } from '@hop/env-staghunt';
+
+const int = (min: number) => z.number().int().min(min);
+
+/**
+ * The settings every self-play algorithm shares (CleanRL's `Args`: every default visible). Each algorithm's
+ * folder extends this record with its own keys; `hop train --help` lists them all.
+ */
+export const SelfPlayConfigShape = {
+  preset: z.enum(['none', 'quick', 'msh-2h']).default('none').describe('Budget preset: quick (~15 min) or msh-2h (~2 h on 2 cores); flags override it'),
+  env: z.enum(presetNames as [PresetName, ...PresetName[]]).default('hop-msh').describe('Environment preset'),
+  seed: z.number().int().min(0).max(0xffffffff).default(0).describe('Seed of every random stream of the run'),
+  out: z.string().min(1).optional().describe('Run directory (default runs/train-<algo>-<time>)'),
+  pretrained: z.string().min(1).optional().describe('Pretraining run (hop pretrain) whose MOA starts the co-player models; else from scratch'),
+  warmStart: z.string().min(1).optional().describe('Dataset (hop collect) to fit the policy prior (cloning) and value head (returns) before self-play'),
+  warmStartEpochs: int(1).default(3).describe('Passes over the warm-start rows'),
+  warmStartSamples: int(1).default(50_000).describe('Warm-start rows drawn from the dataset (at most)'),
+  iterations: int(1).default(100).describe('Self-play iterations (rollout + updates)'),
+  numEnvs: int(1).default(16).describe('Environments played in lock-step per iteration (all workers together)'),
+  episodesPerEnv: int(1).default(1).describe('Complete episodes each environment plays per iteration'),
+  workers: int(1).default(1).describe('Worker threads for rollouts (each owns a slice of the environments); same results for any count'),
+  treeNum: int(1).default(5).describe('MCTS trees per decision (each with its own sampled goal orderings)'),
+  simulations: int(2).default(200).describe('Simulations per tree'),
+  cPuct: z.number().min(0).default(1).describe('PUCT exploration constant c'),
+  beta: z.number().min(0).default(2).describe('Decision softmax(beta * Q) temperature'),
+  gamma: z.number().min(0).max(1).default(0.95).describe('Discount of planning and of the value targets'),
+  lr: z.number().positive().default(5e-4).describe('Adam learning rate of the policy / value network'),
+  sgdPasses: int(1).default(15).describe('Passes over each rollout in the policy / value update'),
+  minibatch: int(1).default(1024).describe('Minibatch of the policy / value update'),
+  gradClipNorm: z.number().positive().default(1).describe('Global gradient-norm clip of the policy / value update'),
+  policyFilters: z.array(z.number().int().positive()).min(1).default([16, 32, 32]).describe('Policy / value net conv filters (comma list)'),
+  policyHidden: int(1).default(512).describe('Policy / value net fully connected width'),
+  moaFilters: z.array(z.number().int().positive()).min(1).default([16, 32, 32]).describe('Co-player model conv filters without --pretrained (comma list)'),
+  moaHidden: int(1).default(512).describe('Co-player model width without --pretrained'),
+  onlineMoa: z.boolean().default(true).describe('Train the per-pair co-player models online from what the co-players do'),
+  moaCapacity: int(1).default(1000).describe('Online MOA: train a pair model when its buffer holds this many steps'),
+  moaEpochs: int(1).default(15).describe('Online MOA: epochs per training round'),
+  moaMinibatch: int(1).default(512).describe('Online MOA: minibatch'),
+  moaLr: z.number().positive().default(5e-4).describe('Online MOA: Adam learning rate'),
+  priorAlpha: z.number().min(0).max(1).default(0.995).describe('Inter-episode goal prior discount'),
+  evalEvery: int(0).default(5).describe('Greedy evaluation on held-out seeds every N iterations (0 = only at the end)'),
+  evalEpisodes: int(1).default(32).describe('Episodes of each evaluation'),
+  evalEnvs: int(1).default(16).describe('Environments of each evaluation, in lock-step'),
+  replayEvery: int(0).default(10).describe('Write a replay page of an evaluation episode every N iterations (0 = off)'),
+  checkpointEvery: int(1).default(1).describe('Checkpoint every N iterations'),
+  progress: z.enum(['auto', 'bar', 'plain', 'none']).default('auto').describe('Progress display'),
+} as const;
+
+export const SelfPlayConfigSchema = z.strictObject(SelfPlayConfigShape);
+export type SelfPlayConfig = z.infer<typeof SelfPlayConfigSchema>;
+
+/** The budget presets: a layer under the config file and flags. */
+export const BUDGET_PRESETS: Record<string, Partial<Record<keyof typeof SelfPlayConfigShape | string, unknown>>> = {
+  none: {},
+  quick: {
+    iterations: 12,
+    numEnvs: 16,
+    treeNum: 2,
+    simulations: 16,
+    sgdPasses: 4,
+    minibatch: 256,
+    moaEpochs: 2,
+    evalEvery: 4,
+    evalEpisodes: 32,
+    replayEvery: 4,
+    warmStartEpochs: 2,
+    warmStartSamples: 20_000,
+    policyFilters: [16, 32],
+    policyHidden: 128,
+  },
+  'msh-2h': {
+    iterations: 60,
+    numEnvs: 16,
+    treeNum: 4,
+    simulations: 40,
+    sgdPasses: 4,
+    minibatch: 512,
+    moaEpochs: 3,
+    evalEvery: 10,
+    evalEpisodes: 200,
+    evalEnvs: 25,
+    replayEvery: 10,
+    warmStartEpochs: 3,
+    workers: 2,
+  },
+};

@@ -1,0 +1,124 @@
+import type { OnlineTrainReport } from '@hop/moa';
+import type { LearnerReport } from './learner';
+import type { EpisodeSummary, RolloutResult, RolloutTiming } from './rollout';
+import { emptyTally, type InferenceTally } from './team';
+
+/** Episode statistics of a set of episodes (mean reward per agent, prey, lengths). */
+export function episodeMetrics(episodes: EpisodeSummary[], prefix: 'charts' | 'eval'): Record<string, number> {
+  const n = episodes.length;
+  if (n === 0) return {};
+  let reward = 0;
+  let sq = 0;
+  let stags = 0;
+  let hares = 0;
+  let length = 0;
+  for (const e of episodes) {
+    const r = e.returns.reduce((a, b) => a + b, 0) / e.returns.length;
+    reward += r;
+    sq += r * r;
+    stags += e.stags;
+    hares += e.hares;
+    length += e.length;
+  }
+  const mean = reward / n;
+  const std = Math.sqrt(Math.max(0, sq / n - mean * mean));
+  return {
+    [`${prefix}/episodic_return`]: mean,
+    [`${prefix}/episodic_return_std`]: std,
+    [`${prefix}/episodic_length`]: length / n,
+    [`${prefix}/stags_per_episode`]: stags / n,
+    [`${prefix}/hares_per_episode`]: hares / n,
+    [`${prefix}/prey_ratio`]: stags + hares > 0 ? stags / (stags + hares) : 0,
+    [`${prefix}/episodes`]: n,
+  };
+}
+
+/** Sums the inference tallies of several rollout slices. */
+export function mergeTallies(parts: InferenceTally[], numAgents: number): InferenceTally {
+  const out = emptyTally(numAgents);
+  for (const t of parts)
+    for (const key of Object.keys(out) as (keyof InferenceTally)[]) for (let j = 0; j < numAgents; j++) out[key][j] += t[key][j];
+  return out;
+}
+
+/** Online MOA top-1, belief accuracy and goal sensitivity, per co-player and overall. */
+export function inferenceMetrics(t: InferenceTally, usesBeliefs: boolean): Record<string, number> {
+  const out: Record<string, number> = {};
+  const P = t.top1Rows.length;
+  const ratio = (a: Float64Array, b: Float64Array) => {
+    let x = 0;
+    let y = 0;
+    for (let j = 0; j < P; j++) {
+      x += a[j];
+      y += b[j];
+    }
+    return y > 0 ? x / y : undefined;
+  };
+  for (let j = 0; j < P; j++) {
+    if (t.top1Rows[j] > 0) out[`moa/online_top1/player_${j}`] = t.top1Hits[j] / t.top1Rows[j];
+    if (t.sensitivityRows[j] > 0) out[`moa/goal_sensitivity/player_${j}`] = t.sensitivity[j] / t.sensitivityRows[j];
+  }
+  const top1 = ratio(t.top1Hits, t.top1Rows);
+  if (top1 !== undefined) out['moa/online_top1'] = top1;
+  const sens = ratio(t.sensitivity, t.sensitivityRows);
+  if (sens !== undefined) out['moa/goal_sensitivity'] = sens;
+  const belief = usesBeliefs ? ratio(t.beliefMass, t.beliefRows) : undefined;
+  if (belief !== undefined) out['beliefs/accuracy'] = belief;
+  return out;
+}
+
+export function learnerMetrics(r: LearnerReport): Record<string, number> {
+  return {
+    'losses/policy_loss': r.policyLoss,
+    'losses/value_loss': r.valueLoss,
+    'losses/total_loss': r.totalLoss,
+    'losses/entropy': r.entropy,
+    'losses/grad_norm': r.gradNorm,
+  };
+}
+
+export function onlineMoaMetrics(reports: OnlineTrainReport[]): Record<string, number> {
+  if (reports.length === 0) return { 'moa/train_rounds': 0 };
+  let ce = 0;
+  let n = 0;
+  for (const r of reports) {
+    const last = r.epochs[r.epochs.length - 1];
+    if (last) {
+      ce += last.ce;
+      n++;
+    }
+  }
+  return { 'moa/train_rounds': reports.length, ...(n ? { 'losses/moa_ce': ce / n } : {}) };
+}
+
+/** Phase times (seconds) of an iteration; rollout phases are summed over workers. */
+export function timingMetrics(results: RolloutResult[], wall: Record<string, number>): Record<string, number> {
+  const sum: RolloutTiming = { total: 0, planSelect: 0, planModels: 0, planSimulator: 0, planBackup: 0, planBookkeeping: 0, beliefs: 0, env: 0 };
+  for (const r of results) for (const k of Object.keys(sum) as (keyof RolloutTiming)[]) sum[k] += r.timing[k];
+  const s = (ms: number) => ms / 1000;
+  return {
+    'time/plan_select': s(sum.planSelect),
+    'time/plan_models': s(sum.planModels),
+    'time/plan_simulator': s(sum.planSimulator),
+    'time/plan_backup': s(sum.planBackup),
+    'time/plan_bookkeeping': s(sum.planBookkeeping),
+    'time/beliefs': s(sum.beliefs),
+    'time/env': s(sum.env),
+    ...Object.fromEntries(Object.entries(wall).map(([k, v]) => [`time/${k}`, s(v)])),
+  };
+}
+
+/** The stacked time bar of the report: these phases, in this order. */
+export const TIME_PHASES = [
+  'time/plan_models',
+  'time/plan_select',
+  'time/plan_simulator',
+  'time/plan_backup',
+  'time/plan_bookkeeping',
+  'time/beliefs',
+  'time/env',
+  'time/policy_update',
+  'time/moa_update',
+  'time/eval',
+  'time/checkpoint',
+] as const;

@@ -1,0 +1,76 @@
+import { initBackend } from '@hop/core';
+import { createStagHuntSimulator, type StagHuntSimulator } from '@hop/env-staghunt';
+import { MOAModel, PairRegistry } from '@hop/moa';
+import type { PlanningSetup } from '../algos/types';
+import { algorithm } from '../algos/registry';
+import { buildPolicy } from './models';
+import { discreteGoals } from './goals';
+import { runRollout, type RolloutResult } from './rollout';
+import type { RolloutTask } from './runner';
+import { HopTeam } from './team';
+import { unpackInto } from './weights';
+
+/**
+ * A rollout worker (piscina): rebuilds the run's networks and planner once, then per task takes the newest
+ * weights and priors from the main thread and plays its slice of environments.
+ */
+interface WorkerContext {
+  key: string;
+  game: StagHuntSimulator;
+  planning: PlanningSetup;
+  policy: MOAModel;
+  registry: PairRegistry;
+  team: HopTeam;
+}
+
+let ready: Promise<unknown> | null = null;
+let ctx: WorkerContext | null = null;
+
+async function context(task: RolloutTask): Promise<WorkerContext> {
+  const key = JSON.stringify({ config: task.config, envs: task.spec.numEnvs, generic: task.generic });
+  if (ctx && ctx.key === key) return ctx;
+  if (ctx) {
+    ctx.registry.dispose();
+    ctx.registry.generic.dispose();
+    ctx.policy.dispose();
+    ctx.planning.dispose();
+  }
+  const { config } = task;
+  const algo = algorithm(config.algo);
+  const game = createStagHuntSimulator(config.env);
+  const planning = await algo.planning(config, game);
+  const policy = buildPolicy(config, game);
+  const generic = new MOAModel(task.generic);
+  const registry = new PairRegistry(generic, game.numAgents);
+  const goals = discreteGoals(generic.goalDim, game.numGoals);
+  const team = new HopTeam({
+    game,
+    planning: planning.planning,
+    roots: planning.roots,
+    policy,
+    registry,
+    goals,
+    planner: { numSimulations: config.simulations, treeNum: config.treeNum, cPuct: config.cPuct, beta: config.beta, gamma: config.gamma, greedy: false },
+    numEnvs: task.spec.numEnvs,
+    priorAlpha: config.priorAlpha,
+  });
+  ctx = { key, game, planning, policy, registry, team };
+  return ctx;
+}
+
+export default async function rolloutTask(task: RolloutTask): Promise<RolloutResult> {
+  ready ??= initBackend();
+  await ready;
+  const c = await context(task);
+  unpackInto(c.policy.net, task.weights, 'policy');
+  unpackInto(c.registry.generic.net, task.weights, 'generic');
+  for (const [i, j] of task.ownedPairs) {
+    if (c.registry.isShared(i, j)) c.registry.adopt(i, j, new MOAModel(c.registry.generic.config));
+    unpackInto(c.registry.model(i, j).net, task.weights, `pair-${i}-${j}`);
+  }
+  task.priors.forEach((p, i) => {
+    c.team.priors[i].histogram.set(p.histogram);
+    c.team.priors[i].outcomes.set(p.outcomes);
+  });
+  return runRollout(c.team, c.game.config, task.spec);
+}

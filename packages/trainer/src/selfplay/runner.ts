@@ -1,0 +1,93 @@
+import { fileURLToPath } from 'node:url';
+import { deriveSeed } from '@hop/core';
+import type { SelfPlayAlgorithm } from '../algos/types';
+import type { SelfPlayConfig } from './config';
+import type { PairRegistry, MOAModel, MOAConfig } from '@hop/moa';
+import { runRollout, type RolloutResult, type RolloutSpec } from './rollout';
+import type { HopTeam } from './team';
+import { packWeights, type PackedWeights } from './weights';
+import type { StagHuntSimulator } from '@hop/env-staghunt';
+
+/** Plays an iteration's rollouts: in this thread, or split over worker threads by environment slices. */
+export interface RolloutRunner {
+  readonly describe: string;
+  rollout(iteration: number): Promise<RolloutResult[]>;
+  dispose(): Promise<void>;
+}
+
+/** What a worker needs to rebuild the networks and planner of the run (task payload). */
+export interface RolloutTask {
+  config: SelfPlayConfig & Record<string, unknown> & { algo: string };
+  spec: RolloutSpec;
+  weights: PackedWeights;
+  /** Pairs with their own weights (the rest share the generic model). */
+  ownedPairs: [number, number][];
+  /** Architecture of the generic co-player model. */
+  generic: MOAConfig;
+  priors: { histogram: Float64Array; outcomes: Int32Array }[];
+}
+
+/** Environments `[start, start + count)` of each of `slices` workers (sizes differ by at most one). */
+export function envSlices(numEnvs: number, slices: number): { start: number; count: number }[] {
+  const w = Math.max(1, Math.min(slices, numEnvs));
+  const out: { start: number; count: number }[] = [];
+  let start = 0;
+  for (let k = 0; k < w; k++) {
+    const count = Math.floor(numEnvs / w) + (k < numEnvs % w ? 1 : 0);
+    out.push({ start, count });
+    start += count;
+  }
+  return out;
+}
+
+export function rolloutSpec(config: SelfPlayConfig, iteration: number, start: number, count: number): RolloutSpec {
+  return {
+    seed: deriveSeed(config.seed, 'rollout', iteration),
+    envStart: start,
+    numEnvs: count,
+    episodesPerEnv: config.episodesPerEnv,
+    gamma: config.gamma,
+  };
+}
+
+interface RunnerSetup {
+  game: StagHuntSimulator;
+  team: HopTeam;
+  models: { policy: MOAModel; registry: PairRegistry };
+}
+
+export async function createRunner(
+  config: RolloutTask['config'],
+  _algo: SelfPlayAlgorithm,
+  setup: RunnerSetup,
+): Promise<RolloutRunner> {
+  const slices = envSlices(config.numEnvs, config.workers);
+  if (slices.length === 1) {
+    return {
+      describe: 'in this thread (--workers 1)',
+      rollout: async (it) => [await runRollout(setup.team, setup.game.config, rolloutSpec(config, it, 0, config.numEnvs))],
+      dispose: async () => {},
+    };
+  }
+  const { Piscina } = await import('piscina');
+  const self = fileURLToPath(import.meta.url);
+  const ext = self.endsWith('.ts') ? '.ts' : '.js';
+  const filename = new URL(`./rollout-worker${ext}`, import.meta.url).href;
+  const pool = new Piscina({ filename, minThreads: slices.length, maxThreads: slices.length, idleTimeout: 60_000 });
+  return {
+    describe: `${slices.length} worker threads, environments ${slices.map((s) => `${s.start}..${s.start + s.count - 1}`).join(' / ')}`,
+    rollout: async (it) => {
+      const { registry, policy } = setup.models;
+      const ownedPairs = registry.pairs().filter(([i, j]) => !registry.isShared(i, j));
+      const nets: Record<string, import('@tensorflow/tfjs').LayersModel> = { policy: policy.net, generic: registry.generic.net };
+      for (const [i, j] of ownedPairs) nets[`pair-${i}-${j}`] = registry.model(i, j).net;
+      const weights = packWeights(nets);
+      const priors = setup.team.priors.map((p) => ({ histogram: Float64Array.from(p.histogram), outcomes: Int32Array.from(p.outcomes) }));
+      const tasks = slices.map((s) => ({ config, spec: rolloutSpec(config, it, s.start, s.count), weights, ownedPairs, priors, generic: registry.generic.config }) satisfies RolloutTask);
+      return (await Promise.all(tasks.map((t) => pool.run(t)))) as RolloutResult[];
+    },
+    dispose: async () => {
+      await pool.destroy();
+    },
+  };
+}

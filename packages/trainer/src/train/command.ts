@@ -1,0 +1,47 @@
+import { HopError } from '@hop/core';
+import { EXIT } from '../cli/exit';
+import { kebab, resolveConfig } from '../config/load';
+import { ALGORITHMS, algorithm } from '../algos/registry';
+import { BUDGET_PRESETS } from '../selfplay/config';
+import { resumeSelfPlay, trainSelfPlay, type SelfPlayOptions } from '../selfplay/loop';
+import { writeReport } from '../report/build';
+
+export type TrainCommandInput =
+  | { flags: Record<string, unknown>; file?: { path: string; values: Record<string, unknown> } }
+  | { resume: string; flags: Record<string, unknown>; configFile?: string };
+
+/**
+ * The config of `hop train`: the budget preset's values under the config file under the flags, validated
+ * by the chosen algorithm's record.
+ */
+export function trainConfigOf(flags: Record<string, unknown>, file?: { path: string; values: Record<string, unknown> }) {
+  const algoName = String(flags.algo ?? file?.values.algo ?? 'hop');
+  const algo = algorithm(algoName);
+  const presetName = String(flags.preset ?? file?.values.preset ?? 'none');
+  const preset = BUDGET_PRESETS[presetName];
+  if (!preset) throw new HopError('E_CONFIG', `unknown --preset "${presetName}"; choose one of ${Object.keys(BUDGET_PRESETS).join(', ')}`);
+  const values = { ...preset, ...(file?.values ?? {}) };
+  const config = resolveConfig(algo.schema, `train --algo ${algoName}`, { file: { path: file?.path ?? `preset ${presetName}`, values }, flags: { ...flags, algo: algoName } });
+  return { algo, config: config as Parameters<typeof trainSelfPlay>[1] };
+}
+
+/** `hop train`: self-play training of a planning agent, resumable, with evaluation and a report. */
+export async function runTrainCommand(input: TrainCommandInput, options: SelfPlayOptions = {}): Promise<number> {
+  let result;
+  if ('resume' in input) {
+    const { iterations, ...rest } = input.flags;
+    const bad = [...(input.configFile ? ['--config'] : []), ...Object.keys(rest).map((k) => `--${kebab(k)}`)];
+    if (bad.length)
+      throw new HopError('E_CONFIG', `--resume continues a run with the config saved in it; only --iterations may change (got ${bad.join(', ')})`);
+    result = await resumeSelfPlay(input.resume, algorithm, { iterations: iterations as number | undefined }, options);
+  } else {
+    const { algo, config } = trainConfigOf(input.flags, input.file);
+    result = await trainSelfPlay(algo, config, options);
+  }
+  if (result.status === 'interrupted') return EXIT.interrupted;
+  const report = await writeReport(result.runDir);
+  (options.log ?? ((l: string) => process.stdout.write(l + '\n')))(`report: ${report}`);
+  return EXIT.ok;
+}
+
+export const ALGORITHM_NAMES = Object.keys(ALGORITHMS);

@@ -1,0 +1,14 @@
+import { z } from 'zod';
+import { SelfPlayConfigShape } from '../selfplay/config';
+import { ALGORITHMS } from '../algos/registry';
+
+/**
+ * The flags of `hop train`: the shared self-play settings, `--algo`, and every algorithm's own keys. The
+ * chosen algorithm's record then validates the merged config (a key of another algorithm is an error there).
+ */
+export const TrainCliSchema = z.strictObject({
+  algo: z.enum(Object.keys(ALGORITHMS) as [string, ...string[]]).default('hop').describe('Self-play algorithm'),
+  ...SelfPlayConfigShape,
+  worldModel: z.string().min(1).optional().describe('World-model run whose best checkpoint the planner searches in (hop-wm)'),
+  useDoneHead: z.boolean().optional().describe("End planned episodes when the world model's done head says so (hop-wm; default true)"),
+});

@@ -1,0 +1,156 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { TINY_NET, runHop, tempDir, tinyDataset } from './helpers';
+
+/** A tiny self-play config on the 2-player preset: seconds per iteration. */
+const TINY_TRAIN = [
+  '--env', 'small-2p', '--num-envs', '3', '--tree-num', '2', '--simulations', '6',
+  '--eval-envs', '2', '--eval-episodes', '2', '--eval-every', '1', '--replay-every', '2',
+  '--policy-filters', '8', '--policy-hidden', '16', '--moa-filters', '8', '--moa-hidden', '16',
+  '--moa-capacity', '12', '--moa-epochs', '1', '--moa-minibatch', '16', '--sgd-passes', '2', '--minibatch', '32',
+  '--progress', 'none',
+];
+
+type Rec = Record<string, unknown>;
+function metrics(run: string): Rec[] {
+  return readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Rec);
+}
+/** Learning records without wall-clock fields: what equal runs must share exactly. */
+function learning(run: string): Rec[] {
+  return metrics(run)
+    .filter((r) => r.kind === 'iteration' || r.kind === 'eval')
+    .map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'time' && !k.startsWith('time/') && k !== 'charts/SPS')));
+}
+
+describe('hop train: self-play end to end (child processes, tiny configs)', () => {
+  let data: string;
+  let preTrue: string;
+  let preNone: string;
+  let wm: string;
+
+  beforeAll(async () => {
+    const root = tempDir('train');
+    data = await tinyDataset(join(root, 'data'), 40, 5);
+    preTrue = join(root, 'pre-true');
+    preNone = join(root, 'pre-none');
+    wm = join(root, 'wm');
+    const runs = await Promise.all([
+      runHop(['pretrain', '--data', data, '--out', preTrue, '--epochs', '1', '--goal-input', 'true', ...TINY_NET, '--progress', 'none']),
+      runHop(['pretrain', '--data', data, '--out', preNone, '--epochs', '1', '--goal-input', 'none', ...TINY_NET, '--progress', 'none']),
+    ]);
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    const w = await runHop(['world-model', '--data', data, '--out', wm, '--epochs', '1', '--batch-size', '64', '--progress', 'none']);
+    expect(w.code, w.stderr).toBe(0);
+  });
+
+  it('hop: pretrained co-players + warm start, two iterations, metrics, evaluation, replay, checkpoint, report', async () => {
+    const run = join(tempDir('hop'), 'run');
+    const r = await runHop(['train', '--algo', 'hop', '--pretrained', preTrue, '--warm-start', data, '--warm-start-samples', '300', '--iterations', '2', '--out', run, ...TINY_TRAIN]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/warm start on 300 rows/);
+    const recs = metrics(run);
+    const its = recs.filter((x) => x.kind === 'iteration');
+    expect(its.map((x) => x.step)).toEqual([1, 2]);
+    for (const it of its) {
+      for (const k of ['charts/episodic_return', 'losses/policy_loss', 'losses/value_loss', 'moa/online_top1', 'beliefs/accuracy', 'charts/prey_ratio', 'time/plan_models', 'time/policy_update', 'charts/SPS'])
+        expect(typeof it[k], k).toBe('number');
+      // 3 envs x 1 episode of at most 2 players' rewards: mean reward per agent is within the game's range
+      expect(it['charts/episodes']).toBe(3);
+      const b = it['beliefs/accuracy'] as number;
+      expect(b).toBeGreaterThanOrEqual(0);
+      expect(b).toBeLessThanOrEqual(1);
+    }
+    expect(its[1]['moa/train_rounds'] as number).toBeGreaterThan(0);
+    const evals = recs.filter((x) => x.kind === 'eval');
+    expect(evals.map((x) => x.step)).toEqual([1, 2]);
+    expect(evals[0]['eval/episodes']).toBe(2);
+    expect(recs.some((x) => x.kind === 'event' && x.event === 'warm-start')).toBe(true);
+    expect(existsSync(join(run, 'checkpoints/iter-2/state.json'))).toBe(true);
+    expect(existsSync(join(run, 'replays/iter-2.html'))).toBe(true);
+    const html = readFileSync(join(run, 'report.html'), 'utf8');
+    expect(html).toContain('Self-play training');
+    expect(html).toContain('Greedy evaluation on held-out seeds');
+    expect(html).toContain('replays/iter-2.html');
+  });
+
+  it('direct-om: no goal input, no beliefs; a goal-conditioned pretrained MOA is refused by name', async () => {
+    const run = join(tempDir('dom'), 'run');
+    const r = await runHop(['train', '--algo', 'direct-om', '--pretrained', preNone, '--iterations', '1', '--out', run, ...TINY_TRAIN]);
+    expect(r.code, r.stderr).toBe(0);
+    const it = metrics(run).find((x) => x.kind === 'iteration')!;
+    expect(it['beliefs/accuracy']).toBeUndefined();
+    expect(typeof it['moa/online_top1']).toBe('number');
+    const bad = await runHop(['train', '--algo', 'direct-om', '--pretrained', preTrue, '--iterations', '1', '--out', join(tempDir('dom-bad'), 'run'), ...TINY_TRAIN]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/E_PRETRAINED.*--goal-input true.*--goal-input none/);
+    const badRun = join(tempDir('env-bad'), 'run');
+    const wrongEnv = await runHop(['train', '--algo', 'hop', '--pretrained', preTrue, '--iterations', '1', '--out', badRun, ...TINY_TRAIN, '--env', 'hop-msh']);
+    expect(wrongEnv.code).toBe(2);
+    expect(wrongEnv.stderr).toMatch(/E_PRETRAINED.*sees 4x4x5 grids.*8x8x7/);
+    // bad input is found before the run directory exists, so the same --out works once fixed
+    expect(existsSync(badRun)).toBe(false);
+  });
+
+  it('hop-wm: plans inside the world model; a world model of another preset is refused by name', async () => {
+    const run = join(tempDir('wm'), 'run');
+    const r = await runHop(['train', '--algo', 'hop-wm', '--world-model', wm, '--pretrained', preTrue, '--iterations', '1', '--out', run, ...TINY_TRAIN]);
+    expect(r.code, r.stderr).toBe(0);
+    const cfg = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
+    expect(cfg.inputs.planning.simulator).toBe('world model');
+    expect(metrics(run).filter((x) => x.kind === 'iteration')).toHaveLength(1);
+    const bad = await runHop(['train', '--algo', 'hop-wm', '--world-model', wm, '--iterations', '1', '--out', join(tempDir('wm-bad'), 'run'), ...TINY_TRAIN, '--env', 'hop-msh']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/E_WORLD_MODEL.*another preset/);
+    const noWm = await runHop(['train', '--algo', 'hop-wm', '--iterations', '1', '--out', join(tempDir('wm-none'), 'run'), ...TINY_TRAIN]);
+    expect(noWm.code).toBe(2);
+    expect(noWm.stderr).toMatch(/worldModel/);
+    const notHop = await runHop(['train', '--algo', 'hop', '--world-model', wm, '--iterations', '1', '--out', join(tempDir('hop-wmkey'), 'run'), ...TINY_TRAIN]);
+    expect(notHop.code).toBe(2);
+    expect(notHop.stderr).toMatch(/unknown key "worldModel"/);
+  });
+
+  it('1 and 2 workers give the same metrics; another seed does not', async () => {
+    const root = tempDir('workers');
+    const args = (out: string, workers: number, seed: number) => ['train', '--pretrained', preTrue, '--iterations', '2', '--workers', String(workers), '--seed', String(seed), '--out', out, ...TINY_TRAIN, '--num-envs', '4'];
+    const [one, two, other] = await Promise.all([
+      runHop(args(join(root, 'one'), 1, 3)),
+      runHop(args(join(root, 'two'), 2, 3)),
+      runHop(args(join(root, 'other'), 1, 4)),
+    ]);
+    for (const r of [one, two, other]) expect(r.code, r.stderr).toBe(0);
+    expect(two.stdout).toMatch(/2 worker threads, environments 0..1 \/ 2..3/);
+    expect(learning(join(root, 'two'))).toEqual(learning(join(root, 'one')));
+    expect(learning(join(root, 'other'))).not.toEqual(learning(join(root, 'one')));
+  });
+
+  it('SIGKILL during iteration 3, then --resume: the same records as the uninterrupted run', async () => {
+    const root = tempDir('resume');
+    const args = (out: string) => ['train', '--pretrained', preTrue, '--iterations', '4', '--seed', '9', '--out', out, ...TINY_TRAIN, '--eval-every', '2'];
+    const reference = join(root, 'reference');
+    const killedRun = join(root, 'killed');
+    const [ref, killed] = await Promise.all([
+      runHop(args(reference)),
+      runHop(args(killedRun), (line, kill) => {
+        if (line.startsWith('iteration 2/4')) kill('SIGKILL');
+      }),
+    ]);
+    expect(ref.code, ref.stderr).toBe(0);
+    expect(killed.signal).toBe('SIGKILL');
+    const resumed = await runHop(['train', '--resume', killedRun]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/resuming .* from checkpoints\/iter-[12]: iteration [23]/);
+    expect(learning(killedRun)).toEqual(learning(reference));
+    const w = (run: string) => readFileSync(join(run, 'checkpoints/iter-4/policy/policy/weights.bin'));
+    expect(w(killedRun).equals(w(reference))).toBe(true);
+    // Only --iterations may change on resume; a checkpoint of another algorithm is refused.
+    const flag = await runHop(['train', '--resume', killedRun, '--lr', '0.1']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/only --iterations may change.*--lr/);
+    const state = join(killedRun, 'checkpoints/iter-4/state.json');
+    writeFileSync(state, readFileSync(state, 'utf8').replace('"algo": "hop"', '"algo": "direct-om"'));
+    const other = await runHop(['train', '--resume', killedRun, '--iterations', '5']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/E_CHECKPOINT.*--algo direct-om, not hop/);
+  });
+});
