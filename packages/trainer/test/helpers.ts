@@ -34,8 +34,13 @@ export interface CliRun {
  * the child. The child inherits the environment (HOP_BACKEND, TSX_TSCONFIG_PATH).
  */
 export function runHop(args: string[], onLine?: (line: string, kill: (signal: NodeJS.Signals) => void) => void): Promise<CliRun> {
+  return runNode([CLI, ...args], onLine);
+}
+
+/** Runs a TypeScript file with node + tsx in a child process (see runHop). */
+export function runNode(args: string[], onLine?: (line: string, kill: (signal: NodeJS.Signals) => void) => void): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: PKG, env: process.env });
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: PKG, env: process.env });
     let stdout = '';
     let stderr = '';
     let pending = '';

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TINY_NET, runHop, tempDir, tinyDataset } from './helpers';
+import { PKG, TINY_NET, runHop, runNode, tempDir, tinyDataset } from './helpers';
 
 /** A tiny self-play config on the 2-player preset: seconds per iteration. */
 const TINY_TRAIN = [
@@ -27,6 +27,7 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
   let data: string;
   let preTrue: string;
   let preNone: string;
+  let preZ: string;
   let wm: string;
 
   beforeAll(async () => {
@@ -35,7 +36,9 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
     preTrue = join(root, 'pre-true');
     preNone = join(root, 'pre-none');
     wm = join(root, 'wm');
+    preZ = join(root, 'pre-z');
     const runs = await Promise.all([
+      runHop(['pretrain', '--data', data, '--out', preZ, '--epochs', '1', '--goal-input', 'z', ...TINY_NET, '--progress', 'none']),
       runHop(['pretrain', '--data', data, '--out', preTrue, '--epochs', '1', '--goal-input', 'true', ...TINY_NET, '--progress', 'none']),
       runHop(['pretrain', '--data', data, '--out', preNone, '--epochs', '1', '--goal-input', 'none', ...TINY_NET, '--progress', 'none']),
     ]);
@@ -90,6 +93,22 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
     expect(wrongEnv.stderr).toMatch(/E_PRETRAINED.*sees 4x4x5 grids.*8x8x7/);
     // bad input is found before the run directory exists, so the same --out works once fixed
     expect(existsSync(badRun)).toBe(false);
+  });
+
+  it('hop --goals latent: goal vectors from the VAE of a --goal-input z run, saved with the checkpoint', async () => {
+    const run = join(tempDir('latent'), 'run');
+    const r = await runHop(['train', '--goals', 'latent', '--pretrained', preZ, '--iterations', '1', '--out', run, ...TINY_TRAIN]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/co-players latent goals/);
+    const state = JSON.parse(readFileSync(join(run, 'checkpoints/iter-1/state.json'), 'utf8'));
+    expect(state.goals.mode).toBe('latent');
+    expect(state.goals.goalDim).toBe(4); // TINY_NET's --latent-dim
+    expect(state.goals.vectors).toHaveLength(8);
+    // the stag and hare goals are different points of the latent space
+    expect(state.goals.vectors.slice(0, 4)).not.toEqual(state.goals.vectors.slice(4));
+    const bad = await runHop(['train', '--goals', 'latent', '--pretrained', preTrue, '--iterations', '1', '--out', join(tempDir('latent-bad'), 'run'), ...TINY_TRAIN]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/E_PRETRAINED.*--goal-input true.*--goal-input z/);
   });
 
   it('hop-wm: plans inside the world model; a world model of another preset is refused by name', async () => {
@@ -152,5 +171,24 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
     const other = await runHop(['train', '--resume', killedRun, '--iterations', '5']);
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/E_CHECKPOINT.*--algo direct-om, not hop/);
+  });
+});
+
+describe('README example: a trained HopAgent in your own loop', () => {
+  it('examples/hop-agent.ts is the README block, and it runs against a trained run', async () => {
+    const example = readFileSync(join(PKG, 'examples/hop-agent.ts'), 'utf8');
+    const readme = readFileSync(join(PKG, 'README.md'), 'utf8');
+    expect(readme).toContain(example.trim());
+    const root = tempDir('example');
+    const data = await tinyDataset(join(root, 'data'), 30, 6);
+    const pre = join(root, 'pre');
+    expect((await runHop(['pretrain', '--data', data, '--out', pre, '--epochs', '1', '--goal-input', 'true', ...TINY_NET, '--progress', 'none'])).code).toBe(0);
+    const run = join(root, 'run');
+    const t = await runHop(['train', '--pretrained', pre, '--iterations', '1', '--out', run, ...TINY_TRAIN]);
+    expect(t.code, t.stderr).toBe(0);
+    const r = await runNode([join(PKG, 'examples/hop-agent.ts'), run]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/episode 0: returns [-\d.]+ [-\d.]+; belief about player 1 \(stag, hare\): 0\.\d\d 0\.\d\d/);
+    expect(r.stdout).toMatch(/episode 1:/);
   });
 });

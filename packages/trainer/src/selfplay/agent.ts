@@ -101,7 +101,7 @@ export class HopAgent {
     const its = checkpointIterations(run.checkpointsDir);
     if (its.length === 0) throw new HopError('E_RUN', `${run.root} has no complete checkpoint yet (checkpoints/iter-N/state.json)`);
     const dir = join(run.checkpointsDir, `iter-${its[0]}`);
-    readSelfPlayState(dir);
+    const state = readSelfPlayState(dir);
     const config = file.config;
     const game = createStagHuntSimulator(config.env);
     const algo = algorithm(config.algo);
@@ -111,7 +111,10 @@ export class HopAgent {
     try {
       await loadCheckpoint(join(dir, 'policy'), { kind: SELFPLAY_POLICY_KIND, models: { policy: policy.net } });
       registry = await loadPairs(dir);
-      const goals = discreteGoals(registry.generic.goalDim, game.numGoals, `the co-player models of ${run.root}`);
+      const goals: GoalSetup =
+        state.goals && state.goals.mode !== 'discrete'
+          ? { mode: state.goals.mode, numGoals: state.goals.numGoals, goalDim: state.goals.goalDim, goalVectors: Float32Array.from(state.goals.vectors) }
+          : discreteGoals(registry.generic.goalDim, game.numGoals, `the co-player models of ${run.root}`);
       return new HopAgent(
         {
           focal: opts.focal,

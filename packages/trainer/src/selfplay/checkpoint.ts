@@ -6,6 +6,7 @@ import { loadPairRegistry, savePairRegistry, type OnlineMOA, type OnlineMOASnaps
 import { writeDirAtomic } from '../run/layout';
 import type { PolicyLearner } from './learner';
 import type { HopTeam } from './team';
+import type { GoalSetup } from './goals';
 
 export const SELFPLAY_POLICY_KIND = 'hop-selfplay-policy';
 
@@ -25,6 +26,8 @@ export interface SelfPlayState {
   priors: { histogram: number[]; outcomes: number[] }[];
   /** Per focal player: training round of each co-player's online model. */
   onlineRounds: number[][];
+  /** The co-player goal set-up (latent goal vectors cannot be recomputed without the pretraining data). */
+  goals?: { mode: GoalSetup['mode']; numGoals: number; goalDim: number; vectors: number[] };
 }
 
 /**
@@ -40,6 +43,7 @@ export async function saveSelfPlayCheckpoint(
     ...parts.state,
     priors: team.priors.map((p) => ({ histogram: Array.from(p.histogram), outcomes: Array.from(p.outcomes) })),
     onlineRounds: online.map((o) => o.snapshot().rounds),
+    goals: { mode: team.goals.mode, numGoals: team.goals.numGoals, goalDim: team.goals.goalDim, vectors: Array.from(team.goals.goalVectors) },
   };
   await writeDirAtomic(dir, async (tmp) => {
     await saveCheckpoint(join(tmp, 'policy'), {

@@ -5,7 +5,8 @@ import type { StagHuntSimulator } from '@hop/env-staghunt';
 import { MOAModel, PairRegistry, loadPairRegistry } from '@hop/moa';
 import { RunDir } from '../run/layout';
 import type { SelfPlayConfig } from './config';
-import { discreteGoals, type GoalSetup } from './goals';
+import { discreteGoals, latentGoals, type GoalSetup } from './goals';
+import { latentGoalVectors } from './latent-goals';
 
 /** The networks of a self-play run. */
 export interface SelfPlayModels {
@@ -36,11 +37,14 @@ export function buildPolicy(config: SelfPlayConfig, game: StagHuntSimulator): MO
  * the algorithm's goal mode, or fresh ones.
  */
 export async function buildCoPlayers(
-  config: SelfPlayConfig,
+  config: SelfPlayConfig & { goals?: 'discrete' | 'latent' },
   game: StagHuntSimulator,
   goalsMode: 'goals' | 'none',
 ): Promise<{ registry: PairRegistry; goals: GoalSetup; source: Record<string, unknown> }> {
   const trainConfig = { learningRate: config.moaLr };
+  const latent = goalsMode === 'goals' && config.goals === 'latent';
+  if (latent && !config.pretrained)
+    throw new HopError('E_CONFIG', '--goals latent needs --pretrained <run made with --goal-input z> (the latent goals come from its VAE)');
   if (!config.pretrained) {
     const generic = new MOAModel({
       observationShape: [...game.observationShape],
@@ -55,16 +59,16 @@ export async function buildCoPlayers(
     return { registry, goals: discreteGoals(generic.goalDim, game.numGoals, 'the fresh co-player model'), source: { pretrained: null } };
   }
   const run = new RunDir(config.pretrained);
-  const file = run.readConfig<{ goalInput?: string }>();
+  const file = run.readConfig<{ goalInput?: string; data?: string; epochs?: number }>();
   if (file.command !== 'pretrain')
     throw new HopError('E_PRETRAINED', `--pretrained ${config.pretrained} is a '${file.command}' run; give a run made by \`hop pretrain\``);
   const goalInput = file.config.goalInput;
-  const wanted = goalsMode === 'goals' ? 'true' : 'none';
+  const wanted = goalsMode === 'none' ? 'none' : latent ? 'z' : 'true';
   if (goalInput !== wanted)
     throw new HopError(
       'E_PRETRAINED',
       `--pretrained ${config.pretrained} was made with --goal-input ${goalInput}; this algorithm needs a MOA pretrained with ` +
-        `--goal-input ${wanted} (${goalsMode === 'goals' ? 'discrete stag / hare goals' : 'no goal input, for direct-om'})`,
+        `--goal-input ${wanted} (${wanted === 'true' ? 'discrete stag / hare goals' : wanted === 'z' ? 'the VAE latent, for --goals latent' : 'no goal input, for direct-om'})`,
     );
   if (!existsSync(join(run.pairsDir, 'meta.json')))
     throw new HopError('E_PRETRAINED', `--pretrained ${config.pretrained} has no per-pair models (pairs/); the pretraining did not finish or ran with --no-pairs`);
@@ -85,9 +89,15 @@ export async function buildCoPlayers(
   const registry = new PairRegistry(g, game.numAgents, trainConfig);
   for (const [i, j] of loaded.pairs()) if (!loaded.isShared(i, j)) registry.adopt(i, j, loaded.model(i, j).clone());
   loaded.dispose();
-  return {
-    registry,
-    goals: discreteGoals(g.goalDim, game.numGoals, `the MOA of --pretrained ${config.pretrained}`),
-    source: { pretrained: run.root, goalInput },
-  };
+  let goals: GoalSetup;
+  try {
+    goals = latent
+      ? latentGoals(await latentGoalVectors(run, file.config, game.numGoals), game.numGoals)
+      : discreteGoals(g.goalDim, game.numGoals, `the MOA of --pretrained ${config.pretrained}`);
+  } catch (e) {
+    registry.dispose();
+    g.dispose();
+    throw e;
+  }
+  return { registry, goals, source: { pretrained: run.root, goalInput, goals: goals.mode } };
 }

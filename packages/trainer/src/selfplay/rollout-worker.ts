@@ -4,7 +4,6 @@ import { MOAModel, PairRegistry } from '@hop/moa';
 import type { PlanningSetup } from '../algos/types';
 import { algorithm } from '../algos/registry';
 import { buildPolicy } from './models';
-import { discreteGoals } from './goals';
 import { runRollout, type RolloutResult } from './rollout';
 import type { RolloutTask } from './runner';
 import { HopTeam } from './team';
@@ -27,7 +26,7 @@ let ready: Promise<unknown> | null = null;
 let ctx: WorkerContext | null = null;
 
 async function context(task: RolloutTask): Promise<WorkerContext> {
-  const key = JSON.stringify({ config: task.config, envs: task.spec.numEnvs, generic: task.generic });
+  const key = JSON.stringify({ config: task.config, envs: task.spec.numEnvs, generic: task.generic, goals: Array.from(task.goals.goalVectors) });
   if (ctx && ctx.key === key) return ctx;
   if (ctx) {
     ctx.registry.dispose();
@@ -42,7 +41,7 @@ async function context(task: RolloutTask): Promise<WorkerContext> {
   const policy = buildPolicy(config, game);
   const generic = new MOAModel(task.generic);
   const registry = new PairRegistry(generic, game.numAgents);
-  const goals = discreteGoals(generic.goalDim, game.numGoals);
+  const goals = task.goals;
   const team = new HopTeam({
     game,
     planning: planning.planning,

@@ -5,6 +5,7 @@ import type { SelfPlayConfig } from './config';
 import type { PairRegistry, MOAModel, MOAConfig } from '@hop/moa';
 import { runRollout, type RolloutResult, type RolloutSpec } from './rollout';
 import type { HopTeam } from './team';
+import type { GoalSetup } from './goals';
 import { packWeights, type PackedWeights } from './weights';
 import type { StagHuntSimulator } from '@hop/env-staghunt';
 
@@ -24,6 +25,8 @@ export interface RolloutTask {
   ownedPairs: [number, number][];
   /** Architecture of the generic co-player model. */
   generic: MOAConfig;
+  /** The goal set-up (latent goal vectors are computed once, in the main thread). */
+  goals: GoalSetup;
   priors: { histogram: Float64Array; outcomes: Int32Array }[];
 }
 
@@ -83,7 +86,7 @@ export async function createRunner(
       for (const [i, j] of ownedPairs) nets[`pair-${i}-${j}`] = registry.model(i, j).net;
       const weights = packWeights(nets);
       const priors = setup.team.priors.map((p) => ({ histogram: Float64Array.from(p.histogram), outcomes: Int32Array.from(p.outcomes) }));
-      const tasks = slices.map((s) => ({ config, spec: rolloutSpec(config, it, s.start, s.count), weights, ownedPairs, priors, generic: registry.generic.config }) satisfies RolloutTask);
+      const tasks = slices.map((s) => ({ config, spec: rolloutSpec(config, it, s.start, s.count), weights, ownedPairs, priors, generic: registry.generic.config, goals: setup.team.goals }) satisfies RolloutTask);
       return (await Promise.all(tasks.map((t) => pool.run(t)))) as RolloutResult[];
     },
     dispose: async () => {

@@ -9,6 +9,7 @@ import { ALGORITHMS } from '../algos/registry';
 export const TrainCliSchema = z.strictObject({
   algo: z.enum(Object.keys(ALGORITHMS) as [string, ...string[]]).default('hop').describe('Self-play algorithm'),
   ...SelfPlayConfigShape,
+  goals: z.enum(['discrete', 'latent']).optional().describe('Co-player goals: discrete stag / hare, or the VAE latent (hop, hop-wm; default discrete)'),
   worldModel: z.string().min(1).optional().describe('World-model run whose best checkpoint the planner searches in (hop-wm)'),
   useDoneHead: z.boolean().optional().describe("End planned episodes when the world model's done head says so (hop-wm; default true)"),
 });
