@@ -31,6 +31,7 @@ export { convertLayers, toNchw, toNhwc, activation as onnxActivation, EXPORTABLE
 export {
   chooseInferenceEngine,
   describeInference,
+  inferenceInfo,
   loadOnnxRuntime,
   OnnxSession,
   type InferenceEngineName,

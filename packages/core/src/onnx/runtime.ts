@@ -80,6 +80,18 @@ function parseProvider(v: string | undefined, from: string): ExecutionProvider {
  * or as the fallback of `auto`, with the reason in `reason`. Does not create any session.
  */
 export async function chooseInferenceEngine(options: InferenceOptions = {}): Promise<InferenceEngineInfo> {
+  lastChoice = await choose(options);
+  return lastChoice;
+}
+
+let lastChoice: InferenceEngineInfo | null = null;
+
+/** What `chooseInferenceEngine` chose last, or null before it ran (recorded in a run's environment). */
+export function inferenceInfo(): InferenceEngineInfo | null {
+  return lastChoice;
+}
+
+async function choose(options: InferenceOptions): Promise<InferenceEngineInfo> {
   const fromEnv = parseChoice(process.env.HOP_INFERENCE, 'HOP_INFERENCE');
   const choice = options.engine ?? fromEnv ?? 'auto';
   const why = options.engine ? `engine '${options.engine}' requested` : fromEnv ? `HOP_INFERENCE=${fromEnv}` : 'auto';
