@@ -32,7 +32,7 @@ export {
   chooseInferenceEngine,
   describeInference,
   inferenceInfo,
-  loadOnnxRuntime,
+  probeOnnxRuntime,
   OnnxSession,
   type InferenceEngineName,
   type InferenceEngineChoice,
@@ -40,5 +40,4 @@ export {
   type InferenceOptions,
   type ExecutionProvider,
   type OnnxFeed,
-  type OrtModule,
 } from './onnx/runtime';

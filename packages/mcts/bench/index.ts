@@ -264,7 +264,7 @@ async function compareEngines(c: EngineContext) {
   for (const [engine, r] of Object.entries(results))
     console.log(
       `  ${engine.padEnd(6)} | ${fmt(r.batched.cpu / 1000, 3)} (${fmt(r.batched.wall / 1000, 3)} s) | ${fmt(r.single.cpu / 1000, 3)} (${fmt(r.single.wall / 1000, 3)} s) | ` +
-        `${fmt(r.rowsPerCpuS, 0)} | ${engine === 'onnx' ? `${fmt(r.refresh, 1)} ms (both MOA sessions' export + create)` : 'none (live weights)'}`,
+        `${fmt(r.rowsPerCpuS, 0)} | ${engine === 'onnx' ? `${fmt(r.refresh, 1)} ms (co-player MOA: export + 3 sessions)` : 'none (live weights)'}`,
     );
   const t = results.tfjs;
   const o = results.onnx;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HopError, Rng, initBackend, loadOnnxRuntime } from '@hop/core';
+import { HopError, Rng, initBackend, probeOnnxRuntime } from '@hop/core';
 import {
   MOATrainer,
   MOAModel,
@@ -19,11 +19,11 @@ import { maxAbsDiff, randomBatch, tinyGrid } from './helpers';
  * .ci/run), where its absence fails.
  */
 const required = process.env.HOP_REQUIRE_ONNX === '1';
-const ort = await loadOnnxRuntime();
-const available = !('error' in ort);
+const ort = await probeOnnxRuntime();
+const available = ort.available;
 if (!available && !required)
   console.warn(
-    `\n*** SKIPPING the MOA ONNX Runtime equivalence tests: ${'error' in ort ? ort.error : ''}. ` +
+    `\n*** SKIPPING the MOA ONNX Runtime equivalence tests: ${ort.available ? '' : ort.reason}. ` +
       'Run `npm install` (onnxruntime-node is a root devDependency) to run them (CI sets HOP_REQUIRE_ONNX=1 and fails instead). ***\n',
   );
 
@@ -48,7 +48,7 @@ function goalsFor(rng: Rng, batch: number, d: number, latent: boolean): Float32A
 
 beforeAll(async () => {
   await initBackend();
-  if (!available && required) throw new Error(`HOP_REQUIRE_ONNX=1 but ${'error' in ort ? ort.error : ''}`);
+  if (!available && required) throw new Error(`HOP_REQUIRE_ONNX=1 but ${ort.available ? '' : ort.reason}`);
 });
 
 describe.runIf(available || required)('MOA through ONNX Runtime equals tfjs', () => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, initBackend, loadOnnxRuntime } from '@hop/core';
+import { Rng, initBackend, probeOnnxRuntime } from '@hop/core';
 import { StagHuntSimulator, VecStagHunt } from '@hop/env-staghunt';
 import { createWorldModelInference, exportWorldModelToOnnx } from '../src/index';
 import { stagHuntLayout } from '../src/layout';
@@ -12,17 +12,17 @@ import { WorldModelSimulator } from '../src/sim/adapter';
  * Skipped loudly where onnxruntime-node is not installed, failed instead under HOP_REQUIRE_ONNX=1 (.ci/run).
  */
 const required = process.env.HOP_REQUIRE_ONNX === '1';
-const ort = await loadOnnxRuntime();
-const available = !('error' in ort);
+const ort = await probeOnnxRuntime();
+const available = ort.available;
 if (!available && !required)
   console.warn(
-    `\n*** SKIPPING the world-model ONNX Runtime equivalence tests: ${'error' in ort ? ort.error : ''}. ` +
+    `\n*** SKIPPING the world-model ONNX Runtime equivalence tests: ${ort.available ? '' : ort.reason}. ` +
       'Run `npm install` (onnxruntime-node is a root devDependency) to run them (CI sets HOP_REQUIRE_ONNX=1 and fails instead). ***\n',
   );
 
 beforeAll(async () => {
   await initBackend();
-  if (!available && required) throw new Error(`HOP_REQUIRE_ONNX=1 but ${'error' in ort ? ort.error : ''}`);
+  if (!available && required) throw new Error(`HOP_REQUIRE_ONNX=1 but ${ort.available ? '' : ort.reason}`);
 });
 
 const TOL = 1e-4;

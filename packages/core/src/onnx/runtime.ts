@@ -29,8 +29,8 @@ export interface InferenceEngineInfo {
   version?: string;
 }
 
-/** The onnxruntime-node module. */
-export type OrtModule = typeof Ort;
+/** The onnxruntime-node module (internal: the public API never exposes its types, so it stays optional). */
+type OrtModule = typeof Ort;
 
 const require_ = createRequire(import.meta.url);
 let ortLoad: Promise<{ ort: OrtModule } | { error: string }> | null = null;
@@ -54,6 +54,13 @@ export function loadOnnxRuntime(): Promise<{ ort: OrtModule } | { error: string 
     }
   })();
   return ortLoad;
+}
+
+/** Whether onnxruntime-node is installed and loads here (its version), or why not. */
+export async function probeOnnxRuntime(): Promise<{ available: true; version: string } | { available: false; reason: string }> {
+  const loaded = await loadOnnxRuntime();
+  if ('error' in loaded) return { available: false, reason: loaded.error };
+  return { available: true, version: loaded.ort.env.versions?.node ?? loaded.ort.env.versions?.common ?? 'unknown' };
 }
 
 function parseChoice(v: string | undefined, from: string): InferenceEngineChoice | undefined {
