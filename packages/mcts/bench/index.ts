@@ -210,7 +210,7 @@ interface EngineContext {
  */
 async function compareEngines(c: EngineContext) {
   const engines: ('tfjs' | 'onnx')[] = ['tfjs', 'onnx'];
-  const results: Record<string, { batched: Cost; single: Cost; rowsPerCpuS: number; refresh: number }> = {};
+  const results: Record<string, { batched: Cost; single: Cost; rowsPerCpuS: number; refresh: number; netShare: number }> = {};
   console.log(`\nengine comparison (${c.D} decisions batched; ${SINGLE_DECISIONS} single-agent decisions, each alone):`);
   for (const engine of engines) {
     let focal: MOAInference;
@@ -230,7 +230,9 @@ async function compareEngines(c: EngineContext) {
       config: { numSimulations: SIMS, treeNum: TREES, cache: true },
     });
     await planner.plan({ ...c.input, slots: c.input.slots.subarray(0, 1), focal: c.input.focal.subarray(0, 1), goalOrders: c.input.goalOrders.subarray(0, TREES * 4 * c.G), seeds: [1] }); // warm-up
-    const { cost: batched } = await measure(() => planner.plan(c.input));
+    const { cost: batched, value: out } = await measure(() => planner.plan(c.input));
+    // share of the search's wall time spent in the two networks (the rest: tree, simulator, bookkeeping)
+    const netShare = out.timing.models / out.timing.total;
     let single: Cost = { wall: 0, cpu: 0 };
     const per = TREES * 4 * c.G;
     for (let k = 0; k < SINGLE_DECISIONS; k++) {
@@ -256,14 +258,14 @@ async function compareEngines(c: EngineContext) {
       for (let i = 0; i < 4; i++) await co.coPlayerModel(batch);
     });
     const refresh = await co.refresh();
-    results[engine] = { batched: scale(batched, 1 / c.D), single: scale(single, 1 / SINGLE_DECISIONS), rowsPerCpuS: (4 * n * 1000) / thr.cpu, refresh };
+    results[engine] = { batched: scale(batched, 1 / c.D), single: scale(single, 1 / SINGLE_DECISIONS), rowsPerCpuS: (4 * n * 1000) / thr.cpu, refresh, netShare };
     await focal.dispose();
     await co.dispose();
   }
-  console.log('  engine | batched: CPU s / decision (wall) | single agent: CPU s / decision (wall) | co-player rows per CPU-s @1024 | weight refresh');
+  console.log('  engine | batched: CPU s / decision (wall) | network share | single agent: CPU s / decision (wall) | co-player rows per CPU-s @1024 | weight refresh');
   for (const [engine, r] of Object.entries(results))
     console.log(
-      `  ${engine.padEnd(6)} | ${fmt(r.batched.cpu / 1000, 3)} (${fmt(r.batched.wall / 1000, 3)} s) | ${fmt(r.single.cpu / 1000, 3)} (${fmt(r.single.wall / 1000, 3)} s) | ` +
+      `  ${engine.padEnd(6)} | ${fmt(r.batched.cpu / 1000, 3)} (${fmt(r.batched.wall / 1000, 3)} s) | ${fmt(100 * r.netShare, 0)}% | ${fmt(r.single.cpu / 1000, 3)} (${fmt(r.single.wall / 1000, 3)} s) | ` +
         `${fmt(r.rowsPerCpuS, 0)} | ${engine === 'onnx' ? `${fmt(r.refresh, 1)} ms (co-player MOA: export + 3 sessions)` : 'none (live weights)'}`,
     );
   const t = results.tfjs;
