@@ -26,3 +26,18 @@ export {
 export * from './metrics/index';
 export { registerWasmKernels, unregisterWasmKernels, WASM_KERNEL_NAMES, type WasmKernelOptions } from './kernels/register';
 export { registerCpuKernels, unregisterCpuKernels, CPU_KERNEL_NAMES, type CpuKernelOptions } from './kernels/register-cpu';
+export { OnnxGraph, ONNX_IR_VERSION, ONNX_OPSET, type OnnxAttribute, type OnnxValueInfo } from './onnx/graph';
+export { convertLayers, toNchw, toNhwc, activation as onnxActivation, EXPORTABLE_LAYERS, type OnnxValue } from './onnx/layers';
+export {
+  chooseInferenceEngine,
+  describeInference,
+  inferenceInfo,
+  probeOnnxRuntime,
+  OnnxSession,
+  type InferenceEngineName,
+  type InferenceEngineChoice,
+  type InferenceEngineInfo,
+  type InferenceOptions,
+  type ExecutionProvider,
+  type OnnxFeed,
+} from './onnx/runtime';

@@ -7,10 +7,10 @@
  * throughput, measured in the same run.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng, describeBackend, initBackend } from '@hop/core';
+import { Rng, describeBackend, describeInference, initBackend } from '@hop/core';
 import type { CoPlayerModel, Evaluator } from '@hop/core';
 import { VecStagHunt, createStagHuntSimulator } from '@hop/env-staghunt';
-import { MOAModel, toCoPlayerModel, toEvaluator } from '@hop/moa';
+import { MOAModel, createMOAInference, toCoPlayerModel, toEvaluator, type MOAInference } from '@hop/moa';
 import { HopPlanner, sampleGoalOrders } from '../src/index';
 import type { SearchOutput } from '../src/index';
 import { naiveDecision } from './naive';
@@ -19,6 +19,10 @@ const NUM_ENVS = Number(process.env.BENCH_ENVS ?? 16);
 const SIMS = Number(process.env.BENCH_SIMS ?? 200);
 const TREES = Number(process.env.BENCH_TREES ?? 5);
 const NAIVE_DECISIONS = Number(process.env.BENCH_NAIVE_DECISIONS ?? 4);
+/** Single-agent decisions planned one at a time per engine (the "one agent alone" column). */
+const SINGLE_DECISIONS = Number(process.env.BENCH_SINGLE_DECISIONS ?? 4);
+/** Skip the (slow) naive and cache-off runs, keeping the engine comparison only. */
+const ENGINES_ONLY = process.env.BENCH_ENGINES_ONLY === '1';
 
 const fmt = (x: number, d = 1) => x.toFixed(d);
 
@@ -91,6 +95,12 @@ async function main() {
     for (let i = 0; i < o.length; i++) o[i] = r.next() < 0.1 ? 1 : 0;
     return o;
   };
+  if (ENGINES_ONLY) {
+    await compareEngines({ focalNet, coNet, sim, input, D, obsN, A, G });
+    focalNet.dispose();
+    coNet.dispose();
+    return;
+  }
   const bigN = 1024;
   const bigObs = obsN(bigN);
   const bigMask = new Uint8Array(bigN * A).fill(1);
@@ -176,8 +186,95 @@ async function main() {
   console.log(`  cache off: ${both(bOff)} -> (a) / bound = ${fmt(aOff.wall / bOff.wall, 2)} wall, ${fmt(aOff.cpu / bOff.cpu, 2)} CPU`);
   console.log(`search depth: max ${Math.max(...withCache.maxDepth)}, mean leaf depth ${fmt(
     withCache.meanLeafDepth.reduce((s, x) => s + x, 0) / D, 2)}`);
+  await compareEngines({ focalNet, coNet, sim, input, D, obsN, A, G });
   focalNet.dispose();
   coNet.dispose();
+}
+
+interface EngineContext {
+  focalNet: MOAModel;
+  coNet: MOAModel;
+  sim: ReturnType<typeof createStagHuntSimulator>;
+  input: Parameters<HopPlanner['plan']>[0];
+  D: number;
+  obsN: (n: number) => Float32Array;
+  A: number;
+  G: number;
+}
+
+/**
+ * Engine column: the same search with the networks run by tfjs (the active backend, wasm here) and by
+ * ONNX Runtime, in this process: CPU-seconds per decision batched (all D decisions in one lock-step
+ * search) and for one agent alone (a search of one decision), network throughput at batch 1024, and
+ * the time a weight refresh takes.
+ */
+async function compareEngines(c: EngineContext) {
+  const engines: ('tfjs' | 'onnx')[] = ['tfjs', 'onnx'];
+  const results: Record<string, { batched: Cost; single: Cost; rowsPerCpuS: number; refresh: number; netShare: number }> = {};
+  console.log(`\nengine comparison (${c.D} decisions batched; ${SINGLE_DECISIONS} single-agent decisions, each alone):`);
+  for (const engine of engines) {
+    let focal: MOAInference;
+    let co: MOAInference;
+    try {
+      focal = await createMOAInference(c.focalNet, { engine });
+      co = await createMOAInference(c.coNet, { engine });
+    } catch (e) {
+      console.log(`  ${engine}: not available (${(e as Error).message})`);
+      continue;
+    }
+    console.log(`  ${describeInference(focal.info)}`);
+    const planner = new HopPlanner({
+      simulator: c.sim,
+      evaluator: focal.evaluator,
+      coPlayerModel: co.coPlayerModel,
+      config: { numSimulations: SIMS, treeNum: TREES, cache: true },
+    });
+    await planner.plan({ ...c.input, slots: c.input.slots.subarray(0, 1), focal: c.input.focal.subarray(0, 1), goalOrders: c.input.goalOrders.subarray(0, TREES * 4 * c.G), seeds: [1] }); // warm-up
+    const { cost: batched, value: out } = await measure(() => planner.plan(c.input));
+    // share of the search's wall time spent in the two networks (the rest: tree, simulator, bookkeeping)
+    const netShare = out.timing.models / out.timing.total;
+    let single: Cost = { wall: 0, cpu: 0 };
+    const per = TREES * 4 * c.G;
+    for (let k = 0; k < SINGLE_DECISIONS; k++) {
+      const d = Math.floor((k * c.D) / SINGLE_DECISIONS);
+      const one = {
+        states: c.input.states,
+        slots: c.input.slots.subarray(d, d + 1),
+        focal: c.input.focal.subarray(d, d + 1),
+        goalOrders: c.input.goalOrders.subarray(d * per, (d + 1) * per),
+        seeds: [c.input.seeds[d]],
+      };
+      const { cost } = await measure(() => planner.plan(one));
+      single = { wall: single.wall + cost.wall, cpu: single.cpu + cost.cpu };
+    }
+    // network throughput of the co-player model at batch 1024
+    const n = 1024;
+    const obs = c.obsN(n);
+    const goals = new Float32Array(n * c.G);
+    for (let r = 0; r < n; r++) goals[r * c.G + (r % c.G)] = 1;
+    const batch = { batch: n, observations: obs, masks: new Uint8Array(n * c.A).fill(1), times: new Float32Array(n).fill(3), goals, goalDim: c.G };
+    await co.coPlayerModel(batch);
+    const { cost: thr } = await measure(async () => {
+      for (let i = 0; i < 4; i++) await co.coPlayerModel(batch);
+    });
+    const refresh = await co.refresh();
+    results[engine] = { batched: scale(batched, 1 / c.D), single: scale(single, 1 / SINGLE_DECISIONS), rowsPerCpuS: (4 * n * 1000) / thr.cpu, refresh, netShare };
+    await focal.dispose();
+    await co.dispose();
+  }
+  console.log('  engine | batched: CPU s / decision (wall) | network share | single agent: CPU s / decision (wall) | co-player rows per CPU-s @1024 | weight refresh');
+  for (const [engine, r] of Object.entries(results))
+    console.log(
+      `  ${engine.padEnd(6)} | ${fmt(r.batched.cpu / 1000, 3)} (${fmt(r.batched.wall / 1000, 3)} s) | ${fmt(100 * r.netShare, 0)}% | ${fmt(r.single.cpu / 1000, 3)} (${fmt(r.single.wall / 1000, 3)} s) | ` +
+        `${fmt(r.rowsPerCpuS, 0)} | ${engine === 'onnx' ? `${fmt(r.refresh, 1)} ms (co-player MOA: export + 3 sessions)` : 'none (live weights)'}`,
+    );
+  const t = results.tfjs;
+  const o = results.onnx;
+  if (t && o)
+    console.log(
+      `  tfjs / onnx CPU per decision: batched ${fmt(t.batched.cpu / o.batched.cpu, 2)}x (target >= 3x), single ${fmt(t.single.cpu / o.single.cpu, 2)}x (target >= 2x); ` +
+        `network throughput ${fmt(o.rowsPerCpuS / t.rowsPerCpuS, 2)}x`,
+    );
 }
 
 main().catch((e) => {

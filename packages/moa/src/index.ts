@@ -70,3 +70,11 @@ export {
   MOA_CHECKPOINT_KIND,
   PAIRS_CHECKPOINT_KIND,
 } from './io/checkpoint';
+
+export { exportMOAToOnnx, MOA_ONNX, type MOAOnnxModels } from './inference/export';
+export {
+  createMOAInference,
+  type MOAInference,
+  type MOAInferenceOptions,
+  type ProbsForGoalsOptions,
+} from './inference/engine';

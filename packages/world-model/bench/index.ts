@@ -1,13 +1,14 @@
 /**
  * Throughput of the planning adapter's batched step (transitions per second) at batch 1, 64 and 1024 on
  * the hop-msh layout (4 players, 8x8, default direct model), against batch-1 calls and against the true
- * stag-hunt simulator measured in the same run. Run: `npm run bench` (build @hop/core and
+ * stag-hunt simulator measured in the same run; then the network under both inference engines (tfjs on the
+ * active backend and ONNX Runtime when installed), rows per CPU-second and weight-refresh time, both archs. Run: `npm run bench` (build @hop/core and
  * @hop/env-staghunt first: `npx nx run @hop/env-staghunt:build`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng, describeBackend, initBackend } from '@hop/core';
 import { StagHuntSimulator, VecStagHunt } from '@hop/env-staghunt';
-import { WorldModel, WorldModelSimulator, stagHuntLayout } from '../src/index';
+import { WorldModel, WorldModelSimulator, createWorldModelInference, stagHuntLayout, type ModelInputs } from '../src/index';
 
 const info = await initBackend();
 console.log(describeBackend(info));
@@ -78,3 +79,39 @@ console.log(`adapter step / network alone at batch 1024: ${(results['adapter/102
 sim.dispose();
 model.dispose();
 console.log(`tensors left: ${tf.memory().numTensors}`);
+
+// --- inference engines: rows per CPU-second of WorldModel.predict, tfjs vs ONNX Runtime, and refresh time ---
+console.log('\ninference engines (predict at batch 256, rows per CPU-second; ONNX refresh = re-export + new session):');
+const layout = stagHuntLayout({ height: 8, width: 8, players: 4 });
+for (const arch of ['direct', 'latent'] as const) {
+  const m = new WorldModel({ layout, finalTime: 35, arch, seed: 1 });
+  const n = 256;
+  const r = new Rng(1);
+  const x: ModelInputs = {
+    size: n,
+    obs: Float32Array.from({ length: n * 64 * layout.channels }, () => (r.next() < 0.1 ? 1 : 0)),
+    jointAction: Int32Array.from({ length: n * 4 }, () => r.int(8)),
+    time: Float32Array.from({ length: n }, () => r.int(35)),
+  };
+  const rates: Record<string, number> = {};
+  for (const engine of ['tfjs', 'onnx'] as const) {
+    let inf;
+    try {
+      inf = await createWorldModelInference(m, { engine });
+    } catch (e) {
+      console.log(`  ${arch} ${engine}: not available (${(e as Error).message})`);
+      continue;
+    }
+    await inf.predict(x);
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < 8; i++) await inf.predict(x);
+    const c = process.cpuUsage(c0);
+    rates[engine] = (8 * n * 1e6) / (c.user + c.system);
+    let refresh = 0;
+    for (let i = 0; i < 3; i++) refresh += await inf.refresh();
+    console.log(`  ${arch.padEnd(6)} ${engine.padEnd(4)}: ${rates[engine].toFixed(0).padStart(6)} rows/CPU-s` + (engine === 'onnx' ? `, refresh ${(refresh / 3).toFixed(1)} ms (${m.countParams()} weights)` : ''));
+    await inf.dispose();
+  }
+  if (rates.onnx && rates.tfjs) console.log(`  ${arch}: ONNX Runtime / tfjs ${(rates.onnx / rates.tfjs).toFixed(2)}x`);
+  m.dispose();
+}

@@ -75,3 +75,11 @@ export { scatterSvg } from './eval/scatter';
 // Planning adapter
 export { WorldModelSimulator, type WorldModelSimulatorOptions } from './sim/adapter';
 export { StateCodec } from './sim/state';
+
+// Inference through ONNX Runtime (optional) or tfjs
+export { exportWorldModelToOnnx, WORLD_MODEL_ONNX, type WorldModelOnnx } from './inference/export';
+export {
+  createWorldModelInference,
+  type WorldModelInference,
+  type WorldModelPredictor,
+} from './inference/engine';

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { execFileSync } from 'node:child_process';
 import { arch, cpus, platform, release, totalmem } from 'node:os';
 import { backendInfo, type BackendInfo } from '../backend/init';
+import { inferenceInfo, type InferenceEngineInfo } from '../onnx/runtime';
 
 /** What a run ran on: enough to tell why two runs' timings or numbers differ. */
 export interface RunEnvironment {
@@ -16,6 +17,8 @@ export interface RunEnvironment {
   tfjs: string;
   /** What `initBackend` chose, or null if it has not run. */
   backend: BackendInfo | null;
+  /** What `chooseInferenceEngine` chose (ONNX Runtime or tfjs for network inference), or null if it has not run. */
+  inference: InferenceEngineInfo | null;
   /** The git commit of the working directory, if it is a git checkout and git is installed. */
   git: { commit: string; dirty: boolean } | null;
   argv: string[];
@@ -44,6 +47,7 @@ export function captureEnvironment(cwd = process.cwd()): RunEnvironment {
     totalMemoryMiB: Math.round(totalmem() / 2 ** 20),
     tfjs: tf.version.tfjs,
     backend: backendInfo(),
+    inference: inferenceInfo(),
     git: commit ? { commit, dirty: status !== null && status !== '' } : null,
     argv: process.argv.slice(1),
   };

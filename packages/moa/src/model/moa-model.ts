@@ -31,9 +31,12 @@ export class MOAModel {
   readonly config: MOAConfig;
   /** The whole network: what checkpoints save and training differentiates. */
   readonly net: tf.LayersModel;
-  /** `net` split at the trunk output (same layers and weights), for evaluating many goals per row. */
-  private readonly trunk: tf.LayersModel;
-  private readonly head: tf.LayersModel;
+  /**
+   * `net` split at the trunk output (same layers and weights), for evaluating many goals per row. Read
+   * by the ONNX exporter; train through `net`.
+   */
+  readonly trunk: tf.LayersModel;
+  readonly head: tf.LayersModel;
   readonly observationSize: number;
   private readonly spec: InputSpec;
 

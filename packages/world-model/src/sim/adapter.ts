@@ -2,6 +2,7 @@ import { HopError, type BatchedSimulator, type SimStepBatch, type SimViewBatch }
 import { cellsOf, gridSizeOf, type GridLayout } from '../layout';
 import { loadWorldModel } from '../model/checkpoint';
 import type { WorldModel } from '../model/world-model';
+import type { WorldModelPredictor } from '../inference/engine';
 import { PRESENCE_THRESHOLD } from '../eval/metrics';
 import { StateCodec } from './state';
 
@@ -10,6 +11,11 @@ export interface WorldModelSimulatorOptions {
   finalTime?: number;
   /** End the episode when the done head says so for the players still on the grid (default true). */
   useDoneHead?: boolean;
+  /**
+   * Runs the network instead of `model.predict` (tfjs): e.g. `await createWorldModelInference(model)`
+   * for ONNX Runtime. It must wrap the same model; call its `refresh()` after training updates.
+   */
+  predictor?: WorldModelPredictor;
 }
 
 /**
@@ -37,6 +43,7 @@ export class WorldModelSimulator implements BatchedSimulator {
   readonly noopAction: number;
   readonly numGoals: number;
   private readonly useDoneHead: boolean;
+  private readonly predictor: WorldModelPredictor;
   private readonly owned: boolean;
   // Scratch grown on demand: no allocation per step once warm (besides the network's outputs).
   private obsBuf = new Float32Array(0);
@@ -64,6 +71,7 @@ export class WorldModelSimulator implements BatchedSimulator {
     this.noopAction = this.layout.stayAction;
     this.numGoals = this.layout.preyChannels.length;
     this.useDoneHead = opts.useDoneHead ?? true;
+    this.predictor = opts.predictor ?? model;
     this.owned = opts.ownsModel ?? false;
     this.acc = new Float32Array(this.observationSize);
     this.huntPrey = new Int32Array(this.numActions).fill(-1);
@@ -139,7 +147,7 @@ export class WorldModelSimulator implements BatchedSimulator {
     }
 
     // 2. One network call for the whole batch.
-    const pred = await this.model.predict({ size: rows, obs: obsBuf, jointAction: actBuf, time: timeBuf });
+    const pred = await this.predictor.predict({ size: rows, obs: obsBuf, jointAction: actBuf, time: timeBuf });
 
     // 3. Average the views in player 0's frame and decode.
     for (let k = 0; k < count; k++) {
