@@ -22,10 +22,10 @@ for (let episode = 0; episode < 2; episode++) {
       actions[p] = valid[rng.int(valid.length)];
     }
     env.step(actions);
-    agent.observe(env.states, 0, actions); // beliefs about the co-players' goals move with what they did
+    await agent.observe(env.states, 0, actions); // beliefs about the co-players' goals move with what they did
   }
   const stats = env.lastEpisode(0)!;
   agent.endEpisode(stats.caught); // what each player went for feeds the inter-episode prior
   console.log(`episode ${episode}: returns ${stats.returns.map((r) => r.toFixed(2)).join(' ')}; belief about player 1 (stag, hare): ${Array.from(agent.belief().subarray(0, 2), (b) => b.toFixed(2)).join(' ')}`);
 }
-agent.dispose();
+await agent.dispose();

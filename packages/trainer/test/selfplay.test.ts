@@ -196,7 +196,7 @@ describe('self-play pieces', () => {
         actions[1] = 4; // the co-player stays
         acts.push(actions[0]);
         env.step(actions);
-        agent.observe(env.states, 0, actions);
+        await agent.observe(env.states, 0, actions);
       }
       const belief = agent.belief();
       expect(belief).toHaveLength(2);

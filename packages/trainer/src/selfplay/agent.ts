@@ -165,14 +165,14 @@ export class HopAgent {
    * After the step: `states[slot]` is the new state and `actions[p]` what every player did in the state the
    * agent last acted in. Updates the beliefs about the co-players that were in play.
    */
-  observe(states: Int32Array, slot: number, actions: ArrayLike<number>): void {
+  async observe(states: Int32Array, slot: number, actions: ArrayLike<number>): Promise<void> {
     if (!this.hasPrev) throw new HopError('E_STATE', 'HopAgent.observe: call act() for the state the actions were taken in first');
     const P = this.game.numAgents;
     if (actions.length < P) throw new HopError('E_SHAPE', `actions has ${actions.length} entries, the game has ${P} players`);
     this.copyIn(states, slot, this.cur);
     this.game.agentDone({ states: this.prev, slots: Int32Array.of(0), count: 1 }, this.done);
     const acted = Uint8Array.from(this.done, (d) => (d ? 0 : 1));
-    this.team.observe(this.prev, this.cur, Int32Array.of(0), 1, Int32Array.from(actions), acted);
+    await this.team.observe(this.prev, this.cur, Int32Array.of(0), 1, Int32Array.from(actions), acted);
   }
 
   /** End of the episode: `achieved[p]` is the goal player p achieved (0 stag, 1 hare, -1 none); folds it into the prior. */
@@ -188,7 +188,9 @@ export class HopAgent {
     return this.team.belief(this.focal, 0);
   }
 
-  dispose(): void {
+  /** Frees the inference engines (and, for `fromRun` agents, the networks and any world model). */
+  async dispose(): Promise<void> {
+    await this.team.engines.dispose();
     if (this.owned) {
       this.owned.registry.dispose();
       this.owned.registry.generic.dispose();

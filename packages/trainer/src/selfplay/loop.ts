@@ -24,6 +24,7 @@ import { buildCoPlayers, buildPolicy, type SelfPlayModels } from './models';
 import { concatSamples, runRollout, type RolloutResult, type RolloutSpec } from './rollout';
 import { createRunner, type RolloutRunner } from './runner';
 import { HopTeam } from './team';
+import { ModelEngines } from './engines';
 import { warmStart, warmStartBatch } from './warm-start';
 import { feedOnline } from './online';
 
@@ -116,8 +117,10 @@ async function openSetup(algo: SelfPlayAlgorithm, config: AnyConfig, game: StagH
       maxGradNorm: config.gradClipNorm,
     });
     const plannerConfig = { numSimulations: config.simulations, treeNum: config.treeNum, cPuct: config.cPuct, beta: config.beta, gamma: config.gamma };
+    const engines = new ModelEngines();
     const teamOf = (numEnvs: number, greedy: boolean) =>
       new HopTeam({
+        engines,
         game,
         planning: planning.planning,
         roots: planning.roots,
@@ -238,12 +241,18 @@ async function loop(
       // 2. Policy / value update on the planner's decisions and the returns.
       const tu = performance.now();
       const update = learner.update(samples, new Rng(deriveSeed(config.seed, 'update', it)));
+      team.engines.changed(models.policy);
       wall.policy_update = performance.now() - tu;
 
       // 3. Online MOA: every focal player's buffers take what its co-players did; full buffers train.
       const tm = performance.now();
       const reports = config.onlineMoa ? feedOnline(online, samples, episodes) : [];
+      for (const r of reports) team.engines.changed(models.registry.model(r.focal, r.agent));
       wall.moa_update = performance.now() - tm;
+      // The new weights reach the inference engines (ONNX Runtime re-exports; tfjs reads them live).
+      const ts = performance.now();
+      await team.syncEngines();
+      wall.engine_sync = performance.now() - ts;
 
       state.iteration = it;
       state.envSteps += results.reduce((a, r) => a + r.envSteps, 0);
@@ -280,6 +289,7 @@ async function loop(
         'perf/network_rows_per_decision': decisions > 0 ? rows / decisions : 0,
         ...timingMetrics(results, wall),
         'time/iteration': iterSeconds,
+        engine: team.engines.engine?.name ?? 'none',
       };
       run.appendMetrics(record);
       if (evalRecord) {
@@ -318,6 +328,7 @@ async function loop(
     return { status: 'completed', runDir: run.root, iterations: state.iteration, lastEval, elapsed: state.elapsed };
   } finally {
     await runner?.dispose();
+    await setup.team.engines.dispose();
     disposeSetup(setup);
     run.close();
     if (!interruptFlag) interrupt.dispose();

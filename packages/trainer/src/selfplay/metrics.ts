@@ -119,6 +119,7 @@ export const TIME_PHASES = [
   'time/env',
   'time/policy_update',
   'time/moa_update',
+  'time/engine_sync',
   'time/eval',
   'time/checkpoint',
 ] as const;

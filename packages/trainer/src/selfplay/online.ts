@@ -6,11 +6,15 @@ import type { RolloutResult } from './rollout';
  * Feeds every focal player's online MOA with its co-players' steps, episode by episode in the canonical
  * order, and trains the buffers that filled up.
  */
-export function feedOnline(online: OnlineMOA[], samples: RolloutResult['samples'], episodes: RolloutResult['episodes']): OnlineTrainReport[] {
+export function feedOnline(
+  online: OnlineMOA[],
+  samples: RolloutResult['samples'],
+  episodes: RolloutResult['episodes'],
+): (OnlineTrainReport & { focal: number; agent: number })[] {
   const P = online.length;
   const O = samples.count > 0 ? samples.obs.length / samples.count : 0;
   const A = samples.count > 0 ? samples.mask.length / samples.count : 0;
-  const reports: OnlineTrainReport[] = [];
+  const reports: (OnlineTrainReport & { focal: number; agent: number })[] = [];
   let k = 0;
   for (const ep of episodes) {
     const start = k;
@@ -32,7 +36,7 @@ export function feedOnline(online: OnlineMOA[], samples: RolloutResult['samples'
         const j = coPlayerAgent(i, m);
         if (ep.achieved[j] >= 0) achievements.push({ coPlayer: m, goal: ep.achieved[j], step: ep.achievedStep[j] });
       }
-      reports.push(...online[i].endEpisode(achievements));
+      for (const r of online[i].endEpisode(achievements)) reports.push({ ...r, focal: i, agent: coPlayerAgent(i, r.coPlayer) });
     }
   }
   if (k !== samples.count) throw new HopError('E_INTERNAL', `online MOA feed: ${samples.count - k} samples belong to no finished episode`);

@@ -7,7 +7,7 @@ import { buildPolicy } from './models';
 import { runRollout, type RolloutResult } from './rollout';
 import type { RolloutTask } from './runner';
 import { HopTeam } from './team';
-import { unpackInto } from './weights';
+import { checksumOf, unpackInto } from './weights';
 
 /**
  * A rollout worker (piscina): rebuilds the run's networks and planner once, then per task takes the newest
@@ -20,6 +20,8 @@ interface WorkerContext {
   policy: MOAModel;
   registry: PairRegistry;
   team: HopTeam;
+  /** Checksum of the weights each network holds now. */
+  held: Map<string, number>;
 }
 
 let ready: Promise<unknown> | null = null;
@@ -29,6 +31,7 @@ async function context(task: RolloutTask): Promise<WorkerContext> {
   const key = JSON.stringify({ config: task.config, envs: task.spec.numEnvs, generic: task.generic, goals: Array.from(task.goals.goalVectors) });
   if (ctx && ctx.key === key) return ctx;
   if (ctx) {
+    await ctx.team.engines.dispose();
     ctx.registry.dispose();
     ctx.registry.generic.dispose();
     ctx.policy.dispose();
@@ -53,7 +56,7 @@ async function context(task: RolloutTask): Promise<WorkerContext> {
     numEnvs: task.spec.numEnvs,
     priorAlpha: config.priorAlpha,
   });
-  ctx = { key, game, planning, policy, registry, team };
+  ctx = { key, game, planning, policy, registry, team, held: new Map() };
   return ctx;
 }
 
@@ -61,11 +64,17 @@ export default async function rolloutTask(task: RolloutTask): Promise<RolloutRes
   ready ??= initBackend();
   await ready;
   const c = await context(task);
-  unpackInto(c.policy.net, task.weights, 'policy');
-  unpackInto(c.registry.generic.net, task.weights, 'generic');
+  // Only networks whose weights changed since this worker's last task are reloaded (and re-exported).
+  const load = (model: MOAModel, name: string) => {
+    if (c.held.get(name) === checksumOf(task.weights, name)) return;
+    c.held.set(name, unpackInto(model.net, task.weights, name));
+    c.team.engines.changed(model);
+  };
+  load(c.policy, 'policy');
+  load(c.registry.generic, 'generic');
   for (const [i, j] of task.ownedPairs) {
     if (c.registry.isShared(i, j)) c.registry.adopt(i, j, new MOAModel(c.registry.generic.config));
-    unpackInto(c.registry.model(i, j).net, task.weights, `pair-${i}-${j}`);
+    load(c.registry.model(i, j), `pair-${i}-${j}`);
   }
   task.priors.forEach((p, i) => {
     c.team.priors[i].histogram.set(p.histogram);

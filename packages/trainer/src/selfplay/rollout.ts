@@ -207,7 +207,7 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
         }
       }
       const tb = performance.now();
-      team.observe(prev, env.states, live, liveCount, actions, env.active);
+      await team.observe(prev, env.states, live, liveCount, actions, env.active);
       timing.beliefs += performance.now() - tb;
       for (let n = 0; n < liveCount; n++) {
         const c = live[n];

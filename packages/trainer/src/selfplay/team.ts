@@ -6,12 +6,13 @@ import {
   combineBeliefs,
   coPlayerAgent,
   gatherWidth,
-  pairCoPlayerModel,
+  groupRowsByModel,
   sampleGoalOrderings,
-  toEvaluator,
   type MOAModel,
   type PairRegistry,
 } from '@hop/moa';
+import type { CoPlayerModelOutput, GoalBatch } from '@hop/core';
+import { ModelEngines } from './engines';
 import type { GoalSetup } from './goals';
 
 /**
@@ -39,6 +40,8 @@ export interface HopTeamOptions {
   numEnvs: number;
   /** Inter-episode prior discount (spec: 0.995). */
   priorAlpha?: number;
+  /** Engines shared with another team over the same models (e.g. training and evaluation); default: its own. */
+  engines?: ModelEngines;
 }
 
 /** Per-episode goal-inference facts of one co-player, read at the end of an episode. */
@@ -71,6 +74,9 @@ export class HopTeam {
   readonly planner: HopPlanner;
   readonly goals: GoalSetup;
   readonly registry: PairRegistry;
+  readonly policy: MOAModel;
+  /** Inference engines of the policy and co-player models (ONNX Runtime or tfjs). */
+  readonly engines: ModelEngines;
   readonly numAgents: number;
   readonly numEnvs: number;
   /** Per focal player: prior over each co-player's goals `[P-1, G]`. */
@@ -104,10 +110,12 @@ export class HopTeam {
     if (policy.goalDim !== 0) throw new HopError('E_CONFIG', 'the focal policy / value network must have goalDim 0');
     const P = this.numAgents;
     const G = goals.numGoals;
+    this.policy = policy;
+    this.engines = opts.engines ?? new ModelEngines();
     this.planner = new HopPlanner({
       simulator: this.planning,
-      evaluator: toEvaluator(policy),
-      coPlayerModel: pairCoPlayerModel(registry),
+      evaluator: (input) => this.engines.of(policy).evaluator(input),
+      coPlayerModel: (input, owners) => this.coPlayers(input, owners),
       goalVectors: goals.goalVectors,
       goalDim: goals.goalDim,
       config: opts.planner,
@@ -144,8 +152,9 @@ export class HopTeam {
    * states after the step (both as arenas addressed by env index), `actions` `[numEnvs, P]` the joint
    * actions and `acted` `[numEnvs, P]` 1 for players that were in play. Only envs in `envs` are updated.
    */
-  observe(prev: Int32Array, next: Int32Array, envs: Int32Array, count: number, actions: Int32Array, acted: Uint8Array): void {
+  async observe(prev: Int32Array, next: Int32Array, envs: Int32Array, count: number, actions: Int32Array, acted: Uint8Array): Promise<void> {
     if (count === 0) return;
+    await this.syncEngines();
     const P = this.numAgents;
     const A = this.game.numActions;
     const O = this.game.observationSize;
@@ -182,7 +191,7 @@ export class HopTeam {
       }
     }
     const Ge = this.goals.mode === 'none' ? 1 : G;
-    const probs = this.likelihoods(rowModel, rowSrc, A, O, Ge);
+    const probs = await this.likelihoods(rowModel, rowSrc, A, O, Ge);
     const avail = this.available(next, envs, count);
     const lik = new Float64Array((P - 1) * G);
     const observed = new Uint8Array(P - 1);
@@ -289,6 +298,7 @@ export class HopTeam {
             for (let g = 0; g < G; g++) goalOrders[d * per + (t * P + p) * G + g] = p === i ? -1 : g;
       }
     }
+    await this.syncEngines();
     const root = this.roots ? this.roots.encode(states, envs, count) : { states, slots: envs };
     return this.planner.plan({
       states: root.states,
@@ -299,6 +309,42 @@ export class HopTeam {
     });
   }
 
+  /**
+   * Builds or refreshes the inference engines of the policy and of every distinct co-player model (after a
+   * training update mark them with `engines.changed`). Called by `plan` and `observe`; cheap when nothing changed.
+   */
+  async syncEngines(): Promise<number> {
+    const models = new Set<MOAModel>([this.policy, this.registry.generic]);
+    for (const [i, j] of this.registry.pairs()) models.add(this.registry.model(i, j));
+    return this.engines.sync(models);
+  }
+
+  /** Co-player rows answered by their pair's model, one engine call per distinct model. */
+  private async coPlayers(input: GoalBatch, owners: { focal: Int32Array; agent: Int32Array }): Promise<CoPlayerModelOutput> {
+    const { batch, goalDim } = input;
+    const A = this.game.numActions;
+    const O = this.game.observationSize;
+    const groups = groupRowsByModel(this.registry, owners, batch);
+    const probs = new Float32Array(batch * A);
+    for (const [model, rows] of groups) {
+      const whole = rows.length === batch;
+      const sub: GoalBatch = whole
+        ? input
+        : {
+            batch: rows.length,
+            observations: gatherWidth(input.observations, rows, O, (n) => new Float32Array(n)),
+            masks: gatherWidth(input.masks, rows, A, (n) => new Uint8Array(n)),
+            times: Float32Array.from(rows, (r) => input.times[r]),
+            goals: goalDim === 0 ? new Float32Array(0) : gatherWidth(input.goals, rows, goalDim, (n) => new Float32Array(n)),
+            goalDim,
+          };
+      const v = (await this.engines.of(model).coPlayerModel(sub)).probs;
+      if (whole) probs.set(v);
+      else rows.forEach((r, k) => probs.set(v.subarray(k * A, (k + 1) * A), r * A));
+    }
+    return { probs };
+  }
+
   /** `[count, G]` goal availability of the given states. */
   private available(states: Int32Array, envs: Int32Array, count: number): Uint8Array {
     if (this.game.numGoals === 0) return this.availBuf.fill(1, 0, count);
@@ -307,7 +353,7 @@ export class HopTeam {
   }
 
   /** `[rows, Ge, A]` probabilities of each row's co-player view under every goal (Ge = 1 without goals). */
-  private likelihoods(models: MOAModel[], src: number[], A: number, O: number, Ge: number): Float32Array {
+  private async likelihoods(models: MOAModel[], src: number[], A: number, O: number, Ge: number): Promise<Float32Array> {
     const out = new Float32Array(src.length * Ge * A);
     const groups = new Map<MOAModel, number[]>();
     models.forEach((m, r) => {
@@ -321,12 +367,12 @@ export class HopTeam {
       const obs = gatherWidth(this.obsBuf, srcRows, O, (n) => new Float32Array(n));
       const mask = gatherWidth(this.legalBuf, srcRows, A, (n) => new Uint8Array(n));
       const time = Float32Array.from(srcRows, (s) => this.timeBuf[Math.floor(s / P)]);
-      const p =
+      const engine = this.engines.of(model);
+      const batch = { batch: srcRows.length, observations: obs, masks: mask, times: time };
+      const v =
         Ge === 1 && this.goals.mode === 'none'
-          ? model.probs({ obs, mask, time })
-          : model.probsForGoals({ obs, mask, time }, this.goals.goalVectors);
-      const v = p.dataSync() as Float32Array;
-      p.dispose();
+          ? (await engine.coPlayerModel({ ...batch, goals: new Float32Array(0), goalDim: 0 })).probs
+          : await engine.probsForGoals(batch, this.goals.goalVectors);
       rows.forEach((r, n) => out.set(v.subarray(n * Ge * A, (n + 1) * Ge * A), r * Ge * A));
     }
     return out;

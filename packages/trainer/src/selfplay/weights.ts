@@ -4,7 +4,8 @@ import { HopError } from '@hop/core';
 /** Every weight of some networks in one shared buffer: sent to all workers without a copy per worker. */
 export interface PackedWeights {
   buffer: SharedArrayBuffer;
-  entries: { name: string; shapes: number[][]; offset: number }[];
+  /** `checksum` (FNV-1a over the float bits) lets a worker skip weights it already holds. */
+  entries: { name: string; shapes: number[][]; offset: number; checksum: number }[];
 }
 
 /** Packs the weights of named networks (float32) into one SharedArrayBuffer. */
@@ -15,18 +16,22 @@ export function packWeights(models: Record<string, tf.LayersModel>): PackedWeigh
   const view = new Float32Array(buffer);
   let at = 0;
   const entries: PackedWeights['entries'] = [];
+  const bits = new Uint32Array(buffer);
   for (const { name, ws } of lists) {
-    entries.push({ name, shapes: ws.map((w) => [...w.shape]), offset: at });
+    const offset = at;
     for (const w of ws) {
       view.set(w.dataSync() as Float32Array, at);
       at += w.size;
     }
+    let h = 0x811c9dc5;
+    for (let k = offset; k < at; k++) h = Math.imul(h ^ bits[k], 0x01000193) >>> 0;
+    entries.push({ name, shapes: ws.map((w) => [...w.shape]), offset, checksum: h });
   }
   return { buffer, entries };
 }
 
-/** Sets a network's weights from the packed entry `name`. */
-export function unpackInto(net: tf.LayersModel, pack: PackedWeights, name: string): void {
+/** Sets a network's weights from the packed entry `name`; returns the entry's checksum. */
+export function unpackInto(net: tf.LayersModel, pack: PackedWeights, name: string): number {
   const e = pack.entries.find((x) => x.name === name);
   if (!e) throw new HopError('E_INTERNAL', `packed weights hold no '${name}'`);
   const view = new Float32Array(pack.buffer);
@@ -42,4 +47,10 @@ export function unpackInto(net: tf.LayersModel, pack: PackedWeights, name: strin
   } finally {
     tf.dispose(tensors);
   }
+  return e.checksum;
+}
+
+/** The checksum of entry `name` (undefined when absent). */
+export function checksumOf(pack: PackedWeights, name: string): number | undefined {
+  return pack.entries.find((x) => x.name === name)?.checksum;
 }
