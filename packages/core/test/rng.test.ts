@@ -88,15 +88,59 @@ describe('Rng (review fixes)', () => {
     expect(() => new Rng(NaN)).toThrow(RangeError);
   });
 
-  it('gamma has mean = shape and refuses shapes <= 0', () => {
+  it('gamma has mean = shape and variance = shape (sized from standard errors) and refuses shapes <= 0', () => {
+    // Mutation audit (issue 17): `gamma(shape) = shape * Exp(1)` has the right mean but variance shape^2,
+    // and passed a mean-only check. Gamma(k, 1) has mean k, variance k and fourth central moment 3k^2 + 6k,
+    // so over n draws SE(mean) = sqrt(k / n) and SE(sample variance) ~ sqrt((2k^2 + 6k) / n).
+    // n = 20000: k = 0.3: SE(mean) = 0.0039, SE(var) = 0.0099; k = 4: SE(mean) = 0.014, SE(var) = 0.053.
+    // Tolerance 5 SE (false alarm < 1e-6 per check). The mutation's variance at k = 0.3 is 0.09, 21 SE away
+    // from 0.3; at k = 4 it is 16, 225 SE away from 4.
     const r = new Rng(9);
-    for (const shape of [0.3, 1, 4]) {
-      let m = 0;
-      for (let i = 0; i < 20000; i++) m += r.gamma(shape);
-      expect(m / 20000).toBeCloseTo(shape, 1);
+    const n = 20000;
+    for (const k of [0.3, 1, 4]) {
+      const xs = Array.from({ length: n }, () => r.gamma(k));
+      const mean = xs.reduce((a, x) => a + x, 0) / n;
+      const variance = xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1);
+      expect(Math.abs(mean - k)).toBeLessThan(5 * Math.sqrt(k / n));
+      expect(Math.abs(variance - k)).toBeLessThan(5 * Math.sqrt((2 * k * k + 6 * k) / n));
     }
     expect(() => r.gamma(0)).toThrow(RangeError);
     expect(() => r.gamma(-1)).toThrow(RangeError);
+  });
+
+  it('gamma follows the Gamma distribution (Kolmogorov-Smirnov) on both branches, shape < 1 and >= 1', () => {
+    // CDFs worked out independently of the code: Gamma(1/2) = chi^2_1 / 2, so F(x) = erf(sqrt(x));
+    // Gamma(2): F(x) = 1 - e^-x (1 + x). The KS statistic D satisfies P(sqrt(n) D > 1.95) ~ 2 e^(-2 * 1.95^2)
+    // = 1e-3 under the null; with n = 4000 the threshold is D < 0.031. shape * Exp(1) (the mutation) gives
+    // D = 0.16 at shape 1/2 and D = 0.10 at shape 2, well outside it.
+    const erf = (x: number) => {
+      // Abramowitz & Stegun 7.1.26, absolute error < 1.5e-7
+      const t = 1 / (1 + 0.3275911 * x);
+      const y = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+      return 1 - y * Math.exp(-x * x);
+    };
+    const cases: [number, (x: number) => number][] = [
+      [0.5, (x) => erf(Math.sqrt(x))],
+      [2, (x) => 1 - Math.exp(-x) * (1 + x)],
+    ];
+    const n = 4000;
+    const r = new Rng(21);
+    for (const [k, cdf] of cases) {
+      const xs = Array.from({ length: n }, () => r.gamma(k)).sort((a, b) => a - b);
+      let d = 0;
+      xs.forEach((x, i) => {
+        const f = cdf(x);
+        d = Math.max(d, (i + 1) / n - f, f - i / n);
+      });
+      expect(d, `KS distance at shape ${k}`).toBeLessThan(1.95 / Math.sqrt(n));
+    }
+  });
+
+  it('gamma yields pinned draws for seed 9 (reproducibility of Dirichlet noise)', () => {
+    const r = new Rng(9);
+    expect([r.gamma(0.3), r.gamma(1), r.gamma(4), r.gamma(0.3)]).toEqual([
+      0.07107468673893785, 1.0720361598829762, 4.7185919545154045, 0.19664494895291126,
+    ]);
   });
 });
 
