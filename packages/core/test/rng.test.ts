@@ -20,29 +20,39 @@ describe('Rng', () => {
   });
 
   it('uniform draws have mean 1/2 and normals mean 0 variance 1', () => {
+    // Tolerances of 5 standard errors at n = 20000: uniform mean SE = sqrt(1/12 / n) = 0.0020, uniform second
+    // moment about 1/2 (variance 1/12) SE = sqrt((1/80 - 1/144) / n) = 0.00053; normal mean SE = sqrt(1 / n) =
+    // 0.0071, E[x^2] SE = sqrt(2 / n) = 0.010.
     const r = new Rng(11);
     const n = 20000;
     let s = 0;
+    let s2 = 0;
     let m = 0;
     let v = 0;
-    for (let i = 0; i < n; i++) s += r.next();
+    for (let i = 0; i < n; i++) {
+      const u = r.next();
+      s += u;
+      s2 += (u - 0.5) ** 2;
+    }
     for (let i = 0; i < n; i++) {
       const x = r.normal();
       m += x;
       v += x * x;
     }
-    expect(s / n).toBeCloseTo(0.5, 1);
-    expect(m / n).toBeCloseTo(0, 1);
-    expect(v / n).toBeCloseTo(1, 1);
+    expect(Math.abs(s / n - 0.5)).toBeLessThan(5 * Math.sqrt(1 / 12 / n));
+    expect(Math.abs(s2 / n - 1 / 12)).toBeLessThan(5 * Math.sqrt((1 / 80 - 1 / 144) / n));
+    expect(Math.abs(m / n)).toBeLessThan(5 * Math.sqrt(1 / n));
+    expect(Math.abs(v / n - 1)).toBeLessThan(5 * Math.sqrt(2 / n));
   });
 
   it('categorical never picks a zero weight and follows the weights', () => {
     const r = new Rng(5);
     const counts = [0, 0, 0];
-    for (let i = 0; i < 9000; i++) counts[r.categorical([1, 0, 2])]++;
+    const n = 9000;
+    for (let i = 0; i < n; i++) counts[r.categorical([1, 0, 2])]++;
     expect(counts[1]).toBe(0);
-    expect(counts[2] / counts[0]).toBeGreaterThan(1.8);
-    expect(counts[2] / counts[0]).toBeLessThan(2.2);
+    // P(0) = 1/3: SE = sqrt((1/3)(2/3) / n) = 0.0050; 5 SE = 0.025
+    expect(Math.abs(counts[0] / n - 1 / 3)).toBeLessThan(5 * Math.sqrt(2 / 9 / n));
     expect(r.categorical([0, 0])).toBe(-1);
   });
 
