@@ -14,6 +14,9 @@ export const vitestDefaults: ViteUserConfig = {
   resolve: { alias },
   test: {
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+    // Type tests (`expectTypeOf`) live in *.test-d.ts: vitest compiles them with tsc and counts each as a test.
+    // At run time `expectTypeOf` does nothing, so a type test in a *.test.ts file can never fail.
+    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: 'tsconfig.json' },
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -6,11 +6,11 @@ import { NpyReader, NpyWriter, readNpy, writeNpy, type NpyDType, type NpyData } 
 import { fromPy, sampleData, tempDir } from './npy-helpers';
 
 /**
- * Round trips against real NumPy (Debian's python3-numpy, served by /usr/bin/python3: the python3 first on
+ * Round trips against real NumPy (Debian's python3-numpy, served by /usr/bin/python3, or HOP_PYTHON: the python3 first on
  * PATH may be another interpreter). Where it is missing the suite says so loudly and is skipped, except
  * under HOP_REQUIRE_NUMPY=1 (set by .ci/run), where a missing NumPy fails.
  */
-const PYTHON = '/usr/bin/python3';
+const PYTHON = process.env.HOP_PYTHON ?? '/usr/bin/python3';
 const required = process.env.HOP_REQUIRE_NUMPY === '1';
 
 function probeNumpy(): { ok: true; version: string } | { ok: false; reason: string } {

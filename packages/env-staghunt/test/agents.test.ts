@@ -108,13 +108,14 @@ describe('random and mixed agents', () => {
     }
     expect([...seen].sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);
     const env2 = new StagHuntEnv('small-2p', { seed: 1 });
-    const run = () => {
+    const run = (seed: number) => {
       env2.reset(5);
       const agents = [new RandomAgent(), new RandomAgent()];
-      agents.forEach((a, i) => a.reset(100 + i));
+      agents.forEach((a, i) => a.reset(seed + i));
       return play(env2, agents);
     };
-    expect(run()).toEqual(run());
+    expect(run(100)).toEqual(run(100));
+    expect(run(200)).not.toEqual(run(100)); // different-seed control: the agents' seed is used
   });
 
   it('mixed agents draw nearest-stag or nearest-hare per episode from their seed', () => {

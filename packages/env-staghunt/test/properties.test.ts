@@ -10,6 +10,10 @@ import { createStagHuntSimulator } from '../src/sim/simulator';
 import { expectSame } from './helpers';
 import { refStep, refValid, type RefConfig, type RefState } from './reference';
 
+/**
+ * Valid by construction (no config is thrown away): obstacles, then hares, then stags are lowered until the
+ * start cells fit, exactly as the schema's feasibility rule demands; `resolveConfig` would throw otherwise.
+ */
 const configArb: fc.Arbitrary<StagHuntConfig> = fc
   .record({
     players: fc.integer({ min: 1, max: 5 }),
@@ -27,18 +31,52 @@ const configArb: fc.Arbitrary<StagHuntConfig> = fc
     strong: fc.boolean(),
   })
   .map(({ minHunters, strong, ...c }) => {
-    const input: StagHuntConfigInput = {
+    const cells = c.height * c.width;
+    const players = Math.min(c.players, cells);
+    const stags = Math.min(c.stags, cells - players);
+    const hares = Math.min(c.hares, cells - players - stags);
+    const obstacles = Math.min(c.obstacles, Math.floor((cells - players - stags - hares) / 3));
+    return resolveConfig({
       ...c,
-      stagMinHunters: Math.min(minHunters, c.players),
-      playerStrength: strong ? Array.from({ length: c.players }, (_, p) => p + 1) : null,
-    };
-    try {
-      return resolveConfig(input);
-    } catch {
-      return null;
-    }
-  })
-  .filter((c): c is StagHuntConfig => c !== null);
+      players,
+      stags,
+      hares,
+      obstacles,
+      stagMinHunters: Math.min(minHunters, players),
+      playerStrength: strong ? Array.from({ length: players }, (_, p) => p + 1) : null,
+    });
+  });
+
+/**
+ * Where each of up to 5 players starts: -1 where the episode generator put it; 0..2 on the first stag,
+ * 3 on the second stag, 4..6 on the first hare, 7 on the last hare. Several players on one stag make group hunts,
+ * unequal strengths make strength splits, several on one hare make shared hares.
+ */
+const placementArb = fc.array(fc.integer({ min: -1, max: 7 }), { minLength: 5, maxLength: 5 });
+
+/**
+ * Actions biased toward hunting: HUNT_HERE becomes 5 on a stag, 6 on a hare (4 elsewhere) at the step it is
+ * played, so players placed together on a prey hunt it together; also raw hunts (5, 6, possibly on nothing),
+ * moves, stay and invalid codes (-1, 7, 8).
+ */
+const HUNT_HERE = 99;
+const actionArb = fc.oneof(
+  { arbitrary: fc.constant(HUNT_HERE), weight: 6 },
+  { arbitrary: fc.constantFrom(5, 6), weight: 2 },
+  { arbitrary: fc.integer({ min: 0, max: 3 }), weight: 3 },
+  { arbitrary: fc.constant(4), weight: 1 },
+  { arbitrary: fc.constantFrom(-1, 7, 8), weight: 1 },
+);
+
+function placePlayers(g: Geometry, st: Int32Array, placement: readonly number[]): void {
+  const stags = Array.from({ length: g.stags }, (_, k) => st[g.STAG + k]);
+  const hares = Array.from({ length: g.hares }, (_, k) => st[g.HARE + k]);
+  for (let p = 0; p < g.players; p++) {
+    const k = placement[p];
+    const cell = k < 0 ? -1 : k <= 2 ? stags[0] : k === 3 ? stags[1] : k <= 6 ? hares[0] : hares[hares.length - 1];
+    if (cell !== undefined && cell >= 0) st[g.POS + p] = cell;
+  }
+}
 
 function toRef(g: Geometry, st: Int32Array, b: number): RefState {
   const obstacles = new Set<number>();
@@ -59,17 +97,28 @@ const sorted = (a: number[]) => [...a].sort((x, y) => x - y);
 
 describe('properties of the rules', () => {
   it('the simulator agrees with a plain reference model; masks, done players, prey and rewards obey the rules', () => {
+    // Mutation audit (issue 17): with uniform actions and generated starts, 150 runs had 6 steps with any
+    // catch, so reward splitting, playerStrength, prosocial rewards and the dynamic end time went almost
+    // untested (62 configs were also thrown away). Players now start on prey, actions favour hunting, and
+    // the counters below must show that every rule was exercised. Mutations of src/core/rules.ts that the old
+    // test passed and this one fails: an equal stag split ignoring playerStrength (`stagReward / n`), and a
+    // hare not shared among its hunters (`share = hareReward`).
+    const seen = { runs: 0, runsWithoutSteps: 0, steps: 0, stagCatches: 0, groupStags: 0, strengthSplits: 0, failedStagHunts: 0, hareCatches: 0, sharedHares: 0, prosocialCatches: 0, dynamicEnds: 0 };
     fc.assert(
       fc.property(
         configArb,
         fc.integer(),
-        fc.array(fc.array(fc.integer({ min: -1, max: 8 }), { minLength: 5, maxLength: 5 }), { maxLength: 20 }),
-        (config, seed, actionSeq) => {
+        placementArb,
+        fc.array(fc.array(actionArb, { minLength: 5, maxLength: 5 }), { minLength: 1, maxLength: 20 }),
+        (config, seed, placement, actionSeq) => {
           const g = makeGeometry(config);
           const sim = createStagHuntSimulator(config);
           const st = sim.allocate(2);
           generateEpisode(g, new Rng(seed), st, 0, makeGenScratch(g));
+          placePlayers(g, st, placement);
           const ref = toRef(g, st, 0);
+          seen.runs++;
+          let steps = 0;
           const rc = config as unknown as RefConfig;
           const P = g.players;
           const mask = new Uint8Array(P * 7);
@@ -84,8 +133,13 @@ describe('properties of the rules', () => {
               for (let a = 0; a < 7; a++) expect(mask[p * 7 + a]).toBe(refValid(rc, ref, p, a) ? 1 : 0);
             }
             const before = toRef(g, st, 0);
-            const actions = Int32Array.from(row.slice(0, P));
+            const actions = Int32Array.from(row.slice(0, P), (a, p) => {
+              if (a !== HUNT_HERE) return a;
+              const cell = before.pos[p];
+              return cell !== null && before.stags.includes(cell) ? 5 : cell !== null && before.hares.includes(cell) ? 6 : 4;
+            });
             sim.step({ states: st, from: Int32Array.of(0), to: Int32Array.of(0), actions, count: 1, rewards, terminal });
+            steps++;
             const want = refStep(rc, ref, [...actions]);
             const after = toRef(g, st, 0);
             for (let p = 0; p < P; p++) expect(rewards[p]).toBeCloseTo(want.rewards[p], 5);
@@ -116,11 +170,48 @@ describe('properties of the rules', () => {
             expect(total).toBeCloseTo(expectTotal, 4);
             const present = before.stags.length * config.stagReward + before.hares.length * config.hareReward;
             expect(total).toBeLessThanOrEqual(present + 1e-4);
+            // coverage: which rules this step exercised
+            const hunters = (a: number, cell: number) => before.pos.flatMap((x, p) => (x === cell && mask[p * 7 + a] && actions[p] === a ? [p] : []));
+            for (const stag of before.stags) {
+              const group = hunters(5, stag);
+              if (after.stags.includes(stag)) {
+                if (group.length > 0) seen.failedStagHunts++;
+                continue;
+              }
+              seen.stagCatches++;
+              if (group.length > 1) seen.groupStags++;
+              if (group.length > 1 && config.playerStrength !== null) seen.strengthSplits++;
+            }
+            for (const hare of before.hares) {
+              if (after.hares.includes(hare)) continue;
+              seen.hareCatches++;
+              if (hunters(6, hare).length > 1) seen.sharedHares++;
+            }
+            if (caughtValue !== 0 && config.prosocial) seen.prosocialCatches++;
+            if (config.dynamicFinalTime && after.end < before.end) seen.dynamicEnds++;
           }
+          seen.steps += steps;
+          if (steps === 0) seen.runsWithoutSteps++;
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 300 },
     );
+    // Typical counts over 300 runs (10 runs of the test at 150, doubled): steps ~1100, stag catches ~90,
+    // group stags ~30, strength splits ~14, failed stag hunts ~200, hare catches ~125, shared hares ~18,
+    // prosocial catch steps ~95, dynamic end times ~65. The fast-check seed changes every run and the counts
+    // are overdispersed (shared hares ranged 4..16 at 150 runs), so the floors are about a quarter of these:
+    // any seed passes, while a generator that stops placing players on prey or hunting together fails.
+    console.log(`reference-model coverage: ${JSON.stringify(seen)}`);
+    expect(seen.runsWithoutSteps).toBe(0);
+    expect(seen.steps).toBeGreaterThan(600);
+    expect(seen.stagCatches).toBeGreaterThanOrEqual(25);
+    expect(seen.groupStags).toBeGreaterThanOrEqual(8);
+    expect(seen.strengthSplits).toBeGreaterThanOrEqual(3);
+    expect(seen.failedStagHunts).toBeGreaterThanOrEqual(40);
+    expect(seen.hareCatches).toBeGreaterThanOrEqual(30);
+    expect(seen.sharedHares).toBeGreaterThanOrEqual(3);
+    expect(seen.prosocialCatches).toBeGreaterThanOrEqual(25);
+    expect(seen.dynamicEnds).toBeGreaterThanOrEqual(15);
   });
 
   it('generated episodes: obstacles keep every free cell connected; prey and players on distinct free cells', () => {

@@ -88,13 +88,22 @@ describe('Gumbel-MuZero root on a bandit', () => {
   it('the Gumbel draw makes the first root choices a sample without replacement from the prior', async () => {
     // with one simulation after the root's evaluation, the only visited arm is argmax(g + logits): across
     // seeds its frequency follows softmax(logits) (Gumbel-max trick)
+    // Tolerance per arm from its standard error, sqrt(p (1 - p) / n), at 4.5 SE (two-sided 7e-6 per arm,
+    // 5e-5 for all 8). Mutation audit (issue 17): the old flat +-0.06 at n = 600 accepted never sampling arm 5
+    // (p = 0.0215). At n = 3000, SE(arm 5) = 0.0026 and 4.5 SE = 0.012, so 0 visits (8 SE away) fails. Mutations
+    // of src/policy/gumbel.ts that the old check passed and this one fails: arm 5's noise set to -1e9 (0 of
+    // 3000), the Gumbel tail cut at u = 0.9 (arm 0: 979 of 3000, p = 0.262: 7 SE) and noise scaled by 0.8
+    // (arm 0: 914 of 3000).
     const p = softmax(logits);
     const counts = new Array(8).fill(0);
-    const n = 600;
+    const n = 3000;
     for (let seed = 0; seed < n; seed++) {
       const out = await pull(rewards, logits, { numSimulations: 2, gumbelMaxConsideredActions: 8 }, seed);
       counts[out.visits.findIndex((v) => v === 1)]++;
     }
-    for (let a = 0; a < 8; a++) expect(Math.abs(counts[a] / n - p[a])).toBeLessThan(0.06);
+    for (let a = 0; a < 8; a++) {
+      const se = Math.sqrt((p[a] * (1 - p[a])) / n);
+      expect(Math.abs(counts[a] / n - p[a]), `arm ${a}: ${counts[a]} of ${n}, p = ${p[a].toFixed(4)}`).toBeLessThan(4.5 * se);
+    }
   });
 });

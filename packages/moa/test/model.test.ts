@@ -139,6 +139,7 @@ describe('MOAModel batched API', () => {
     const a1 = model.sample(x, new Rng(42));
     const a2 = model.sample(x, new Rng(42));
     expect(a1).toEqual(a2);
+    expect(model.sample(x, new Rng(43))).not.toEqual(a1); // different-seed control
     const p = model.probs(one);
     const probs = p.dataSync();
     p.dispose();

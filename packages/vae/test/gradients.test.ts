@@ -108,15 +108,24 @@ describe('encoder gradients vs finite differences (tiny nets, cpu backend)', () 
   );
 });
 
-describe('the active backend matches cpu', () => {
+describe('wasm (and the active backend) matches cpu', () => {
+  // Mutation audit (issue 17): this compared cpu with the *active* backend, which is cpu itself under
+  // HOP_BACKEND=cpu (or wherever wasm fails to load), so it then compared cpu with cpu and passed whatever
+  // the wasm kernels did. wasm is now forced, as in core's tests, and the backend that ran is asserted;
+  // when the active backend is a third one (tfjs-node), it is compared too.
+  // Mutation it catches (also under HOP_BACKEND=cpu): HOP's wasm Conv2DBackpropFilter off by 1%.
   // initBackend() registers @hop/core's corrected cpu ResizeNearestNeighborGrad (tfjs-backend-cpu 4.22's reads
   // dy with the input's batch stride), so the nearest decoder's cpu reference is right at batch 6 too.
+  beforeAll(async () => {
+    await initBackend({ force: 'wasm' });
+  });
   it.each(['transpose', 'nearest'] as const)('loss and all weight gradients of a conv VAE (8x8x7, %s decoder)', async (
     upsampling,
   ) => {
     const cfg = { inputShape: [8, 8, 7], filters: [4, 8], hidden: [16], latentDim: 4, seed: 9, upsampling };
     const run = async (backend: string) => {
       await tf.setBackend(backend);
+      expect(tf.getBackend()).toBe(backend);
       const vae = new VanillaVAE(cfg);
       const x = tf.randomUniform([6, 8, 8, 7], 0, 1, 'float32', 8);
       const out = tf.tidy(() => {
@@ -128,11 +137,15 @@ describe('the active backend matches cpu', () => {
       return out;
     };
     const ref = await run('cpu');
-    const got = await run(active);
-    expect(got.length).toBe(ref.length);
-    got.forEach((a, i) =>
-      a.forEach((q, j) => expect(Math.abs(q - ref[i][j])).toBeLessThan(1e-3 + 1e-3 * Math.abs(ref[i][j]))),
-    );
+    const others = [...new Set(['wasm', active])].filter((b) => b !== 'cpu');
+    expect(others).toContain('wasm');
+    for (const backend of others) {
+      const got = await run(backend);
+      expect(got.length).toBe(ref.length);
+      got.forEach((a, i) =>
+        a.forEach((q, j) => expect(Math.abs(q - ref[i][j]), `${backend} tensor ${i}[${j}]`).toBeLessThan(1e-3 + 1e-3 * Math.abs(ref[i][j]))),
+      );
+    }
   });
 
   // Finite differences judge the up-sampling gradient independently of any backend's kernel.

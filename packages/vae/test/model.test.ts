@@ -1,7 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { HopError, initBackend } from '@hop/core';
+import { HopError, Rng, initBackend } from '@hop/core';
 import { GumbelVAE, VanillaVAE, gridBatch, resolveUpsamples, vanillaVaeConfigSchema } from '../src/index';
+import { linearReference, setLinearWeights } from './fixtures';
 
 beforeAll(async () => {
   await initBackend();
@@ -58,6 +59,81 @@ describe('shapes', () => {
       expect(out).toEqual([2, ...inputShape]);
       vae.dispose();
     }
+  });
+});
+
+describe('values worked out by hand', () => {
+  // Mutation audit (issue 17): every test here checked shapes only, so a decoder or KL with the right shape and
+  // wrong numbers passed. Mutations of src that these fail and the old model and train tests passed: the KL
+  // without its 1/2 (`tf.mul(-1, ...)` in gaussianKl) and the Gumbel noise subtracted instead of added in
+  // gumbelSoftmax; also z = mu + exp(logVar) * eps (the variance for the standard deviation in
+  // reparameterize), which before only the slow 4x4 learning test noticed.
+  const x = [
+    [1, 0],
+    [0, 1],
+  ];
+
+  it('VanillaVAE (linear, weights set): mu, logVar, z, decoding and losses, deterministic and sampled', () => {
+    const vae = new VanillaVAE({ inputShape: [2], encoder: 'mlp', hidden: [], latentDim: 1 });
+    setLinearWeights(vae);
+    const xt = tf.tensor2d(x);
+    // By hand: mu = x . [1, 2] + 0.5 = [1.5, 2.5]; logVar = x . [0.2, -0.1] + ln 4; with z = mu,
+    // xHat = z * [3, -1] + [0, 1] = [[4.5, -0.5], [7.5, -1.5]]; recon = mean(3.5^2 + 0.5^2, 7.5^2 + 2.5^2)
+    // = mean(12.5, 62.5) = 37.5; KL_b = (mu^2 + e^logVar - 1 - logVar) / 2 = 2.2746583, 3.7915277, mean 3.0330930.
+    const det = vae.losses(xt, { sample: false, alpha: 0.5 });
+    expect(Array.from(det.mu.dataSync())).toEqual([1.5, 2.5]);
+    const lv = det.logVar.dataSync();
+    expect(lv[0]).toBeCloseTo(Math.log(4) + 0.2, 6);
+    expect(lv[1]).toBeCloseTo(Math.log(4) - 0.1, 6);
+    expect(Array.from(det.reconstruction.dataSync())).toEqual([4.5, -0.5, 7.5, -1.5]);
+    expect(det.recon.dataSync()[0]).toBeCloseTo(37.5, 4);
+    expect(det.kl.dataSync()[0]).toBeCloseTo(3.033093, 5);
+    expect(det.loss.dataSync()[0]).toBeCloseTo(37.5 + 0.5 * 3.033093, 4);
+    // sampled: eps are core's Rng(7) normals in row-major order; z = mu + exp(logVar / 2) eps
+    const r = new Rng(7);
+    const eps = [r.normal(), r.normal()];
+    const want = linearReference(x, eps, 0.5);
+    const smp = vae.losses(xt, { seed: 7, alpha: 0.5 });
+    const z = smp.z.dataSync();
+    want.z.forEach((q, b) => expect(z[b]).toBeCloseTo(q, 5));
+    const xHat = smp.reconstruction.dataSync();
+    want.xHat.flat().forEach((q, i) => expect(xHat[i]).toBeCloseTo(q, 4));
+    expect(smp.recon.dataSync()[0]).toBeCloseTo(want.recon, 3);
+    expect(smp.kl.dataSync()[0]).toBeCloseTo(want.kl, 5);
+    expect(smp.loss.dataSync()[0]).toBeCloseTo(want.loss, 3);
+    tf.dispose([xt, det, smp]);
+    vae.dispose();
+  });
+
+  it('GumbelVAE (logits = x): class probabilities, uniform KL, argmax and the Gumbel-softmax sample', () => {
+    const g = new GumbelVAE({ inputShape: [2], encoder: 'mlp', hidden: [], slots: 1, classes: 2, logitNorm: 'none' });
+    for (const v of g.encoderVariables) v.assign(/kernel(_\d+)?$/.test(v.name) ? tf.eye(2) : tf.zeros(v.shape));
+    const rows = [
+      [0.3, -0.2],
+      [-1, 2],
+    ];
+    const xt = tf.tensor2d(rows);
+    const softmax = (r: number[], tau = 1) => {
+      const e = r.map((q) => Math.exp(q / tau));
+      return e.map((q) => q / (e[0] + e[1]));
+    };
+    // softmax(0.3, -0.2) = (1 / (1 + e^-0.5), ...) = (0.6224593, 0.3775407); softmax(-1, 2) = (0.0474259, 0.9525741)
+    const probs = rows.map((r) => softmax(r));
+    expect(probs[0][0]).toBeCloseTo(0.6224593, 6);
+    expect(probs[1][1]).toBeCloseTo(0.9525741, 6);
+    const kl = probs.reduce((s, q) => s + q.reduce((t, p) => t + p * (Math.log(p) + Math.log(2)), 0), 0) / 2;
+    const det = g.latentLosses(xt, { sample: false });
+    probs.flat().forEach((p, i) => expect(det.mu.dataSync()[i]).toBeCloseTo(p, 6));
+    expect(Array.from(det.z.dataSync())).toEqual([1, 0, 0, 1]);
+    expect(det.kl.dataSync()[0]).toBeCloseTo(kl, 6);
+    // sampled: u from core's Rng(3) in row-major order, g = -log(-log u), z = softmax((logits + g) / tau)
+    const r = new Rng(3);
+    const noise = [0, 1, 2, 3].map(() => -Math.log(-Math.log(r.next() || Number.MIN_VALUE)));
+    const want = rows.flatMap((row, b) => softmax([row[0] + noise[2 * b], row[1] + noise[2 * b + 1]], 0.5));
+    const smp = g.encode(xt, { seed: 3, temperature: 0.5 });
+    want.forEach((q, i) => expect(smp.z.dataSync()[i]).toBeCloseTo(q, 5));
+    tf.dispose([xt, det, smp]);
+    g.dispose();
   });
 });
 

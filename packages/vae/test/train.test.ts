@@ -10,7 +10,7 @@ import {
   trainStepClassic,
   type GoalEncoder,
 } from '../src/index';
-import { gather, meanBaselineSse, syntheticGrids } from './fixtures';
+import { gather, linearReference, meanBaselineSse, setLinearWeights, syntheticGrids } from './fixtures';
 
 beforeAll(async () => {
   await initBackend();
@@ -64,6 +64,47 @@ describe('trainStepClassic', () => {
     x.dispose();
     sgd.dispose();
     vae.dispose();
+  });
+
+  it('matches a loss, gradient norm and SGD step derived by hand on a linear VAE', () => {
+    // Mutation audit (issue 17): the test above takes its expected loss from vae.losses, the code under test.
+    // Here loss, parts, gradient norm and the updated weights come from linearReference (plain arithmetic,
+    // chain rule written out in fixtures.ts). Mutations of src that this fails: the KL without its 1/2
+    // (`tf.mul(-1, ...)` in gaussianKl; every old model and train test passed), and gradients taken with respect
+    // to the decoder only (`vars = vae.decoderVariables` in trainStepClassic; the old step test passed, only
+    // the slow learning tests below noticed).
+    const x = [
+      [1, 0],
+      [0.5, -1],
+      [-0.3, 0.8],
+    ];
+    const alpha = 0.5;
+    const r = new Rng(11);
+    const eps = x.map(() => r.normal());
+    const want = linearReference(x, eps, alpha);
+    const wantNorm = Math.sqrt(Object.values(want.grads).flat().reduce((s, g) => s + g * g, 0));
+    for (const clipNorm of [undefined, 0.25 * wantNorm]) {
+      const vae = new VanillaVAE({ inputShape: [2], encoder: 'mlp', hidden: [], latentDim: 1 });
+      setLinearWeights(vae);
+      const before = new Map(vae.trainableVariables.map((v) => [v.name.replace(/_\d+$/, ''), Array.from(v.dataSync())]));
+      const xt = tf.tensor2d(x);
+      const sgd = tf.train.sgd(0.1);
+      const got = trainStepClassic(vae, sgd, xt, { alpha, seed: 11, ...(clipNorm === undefined ? {} : { clipNorm }) });
+      expect(got.loss).toBeCloseTo(want.loss, 3);
+      expect(got.recon).toBeCloseTo(want.recon, 3);
+      expect(got.kl).toBeCloseTo(want.kl, 5);
+      expect(got.gradNorm).toBeCloseTo(wantNorm, 3);
+      const scale = clipNorm === undefined ? 1 : clipNorm / wantNorm;
+      for (const v of vae.trainableVariables) {
+        const key = v.name.replace(/_\d+$/, '');
+        const w0 = before.get(key) as number[];
+        const w1 = Array.from(v.dataSync());
+        want.grads[key].forEach((g, i) => expect(w1[i], `${key}[${i}]`).toBeCloseTo(w0[i] - 0.1 * scale * g, 4));
+      }
+      xt.dispose();
+      sgd.dispose();
+      vae.dispose();
+    }
   });
 
   it('leaks no tensor over 100 steps (both VAEs, Adam)', () => {

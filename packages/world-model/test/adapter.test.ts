@@ -5,7 +5,7 @@ import { StagHuntSimulator, VecStagHunt, type PresetName } from '@hop/env-staghu
 import { stagHuntLayout } from '../src/layout';
 import { WorldModel } from '../src/model/world-model';
 import { WorldModelSimulator } from '../src/sim/adapter';
-import { simulatorContractTests, type ContractSubject } from './helpers/contract';
+import { ADAPTER_2P_SIZES, STAG_HUNT_2P_SIZES, TINY_WORLD_SIZES, simulatorContractTests, type ContractSubject } from './helpers/contract';
 import { TinyWorld, tinyLayout } from './helpers/tiny-world';
 
 beforeAll(async () => {
@@ -49,6 +49,7 @@ function adapterSubject(seed: number): ContractSubject & { adapter: WorldModelSi
     sim: adapter,
     adapter,
     maxSteps: 20,
+    sizes: ADAPTER_2P_SIZES,
     start: (rng, arena, slot) => {
       env.sim.observe({ states: env.pool, slots: Int32Array.of(env.pick(rng)), count: 1 }, grid);
       adapter.encodeObservation(grid, 0, 0, arena, slot);
@@ -59,14 +60,14 @@ function adapterSubject(seed: number): ContractSubject & { adapter: WorldModelSi
 describe('simulator contract: the true stag hunt (small-2p)', () => {
   simulatorContractTests(() => {
     const env = stagHuntStarts('small-2p');
-    return { sim: env.sim, maxSteps: 20, start: (rng, arena, slot) => env.sim.copy(env.pool, env.pick(rng), slot, arena) };
+    return { sim: env.sim, maxSteps: 20, sizes: STAG_HUNT_2P_SIZES, start: (rng, arena, slot) => env.sim.copy(env.pool, env.pick(rng), slot, arena) };
   });
 });
 
 describe('simulator contract: the reference tiny world of the tests', () => {
   simulatorContractTests(() => {
     const world = new TinyWorld(tinyLayout(), { minHunters: [1], reward: [1], finalTime: 12 });
-    return { sim: world, maxSteps: 12, start: (rng, arena, slot) => world.randomState(rng, arena, slot, { obstacles: 1, prey: [2] }) };
+    return { sim: world, maxSteps: 12, sizes: TINY_WORLD_SIZES, start: (rng, arena, slot) => world.randomState(rng, arena, slot, { obstacles: 1, prey: [2] }) };
   });
 });
 

@@ -9,7 +9,7 @@ import { worldModelReportSection } from '../src/eval/report';
 import { loadWorldModel } from '../src/model/checkpoint';
 import { WorldModelSimulator } from '../src/sim/adapter';
 import { trainWorldModel, type TrainWorldModelResult } from '../src/train/train';
-import { simulatorContractTests } from './helpers/contract';
+import { TINY_WORLD_SIZES, simulatorContractTests } from './helpers/contract';
 import { TinyWorld, collectTinyDataset, randomLegalActions, tinyLayout } from './helpers/tiny-world';
 
 const dirs: string[] = [];
@@ -123,6 +123,7 @@ describe('a world model trained on a tiny deterministic world', () => {
     simulatorContractTests(() => ({
       sim: new WorldModelSimulator(trained.model),
       maxSteps: 8,
+      sizes: TINY_WORLD_SIZES, // the model was trained on tinyLayout()
       start: (rng, arena, slot) => world.randomState(rng, arena, slot, counts),
     }));
   });

@@ -10,7 +10,33 @@ export interface ContractSubject {
   start(rng: Rng, arena: Int32Array, slot: number): void;
   /** Every random episode must end within this many steps. */
   maxSteps: number;
+  /** The sizes the simulator must report, worked out by hand from its configuration (see each subject). */
+  sizes: ContractSizes;
 }
+
+export interface ContractSizes {
+  numAgents: number;
+  numActions: number;
+  noopAction: number;
+  numGoals: number;
+  observationShape: readonly number[];
+  stateWords: number;
+}
+
+/**
+ * Sizes worked out by hand for the contract. Stag-hunt layout of 4x4 with 2 players: channels = 2 players +
+ * obstacle + stag + hare = 5, actions up/down/left/right/stay/hunt-stag/hunt-hare = 7 (no-op: stay = 4), 2
+ * goals (stag, hare).
+ *  - true game small-2p: words [t, end, first] + 2 positions + 1 stag + 2 hares + ceil(16 / 32) = 1
+ *    obstacle bitset word = 9;
+ *  - the adapter's StateCodec: [time, terminal] + 2 positions + one word (16 cells) for each of the
+ *    obstacle, stag and hare bitsets = 7;
+ *  - tinyLayout() (3x3, 2 players, 1 prey): channels 2 + 1 + 1 = 4, actions 5 + 1 = 6 (no-op 4), 1 goal;
+ *    words [time, terminal] + 2 positions + one word (9 cells) for the static and the prey bitsets = 6.
+ */
+export const STAG_HUNT_2P_SIZES: ContractSizes = { numAgents: 2, numActions: 7, noopAction: 4, numGoals: 2, observationShape: [4, 4, 5], stateWords: 9 };
+export const ADAPTER_2P_SIZES: ContractSizes = { ...STAG_HUNT_2P_SIZES, stateWords: 7 };
+export const TINY_WORLD_SIZES: ContractSizes = { numAgents: 2, numActions: 6, noopAction: 4, numGoals: 1, observationShape: [3, 3, 4], stateWords: 6 };
 
 const step = async (
   sim: BatchedSimulator,
@@ -71,7 +97,18 @@ export function simulatorContractTests(make: () => ContractSubject | Promise<Con
   const episodes = opts.episodes ?? 6;
 
   it('describes itself consistently', async () => {
-    const { sim } = await make();
+    // Mutation audit (issue 17): only ranges were checked, so a state record one word too long
+    // (StateCodec's `stateWords = off + 1`) or the no-op moved to another legal action passed; the sizes
+    // are now pinned per subject.
+    const { sim, sizes } = await make();
+    expect({
+      numAgents: sim.numAgents,
+      numActions: sim.numActions,
+      noopAction: sim.noopAction,
+      numGoals: sim.numGoals,
+      observationShape: [...sim.observationShape],
+      stateWords: sim.stateWords,
+    }).toEqual({ ...sizes, observationShape: [...sizes.observationShape] });
     expect(sim.observationShape.reduce((a, b) => a * b, 1)).toBe(sim.observationSize);
     expect(sim.stateWords).toBeGreaterThan(0);
     expect(sim.numAgents).toBeGreaterThan(0);
