@@ -66,7 +66,7 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
     }
     expect(its[1]['moa/train_rounds'] as number).toBeGreaterThan(0);
     const evals = recs.filter((x) => x.kind === 'eval');
-    expect(evals.map((x) => x.step)).toEqual([1, 2]);
+    expect(evals.map((x) => x.step)).toEqual([0, 1, 2]); // 0: after the warm start, before any self-play update
     expect(evals[0]['eval/episodes']).toBe(2);
     expect(recs.some((x) => x.kind === 'event' && x.event === 'warm-start')).toBe(true);
     expect(existsSync(join(run, 'checkpoints/iter-2/state.json'))).toBe(true);

@@ -219,6 +219,13 @@ async function loop(
       run.appendMetrics({ kind: 'event', event: 'warm-start', epoch: 0, step: 0, time: 0, samples: batch.count, ...learnerMetrics(r) });
       log(`warm start on ${batch.count} rows of ${config.warmStart}: policy CE ${r.policyLoss.toFixed(3)}, value MSE ${r.valueLoss.toFixed(3)} (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
     }
+    // The starting point of the evaluation curve: the agents before any self-play update (after the warm start).
+    if (state.iteration === 0 && config.evalEvery > 0 && !run.readMetrics().some((r) => r.kind === 'eval')) {
+      const ev = await evaluate(setup, config);
+      lastEval = { kind: 'eval', epoch: 0, step: 0, time: 0, global_step: 0, ...episodeMetrics(ev.episodes, 'eval') };
+      run.appendMetrics(lastEval);
+      log(`evaluation before self-play: ${(lastEval['eval/episodic_return'] as number).toFixed(2)} over ${lastEval['eval/episodes']} held-out episodes (greedy)`);
+    }
     runner = await createRunner(config, algo, setup);
     log(`rollouts: ${runner.describe}`);
     const progress = createProgress({ label: `train ${algo.name}`, total: config.iterations, unit: 'iterations', mode: config.progress });

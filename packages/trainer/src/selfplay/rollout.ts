@@ -99,20 +99,8 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
   const O = env.observationSize;
   const game = team.game;
   const cap = numEnvs * episodesPerEnv * (config.finalTime + 1) * P;
-  const s: RolloutSamples = {
-    count: 0,
-    obs: new Float32Array(cap * O),
-    mask: new Uint8Array(cap * A),
-    time: new Float32Array(cap),
-    action: new Int32Array(cap),
-    policy: new Float32Array(cap * A),
-    reward: new Float32Array(cap),
-    ret: new Float32Array(cap),
-    player: new Int32Array(cap),
-    env: new Int32Array(cap),
-    episode: new Int32Array(cap),
-    goal: new Int32Array(cap),
-  };
+  const s = allocSamples(cap, O, A);
+  s.count = 0;
   const episodes: EpisodeSummary[] = [];
   const tally = emptyTally(P);
   const timing = emptyTiming();
@@ -239,6 +227,24 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
   return { samples: canonicalOrder(s), episodes, tally, timing, decisions, networkRows, envSteps, replay };
 }
 
+/** Zeroed sample arrays for `n` rows of `obsW` observation values and `A` actions (count = n). */
+function allocSamples(n: number, obsW: number, A: number): RolloutSamples {
+  return {
+    count: n,
+    obs: new Float32Array(n * obsW),
+    mask: new Uint8Array(n * A),
+    time: new Float32Array(n),
+    action: new Int32Array(n),
+    policy: new Float32Array(n * A),
+    reward: new Float32Array(n),
+    ret: new Float32Array(n),
+    player: new Int32Array(n),
+    env: new Int32Array(n),
+    episode: new Int32Array(n),
+    goal: new Int32Array(n),
+  };
+}
+
 /** Discounted returns and hindsight goal labels of one player's steps in one episode. */
 function finishReturns(s: RolloutSamples, steps: number[], gamma: number, goal: number): void {
   let g = 0;
@@ -263,20 +269,7 @@ export function permuteSamples(s: RolloutSamples, idx: ArrayLike<number>): Rollo
   const n = idx.length;
   const obsW = s.time.length > 0 ? s.obs.length / s.time.length : 0;
   const A = s.time.length > 0 ? s.mask.length / s.time.length : 0;
-  const out: RolloutSamples = {
-    count: n,
-    obs: new Float32Array(n * obsW),
-    mask: new Uint8Array(n * A),
-    time: new Float32Array(n),
-    action: new Int32Array(n),
-    policy: new Float32Array(n * A),
-    reward: new Float32Array(n),
-    ret: new Float32Array(n),
-    player: new Int32Array(n),
-    env: new Int32Array(n),
-    episode: new Int32Array(n),
-    goal: new Int32Array(n),
-  };
+  const out = allocSamples(n, obsW, A);
   for (let r = 0; r < n; r++) {
     const k = idx[r];
     out.obs.set(s.obs.subarray(k * obsW, (k + 1) * obsW), r * obsW);
@@ -304,20 +297,7 @@ function mergeRaw(parts: RolloutSamples[]): RolloutSamples {
   const first = parts.find((p) => p.count > 0) ?? parts[0];
   const obsW = first.count > 0 ? first.obs.length / first.count : 0;
   const A = first.count > 0 ? first.mask.length / first.count : 0;
-  const out: RolloutSamples = {
-    count: n,
-    obs: new Float32Array(n * obsW),
-    mask: new Uint8Array(n * A),
-    time: new Float32Array(n),
-    action: new Int32Array(n),
-    policy: new Float32Array(n * A),
-    reward: new Float32Array(n),
-    ret: new Float32Array(n),
-    player: new Int32Array(n),
-    env: new Int32Array(n),
-    episode: new Int32Array(n),
-    goal: new Int32Array(n),
-  };
+  const out = allocSamples(n, obsW, A);
   let at = 0;
   for (const p of parts) {
     out.obs.set(p.obs.subarray(0, p.count * obsW), at * obsW);
