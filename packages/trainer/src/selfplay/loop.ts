@@ -221,7 +221,7 @@ async function loop(
     }
     // The starting point of the evaluation curve: the agents before any self-play update (after the warm start).
     if (state.iteration === 0 && config.evalEvery > 0 && !run.readMetrics().some((r) => r.kind === 'eval')) {
-      const ev = await evaluate(setup, config);
+      const ev = await evaluate(setup, config, config.evalEpisodes);
       lastEval = { kind: 'eval', epoch: 0, step: 0, time: 0, global_step: 0, ...episodeMetrics(ev.episodes, 'eval') };
       run.appendMetrics(lastEval);
       log(`evaluation before self-play: ${(lastEval['eval/episodic_return'] as number).toFixed(2)} over ${lastEval['eval/episodes']} held-out episodes (greedy)`);
@@ -272,7 +272,7 @@ async function loop(
       const evalNow = (config.evalEvery > 0 && it % config.evalEvery === 0) || it === config.iterations;
       if (evalNow) {
         const te = performance.now();
-        const ev = await evaluate(setup, config);
+        const ev = await evaluate(setup, config, it === config.iterations ? (config.finalEvalEpisodes ?? config.evalEpisodes) : config.evalEpisodes);
         wall.eval = performance.now() - te;
         evalRecord = { kind: 'eval', epoch: it, step: it, time: 0, global_step: state.envSteps, ...episodeMetrics(ev.episodes, 'eval') };
         if (config.replayEvery > 0 && (it % config.replayEvery === 0 || it === config.iterations) && ev.replay)
@@ -343,7 +343,7 @@ async function loop(
 }
 
 /** Greedy decisions on held-out episode seeds, priors as they are now; nothing is trained or folded. */
-async function evaluate(setup: Setup, config: AnyConfig): Promise<{ episodes: RolloutResult['episodes']; replay: RolloutResult['replay'] }> {
+async function evaluate(setup: Setup, config: AnyConfig, episodes: number): Promise<{ episodes: RolloutResult['episodes']; replay: RolloutResult['replay'] }> {
   const { evalTeam, team } = setup;
   evalTeam.priors.forEach((p, i) => {
     p.histogram.set(team.priors[i].histogram);
@@ -353,7 +353,7 @@ async function evaluate(setup: Setup, config: AnyConfig): Promise<{ episodes: Ro
     seed: deriveSeed(config.seed, 'held-out-evaluation'),
     envStart: 0,
     numEnvs: config.evalEnvs,
-    episodesPerEnv: Math.ceil(config.evalEpisodes / config.evalEnvs),
+    episodesPerEnv: Math.ceil(episodes / config.evalEnvs),
     gamma: config.gamma,
     record: true,
   };
