@@ -138,7 +138,8 @@ export class RunDir {
     this.acquire(`${file.command} --resume`);
     if (config !== undefined) file.config = config;
     file.resumes = [...(file.resumes ?? []), environment];
-    const kept = this.readMetrics().filter(keep);
+    // A kill inside create() can leave config.json without metrics.jsonl: nothing to keep then.
+    const kept = existsSync(this.metricsPath) ? this.readMetrics().filter(keep) : [];
     writeFileAtomicSync(this.metricsPath, kept.map((r) => JSON.stringify(r) + '\n').join(''));
     this.writer = new RunWriter(this.root, { config: file });
     return kept;
