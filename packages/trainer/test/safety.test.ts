@@ -6,6 +6,14 @@ import { PKG, TINY_NET, runHop, runNode, tempDir, tinyDataset, type CliRun } fro
 import { fileFingerprint, inputFingerprint, fingerprintChanges } from '../src/run/fingerprint';
 
 const COLLECT = (out: string, seed: number, episodes = 60) => ['collect', '--preset', 'small-2p', '--population', 'mixed', '--episodes', String(episodes), '--seed', String(seed), '--out', out, '--progress', 'none'];
+/** A tiny self-play config on the 2-player preset (as in train-e2e.test.ts). */
+const TINY_TRAIN = [
+  '--env', 'small-2p', '--num-envs', '3', '--tree-num', '2', '--simulations', '6',
+  '--eval-envs', '2', '--eval-episodes', '2', '--eval-every', '2', '--replay-every', '0',
+  '--policy-filters', '8', '--policy-hidden', '16', '--moa-filters', '8', '--moa-hidden', '16',
+  '--moa-capacity', '12', '--moa-epochs', '1', '--moa-minibatch', '16', '--sgd-passes', '2', '--minibatch', '32',
+  '--checkpoint-every', '1', '--progress', 'none',
+];
 const PRETRAIN = (data: string, out: string, epochs: number) => ['pretrain', '--data', data, '--out', out, '--epochs', String(epochs), '--seed', '11', ...TINY_NET, '--progress', 'none'];
 
 const metaOf = (dir: string) => JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { seed: number; createdAt: string; counts: { samples: number } };
@@ -249,5 +257,60 @@ describe('runs: locks, input fingerprints, checkpoint fallback, failed starts, c
     buf[(8 << 20) - 1] = 1; // the last MiB is
     writeFileSync(big, buf);
     expect(fileFingerprint(big)).not.toEqual(a);
+  });
+
+  it('hop train: fingerprints --pretrained, refuses it changed; a truncated newest iteration checkpoint falls back to the previous one', async () => {
+    const dir = tempDir('train');
+    const pre = join(dir, 'pre');
+    expect((await runHop(['pretrain', '--data', data, '--out', pre, '--epochs', '1', '--goal-input', 'true', ...TINY_NET, '--progress', 'none'])).code).toBe(0);
+    const run = join(dir, 'run');
+    const reference = join(dir, 'reference');
+    const args = (out: string, iterations: number) => ['train', '--pretrained', pre, '--iterations', String(iterations), '--seed', '9', '--out', out, ...TINY_TRAIN];
+    const [a, ref] = await Promise.all([runHop(args(run, 3)), runHop(args(reference, 4))]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(ref.code, ref.stderr).toBe(0);
+    const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
+    expect(config.inputs.fingerprints.pretrained.kind).toBe('directory');
+    expect(Object.keys(config.inputs.fingerprints.pretrained.files)).toContain('checkpoints/epoch-1/moa/moa/weights.bin');
+
+    const bin = join(run, 'checkpoints/iter-3/policy/policy/weights.bin');
+    truncateSync(bin, 10);
+    const r = await runHop(['train', '--resume', run, '--iterations', '4']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/checkpoint .*iter-3 is damaged \(policy\/policy\/weights\.bin has 10 bytes/);
+    expect(r.stdout).toMatch(/resuming from the newest checkpoint that verifies: iter-2/);
+    expect(r.stdout).toMatch(/from checkpoints\/iter-2: iteration 3/);
+    const w = (d: string) => readFileSync(join(d, 'checkpoints/iter-4/policy/policy/weights.bin'));
+    expect(w(run).equals(w(reference))).toBe(true);
+
+    // The pretraining run it loaded is trained on: its checkpoint changes, the resume is refused by name.
+    const moa = join(pre, 'checkpoints/epoch-1/moa/moa/weights.bin');
+    const bytes = readFileSync(moa);
+    bytes[bytes.length - 1] ^= 1;
+    writeFileSync(moa, bytes);
+    const changed = await runHop(['train', '--resume', run, '--iterations', '5']);
+    expect(changed.code).toBe(2);
+    expect(changed.stderr).toMatch(/E_INPUT_CHANGED.*--pretrained .*pre: checkpoints\/epoch-1\/moa\/moa\/weights\.bin has other contents/);
+  });
+
+  it('world-model: a damaged checkpoint/ resumes from checkpoint-previous/ and ends as the uninterrupted run', async () => {
+    const dir = tempDir('wm');
+    const args = (out: string, epochs: number) => ['world-model', '--data', data, '--out', out, '--epochs', String(epochs), '--batch-size', '64', '--min-lr-factor', '1', '--seed', '4', '--progress', 'none'];
+    const run = join(dir, 'run');
+    const reference = join(dir, 'reference');
+    const [a, ref] = await Promise.all([runHop(args(run, 2)), runHop(args(reference, 3))]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(ref.code, ref.stderr).toBe(0);
+    expect(existsSync(join(run, 'checkpoint-previous/meta.json'))).toBe(true);
+    const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
+    expect(config.inputs.fingerprints.data.kind).toBe('dataset');
+    writeFileSync(join(run, 'checkpoint/meta.json'), '{"format": "hop-check');
+    const r = await runHop(['world-model', '--resume', run, '--epochs', '3']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/checkpoint .*checkpoint is damaged \(meta\.json is not valid JSON/);
+    expect(r.stdout).toMatch(/resuming from the newest checkpoint that verifies: checkpoint-previous/);
+    expect(r.stdout).toMatch(/resuming .* from checkpoint-previous: epoch 3/);
+    const w = (d: string) => readFileSync(join(d, 'checkpoint/network/weights.bin'));
+    expect(w(run).equals(w(reference))).toBe(true);
   });
 });

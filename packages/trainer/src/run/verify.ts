@@ -72,14 +72,14 @@ export function newestVerifiedCheckpoint(candidates: readonly string[], required
   for (const c of candidates) {
     const problem = verifyCheckpoint(c, required);
     if (problem === null) {
-      if (damaged.length) log(`resuming from the newest checkpoint that verifies: ${basename(c)} (${damaged.join('; ')})`);
+      if (damaged.length) log(`resuming from the newest checkpoint that verifies: ${basename(c)} (${damaged.length} damaged one${damaged.length > 1 ? 's' : ''} set aside)`);
       return c;
     }
     const aside = join(dirname(c), `damaged-${basename(c)}-${new Date().toISOString().replace(/[:.]/g, '')}`);
     renameSync(c, aside);
-    damaged.push(`checkpoint ${basename(c)} is damaged: ${problem}; moved to ${basename(aside)}`);
+    damaged.push(`${basename(c)}: ${problem}`);
     log(`warning: checkpoint ${c} is damaged (${problem}); moved it to ${aside}`);
   }
-  if (damaged.length) log(`no checkpoint verifies (${damaged.join('; ')})`);
+  if (damaged.length) log(`no checkpoint verifies (${damaged.join('; ')}); restarting from the beginning`);
   return null;
 }
