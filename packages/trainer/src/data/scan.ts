@@ -5,10 +5,24 @@ import { NUM_ACTIONS, type StagHuntDataset } from '@hop/env-staghunt';
 /** Rows read at a time by the scan (memory stays at one chunk of every column). */
 const SCAN_ROWS = 8192;
 
-type Check = (v: number) => string | null;
+/** A column's rule: finite floats, or integers in `lo..hi` (`what` says what they are). */
+type Check = { finite: true } | { finite: false; lo: number; hi: number; what: string };
 
-const finite: Check = (v) => (Number.isFinite(v) ? null : String(v));
-const inRange = (lo: number, hi: number, what: string): Check => (v) => (Number.isInteger(v) && v >= lo && v <= hi ? null : `${v} (${what} ${lo}..${hi})`);
+const finite: Check = { finite: true };
+const inRange = (lo: number, hi: number, what: string): Check => ({ finite: false, lo, hi, what });
+
+/** Index of the first value breaking the rule, or -1 (tight loops: this reads every byte of the dataset). */
+function firstBad(values: ArrayLike<number>, check: Check): number {
+  const n = values.length;
+  if (check.finite) {
+    // x - x is 0 for every finite x, NaN for NaN and +-Infinity.
+    for (let k = 0; k < n; k++) if (values[k] - values[k] !== 0) return k;
+  } else {
+    const { lo, hi } = check;
+    for (let k = 0; k < n; k++) if (values[k] < lo || values[k] > hi) return k;
+  }
+  return -1;
+}
 
 /**
  * Checks every value of a dataset in one streaming pass, before anything is trained or any run directory
@@ -38,9 +52,10 @@ export function scanDatasetValues(ds: StagHuntDataset): void {
       const values = batch[c];
       const check = checks[c] as Check;
       const width = values.length / n;
-      for (let k = 0; k < values.length; k++) {
-        const bad = check(values[k]);
-        if (bad === null) continue;
+      const k = firstBad(values, check);
+      if (k >= 0) {
+        const v = values[k];
+        const bad = check.finite ? String(v) : `${v} (${check.what} ${check.lo}..${check.hi})`;
         const row = from + Math.floor(k / width);
         const file = join(ds.dir, ds.meta.columns[c as keyof typeof ds.meta.columns]?.file ?? `${c}.npy`);
         throw new HopError(
