@@ -11,8 +11,12 @@ export interface LockHolder {
   since: string;
 }
 
-/** A lock whose holder has not refreshed it for this long is stale (a crashed process on another host). */
-export const LOCK_STALE_MS = 60_000;
+/**
+ * A lock whose holder has not refreshed it for this long is stale (a crashed process on another host). Long:
+ * a training step can keep the event loop, and with it the refresh, busy for a minute. On the same host a
+ * live holder is never taken over, whatever the age of its lock, and a dead one at once.
+ */
+export const LOCK_STALE_MS = 5 * 60_000;
 
 /**
  * An exclusive inter-process lock on a run or dataset directory (proper-lockfile: an atomic `mkdir` of
@@ -44,6 +48,20 @@ export class DirLock {
       // A long synchronous step may delay the refresh; a warning, never an exception thrown from a timer.
       onCompromised: (e: Error) => process.stderr.write(`warning: the lock ${opts.lockPath} could not be refreshed (${e.message})\n`),
     };
+    const refuse = (holder: LockHolder | null) => {
+      const who = holder
+        ? `process ${holder.pid} (\`${holder.command}\` on ${holder.host}, since ${holder.since})`
+        : 'another process (which has not recorded its pid yet)';
+      return new HopError(
+        opts.code,
+        `${opts.what} is in use by ${who}; wait for it to finish or stop it. A lock left by a crashed process is ` +
+          `taken over automatically (at once on this host, else after ${LOCK_STALE_MS / 60_000} min without refresh); ` +
+          `if that pid is not a hop process, remove ${opts.lockPath}`,
+      );
+    };
+    // A live holder on this host keeps its lock even when a long synchronous step delayed its refresh.
+    const current = existsSync(opts.lockPath) ? readHolder(holderPath) : null;
+    if (current && current.host === hostname() && current.pid !== process.pid && alive(current.pid)) throw refuse(current);
     let release: () => void;
     try {
       release = lockfile.lockSync(target, options);
@@ -58,16 +76,7 @@ export class DirLock {
         } catch {
           throw new HopError(opts.code, `${opts.what} is in use by another process that took over the lock of crashed process ${holder.pid}`);
         }
-      } else {
-        const who = holder
-          ? `process ${holder.pid} (\`${holder.command}\` on ${holder.host}, since ${holder.since})`
-          : 'another process (which has not recorded its pid yet)';
-        throw new HopError(
-          opts.code,
-          `${opts.what} is in use by ${who}; wait for it to finish or stop it. ` +
-            `A lock left by a crashed process is taken over automatically (at once on this host, else after ${LOCK_STALE_MS / 1000} s)`,
-        );
-      }
+      } else throw refuse(holder);
     }
     const holder: LockHolder = { pid: process.pid, host: hostname(), command: opts.command, since: new Date().toISOString() };
     writeFileAtomicSync(holderPath, JSON.stringify(holder) + '\n');
