@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, truncateSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, truncateSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from '@hop/env-staghunt';
@@ -56,6 +56,24 @@ describe('hop collect never destroys or mixes datasets', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/E_DATASET_EXISTS.*not empty and holds no dataset \(thesis\.tex\)/);
     expect(readFileSync(join(other, 'thesis.tex'), 'utf8')).toBe('precious');
+  });
+
+  it('a collect killed between the two renames of its swap: the next collect puts the old dataset back first', async () => {
+    const parent = tempDir('swap');
+    const out = join(parent, 'data');
+    expect((await runHop(COLLECT(out, 1))).code).toBe(0);
+    const old = metaOf(out);
+    // What a kill leaves there: the old dataset moved aside, the new one half written, `out` itself gone.
+    const dead = 4_200_000 + 12_345; // above Linux's largest pid
+    renameSync(out, join(parent, `.data.old-${dead}`));
+    mkdirSync(join(parent, `.data.collect-${dead}`));
+    writeFileSync(join(parent, `.data.collect-${dead}`, 'obs.npy'), 'half');
+    const r = await runHop(COLLECT(out, 2));
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/restored the dataset .*data that a killed collect was replacing/);
+    expect(r.stderr).toMatch(/E_DATASET_EXISTS.*seed 1/);
+    expect(metaOf(out)).toEqual(old);
+    expect(readdirSync(parent)).toEqual(['data']);
   });
 
   it('two collects into one directory: one writes it, the other is refused by name (lock holder pid, or the dataset now there)', async () => {
