@@ -224,12 +224,13 @@ describe('runs: locks, input fingerprints, checkpoint fallback, failed starts, c
     expect(w.stderr).toMatch(/E_DATASET_VALUE.*obs\.npy: row 17, column "obs"/);
     expect(existsSync(wm)).toBe(false);
 
-    // hop train's --warm-start dataset is scanned too; the run directory it had made is removed again.
+    // hop train's --warm-start dataset is scanned too, before the run directory is made.
     const tr = join(tempDir('nantrain'), 'run');
     const t = await runHop(['train', '--warm-start', bad, '--iterations', '1', '--out', tr, ...TINY_TRAIN]);
     expect(t.code).toBe(2);
     expect(t.stderr).toMatch(/E_DATASET_VALUE.*obs\.npy: row 17, column "obs"/);
     expect(existsSync(tr)).toBe(false);
+    expect(t.stdout).not.toMatch(/run directory/);
 
     cpSync(data, bad, { recursive: true, force: true });
     pokeNpy(join(bad, 'action.npy'), 123, 42, 'int32');

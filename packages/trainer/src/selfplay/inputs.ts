@@ -3,6 +3,8 @@ import type { RunDir } from '../run/layout';
 import { newestVerifiedCheckpoint } from '../run/verify';
 import { checkpointIterations } from './checkpoint';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { openCheckedDataset } from '../data/dataset';
 
 /** The inputs of `hop train` that are fingerprinted, by config key, with their flags. */
 export const TRAIN_INPUT_FLAGS = { pretrained: '--pretrained', warmStart: '--warm-start', worldModel: '--world-model' } as const;
@@ -11,6 +13,11 @@ function inputPaths(config: Record<string, unknown>): Record<string, string | un
   const out: Record<string, string | undefined> = {};
   for (const key of Object.keys(TRAIN_INPUT_FLAGS)) out[key] = typeof config[key] === 'string' ? (config[key] as string) : undefined;
   return out;
+}
+
+/** Scans the --warm-start dataset's values (E_DATASET_VALUE) so a bad one stops `hop train` before its run directory exists. */
+export function validateTrainInputs(config: Record<string, unknown>): void {
+  if (typeof config.warmStart === 'string' && existsSync(join(config.warmStart, 'meta.json'))) openCheckedDataset(config.warmStart).close();
 }
 
 /** Fingerprints of the pretraining run, warm-start dataset and world-model run a `hop train` run loads. */

@@ -27,7 +27,7 @@ import { HopTeam } from './team';
 import { ModelEngines } from './engines';
 import { warmStart, warmStartBatch } from './warm-start';
 import { feedOnline } from './online';
-import { prepareTrainResume, trainFingerprints } from './inputs';
+import { prepareTrainResume, trainFingerprints, validateTrainInputs } from './inputs';
 
 export interface SelfPlayOptions {
   log?: (line: string) => void;
@@ -55,6 +55,7 @@ export async function trainSelfPlay(algo: SelfPlayAlgorithm, config: AnyConfig, 
   const resolved: AnyConfig = { ...config, out };
   const game = createStagHuntSimulator(resolved.env);
   // Everything that can fail on bad input is opened before the run directory exists.
+  validateTrainInputs(resolved);
   const setup = await openSetup(algo, resolved, game, null);
   const run = new RunDir(out);
   try {
