@@ -97,7 +97,7 @@ describe('config files and flags', () => {
 
   it('unknown commands and flags are usage errors (exit 2)', async () => {
     const out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    expect((await cli(['fly'])).code).toBe(2);
+    expect((await cli(['trian'])).code).toBe(2); // 'train' is a command now: a typo of it is not
     expect((await cli(['train', '--algo', 'alphazero'])).code).toBe(2);
     expect((await cli(['train', '--iterationz', '3'])).code).toBe(2);
     expect((await cli(['pretrain', '--data', 'd', '--epochz', '3'])).code).toBe(2);

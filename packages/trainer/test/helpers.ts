@@ -33,12 +33,20 @@ export interface CliRun {
  * Runs the CLI in a child process (tsx from source). `onLine` sees stdout lines as they come and may kill
  * the child. The child inherits the environment (HOP_BACKEND, TSX_TSCONFIG_PATH).
  */
-export function runHop(args: string[], onLine?: (line: string, kill: (signal: NodeJS.Signals) => void) => void): Promise<CliRun> {
-  return runNode([CLI, ...args], onLine);
+export function runHop(
+  args: string[],
+  onLine?: (line: string, kill: (signal: NodeJS.Signals) => void) => void,
+  onSpawn?: (kill: (signal: NodeJS.Signals) => void) => void,
+): Promise<CliRun> {
+  return runNode([CLI, ...args], onLine, onSpawn);
 }
 
 /** Runs a TypeScript file with node + tsx in a child process (see runHop). */
-export function runNode(args: string[], onLine?: (line: string, kill: (signal: NodeJS.Signals) => void) => void): Promise<CliRun> {
+export function runNode(
+  args: string[],
+  onLine?: (line: string, kill: (signal: NodeJS.Signals) => void) => void,
+  onSpawn?: (kill: (signal: NodeJS.Signals) => void) => void,
+): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: PKG, env: process.env });
     let stdout = '';
@@ -50,6 +58,7 @@ export function runNode(args: string[], onLine?: (line: string, kill: (signal: N
       killed = true;
       child.kill(signal);
     };
+    onSpawn?.(kill);
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
       pending += d.toString();

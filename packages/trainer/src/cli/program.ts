@@ -12,6 +12,7 @@ import { addSchemaOptions, pickSchemaFlags } from './options';
 import { TrainCliSchema } from '../train/schema';
 
 import { EXIT } from './exit';
+import { trainerVersion } from './version';
 
 export { EXIT };
 
@@ -26,6 +27,7 @@ const CONFIG_HELP = 'JSON or YAML file with any of the options below (flags over
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('hop')
     .description('HOP.ts: offline data collection, VAE + MOA pretraining, world models, self-play training and reports for multi-agent RL')
+    .version(`${trainerVersion()} (@hop/trainer, node ${process.version})`, '-V, --version', 'Print the version of hop (@hop/trainer) and of node')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
 

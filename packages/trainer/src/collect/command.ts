@@ -1,4 +1,8 @@
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, mkdirSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { HopError } from '@hop/core';
 import { collect, ACTION_NAMES, openDataset } from '@hop/env-staghunt';
+import { DirLock } from '../run/lock';
 import type { CollectConfig } from '../config/schemas';
 import { EXIT } from '../cli/exit';
 import { createProgress } from '../run/progress';
@@ -17,19 +21,97 @@ export interface CollectSummary {
   goals: { stag: number; hare: number; none: number };
 }
 
-/** Plays the population into a dataset with a progress display; returns the summary it prints. */
+/** Temporary siblings of `out`: `.<name>.collect-<pid>` (being written) and `.<name>.old-<pid>` (being replaced). */
+const tempName = (out: string, what: 'collect' | 'old', pid: number) => join(dirname(out), `.${basename(out)}.${what}-${pid}`);
+
+/** Describes what `out` holds when it is not free to write (null when it is missing or an empty directory). */
+function occupant(out: string): { dataset: boolean; text: string } | null {
+  if (!existsSync(out)) return null;
+  if (!statSync(out).isDirectory()) return { dataset: false, text: `${out} is a file, not a directory` };
+  const names = readdirSync(out);
+  if (names.length === 0) return null;
+  if (names.includes('meta.json')) {
+    let facts = '';
+    try {
+      const m = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8')) as { seed?: number; createdAt?: string; counts?: { samples?: number } };
+      facts = ` (${m.counts?.samples} samples, seed ${m.seed}, collected ${m.createdAt})`;
+    } catch {
+      facts = ' (its meta.json is unreadable)';
+    }
+    return { dataset: true, text: `${out} already holds a dataset${facts}` };
+  }
+  const shown = names.slice(0, 5).join(', ') + (names.length > 5 ? ', ...' : '');
+  return { dataset: false, text: `${out} is not empty and holds no dataset (${shown})` };
+}
+
+/**
+ * Leftovers of collects that were killed: their temporary directories are removed, and a dataset that was
+ * being replaced when the kill came (`out` gone, its `.old-` sibling there) is put back.
+ */
+function recoverKilledCollects(out: string, log: (line: string) => void): void {
+  const dir = dirname(out);
+  if (!existsSync(dir)) return;
+  const prefix = `.${basename(out)}.`;
+  for (const name of readdirSync(dir)) {
+    const m = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(collect|old)-(\\d+)$`).exec(name);
+    if (!m || Number(m[2]) === process.pid) continue;
+    const p = join(dir, name);
+    if (m[1] === 'old' && !existsSync(out)) {
+      renameSync(p, out);
+      log(`restored the dataset ${out} that a killed collect was replacing`);
+    } else rmSync(p, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Plays the population into a dataset with a progress display; returns the summary it prints. The dataset
+ * directory is locked for the duration (E_DATASET_LOCKED names the other collect's pid); an existing dataset
+ * is refused (E_DATASET_EXISTS) unless `force`; the new one is written into a temporary sibling and renamed
+ * into place when complete, so a killed collect leaves the old dataset (or nothing), never half of one.
+ */
 export async function collectDataset(config: CollectConfig, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<CollectSummary> {
+  const out = resolve(config.out);
+  mkdirSync(dirname(out), { recursive: true });
+  const lock = DirLock.acquire(out, { lockPath: `${out}.lock`, what: `dataset directory ${out}`, command: `hop collect --out ${config.out}`, code: 'E_DATASET_LOCKED' });
+  try {
+    recoverKilledCollects(out, log);
+    const there = occupant(out);
+    if (there && !there.dataset)
+      throw new HopError('E_DATASET_EXISTS', `${there.text}; hop collect writes only into a new or empty directory or over a dataset; choose another --out`);
+    if (there && !config.force) throw new HopError('E_DATASET_EXISTS', `${there.text}; pass --force to replace it, or choose another --out`);
+    return await collectInto(out, config, log);
+  } finally {
+    lock.release();
+  }
+}
+
+async function collectInto(out: string, config: CollectConfig, log: (line: string) => void): Promise<CollectSummary> {
   log(`collecting ${config.episodes} episodes of ${config.preset} with the ${config.population} population (seed ${config.seed}) into ${config.out}`);
   const progress = createProgress({ label: 'collect', total: config.episodes, unit: 'episodes', mode: config.progress });
   const t0 = performance.now();
-  const { meta } = await collect({
-    preset: config.preset,
-    population: config.population,
-    episodes: config.episodes,
-    seed: config.seed,
-    out: config.out,
-    onProgress: (p) => progress.update(p.episodes, `${p.samples} samples`),
-  });
+  const tmp = tempName(out, 'collect', process.pid);
+  rmSync(tmp, { recursive: true, force: true });
+  let meta;
+  try {
+    ({ meta } = await collect({
+      preset: config.preset,
+      population: config.population,
+      episodes: config.episodes,
+      seed: config.seed,
+      out: tmp,
+      onProgress: (p) => progress.update(p.episodes, `${p.samples} samples`),
+    }));
+    // Swap in: the old dataset moves aside, the new one takes its name, the old one goes.
+    if (existsSync(out)) {
+      const old = tempName(out, 'old', process.pid);
+      renameSync(out, old);
+      renameSync(tmp, out);
+      rmSync(old, { recursive: true, force: true });
+      log(`replaced the dataset in ${out} (--force)`);
+    } else renameSync(tmp, out);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
   const seconds = (performance.now() - t0) / 1000;
   progress.stop(`${meta.counts.samples} samples`);
 

@@ -26,6 +26,7 @@ export const CollectConfigSchema = z.strictObject({
   episodes: z.number().int().positive().default(1000).describe('Episodes to play'),
   seed,
   out: z.string().min(1).describe('Dataset directory to write (.npy columns + meta.json)'),
+  force: z.boolean().default(false).describe('Replace a dataset already in --out (the new one is written beside it and swapped in when complete)'),
   progress,
 });
 export type CollectConfig = z.infer<typeof CollectConfigSchema>;

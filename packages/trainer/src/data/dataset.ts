@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { HopError, Rng, deriveSeed } from '@hop/core';
 import { NUM_ACTIONS, openDataset, type StagHuntDataset } from '@hop/env-staghunt';
+import { scanDatasetValues } from './scan';
 
 /**
  * A batch on the host, split the way the networks want it: the flat `[mask, grid]` observation becomes
@@ -39,16 +40,37 @@ export interface TrainingData {
 export const GOAL_NAMES = ['stag', 'hare', 'none'] as const;
 
 /**
- * Opens a dataset written by `hop collect` and splits it by episode. A missing directory is
- * E_DATASET_MISSING; anything unreadable or inconsistent inside it is reported by the reader (E_DATASET,
- * E_NPY) with the file named.
+ * Opens a dataset written by `hop collect`, checks every value (scanDatasetValues: E_DATASET_VALUE naming
+ * file, row and column) and splits it by episode. A missing directory is E_DATASET_MISSING; anything
+ * unreadable or inconsistent inside it is reported by the reader (E_DATASET, E_NPY) with the file named.
  */
 export function openTrainingData(dir: string, split: { valFraction: number; seed: number }): TrainingData {
+  const dataset = openCheckedDataset(dir);
+  try {
+    return splitTrainingData(dataset, dir, split);
+  } catch (e) {
+    dataset.close();
+    throw e;
+  }
+}
+
+/** Opens a dataset directory and scans its values (see openTrainingData); the caller closes it. */
+export function openCheckedDataset(dir: string): StagHuntDataset {
   if (!existsSync(dir) || !statSync(dir).isDirectory())
     throw new HopError('E_DATASET_MISSING', `dataset directory ${dir} does not exist; collect one with \`hop collect --out ${dir}\``);
   if (!existsSync(join(dir, 'meta.json')))
     throw new HopError('E_DATASET_MISSING', `${dir} holds no meta.json, so it is not a dataset written by \`hop collect\``);
   const dataset = openDataset(dir);
+  try {
+    scanDatasetValues(dataset);
+  } catch (e) {
+    dataset.close();
+    throw e;
+  }
+  return dataset;
+}
+
+function splitTrainingData(dataset: StagHuntDataset, dir: string, split: { valFraction: number; seed: number }): TrainingData {
   if (dataset.size === 0) throw new HopError('E_DATASET', `dataset ${dir} holds no samples; collect more episodes`);
   const { train, val } = dataset.split({ valFraction: split.valFraction, seed: deriveSeed(split.seed, 'split') });
   if (train.length === 0 || val.length === 0)

@@ -10,6 +10,8 @@ import { actionCounts, epochOrder, openTrainingData, readHostBatch, type HostBat
 import { prepareEnvironment } from '../run/environment';
 import { InterruptFlag } from '../run/interrupt';
 import { RunDir, writeFileAtomic, type RunMetric } from '../run/layout';
+import { checkInputs, fingerprintInputs } from '../run/fingerprint';
+import { newestVerifiedCheckpoint } from '../run/verify';
 import { createProgress } from '../run/progress';
 import { buildModels, disposeModels, type PretrainModels } from './models';
 import { RunningMeans } from './means';
@@ -46,7 +48,7 @@ export interface PretrainResult {
 
 const defaultLog = (line: string) => process.stdout.write(line + '\n');
 
-/** Starts a pretraining run in a fresh directory. */
+/** Starts a pretraining run in a fresh directory (made only once the dataset has been opened and checked). */
 export async function pretrain(config: PretrainConfig, options: PretrainOptions = {}): Promise<PretrainResult> {
   const log = options.log ?? defaultLog;
   const environment = await prepareEnvironment(log);
@@ -54,15 +56,38 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
   const resolved: PretrainConfig = { ...config, out };
   const data = openTrainingData(resolved.data, { valFraction: resolved.valFraction, seed: resolved.seed });
   const run = new RunDir(out);
-  const trainCounts = actionCounts(data, data.train);
-  run.create('pretrain', resolved, environment, { dataset: datasetFacts(data, trainCounts) });
+  let trainCounts: number[];
+  try {
+    trainCounts = actionCounts(data, data.train);
+    const fingerprints = fingerprintInputs({ data: resolved.data });
+    run.create('pretrain', resolved, environment, { dataset: datasetFacts(data, trainCounts), fingerprints });
+  } catch (e) {
+    data.dataset.close();
+    throw e;
+  }
   log(`seed ${resolved.seed}; run directory ${run.root}`);
-  return loop(run, resolved, data, null, trainCounts, log, options.interrupt);
+  warnBatchSize(resolved.batchSize, data.train.length, log);
+  return run.guardStart(() => hasCheckpoint(run), () => loop(run, resolved, data, null, trainCounts, log, options.interrupt), log);
+}
+
+/** A batch larger than the training split is one short batch per epoch: almost surely not what was meant. */
+export function warnBatchSize(batchSize: number, trainSamples: number, log: (line: string) => void): void {
+  if (batchSize > trainSamples)
+    log(
+      `warning: --batch-size ${batchSize} is larger than the training split (${trainSamples} samples): every epoch is one batch ` +
+        `of ${trainSamples}; lower --batch-size or collect more episodes`,
+    );
+}
+
+function hasCheckpoint(run: RunDir): boolean {
+  return run.completeEpochs().length > 0 || existsSync(run.interruptCheckpoint);
 }
 
 /**
- * Continues a run from its latest checkpoint (a Ctrl-C checkpoint inside an epoch, else the last complete
- * epoch) with the same data order. `epochs` may extend the run; nothing else can change on resume.
+ * Continues a run from its latest checkpoint that verifies (a Ctrl-C checkpoint inside an epoch, else the
+ * last complete epoch; a damaged one is moved aside and the previous one used) with the same data order.
+ * The dataset must be the one the run started with (E_INPUT_CHANGED otherwise); the run is locked
+ * (E_RUN_LOCKED when another process writes it). `epochs` may extend the run; nothing else can change.
  */
 export async function resumePretrain(runDir: string, overrides: { epochs?: number } = {}, options: PretrainOptions = {}): Promise<PretrainResult> {
   const log = options.log ?? defaultLog;
@@ -73,27 +98,47 @@ export async function resumePretrain(runDir: string, overrides: { epochs?: numbe
     file: { path: run.configPath, values: file.config as Record<string, unknown> },
     flags: { epochs: overrides.epochs },
   });
-  const environment = await prepareEnvironment(log);
-  const data = openTrainingData(config.data, { valFraction: config.valFraction, seed: config.seed });
-  const point = resumePoint(run);
-  const state = point ? await readLoopState(point) : null;
-  // Records written after the checkpoint (a kill between a metrics write and the next checkpoint) go.
-  run.reopen(environment, (r) => (r.kind === 'epoch' ? r.epoch <= (state?.epochsDone ?? 0) : r.step <= (state?.step ?? 0)), config);
+  run.acquire('pretrain --resume');
+  let data: TrainingData;
+  let point: string | null;
+  let state: LoopState | null;
+  try {
+    checkInputs(run.root, file.inputs?.fingerprints, { data: config.data }, { data: '--data' });
+    const environment = await prepareEnvironment(log);
+    data = openTrainingData(config.data, { valFraction: config.valFraction, seed: config.seed });
+    point = resumePoint(run, log);
+    state = point ? await readLoopState(point) : null;
+    // Records written after the checkpoint (a kill between a metrics write and the next checkpoint) go.
+    run.reopen(environment, (r) => (r.kind === 'epoch' ? r.epoch <= (state?.epochsDone ?? 0) : r.step <= (state?.step ?? 0)), config);
+  } catch (e) {
+    run.close();
+    throw e;
+  }
   if (!point) log(`no checkpoint in ${run.checkpointsDir}: restarting the run from epoch 1 (seed ${config.seed})`);
   else log(`resuming ${run.root} from ${relative(run.root, point)}: epoch ${state!.epochsDone + 1}, batch ${state!.batch} (seed ${config.seed})`);
+  warnBatchSize(config.batchSize, data.train.length, log);
   return loop(run, config, data, point, actionCounts(data, data.train), log, options.interrupt);
 }
 
-/** The newest checkpoint: the Ctrl-C one when it is ahead of the last complete epoch. */
-function resumePoint(run: RunDir): string | null {
+/**
+ * The newest checkpoint that verifies: the Ctrl-C one when it is ahead of the last complete epoch, then the
+ * epochs newest first. Damaged ones are moved aside (`checkpoints/damaged-*`) and said so.
+ */
+function resumePoint(run: RunDir, log: (line: string) => void): string | null {
   const epochs = run.completeEpochs();
   const lastDone = epochs.length ? epochs[epochs.length - 1] : 0;
-  const interrupted = join(run.interruptCheckpoint, 'state.json');
-  if (existsSync(interrupted)) {
-    const s = JSON.parse(readFileSync(interrupted, 'utf8')) as LoopState;
-    if (s.epochsDone >= lastDone) return run.interruptCheckpoint;
+  const candidates: string[] = [];
+  if (existsSync(run.interruptCheckpoint)) {
+    let ahead = true;
+    try {
+      ahead = (JSON.parse(readFileSync(join(run.interruptCheckpoint, 'state.json'), 'utf8')) as LoopState).epochsDone >= lastDone;
+    } catch {
+      // Unreadable: a candidate that verification will reject and move aside.
+    }
+    if (ahead) candidates.push(run.interruptCheckpoint);
   }
-  return lastDone ? run.epochCheckpoint(lastDone) : null;
+  for (const e of [...epochs].reverse()) candidates.push(run.epochCheckpoint(e));
+  return newestVerifiedCheckpoint(candidates, ['state.json', 'moa/meta.json'], log);
 }
 
 async function loop(

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import {
@@ -12,6 +12,7 @@ import {
   type MetricRecord,
   type RunEnvironment,
 } from '@hop/core';
+import { DirLock } from './lock';
 
 /**
  * The layout of a run directory, the same for every command:
@@ -26,6 +27,7 @@ import {
  *   plots/*.svg            the pictures of the report, one file each
  *   pairs/                 per-pair models player_i_to_j (pretrain)
  *   report.html            self-contained report (`hop report`)
+ *   .lock/, .lock.json     held while a command writes the run (proper-lockfile; the json names the holder's pid)
  */
 export interface RunConfigFile<C = unknown> {
   format: 'hop-run';
@@ -53,6 +55,9 @@ export interface RunMetric extends MetricRecord {
 export class RunDir {
   readonly root: string;
   private writer: RunWriter | null = null;
+  private lock: DirLock | null = null;
+  /** Entries of the directory before create() (null when create() made the directory): what a failed start keeps. */
+  private before: Set<string> | null | undefined = undefined;
   constructor(root: string) {
     this.root = resolve(root);
   }
@@ -89,12 +94,18 @@ export class RunDir {
 
   /** Starts a fresh run: refuses a directory that already holds one (use --resume or another --out). */
   create<C>(command: string, config: C, environment: RunEnvironment, inputs?: Record<string, unknown>): void {
-    if (existsSync(this.configPath) || existsSync(this.metricsPath))
+    const existed = existsSync(this.root);
+    const before = existed ? new Set(readdirSync(this.root)) : null;
+    mkdirSync(this.root, { recursive: true });
+    this.acquire(command);
+    if (existsSync(this.configPath) || existsSync(this.metricsPath)) {
+      this.releaseLock();
       throw new HopError(
         'E_RUN_EXISTS',
         `${this.root} already holds a run; continue it with --resume ${this.root}, or choose another --out`,
       );
-    mkdirSync(this.root, { recursive: true });
+    }
+    this.before = before;
     const file: RunConfigFile<C> = { format: 'hop-run', version: 1, command, config, environment, ...(inputs ? { inputs } : {}) };
     this.writer = new RunWriter(this.root, { config: file, overwrite: true });
   }
@@ -124,9 +135,11 @@ export class RunDir {
    */
   reopen(environment: RunEnvironment, keep: (r: RunMetric) => boolean, config?: unknown): RunMetric[] {
     const file = this.readConfig();
+    this.acquire(`${file.command} --resume`);
     if (config !== undefined) file.config = config;
     file.resumes = [...(file.resumes ?? []), environment];
-    const kept = this.readMetrics().filter(keep);
+    // A kill inside create() can leave config.json without metrics.jsonl: nothing to keep then.
+    const kept = existsSync(this.metricsPath) ? this.readMetrics().filter(keep) : [];
     writeFileAtomicSync(this.metricsPath, kept.map((r) => JSON.stringify(r) + '\n').join(''));
     this.writer = new RunWriter(this.root, { config: file });
     return kept;
@@ -149,9 +162,60 @@ export class RunDir {
     return readMetrics(this.root) as RunMetric[];
   }
 
+  /** Closes the metrics writer and releases the run lock. */
   close(): void {
     this.writer?.close();
     this.writer = null;
+    this.releaseLock();
+  }
+
+  /**
+   * Takes the run's lock (E_RUN_LOCKED naming the holder's pid when another process writes the run). Taken
+   * by create() and reopen(); held until close() or the process exits.
+   */
+  acquire(command: string): void {
+    if (this.lock?.held) return;
+    this.lock = DirLock.acquire(this.root, {
+      lockPath: join(this.root, '.lock'),
+      what: `run directory ${this.root}`,
+      command: `hop ${command}`,
+      code: 'E_RUN_LOCKED',
+    });
+  }
+
+  private releaseLock(): void {
+    this.lock?.release();
+    this.lock = null;
+  }
+
+  /**
+   * Removes what create() made (the whole directory when create() made it, else only the entries it added),
+   * so a start that failed before its first checkpoint does not block the same --out. Returns whether
+   * anything was removed; does nothing for a run this object did not create.
+   */
+  discardFailedStart(): boolean {
+    if (this.before === undefined) return false;
+    this.close();
+    const before = this.before;
+    this.before = undefined;
+    if (!existsSync(this.root)) return false;
+    if (before === null) rmSync(this.root, { recursive: true, force: true });
+    else for (const name of readdirSync(this.root)) if (!before.has(name)) rmSync(join(this.root, name), { recursive: true, force: true });
+    return true;
+  }
+
+  /**
+   * Runs the body of a fresh run; when it throws before `hasCheckpoint()` is true, the run directory is
+   * removed again (see discardFailedStart) and the error is passed on with a note.
+   */
+  async guardStart<T>(hasCheckpoint: () => boolean, body: () => Promise<T>, log: (line: string) => void): Promise<T> {
+    try {
+      return await body();
+    } catch (e) {
+      if (!hasCheckpoint() && this.discardFailedStart())
+        log(`the run failed before its first checkpoint; removed what it had written in ${this.root}`);
+      throw e;
+    }
   }
 
   /** Epoch numbers with a complete checkpoint, ascending. */

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { HopError } from '@hop/core';
-import { NUM_ACTIONS, openDataset } from '@hop/env-staghunt';
+import { NUM_ACTIONS } from '@hop/env-staghunt';
+import { openCheckedDataset } from '../data/dataset';
 import { gridBatch, loadVae } from '@hop/vae';
 import type { RunDir } from '../run/layout';
 
@@ -23,7 +24,7 @@ export async function latentGoalVectors(run: RunDir, config: { data?: string; ep
   if (!config.data || !existsSync(join(config.data, 'meta.json')))
     throw new HopError('E_PRETRAINED', `--goals latent: the pretraining dataset ${String(config.data)} of ${run.root} is gone; the latent goals are computed from it`);
   const vae = await loadVae(vaeDir);
-  const ds = openDataset(config.data);
+  const ds = openCheckedDataset(config.data);
   try {
     const goal = ds.batch(Int32Array.from({ length: ds.size }, (_, k) => k), ['goal']).goal;
     const [h, w, c] = ds.meta.observation.gridShape;

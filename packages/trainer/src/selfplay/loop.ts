@@ -27,6 +27,7 @@ import { HopTeam } from './team';
 import { ModelEngines } from './engines';
 import { warmStart, warmStartBatch } from './warm-start';
 import { feedOnline } from './online';
+import { prepareTrainResume, trainFingerprints, validateTrainInputs } from './inputs';
 
 export interface SelfPlayOptions {
   log?: (line: string) => void;
@@ -54,16 +55,17 @@ export async function trainSelfPlay(algo: SelfPlayAlgorithm, config: AnyConfig, 
   const resolved: AnyConfig = { ...config, out };
   const game = createStagHuntSimulator(resolved.env);
   // Everything that can fail on bad input is opened before the run directory exists.
+  validateTrainInputs(resolved);
   const setup = await openSetup(algo, resolved, game, null);
   const run = new RunDir(out);
   try {
-    run.create('train', resolved, environment, { coPlayers: setup.models.source, planning: setup.planning.facts });
+    run.create('train', resolved, environment, { coPlayers: setup.models.source, planning: setup.planning.facts, fingerprints: trainFingerprints(resolved) });
   } catch (e) {
     disposeSetup(setup);
     throw e;
   }
   log(`seed ${resolved.seed}; run directory ${run.root}`);
-  return loop(run, algo, resolved, setup, log, options.interrupt);
+  return run.guardStart(() => checkpointIterations(run.checkpointsDir).length > 0, () => loop(run, algo, resolved, setup, log, options.interrupt), log);
 }
 
 /** Continues a run from its newest complete checkpoint; `iterations` may extend it. */
@@ -81,9 +83,14 @@ export async function resumeSelfPlay(
   const config = algo.schema.parse({ ...file.config, ...(overrides.iterations ? { iterations: overrides.iterations } : {}) }) as AnyConfig;
   const environment = await prepareEnvironment(log);
   const game = createStagHuntSimulator(config.env);
-  const points = checkpointIterations(run.checkpointsDir);
-  const point = points.length ? join(run.checkpointsDir, `iter-${points[0]}`) : null;
-  const setup = await openSetup(algo, config, game, point);
+  const point = prepareTrainResume(run, file.inputs, config, log);
+  let setup: Setup;
+  try {
+    setup = await openSetup(algo, config, game, point);
+  } catch (e) {
+    run.close();
+    throw e;
+  }
   const done = setup.state.iteration;
   run.reopen(environment, (r) => (r.kind === 'event' ? true : r.step <= done), config);
   if (!point) log(`no checkpoint in ${run.checkpointsDir}: restarting the run from iteration 1 (seed ${config.seed})`);

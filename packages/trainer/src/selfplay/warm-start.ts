@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HopError, Rng, deriveSeed } from '@hop/core';
-import { NUM_ACTIONS, openDataset } from '@hop/env-staghunt';
+import { NUM_ACTIONS } from '@hop/env-staghunt';
+import { openCheckedDataset } from '../data/dataset';
 import type { LearnerBatch, LearnerReport, PolicyLearner } from './learner';
 
 /**
@@ -12,7 +13,7 @@ import type { LearnerBatch, LearnerReport, PolicyLearner } from './learner';
 export function warmStartBatch(dir: string, gamma: number, maxSamples: number, seed: number): LearnerBatch {
   if (!existsSync(join(dir, 'meta.json')))
     throw new HopError('E_DATASET_MISSING', `--warm-start ${dir} is not a dataset written by \`hop collect\` (no meta.json)`);
-  const ds = openDataset(dir);
+  const ds = openCheckedDataset(dir);
   try {
     const n = ds.size;
     if (n === 0) throw new HopError('E_DATASET', `--warm-start dataset ${dir} holds no samples`);

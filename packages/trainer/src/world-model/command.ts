@@ -1,13 +1,19 @@
+import { cp } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { HopError } from '@hop/core';
-import { openTransitionData, trainWorldModel, type WorldModelConfigInput } from '@hop/world-model';
+import { HopError, readCheckpointMeta } from '@hop/core';
+import { RUN_FILES, openTransitionData, trainWorldModel, type WorldModelConfigInput } from '@hop/world-model';
+import { openCheckedDataset } from '../data/dataset';
+import { warnBatchSize } from '../pretrain/train';
+import { checkInputs, fingerprintInputs } from '../run/fingerprint';
+import { verifyCheckpoint, newestVerifiedCheckpoint } from '../run/verify';
 import { EXIT } from '../cli/exit';
 import { resolveConfig, resumeEpochs } from '../config/load';
 import { WorldModelCliSchema, type WorldModelCliConfig } from '../config/schemas';
 import { writeReport } from '../report/build';
 import { prepareEnvironment } from '../run/environment';
 import { InterruptFlag } from '../run/interrupt';
-import { RunDir } from '../run/layout';
+import { RunDir, writeDirAtomic } from '../run/layout';
 import { createProgress, type Progress } from '../run/progress';
 
 export type WorldModelCommandInput =
@@ -37,6 +43,9 @@ export async function runWorldModelCommand(input: WorldModelCommandInput, log: (
   let config: WorldModelCliConfig;
   let run: RunDir;
   const environment = await prepareEnvironment(log);
+  /** The checkpoint to resume from: `<run>/checkpoint`, or the previous epoch's copy when that one is damaged. */
+  let resumeFrom: string | boolean = false;
+  let data: Awaited<ReturnType<typeof openTransitionData>>;
   if ('resume' in input) {
     const epochs = resumeEpochs(input.flags, input.configFile);
     run = new RunDir(input.resume);
@@ -46,30 +55,51 @@ export async function runWorldModelCommand(input: WorldModelCommandInput, log: (
       file: { path: run.configPath, values: file.config as Record<string, unknown> },
       flags: { epochs },
     });
-    run.reopen(environment, () => true, config);
-    log(`resuming ${run.root} (seed ${config.seed})`);
+    run.acquire('world-model --resume');
+    try {
+      checkInputs(run.root, file.inputs?.fingerprints, { data: config.data }, { data: '--data' });
+      data = await openData(config);
+      const ckpt = join(run.root, RUN_FILES.checkpoint);
+      const point = existsSync(ckpt) || existsSync(previousCheckpoint(run)) ? newestVerifiedCheckpoint([ckpt, previousCheckpoint(run)].filter((d) => existsSync(d)), ['meta.json'], log) : null;
+      let epoch = 0;
+      if (point) {
+        const meta = await readCheckpointMeta(point);
+        epoch = Number((meta.extra as { epoch?: unknown } | undefined)?.epoch ?? 0);
+        resumeFrom = point === ckpt ? true : point;
+      }
+      // A fallback to an older checkpoint drops the records of the epochs after it.
+      run.reopen(environment, (r) => (r.section === 'world-model' ? r.epoch <= epoch : true), config);
+      log(point ? `resuming ${run.root} from ${point === ckpt ? RUN_FILES.checkpoint : RUN_FILES.checkpoint + '-previous'}: epoch ${epoch + 1} (seed ${config.seed})` : `no checkpoint in ${run.root}: restarting from epoch 1 (seed ${config.seed})`);
+    } catch (e) {
+      run.close();
+      throw e;
+    }
   } else {
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
     config = { ...input.config, out: input.config.out ?? join('runs', `wm-${input.config.arch}-${stamp}`) };
+    // Everything that can fail on bad input is checked before the run directory exists.
+    data = await openData(config);
     run = new RunDir(config.out as string);
-    run.create('world-model', config, environment, { dataset: { dir: config.data } });
+    run.create('world-model', config, environment, { dataset: { dir: config.data }, fingerprints: fingerprintInputs({ data: config.data }) });
     log(`seed ${config.seed}; run directory ${run.root}`);
   }
 
-  const { dataset, train, val } = await openTransitionData(config.data, { valFraction: config.valFraction, seed: config.seed });
+  const { dataset, train, val } = data;
   log(`dataset ${config.data}: ${dataset.size} transitions, train ${train.size} / validation ${val.size} (split by episode)`);
+  warnBatchSize(config.batchSize, train.size, log);
+  const fresh = !('resume' in input);
   const abort = new AbortController();
   const interrupt = new InterruptFlag().onRequest(() => abort.abort()).listen();
   let progress: Progress | null = null;
   let epochNow = 0;
   run.appendMetrics({ kind: 'event', event: 'resume' in input ? 'resume' : 'start', epoch: 0, step: 0, time: 0, at: new Date().toISOString() });
-  try {
+  const body = async (): Promise<number> => {
     const result = await trainWorldModel({
       config: worldModelConfigOf(config),
       data: { train, val },
       outDir: run.root,
       runWriter: run.writerForExtensions(),
-      resumeFrom: 'resume' in input,
+      resumeFrom,
       signal: abort.signal,
       onBatch: ({ epoch, batch, batches }) => {
         if (epoch !== epochNow) {
@@ -82,6 +112,7 @@ export async function runWorldModelCommand(input: WorldModelCommandInput, log: (
       onEpoch: async (e) => {
         progress?.stop();
         progress = null;
+        await keepPreviousCheckpoint(run);
         log(
           `epoch ${e.epoch}/${e.epochs}: train loss ${e.train.total.toPrecision(4)} | val obs MSE ${e.val.obsMse.toPrecision(3)} ` +
             `PSNR ${e.val.psnr.toFixed(2)} dB, reward MSE ${e.val.rewardMse.toPrecision(3)}, positions exact ${(100 * e.val.positionAccuracy).toFixed(2)}% ` +
@@ -100,11 +131,37 @@ export async function runWorldModelCommand(input: WorldModelCommandInput, log: (
     }
     run.appendMetrics({ kind: 'event', event: 'end', epoch: result.completedEpochs, step: 0, time: 0, at });
     log(`done: ${result.completedEpochs} epochs; best epoch ${result.bestEpoch} in ${result.bestDir}`);
+    return EXIT.ok;
+  };
+  let code: number;
+  try {
+    code = fresh ? await run.guardStart(() => existsSync(join(run.root, RUN_FILES.checkpoint)), body, log) : await body();
   } finally {
     interrupt.dispose();
     run.close();
   }
+  if (code !== EXIT.ok) return code;
   const report = await writeReport(run.root);
   log(`report: ${report}`);
   return EXIT.ok;
+}
+
+/** Opens the transitions after scanning the dataset's values (E_DATASET_VALUE names file, row, column). */
+async function openData(config: WorldModelCliConfig) {
+  openCheckedDataset(config.data).close();
+  return openTransitionData(config.data, { valFraction: config.valFraction, seed: config.seed });
+}
+
+function previousCheckpoint(run: RunDir): string {
+  return join(run.root, `${RUN_FILES.checkpoint}-previous`);
+}
+
+/**
+ * After each epoch, a verified copy of `checkpoint/` goes to `checkpoint-previous/`: @hop/world-model keeps
+ * one checkpoint, and a damaged one must leave something to resume from.
+ */
+async function keepPreviousCheckpoint(run: RunDir): Promise<void> {
+  const ckpt = join(run.root, RUN_FILES.checkpoint);
+  if (verifyCheckpoint(ckpt, ['meta.json']) !== null) return;
+  await writeDirAtomic(previousCheckpoint(run), (tmp) => cp(ckpt, tmp, { recursive: true }));
 }

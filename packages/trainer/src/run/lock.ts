@@ -1,0 +1,121 @@
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import lockfile from 'proper-lockfile';
+import { HopError, writeFileAtomicSync } from '@hop/core';
+
+/** Who holds a lock: written beside the lock directory so the error of a refused process can name it. */
+export interface LockHolder {
+  pid: number;
+  host: string;
+  command: string;
+  since: string;
+}
+
+/**
+ * A lock whose holder has not refreshed it for this long is stale (a crashed process on another host). Long:
+ * a training step can keep the event loop, and with it the refresh, busy for a minute. On the same host a
+ * live holder is never taken over, whatever the age of its lock, and a dead one at once.
+ */
+export const LOCK_STALE_MS = 5 * 60_000;
+
+/**
+ * An exclusive inter-process lock on a run or dataset directory (proper-lockfile: an atomic `mkdir` of
+ * `lockPath`, its mtime refreshed while held). A lock left by a crashed process is taken over: at once when
+ * the holder recorded in `<lockPath>.json` was on this host and its pid is gone, else once it is stale.
+ * Released by `release()` and, on any normal exit or signal, by proper-lockfile's exit hook.
+ */
+export class DirLock {
+  private releaseFn: (() => void) | null;
+  private constructor(
+    readonly lockPath: string,
+    private readonly holderPath: string,
+    releaseFn: () => void,
+  ) {
+    this.releaseFn = releaseFn;
+  }
+
+  /**
+   * Takes the lock on `target` (which need not exist) or throws `code` naming the holder.
+   * `what` names the thing for the error ("run directory /x"), `command` is recorded for others to read.
+   */
+  static acquire(target: string, opts: { lockPath: string; what: string; command: string; code: string }): DirLock {
+    const holderPath = `${opts.lockPath}.json`;
+    const options: lockfile.LockOptions = {
+      realpath: false,
+      lockfilePath: opts.lockPath,
+      stale: LOCK_STALE_MS,
+      update: LOCK_STALE_MS / 6,
+      // A long synchronous step may delay the refresh; a warning, never an exception thrown from a timer.
+      onCompromised: (e: Error) => process.stderr.write(`warning: the lock ${opts.lockPath} could not be refreshed (${e.message})\n`),
+    };
+    const refuse = (holder: LockHolder | null) => {
+      const who = holder
+        ? `process ${holder.pid} (\`${holder.command}\` on ${holder.host}, since ${holder.since})`
+        : 'another process (which has not recorded its pid yet)';
+      return new HopError(
+        opts.code,
+        `${opts.what} is in use by ${who}; wait for it to finish or stop it. A lock left by a crashed process is ` +
+          `taken over automatically (at once on this host, else after ${LOCK_STALE_MS / 60_000} min without refresh); ` +
+          `if that pid is not a hop process, remove ${opts.lockPath}`,
+      );
+    };
+    // A live holder on this host keeps its lock even when a long synchronous step delayed its refresh.
+    const current = existsSync(opts.lockPath) ? readHolder(holderPath) : null;
+    if (current && current.host === hostname() && current.pid !== process.pid && alive(current.pid)) throw refuse(current);
+    let release: () => void;
+    try {
+      release = lockfile.lockSync(target, options);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw e;
+      const holder = readHolder(holderPath);
+      if (holder && holder.host === hostname() && !alive(holder.pid)) {
+        // The holder crashed (kill -9, power loss): its lock is ours to take.
+        rmSync(opts.lockPath, { recursive: true, force: true });
+        try {
+          release = lockfile.lockSync(target, options);
+        } catch {
+          throw new HopError(opts.code, `${opts.what} is in use by another process that took over the lock of crashed process ${holder.pid}`);
+        }
+      } else throw refuse(holder);
+    }
+    const holder: LockHolder = { pid: process.pid, host: hostname(), command: opts.command, since: new Date().toISOString() };
+    writeFileAtomicSync(holderPath, JSON.stringify(holder) + '\n');
+    return new DirLock(opts.lockPath, holderPath, release);
+  }
+
+  get held(): boolean {
+    return this.releaseFn !== null;
+  }
+
+  release(): void {
+    if (!this.releaseFn) return;
+    rmSync(this.holderPath, { force: true });
+    try {
+      this.releaseFn();
+    } catch {
+      // Already released (e.g. compromised and removed by another process): nothing to undo.
+    }
+    this.releaseFn = null;
+  }
+}
+
+export function readHolder(path: string): LockHolder | null {
+  if (!existsSync(path)) return null;
+  try {
+    const h = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockHolder>;
+    return typeof h.pid === 'number' && typeof h.host === 'string'
+      ? { pid: h.pid, host: h.host, command: String(h.command ?? '?'), since: String(h.since ?? '?') }
+      : null;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
