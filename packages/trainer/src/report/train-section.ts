@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { stackedBarChartSvg, type LineSeries } from '@hop/core';
-import { TIME_PHASES } from '../selfplay/metrics';
+import { TIME_GROUPS } from '../selfplay/metrics';
 import type { RunDir, RunMetric } from '../run/layout';
 import { singleChart, type ChartOut, type NamedRun } from './charts';
 import { esc, figure, table } from './html';
@@ -104,10 +104,11 @@ export function trainSections(run: RunDir, runs: NamedRun[]): SectionOutput {
     ),
   );
   const its = base.filter((r) => r.kind === 'iteration');
+  const num = (r: RunMetric, k: string) => (typeof r[k] === 'number' ? (r[k] as number) : 0);
   const timeSvg = stackedBarChartSvg({
-    title: 'Where each iteration spent its time (seconds; rollout phases summed over workers)',
+    title: 'Seconds per iteration (rollout parts summed over workers)',
     labels: its.map((r) => String(r.step)),
-    parts: TIME_PHASES.map((k) => ({ name: k.replace('time/', ''), values: its.map((r) => (typeof r[k] === 'number' ? (r[k] as number) : 0)) })),
+    parts: TIME_GROUPS.map((g) => ({ name: g.name, values: its.map((r) => g.keys.reduce((a, k) => a + num(r, k), 0)) })),
     yLabel: 'seconds',
     xLabel: 'iteration',
   });

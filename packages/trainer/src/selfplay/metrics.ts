@@ -108,18 +108,15 @@ export function timingMetrics(results: RolloutResult[], wall: Record<string, num
   };
 }
 
-/** The stacked time bar of the report: these phases, in this order. */
-export const TIME_PHASES = [
-  'time/plan_models',
-  'time/plan_select',
-  'time/plan_simulator',
-  'time/plan_backup',
-  'time/plan_bookkeeping',
-  'time/beliefs',
-  'time/env',
-  'time/policy_update',
-  'time/moa_update',
-  'time/engine_sync',
-  'time/eval',
-  'time/checkpoint',
-] as const;
+/** The stacked time bar of the report: these groups of phases, in this order (one colour each). */
+export const TIME_GROUPS: { name: string; keys: string[] }[] = [
+  { name: 'network calls (planning)', keys: ['time/plan_models'] },
+  { name: 'search (select, simulator, backup)', keys: ['time/plan_select', 'time/plan_simulator', 'time/plan_backup', 'time/plan_bookkeeping'] },
+  { name: 'belief updates', keys: ['time/beliefs'] },
+  { name: 'environment', keys: ['time/env'] },
+  { name: 'policy / value update', keys: ['time/policy_update'] },
+  { name: 'online MOA update', keys: ['time/moa_update'] },
+  { name: 'engine sync', keys: ['time/engine_sync'] },
+  { name: 'evaluation', keys: ['time/eval'] },
+  { name: 'checkpoint', keys: ['time/checkpoint'] },
+];
