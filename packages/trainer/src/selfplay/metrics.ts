@@ -4,7 +4,7 @@ import type { EpisodeSummary, RolloutResult, RolloutTiming } from './rollout';
 import { emptyTally, type InferenceTally } from './team';
 
 /** Episode statistics of a set of episodes (mean reward per agent, prey, lengths). */
-export function episodeMetrics(episodes: EpisodeSummary[], prefix: 'charts' | 'eval'): Record<string, number> {
+export function episodeMetrics(episodes: Pick<EpisodeSummary, 'returns' | 'stags' | 'hares' | 'length'>[], prefix: 'charts' | 'eval'): Record<string, number> {
   const n = episodes.length;
   if (n === 0) return {};
   let reward = 0;
@@ -110,6 +110,7 @@ export function timingMetrics(results: RolloutResult[], wall: Record<string, num
 
 /** The stacked time bar of the report: these phases, in this order. */
 export const TIME_PHASES = [
+  'time/policy_forward',
   'time/plan_models',
   'time/plan_select',
   'time/plan_simulator',
