@@ -10,6 +10,7 @@ import {
 } from '../config/schemas';
 import { addSchemaOptions, pickSchemaFlags } from './options';
 import { TrainCliSchema } from '../train/schema';
+import { EvalConfigSchema } from '../eval/schema';
 
 import { EXIT } from './exit';
 
@@ -89,6 +90,18 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const file = typeof opts.config === 'string' ? { path: opts.config, values: await readConfigFile(opts.config) } : undefined;
       setExit(await runTrainCommand({ flags, file }));
     }
+  });
+
+  addSchemaOptions(
+    program
+      .command('eval')
+      .description('Evaluate trained runs (and rule references) in self-play and few-shot adaptation to unseen co-players: tables (CSV, JSON) and HTML')
+      .argument('[runs...]', 'hop train run directories')
+      .option('--config <file>', CONFIG_HELP),
+    EvalConfigSchema,
+  ).action(async (runs: string[], opts: Record<string, unknown>) => {
+    const { runEvalCommand } = await import('../eval/command');
+    setExit(await runEvalCommand(runs, await configFrom(EvalConfigSchema, 'eval', opts)));
   });
 
   program

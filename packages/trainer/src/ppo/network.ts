@@ -12,6 +12,8 @@ export interface PPONetworkSpec {
   mlpUnits: number[];
   hiddenUnits: number;
   seed: number;
+  /** Skip CleanRL's orthogonal re-initialisation (its QR is slow on wide layers) when weights are loaded next. */
+  loadWeights?: boolean;
 }
 
 /**
@@ -31,7 +33,7 @@ export function buildPPONetwork(spec: PPONetworkSpec): MOAModel {
     hiddenUnits: spec.hiddenUnits,
     seed: spec.seed,
   });
-  orthogonalInit(model, spec.seed);
+  if (!spec.loadWeights) orthogonalInit(model, spec.seed);
   return model;
 }
 

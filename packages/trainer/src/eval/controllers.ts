@@ -1,0 +1,170 @@
+import { existsSync } from 'node:fs';
+import { join, basename } from 'node:path';
+import { HopError, deriveSeed } from '@hop/core';
+import { BatchedPopulation, POPULATIONS, createStagHuntSimulator, type PopulationName, type PresetName, type StagHuntSimulator, type VecStagHunt } from '@hop/env-staghunt';
+import { algorithm } from '../algos/registry';
+import { isLoopAlgorithm } from '../algos/types';
+import { PPO_PRESETS } from '../algos/ppo/config';
+import { RunDir } from '../run/layout';
+import { HopAgent } from '../selfplay/agent';
+import { checkpointIterations } from '../selfplay/checkpoint';
+import { loadPPONetworks, readPPOState } from '../ppo/checkpoint';
+import { buildPPONetwork } from '../ppo/network';
+import { PPOPolicies } from '../ppo/policies';
+
+/**
+ * Whoever plays some players of an evaluation's envs: a trained run's agents or a rule population. One
+ * controller lives for one pairing group (a seed, a focal count and a co-player type), so whatever it learns
+ * about its co-players (beliefs, priors) carries across the K episodes of the pairing: the few-shot part.
+ */
+export interface Controller {
+  /** Actions of the players `mine[k * P + p] = 1` (others untouched), all envs at once. */
+  act(env: VecStagHunt, mine: Uint8Array, out: Int32Array): Promise<void>;
+  /** After the step: `prev` is the state arena before it, `actions` the joint actions, `acted` who was in play. */
+  observe(env: VecStagHunt, prev: Int32Array, actions: Int32Array, acted: Uint8Array): Promise<void>;
+  /** Env k just started an episode (after a reset). */
+  startEpisode(env: VecStagHunt, k: number): void;
+  /** Env k's episode ended; `achieved[p]` the goal player p hunted (0 stag, 1 hare, -1 none). */
+  endEpisode(k: number, achieved: number[]): void;
+  dispose(): Promise<void>;
+}
+
+/** Makes fresh controllers for one agent kind (a run, or a rule population). */
+export interface AgentSource {
+  /** The row name in the tables. */
+  readonly label: string;
+  /** `run` (a trained agent) or `rule` (a reference row). */
+  readonly kind: 'run' | 'rule';
+  /** The environment preset the agent was trained on (a run's), or null (rules play any). */
+  readonly env: string | null;
+  create(env: VecStagHunt, seed: number): Promise<Controller>;
+}
+
+/** Rule-based players (`BatchedPopulation`), seeded per env, episode and player as the collector does. */
+export function ruleSource(population: PopulationName, label = population): AgentSource {
+  if (!POPULATIONS.includes(population)) throw new HopError('E_CONFIG', `unknown population "${population}"; choose one of ${POPULATIONS.join(', ')}`);
+  return {
+    label,
+    kind: 'rule',
+    env: null,
+    create: async (env, seed) => {
+      const pop = new BatchedPopulation(env, population, seed);
+      const all = new Int32Array(env.numEnvs * env.numAgents);
+      return {
+        act: async (e, mine, out) => {
+          pop.act(e, all);
+          for (let j = 0; j < all.length; j++) if (mine[j]) out[j] = all[j];
+        },
+        observe: async () => {},
+        startEpisode: () => {},
+        endEpisode: () => {},
+        dispose: async () => {},
+      };
+    },
+  };
+}
+
+/** The agents of a `hop train` run, from its newest complete checkpoint. */
+export function runSource(runDir: string): AgentSource {
+  const run = new RunDir(runDir);
+  const file = run.readConfig<{ algo?: string; env?: string }>();
+  if (file.command !== 'train') throw new HopError('E_RUN', `${run.root} is a '${file.command}' run; hop eval needs \`hop train\` runs`);
+  const its = checkpointIterations(run.checkpointsDir);
+  if (its.length === 0) throw new HopError('E_RUN', `${run.root} has no complete checkpoint yet (checkpoints/iter-N/state.json)`);
+  const algo = algorithm(String(file.config.algo));
+  const label = `${algo.name} (${basename(run.root)})`;
+  const dir = join(run.checkpointsDir, `iter-${its[0]}`);
+  const env = String(file.config.env);
+  if (isLoopAlgorithm(algo)) {
+    if (!existsSync(join(dir, 'policy'))) throw new HopError('E_CHECKPOINT', `${dir} holds no policy networks`);
+    return { label, kind: 'run', env, create: async (vec) => ppoController(run.root, dir, vec) };
+  }
+  return { label, kind: 'run', env, create: async (vec, seed) => hopController(run.root, vec, seed) };
+}
+
+async function ppoController(root: string, dir: string, vec: VecStagHunt): Promise<Controller> {
+  const state = readPPOState(dir);
+  const config = { ...PPO_PRESETS.none, ...new RunDir(root).readConfig<Record<string, unknown>>().config };
+  if (state.extra !== undefined || Number(config.conditionDim ?? 0) > 0)
+    throw new HopError('E_RUN', `${root}: evaluating --algo ${state.algo} (conditioned policies) is not supported by hop eval yet`);
+  const game: StagHuntSimulator = createStagHuntSimulator(String(config.env) as PresetName);
+  const P = game.numAgents;
+  const nets = Array.from({ length: config.shareParameters ? 1 : P }, () =>
+    buildPPONetwork({
+      observationShape: [...game.observationShape],
+      numActions: game.numActions,
+      conditionDim: 0,
+      maxTime: game.config.finalTime,
+      convFilters: config.policyFilters as number[],
+      mlpUnits: [config.policyHidden as number],
+      hiddenUnits: config.policyHidden as number,
+      seed: 0,
+      loadWeights: true,
+    }),
+  );
+  await loadPPONetworks(dir, nets.map((n) => n.net));
+  const policies = new PPOPolicies(nets, P);
+  const N = vec.numEnvs * P;
+  const time = new Float32Array(N);
+  return {
+    act: async (env, mine, out) => {
+      for (let j = 0; j < N; j++) time[j] = env.times[Math.floor(j / P)];
+      // Greedy: the most probable legal action (evaluation, as in training's held-out evaluation).
+      const a = policies.act({ obs: env.observations, mask: env.masks, time, condition: null }, N, null);
+      for (let j = 0; j < N; j++) if (mine[j]) out[j] = a.action[j];
+    },
+    observe: async () => {},
+    startEpisode: () => {},
+    endEpisode: () => {},
+    dispose: async () => policies.dispose(),
+  };
+}
+
+/**
+ * HOP-family agents: one `HopAgent` per controlled (env, player), greedy decisions, beliefs and the
+ * inter-episode goal prior carried across the pairing's episodes.
+ */
+async function hopController(root: string, vec: VecStagHunt, seed: number): Promise<Controller> {
+  const P = vec.numAgents;
+  const agents = new Map<number, HopAgent>();
+  const started = new Uint8Array(vec.numEnvs * P);
+  const agentOf = async (k: number, p: number) => {
+    let a = agents.get(k * P + p);
+    if (!a) {
+      a = await HopAgent.fromRun(root, { focal: p, decisions: 'greedy', seed: deriveSeed(seed, 'hop-agent', k, p) });
+      agents.set(k * P + p, a);
+    }
+    return a;
+  };
+  const actedLast = new Uint8Array(vec.numEnvs * P);
+  return {
+    act: async (env, mine, out) => {
+      actedLast.fill(0);
+      for (let j = 0; j < mine.length; j++) {
+        if (!mine[j]) continue;
+        const k = Math.floor(j / P);
+        const a = await agentOf(k, j % P);
+        if (!started[j]) {
+          a.startEpisode(env.states, k);
+          started[j] = 1;
+        }
+        out[j] = await a.act(env.states, k);
+        actedLast[j] = 1;
+      }
+    },
+    observe: async (env, _prev, actions) => {
+      for (const [j, a] of agents) {
+        if (!actedLast[j]) continue;
+        const k = Math.floor(j / P);
+        await a.observe(env.states, k, actions.subarray(k * P, (k + 1) * P));
+      }
+    },
+    startEpisode: (_env, k) => started.fill(0, k * P, (k + 1) * P),
+    endEpisode: (k, achieved) => {
+      for (let p = 0; p < P; p++) agents.get(k * P + p)?.endEpisode(achieved);
+    },
+    dispose: async () => {
+      for (const a of agents.values()) await a.dispose();
+    },
+  };
+}
