@@ -58,3 +58,27 @@ describe('hop train --algo ppo (child processes)', () => {
     expect(bad.stderr).toMatch(/unknown key "treeNum"/);
   }, 180_000);
 });
+
+describe('hop train --algo hop-onestep (child processes)', () => {
+  it('online MOA metrics in the records; SIGKILL + --resume replays exactly (pair models, buffers and priors in the checkpoint)', async () => {
+    const root = tempDir('onestep');
+    const args = (out: string) => [
+      'train', '--algo', 'hop-onestep', '--env', 'small-2p', '--total-timesteps', '384', '--num-envs', '4', '--num-steps', '24', '--seed', '5',
+      '--policy-filters', '8', '--policy-hidden', '16', '--moa-filters', '8', '--moa-hidden', '16', '--moa-capacity', '12', '--moa-epochs', '1', '--moa-minibatch', '16',
+      '--eval-every', '2', '--eval-episodes', '4', '--eval-envs', '2', '--checkpoint-every', '1', '--progress', 'none', '--out', out,
+    ];
+    const [ref, killed] = await Promise.all([
+      runHop(args(join(root, 'ref'))),
+      runHop(args(join(root, 'killed')), (line, kill) => {
+        if (line.startsWith('iteration 2/4')) kill('SIGKILL');
+      }),
+    ]);
+    expect(ref.code, ref.stderr).toBe(0);
+    expect(killed.signal).toBe('SIGKILL');
+    const its = metrics(join(root, 'ref')).filter((r) => r.kind === 'iteration');
+    expect(its.some((r) => (r['moa/train_rounds'] as number) > 0)).toBe(true);
+    const resumed = await runHop(['train', '--resume', join(root, 'killed')]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(learning(join(root, 'killed'))).toEqual(learning(join(root, 'ref')));
+  }, 180_000);
+});

@@ -2,6 +2,7 @@ import { HopError } from '@hop/core';
 import { directOm } from './direct-om';
 import { hop } from './hop';
 import { hopWm } from './hop-wm';
+import { hopOneStep } from './hop-onestep';
 import { ppo } from './ppo';
 import { isLoopAlgorithm, type SelfPlayAlgorithm, type TrainAlgorithm } from './types';
 
@@ -11,6 +12,7 @@ export const ALGORITHMS: Record<string, TrainAlgorithm> = {
   'hop-wm': hopWm,
   'direct-om': directOm,
   ppo,
+  'hop-onestep': hopOneStep,
 };
 
 export function algorithm(name: string): TrainAlgorithm {

@@ -3,6 +3,8 @@ import type { BatchedSimulator } from '@hop/core';
 import type { StagHuntSimulator } from '@hop/env-staghunt';
 import type { SelfPlayConfig } from '../selfplay/config';
 import type { SelfPlayOptions, SelfPlayResult } from '../selfplay/loop';
+import type { VecStagHunt } from '@hop/env-staghunt';
+import type { Controller } from '../eval/controllers';
 import type { RootEncoder } from '../selfplay/team';
 
 /** Where an algorithm's planner searches: the game itself, or a learned model of it. */
@@ -33,6 +35,8 @@ export interface LoopAlgorithm extends AlgorithmBase {
   train(config: Record<string, unknown>, options: SelfPlayOptions): Promise<SelfPlayResult>;
   /** Continues a run of this algorithm from its newest complete checkpoint; `iterations` may extend it. */
   resume(runDir: string, overrides: { iterations?: number }, options: SelfPlayOptions): Promise<SelfPlayResult>;
+  /** The run's agents for `hop eval`, from checkpoint `dir`, playing in `env`. */
+  controller(runDir: string, dir: string, env: VecStagHunt, seed: number): Promise<Controller>;
 }
 
 /** Any `hop train --algo` choice. */

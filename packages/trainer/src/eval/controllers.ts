@@ -1,16 +1,12 @@
 import { existsSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { HopError, deriveSeed } from '@hop/core';
-import { BatchedPopulation, POPULATIONS, createStagHuntSimulator, type PopulationName, type PresetName, type StagHuntSimulator, type VecStagHunt } from '@hop/env-staghunt';
+import { BatchedPopulation, POPULATIONS, type PopulationName, type VecStagHunt } from '@hop/env-staghunt';
 import { algorithm } from '../algos/registry';
 import { isLoopAlgorithm } from '../algos/types';
-import { PPO_PRESETS } from '../algos/ppo/config';
 import { RunDir } from '../run/layout';
 import { HopAgent } from '../selfplay/agent';
 import { checkpointIterations } from '../selfplay/checkpoint';
-import { loadPPONetworks, readPPOState } from '../ppo/checkpoint';
-import { buildPPONetwork } from '../ppo/network';
-import { PPOPolicies } from '../ppo/policies';
 
 /**
  * Whoever plays some players of an evaluation's envs: a trained run's agents or a rule population. One
@@ -77,47 +73,9 @@ export function runSource(runDir: string): AgentSource {
   const env = String(file.config.env);
   if (isLoopAlgorithm(algo)) {
     if (!existsSync(join(dir, 'policy'))) throw new HopError('E_CHECKPOINT', `${dir} holds no policy networks`);
-    return { label, kind: 'run', env, create: async (vec) => ppoController(run.root, dir, vec) };
+    return { label, kind: 'run', env, create: async (vec, seed) => algo.controller(run.root, dir, vec, seed) };
   }
   return { label, kind: 'run', env, create: async (vec, seed) => hopController(run.root, vec, seed) };
-}
-
-async function ppoController(root: string, dir: string, vec: VecStagHunt): Promise<Controller> {
-  const state = readPPOState(dir);
-  const config = { ...PPO_PRESETS.none, ...new RunDir(root).readConfig<Record<string, unknown>>().config };
-  if (state.extra !== undefined || Number(config.conditionDim ?? 0) > 0)
-    throw new HopError('E_RUN', `${root}: evaluating --algo ${state.algo} (conditioned policies) is not supported by hop eval yet`);
-  const game: StagHuntSimulator = createStagHuntSimulator(String(config.env) as PresetName);
-  const P = game.numAgents;
-  const nets = Array.from({ length: config.shareParameters ? 1 : P }, () =>
-    buildPPONetwork({
-      observationShape: [...game.observationShape],
-      numActions: game.numActions,
-      conditionDim: 0,
-      maxTime: game.config.finalTime,
-      convFilters: config.policyFilters as number[],
-      mlpUnits: [config.policyHidden as number],
-      hiddenUnits: config.policyHidden as number,
-      seed: 0,
-      loadWeights: true,
-    }),
-  );
-  await loadPPONetworks(dir, nets.map((n) => n.net));
-  const policies = new PPOPolicies(nets, P);
-  const N = vec.numEnvs * P;
-  const time = new Float32Array(N);
-  return {
-    act: async (env, mine, out) => {
-      for (let j = 0; j < N; j++) time[j] = env.times[Math.floor(j / P)];
-      // Greedy: the most probable legal action (evaluation, as in training's held-out evaluation).
-      const a = policies.act({ obs: env.observations, mask: env.masks, time, condition: null }, N, null);
-      for (let j = 0; j < N; j++) if (mine[j]) out[j] = a.action[j];
-    },
-    observe: async () => {},
-    startEpisode: () => {},
-    endEpisode: () => {},
-    dispose: async () => policies.dispose(),
-  };
 }
 
 /**

@@ -17,7 +17,7 @@ import { PPOPolicies } from './policies';
 import { allocateBatch, collectRollout, type Conditioner, type PPOEpisode, type StepObserver } from './rollout';
 
 /** A PPO config with its algorithm's name (ppo, or an algorithm that extends PPO's record). */
-export type PPOLoopConfig = PPOConfig & { algo: string } & Record<string, unknown>;
+export type PPOLoopConfig = Omit<PPOConfig, 'algo'> & { algo: string } & Record<string, unknown>;
 
 /**
  * What an algorithm built on the PPO learner adds (hop-onestep: co-player predictions and beliefs as extra

@@ -1,4 +1,5 @@
 import { resumePPO, trainPPO, type PPOLoopConfig } from '../../ppo/loop';
+import { ppoController } from '../../ppo/agent';
 import type { LoopAlgorithm } from '../types';
 import { PPO_PRESETS, PPOConfigSchema } from './config';
 
@@ -14,4 +15,5 @@ export const ppo: LoopAlgorithm = {
   loop: 'own',
   train: (config, options) => trainPPO(PPOConfigSchema.parse(config) as PPOLoopConfig, options),
   resume: (runDir, overrides, options) => resumePPO(runDir, PPOConfigSchema, overrides, options),
+  controller: (runDir, dir, env) => ppoController(runDir, dir, env),
 };
