@@ -11,6 +11,7 @@ import {
 import { addSchemaOptions, pickSchemaFlags } from './options';
 import { TrainCliSchema } from '../train/schema';
 import { EvalConfigSchema } from '../eval/schema';
+import { ExperimentCliSchema } from '../experiment/schema';
 
 import { EXIT } from './exit';
 
@@ -102,6 +103,29 @@ export function buildProgram(setExit: (code: number) => void): Command {
   ).action(async (runs: string[], opts: Record<string, unknown>) => {
     const { runEvalCommand } = await import('../eval/command');
     setExit(await runEvalCommand(runs, await configFrom(EvalConfigSchema, 'eval', opts)));
+  });
+
+  program
+    .command('compare')
+    .description('One HTML page comparing hop train runs: reward vs env steps and wall time, evaluation tables, time bars')
+    .argument('<runs...>', 'hop train run directories')
+    .option('--out <file>', 'output HTML file (default compare.html)')
+    .option('--evaluation <file>', 'an evaluation.json written by hop eval, for the tables')
+    .action(async (runs: string[], opts: { out?: string; evaluation?: string }) => {
+      const { writeComparison } = await import('../compare/command');
+      process.stdout.write(`comparison written to ${await writeComparison(runs, opts)}\n`);
+      setExit(EXIT.ok);
+    });
+
+  addSchemaOptions(
+    program
+      .command('experiment')
+      .description('Run a grid of algos x seeds x overrides (resumable: finished cells are skipped), then hop eval and hop compare')
+      .argument('<file>', 'experiment YAML (e.g. experiments/msh-baselines.yaml)'),
+    ExperimentCliSchema,
+  ).action(async (file: string, opts: Record<string, unknown>) => {
+    const { runExperimentCommand } = await import('../experiment/command');
+    setExit(await runExperimentCommand(file, resolveConfig(ExperimentCliSchema, 'experiment', { flags: pickSchemaFlags(ExperimentCliSchema, opts) })));
   });
 
   program

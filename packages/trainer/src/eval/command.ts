@@ -14,6 +14,8 @@ export interface EvaluationResult {
   format: 'hop-evaluation';
   version: 1;
   env: string;
+  /** The run directories evaluated (an experiment skips an evaluation that covers the same ones). */
+  runs: string[];
   settings: Omit<EvalConfig, 'out'>;
   cells: EvalCell[];
   tables: EvalTables;
@@ -43,7 +45,7 @@ export async function evaluateRuns(runs: string[], config: EvalConfig, log: (lin
     }
   const kinds = Object.fromEntries(sources.map((s) => [s.label, s.kind]));
   const { out: _out, ...settings } = config;
-  return { format: 'hop-evaluation', version: 1, env, settings, cells, tables: buildTables(cells, kinds) };
+  return { format: 'hop-evaluation', version: 1, env, runs: runs.map((r) => resolve(r)), settings, cells, tables: buildTables(cells, kinds) };
 }
 
 /** Writes evaluation.json, tables.csv (and one CSV per protocol) and evaluation.html into `dir`. */
