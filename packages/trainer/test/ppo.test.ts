@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { HopError, Rng, initBackend } from '@hop/core';
 import type { MaskedVecEnv } from '../src/ppo/env';
 import { PPOLearner, type PPOSettings } from '../src/ppo/learner';
-import { buildPPONetwork } from '../src/ppo/network';
+import { buildPPONetwork, orthogonalMatrix } from '../src/ppo/network';
 import { PPOPolicies } from '../src/ppo/policies';
 import { allocateBatch, collectRollout, gae } from '../src/ppo/rollout';
 
@@ -153,6 +153,19 @@ describe('PPO', () => {
     expect(b.advantage[0]).toBeCloseTo(1.85, 5);
     expect(b.advantage[2]).toBe(0);
     expect(b.ret[0]).toBeCloseTo(2.35, 5);
+  });
+
+  it('orthogonalMatrix: orthonormal columns (tall) or rows (wide), times the gain', () => {
+    for (const [rows, cols] of [[9, 4], [3, 7]]) {
+      const m = orthogonalMatrix(rows, cols, 2, new Rng(5));
+      const k = Math.min(rows, cols);
+      for (let a = 0; a < k; a++)
+        for (let b = 0; b < k; b++) {
+          let dot = 0;
+          for (let x = 0; x < Math.max(rows, cols); x++) dot += rows >= cols ? m[x * cols + a] * m[x * cols + b] : m[a * cols + x] * m[b * cols + x];
+          expect(dot).toBeCloseTo(a === b ? 4 : 0, 4);
+        }
+    }
   });
 
   it('orthogonal init: near-uniform first policy (policy head gain 0.01), masked action at exactly 0', () => {

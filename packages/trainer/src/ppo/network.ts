@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { deriveSeed } from '@hop/core';
+import { Rng, deriveSeed } from '@hop/core';
 import { MOAModel } from '@hop/moa';
 
 export interface PPONetworkSpec {
@@ -48,11 +48,37 @@ export function orthogonalInit(model: MOAModel, seed: number): void {
         if (w.shape.length === 1) return tf.zerosLike(w);
         const cols = w.shape[w.shape.length - 1];
         const rows = w.size / cols;
-        const init = tf.initializers.orthogonal({ gain, seed: deriveSeed(seed, 'ppo-init', layer.name, i) % 2 ** 31 });
-        return init.apply([rows, cols]).reshape(w.shape);
+        return tf.tensor(orthogonalMatrix(rows, cols, gain, new Rng(deriveSeed(seed, 'ppo-init', layer.name, i))), w.shape);
       }),
     );
     layer.setWeights(fresh);
     tf.dispose(fresh);
   }
+}
+
+/**
+ * A `rows x cols` matrix with orthonormal columns (or rows, whichever are fewer) times `gain`: modified
+ * Gram-Schmidt on a seeded Gaussian matrix. Done here rather than with tfjs's orthogonal initialiser, whose QR
+ * is slow on the wide layers of a conv trunk (and warns about it); same distribution.
+ */
+export function orthogonalMatrix(rows: number, cols: number, gain: number, rng: Rng): Float32Array {
+  const k = Math.min(rows, cols);
+  const n = Math.max(rows, cols);
+  // k vectors of length n, orthonormalised in turn.
+  const v = Array.from({ length: k }, () => Float64Array.from({ length: n }, () => rng.normal()));
+  for (let a = 0; a < k; a++) {
+    for (let b = 0; b < a; b++) {
+      let dot = 0;
+      for (let x = 0; x < n; x++) dot += v[a][x] * v[b][x];
+      for (let x = 0; x < n; x++) v[a][x] -= dot * v[b][x];
+    }
+    let norm = 0;
+    for (let x = 0; x < n; x++) norm += v[a][x] * v[a][x];
+    norm = Math.sqrt(norm);
+    for (let x = 0; x < n; x++) v[a][x] /= norm;
+  }
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) out[r * cols + c] = gain * (rows >= cols ? v[c][r] : v[r][c]);
+  return out;
 }
