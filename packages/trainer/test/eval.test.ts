@@ -79,29 +79,42 @@ describe('hop eval', () => {
     const all = hareCells.flatMap((c) => c.perEpisode);
     for (const r of all) expect(r >= 0 && r <= small.hareReward).toBe(true);
     // On a 4x4 grid with 20 steps the nearest-hare agent reaches a hare in every one of these 48 episodes
-    // (measured; the bound above is what must hold for any agent), so the ceiling is met exactly.
-    expect(all).toEqual(new Array(48).fill(small.hareReward));
+    // (3 seeds x 4 episode indices, each the mean of 4 pairings; measured, the bound above is what must hold
+    // for any agent), so the bound is met exactly.
+    expect(all).toEqual(new Array(12).fill(small.hareReward));
   }, 60_000);
 
-  it('hop eval CLI on a tiny PPO run writes the tables (CSV + JSON) and the HTML section', async () => {
+  it('hop eval CLI on tiny PPO runs writes the tables (CSV + JSON) and the HTML section; --group-by-algo pools the runs', async () => {
     const root = tempDir('eval');
-    const run = join(root, 'ppo');
-    const t = await runHop(['train', '--algo', 'ppo', '--env', 'small-2p', '--total-timesteps', '96', '--num-envs', '4', '--num-steps', '24', '--policy-filters', '8', '--policy-hidden', '16', '--eval-episodes', '2', '--eval-envs', '2', '--progress', 'none', '--out', run]);
-    expect(t.code, t.stderr).toBe(0);
-    const e = await runHop(['eval', run, '--episodes', '2', '--seeds', '2', '--pairings', '2', '--protocol', 'adapt']);
+    const train = (out: string, seed: number) =>
+      runHop(['train', '--algo', 'ppo', '--env', 'small-2p', '--total-timesteps', '96', '--num-envs', '4', '--num-steps', '24', '--policy-filters', '8', '--policy-hidden', '16', '--eval-episodes', '2', '--eval-envs', '2', '--progress', 'none', '--seed', String(seed), '--out', out]);
+    const [a, b] = [join(root, 'ppo-a'), join(root, 'ppo-b')];
+    for (const t of await Promise.all([train(a, 1), train(b, 2)])) expect(t.code, t.stderr).toBe(0);
+    const common = ['--episodes', '2', '--seeds', '2', '--pairings', '2', '--protocol', 'adapt'];
+    const [e, g] = await Promise.all([runHop(['eval', a, b, ...common]), runHop(['eval', a, b, ...common, '--group-by-algo', '--no-reference', '--out', join(root, 'grouped')])]);
     expect(e.code, e.stderr).toBe(0);
-    const dir = join(run, 'evaluation');
+    expect(g.code, g.stderr).toBe(0);
+    const dir = join(a, 'evaluation');
     for (const f of ['evaluation.json', 'evaluation.html', 'tables.csv', 'table-adapt.csv']) expect(existsSync(join(dir, f)), f).toBe(true);
     const csv = readFileSync(join(dir, 'tables.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe('agent,kind,protocol,focal,co_player,mean,std,seeds,episodes,best_of');
-    expect(csv.filter((l) => l.startsWith('ppo (ppo),run,adapt,1,'))).toHaveLength(5);
-    const json = JSON.parse(readFileSync(join(dir, 'evaluation.json'), 'utf8')) as { cells: unknown[]; env: string };
+    expect(csv.filter((l) => l.startsWith('ppo (ppo-a),run,adapt,1,'))).toHaveLength(5);
+    type Json = { cells: unknown[]; env: string; tables: { rows: { agent: string; coPlayer: string; mean: number; seeds: number }[] } };
+    const json = JSON.parse(readFileSync(join(dir, 'evaluation.json'), 'utf8')) as Json;
     expect(json.env).toBe('small-2p');
-    // ppo + 5 rule agents, 2 seeds x 4 co-player types each.
-    expect(json.cells).toHaveLength(6 * 2 * 4);
+    // 2 runs + 5 rule agents, 2 seeds x 4 co-player types each.
+    expect(json.cells).toHaveLength(7 * 2 * 4);
     expect(readFileSync(join(dir, 'evaluation.html'), 'utf8')).toMatch(/Few-shot adaptation: 1 focal \+ 1 co-player/);
-    const bad = await runHop(['eval', run, '--protocol', 'mixed-up']);
+    // Grouped: one 'ppo' row per co-player type over 2 runs x 2 seeds, the mean of the two runs' rows.
+    const grouped = (JSON.parse(readFileSync(join(root, 'grouped', 'evaluation.json'), 'utf8')) as Json).tables.rows;
+    expect(new Set(grouped.map((r) => r.agent))).toEqual(new Set(['ppo']));
+    for (const r of grouped) {
+      expect(r.seeds).toBe(4);
+      const per = json.tables.rows.filter((x) => x.coPlayer === r.coPlayer && x.agent.startsWith('ppo ('));
+      expect(r.mean).toBeCloseTo((per[0].mean + per[1].mean) / 2, 10);
+    }
+    const bad = await runHop(['eval', a, '--protocol', 'mixed-up']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/protocol/);
-  }, 120_000);
+  }, 180_000);
 });

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { HopError } from '@hop/core';
 import { resolveConfig as resolveGame } from '@hop/env-staghunt';
 import { EXIT } from '../cli/exit';
-import { writeFileAtomic } from '../run/layout';
+import { RunDir, writeFileAtomic } from '../run/layout';
 import { htmlPage } from '../report/html';
 import { ruleSource, runSource, type AgentSource } from './controllers';
 import { REFERENCE_POPULATIONS, evaluateAgent, type EvalCell, type Protocol } from './protocol';
@@ -26,7 +26,15 @@ export interface EvaluationResult {
  * Pure of files: `runEvalCommand` writes them.
  */
 export async function evaluateRuns(runs: string[], config: EvalConfig, log: (line: string) => void = () => {}): Promise<EvaluationResult> {
-  const sources: AgentSource[] = runs.map((r) => runSource(r));
+  const algoOf = (r: string) => String(new RunDir(r).readConfig<{ algo?: string }>().config.algo);
+  // Grouped: the runs of one algorithm share a row; their cells count as further seeds (run-major).
+  const sources: AgentSource[] = runs.map((r) => runSource(r, config.groupByAlgo ? algoOf(r) : undefined));
+  const replicate = new Map<AgentSource, number>();
+  const seen = new Map<string, number>();
+  for (const s of sources) {
+    replicate.set(s, seen.get(s.label) ?? 0);
+    seen.set(s.label, (seen.get(s.label) ?? 0) + 1);
+  }
   const envs = [...new Set(sources.map((s) => s.env!))];
   if (envs.length > 1) throw new HopError('E_CONFIG', `the runs were trained on different presets (${envs.join(', ')}); evaluate them separately`);
   const env = config.env ?? envs[0];
@@ -39,7 +47,10 @@ export async function evaluateRuns(runs: string[], config: EvalConfig, log: (lin
   for (const protocol of protocols)
     for (const s of sources) {
       const t0 = performance.now();
-      const got = await evaluateAgent(s, game, { protocol, episodes: config.episodes, seeds: config.seeds, pairings: config.pairings, seed: config.seed });
+      const got = (await evaluateAgent(s, game, { protocol, episodes: config.episodes, seeds: config.seeds, pairings: config.pairings, seed: config.seed })).map((c) => ({
+        ...c,
+        seed: (replicate.get(s) ?? 0) * config.seeds + c.seed,
+      }));
       cells.push(...got);
       log(`${protocol}: ${s.label}: ${got.length} cells, mean focal reward ${(got.reduce((a, c) => a + c.mean, 0) / got.length).toFixed(3)} (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
     }

@@ -61,21 +61,21 @@ export function ruleSource(population: PopulationName, label = population): Agen
 }
 
 /** The agents of a `hop train` run, from its newest complete checkpoint. */
-export function runSource(runDir: string): AgentSource {
+/** `label` names its rows (default `<algo> (<run directory name>)`). */
+export function runSource(runDir: string, label?: string): AgentSource {
   const run = new RunDir(runDir);
   const file = run.readConfig<{ algo?: string; env?: string }>();
   if (file.command !== 'train') throw new HopError('E_RUN', `${run.root} is a '${file.command}' run; hop eval needs \`hop train\` runs`);
   const its = checkpointIterations(run.checkpointsDir);
   if (its.length === 0) throw new HopError('E_RUN', `${run.root} has no complete checkpoint yet (checkpoints/iter-N/state.json)`);
   const algo = algorithm(String(file.config.algo));
-  const label = `${algo.name} (${basename(run.root)})`;
   const dir = join(run.checkpointsDir, `iter-${its[0]}`);
   const env = String(file.config.env);
   if (isLoopAlgorithm(algo)) {
     if (!existsSync(join(dir, 'policy'))) throw new HopError('E_CHECKPOINT', `${dir} holds no policy networks`);
-    return { label, kind: 'run', env, create: async (vec, seed) => algo.controller(run.root, dir, vec, seed) };
+    return { label: label ?? `${algo.name} (${basename(run.root)})`, kind: 'run', env, create: async (vec, seed) => algo.controller(run.root, dir, vec, seed) };
   }
-  return { label, kind: 'run', env, create: async (vec, seed) => hopController(run.root, vec, seed) };
+  return { label: label ?? `${algo.name} (${basename(run.root)})`, kind: 'run', env, create: async (vec, seed) => hopController(run.root, vec, seed) };
 }
 
 /**

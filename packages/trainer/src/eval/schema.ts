@@ -11,6 +11,10 @@ export const EvalConfigSchema = z.strictObject({
   pairings: int(1).default(8).describe('Pairings played side by side per seed, focal count and co-player type'),
   seed: z.number().int().min(0).max(0xffffffff).default(0).describe('Base seed of layouts, rule agents and decisions'),
   env: z.enum(presetNames as [PresetName, ...PresetName[]]).optional().describe("Environment preset (default: the runs'; needed without runs)"),
+  groupByAlgo: z
+    .boolean()
+    .default(false)
+    .describe('One row per algorithm: its runs (training seeds) pooled, mean +- std over runs x seeds (default: one row per run)'),
   reference: z.boolean().default(true).describe('Also evaluate the rule populations (reference rows) and, for adapt, the best-responding rule team (ceiling)'),
   out: z.string().min(1).optional().describe('Output directory (default <first run>/evaluation, or runs/eval-<time>)'),
 });

@@ -75,7 +75,7 @@ export async function runExperimentCommand(file: string, cli: ExperimentCli, opt
   const evalDir = join(root, 'evaluation');
   const evalJson = join(evalDir, 'evaluation.json');
   const quick = { episodes: cli.evalEpisodes, seeds: cli.evalSeeds, pairings: cli.evalPairings };
-  const config = EvalConfigSchema.parse({ ...exp.eval, ...Object.fromEntries(Object.entries(quick).filter(([, v]) => v !== undefined)), env: exp.env, out: evalDir });
+  const config = EvalConfigSchema.parse({ groupByAlgo: true, ...exp.eval, ...Object.fromEntries(Object.entries(quick).filter(([, v]) => v !== undefined)), env: exp.env, out: evalDir });
   if (existsSync(evalJson) && sameEvaluation(evalJson, runs, config)) log(`evaluation: ${evalJson} already covers these runs with these settings, skipped`);
   else {
     const result = await evaluateRuns(runs, config, log);
