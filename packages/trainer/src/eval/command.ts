@@ -4,6 +4,7 @@ import { HopError } from '@hop/core';
 import { resolveConfig as resolveGame } from '@hop/env-staghunt';
 import { EXIT } from '../cli/exit';
 import { RunDir, writeFileAtomic } from '../run/layout';
+import { prepareEnvironment } from '../run/environment';
 import { htmlPage } from '../report/html';
 import { ruleSource, runSource, type AgentSource } from './controllers';
 import { REFERENCE_POPULATIONS, evaluateAgent, type EvalCell, type Protocol } from './protocol';
@@ -79,6 +80,7 @@ export async function writeEvaluation(dir: string, result: EvaluationResult): Pr
 
 /** `hop eval <runs...>`. */
 export async function runEvalCommand(runs: string[], config: EvalConfig, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {
+  await prepareEnvironment(log);
   const result = await evaluateRuns(runs, config, log);
   const dir = resolve(config.out ?? (runs.length ? join(runs[0], 'evaluation') : join('runs', `eval-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`)));
   const html = await writeEvaluation(dir, result);

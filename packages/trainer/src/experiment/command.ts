@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { HopError } from '@hop/core';
 import { EXIT } from '../cli/exit';
 import { writeComparison } from '../compare/command';
-import { readConfigFile } from '../config/load';
+import { readConfigFile, resolveConfig } from '../config/load';
+import { prepareEnvironment } from '../run/environment';
 import { evaluateRuns, writeEvaluation } from '../eval/command';
 import { EvalConfigSchema, type EvalConfig } from '../eval/schema';
 import { RunDir } from '../run/layout';
@@ -75,9 +76,14 @@ export async function runExperimentCommand(file: string, cli: ExperimentCli, opt
   const evalDir = join(root, 'evaluation');
   const evalJson = join(evalDir, 'evaluation.json');
   const quick = { episodes: cli.evalEpisodes, seeds: cli.evalSeeds, pairings: cli.evalPairings };
-  const config = EvalConfigSchema.parse({ groupByAlgo: true, ...exp.eval, ...Object.fromEntries(Object.entries(quick).filter(([, v]) => v !== undefined)), env: exp.env, out: evalDir });
+  // The paper's tables: one row per algorithm, its training seeds pooled (unless the file says otherwise).
+  const config = resolveConfig(EvalConfigSchema, `${file} eval`, {
+    file: { path: file, values: { groupByAlgo: true, ...exp.eval, env: exp.env, out: evalDir } },
+    flags: quick,
+  });
   if (existsSync(evalJson) && sameEvaluation(evalJson, runs, config)) log(`evaluation: ${evalJson} already covers these runs with these settings, skipped`);
   else {
+    await prepareEnvironment(log);
     const result = await evaluateRuns(runs, config, log);
     await writeEvaluation(evalDir, result);
     log(`evaluation: ${join(evalDir, 'tables.csv')}`);

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { EvalConfigSchema } from '../eval/schema';
 
 /**
  * An experiment file (`hop experiment experiments/<name>.yaml`): a grid of algorithms x seeds x override sets,
@@ -18,7 +17,8 @@ export const ExperimentSchema = z.strictObject({
   overrides: z.array(z.strictObject({ name: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/), values: z.record(z.string(), z.unknown()) })).default([{ name: 'default', values: {} }]),
   /** Budget keys multiplied by `--scale` (rounded to integers). */
   scaled: z.array(z.string()).default(['totalTimesteps', 'iterations']),
-  eval: EvalConfigSchema.omit({ out: true, env: true }).partial().default({}),
+  /** `hop eval` settings (checked by its record when the evaluation starts; `env` and `out` come from here). */
+  eval: z.record(z.string(), z.unknown()).default({}),
 });
 export type Experiment = z.infer<typeof ExperimentSchema>;
 
