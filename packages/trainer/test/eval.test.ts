@@ -117,4 +117,27 @@ describe('hop eval', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/protocol/);
   }, 180_000);
+
+  it('a hop (MCTS) run as the agent: HopAgents per focal player, the same seeds give the same cells', async () => {
+    const run = join(tempDir('eval-hop'), 'hop');
+    const t = await runHop([
+      'train', '--algo', 'hop', '--env', 'small-2p', '--iterations', '1', '--num-envs', '2', '--tree-num', '1', '--simulations', '4',
+      '--eval-envs', '1', '--eval-episodes', '1', '--replay-every', '0', '--policy-filters', '8', '--policy-hidden', '16', '--moa-filters', '8',
+      '--moa-hidden', '16', '--sgd-passes', '1', '--minibatch', '32', '--progress', 'none', '--out', run,
+    ]);
+    expect(t.code, t.stderr).toBe(0);
+    const config = tiny({ protocol: 'both', episodes: 2, seeds: 1, pairings: 1, reference: false });
+    const a = await evaluateRuns([run], config);
+    const b = await evaluateRuns([run], config);
+    // Self-play: 1 cell; adapt on 2 players: focal count 1 against 4 co-player types.
+    expect(a.cells.map((c) => [c.protocol, c.coPlayer, c.focal, c.perEpisode.length])).toEqual([
+      ['self-play', 'self', 2, 2],
+      ['adapt', 'random', 1, 2],
+      ['adapt', 'stag', 1, 2],
+      ['adapt', 'hare', 1, 2],
+      ['adapt', 'switching', 1, 2],
+    ]);
+    expect(b.cells).toEqual(a.cells);
+  }, 180_000);
 });
+
