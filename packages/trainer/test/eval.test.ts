@@ -23,7 +23,7 @@ const stay: AgentSource = {
     },
     observe: async () => {},
     startEpisode: () => {},
-    endEpisode: () => {},
+    endEpisode: async () => {},
     dispose: async () => {},
   }),
 };
@@ -138,6 +138,11 @@ describe('hop eval', () => {
       ['adapt', 'switching', 1, 2],
     ]);
     expect(b.cells).toEqual(a.cells);
+    // Online co-player models adapting inside the evaluation (buffers of 5 steps train several times per
+    // episode, engines re-export): still deterministic.
+    const c = await evaluateRuns([run], { ...config, onlineCapacity: 5 });
+    const d = await evaluateRuns([run], { ...config, onlineCapacity: 5 });
+    expect(d.cells).toEqual(c.cells);
   }, 180_000);
 });
 

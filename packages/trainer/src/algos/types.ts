@@ -36,7 +36,7 @@ export interface LoopAlgorithm extends AlgorithmBase {
   /** Continues a run of this algorithm from its newest complete checkpoint; `iterations` may extend it. */
   resume(runDir: string, overrides: { iterations?: number }, options: SelfPlayOptions): Promise<SelfPlayResult>;
   /** The run's agents for `hop eval`, from checkpoint `dir`, playing in `env`. */
-  controller(runDir: string, dir: string, env: VecStagHunt, seed: number): Promise<Controller>;
+  controller(runDir: string, dir: string, env: VecStagHunt, seed: number, options: { onlineCapacity?: number }): Promise<Controller>;
 }
 
 /** Any `hop train --algo` choice. */

@@ -29,7 +29,7 @@ export interface EvaluationResult {
 export async function evaluateRuns(runs: string[], config: EvalConfig, log: (line: string) => void = () => {}): Promise<EvaluationResult> {
   const algoOf = (r: string) => String(new RunDir(r).readConfig<{ algo?: string }>().config.algo);
   // Grouped: the runs of one algorithm share a row; their cells count as further seeds (run-major).
-  const sources: AgentSource[] = runs.map((r) => runSource(r, config.groupByAlgo ? algoOf(r) : undefined));
+  const sources: AgentSource[] = runs.map((r) => runSource(r, config.groupByAlgo ? algoOf(r) : undefined, config.onlineCapacity));
   const replicate = new Map<AgentSource, number>();
   const seen = new Map<string, number>();
   for (const s of sources) {

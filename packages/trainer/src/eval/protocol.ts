@@ -85,6 +85,8 @@ async function playPairings(source: AgentSource, co: AgentSource | null, focal: 
   const acted = new Uint8Array(E * P);
   const inPlay = new Uint8Array(E * P);
   const achieved = new Int32Array(E * P);
+  const achievedStep = new Int32Array(E * P);
+  const timesBefore = new Int32Array(E);
   const ended = new Uint8Array(E);
   const perEpisode: number[] = [];
   try {
@@ -97,6 +99,7 @@ async function playPairings(source: AgentSource, co: AgentSource | null, focal: 
       inPlay.fill(1);
       ended.fill(0);
       achieved.fill(-1);
+      achievedStep.fill(-1);
       let focalSum = 0;
       let live = E;
       while (live > 0) {
@@ -111,6 +114,7 @@ async function playPairings(source: AgentSource, co: AgentSource | null, focal: 
         if (other) await other.act(env, mineCo, actions);
         prev.set(env.states);
         for (let j = 0; j < E * P; j++) acted[j] = mineAgent[j] | mineCo[j];
+        timesBefore.set(env.times);
         env.step(actions);
         await agent.observe(env, prev, actions, acted);
         if (other) await other.observe(env, prev, actions, acted);
@@ -118,7 +122,10 @@ async function playPairings(source: AgentSource, co: AgentSource | null, focal: 
           if (ended[k]) continue;
           for (let p = 0; p < P; p++) {
             const j = k * P + p;
-            if (env.hunted[j] >= 0) achieved[j] = env.hunted[j];
+            if (env.hunted[j] >= 0) {
+              achieved[j] = env.hunted[j];
+              achievedStep[j] = timesBefore[k];
+            }
             if (env.terminations[j] || env.truncations[j]) inPlay[j] = 0;
           }
           if (!env.ended[k]) continue;
@@ -129,8 +136,9 @@ async function playPairings(source: AgentSource, co: AgentSource | null, focal: 
           for (let p = 0; p < focal; p++) r += stats.returns[p];
           focalSum += r / focal;
           const ach = Array.from(achieved.subarray(k * P, (k + 1) * P));
-          agent.endEpisode(k, ach);
-          other?.endEpisode(k, ach);
+          const steps = Array.from(achievedStep.subarray(k * P, (k + 1) * P));
+          await agent.endEpisode(k, ach, steps);
+          await other?.endEpisode(k, ach, steps);
         }
       }
       perEpisode.push(focalSum / E);

@@ -15,6 +15,12 @@ export const EvalConfigSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe('One row per algorithm: its runs (training seeds) pooled, mean +- std over runs x seeds (default: one row per run)'),
+  onlineCapacity: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe("Online co-player buffers' capacity during evaluation (default: the run's --moa-capacity; smaller adapts within K episodes)"),
   reference: z.boolean().default(true).describe('Also evaluate the rule populations (reference rows) and, for adapt, the best-responding rule team (ceiling)'),
   out: z.string().min(1).optional().describe('Output directory (default <first run>/evaluation, or runs/eval-<time>)'),
 });

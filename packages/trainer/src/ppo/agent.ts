@@ -11,9 +11,11 @@ import { PPOPolicies } from './policies';
  * The greedy agents of a PPO-family run (newest checkpoint) for `hop eval`; with an extension (hop-onestep)
  * its evaluation hooks keep the beliefs about the co-players across the pairing's episodes.
  */
-export async function ppoController(root: string, dir: string, vec: VecStagHunt, extension?: PPOExtensionFactory): Promise<Controller> {
+export async function ppoController(root: string, dir: string, vec: VecStagHunt, extension?: PPOExtensionFactory, onlineCapacity?: number): Promise<Controller> {
   const state = readPPOState(dir);
-  const config = { ...PPO_PRESETS.none, ...new RunDir(root).readConfig<PPOLoopConfig>().config };
+  const saved = new RunDir(root).readConfig<PPOLoopConfig>().config;
+  // An evaluation may shrink the online buffers so that the co-player models adapt within its K episodes.
+  const config = { ...PPO_PRESETS.none, ...saved, ...(onlineCapacity ? { moaCapacity: onlineCapacity } : {}) };
   const game: StagHuntSimulator = createStagHuntSimulator(String(config.env) as PresetName);
   const ext = extension ? await extension(config, game) : null;
   if (ext) await ext.load(dir, state.extra);
@@ -52,7 +54,7 @@ export async function ppoController(root: string, dir: string, vec: VecStagHunt,
       if (hooks.observe) await hooks.observe(env, actions, acted);
     },
     startEpisode: () => {},
-    endEpisode: () => {},
+    endEpisode: async () => {},
     dispose: async () => {
       policies.dispose();
       ext?.dispose();

@@ -36,7 +36,12 @@ export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulat
   let { registry, goals } = await buildCoPlayers(config, game, 'goals');
   // HopTeam wants a goal-free policy for its planner; nothing here plans, so a minimal one stands in.
   const placeholder = new MOAModel({ observationShape: [...game.observationShape], numActions: A, goalDim: 0, maxTime: game.config.finalTime, convFilters: [1], hiddenUnits: 1, seed: 0 });
-  const teamOf = (numEnvs: number) => new HopTeam({ game, policy: placeholder, registry, goals, planner: { numSimulations: 2, treeNum: 1 }, numEnvs, priorAlpha: config.priorAlpha });
+  const teams: HopTeam[] = [];
+  const teamOf = (numEnvs: number) => {
+    const t = new HopTeam({ game, policy: placeholder, registry, goals, planner: { numSimulations: 2, treeNum: 1 }, numEnvs, priorAlpha: config.priorAlpha });
+    teams.push(t);
+    return t;
+  };
   const makeOnline = (reg: PairRegistry) =>
     Array.from({ length: P }, (_, i) =>
       OnlineMOA.forFocal(
@@ -52,6 +57,30 @@ export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulat
   let finished: { steps: Step[][]; achieved: number[]; achievedStep: number[] }[] = [];
 
   let loadedPriors: { histogram: number[]; outcomes: number[] }[] | null = null;
+
+  /** Every focal player's online buffers take its co-players' steps of finished episodes, in order; full ones train. */
+  const feed = (episodes: typeof finished) => {
+    const reports = [];
+    for (const ep of episodes)
+      for (let i = 0; i < P; i++) {
+        for (let j = 0; j < P; j++) {
+          if (j === i) continue;
+          for (const s of ep.steps[j]) online[i].addStep(j < i ? j : j - 1, { ...s, inPlay: true });
+        }
+        const achievements = [];
+        for (let m = 0; m < P - 1; m++) {
+          const j = coPlayerAgent(i, m);
+          if (ep.achieved[j] >= 0) achievements.push({ coPlayer: m, goal: ep.achieved[j], step: ep.achievedStep[j] });
+        }
+        for (const r of online[i].endEpisode(achievements)) {
+          reports.push(r);
+          // The belief likelihoods run on inference engines: retrained weights are re-exported at the next observe.
+          const model = registry.model(i, coPlayerAgent(i, r.coPlayer));
+          for (const t of teams) t.engines.changed(model);
+        }
+      }
+    return reports;
+  };
 
   const hooks = (env: VecStagHunt, mode: 'train' | 'eval') => {
     const E = env.numEnvs;
@@ -107,14 +136,16 @@ export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulat
               achieved[j] = env.hunted[j];
               achievedStep[j] = stepTime[k];
             }
-            if (mode === 'train')
-              running[k][p].push({ obs: stepObs.subarray(j * O, (j + 1) * O), mask: stepMask.subarray(j * A, (j + 1) * A), time: stepTime[k], action: actions[j] });
+            running[k][p].push({ obs: stepObs.subarray(j * O, (j + 1) * O), mask: stepMask.subarray(j * A, (j + 1) * A), time: stepTime[k], action: actions[j] });
           }
           if (!env.ended[k]) continue;
           const ach = Array.from(achieved.subarray(k * P, (k + 1) * P));
           // The inter-episode prior learns what each co-player went for (in evaluation too: the few-shot part).
           team.foldPriors(team.endEpisode(k, ach, null));
-          if (mode === 'train') finished.push({ steps: running[k].map((l) => l.slice()), achieved: ach, achievedStep: Array.from(achievedStep.subarray(k * P, (k + 1) * P)) });
+          const episode = { steps: running[k].map((l) => l.slice()), achieved: ach, achievedStep: Array.from(achievedStep.subarray(k * P, (k + 1) * P)) };
+          // Training feeds the online models after the rollout; an evaluation adapts them as its episodes end.
+          if (mode === 'train') finished.push(episode);
+          else if (config.onlineMoa) feed([episode]);
           seen[k] = -1;
         }
       },
@@ -129,21 +160,7 @@ export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulat
       const episodes = finished;
       finished = [];
       if (!config.onlineMoa) return { 'moa/train_rounds': 0 };
-      const reports = [];
-      for (const ep of episodes)
-        for (let i = 0; i < P; i++) {
-          for (let j = 0; j < P; j++) {
-            if (j === i) continue;
-            for (const s of ep.steps[j]) online[i].addStep(j < i ? j : j - 1, { ...s, inPlay: true });
-          }
-          const achievements = [];
-          for (let m = 0; m < P - 1; m++) {
-            const j = coPlayerAgent(i, m);
-            if (ep.achieved[j] >= 0) achievements.push({ coPlayer: m, goal: ep.achieved[j], step: ep.achievedStep[j] });
-          }
-          reports.push(...online[i].endEpisode(achievements));
-        }
-      return { ...onlineMoaMetrics(reports.map((r) => ({ ...r }))), 'moa/episodes_fed': episodes.length };
+      return { ...onlineMoaMetrics(feed(episodes)), 'moa/episodes_fed': episodes.length };
     },
     async save(tmp) {
       await savePairRegistry(join(tmp, 'pairs'), registry);
@@ -162,6 +179,8 @@ export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulat
       loadedPriors = e.priors ?? null;
     },
     dispose() {
+      // Engine sessions close asynchronously; nothing waits on them.
+      for (const t of teams) void t.engines.dispose();
       registry.dispose();
       registry.generic.dispose();
       placeholder.dispose();

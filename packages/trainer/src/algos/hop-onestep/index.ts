@@ -19,5 +19,5 @@ export const hopOneStep: LoopAlgorithm = {
   loop: 'own',
   train: (config, options) => trainPPO(HopOneStepConfigSchema.parse(config) as PPOLoopConfig, options, oneStepExtension),
   resume: (runDir, overrides, options) => resumePPO(runDir, HopOneStepConfigSchema, overrides, options, oneStepExtension),
-  controller: (runDir, dir, env) => ppoController(runDir, dir, env, oneStepExtension),
+  controller: (runDir, dir, env, _seed, options) => ppoController(runDir, dir, env, oneStepExtension, options.onlineCapacity),
 };
