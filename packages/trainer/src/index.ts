@@ -57,7 +57,27 @@ export { warmStartBatch } from './selfplay/warm-start';
 export { SelfPlayConfigSchema, BUDGET_PRESETS, type SelfPlayConfig } from './selfplay/config';
 export { trainSelfPlay, resumeSelfPlay, type SelfPlayOptions, type SelfPlayResult } from './selfplay/loop';
 export { envSlices } from './selfplay/runner';
-export { ALGORITHMS, algorithm } from './algos/registry';
-export type { SelfPlayAlgorithm, PlanningSetup } from './algos/types';
+export { ALGORITHMS, algorithm, planningAlgorithm } from './algos/registry';
+export { isLoopAlgorithm, type SelfPlayAlgorithm, type LoopAlgorithm, type TrainAlgorithm, type AlgorithmBase, type PlanningSetup } from './algos/types';
+
+// PPO and what builds on it (`hop train --algo ppo | hop-onestep`)
+export { PPOConfigSchema, PPO_PRESETS, type PPOConfig } from './algos/ppo/config';
+export { HopOneStepConfigSchema, type HopOneStepConfig } from './algos/hop-onestep/config';
+export type { MaskedVecEnv, EpisodeExtras } from './ppo/env';
+export { buildPPONetwork, orthogonalInit, type PPONetworkSpec } from './ppo/network';
+export { PPOPolicies, type ActInput, type ActOutput } from './ppo/policies';
+export { PPOLearner, explainedVariance, type PPOSettings, type PPOUpdateReport } from './ppo/learner';
+export { allocateBatch, collectRollout, gae, type PPOBatch, type PPOEpisode, type CollectResult, type Conditioner, type StepObserver } from './ppo/rollout';
+export { trainPPO, resumePPO, ppoIterations, type PPOExtension, type PPOExtensionFactory, type PPOLoopConfig } from './ppo/loop';
+
+// Evaluation, comparison and experiment grids (`hop eval | compare | experiment`)
+export { ruleSource, runSource, type AgentSource, type Controller } from './eval/controllers';
+export { evaluateAgent, focalCounts, ADAPT_CO_PLAYERS, REFERENCE_POPULATIONS, type EvalCell, type EvalSettings, type Protocol } from './eval/protocol';
+export { buildTables, meanStd, tablesCsv, type EvalRow, type EvalTables } from './eval/tables';
+export { EvalConfigSchema, type EvalConfig } from './eval/schema';
+export { evaluateRuns, writeEvaluation, runEvalCommand, type EvaluationResult } from './eval/command';
+export { writeComparison, type CompareOptions } from './compare/command';
+export { ExperimentSchema, type Experiment } from './experiment/schema';
+export { experimentCells, cellStatus, runExperimentCommand, type Cell } from './experiment/command';
 export { runTrainCommand, trainConfigOf, type TrainCommandInput } from './train/command';
 export { TrainCliSchema } from './train/schema';

@@ -10,6 +10,8 @@ import {
 } from '../config/schemas';
 import { addSchemaOptions, pickSchemaFlags } from './options';
 import { TrainCliSchema } from '../train/schema';
+import { EvalConfigSchema } from '../eval/schema';
+import { ExperimentCliSchema } from '../experiment/schema';
 
 import { EXIT } from './exit';
 import { trainerVersion } from './version';
@@ -91,6 +93,41 @@ export function buildProgram(setExit: (code: number) => void): Command {
       const file = typeof opts.config === 'string' ? { path: opts.config, values: await readConfigFile(opts.config) } : undefined;
       setExit(await runTrainCommand({ flags, file }));
     }
+  });
+
+  addSchemaOptions(
+    program
+      .command('eval')
+      .description('Evaluate trained runs (and rule references) in self-play and few-shot adaptation to unseen co-players: tables (CSV, JSON) and HTML')
+      .argument('[runs...]', 'hop train run directories')
+      .option('--config <file>', CONFIG_HELP),
+    EvalConfigSchema,
+  ).action(async (runs: string[], opts: Record<string, unknown>) => {
+    const { runEvalCommand } = await import('../eval/command');
+    setExit(await runEvalCommand(runs, await configFrom(EvalConfigSchema, 'eval', opts)));
+  });
+
+  program
+    .command('compare')
+    .description('One HTML page comparing hop train runs: reward vs env steps and wall time, evaluation tables, time bars')
+    .argument('<runs...>', 'hop train run directories')
+    .option('--out <file>', 'output HTML file (default compare.html)')
+    .option('--evaluation <file>', 'an evaluation.json written by hop eval, for the tables')
+    .action(async (runs: string[], opts: { out?: string; evaluation?: string }) => {
+      const { writeComparison } = await import('../compare/command');
+      process.stdout.write(`comparison written to ${await writeComparison(runs, opts)}\n`);
+      setExit(EXIT.ok);
+    });
+
+  addSchemaOptions(
+    program
+      .command('experiment')
+      .description('Run a grid of algos x seeds x overrides (resumable: finished cells are skipped), then hop eval and hop compare')
+      .argument('<file>', 'experiment YAML (e.g. experiments/msh-baselines.yaml)'),
+    ExperimentCliSchema,
+  ).action(async (file: string, opts: Record<string, unknown>) => {
+    const { runExperimentCommand } = await import('../experiment/command');
+    setExit(await runExperimentCommand(file, resolveConfig(ExperimentCliSchema, 'experiment', { flags: pickSchemaFlags(ExperimentCliSchema, opts) })));
   });
 
   program

@@ -35,7 +35,7 @@ export function trainSummary(records: RunMetric[]): string {
         )
       : '') +
     (best ? kpi(`best evaluation (iteration ${best.step})`, (best['eval/episodic_return'] as number).toFixed(3)) : '') +
-    kpi('training return, last iteration (sampled decisions)', (last['charts/episodic_return'] as number).toFixed(3)) +
+    kpi('training return, last iteration (sampled decisions)', typeof last['charts/episodic_return'] === 'number' ? last['charts/episodic_return'].toFixed(3) : 'no episode ended') +
     kpi('iterations', String(last.step)) +
     kpi('env steps', String(last.global_step)) +
     kpi('wall time in the loop', `${last.time.toFixed(0)} s`) +

@@ -3,7 +3,7 @@ import { HopError, deriveSeed, loadCheckpoint, type BatchedSimulator } from '@ho
 import { createStagHuntSimulator, type StagHuntSimulator } from '@hop/env-staghunt';
 import type { MctsConfigInput, SearchOutput } from '@hop/mcts';
 import type { MOAModel, PairRegistry } from '@hop/moa';
-import { algorithm } from '../algos/registry';
+import { planningAlgorithm } from '../algos/registry';
 import type { PlanningSetup } from '../algos/types';
 import { RunDir } from '../run/layout';
 import { checkpointIterations, loadPairs, readSelfPlayState, SELFPLAY_POLICY_KIND } from './checkpoint';
@@ -104,7 +104,7 @@ export class HopAgent {
     const state = readSelfPlayState(dir);
     const config = file.config;
     const game = createStagHuntSimulator(config.env);
-    const algo = algorithm(config.algo);
+    const algo = planningAlgorithm(config.algo);
     const planning: PlanningSetup = await algo.planning(config, game);
     const policy = buildPolicy(config, game);
     let registry: PairRegistry | null = null;

@@ -4,7 +4,7 @@ import type { EpisodeSummary, RolloutResult, RolloutTiming } from './rollout';
 import { emptyTally, type InferenceTally } from './team';
 
 /** Episode statistics of a set of episodes (mean reward per agent, prey, lengths). */
-export function episodeMetrics(episodes: EpisodeSummary[], prefix: 'charts' | 'eval'): Record<string, number> {
+export function episodeMetrics(episodes: Pick<EpisodeSummary, 'returns' | 'stags' | 'hares' | 'length'>[], prefix: 'charts' | 'eval'): Record<string, number> {
   const n = episodes.length;
   if (n === 0) return {};
   let reward = 0;
@@ -110,7 +110,7 @@ export function timingMetrics(results: RolloutResult[], wall: Record<string, num
 
 /** The stacked time bar of the report: these groups of phases, in this order (one colour each). */
 export const TIME_GROUPS: { name: string; keys: string[] }[] = [
-  { name: 'network calls (planning)', keys: ['time/plan_models'] },
+  { name: 'network calls (planning / policy)', keys: ['time/plan_models', 'time/policy_forward'] },
   { name: 'search (select, simulator, backup)', keys: ['time/plan_select', 'time/plan_simulator', 'time/plan_backup', 'time/plan_bookkeeping'] },
   { name: 'belief updates', keys: ['time/beliefs'] },
   { name: 'environment', keys: ['time/env'] },

@@ -2,7 +2,7 @@ import { initBackend } from '@hop/core';
 import { createStagHuntSimulator, type StagHuntSimulator } from '@hop/env-staghunt';
 import { MOAModel, PairRegistry } from '@hop/moa';
 import type { PlanningSetup } from '../algos/types';
-import { algorithm } from '../algos/registry';
+import { planningAlgorithm } from '../algos/registry';
 import { buildPolicy } from './models';
 import { runRollout, type RolloutResult } from './rollout';
 import type { RolloutTask } from './runner';
@@ -38,7 +38,7 @@ async function context(task: RolloutTask): Promise<WorkerContext> {
     ctx.planning.dispose();
   }
   const { config } = task;
-  const algo = algorithm(config.algo);
+  const algo = planningAlgorithm(config.algo);
   const game = createStagHuntSimulator(config.env);
   const planning = await algo.planning(config, game);
   const policy = buildPolicy(config, game);

@@ -1,8 +1,10 @@
 import { HopError } from '@hop/core';
 import { EXIT } from '../cli/exit';
 import { kebab, resolveConfig } from '../config/load';
-import { ALGORITHMS, algorithm } from '../algos/registry';
+import { ALGORITHMS, algorithm, planningAlgorithm } from '../algos/registry';
+import { isLoopAlgorithm } from '../algos/types';
 import { BUDGET_PRESETS } from '../selfplay/config';
+import { RunDir } from '../run/layout';
 import { resumeSelfPlay, trainSelfPlay, type SelfPlayOptions } from '../selfplay/loop';
 import { writeReport } from '../report/build';
 
@@ -18,8 +20,9 @@ export function trainConfigOf(flags: Record<string, unknown>, file?: { path: str
   const algoName = String(flags.algo ?? file?.values.algo ?? 'hop');
   const algo = algorithm(algoName);
   const presetName = String(flags.preset ?? file?.values.preset ?? 'none');
-  const preset = BUDGET_PRESETS[presetName];
-  if (!preset) throw new HopError('E_CONFIG', `unknown --preset "${presetName}"; choose one of ${Object.keys(BUDGET_PRESETS).join(', ')}`);
+  const presets = algo.presets ?? BUDGET_PRESETS;
+  const preset = presets[presetName];
+  if (!preset) throw new HopError('E_CONFIG', `unknown --preset "${presetName}" for --algo ${algoName}; choose one of ${Object.keys(presets).join(', ')}`);
   const values = { ...preset, ...(file?.values ?? {}) };
   const config = resolveConfig(algo.schema, `train --algo ${algoName}`, { file: { path: file?.path ?? `preset ${presetName}`, values }, flags: { ...flags, algo: algoName } });
   return { algo, config: config as Parameters<typeof trainSelfPlay>[1] };
@@ -33,10 +36,17 @@ export async function runTrainCommand(input: TrainCommandInput, options: SelfPla
     const bad = [...(input.configFile ? ['--config'] : []), ...Object.keys(rest).map((k) => `--${kebab(k)}`)];
     if (bad.length)
       throw new HopError('E_CONFIG', `--resume continues a run with the config saved in it; only --iterations may change (got ${bad.join(', ')})`);
-    result = await resumeSelfPlay(input.resume, algorithm, { iterations: iterations as number | undefined }, options);
+    const overrides = { iterations: iterations as number | undefined };
+    // The run's own config names its algorithm, whose loop continues it.
+    const saved = new RunDir(input.resume).readConfig<{ algo?: string }>();
+    const algo = saved.command === 'train' ? algorithm(String(saved.config.algo)) : null;
+    result =
+      algo && isLoopAlgorithm(algo)
+        ? await algo.resume(input.resume, overrides, options)
+        : await resumeSelfPlay(input.resume, planningAlgorithm, overrides, options);
   } else {
     const { algo, config } = trainConfigOf(input.flags, input.file);
-    result = await trainSelfPlay(algo, config, options);
+    result = isLoopAlgorithm(algo) ? await algo.train(config, options) : await trainSelfPlay(algo, config, options);
   }
   if (result.status === 'interrupted') return EXIT.interrupted;
   const report = await writeReport(result.runDir);

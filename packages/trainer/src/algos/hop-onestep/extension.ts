@@ -1,0 +1,240 @@
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { deriveSeed } from '@hop/core';
+import type { StagHuntSimulator, VecStagHunt } from '@hop/env-staghunt';
+import { MOAModel, OnlineMOA, coPlayerAgent, loadPairRegistry, savePairRegistry, type PairRegistry } from '@hop/moa';
+import type { PPOExtension, PPOLoopConfig } from '../../ppo/loop';
+import type { MaskedVecEnv } from '../../ppo/env';
+import { loadOnlineBuffers, saveOnlineBuffers } from '../../selfplay/checkpoint';
+import type { SelfPlayConfig } from '../../selfplay/config';
+import { onlineMoaMetrics } from '../../selfplay/metrics';
+import { buildCoPlayers } from '../../selfplay/models';
+import { HopTeam } from '../../selfplay/team';
+import type { HopOneStepConfig } from './config';
+
+/** One co-player step kept until its episode ends (the online buffers take whole episodes, in order). */
+interface Step {
+  obs: Float32Array;
+  mask: Uint8Array;
+  time: number;
+  action: number;
+}
+
+/**
+ * HOP without search: each agent's policy row is conditioned, per co-player (in increasing player order), on
+ * the per-pair model's predicted action distribution under the current belief, `sum_g b(g) pi_ij(a | o_j, t, g)`,
+ * followed by the belief itself. Beliefs (intra-episode from the co-players' actions, inter-episode prior from
+ * their achieved goals) come from a `HopTeam`, whose planner is never called; the per-pair models train online
+ * from the co-players' finished episodes after each rollout, as in `hop`.
+ */
+export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulator): Promise<PPOExtension> {
+  const config = raw as unknown as HopOneStepConfig & SelfPlayConfig;
+  const P = game.numAgents;
+  const A = game.numActions;
+  const G = game.numGoals;
+  const O = game.observationSize;
+  let { registry, goals } = await buildCoPlayers(config, game, 'goals');
+  // HopTeam wants a goal-free policy for its planner; nothing here plans, so a minimal one stands in.
+  const placeholder = new MOAModel({ observationShape: [...game.observationShape], numActions: A, goalDim: 0, maxTime: game.config.finalTime, convFilters: [1], hiddenUnits: 1, seed: 0 });
+  const teams: HopTeam[] = [];
+  const teamOf = (numEnvs: number) => {
+    const t = new HopTeam({ game, policy: placeholder, registry, goals, planner: { numSimulations: 2, treeNum: 1 }, numEnvs, priorAlpha: config.priorAlpha });
+    teams.push(t);
+    return t;
+  };
+  const makeOnline = (reg: PairRegistry) =>
+    Array.from({ length: P }, (_, i) =>
+      OnlineMOA.forFocal(
+        reg,
+        i,
+        { capacity: config.moaCapacity, epochs: config.moaEpochs, minibatch: config.moaMinibatch, seed: deriveSeed(config.seed, 'online-moa', i) },
+        { numGoals: G, goalVector: (g, out) => out.set(goals.goalVectors.subarray(g * goals.goalDim, (g + 1) * goals.goalDim)) },
+      ),
+    );
+  let online = makeOnline(registry);
+  let trainTeam: HopTeam | null = null;
+  /** Finished training episodes since the last online update: per env, the steps of every player and what each achieved. */
+  let finished: { steps: Step[][]; achieved: number[]; achievedStep: number[] }[] = [];
+
+  let loadedPriors: { histogram: number[]; outcomes: number[] }[] | null = null;
+
+  /** Every focal player's online buffers take its co-players' steps of finished episodes, in order; full ones train. */
+  const feed = (episodes: typeof finished) => {
+    const reports = [];
+    for (const ep of episodes)
+      for (let i = 0; i < P; i++) {
+        for (let j = 0; j < P; j++) {
+          if (j === i) continue;
+          for (const s of ep.steps[j]) online[i].addStep(j < i ? j : j - 1, { ...s, inPlay: true });
+        }
+        const achievements = [];
+        for (let m = 0; m < P - 1; m++) {
+          const j = coPlayerAgent(i, m);
+          if (ep.achieved[j] >= 0) achievements.push({ coPlayer: m, goal: ep.achieved[j], step: ep.achievedStep[j] });
+        }
+        for (const r of online[i].endEpisode(achievements)) {
+          reports.push(r);
+          // The belief likelihoods run on inference engines: retrained weights are re-exported at the next observe.
+          const model = registry.model(i, coPlayerAgent(i, r.coPlayer));
+          for (const t of teams) t.engines.changed(model);
+        }
+      }
+    return reports;
+  };
+
+  const hooks = (env: VecStagHunt, mode: 'train' | 'eval') => {
+    const E = env.numEnvs;
+    const N = E * P;
+    const team = teamOf(E);
+    // Training keeps its priors across iterations; an evaluation starts from them and adapts on its own copy.
+    const from = mode === 'train' || !trainTeam ? loadedPriors : trainTeam.priors.map((p) => ({ histogram: Array.from(p.histogram), outcomes: Array.from(p.outcomes) }));
+    from?.forEach((p, i) => (team.priors[i].histogram.set(p.histogram), team.priors[i].outcomes.set(p.outcomes)));
+    if (mode === 'train') trainTeam = team;
+    const seen = new Int32Array(E).fill(-1);
+    let generation = -1;
+    const prev = new Int32Array(env.states.length);
+    let stepObs = new Float32Array(0);
+    let stepMask = new Uint8Array(0);
+    let stepTime = new Int32Array(0);
+    const running: Step[][][] = Array.from({ length: E }, () => Array.from({ length: P }, () => []));
+    const achieved = new Int32Array(N).fill(-1);
+    const achievedStep = new Int32Array(N).fill(-1);
+    /** Beliefs restart when an env starts an episode (a reset, or training's auto-reset). */
+    const startEpisodes = () => {
+      if (env.generation !== generation) {
+        generation = env.generation;
+        seen.fill(-1);
+      }
+      for (let k = 0; k < E; k++)
+        if (seen[k] !== env.episodeIndex[k]) {
+          seen[k] = env.episodeIndex[k];
+          team.startEpisode(env.states, k);
+          running[k].forEach((l) => (l.length = 0));
+          achieved.fill(-1, k * P, (k + 1) * P);
+          achievedStep.fill(-1, k * P, (k + 1) * P);
+        }
+    };
+    return {
+      condition: (_e: MaskedVecEnv, _inPlay: Uint8Array, out: Float32Array) => {
+        startEpisodes();
+        prev.set(env.states);
+        stepObs = env.observations.slice(0, N * O);
+        stepMask = env.masks.slice(0, N * A);
+        stepTime = env.times.slice();
+        writeConditions(env, team, registry, goals.goalVectors, G, out);
+      },
+      observe: async (_e: MaskedVecEnv, actions: Int32Array, inPlay: Uint8Array) => {
+        // Envs that just ended were auto-reset (training) or are over: their beliefs are not updated.
+        const live: number[] = [];
+        for (let k = 0; k < E; k++) if (!env.ended[k]) live.push(k);
+        await team.observe(prev, env.states, Int32Array.from(live), live.length, actions, inPlay);
+        for (let k = 0; k < E; k++) {
+          for (let p = 0; p < P; p++) {
+            const j = k * P + p;
+            if (!inPlay[j]) continue;
+            if (env.hunted[j] >= 0) {
+              achieved[j] = env.hunted[j];
+              achievedStep[j] = stepTime[k];
+            }
+            running[k][p].push({ obs: stepObs.subarray(j * O, (j + 1) * O), mask: stepMask.subarray(j * A, (j + 1) * A), time: stepTime[k], action: actions[j] });
+          }
+          if (!env.ended[k]) continue;
+          const ach = Array.from(achieved.subarray(k * P, (k + 1) * P));
+          // The inter-episode prior learns what each co-player went for (in evaluation too: the few-shot part).
+          team.foldPriors(team.endEpisode(k, ach, null));
+          const episode = { steps: running[k].map((l) => l.slice()), achieved: ach, achievedStep: Array.from(achievedStep.subarray(k * P, (k + 1) * P)) };
+          // Training feeds the online models after the rollout; an evaluation adapts them as its episodes end.
+          if (mode === 'train') finished.push(episode);
+          else if (config.onlineMoa) feed([episode]);
+          seen[k] = -1;
+        }
+      },
+    };
+  };
+
+  return {
+    conditionDim: (P - 1) * (A + G),
+    facts: { coPlayers: config.pretrained ? `pretrained ${config.pretrained}` : 'from scratch', conditioning: `(P-1) x (${A} predicted action probabilities + ${G} goal beliefs)` },
+    hooks,
+    async afterRollout(): Promise<Record<string, number>> {
+      const episodes = finished;
+      finished = [];
+      if (!config.onlineMoa) return { 'moa/train_rounds': 0 };
+      return { ...onlineMoaMetrics(feed(episodes)), 'moa/episodes_fed': episodes.length };
+    },
+    async save(tmp) {
+      await savePairRegistry(join(tmp, 'pairs'), registry);
+      await saveOnlineBuffers(tmp, online);
+      const priors = trainTeam ? trainTeam.priors.map((p) => ({ histogram: Array.from(p.histogram), outcomes: Array.from(p.outcomes) })) : [];
+      return { priors, onlineRounds: online.map((o) => o.snapshot().rounds) };
+    },
+    async load(dir, extra) {
+      const saved = await loadPairRegistry(join(dir, 'pairs'));
+      registry.dispose();
+      registry.generic.dispose();
+      registry = saved;
+      online = makeOnline(registry);
+      const e = (extra ?? {}) as { priors?: { histogram: number[]; outcomes: number[] }[]; onlineRounds?: number[][] };
+      if (e.onlineRounds) await loadOnlineBuffers(dir, e.onlineRounds, online);
+      loadedPriors = e.priors ?? null;
+    },
+    dispose() {
+      // Engine sessions close asynchronously; nothing waits on them.
+      for (const t of teams) void t.engines.dispose();
+      registry.dispose();
+      registry.generic.dispose();
+      placeholder.dispose();
+    },
+  };
+}
+
+/**
+ * The conditioning rows `[E * P, (P-1) * (A + G)]`: for agent (k, i) and each co-player j != i, the pair model's
+ * action distribution for j's view mixed over goals by i's belief, then the belief. One forward per distinct
+ * model (before online training every pair shares the generic model: one call for the whole step).
+ */
+function writeConditions(env: VecStagHunt, team: HopTeam, registry: PairRegistry, goalVectors: Float32Array, G: number, out: Float32Array): void {
+  const P = env.numAgents;
+  const E = env.numEnvs;
+  const A = env.numActions;
+  const O = env.observationSize;
+  const C = (P - 1) * (A + G);
+  out.fill(0, 0, E * P * C);
+  const beliefs = Array.from({ length: E * P }, (_, x) => team.belief(x % P, Math.floor(x / P)));
+  // Distinct (model, env, co-player) rows.
+  const groups = new Map<MOAModel, { rows: number[]; use: { x: number; m: number; row: number }[] }>();
+  for (let k = 0; k < E; k++)
+    for (let i = 0; i < P; i++)
+      for (let j = 0; j < P; j++) {
+        if (j === i) continue;
+        const model = registry.model(i, j);
+        let g = groups.get(model);
+        if (!g) groups.set(model, (g = { rows: [], use: [] }));
+        let row = g.rows.indexOf(k * P + j);
+        if (row < 0) row = g.rows.push(k * P + j) - 1;
+        g.use.push({ x: k * P + i, m: j < i ? j : j - 1, row });
+      }
+  for (const [model, g] of groups) {
+    const n = g.rows.length;
+    const obs = new Float32Array(n * O);
+    const mask = new Uint8Array(n * A);
+    const time = new Float32Array(n);
+    g.rows.forEach((src, r) => {
+      obs.set(env.observations.subarray(src * O, (src + 1) * O), r * O);
+      mask.set(env.masks.subarray(src * A, (src + 1) * A), r * A);
+      time[r] = env.times[Math.floor(src / P)];
+    });
+    const t = tf.tidy(() => model.probsForGoals({ obs, mask, time }, goalVectors));
+    const probs = t.dataSync() as Float32Array;
+    t.dispose();
+    for (const u of g.use) {
+      const b = beliefs[u.x];
+      const base = u.x * C + u.m * (A + G);
+      for (let goal = 0; goal < G; goal++) {
+        const w = b[u.m * G + goal];
+        out[base + A + goal] = w;
+        for (let a = 0; a < A; a++) out[base + a] += w * probs[(u.row * G + goal) * A + a];
+      }
+    }
+  }
+}

@@ -1,0 +1,23 @@
+import { resumePPO, trainPPO, type PPOLoopConfig } from '../../ppo/loop';
+import { ppoController } from '../../ppo/agent';
+import type { LoopAlgorithm } from '../types';
+import { PPO_PRESETS } from '../ppo/config';
+import { HopOneStepConfigSchema } from './config';
+import { oneStepExtension } from './extension';
+
+/**
+ * `hop train --algo hop-onestep`: the research notes' replacement for MCTS. No search: the PPO policy of each
+ * player is conditioned on what HOP knows of every co-player (the per-pair model's predicted action
+ * distribution under the current goal belief, and the belief), trained with the PPO learner; co-player models,
+ * beliefs and online buffers as in `hop`.
+ */
+export const hopOneStep: LoopAlgorithm = {
+  name: 'hop-onestep',
+  summary: 'one-step HOP: PPO policies conditioned on the per-pair models\' predictions under the goal beliefs, no search',
+  schema: HopOneStepConfigSchema,
+  presets: PPO_PRESETS,
+  loop: 'own',
+  train: (config, options) => trainPPO(HopOneStepConfigSchema.parse(config) as PPOLoopConfig, options, oneStepExtension),
+  resume: (runDir, overrides, options) => resumePPO(runDir, HopOneStepConfigSchema, overrides, options, oneStepExtension),
+  controller: (runDir, dir, env, _seed, options) => ppoController(runDir, dir, env, oneStepExtension, options.onlineCapacity),
+};

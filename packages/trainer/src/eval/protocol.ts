@@ -1,0 +1,151 @@
+import { HopError, deriveSeed } from '@hop/core';
+import { Action, VecStagHunt, type PopulationName, type StagHuntConfig } from '@hop/env-staghunt';
+import { ruleSource, type AgentSource } from './controllers';
+
+export type Protocol = 'self-play' | 'adapt';
+
+/** The co-player types of the adapt protocol: rule populations no agent trained with (self-play only). */
+export const ADAPT_CO_PLAYERS: readonly PopulationName[] = ['random', 'stag', 'hare', 'switching'];
+/** The rule populations that give the reference rows. */
+export const REFERENCE_POPULATIONS: readonly PopulationName[] = ['random', 'stag', 'hare', 'switching', 'mixed'];
+
+export interface EvalSettings {
+  protocol: Protocol;
+  /** Episodes of one pairing, played one after another (what the agents learn carries across them). */
+  episodes: number;
+  /** Independent repetitions (different layouts and agent seeds); tables show mean +- std over them. */
+  seeds: number;
+  /** Pairings played side by side in lock-step per (seed, focal count, co-player type). */
+  pairings: number;
+  /** Base seed of the evaluation (layouts, rule agents, agent decisions). */
+  seed: number;
+}
+
+/**
+ * One (agent, focal count, co-player) evaluation with one seed: the focal reward (mean over the focal
+ * players of their episode return, then over the pairings) at each of the K episode indices.
+ */
+export interface EvalCell {
+  agent: string;
+  protocol: Protocol;
+  /** Co-player type (`self` in self-play). */
+  coPlayer: string;
+  /** How many of the P players the agent controls (players 0..focal-1). */
+  focal: number;
+  seed: number;
+  /** `[K]` focal reward per episode index. */
+  perEpisode: number[];
+  /** Mean over the K episodes. */
+  mean: number;
+}
+
+/** The focal counts of a protocol on P players: all of them (self-play); 1 and P - 1 (adapt). */
+export function focalCounts(protocol: Protocol, players: number): number[] {
+  if (protocol === 'self-play') return [players];
+  if (players < 2) throw new HopError('E_CONFIG', 'the adapt protocol needs at least 2 players');
+  return [...new Set([1, players - 1])];
+}
+
+/**
+ * Plays the protocol for one agent source: for every seed, focal count and co-player type a fresh agent
+ * (and fresh co-players) plays K episodes in `pairings` envs; the agent keeps what it learned across the K
+ * episodes of its pairing. Deterministic in `settings.seed`.
+ */
+export async function evaluateAgent(
+  source: AgentSource,
+  game: StagHuntConfig,
+  settings: EvalSettings,
+  coPlayers: readonly AgentSource[] = ADAPT_CO_PLAYERS.map((p) => ruleSource(p)),
+): Promise<EvalCell[]> {
+  const P = game.players;
+  const cells: EvalCell[] = [];
+  const coTypes = settings.protocol === 'self-play' ? [null] : coPlayers;
+  for (let s = 0; s < settings.seeds; s++)
+    for (const focal of focalCounts(settings.protocol, P))
+      for (const co of coTypes) {
+        const coName = co?.label ?? 'self';
+        // The layouts depend on (seed, focal count, co-player), not on the agent: every agent meets the same ones.
+        const cellSeed = deriveSeed(settings.seed, 'eval', settings.protocol, s, focal, coName);
+        const perEpisode = await playPairings(source, co, focal, game, settings, cellSeed);
+        cells.push({ agent: source.label, protocol: settings.protocol, coPlayer: coName, focal, seed: s, perEpisode, mean: perEpisode.reduce((a, b) => a + b, 0) / perEpisode.length });
+      }
+  return cells;
+}
+
+async function playPairings(source: AgentSource, co: AgentSource | null, focal: number, game: StagHuntConfig, settings: EvalSettings, seed: number): Promise<number[]> {
+  const E = settings.pairings;
+  const P = game.players;
+  const env = new VecStagHunt(game, { numEnvs: E, seed, observations: 'grid', autoReset: false });
+  const agent = await source.create(env, deriveSeed(seed, 'agent'));
+  const other = co ? await co.create(env, deriveSeed(seed, 'co-player')) : null;
+  const mineAgent = new Uint8Array(E * P);
+  const mineCo = new Uint8Array(E * P);
+  const actions = new Int32Array(E * P);
+  const prev = new Int32Array(env.states.length);
+  const acted = new Uint8Array(E * P);
+  const inPlay = new Uint8Array(E * P);
+  const achieved = new Int32Array(E * P);
+  const achievedStep = new Int32Array(E * P);
+  const timesBefore = new Int32Array(E);
+  const ended = new Uint8Array(E);
+  const perEpisode: number[] = [];
+  try {
+    for (let e = 0; e < settings.episodes; e++) {
+      if (e > 0) for (let k = 0; k < E; k++) env.resetEnv(k);
+      for (let k = 0; k < E; k++) {
+        agent.startEpisode(env, k);
+        other?.startEpisode(env, k);
+      }
+      inPlay.fill(1);
+      ended.fill(0);
+      achieved.fill(-1);
+      achievedStep.fill(-1);
+      let focalSum = 0;
+      let live = E;
+      while (live > 0) {
+        for (let j = 0; j < E * P; j++) {
+          const inGame = inPlay[j] === 1 && ended[Math.floor(j / P)] === 0;
+          mineAgent[j] = inGame && j % P < focal ? 1 : 0;
+          mineCo[j] = inGame && j % P >= focal ? 1 : 0;
+        }
+        // Players out of play (hunted, or their env over) stay; the env ignores them.
+        actions.fill(Action.Stay);
+        await agent.act(env, mineAgent, actions);
+        if (other) await other.act(env, mineCo, actions);
+        prev.set(env.states);
+        for (let j = 0; j < E * P; j++) acted[j] = mineAgent[j] | mineCo[j];
+        timesBefore.set(env.times);
+        env.step(actions);
+        await agent.observe(env, prev, actions, acted);
+        if (other) await other.observe(env, prev, actions, acted);
+        for (let k = 0; k < E; k++) {
+          if (ended[k]) continue;
+          for (let p = 0; p < P; p++) {
+            const j = k * P + p;
+            if (env.hunted[j] >= 0) {
+              achieved[j] = env.hunted[j];
+              achievedStep[j] = timesBefore[k];
+            }
+            if (env.terminations[j] || env.truncations[j]) inPlay[j] = 0;
+          }
+          if (!env.ended[k]) continue;
+          ended[k] = 1;
+          live--;
+          const stats = env.lastEpisode(k)!;
+          let r = 0;
+          for (let p = 0; p < focal; p++) r += stats.returns[p];
+          focalSum += r / focal;
+          const ach = Array.from(achieved.subarray(k * P, (k + 1) * P));
+          const steps = Array.from(achievedStep.subarray(k * P, (k + 1) * P));
+          await agent.endEpisode(k, ach, steps);
+          await other?.endEpisode(k, ach, steps);
+        }
+      }
+      perEpisode.push(focalSum / E);
+    }
+  } finally {
+    await agent.dispose();
+    await other?.dispose();
+  }
+  return perEpisode;
+}

@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { presetNames, type PresetName } from '@hop/env-staghunt';
+
+const int = (min: number) => z.number().int().min(min);
+
+/** `hop eval`: the evaluation protocols of the paper's two tables. */
+export const EvalConfigSchema = z.strictObject({
+  protocol: z.enum(['self-play', 'adapt', 'both']).default('both').describe('self-play (all players from the agent), adapt (few-shot with unseen rule co-players), or both'),
+  episodes: int(1).default(10).describe('Episodes per pairing, played in sequence (the agent keeps what it learned: the few-shot curve)'),
+  seeds: int(1).default(3).describe('Independent seeds; tables show mean +- std over them'),
+  pairings: int(1).default(8).describe('Pairings played side by side per seed, focal count and co-player type'),
+  seed: z.number().int().min(0).max(0xffffffff).default(0).describe('Base seed of layouts, rule agents and decisions'),
+  env: z.enum(presetNames as [PresetName, ...PresetName[]]).optional().describe("Environment preset (default: the runs'; needed without runs)"),
+  groupByAlgo: z
+    .boolean()
+    .default(false)
+    .describe('One row per algorithm: its runs (training seeds) pooled, mean +- std over runs x seeds (default: one row per run)'),
+  onlineCapacity: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe("Online co-player buffers' capacity during evaluation (default: the run's --moa-capacity; smaller adapts within K episodes)"),
+  reference: z.boolean().default(true).describe('Also evaluate the rule populations (reference rows) and, for adapt, the best-responding rule team (ceiling)'),
+  out: z.string().min(1).optional().describe('Output directory (default <first run>/evaluation, or runs/eval-<time>)'),
+});
+export type EvalConfig = z.infer<typeof EvalConfigSchema>;

@@ -1,0 +1,101 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { HopError } from '@hop/core';
+import { EXIT } from '../cli/exit';
+import { writeComparison } from '../compare/command';
+import { readConfigFile, resolveConfig } from '../config/load';
+import { prepareEnvironment } from '../run/environment';
+import { evaluateRuns, writeEvaluation } from '../eval/command';
+import { EvalConfigSchema, type EvalConfig } from '../eval/schema';
+import { RunDir } from '../run/layout';
+import { runTrainCommand } from '../train/command';
+import type { SelfPlayOptions } from '../selfplay/loop';
+import { ExperimentSchema, type Experiment, type ExperimentCli } from './schema';
+
+export interface Cell {
+  algo: string;
+  seed: number;
+  override: string;
+  dir: string;
+  /** The `hop train` settings of the cell (the algorithm's record validates them). */
+  settings: Record<string, unknown>;
+}
+
+/** The grid's cells in the order they run: algorithms, then override sets, then seeds. */
+export function experimentCells(exp: Experiment, root: string, scale: number): Cell[] {
+  const cells: Cell[] = [];
+  for (const [algo, own] of Object.entries(exp.algos))
+    for (const o of exp.overrides)
+      for (const seed of exp.seeds) {
+        const settings: Record<string, unknown> = { ...exp.base, ...own, ...o.values, algo, env: exp.env, seed };
+        for (const k of exp.scaled) if (typeof settings[k] === 'number') settings[k] = Math.max(1, Math.round((settings[k] as number) * scale));
+        const name = `${algo}${exp.overrides.length > 1 || o.name !== 'default' ? `-${o.name}` : ''}-s${seed}`;
+        cells.push({ algo, seed, override: o.name, dir: join(root, name), settings: { ...settings, out: join(root, name) } });
+      }
+  return cells;
+}
+
+/** finished (an `end` event), started (a run without one: resume it), or new. */
+export function cellStatus(dir: string): 'finished' | 'started' | 'new' {
+  if (!existsSync(join(dir, 'config.json'))) return 'new';
+  const run = new RunDir(dir);
+  if (!existsSync(run.metricsPath)) return 'started';
+  const events = run.readMetrics().filter((r) => r.kind === 'event');
+  return events.length && events[events.length - 1].event === 'end' ? 'finished' : 'started';
+}
+
+/**
+ * `hop experiment <file>`: trains every cell of the grid one after another (a finished cell is skipped, an
+ * interrupted one resumed from its checkpoint), then evaluates all cells together and writes the comparison.
+ */
+export async function runExperimentCommand(file: string, cli: ExperimentCli, options: SelfPlayOptions = {}): Promise<number> {
+  const log = options.log ?? ((l: string) => process.stdout.write(l + '\n'));
+  const parsed = ExperimentSchema.safeParse(await readConfigFile(file));
+  if (!parsed.success)
+    throw new HopError('E_CONFIG', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`);
+  const exp = parsed.data;
+  const root = resolve(cli.out ?? exp.out ?? join('runs', 'experiments', exp.name));
+  const cells = experimentCells(exp, root, cli.scale);
+  log(`experiment ${exp.name}: ${cells.length} cells (${Object.keys(exp.algos).join(', ')} x ${exp.overrides.length} override set(s) x seeds ${exp.seeds.join(', ')}), scale ${cli.scale}, in ${root}`);
+  for (const [n, cell] of cells.entries()) {
+    const status = cellStatus(cell.dir);
+    const head = `cell ${n + 1}/${cells.length} ${cell.algo} ${cell.override} seed ${cell.seed}`;
+    if (status === 'finished') {
+      log(`${head}: finished, skipped`);
+      continue;
+    }
+    log(`${head}: ${status === 'started' ? 'resuming' : 'starting'} (${cell.dir})`);
+    const code = status === 'started' ? await runTrainCommand({ resume: cell.dir, flags: {} }, options) : await runTrainCommand({ flags: cell.settings }, options);
+    if (code !== EXIT.ok) {
+      log(`${head}: stopped (exit ${code}); rerun the experiment to continue where it stopped`);
+      return code;
+    }
+  }
+  if (cli.skipEval) return EXIT.ok;
+  const runs = cells.map((c) => c.dir);
+  const evalDir = join(root, 'evaluation');
+  const evalJson = join(evalDir, 'evaluation.json');
+  const quick = { episodes: cli.evalEpisodes, seeds: cli.evalSeeds, pairings: cli.evalPairings };
+  // The paper's tables: one row per algorithm, its training seeds pooled (unless the file says otherwise).
+  const config = resolveConfig(EvalConfigSchema, `${file} eval`, {
+    file: { path: file, values: { groupByAlgo: true, ...exp.eval, env: exp.env, out: evalDir } },
+    flags: quick,
+  });
+  if (existsSync(evalJson) && sameEvaluation(evalJson, runs, config)) log(`evaluation: ${evalJson} already covers these runs with these settings, skipped`);
+  else {
+    await prepareEnvironment(log);
+    const result = await evaluateRuns(runs, config, log);
+    await writeEvaluation(evalDir, result);
+    log(`evaluation: ${join(evalDir, 'tables.csv')}`);
+  }
+  const page = await writeComparison(runs, { out: join(root, 'compare.html'), evaluation: evalJson });
+  log(`comparison: ${page}`);
+  return EXIT.ok;
+}
+
+function sameEvaluation(evalJson: string, runs: string[], config: EvalConfig): boolean {
+  const saved = JSON.parse(readFileSync(evalJson, 'utf8')) as { runs?: string[]; settings?: Record<string, unknown> };
+  const { out: _out, ...settings } = config;
+  const savedRuns = saved.runs ?? [];
+  return savedRuns.length === runs.length && savedRuns.every((r, i) => resolve(r) === resolve(runs[i])) && JSON.stringify(saved.settings) === JSON.stringify(settings);
+}

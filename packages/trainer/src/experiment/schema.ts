@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+/**
+ * An experiment file (`hop experiment experiments/<name>.yaml`): a grid of algorithms x seeds x override sets,
+ * each cell one `hop train` run, then one `hop eval` over all of them and one `hop compare` page.
+ */
+export const ExperimentSchema = z.strictObject({
+  name: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/).describe('Experiment name (directory name of its runs)'),
+  env: z.string().min(1).describe('Environment preset of every cell'),
+  seeds: z.array(z.number().int().min(0)).min(1).describe('Seeds of the grid'),
+  out: z.string().min(1).optional().describe('Directory of the cells, evaluation and comparison (default runs/experiments/<name>)'),
+  /** Settings every cell gets (under each algorithm's own). */
+  base: z.record(z.string(), z.unknown()).default({}),
+  /** Per algorithm: its `hop train` settings. The keys of this record are the grid's algorithms. */
+  algos: z.record(z.string(), z.record(z.string(), z.unknown())).refine((a) => Object.keys(a).length > 0, 'at least one algorithm'),
+  /** Named override sets (a third grid axis); default one set without overrides. */
+  overrides: z.array(z.strictObject({ name: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/), values: z.record(z.string(), z.unknown()) })).default([{ name: 'default', values: {} }]),
+  /** Budget keys multiplied by `--scale` (rounded to integers). */
+  scaled: z.array(z.string()).default(['totalTimesteps', 'iterations']),
+  /** `hop eval` settings (checked by its record when the evaluation starts; `env` and `out` come from here). */
+  eval: z.record(z.string(), z.unknown()).default({}),
+});
+export type Experiment = z.infer<typeof ExperimentSchema>;
+
+export const ExperimentCliSchema = z.strictObject({
+  scale: z.number().positive().default(1).describe('Multiply every budget key of the file (scaled:) by this, for bigger machines'),
+  out: z.string().min(1).optional().describe("Directory of the experiment (default: the file's out, or runs/experiments/<name>)"),
+  skipEval: z.boolean().default(false).describe('Only train the grid'),
+  evalEpisodes: z.number().int().min(1).optional().describe("Override the file's eval.episodes (a quicker look)"),
+  evalSeeds: z.number().int().min(1).optional().describe("Override the file's eval.seeds"),
+  evalPairings: z.number().int().min(1).optional().describe("Override the file's eval.pairings"),
+});
+export type ExperimentCli = z.infer<typeof ExperimentCliSchema>;
