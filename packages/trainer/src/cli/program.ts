@@ -146,7 +146,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   addSchemaOptions(
     program
       .command('demo')
-      .description('Collect a small dataset, pretrain a few epochs and write the report (a few minutes on 2 cores)')
+      .description('Collect a small dataset, pretrain a few epochs, self-play train HOP agents (--preset quick) and write the reports (about 20 minutes on 2 cores; --no-train: a few)')
       .option('--config <file>', CONFIG_HELP),
     DemoConfigSchema,
   ).action(async (opts: Record<string, unknown>) => {
