@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HopError, loadCheckpoint, saveCheckpoint } from '@hop/core';
+import { loadCheckpoint, saveCheckpoint } from '@hop/core';
 import type * as tf from '@tensorflow/tfjs';
 import { writeDirAtomic } from '../run/layout';
+import { readStateFile } from '../selfplay/checkpoint';
 import type { PPOLearner } from './learner';
 
 export const PPO_POLICY_KIND = 'hop-ppo-policy';
@@ -46,15 +46,7 @@ export async function savePPOCheckpoint(
 }
 
 export function readPPOState(dir: string): PPOState {
-  const path = join(dir, 'state.json');
-  let s: PPOState;
-  try {
-    s = JSON.parse(readFileSync(path, 'utf8')) as PPOState;
-  } catch (e) {
-    throw new HopError('E_CHECKPOINT', `${path} cannot be read (${(e as Error).message}); the checkpoint is incomplete`);
-  }
-  if (s.format !== 'hop-ppo-state') throw new HopError('E_CHECKPOINT', `${path} is not a PPO checkpoint state`);
-  return s;
+  return readStateFile<PPOState>(dir, 'hop-ppo-state', 'PPO');
 }
 
 /** Loads the networks (and, when given, their optimizers) of a PPO checkpoint. */

@@ -100,17 +100,25 @@ export async function loadOnlineBuffers(dir: string, onlineRounds: number[][], o
   }
 }
 
-/** Reads a checkpoint's state.json (E_CHECKPOINT when it is missing or unreadable). */
-export function readSelfPlayState(dir: string): SelfPlayState {
+/**
+ * Reads a checkpoint's state.json and checks its format (E_CHECKPOINT when it is missing, unreadable or of
+ * another kind). Shared by every loop that writes `state.json` last into its checkpoints.
+ */
+export function readStateFile<S extends { format: string }>(dir: string, format: S['format'], what: string): S {
   const path = join(dir, 'state.json');
-  let s: SelfPlayState;
+  let s: S;
   try {
-    s = JSON.parse(readFileSync(path, 'utf8')) as SelfPlayState;
+    s = JSON.parse(readFileSync(path, 'utf8')) as S;
   } catch (e) {
     throw new HopError('E_CHECKPOINT', `${path} cannot be read (${(e as Error).message}); the checkpoint is incomplete`);
   }
-  if (s.format !== 'hop-selfplay-state') throw new HopError('E_CHECKPOINT', `${path} is not a self-play checkpoint state`);
+  if (s.format !== format) throw new HopError('E_CHECKPOINT', `${path} is not a ${what} checkpoint state`);
   return s;
+}
+
+/** Reads a self-play checkpoint's state.json. */
+export function readSelfPlayState(dir: string): SelfPlayState {
+  return readStateFile<SelfPlayState>(dir, 'hop-selfplay-state', 'self-play');
 }
 
 /** Loads the policy / value weights and Adam state into a learner. */
