@@ -1,4 +1,5 @@
-import { HopError, type CoPlayerModelOutput, type GoalBatch } from '@hop/core';
+import { HopError, type CoPlayerModel, type CoPlayerModelOutput, type GoalBatch } from '@hop/core';
+import { toCoPlayerModel } from '../model/adapters';
 import type { MOAModel } from '../model/moa-model';
 import type { PairRegistry } from './pair-registry';
 
@@ -37,10 +38,14 @@ export function gatherWidth<T extends Float32Array | Uint8Array>(src: T, rows: r
 /**
  * The per-pair models of a registry as one co-player model for planners: row r is answered by
  * `player_{focal[r]}_to_{agent[r]}` (the generic model while the pair is shared). One network call per
- * distinct model in the batch.
+ * distinct model in the batch. `runner(model)` says how a model is run (default: tfjs through
+ * `toCoPlayerModel`; e.g. an ONNX Runtime engine's `coPlayerModel`).
  */
-export function pairCoPlayerModel(registry: PairRegistry): (input: GoalBatch, owners: PairOwners) => CoPlayerModelOutput {
-  return (input, owners) => {
+export function pairCoPlayerModel(
+  registry: PairRegistry,
+  runner: (model: MOAModel) => CoPlayerModel = toCoPlayerModel,
+): (input: GoalBatch, owners: PairOwners) => Promise<CoPlayerModelOutput> {
+  return async (input, owners) => {
     const { batch, goalDim } = input;
     const generic = registry.generic;
     if (goalDim !== generic.goalDim)
@@ -51,13 +56,17 @@ export function pairCoPlayerModel(registry: PairRegistry): (input: GoalBatch, ow
     const probs = new Float32Array(batch * A);
     for (const [model, rows] of groups) {
       const whole = rows.length === batch;
-      const obs = whole ? input.observations : gatherWidth(input.observations, rows, O, (n) => new Float32Array(n));
-      const mask = whole ? input.masks : gatherWidth(input.masks, rows, A, (n) => new Uint8Array(n));
-      const time = whole ? input.times : Float32Array.from(rows, (r) => input.times[r]);
-      const goal = goalDim === 0 ? undefined : whole ? input.goals : gatherWidth(input.goals, rows, goalDim, (n) => new Float32Array(n));
-      const p = model.probs({ obs, mask, time, goal });
-      const v = p.dataSync() as Float32Array;
-      p.dispose();
+      const sub: GoalBatch = whole
+        ? input
+        : {
+            batch: rows.length,
+            observations: gatherWidth(input.observations, rows, O, (n) => new Float32Array(n)),
+            masks: gatherWidth(input.masks, rows, A, (n) => new Uint8Array(n)),
+            times: Float32Array.from(rows, (r) => input.times[r]),
+            goals: goalDim === 0 ? new Float32Array(0) : gatherWidth(input.goals, rows, goalDim, (n) => new Float32Array(n)),
+            goalDim,
+          };
+      const v = (await runner(model)(sub)).probs;
       if (whole) probs.set(v);
       else rows.forEach((r, k) => probs.set(v.subarray(k * A, (k + 1) * A), r * A));
     }

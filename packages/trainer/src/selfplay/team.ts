@@ -6,12 +6,11 @@ import {
   combineBeliefs,
   coPlayerAgent,
   gatherWidth,
-  groupRowsByModel,
+  pairCoPlayerModel,
   sampleGoalOrderings,
   type MOAModel,
   type PairRegistry,
 } from '@hop/moa';
-import type { CoPlayerModelOutput, GoalBatch } from '@hop/core';
 import { ModelEngines } from './engines';
 import type { GoalSetup } from './goals';
 
@@ -115,7 +114,8 @@ export class HopTeam {
     this.planner = new HopPlanner({
       simulator: this.planning,
       evaluator: (input) => this.engines.of(policy).evaluator(input),
-      coPlayerModel: (input, owners) => this.coPlayers(input, owners),
+      // Rows go to their pair's model, each run by its inference engine.
+      coPlayerModel: pairCoPlayerModel(registry, (m) => this.engines.of(m).coPlayerModel),
       goalVectors: goals.goalVectors,
       goalDim: goals.goalDim,
       config: opts.planner,
@@ -317,32 +317,6 @@ export class HopTeam {
     const models = new Set<MOAModel>([this.policy, this.registry.generic]);
     for (const [i, j] of this.registry.pairs()) models.add(this.registry.model(i, j));
     return this.engines.sync(models);
-  }
-
-  /** Co-player rows answered by their pair's model, one engine call per distinct model. */
-  private async coPlayers(input: GoalBatch, owners: { focal: Int32Array; agent: Int32Array }): Promise<CoPlayerModelOutput> {
-    const { batch, goalDim } = input;
-    const A = this.game.numActions;
-    const O = this.game.observationSize;
-    const groups = groupRowsByModel(this.registry, owners, batch);
-    const probs = new Float32Array(batch * A);
-    for (const [model, rows] of groups) {
-      const whole = rows.length === batch;
-      const sub: GoalBatch = whole
-        ? input
-        : {
-            batch: rows.length,
-            observations: gatherWidth(input.observations, rows, O, (n) => new Float32Array(n)),
-            masks: gatherWidth(input.masks, rows, A, (n) => new Uint8Array(n)),
-            times: Float32Array.from(rows, (r) => input.times[r]),
-            goals: goalDim === 0 ? new Float32Array(0) : gatherWidth(input.goals, rows, goalDim, (n) => new Float32Array(n)),
-            goalDim,
-          };
-      const v = (await this.engines.of(model).coPlayerModel(sub)).probs;
-      if (whole) probs.set(v);
-      else rows.forEach((r, k) => probs.set(v.subarray(k * A, (k + 1) * A), r * A));
-    }
-    return { probs };
   }
 
   /** `[count, G]` goal availability of the given states. */
