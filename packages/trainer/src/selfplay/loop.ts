@@ -21,7 +21,7 @@ import type { SelfPlayConfig } from './config';
 import { PolicyLearner } from './learner';
 import { episodeMetrics, inferenceMetrics, learnerMetrics, mergeTallies, onlineMoaMetrics, timingMetrics } from './metrics';
 import { buildCoPlayers, buildPolicy, type SelfPlayModels } from './models';
-import { concatSamples, runRollout, type RolloutResult, type RolloutSpec } from './rollout';
+import { concatSamples, type RolloutResult, type RolloutSpec } from './rollout';
 import { createRunner, type RolloutRunner } from './runner';
 import { HopTeam } from './team';
 import { ModelEngines } from './engines';
@@ -226,15 +226,15 @@ async function loop(
       run.appendMetrics({ kind: 'event', event: 'warm-start', epoch: 0, step: 0, time: 0, samples: batch.count, ...learnerMetrics(r) });
       log(`warm start on ${batch.count} rows of ${config.warmStart}: policy CE ${r.policyLoss.toFixed(3)}, value MSE ${r.valueLoss.toFixed(3)} (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
     }
+    runner = await createRunner(config, algo, setup);
+    log(`rollouts: ${runner.describe}`);
     // The starting point of the evaluation curve: the agents before any self-play update (after the warm start).
     if (state.iteration === 0 && config.evalEvery > 0 && !run.readMetrics().some((r) => r.kind === 'eval')) {
-      const ev = await evaluate(setup, config, config.evalEpisodes);
+      const ev = await evaluate(setup, runner, config, config.evalEpisodes);
       lastEval = { kind: 'eval', epoch: 0, step: 0, time: 0, global_step: 0, ...episodeMetrics(ev.episodes, 'eval') };
       run.appendMetrics(lastEval);
       log(`evaluation before self-play: ${(lastEval['eval/episodic_return'] as number).toFixed(2)} over ${lastEval['eval/episodes']} held-out episodes (greedy)`);
     }
-    runner = await createRunner(config, algo, setup);
-    log(`rollouts: ${runner.describe}`);
     const progress = createProgress({ label: `train ${algo.name}`, total: config.iterations, unit: 'iterations', mode: config.progress });
     progress.update(state.iteration);
     let checkpointMs = 0;
@@ -279,7 +279,7 @@ async function loop(
       const evalNow = (config.evalEvery > 0 && it % config.evalEvery === 0) || it === config.iterations;
       if (evalNow) {
         const te = performance.now();
-        const ev = await evaluate(setup, config, it === config.iterations ? (config.finalEvalEpisodes ?? config.evalEpisodes) : config.evalEpisodes);
+        const ev = await evaluate(setup, runner, config, it === config.iterations ? (config.finalEvalEpisodes ?? config.evalEpisodes) : config.evalEpisodes);
         wall.eval = performance.now() - te;
         evalRecord = { kind: 'eval', epoch: it, step: it, time: 0, global_step: state.envSteps, ...episodeMetrics(ev.episodes, 'eval') };
         if (config.replayEvery > 0 && (it % config.replayEvery === 0 || it === config.iterations) && ev.replay)
@@ -349,8 +349,16 @@ async function loop(
   }
 }
 
-/** Greedy decisions on held-out episode seeds, priors as they are now; nothing is trained or folded. */
-async function evaluate(setup: Setup, config: AnyConfig, episodes: number): Promise<{ episodes: RolloutResult['episodes']; replay: RolloutResult['replay'] }> {
+/**
+ * Greedy decisions on held-out episode seeds, priors as they are now; nothing is trained or folded. The
+ * environments are split over the rollout workers like an iteration's, with the same results for any split.
+ */
+async function evaluate(
+  setup: Setup,
+  runner: RolloutRunner,
+  config: AnyConfig,
+  episodes: number,
+): Promise<{ episodes: RolloutResult['episodes']; replay: RolloutResult['replay'] }> {
   const { evalTeam, team } = setup;
   evalTeam.priors.forEach((p, i) => {
     p.histogram.set(team.priors[i].histogram);
@@ -364,8 +372,8 @@ async function evaluate(setup: Setup, config: AnyConfig, episodes: number): Prom
     gamma: config.gamma,
     record: true,
   };
-  const r = await runRollout(evalTeam, setup.game.config, spec);
-  return { episodes: r.episodes, replay: r.replay };
+  const results = await runner.evaluate(spec);
+  return { episodes: results.flatMap((r) => r.episodes), replay: results.find((r) => r.replay)?.replay ?? null };
 }
 
 /** Keeps the two newest iteration checkpoints (a truncated newest one still leaves an intact one). */

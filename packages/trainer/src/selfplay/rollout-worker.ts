@@ -6,12 +6,14 @@ import { planningAlgorithm } from '../algos/registry';
 import { buildPolicy } from './models';
 import { runRollout, type RolloutResult } from './rollout';
 import type { RolloutTask } from './runner';
+import { ModelEngines } from './engines';
 import { HopTeam } from './team';
 import { checksumOf, unpackInto } from './weights';
 
 /**
  * A rollout worker (piscina): rebuilds the run's networks and planner once, then per task takes the newest
- * weights and priors from the main thread and plays its slice of environments.
+ * weights and priors from the main thread and plays its slice of environments, sampling (training rollouts)
+ * or greedy (evaluations). The two kinds of task have their own team but share networks and engines.
  */
 interface WorkerContext {
   key: string;
@@ -19,7 +21,9 @@ interface WorkerContext {
   planning: PlanningSetup;
   policy: MOAModel;
   registry: PairRegistry;
-  team: HopTeam;
+  engines: ModelEngines;
+  /** A team per (slice size, greedy): its per-env beliefs are sized to the slice. */
+  teams: Map<string, HopTeam>;
   /** Checksum of the weights each network holds now. */
   held: Map<string, number>;
 }
@@ -28,10 +32,10 @@ let ready: Promise<unknown> | null = null;
 let ctx: WorkerContext | null = null;
 
 async function context(task: RolloutTask): Promise<WorkerContext> {
-  const key = JSON.stringify({ config: task.config, envs: task.spec.numEnvs, generic: task.generic, goals: Array.from(task.goals.goalVectors) });
+  const key = JSON.stringify({ config: task.config, generic: task.generic, goals: Array.from(task.goals.goalVectors) });
   if (ctx && ctx.key === key) return ctx;
   if (ctx) {
-    await ctx.team.engines.dispose();
+    await ctx.engines.dispose();
     ctx.registry.dispose();
     ctx.registry.generic.dispose();
     ctx.policy.dispose();
@@ -44,31 +48,42 @@ async function context(task: RolloutTask): Promise<WorkerContext> {
   const policy = buildPolicy(config, game);
   const generic = new MOAModel(task.generic);
   const registry = new PairRegistry(generic, game.numAgents);
-  const goals = task.goals;
-  const team = new HopTeam({
-    game,
-    planning: planning.planning,
-    roots: planning.roots,
-    policy,
-    registry,
-    goals,
-    planner: { numSimulations: config.simulations, treeNum: config.treeNum, cPuct: config.cPuct, beta: config.beta, gamma: config.gamma, greedy: false },
-    numEnvs: task.spec.numEnvs,
-    priorAlpha: config.priorAlpha,
-  });
-  ctx = { key, game, planning, policy, registry, team, held: new Map() };
+  ctx = { key, game, planning, policy, registry, engines: new ModelEngines(), teams: new Map(), held: new Map() };
   return ctx;
+}
+
+function teamFor(c: WorkerContext, task: RolloutTask): HopTeam {
+  const name = `${task.spec.numEnvs}:${task.greedy}`;
+  let team = c.teams.get(name);
+  if (!team) {
+    const { config } = task;
+    team = new HopTeam({
+      engines: c.engines,
+      game: c.game,
+      planning: c.planning.planning,
+      roots: c.planning.roots,
+      policy: c.policy,
+      registry: c.registry,
+      goals: task.goals,
+      planner: { numSimulations: config.simulations, treeNum: config.treeNum, cPuct: config.cPuct, beta: config.beta, gamma: config.gamma, greedy: task.greedy },
+      numEnvs: task.spec.numEnvs,
+      priorAlpha: config.priorAlpha,
+    });
+    c.teams.set(name, team);
+  }
+  return team;
 }
 
 export default async function rolloutTask(task: RolloutTask): Promise<RolloutResult> {
   ready ??= initBackend();
   await ready;
   const c = await context(task);
+  const team = teamFor(c, task);
   // Only networks whose weights changed since this worker's last task are reloaded (and re-exported).
   const load = (model: MOAModel, name: string) => {
     if (c.held.get(name) === checksumOf(task.weights, name)) return;
     c.held.set(name, unpackInto(model.net, task.weights, name));
-    c.team.engines.changed(model);
+    c.engines.changed(model);
   };
   load(c.policy, 'policy');
   load(c.registry.generic, 'generic');
@@ -77,8 +92,8 @@ export default async function rolloutTask(task: RolloutTask): Promise<RolloutRes
     load(c.registry.model(i, j), `pair-${i}-${j}`);
   }
   task.priors.forEach((p, i) => {
-    c.team.priors[i].histogram.set(p.histogram);
-    c.team.priors[i].outcomes.set(p.outcomes);
+    team.priors[i].histogram.set(p.histogram);
+    team.priors[i].outcomes.set(p.outcomes);
   });
-  return runRollout(c.team, c.game.config, task.spec);
+  return runRollout(team, c.game.config, task.spec);
 }

@@ -9,10 +9,15 @@ import type { GoalSetup } from './goals';
 import { packWeights, type PackedWeights } from './weights';
 import type { StagHuntSimulator } from '@hop/env-staghunt';
 
-/** Plays an iteration's rollouts: in this thread, or split over worker threads by environment slices. */
+/**
+ * Plays an iteration's rollouts, and the greedy held-out evaluations: in this thread, or split over worker
+ * threads by environment slices (evaluation episodes are as many as an iteration's, so they share the pool).
+ */
 export interface RolloutRunner {
   readonly describe: string;
   rollout(iteration: number): Promise<RolloutResult[]>;
+  /** Greedy decisions on the environments of `spec` (its `envStart` is ignored: slices cover them all). */
+  evaluate(spec: RolloutSpec): Promise<RolloutResult[]>;
   dispose(): Promise<void>;
 }
 
@@ -20,6 +25,8 @@ export interface RolloutRunner {
 export interface RolloutTask {
   config: SelfPlayConfig & Record<string, unknown> & { algo: string };
   spec: RolloutSpec;
+  /** Greedy decisions (evaluation) instead of sampled ones (training rollouts). */
+  greedy: boolean;
   weights: PackedWeights;
   /** Pairs with their own weights (the rest share the generic model). */
   ownedPairs: [number, number][];
@@ -56,6 +63,7 @@ export function rolloutSpec(config: SelfPlayConfig, iteration: number, start: nu
 interface RunnerSetup {
   game: StagHuntSimulator;
   team: HopTeam;
+  evalTeam: HopTeam;
   models: { policy: MOAModel; registry: PairRegistry };
 }
 
@@ -69,6 +77,7 @@ export async function createRunner(
     return {
       describe: 'in this thread (--workers 1)',
       rollout: async (it) => [await runRollout(setup.team, setup.game.config, rolloutSpec(config, it, 0, config.numEnvs))],
+      evaluate: async (spec) => [await runRollout(setup.evalTeam, setup.game.config, { ...spec, envStart: 0 })],
       dispose: async () => {},
     };
   }
@@ -77,18 +86,28 @@ export async function createRunner(
   const ext = self.endsWith('.ts') ? '.ts' : '.js';
   const filename = new URL(`./rollout-worker${ext}`, import.meta.url).href;
   const pool = new Piscina({ filename, minThreads: slices.length, maxThreads: slices.length, idleTimeout: 60_000 });
+  // Each task carries the newest weights (a worker reloads only those whose checksum changed) and priors.
+  const play = async (specs: RolloutSpec[], greedy: boolean, priorsOf: HopTeam): Promise<RolloutResult[]> => {
+    const { registry, policy } = setup.models;
+    const ownedPairs = registry.pairs().filter(([i, j]) => !registry.isShared(i, j));
+    const nets: Record<string, import('@tensorflow/tfjs').LayersModel> = { policy: policy.net, generic: registry.generic.net };
+    for (const [i, j] of ownedPairs) nets[`pair-${i}-${j}`] = registry.model(i, j).net;
+    const weights = packWeights(nets);
+    const priors = priorsOf.priors.map((p) => ({ histogram: Float64Array.from(p.histogram), outcomes: Int32Array.from(p.outcomes) }));
+    const tasks = specs.map((spec) => ({ config, spec, greedy, weights, ownedPairs, priors, generic: registry.generic.config, goals: setup.team.goals }) satisfies RolloutTask);
+    return (await Promise.all(tasks.map((t) => pool.run(t)))) as RolloutResult[];
+  };
   return {
     describe: `${slices.length} worker threads, environments ${slices.map((s) => `${s.start}..${s.start + s.count - 1}`).join(' / ')}`,
-    rollout: async (it) => {
-      const { registry, policy } = setup.models;
-      const ownedPairs = registry.pairs().filter(([i, j]) => !registry.isShared(i, j));
-      const nets: Record<string, import('@tensorflow/tfjs').LayersModel> = { policy: policy.net, generic: registry.generic.net };
-      for (const [i, j] of ownedPairs) nets[`pair-${i}-${j}`] = registry.model(i, j).net;
-      const weights = packWeights(nets);
-      const priors = setup.team.priors.map((p) => ({ histogram: Float64Array.from(p.histogram), outcomes: Int32Array.from(p.outcomes) }));
-      const tasks = slices.map((s) => ({ config, spec: rolloutSpec(config, it, s.start, s.count), weights, ownedPairs, priors, generic: registry.generic.config, goals: setup.team.goals }) satisfies RolloutTask);
-      return (await Promise.all(tasks.map((t) => pool.run(t)))) as RolloutResult[];
-    },
+    rollout: (it) => play(slices.map((s) => rolloutSpec(config, it, s.start, s.count)), false, setup.team),
+    evaluate: (spec) =>
+      play(
+        // Only the first slice records its first episode (the replay page shows environment 0, as in one thread).
+        envSlices(spec.numEnvs, config.workers).map((s) => ({ ...spec, envStart: s.start, numEnvs: s.count, record: spec.record === true && s.start === 0 })),
+        true,
+        // The evaluation team's priors: the loop copies the training team's into it before each evaluation.
+        setup.evalTeam,
+      ),
     dispose: async () => {
       await pool.destroy();
     },
