@@ -20,7 +20,7 @@ function metrics(run: string): Rec[] {
 function learning(run: string): Rec[] {
   return metrics(run)
     .filter((r) => r.kind === 'iteration' || r.kind === 'eval')
-    .map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'time' && !k.startsWith('time/') && k !== 'charts/SPS')));
+    .map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'time' && !k.startsWith('time/') && k !== 'charts/SPS' && k !== 'perf/cpu_seconds')));
 }
 
 describe('hop train: self-play end to end (child processes, tiny configs)', () => {
@@ -68,7 +68,18 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
     const evals = recs.filter((x) => x.kind === 'eval');
     expect(evals.map((x) => x.step)).toEqual([0, 1, 2]); // 0: after the warm start, before any self-play update
     expect(evals[0]['eval/episodes']).toBe(2);
-    expect(recs.some((x) => x.kind === 'event' && x.event === 'warm-start')).toBe(true);
+    const warm = recs.find((x) => x.kind === 'event' && x.event === 'warm-start');
+    expect(warm).toBeDefined();
+    // The run's cost: wall time counts the warm start and the first evaluation; CPU seconds only grow.
+    const costed = [warm!, evals[0], its[0], its[1]];
+    const wallOf = costed.map((x) => x.time as number);
+    const cpuOf = costed.map((x) => x['perf/cpu_seconds'] as number);
+    expect(wallOf[0]).toBeGreaterThan(0);
+    for (let k = 1; k < costed.length; k++) {
+      expect(wallOf[k]).toBeGreaterThan(wallOf[k - 1]);
+      expect(cpuOf[k]).toBeCloseTo(cpuOf[k - 1] + (costed[k]['time/cpu'] as number), 2);
+      expect(costed[k]['time/cpu'] as number).toBeGreaterThan(0);
+    }
     expect(existsSync(join(run, 'checkpoints/iter-2/state.json'))).toBe(true);
     expect(existsSync(join(run, 'replays/iter-2.html'))).toBe(true);
     const html = readFileSync(join(run, 'report.html'), 'utf8');

@@ -17,8 +17,13 @@ export interface SelfPlayState {
   algo: string;
   /** Iterations completed. */
   iteration: number;
-  /** Seconds of wall time in the loop (all invocations). */
+  /** Seconds of wall time of the run (warm start, evaluations and iterations; all invocations). */
   elapsed: number;
+  /**
+   * CPU seconds of the process over the same spans (user + system, every thread: the rollout workers are
+   * threads of it). Absent in checkpoints written before it was recorded.
+   */
+  cpuSeconds?: number;
   envSteps: number;
   episodes: number;
   warmStarted: boolean;

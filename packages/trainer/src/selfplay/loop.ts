@@ -157,6 +157,7 @@ async function openSetup(algo: SelfPlayAlgorithm, config: AnyConfig, game: StagH
       algo: algo.name,
       iteration: 0,
       elapsed: 0,
+      cpuSeconds: 0,
       envSteps: 0,
       episodes: 0,
       warmStarted: false,
@@ -218,20 +219,23 @@ async function loop(
         `(${models.source.pretrained ? `pretrained ${String(models.source.pretrained)}` : 'from scratch'})`,
     );
     run.appendMetrics(event(state, state.iteration === 0 && !state.warmStarted ? 'start' : 'resume'));
+    // Wall and CPU time of the run: what a budget ("2 hours on 2 cores") is about, shared machine or not.
+    const clock = new RunClock(state);
     if (config.warmStart && !state.warmStarted) {
-      const t0 = performance.now();
       const batch = warmStartBatch(config.warmStart, config.gamma, config.warmStartSamples, config.seed);
       const r = warmStart(learner, batch, config.warmStartEpochs, config.seed);
       state.warmStarted = true;
-      run.appendMetrics({ kind: 'event', event: 'warm-start', epoch: 0, step: 0, time: 0, samples: batch.count, ...learnerMetrics(r) });
-      log(`warm start on ${batch.count} rows of ${config.warmStart}: policy CE ${r.policyLoss.toFixed(3)}, value MSE ${r.valueLoss.toFixed(3)} (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
+      const spent = clock.tick();
+      run.appendMetrics({ kind: 'event', event: 'warm-start', epoch: 0, step: 0, time: round(state.elapsed), samples: batch.count, ...learnerMetrics(r), ...spentMetrics(spent, state) });
+      log(`warm start on ${batch.count} rows of ${config.warmStart}: policy CE ${r.policyLoss.toFixed(3)}, value MSE ${r.valueLoss.toFixed(3)} (${spent.wall.toFixed(1)}s, ${spent.cpu.toFixed(1)} CPU-s)`);
     }
     runner = await createRunner(config, algo, setup);
     log(`rollouts: ${runner.describe}`);
     // The starting point of the evaluation curve: the agents before any self-play update (after the warm start).
     if (state.iteration === 0 && config.evalEvery > 0 && !run.readMetrics().some((r) => r.kind === 'eval')) {
       const ev = await evaluate(setup, runner, config, config.evalEpisodes);
-      lastEval = { kind: 'eval', epoch: 0, step: 0, time: 0, global_step: 0, ...episodeMetrics(ev.episodes, 'eval') };
+      const spent = clock.tick();
+      lastEval = { kind: 'eval', epoch: 0, step: 0, time: round(state.elapsed), global_step: 0, ...episodeMetrics(ev.episodes, 'eval'), ...spentMetrics(spent, state) };
       run.appendMetrics(lastEval);
       log(`evaluation before self-play: ${(lastEval['eval/episodic_return'] as number).toFixed(2)} over ${lastEval['eval/episodes']} held-out episodes (greedy)`);
     }
@@ -285,8 +289,8 @@ async function loop(
         if (config.replayEvery > 0 && (it % config.replayEvery === 0 || it === config.iterations) && ev.replay)
           await writeFileAtomic(join(run.root, 'replays', `iter-${it}.html`), replayHtml(ev.replay, { title: `hop train ${algo.name}: evaluation episode after iteration ${it}` }));
       }
-      const iterSeconds = (performance.now() - t0) / 1000;
-      state.elapsed += iterSeconds;
+      const spent = clock.tick();
+      const iterSeconds = spent.wall;
       const tally = mergeTallies(results.map((r) => r.tally), game.numAgents);
       const record: RunMetric = {
         kind: 'iteration',
@@ -303,6 +307,7 @@ async function loop(
         'perf/network_rows_per_decision': decisions > 0 ? rows / decisions : 0,
         ...timingMetrics(results, wall),
         'time/iteration': iterSeconds,
+        ...spentMetrics(spent, state),
         engine: team.engines.engine?.name ?? 'none',
       };
       run.appendMetrics(record);
@@ -338,7 +343,10 @@ async function loop(
     }
     progress.stop();
     run.appendMetrics(event(state, 'end'));
-    log(`done: ${state.iteration} iterations, ${state.episodes} episodes, ${state.envSteps} env steps, ${state.elapsed.toFixed(1)}s in the loop`);
+    log(
+      `done: ${state.iteration} iterations, ${state.episodes} episodes, ${state.envSteps} env steps, ${state.elapsed.toFixed(1)}s ` +
+        `(${(state.cpuSeconds ?? 0).toFixed(1)} CPU-s${state.cpuSeconds === undefined ? ', not recorded by the checkpoint it resumed from' : ''})`,
+    );
     return { status: 'completed', runDir: run.root, iterations: state.iteration, lastEval, elapsed: state.elapsed };
   } finally {
     await runner?.dispose();
@@ -391,3 +399,30 @@ function defaultRunName(algo: string): string {
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/**
+ * Adds the wall and CPU time since the last tick to the run's totals. CPU is `process.cpuUsage`, which counts
+ * every thread of the process (the rollout workers too); on a machine shared with other jobs it is the honest
+ * measure of what the run cost, and CPU / cores bounds the wall time it would take alone.
+ */
+class RunClock {
+  private wall = performance.now();
+  private cpu = process.cpuUsage();
+
+  constructor(private readonly state: SelfPlayState) {}
+
+  tick(): { wall: number; cpu: number } {
+    const now = performance.now();
+    const d = process.cpuUsage(this.cpu);
+    const spent = { wall: (now - this.wall) / 1000, cpu: (d.user + d.system) / 1e6 };
+    this.wall = now;
+    this.cpu = process.cpuUsage();
+    this.state.elapsed += spent.wall;
+    if (this.state.cpuSeconds !== undefined) this.state.cpuSeconds += spent.cpu;
+    return spent;
+  }
+}
+
+function spentMetrics(spent: { wall: number; cpu: number }, state: SelfPlayState): Record<string, number> {
+  return { 'time/cpu': spent.cpu, ...(state.cpuSeconds !== undefined ? { 'perf/cpu_seconds': round(state.cpuSeconds) } : {}) };
+}
