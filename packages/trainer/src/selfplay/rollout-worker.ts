@@ -52,7 +52,7 @@ async function context(task: RolloutTask): Promise<WorkerContext> {
     policy,
     registry,
     goals,
-    planner: { numSimulations: config.simulations, treeNum: config.treeNum, cPuct: config.cPuct, beta: config.beta, gamma: config.gamma, greedy: false },
+    planner: { numSimulations: config.simulations, numTrees: config.treeNum, cPuct: config.cPuct, beta: config.beta, gamma: config.gamma, greedy: false },
     numEnvs: task.spec.numEnvs,
     priorAlpha: config.priorAlpha,
   });
