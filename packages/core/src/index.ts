@@ -1,6 +1,9 @@
 export type * from './contracts/index';
 export { HopError, assertShape } from './errors';
 export { Rng, deriveSeed } from './rng/rng';
+export { sampleGoalOrders, coPlayerAgent, coPlayerIndex, type GoalOrderOptions } from './goals/orders';
+export { createGameSimulator, GameSimulator, type GameStateValues } from './game/simulator';
+export { checkGameDefinition, type GameDefinition, type GameGoals, type GameState, type StateLayout } from './game/definition';
 export {
   initBackend,
   backendInfo,
@@ -9,6 +12,7 @@ export {
   type BackendInfo,
   type InitBackendOptions,
 } from './backend/init';
+export { warnIfBackendNotInitialised } from './backend/warn';
 export { writeFileAtomic, writeFileAtomicSync } from './io/atomic';
 export { writeNpy, readNpy, NpyWriter, NpyReader, type NpyArray, type NpyDType, type NpyData } from './io/npy';
 export {

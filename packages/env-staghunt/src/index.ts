@@ -29,6 +29,7 @@ export {
   type RuleScratch,
 } from './core/rules';
 export { writeGrid, writeFlat } from './core/observe';
+export { stateProblems, type StagHuntState, type Cell } from './core/state';
 
 // Environments
 export { VecStagHunt, type VecStagHuntOptions, type ObservationMode } from './env/vec';

@@ -1,7 +1,7 @@
 /**
  * @hop/mcts benchmark on the hop-msh Stag Hunt with the reference networks (random weights):
  * (a) this package: all 4 agents' trees of 16 parallel environments in one lock-step search,
- *     treeNum 5 x 200 simulations per decision;
+ *     numTrees 5 x 200 simulations per decision;
  * (b) the reference's structure: node objects, a snapshot restored per expansion, networks at batch 1;
  * and the bound (a) cannot beat: the network rows it evaluates divided by the networks' large-batch
  * throughput, measured in the same run.
@@ -46,7 +46,7 @@ const scale = (c: Cost, k: number): Cost => ({ wall: c.wall * k, cpu: c.cpu * k 
 
 async function main() {
   const backend = await initBackend();
-  console.log(`@hop/mcts bench — ${describeBackend(backend)}\n${NUM_ENVS} envs x 4 agents, treeNum ${TREES} x ${SIMS} sims`);
+  console.log(`@hop/mcts bench — ${describeBackend(backend)}\n${NUM_ENVS} envs x 4 agents, numTrees ${TREES} x ${SIMS} sims`);
 
   const sim = createStagHuntSimulator('hop-msh');
   const P = sim.numAgents;
@@ -67,14 +67,14 @@ async function main() {
   const slots = new Int32Array(D);
   const focal = new Int32Array(D);
   const goalOrders = new Int32Array(D * TREES * P * G);
-  const beliefs = new Float32Array(P * G).fill(1 / G);
+  const beliefs = new Float32Array((P - 1) * G).fill(1 / G); // [co-players, goals]
   const rng = new Rng(7);
   for (let e = 0; e < NUM_ENVS; e++)
     for (let i = 0; i < P; i++) {
       const d = e * P + i;
       slots[d] = e;
       focal[d] = i;
-      sampleGoalOrders(beliefs, P, G, TREES, rng, goalOrders, d * TREES * P * G);
+      sampleGoalOrders(beliefs, { focal: i, numGoals: G, numTrees: TREES, rng, out: goalOrders, outOffset: d * TREES * P * G });
     }
   const input = { states: envs.states, slots, focal, goalOrders, seeds: Array.from({ length: D }, (_, d) => 100 + d) };
 
@@ -129,7 +129,7 @@ async function main() {
       simulator: sim,
       evaluator,
       coPlayerModel: coPlayer,
-      config: { numSimulations: SIMS, treeNum: TREES, cache },
+      config: { numSimulations: SIMS, numTrees: TREES, cache },
     });
     return measure(() => planner.plan(input));
   };
@@ -152,7 +152,7 @@ async function main() {
     const d = Math.floor((k * NUM_ENVS) / NAIVE_DECISIONS) * P + (k % P);
     const root = envs.states.slice(slots[d] * sim.stateWords, (slots[d] + 1) * sim.stateWords);
     const { cost, value: r } = await measure(() => naiveDecision(
-      { sim, evaluator, coPlayer, numSimulations: SIMS, treeNum: TREES, gamma: 0.95, cPuct: 1, beta: 2 },
+      { sim, evaluator, coPlayer, numSimulations: SIMS, numTrees: TREES, gamma: 0.95, cPuct: 1, beta: 2 },
       root,
       focal[d],
       goalOrders.subarray(d * TREES * P * G, (d + 1) * TREES * P * G),
@@ -227,7 +227,7 @@ async function compareEngines(c: EngineContext) {
       simulator: c.sim,
       evaluator: focal.evaluator,
       coPlayerModel: co.coPlayerModel,
-      config: { numSimulations: SIMS, treeNum: TREES, cache: true },
+      config: { numSimulations: SIMS, numTrees: TREES, cache: true },
     });
     await planner.plan({ ...c.input, slots: c.input.slots.subarray(0, 1), focal: c.input.focal.subarray(0, 1), goalOrders: c.input.goalOrders.subarray(0, TREES * 4 * c.G), seeds: [1] }); // warm-up
     const { cost: batched, value: out } = await measure(() => planner.plan(c.input));

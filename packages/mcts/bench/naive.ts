@@ -34,7 +34,7 @@ export interface NaiveSearchOptions {
   evaluator: Evaluator;
   coPlayer: CoPlayerModel;
   numSimulations: number;
-  treeNum: number;
+  numTrees: number;
   gamma: number;
   cPuct: number;
   beta: number;
@@ -52,7 +52,7 @@ export async function naiveDecision(
   o: NaiveSearchOptions,
   root: Int32Array,
   focal: number,
-  goalOrders: Int32Array, // [treeNum, numAgents, numGoals]
+  goalOrders: Int32Array, // [numTrees, numAgents, numGoals]
   rng: Rng,
 ): Promise<NaiveResult> {
   let calls = 0;
@@ -131,7 +131,7 @@ export async function naiveDecision(
     }
   };
 
-  for (let t = 0; t < o.treeNum; t++) {
+  for (let t = 0; t < o.numTrees; t++) {
     const orders = goalOrders.subarray(t * P * G, (t + 1) * P * G);
     const rootNode = new NaiveNode(root.slice(), A, P);
     await evaluate(rootNode, orders);
@@ -196,7 +196,7 @@ export async function naiveDecision(
     valid.set(rootNode.legal);
     for (let a = 0; a < A; a++) {
       const c = rootNode.children[a];
-      qAvg[a] += c ? c.valueSum / (1 + c.visits) / o.treeNum : 0;
+      qAvg[a] += c ? c.valueSum / (1 + c.visits) / o.numTrees : 0;
     }
   }
   const pi = new Float32Array(A);

@@ -5,7 +5,7 @@ import { HopError } from '@hop/core';
  * Every knob of the planner in one validated record (CleanRL style): the defaults below are HOP's
  * reference settings (spec section 5).
  */
-export const MctsConfigSchema = z
+const MctsConfigObject = z
   .object({
     /**
      * Simulations per tree per decision. As in the reference's AlphaZero loop the root's own evaluation is the
@@ -14,7 +14,7 @@ export const MctsConfigSchema = z
      */
     numSimulations: z.number().int().min(1).default(200),
     /** Trees per decision, each with its own sampled goal orderings for the co-players. */
-    treeNum: z.number().int().min(1).default(5),
+    numTrees: z.number().int().min(1).default(5),
     /** Root and interior selection: HOP's PUCT everywhere, or Gumbel-MuZero (sequential halving at the root). */
     search: z.enum(['puct', 'gumbel']).default('puct'),
     /** Exploration constant `c` of `Q + c * sqrt(N) * P / (1 + n)`. */
@@ -36,7 +36,10 @@ export const MctsConfigSchema = z
     beta: z.number().min(0).default(2),
     /** Temperature of the visit-count policy; 0 means one-hot on the most visited action. */
     temperature: z.number().min(0).default(1),
-    /** Argmax the decision policy (evaluation) instead of sampling it (training). */
+    /**
+     * Argmax the decision policy (evaluation) instead of sampling it (training). The default samples, so
+     * evaluation must ask for greedy (here or per call with `plan({ ..., greedy: true })`).
+     */
     greedy: z.boolean().default(false),
     /** Dirichlet noise mixed into the root priors: `(1 - fraction) * P + fraction * Dir(alpha)`; 0 = off. */
     dirichletFraction: z.number().min(0).max(1).default(0),
@@ -81,14 +84,37 @@ export const MctsConfigSchema = z
       })
       .default({ doubleCountTerminalReward: false }),
   })
-  .strict()
+  .strict();
+
+/**
+ * `treeNum` is the old name of `numTrees` (one name for it across @hop/moa and @hop/mcts): still accepted
+ * on input, and mirrored on the parsed config, until the next major version.
+ */
+function renameTreeNum(input: unknown, ctx: z.RefinementCtx): unknown {
+  if (input === null || typeof input !== 'object' || !('treeNum' in input)) return input;
+  const { treeNum, ...rest } = input as { treeNum: unknown; numTrees?: unknown };
+  if (rest.numTrees !== undefined && rest.numTrees !== treeNum) {
+    ctx.addIssue({ code: 'custom', path: ['treeNum'], message: `treeNum (${String(treeNum)}) is the old name of numTrees (${String(rest.numTrees)}); give only numTrees` });
+    return rest;
+  }
+  return { ...rest, numTrees: treeNum };
+}
+
+export const MctsConfigSchema = z
+  .preprocess(renameTreeNum, MctsConfigObject)
   .refine((c) => !(c.reuseSubtree && c.search === 'gumbel'), {
     message: 'reuseSubtree is not supported with search "gumbel" (sequential halving needs a fresh root)',
     path: ['reuseSubtree'],
   });
 
-export type MctsConfig = z.output<typeof MctsConfigSchema>;
-export type MctsConfigInput = z.input<typeof MctsConfigSchema>;
+export type MctsConfig = z.output<typeof MctsConfigObject> & {
+  /** @deprecated the old name of `numTrees`; removed in the next major version. */
+  readonly treeNum: number;
+};
+export type MctsConfigInput = z.input<typeof MctsConfigObject> & {
+  /** @deprecated the old name of `numTrees`; removed in the next major version. */
+  treeNum?: number;
+};
 
 /** Validates a partial config and fills the defaults; a bad field raises HopError E_CONFIG naming it. */
 export function mctsConfig(input: MctsConfigInput = {}): MctsConfig {
@@ -97,7 +123,8 @@ export function mctsConfig(input: MctsConfigInput = {}): MctsConfig {
     const issues = r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new HopError('E_CONFIG', `invalid @hop/mcts config: ${issues}`);
   }
-  return r.data;
+  const c = r.data;
+  return Object.defineProperty({ ...c }, 'treeNum', { get: () => c.numTrees, enumerable: false }) as MctsConfig;
 }
 
 /** Nodes per tree the arena needs for a config. */

@@ -1,15 +1,44 @@
-import { HopError } from '@hop/core';
-import type { Rng } from '@hop/core';
+import { HopError, sampleGoalOrders as sampleFromCoPlayerBeliefs } from '@hop/core';
+import type { GoalOrderOptions, Rng } from '@hop/core';
 
 /**
- * Samples every agent's goal ordering for `treeNum` trees from its belief (Plackett-Luce: the first goal
- * drawn in proportion to the belief, the next from the rest, ...). Goals with zero belief come last, in a
- * uniformly random order, so a co-player still pursues some goal while one is available.
- *
- * `beliefs` is `[numAgents, numGoals]` (the focal agent's row is ignored by the search); returns
- * `[treeNum, numAgents, numGoals]`, the layout of one decision in `SearchInput.goalOrders`.
+ * Goal orderings of one decision, `[numTrees, numAgents, numGoals]` (the layout of `SearchInput.goalOrders`),
+ * from the focal agent's beliefs about its co-players `[numAgents - 1, numGoals]` (co-player m is agent
+ * `coPlayerAgent(focal, m)`; @hop/moa's `GoalBeliefTracker.belief()` layout). The same function as
+ * `sampleGoalOrders` of @hop/core, re-exported here.
+ */
+export function sampleGoalOrders(belief: ArrayLike<number>, opts: GoalOrderOptions): Int32Array;
+/**
+ * @deprecated the old form: `beliefs` `[numAgents, numGoals]` with a row for the focal agent too. Use
+ * `sampleGoalOrders(coPlayerBeliefs, { focal, numGoals, numTrees, rng, out, outOffset })`; removed in the
+ * next major version.
  */
 export function sampleGoalOrders(
+  beliefs: ArrayLike<number>,
+  numAgents: number,
+  numGoals: number,
+  numTrees: number,
+  rng: Rng,
+  out?: Int32Array,
+  outOffset?: number,
+): Int32Array;
+export function sampleGoalOrders(
+  beliefs: ArrayLike<number>,
+  optsOrAgents: GoalOrderOptions | number,
+  numGoals?: number,
+  numTrees?: number,
+  rng?: Rng,
+  out?: Int32Array,
+  outOffset?: number,
+): Int32Array {
+  if (typeof optsOrAgents !== 'number') return sampleFromCoPlayerBeliefs(beliefs, optsOrAgents);
+  if (numGoals === undefined || numTrees === undefined || rng === undefined)
+    throw new HopError('E_SHAPE', 'sampleGoalOrders(beliefs, numAgents, numGoals, numTrees, rng): arguments missing');
+  return sampleAllAgents(beliefs, optsOrAgents, numGoals, numTrees, rng, out, outOffset);
+}
+
+/** The old per-agent sampler (every row, the focal agent's included), kept for the deprecated form. */
+function sampleAllAgents(
   beliefs: ArrayLike<number>,
   numAgents: number,
   numGoals: number,

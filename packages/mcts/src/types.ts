@@ -27,7 +27,7 @@ export type SearchEvaluator = (input: ObservationBatch, owners: RowOwners) => Ma
  */
 export type SearchCoPlayerModel = (input: GoalBatch, owners: RowOwners) => MaybePromise<CoPlayerModelOutput>;
 
-/** One batch of decisions. `D` decisions, each searched with `treeNum` trees. */
+/** One batch of decisions. `D` decisions, each searched with `numTrees` trees. */
 export interface SearchInput {
   /** The caller's state arena (`stateWords` int32 per slot). */
   states: Int32Array;
@@ -36,7 +36,7 @@ export interface SearchInput {
   /** `[D]` the deciding (focal) agent; the other agents are co-players. */
   focal: Int32Array;
   /**
-   * `[D, treeNum, numAgents, numGoals]` goal ordering of every agent in every tree (the focal agent's row
+   * `[D, numTrees, numAgents, numGoals]` goal ordering of every agent in every tree (the focal agent's row
    * is ignored), sampled by the caller from its beliefs (see `sampleGoalOrders`). A co-player pursues the
    * first goal of its ordering that is still available; `-1` ends an ordering early. With no goal left
    * it plays uniformly over its valid actions ("none").
@@ -44,6 +44,13 @@ export interface SearchInput {
   goalOrders: Int32Array;
   /** `[D]` seed of each decision: trees and the decision draw from streams derived from it. */
   seeds: ArrayLike<number>;
+  /**
+   * How this call decides (overrides the config's `greedy`): `false` samples the decision distribution
+   * (training: exploration, and the policy target is what was sampled from), `true` takes its argmax
+   * (evaluation: the best move every time). With the default `greedy: false` a trivial position's best move
+   * is still missed now and then, so pass `greedy: true` when you measure play.
+   */
+  greedy?: boolean;
 }
 
 /** Wall-clock milliseconds spent in each phase of a search call. */
@@ -79,6 +86,8 @@ export interface SearchCounts {
 /** Everything a decision batch returns. Arrays are fresh (the caller may keep them). */
 export interface SearchOutput {
   numDecisions: number;
+  numTrees: number;
+  /** @deprecated the old name of `numTrees`; removed in the next major version. */
   treeNum: number;
   numActions: number;
   /** `[D]` chosen action. */
@@ -87,9 +96,9 @@ export interface SearchOutput {
   policy: Float32Array;
   /** `[D, A]` root Q averaged over trees (the config's Q estimate). */
   rootQ: Float32Array;
-  /** `[D, treeNum, A]` root Q of each tree. */
+  /** `[D, numTrees, A]` root Q of each tree. */
   rootQPerTree: Float32Array;
-  /** `[D, treeNum, A]` root child visits of each tree. */
+  /** `[D, numTrees, A]` root child visits of each tree. */
   visitsPerTree: Int32Array;
   /** `[D, A]` root child visits summed over trees. */
   visits: Int32Array;
@@ -99,7 +108,7 @@ export interface SearchOutput {
   maxDepth: Int32Array;
   /** `[D]` mean depth at which simulations ended (their leaf). */
   meanLeafDepth: Float32Array;
-  /** `[D, treeNum]` nodes in each tree. */
+  /** `[D, numTrees]` nodes in each tree. */
   treeSizes: Int32Array;
   timing: SearchTiming;
   counts: SearchCounts;

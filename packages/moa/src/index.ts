@@ -47,12 +47,13 @@ export { pairCoPlayerModel, groupRowsByModel, gatherWidth, type PairOwners } fro
 export { IntraEpisodeBelief } from './beliefs/intra';
 export { GoalPrior, combineBeliefs } from './beliefs/prior';
 export { sampleGoalOrderings } from './beliefs/sampling';
+// The one goal-order function and the co-player numbering, shared with @hop/mcts through @hop/core.
+export { sampleGoalOrders, coPlayerAgent, coPlayerIndex, type GoalOrderOptions } from '@hop/core';
 export { GoalBeliefTracker, BeliefStateSchema, type BeliefState } from './beliefs/tracker';
 
 export {
   CoPlayerBuffer,
   OnlineMOA,
-  coPlayerAgent,
   oneHotInto,
   type StepRecord,
   type Achievement,

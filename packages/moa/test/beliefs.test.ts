@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HopError, Rng } from '@hop/core';
-import { GoalBeliefTracker, GoalPrior, IntraEpisodeBelief, combineBeliefs, sampleGoalOrderings } from '../src/index';
+import { GoalBeliefTracker, GoalPrior, IntraEpisodeBelief, coPlayerAgent, combineBeliefs, sampleGoalOrderings, sampleGoalOrders } from '../src/index';
 
 const near = (got: ArrayLike<number>, want: number[], digits = 6) => {
   expect(got.length).toBe(want.length);
@@ -144,7 +144,7 @@ describe('goal orderings', () => {
     expect(Array.from(out.subarray(0, 12))).toEqual(new Array(12).fill(7));
     expect(Array.from(out.subarray(12))).toEqual([0, 1, -1, -1, 1, 0, 0, 1, -1, -1, 1, 0]);
     const t = new GoalBeliefTracker(3, 2);
-    expect(t.sampleOrderings(new Rng(1), 4, undefined, { focal: 0 })).toHaveLength(4 * 4 * 2);
+    expect(t.sampleGoalOrders(new Rng(1), { focal: 0, numTrees: 4 })).toHaveLength(4 * 4 * 2);
     expect(() => sampleGoalOrderings([1, 0, 0, 1], 2, 2, 2, new Rng(3), new Int32Array(5))).toThrowError(/out has 5 values/);
   });
 
@@ -162,6 +162,23 @@ describe('goal orderings', () => {
     const tol = (p: number) => 4.5 * Math.sqrt((p * (1 - p)) / n);
     b.forEach((p, k) => expect(Math.abs(first[k] / n - p)).toBeLessThan(tol(p)));
     p2.forEach((p, k) => expect(Math.abs(second[k] / n - p)).toBeLessThan(tol(p)));
+  });
+});
+
+describe('one goal-order function (the deprecated names are thin wrappers over it)', () => {
+  it("GoalBeliefTracker.sampleGoalOrders is @hop/core's sampleGoalOrders over belief(); the old names draw the same", () => {
+    const t = new GoalBeliefTracker(2, 3);
+    t.observe([0.9, 0.05, 0.05, 0.1, 0.1, 0.8]);
+    const mine = t.sampleGoalOrders(new Rng(5), { focal: 2, numTrees: 4 });
+    expect(mine).toEqual(sampleGoalOrders(t.belief(), { focal: 2, numGoals: 3, numTrees: 4, rng: new Rng(5) }));
+    expect(t.sampleOrderings(new Rng(5), 4, undefined, { focal: 2 })).toEqual(mine);
+    expect(sampleGoalOrderings(t.belief(), 2, 3, 4, new Rng(5), undefined, { focal: 2 })).toEqual(mine);
+    // the old co-player layout [numTrees, M, G] is the per-agent one with the focal (last) row dropped
+    const old = sampleGoalOrderings(t.belief(), 2, 3, 4, new Rng(5));
+    for (let tree = 0; tree < 4; tree++) expect(Array.from(old.subarray(tree * 6, tree * 6 + 6))).toEqual(Array.from(mine.subarray(tree * 9, tree * 9 + 6)));
+    // a different seed is a different draw (control)
+    expect(t.sampleGoalOrders(new Rng(6), { focal: 2, numTrees: 4 })).not.toEqual(mine);
+    expect(coPlayerAgent(1, 1)).toBe(2);
   });
 });
 

@@ -53,7 +53,7 @@ export async function benchSelfPlay(): Promise<void> {
   const generic = new MOAModel({ observationShape: [...game.observationShape], numActions: 7, goalDim: 3, maxTime: 35, seed: 2 });
   const registry = new PairRegistry(generic, game.numAgents);
   const team = () =>
-    new HopTeam({ game, policy, registry, goals: discreteGoals(3, 2), planner: { numSimulations: SIMS, treeNum: TREES }, numEnvs: ENVS });
+    new HopTeam({ game, policy, registry, goals: discreteGoals(3, 2), planner: { numSimulations: SIMS, numTrees: TREES }, numEnvs: ENVS });
   const spec = { seed: deriveSeed(1, 'bench'), envStart: 0, numEnvs: ENVS, episodesPerEnv: 1, gamma: 0.95 };
   const run = async (t: HopTeam): Promise<{ r: RolloutResult; cpu: number; wall: number }> => {
     const c0 = process.cpuUsage();

@@ -27,7 +27,7 @@ function team(policy: MOAModel, registry: PairRegistry, numEnvs: number, greedy 
     policy,
     registry,
     goals: discreteGoals(registry.generic.goalDim, game.numGoals),
-    planner: { numSimulations: 8, treeNum: 2, greedy },
+    planner: { numSimulations: 8, numTrees: 2, greedy },
     numEnvs,
   });
 }
@@ -185,7 +185,7 @@ describe('self-play pieces', () => {
 
   it('HopAgent plays in a plain loop: seeded decisions, beliefs over the co-player', async () => {
     const make = (seed: number, decisions: 'greedy' | 'sample') =>
-      new HopAgent({ focal: 0, game, policy, registry, goals: discreteGoals(3, 2), decisions, seed, planner: { numSimulations: 8, treeNum: 2 } });
+      new HopAgent({ focal: 0, game, policy, registry, goals: discreteGoals(3, 2), decisions, seed, planner: { numSimulations: 8, numTrees: 2 } });
     const play = async (agent: HopAgent) => {
       const env = new VecStagHunt('small-2p', { numEnvs: 1, seed: 11, autoReset: false, observations: 'none' });
       agent.startEpisode(env.states, 0);

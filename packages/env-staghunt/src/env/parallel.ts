@@ -3,7 +3,8 @@ import type { AgentId, GridObservation, ParallelEnv, PerAgent, ResetResult, Step
 import type { PresetName, StagHuntConfig, StagHuntConfigInput } from '../config';
 import { NUM_ACTIONS } from '../config';
 import type { Geometry } from '../core/geometry';
-import { renderAscii } from '../render/ascii';
+import { renderAscii, type ParseStateOptions } from '../render/ascii';
+import type { StagHuntState } from '../core/state';
 import type { EpisodeStats } from './stats';
 import { VecStagHunt } from './vec';
 
@@ -198,10 +199,58 @@ export class StagHuntEnv implements ParallelEnv<GridObservation, number, StagHun
     this.core.snapshot(0, arena, slot);
   }
 
-  /** Continues from the state in arena slot `slot` (episode statistics keep running). */
-  restore(arena: Int32Array, slot: number): void {
-    this.core.restore(0, arena, slot);
+  /**
+   * Continues from the state in arena slot `slot`; the episode statistics start afresh from it.
+   * `validate` (default: the config's `strict`) rejects an invalid record with a HopError `E_STATE`.
+   */
+  restore(arena: Int32Array, slot: number, options: { validate?: boolean } = {}): void {
+    this.core.restore(0, arena, slot, options);
     this.started = true;
+  }
+
+  /** Continues from the position given field by field (validated; statistics start afresh). */
+  setState(state: StagHuntState): void {
+    this.core.setState(0, state);
+    this.started = true;
+  }
+
+  /** Continues from the position drawn in ASCII (validated; statistics start afresh). */
+  setAscii(picture: string, opts?: ParseStateOptions): void {
+    this.core.setAscii(0, picture, opts);
+    this.started = true;
+  }
+
+  /** The current position written out field by field (what `fromState` takes). */
+  readState(): Required<StagHuntState> {
+    return this.core.readState(0);
+  }
+
+  /**
+   * An env in the position given field by field, e.g.
+   * `StagHuntEnv.fromState('small-2p', { players: [[0, 0], [3, 3]], stags: [[0, 1]], hares: [[2, 2]] })`.
+   * Every cell is checked (on the grid, not on an obstacle, prey on distinct cells): a HopError `E_STATE`
+   * says what is wrong.
+   */
+  static fromState(
+    config: StagHuntConfigInput | PresetName | StagHuntConfig,
+    state: StagHuntState,
+    options: StagHuntEnvOptions = {},
+  ): StagHuntEnv {
+    const env = new StagHuntEnv(config, options);
+    env.setState(state);
+    return env;
+  }
+
+  /** An env in the position drawn in ASCII (see `parseAsciiState`: `.` empty, `#` obstacle, `S`, `H`, players 0-f). */
+  static fromAscii(
+    config: StagHuntConfigInput | PresetName | StagHuntConfig,
+    picture: string,
+    opts?: ParseStateOptions,
+    options: StagHuntEnvOptions = {},
+  ): StagHuntEnv {
+    const env = new StagHuntEnv(config, options);
+    env.setAscii(picture, opts);
+    return env;
   }
 
   /** An independent env in the same state (same config, seed and stream; statistics start afresh). */

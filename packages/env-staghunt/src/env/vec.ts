@@ -14,6 +14,8 @@ import {
   type StepOutputs,
 } from '../core/rules';
 import { checkSlot } from '../core/slots';
+import { assertValidState, readState, writeState, type StagHuntState } from '../core/state';
+import { parseAsciiState, type ParseStateOptions } from '../render/ascii';
 import { episodeSeed } from './seeds';
 import { episodeStatsOf, type EpisodeStats } from './stats';
 
@@ -347,16 +349,50 @@ export class VecStagHunt {
   }
 
   /**
-   * Makes `arena` slot `slot` env k's state and rewrites its observations. The running episode statistics are
-   * kept (they describe how the episode was played, which a restored state does not know).
+   * Makes `arena` slot `slot` env k's state and rewrites its observations. The running episode statistics
+   * start afresh from the restored state (returns 0; players already done count as done at its time step,
+   * with no catch recorded): the previous episode's statistics describe another game.
+   * `validate` (default: the config's `strict`) checks the record first and throws a HopError `E_STATE`
+   * listing what is wrong (a player on an obstacle, two prey on one cell, times out of order, ...).
    */
-  restore(k: number, arena: Int32Array, slot: number): void {
+  restore(k: number, arena: Int32Array, slot: number, options: { validate?: boolean } = {}): void {
     const W = this.geometry.stateWords;
     checkSlot(arena, slot, W, 'VecStagHunt.restore');
     this.checkEnv(k);
+    if (options.validate ?? this.config.strict) assertValidState(this.geometry, arena, slot * W, 'VecStagHunt.restore');
     this.states.set(arena.subarray(slot * W, slot * W + W), k * W);
-    this.times[k] = this.states[k * W + this.geometry.T];
+    this.restartStats(k);
     this.writeViews(k, this.observations, this.masks);
+  }
+
+  /** Env k continues from the position given field by field (validated; see `StagHuntState`). */
+  setState(k: number, state: StagHuntState): void {
+    this.checkEnv(k);
+    const W = this.geometry.stateWords;
+    writeState(this.geometry, state, this.states, k * W, 'VecStagHunt.setState');
+    this.restartStats(k);
+    this.writeViews(k, this.observations, this.masks);
+  }
+
+  /** Env k continues from the position drawn in ASCII (see `parseAsciiState`; validated). */
+  setAscii(k: number, picture: string, opts?: ParseStateOptions): void {
+    this.checkEnv(k);
+    const rec = new Int32Array(this.geometry.stateWords);
+    parseAsciiState(this.geometry, picture, rec, 0, opts);
+    this.restore(k, rec, 0, { validate: false });
+  }
+
+  /** Env k's position written out field by field. */
+  readState(k: number): Required<StagHuntState> {
+    this.checkEnv(k);
+    return readState(this.geometry, this.states, k * this.geometry.stateWords);
+  }
+
+  private restartStats(k: number): void {
+    const g = this.geometry;
+    this.clearRunning(k);
+    const b = k * g.stateWords;
+    for (let p = 0; p < g.players; p++) if (this.states[b + g.POS + p] < 0) this.doneTime[k * g.players + p] = this.states[b + g.T];
   }
 
   private checkEnv(k: number): void {

@@ -1,6 +1,7 @@
 import { HopError } from '@hop/core';
 import type { Geometry } from '../core/geometry';
 import { isObstacle } from '../core/geometry';
+import { assertValidState } from '../core/state';
 
 /**
  * ASCII pictures of a state, one whitespace-separated token per cell: `.` empty, `#` obstacle, `S` stag,
@@ -111,4 +112,5 @@ export function parseAsciiState(
       }
     }
   }
+  assertValidState(g, st, b, 'ASCII state');
 }

@@ -16,6 +16,7 @@ import {
   type StepOutputs,
 } from '../core/rules';
 import { parseAsciiState, renderAscii, type ParseStateOptions } from '../render/ascii';
+import { readState, stateProblems, writeState, type StagHuntState } from '../core/state';
 
 /**
  * The true Stag-Hunt dynamics behind the core's `BatchedSimulator` contract: int32 state records in a
@@ -122,6 +123,24 @@ export class StagHuntSimulator implements BatchedSimulator {
       throw new HopError('E_RANGE', `slot ${slot} is outside the arena (${arena.length / this.stateWords} slots)`);
     }
     parseAsciiState(this.geometry, picture, arena, slot * this.stateWords, opts);
+  }
+
+  /** Writes the position given field by field into slot `slot` (validated; see `StagHuntState`). */
+  writeState(arena: Int32Array, slot: number, state: StagHuntState): void {
+    if ((slot + 1) * this.stateWords > arena.length) {
+      throw new HopError('E_RANGE', `slot ${slot} is outside the arena (${arena.length / this.stateWords} slots)`);
+    }
+    writeState(this.geometry, state, arena, slot * this.stateWords, 'StagHuntSimulator.writeState');
+  }
+
+  /** Slot `slot` written out field by field. */
+  readState(arena: Int32Array, slot: number): Required<StagHuntState> {
+    return readState(this.geometry, arena, slot * this.stateWords);
+  }
+
+  /** What is wrong with the record in slot `slot` (empty when nothing is). */
+  problems(arena: Int32Array, slot: number): string[] {
+    return stateProblems(this.geometry, arena, slot * this.stateWords);
   }
 
   /** ASCII picture of slot `slot`. */

@@ -9,10 +9,11 @@ import type { SearchOutput } from '../types';
 export function summariseRoots(engine: SearchEngine, run: SearchRun, meanQ: boolean): SearchOutput {
   const { arena } = engine;
   const D = run.numDecisions;
-  const T = run.treeNum;
+  const T = run.numTrees;
   const A = arena.numActions;
   const out: SearchOutput = {
     numDecisions: D,
+    numTrees: T,
     treeNum: T,
     numActions: A,
     action: new Int32Array(D),
@@ -56,7 +57,7 @@ export function summariseRoots(engine: SearchEngine, run: SearchRun, meanQ: bool
 
 /** True when decision `d` has at least one searched tree (its root is not terminal). */
 export function decisionActive(engine: SearchEngine, run: SearchRun, d: number): boolean {
-  for (let t = 0; t < run.treeNum; t++) if (engine.arena.active[d * run.treeNum + t]) return true;
+  for (let t = 0; t < run.numTrees; t++) if (engine.arena.active[d * run.numTrees + t]) return true;
   return false;
 }
 

@@ -12,7 +12,7 @@ import { decisionActive, noopDecision, softmaxValid, summariseRoots } from './de
 function prepareGumbelRoots(engine: SearchEngine, run: SearchRun): void {
   const { arena, config, ctx } = engine;
   const A = arena.numActions;
-  const T = run.treeNum;
+  const T = run.numTrees;
   const k = config.gumbelMaxConsideredActions;
   // the root's evaluation is the first of the numSimulations: Sequential Halving spreads the other ones
   const descents = config.numSimulations - 1;
@@ -50,9 +50,10 @@ export async function gumbelPolicy(engine: SearchEngine, input: SearchInput): Pr
   const run = await engine.run(input, gumbelVariant);
   const t0 = performance.now();
   const { arena, config, ctx } = engine;
+  const greedy = input.greedy ?? config.greedy;
   const out = summariseRoots(engine, run, true);
   const A = arena.numActions;
-  const T = run.treeNum;
+  const T = run.numTrees;
   const sigma = new Float64Array(A);
   const score = new Float64Array(A);
   for (let d = 0; d < out.numDecisions; d++) {
@@ -75,7 +76,7 @@ export async function gumbelPolicy(engine: SearchEngine, input: SearchInput): Pr
     let bestScore = -Infinity;
     for (let a = 0; a < A; a++) {
       if (!out.validActions[d * A + a] || out.visits[d * A + a] !== top) continue;
-      const s = score[a] + (config.greedy ? 0 : ctx.gumbel[d * T * A + a]);
+      const s = score[a] + (greedy ? 0 : ctx.gumbel[d * T * A + a]);
       if (s > bestScore) {
         bestScore = s;
         best = a;

@@ -59,7 +59,7 @@ export async function puctPolicy(engine: SearchEngine, input: SearchInput): Prom
     }
     if (config.decision === 'softmaxQ') softmaxValid(out, d, out.rootQ, d * out.numActions, config.beta);
     else visitPolicy(out, d, config.temperature);
-    chooseAction(out, d, config.greedy, run);
+    chooseAction(out, d, input.greedy ?? config.greedy, run);
   }
   const dt = performance.now() - t;
   out.timing.bookkeeping += dt;

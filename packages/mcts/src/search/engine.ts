@@ -18,7 +18,7 @@ export interface SearchVariant {
 /** The state of one search call that policies read to build their decision. */
 export interface SearchRun {
   numDecisions: number;
-  treeNum: number;
+  numTrees: number;
   /** `[D]` decision streams (root Gumbel noise, the final draw). */
   decisionRngs: Rng[];
   /** `[B]` tree streams (co-player actions, Dirichlet noise). */
@@ -236,10 +236,12 @@ export class SearchEngine {
     if (D === 0) fail('search input has no decisions (slots is empty)');
     if (input.focal.length !== D) fail(`focal has ${input.focal.length} entries, expected one per decision (${D})`);
     if (input.seeds.length !== D) fail(`seeds has ${input.seeds.length} entries, expected one per decision (${D})`);
-    const expected = D * config.treeNum * P * G;
+    if (input.greedy !== undefined && typeof input.greedy !== 'boolean')
+      fail(`greedy must be true (evaluation: argmax) or false (training: sample), got ${String(input.greedy)}`);
+    const expected = D * config.numTrees * P * G;
     if (input.goalOrders.length !== expected)
       fail(
-        `goalOrders has ${input.goalOrders.length} entries, expected [D=${D}, treeNum=${config.treeNum}, ` +
+        `goalOrders has ${input.goalOrders.length} entries, expected [D=${D}, numTrees=${config.numTrees}, ` +
           `numAgents=${P}, numGoals=${G}] = ${expected}; sample them with sampleGoalOrders`,
       );
     for (let i = 0; i < input.goalOrders.length; i++) {
@@ -265,7 +267,7 @@ export class SearchEngine {
     this.validate(input);
     const { sim, config } = this;
     const D = input.slots.length;
-    const T = config.treeNum;
+    const T = config.numTrees;
     const B = D * T;
     const P = sim.numAgents;
     const W = sim.stateWords;
@@ -283,7 +285,7 @@ export class SearchEngine {
 
     const run: SearchRun = {
       numDecisions: D,
-      treeNum: T,
+      numTrees: T,
       decisionRngs: [],
       treeRngs: [],
       leafDepthSum: new Float64Array(B),
@@ -593,14 +595,16 @@ export class SearchEngine {
     t2 = now();
     run.timing.bookkeeping += t2 - t;
     if (rows > 0) {
-      const out = await this.evaluator(
-        {
-          batch: rows,
-          observations: this.evalObs.subarray(0, rows * O),
-          masks: this.evalMask.subarray(0, rows * A),
-          times: this.evalTime.subarray(0, rows),
-        },
-        { focal: this.evalFocal.subarray(0, rows), agent: this.evalFocal.subarray(0, rows) },
+      const out = await callModel('evaluator', `observations [${rows}, ${O}], masks [${rows}, ${A}]`, () =>
+        this.evaluator(
+          {
+            batch: rows,
+            observations: this.evalObs.subarray(0, rows * O),
+            masks: this.evalMask.subarray(0, rows * A),
+            times: this.evalTime.subarray(0, rows),
+          },
+          { focal: this.evalFocal.subarray(0, rows), agent: this.evalFocal.subarray(0, rows) },
+        ),
       );
       t = now();
       run.timing.models += t - t2;
@@ -613,6 +617,7 @@ export class SearchEngine {
           `evaluator returned ${out.logits.length} logits and ${out.values.length} values for a batch of ` +
             `${rows}; expected [${rows}, ${A}] and [${rows}]`,
         );
+      checkEvaluatorRows(out.logits, out.values, this.evalMask, this.evalFocal, this.evalTime, rows, A);
       const data = this.evalCache.data;
       for (let r = 0; r < rows; r++) {
         const o = this.evalRowEntry[r] * (A + 1);
@@ -742,16 +747,18 @@ export class SearchEngine {
     t2 = now();
     run.timing.bookkeeping += t2 - t;
     if (rows > 0) {
-      const out = await this.coPlayerModel(
-        {
-          batch: rows,
-          observations: this.coObs.subarray(0, rows * O),
-          masks: this.coMask.subarray(0, rows * A),
-          times: this.coTime.subarray(0, rows),
-          goals: this.coGoals.subarray(0, rows * GD),
-          goalDim: GD,
-        },
-        { focal: this.coFocal.subarray(0, rows), agent: this.coAgent.subarray(0, rows) },
+      const out = await callModel('co-player model', `observations [${rows}, ${O}], masks [${rows}, ${A}], goals [${rows}, ${GD}]`, () =>
+        this.coPlayerModel(
+          {
+            batch: rows,
+            observations: this.coObs.subarray(0, rows * O),
+            masks: this.coMask.subarray(0, rows * A),
+            times: this.coTime.subarray(0, rows),
+            goals: this.coGoals.subarray(0, rows * GD),
+            goalDim: GD,
+          },
+          { focal: this.coFocal.subarray(0, rows), agent: this.coAgent.subarray(0, rows) },
+        ),
       );
       t = now();
       run.timing.models += t - t2;
@@ -763,6 +770,14 @@ export class SearchEngine {
           'E_SHAPE',
           `co-player model returned ${out.probs.length} probabilities for a batch of ${rows}; expected [${rows}, ${A}]`,
         );
+      for (let r = 0; r < rows * A; r++)
+        if (Number.isNaN(out.probs[r]))
+          throw new HopError(
+            'E_NAN',
+            `co-player model returned probability NaN for row ${Math.floor(r / A)} action ${r % A} ` +
+              `(agent ${this.coAgent[Math.floor(r / A)]} modelled by ${this.coFocal[Math.floor(r / A)]}, goal ${this.coRowGoal[Math.floor(r / A)]}); ` +
+              'check its inputs and weights (a NaN there would silently turn into a uniform co-player)',
+          );
       const data = this.coCache.data;
       for (let r = 0; r < rows; r++) {
         const o = this.coRowEntry[r] * A;
@@ -799,6 +814,47 @@ export class SearchEngine {
       arena.coReady[g] = 1;
     }
     run.timing.backup += now() - t2;
+  }
+}
+
+/**
+ * Runs one model call; an error thrown inside it says which of the planner's two models failed and with
+ * what batch (a tensor shape error deep in a network otherwise names neither).
+ */
+async function callModel<T>(name: string, shapes: string, call: () => T | Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    const code = e instanceof HopError ? e.code : 'E_MODEL';
+    throw new HopError(code, `the planner's ${name} failed on a batch of ${shapes}: ${msg}`, { cause: e });
+  }
+}
+
+/** A NaN / infinite value or a NaN logit of a valid action would spread through Q silently: name the row. */
+function checkEvaluatorRows(
+  logits: Float32Array,
+  values: Float32Array,
+  masks: Uint8Array,
+  focal: Int32Array,
+  times: Float32Array,
+  rows: number,
+  A: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const where = `row ${r} (agent ${focal[r]}, time ${times[r]})`;
+    if (!Number.isFinite(values[r]))
+      throw new HopError('E_NAN', `evaluator returned value ${values[r]} for ${where}; values must be finite numbers`);
+    let finite = false;
+    for (let a = 0; a < A; a++) {
+      if (!masks[r * A + a]) continue;
+      const l = logits[r * A + a];
+      if (Number.isNaN(l) || l === Infinity)
+        throw new HopError('E_NAN', `evaluator returned logit ${l} for valid action ${a} of ${where}; logits must be finite (or -Infinity)`);
+      if (l > -Infinity) finite = true;
+    }
+    if (!finite)
+      throw new HopError('E_NAN', `evaluator gave every valid action of ${where} logit -Infinity; at least one must be finite`);
   }
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HopError, type Rng } from '@hop/core';
+import { HopError, sampleGoalOrders, type Rng } from '@hop/core';
 import { IntraEpisodeBelief } from './intra';
 import { GoalPrior, combineBeliefs } from './prior';
 import { sampleGoalOrderings } from './sampling';
@@ -64,14 +64,26 @@ export class GoalBeliefTracker {
     this.prior.observe(outcome);
   }
 
-  /** `[M, G]` combined belief (what planners sample goals from). */
+  /**
+   * `[M, G]` combined belief (what planners sample goals from), one row per co-player: for an observer
+   * `focal`, co-player m is agent `coPlayerAgent(focal, m)`.
+   */
   belief(out?: Float32Array): Float32Array {
     return combineBeliefs(this.prior.histogram, this.intra.probs(), this.numGoals, out);
   }
 
   /**
-   * `Int32Array [numTrees, M, G]` goal orderings drawn from the combined belief; with `layout.focal`,
-   * `[numTrees, M + 1, G]` per agent, ready for @hop/mcts (see `sampleGoalOrderings`).
+   * Goal orderings drawn from the combined belief for a planner: `[numTrees, M + 1, G]`, one row per agent
+   * with the observer's (`focal`) row -1 — one decision of @hop/mcts' `SearchInput.goalOrders` (see
+   * `sampleGoalOrders` of @hop/core, the one function behind every goal ordering).
+   */
+  sampleGoalOrders(rng: Rng, opts: { focal: number; numTrees: number; out?: Int32Array; outOffset?: number }): Int32Array {
+    return sampleGoalOrders(this.belief(), { ...opts, numGoals: this.numGoals, rng });
+  }
+
+  /**
+   * @deprecated use `sampleGoalOrders(rng, { focal, numTrees, out, outOffset })`; removed in the next major
+   * version. Without `layout.focal` it returns the old co-player layout `[numTrees, M, G]`.
    */
   sampleOrderings(rng: Rng, numTrees: number, out?: Int32Array, layout?: { focal?: number; outOffset?: number }): Int32Array {
     return sampleGoalOrderings(this.belief(), this.numCoPlayers, this.numGoals, numTrees, rng, out, layout);

@@ -1,4 +1,4 @@
-import { HopError, Rng, deriveSeed } from '@hop/core';
+import { HopError, Rng, coPlayerAgent, deriveSeed } from '@hop/core';
 import { OnlineBufferConfigSchema, parseConfig, type OnlineBufferConfig, type OnlineBufferConfigInput } from '../config';
 import type { MOADataset } from '../train/dataset';
 import type { PairRegistry } from '../registry/pair-registry';
@@ -220,13 +220,6 @@ export interface OnlineTrainReport {
   epochs: EpochResult[];
 }
 
-/**
- * Agent index of co-player `m` as seen by agent `focal`: the other agents in increasing order
- * (`m < focal ? m : m + 1`). The same numbering as `sampleGoalOrderings`' per-agent layout.
- */
-export function coPlayerAgent(focal: number, m: number): number {
-  return m < focal ? m : m + 1;
-}
 
 /**
  * The online MOA of spec section 4: one buffer per co-player; when a buffer holds `capacity` steps its

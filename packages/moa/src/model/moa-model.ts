@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { HopError, type Rng } from '@hop/core';
+import { HopError, warnIfBackendNotInitialised, type Rng } from '@hop/core';
 import { MOAConfigSchema, parseConfig, type MOAConfig, type MOAConfigInput } from '../config';
 import { buildMOANetwork } from './network';
 import {
@@ -42,6 +42,7 @@ export class MOAModel {
 
   constructor(config: MOAConfigInput) {
     this.config = parseConfig(MOAConfigSchema, config, 'MOA');
+    warnIfBackendNotInitialised('MOAModel');
     this.observationSize = this.config.observationShape.reduce((a, b) => a * b, 1);
     this.spec = { ...this.config, observationSize: this.observationSize };
     ({ net: this.net, trunk: this.trunk, head: this.head } = buildMOANetwork(this.config));

@@ -124,7 +124,7 @@ export class HopAgent {
           goals,
           decisions: opts.decisions,
           seed: opts.seed ?? 0,
-          planner: { numSimulations: config.simulations, treeNum: config.treeNum, cPuct: config.cPuct, beta: config.beta, gamma: config.gamma, ...opts.planner },
+          planner: { numSimulations: config.simulations, numTrees: config.treeNum, cPuct: config.cPuct, beta: config.beta, gamma: config.gamma, ...opts.planner },
           planning: planning.planning,
           roots: planning.roots,
           priorAlpha: config.priorAlpha,

@@ -123,7 +123,7 @@ async function openSetup(algo: SelfPlayAlgorithm, config: AnyConfig, game: StagH
       minibatch: config.minibatch,
       maxGradNorm: config.gradClipNorm,
     });
-    const plannerConfig = { numSimulations: config.simulations, treeNum: config.treeNum, cPuct: config.cPuct, beta: config.beta, gamma: config.gamma };
+    const plannerConfig = { numSimulations: config.simulations, numTrees: config.treeNum, cPuct: config.cPuct, beta: config.beta, gamma: config.gamma };
     const engines = new ModelEngines();
     const teamOf = (numEnvs: number, greedy: boolean) =>
       new HopTeam({

@@ -65,7 +65,7 @@ function teamFor(c: WorkerContext, task: RolloutTask): HopTeam {
       policy: c.policy,
       registry: c.registry,
       goals: task.goals,
-      planner: { numSimulations: config.simulations, treeNum: config.treeNum, cPuct: config.cPuct, beta: config.beta, gamma: config.gamma, greedy: task.greedy },
+      planner: { numSimulations: config.simulations, numTrees: config.treeNum, cPuct: config.cPuct, beta: config.beta, gamma: config.gamma, greedy: task.greedy },
       numEnvs: task.spec.numEnvs,
       priorAlpha: config.priorAlpha,
     });

@@ -1,13 +1,11 @@
-import { HopError, Rng, deriveSeed, type BatchedSimulator } from '@hop/core';
+import { HopError, Rng, coPlayerAgent, deriveSeed, sampleGoalOrders, type BatchedSimulator } from '@hop/core';
 import { HopPlanner, type MctsConfigInput, type SearchOutput } from '@hop/mcts';
 import {
   GoalPrior,
   IntraEpisodeBelief,
   combineBeliefs,
-  coPlayerAgent,
   gatherWidth,
   pairCoPlayerModel,
-  sampleGoalOrderings,
   type MOAModel,
   type PairRegistry,
 } from '@hop/moa';
@@ -83,7 +81,7 @@ export class HopTeam {
   /** Per (env, focal): intra-episode belief about its co-players. */
   readonly intra: IntraEpisodeBelief[];
   private readonly roots: RootEncoder | null;
-  private readonly treeNum: number;
+  private readonly numTrees: number;
   /** Per (env, focal, co-player) rows of the running episode, for the inference tallies. */
   private readonly pending: PendingRow[][];
   private readonly obsBuf: Float32Array;
@@ -120,7 +118,7 @@ export class HopTeam {
       goalDim: goals.goalDim,
       config: opts.planner,
     });
-    this.treeNum = this.planner.config.treeNum;
+    this.numTrees = this.planner.config.numTrees;
     const alpha = opts.priorAlpha ?? 0.995;
     this.priors = Array.from({ length: P }, () => new GoalPrior(P - 1, G, alpha));
     this.intra = Array.from({ length: this.numEnvs * P }, () => new IntraEpisodeBelief(P - 1, G));
@@ -283,14 +281,14 @@ export class HopTeam {
   async plan(states: Int32Array, envs: Int32Array, focal: Int32Array, seeds: ArrayLike<number>, count: number): Promise<SearchOutput> {
     const P = this.numAgents;
     const G = this.goals.numGoals;
-    const T = this.treeNum;
+    const T = this.numTrees;
     const per = T * P * G;
     const goalOrders = new Int32Array(count * per);
     for (let d = 0; d < count; d++) {
       const i = focal[d];
       if (this.usesBeliefs) {
         const rng = new Rng(deriveSeed(seeds[d], 'goal-orders'));
-        sampleGoalOrderings(this.belief(i, envs[d]), P - 1, G, T, rng, goalOrders, { focal: i, outOffset: d * per });
+        sampleGoalOrders(this.belief(i, envs[d]), { focal: i, numGoals: G, numTrees: T, rng, out: goalOrders, outOffset: d * per });
       } else {
         // No goals: every ordering is the identity (the co-player model ignores it; "none" only when no prey is left).
         for (let t = 0; t < T; t++)

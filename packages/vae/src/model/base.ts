@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { HopError, Rng, assertShape, saveCheckpoint } from '@hop/core';
+import { HopError, Rng, assertShape, saveCheckpoint, warnIfBackendNotInitialised } from '@hop/core';
 import { sumSquaredError } from '../loss/kl';
 import { CHECKPOINT_KIND } from '../io/checkpoint';
 import { buildDecoder, buildEncoder, type HeadSpec } from './networks';
@@ -29,6 +29,7 @@ export abstract class VaeBase<C extends VaeConfig> implements GoalEncoder {
   protected constructor(config: C, heads: HeadSpec[], latentSize: number) {
     this.config = config;
     this.latentSize = latentSize;
+    warnIfBackendNotInitialised(new.target.name);
     this.rng = new Rng(config.seed);
     this.encoder = buildEncoder(config, heads);
     try {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { HopError } from '@hop/core';
+import { HopError, warnIfBackendNotInitialised } from '@hop/core';
 import { parseWorldModelConfig, type WorldModelConfig } from '../config';
 import { defaultChannelWeights, gridSizeOf, type GridLayout } from '../layout';
 import { buildNetwork, networkShapes } from './network';
@@ -56,6 +56,7 @@ export class WorldModel {
 
   constructor(config: unknown) {
     this.config = resolveWorldModelConfig(config);
+    warnIfBackendNotInitialised('WorldModel');
     this.layout = this.config.layout;
     this.network = buildNetwork(this.config, this.layout);
     const stat = new Set(this.layout.staticChannels);

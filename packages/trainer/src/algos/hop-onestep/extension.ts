@@ -38,7 +38,7 @@ export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulat
   const placeholder = new MOAModel({ observationShape: [...game.observationShape], numActions: A, goalDim: 0, maxTime: game.config.finalTime, convFilters: [1], hiddenUnits: 1, seed: 0 });
   const teams: HopTeam[] = [];
   const teamOf = (numEnvs: number) => {
-    const t = new HopTeam({ game, policy: placeholder, registry, goals, planner: { numSimulations: 2, treeNum: 1 }, numEnvs, priorAlpha: config.priorAlpha });
+    const t = new HopTeam({ game, policy: placeholder, registry, goals, planner: { numSimulations: 2, numTrees: 1 }, numEnvs, priorAlpha: config.priorAlpha });
     teams.push(t);
     return t;
   };

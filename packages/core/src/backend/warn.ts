@@ -1,0 +1,19 @@
+import * as tf from '@tensorflow/tfjs';
+import { backendInfo } from './init';
+
+let warned = false;
+
+/**
+ * Says once per process that tensors run on tfjs's plain-JS cpu backend because `initBackend()` was never
+ * called: the default is silent and 100-400x slower to train than the wasm backend `initBackend` would pick.
+ * Model constructors call it (`where` names the caller); returns whether it warned.
+ */
+export function warnIfBackendNotInitialised(where: string): boolean {
+  if (warned || backendInfo() !== null || tf.getBackend() !== 'cpu') return false;
+  warned = true;
+  console.warn(
+    `@hop/core: ${where} runs on tfjs's plain cpu backend because initBackend() was not called; ` +
+      '`await initBackend()` (from @hop/core) before creating models picks a much faster one (wasm, or tfjs-node when installed).',
+  );
+  return true;
+}
