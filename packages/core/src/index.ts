@@ -1,6 +1,4 @@
-export type * from './contracts/index';
-export { HopError, assertShape } from './errors';
-export { Rng, deriveSeed } from './rng/rng';
+export * from './base';
 export {
   initBackend,
   backendInfo,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HopError } from '@hop/core';
+import { HopError } from '@hop/core/base';
 
 /**
  * Every knob of the planner in one validated record (CleanRL style): the defaults below are HOP's

@@ -1,5 +1,5 @@
-import { HopError } from '@hop/core';
-import type { Rng } from '@hop/core';
+import { HopError } from '@hop/core/base';
+import type { Rng } from '@hop/core/base';
 
 /**
  * Samples every agent's goal ordering for `treeNum` trees from its belief (Plackett-Luce: the first goal
