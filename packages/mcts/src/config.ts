@@ -3,7 +3,7 @@ import { HopError } from '@hop/core/base';
 
 /**
  * Every knob of the planner in one validated record (CleanRL style): the defaults below are HOP's
- * reference settings (spec section 5).
+ * reference settings (docs/search.md).
  */
 export const MctsConfigSchema = z
   .object({
