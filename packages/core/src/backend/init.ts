@@ -17,7 +17,7 @@ export interface InitBackendOptions {
   patchWasm?: boolean;
   /**
    * Register HOP's corrected cpu kernels (default true): tfjs-backend-cpu 4.22 computes some gradients
-   * wrongly (see the core README's kernel section). Done whichever backend is picked, so a later `tf.setBackend('cpu')` (a
+   * wrongly (see docs/kernels.md). Done whichever backend is picked, so a later `tf.setBackend('cpu')` (a
    * reference computation in a test, say) gets them too; listed in `patchedKernels` when cpu is picked.
    * Off only to show the backend's own behaviour.
    */
@@ -129,7 +129,8 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     if (err)
       throw new HopError(
         'E_BACKEND',
-        `HOP_BACKEND=wasm but the wasm backend is not usable: ${err}; run \`npm install @tensorflow/tfjs-backend-wasm\``,
+        `HOP_BACKEND=wasm but the wasm backend is not usable: ${err}` +
+          (err.includes('could not be imported') ? '; run `npm install @tensorflow/tfjs-backend-wasm`' : ''),
       );
     return finish('wasm', '@tensorflow/tfjs-backend-wasm', 'forced by HOP_BACKEND');
   }
