@@ -77,6 +77,12 @@ describe('isModuleNotFound', () => {
     const missing = await import(/* @vite-ignore */ ['@hop', 'no-such-package'].join('/')).catch((e: unknown) => e);
     expect(isModuleNotFound(missing, '@hop/no-such-package')).toBe(true);
     expect(isModuleNotFound(missing, 'onnxruntime-node')).toBe(false);
-    expect(isModuleNotFound(new Error("Cannot find module 'libtensorflow.so'"), '@tensorflow/tfjs-node')).toBe(false);
+    // vite-node (these tests) words it its own way
+    expect(isModuleNotFound(new Error('Could not resolve "@tensorflow/tfjs-node" imported by "@hop/core".'), '@tensorflow/tfjs-node')).toBe(true);
+    // installed, but broken inside: a missing binding or dependency of the package is a load failure
+    const binding = "Cannot find module '/app/node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node'";
+    expect(isModuleNotFound(new Error(binding), '@tensorflow/tfjs-node')).toBe(false);
+    const dep = "Cannot find package 'adm-zip' imported from /app/node_modules/@tensorflow/tfjs-node/dist/index.js";
+    expect(isModuleNotFound(new Error(dep), '@tensorflow/tfjs-node')).toBe(false);
   });
 });

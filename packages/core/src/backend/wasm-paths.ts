@@ -2,11 +2,16 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-/** Whether `e` says that `pkg` itself is not installed (not that it failed while loading). */
+/**
+ * Whether `e` says that `pkg` itself is not installed (not that it failed while loading, nor that one of its
+ * own files or dependencies is missing): Node's "Cannot find package 'pkg'" / "Cannot find module 'pkg'",
+ * or a bundler's "Could not resolve "pkg"".
+ */
 export function isModuleNotFound(e: unknown, pkg: string): boolean {
-  const err = e as { code?: string; message?: string } | null;
-  const code = err?.code;
-  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && (err?.message ?? '').includes(pkg);
+  const message = (e as { message?: unknown } | null)?.message;
+  if (typeof message !== 'string') return false;
+  const name = pkg.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return new RegExp(`(Cannot find (package|module)|Could not resolve) ['"]${name}['"/]`).test(message);
 }
 
 /**
