@@ -6,9 +6,14 @@ import type { ViteUserConfig } from 'vitest/config';
 const root = dirname(fileURLToPath(import.meta.url));
 
 // Tests import sibling packages from source, so a change in @hop/core is seen without rebuilding it.
-const alias = Object.fromEntries(
-  readdirSync(resolve(root, 'packages')).map((dir) => [`@hop/${dir}`, resolve(root, 'packages', dir, 'src/index.ts')]),
-);
+// Exact matches: '@hop/core/base' is an entry of its own, not a path under '@hop/core'.
+const alias = [
+  { find: /^@hop\/core\/base$/, replacement: resolve(root, 'packages/core/src/base.ts') },
+  ...readdirSync(resolve(root, 'packages')).map((dir) => ({
+    find: new RegExp(`^@hop/${dir}$`),
+    replacement: resolve(root, 'packages', dir, 'src/index.ts'),
+  })),
+];
 
 export const vitestDefaults: ViteUserConfig = {
   resolve: { alias },

@@ -10,8 +10,11 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 const missing = [];
-for (const dir of readdirSync(resolve(root, 'packages'))) {
-  const file = resolve(root, 'packages', dir, 'test-results/vitest.json');
+// The packages, then the repository's own checks in tools/ (the packed packages in a fresh project, the
+// README block extractor).
+const suites = [...readdirSync(resolve(root, 'packages')).map((d) => ['packages', d]), ['.', 'tools']];
+for (const [parent, dir] of suites) {
+  const file = resolve(root, parent, dir, 'test-results/vitest.json');
   if (!existsSync(file)) {
     missing.push(dir);
     continue;

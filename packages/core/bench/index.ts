@@ -1,5 +1,5 @@
 /**
- * Kernel benchmark of @hop/core: the reference MOA net (spec section 3) trained and run on the wasm
+ * Kernel benchmark of @hop/core: the reference MOA net (docs/models.md) trained and run on the wasm
  * backend with HOP's kernels, against the unpatched wasm backend and the plain cpu backend, plus the
  * transposed products that motivated the BatchMatMul kernel.
  *

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-/** The reference MOA network of spec section 3 (convs 16-32-32 on 8x8x7, FC 512, 7 logits). */
+/** The reference MOA network of docs/models.md (convs 16-32-32 on 8x8x7, FC 512, 7 logits). */
 export interface MoaNetOptions {
   /** Also feed time (1) and a goal vector (this many) into FC 512, as the MOA with goals does. */
   goalDim?: number;

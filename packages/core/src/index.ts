@@ -1,9 +1,4 @@
-export type * from './contracts/index';
-export { HopError, assertShape } from './errors';
-export { Rng, deriveSeed } from './rng/rng';
-export { sampleGoalOrders, coPlayerAgent, coPlayerIndex, type GoalOrderOptions } from './goals/orders';
-export { createGameSimulator, GameSimulator, type GameStateValues } from './game/simulator';
-export { checkGameDefinition, type GameDefinition, type GameGoals, type GameState, type StateLayout } from './game/definition';
+export * from './base';
 export {
   initBackend,
   backendInfo,

@@ -75,7 +75,7 @@ const FIXED: Case[] = [
 ];
 
 /**
- * Cases where tfjs-backend-wasm 4.22's own kernel is right (see KERNELS.md): it ignores halfPixelCenters
+ * Cases where tfjs-backend-wasm 4.22's own kernel is right (see docs/kernels.md): it ignores halfPixelCenters
  * (harmless for integer up-sampling factors, where both mappings agree) and returns 0 along an axis of size
  * 1 resized with alignCorners.
  */

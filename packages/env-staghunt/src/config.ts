@@ -11,7 +11,7 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min
 
 /**
  * Every rule parameter of the Markov Stag-Hunt in one record; the defaults are preset `hop-msh`.
- * Spec section 1.
+ * See docs/rules.md.
  */
 export const StagHuntConfigSchema = z
   .object({
@@ -123,7 +123,7 @@ export function flatObservationSize(config: StagHuntConfigInput | PresetName): n
   return NUM_ACTIONS + h * w * ch;
 }
 
-/** Actions (spec section 1). */
+/** Actions (docs/rules.md). */
 export const Action = {
   Up: 0,
   Down: 1,

@@ -11,7 +11,7 @@ import {
 import { errorOf } from './helpers';
 
 describe('config', () => {
-  it('presets validate with the spec values', () => {
+  it('presets validate with the values of docs/rules.md', () => {
     expect(presetNames).toEqual(['hop-msh', 'msh-1stag', 'small-2p']);
     const c = resolveConfig('hop-msh');
     expect(c).toMatchObject({ players: 4, height: 8, width: 8, stags: 2, hares: 4, obstacles: 5, finalTime: 35 });

@@ -1,5 +1,5 @@
 /**
- * A deliberately plain, object-based re-statement of spec section 1 used only as a test oracle for the
+ * A deliberately plain, object-based re-statement of the rules in docs/rules.md used only as a test oracle for the
  * typed-array rules: positions as {r, c}, prey as lists, no shared code with src/core.
  */
 export interface RefConfig {

@@ -1,4 +1,4 @@
-import { Rng, createGameSimulator } from '@hop/core';
+import { Rng, createGameSimulator } from '@hop/core/base';
 import { HopPlanner, sampleGoalOrders, type SearchCoPlayerModel, type SearchEvaluator } from '@hop/mcts';
 
 // A 2-player coin game on a 5x5 grid: moves 0 up, 1 down, 2 left, 3 right (no "stay"), 3 coins. Stepping

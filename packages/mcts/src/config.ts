@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { HopError } from '@hop/core';
+import { HopError } from '@hop/core/base';
 
 /**
  * Every knob of the planner in one validated record (CleanRL style): the defaults below are HOP's
- * reference settings (spec section 5).
+ * reference settings (docs/search.md).
  */
 const MctsConfigObject = z
   .object({

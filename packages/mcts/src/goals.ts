@@ -1,5 +1,5 @@
-import { HopError, sampleGoalOrders as sampleFromCoPlayerBeliefs } from '@hop/core';
-import type { GoalOrderOptions, Rng } from '@hop/core';
+import { HopError, sampleGoalOrders as sampleFromCoPlayerBeliefs } from '@hop/core/base';
+import type { GoalOrderOptions, Rng } from '@hop/core/base';
 
 /**
  * Goal orderings of one decision, `[numTrees, numAgents, numGoals]` (the layout of `SearchInput.goalOrders`),

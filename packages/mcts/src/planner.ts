@@ -1,4 +1,4 @@
-import { HopError } from '@hop/core';
+import { HopError } from '@hop/core/base';
 import { mctsConfig } from './config';
 import type { MctsConfig, MctsConfigInput } from './config';
 import { gumbelPolicy } from './policy/gumbel';

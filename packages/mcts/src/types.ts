@@ -4,7 +4,7 @@ import type {
   GoalBatch,
   MaybePromise,
   ObservationBatch,
-} from '@hop/core';
+} from '@hop/core/base';
 
 /** Which agent each row of a model batch belongs to, so callers can route rows to per-agent networks. */
 export interface RowOwners {

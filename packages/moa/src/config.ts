@@ -61,7 +61,7 @@ export const TrainConfigSchema = z
 export type TrainConfig = z.infer<typeof TrainConfigSchema>;
 export type TrainConfigInput = z.input<typeof TrainConfigSchema>;
 
-/** The online MOA buffer (spec section 4). */
+/** The online MOA buffer (docs/models.md). */
 export const OnlineBufferConfigSchema = z
   .object({
     /** Train when the buffer holds at least this many labelled steps, then clear it. */

@@ -1,5 +1,5 @@
 /**
- * Trains a world model on a collected dataset and prints the acceptance figures of issue 7.
+ * Trains a world model on a collected dataset and prints the figures of the README's results section.
  *   node --import tsx scripts/train-msh.ts <dataDir> <outDir> [config.json] [--resume] [--limit N]
  * (imports the sources, so no build is needed; HOP_BACKEND picks the backend).
  */

@@ -71,7 +71,7 @@ export const FOUR_MOVES: GridLayout['moves'] = [
 ];
 
 /**
- * The Markov stag-hunt layout (spec section 1): channels `[players..., obstacle, stag, hare]`, actions
+ * The Markov stag-hunt layout (docs/rules.md): channels `[players..., obstacle, stag, hare]`, actions
  * up/down/left/right/stay/hunt-stag/hunt-hare, observations `[mask(7), grid]`.
  */
 export function stagHuntLayout(o: { height: number; width: number; players: number }): GridLayout {

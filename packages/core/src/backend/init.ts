@@ -1,7 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { HopError } from '../errors';
+import { isModuleNotFound, locateWasmBinaries, withDirnameForWasmGlue } from './wasm-paths';
 import { registerWasmKernels } from '../kernels/register';
 import { registerCpuKernels } from '../kernels/register-cpu';
 
@@ -18,11 +17,19 @@ export interface InitBackendOptions {
   patchWasm?: boolean;
   /**
    * Register HOP's corrected cpu kernels (default true): tfjs-backend-cpu 4.22 computes some gradients
-   * wrongly (see KERNELS.md). Done whichever backend is picked, so a later `tf.setBackend('cpu')` (a
+   * wrongly (see docs/kernels.md). Done whichever backend is picked, so a later `tf.setBackend('cpu')` (a
    * reference computation in a test, say) gets them too; listed in `patchedKernels` when cpu is picked.
    * Off only to show the backend's own behaviour.
    */
   patchCpu?: boolean;
+  /**
+   * Where the wasm backend's `.wasm` binaries are: a directory (or URL prefix) holding
+   * `tfjs-backend-wasm.wasm`, `tfjs-backend-wasm-simd.wasm` and `tfjs-backend-wasm-threaded-simd.wasm`.
+   * Defaults to `process.env.HOP_WASM_PATHS`, else the `dist/` of the installed
+   * `@tensorflow/tfjs-backend-wasm` (found from this module, then from the working directory). Set it when
+   * a bundled app ships the binaries beside its bundle.
+   */
+  wasmPaths?: string;
 }
 
 export interface BackendInfo {
@@ -37,23 +44,17 @@ export interface BackendInfo {
   patchedKernels: string[];
 }
 
-const require_ = createRequire(import.meta.url);
 const NATIVE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'] as const;
-
-function isInstalled(pkg: string): boolean {
-  try {
-    require_.resolve(`${pkg}/package.json`);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function tryNative(): Promise<{ pkg: string; error?: string } | null> {
   for (const pkg of NATIVE_PACKAGES) {
-    if (!isInstalled(pkg)) continue;
     try {
       await import(/* @vite-ignore */ pkg);
+    } catch (e) {
+      if (isModuleNotFound(e, pkg)) continue;
+      return { pkg, error: (e as Error).message.split('\n')[0] };
+    }
+    try {
       if (await tf.setBackend('tensorflow')) return { pkg };
       return { pkg, error: 'it loaded but tf.setBackend("tensorflow") failed' };
     } catch (e) {
@@ -63,22 +64,26 @@ async function tryNative(): Promise<{ pkg: string; error?: string } | null> {
   return null;
 }
 
-async function tryWasm(threads: number | undefined): Promise<string | null> {
+async function tryWasm(threads: number | undefined, wasmPaths: string | undefined): Promise<string | null> {
   let wasm: typeof import('@tensorflow/tfjs-backend-wasm');
   try {
     wasm = await import('@tensorflow/tfjs-backend-wasm');
   } catch (e) {
     return `@tensorflow/tfjs-backend-wasm could not be imported (${(e as Error).message.split('\n')[0]})`;
   }
-  // Locate the .wasm binaries from the installed package, so bundling the caller does not break them.
-  const distDir = join(dirname(require_.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
-  wasm.setWasmPaths(distDir);
+  const located = wasmPaths ?? locateWasmBinaries();
+  if (located === null)
+    return (
+      'its .wasm binaries were not found (no installed @tensorflow/tfjs-backend-wasm is reachable from here); ' +
+      'pass initBackend({ wasmPaths: "<directory holding tfjs-backend-wasm*.wasm>" }) or set HOP_WASM_PATHS'
+    );
+  wasm.setWasmPaths(located.endsWith('/') ? located : `${located}/`);
   if (threads !== undefined) wasm.setThreadsCount(threads);
   try {
-    if (await tf.setBackend('wasm')) return null;
-    return 'tf.setBackend("wasm") returned false';
+    if (await withDirnameForWasmGlue(located, () => tf.setBackend('wasm'))) return null;
+    return `tf.setBackend("wasm") returned false (binaries looked up in ${located})`;
   } catch (e) {
-    return (e as Error).message.split('\n')[0];
+    return `${(e as Error).message.split('\n')[0]} (binaries looked up in ${located})`;
   }
 }
 
@@ -98,6 +103,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   const forced = options.force ?? parseForced(process.env.HOP_BACKEND);
   const patchWasm = options.patchWasm ?? true;
   const patchCpu = options.patchCpu ?? true;
+  const wasmPaths = options.wasmPaths ?? (process.env.HOP_WASM_PATHS || undefined);
   const tried: string[] = [];
 
   const finish = (name: BackendName, pkg: string, reason: string, gpu = false): BackendInfo => {
@@ -119,11 +125,12 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     return finish('tensorflow', r.pkg, 'forced by HOP_BACKEND', r.pkg.endsWith('-gpu'));
   }
   if (forced === 'wasm') {
-    const err = await tryWasm(options.threads);
+    const err = await tryWasm(options.threads, wasmPaths);
     if (err)
       throw new HopError(
         'E_BACKEND',
-        `HOP_BACKEND=wasm but the wasm backend is not usable: ${err}; run \`npm install @tensorflow/tfjs-backend-wasm\``,
+        `HOP_BACKEND=wasm but the wasm backend is not usable: ${err}` +
+          (err.includes('could not be imported') ? '; run `npm install @tensorflow/tfjs-backend-wasm`' : ''),
       );
     return finish('wasm', '@tensorflow/tfjs-backend-wasm', 'forced by HOP_BACKEND');
   }
@@ -141,7 +148,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
         return finish('tensorflow', r.pkg, `native TensorFlow from ${r.pkg}`, r.pkg.endsWith('-gpu'));
       tried.push(r ? `${r.pkg} failed (${r.error})` : 'tfjs-node(-gpu) not installed');
     } else if (name === 'wasm') {
-      const err = await tryWasm(options.threads);
+      const err = await tryWasm(options.threads, wasmPaths);
       if (!err) return finish('wasm', '@tensorflow/tfjs-backend-wasm', `${tried.join('; ')}; wasm available`.replace(/^; /, ''));
       tried.push(`wasm failed (${err})`);
     } else {

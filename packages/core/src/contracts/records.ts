@@ -1,4 +1,4 @@
-/** One step of one in-play agent: the unit of offline data (spec section 2). */
+/** One step of one in-play agent: the unit of offline data (docs/data.md). */
 export interface Transition {
   /** Flat `[mask, grid]` observation. */
   obs: Float32Array;

@@ -4,7 +4,7 @@ import { resizeNearestNeighborGrad } from './resize-nearest-grad';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 
-/** HOP's fixes for the cpu backend: what each replaces and why is in KERNELS.md. */
+/** HOP's fixes for the cpu backend: what each replaces and why is in docs/kernels.md. */
 const HOP_CPU_KERNELS: ReadonlyArray<{ name: string; func: KernelFunc }> = [
   { name: 'ResizeNearestNeighborGrad', func: resizeNearestNeighborGrad as unknown as KernelFunc },
 ];

@@ -8,7 +8,7 @@ import { captureOriginal, originalKernel } from './wasm-access';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 
-/** HOP's wasm kernels: what each replaces and why is in KERNELS.md. */
+/** HOP's wasm kernels: what each replaces and why is in docs/kernels.md. */
 const HOP_KERNELS: ReadonlyArray<{ name: string; func: KernelFunc }> = [
   { name: 'Conv2DBackpropFilter', func: conv2DBackpropFilter as unknown as KernelFunc },
   { name: 'Conv2DBackpropInput', func: conv2DBackpropInput as unknown as KernelFunc },

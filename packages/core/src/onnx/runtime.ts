@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import type * as Ort from 'onnxruntime-node';
+import { isModuleNotFound } from '../backend/wasm-paths';
 import { HopError } from '../errors';
 
 /** Which library runs network inference: ONNX Runtime (native kernels) or tfjs (the training library). */
@@ -32,24 +32,21 @@ export interface InferenceEngineInfo {
 /** The onnxruntime-node module (internal: the public API never exposes its types, so it stays optional). */
 type OrtModule = typeof Ort;
 
-const require_ = createRequire(import.meta.url);
+const ORT_PACKAGE = 'onnxruntime-node';
 let ortLoad: Promise<{ ort: OrtModule } | { error: string }> | null = null;
 
 /** Loads onnxruntime-node once; `{ error }` says why it is not usable (not installed, or failed to load). */
 export function loadOnnxRuntime(): Promise<{ ort: OrtModule } | { error: string }> {
   ortLoad ??= (async () => {
     try {
-      require_.resolve('onnxruntime-node/package.json');
-    } catch {
-      return { error: 'onnxruntime-node is not installed' };
-    }
-    try {
-      const mod = (await import(/* @vite-ignore */ 'onnxruntime-node')) as OrtModule & { default?: OrtModule };
+      // A name, not a literal: a bundler must leave this optional native package to run-time resolution.
+      const mod = (await import(/* @vite-ignore */ ORT_PACKAGE)) as OrtModule & { default?: OrtModule };
       // CJS module: the named exports or, depending on the loader, its default export
       const ort = typeof mod.InferenceSession === 'function' ? mod : mod.default;
       if (!ort || typeof ort.InferenceSession !== 'function') return { error: 'onnxruntime-node loaded without InferenceSession' };
       return { ort };
     } catch (e) {
+      if (isModuleNotFound(e, 'onnxruntime-node')) return { error: 'onnxruntime-node is not installed' };
       return { error: `onnxruntime-node failed to load (${(e as Error).message.split('\n')[0]})` };
     }
   })();

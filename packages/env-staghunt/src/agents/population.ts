@@ -10,7 +10,7 @@ import {
   type SwitchingParams,
 } from './decide';
 
-/** Named populations of rule-based co-players (spec section 1; the few-shot test population). */
+/** Named populations of rule-based co-players (docs/rules.md; the few-shot test population). */
 export const POPULATIONS = ['random', 'stag', 'hare', 'mixed', 'switching'] as const;
 export type PopulationName = (typeof POPULATIONS)[number];
 

@@ -3,7 +3,7 @@ import { ACTION_NAMES, NUM_ACTIONS } from '../config';
 import type { Geometry } from './geometry';
 
 /**
- * The rules of spec section 1, written once over a state record at `st[base..base+stateWords)`. The vectorized
+ * The rules of docs/rules.md, written once over a state record at `st[base..base+stateWords)`. The vectorized
  * environment, the single-environment face and the batched simulator all call these functions; nothing else
  * knows how a step is resolved.
  */

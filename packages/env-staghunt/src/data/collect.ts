@@ -54,7 +54,7 @@ function allocColumns(rows: number, widths: Record<ColumnName, number>): Columns
 
 /**
  * Plays `episodes` episodes of a rule-based population and streams every step of every in-play agent to
- * `.npy` columns (spec section 2). Rows of an episode are kept until it ends (the hindsight goal is known
+ * `.npy` columns (docs/data.md). Rows of an episode are kept until it ends (the hindsight goal is known
  * only then), then move to a chunk buffer that is appended to the files when full: memory stays at
  * `numEnvs * finalTime * players + chunkRows` rows whatever the dataset size. Same options, same files.
  */

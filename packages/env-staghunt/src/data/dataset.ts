@@ -37,7 +37,7 @@ export interface ShuffledBatchesOptions<K extends ColumnName> {
 const shapeStr = (s: readonly number[]) => `[${s.join(', ')}]`;
 
 /**
- * A stag-hunt dataset on disk (spec section 2): `meta.json` and one `.npy` per column, read with random
+ * A stag-hunt dataset on disk (docs/data.md): `meta.json` and one `.npy` per column, read with random
  * access (nothing is loaded whole except the small `episode` column when splitting). Open it with
  * `openDataset(dir)`.
  */

@@ -1,6 +1,6 @@
 import type { Geometry } from '../core/geometry';
 
-/** What researchers read per episode (spec section 1). */
+/** What researchers read per episode (docs/rules.md). */
 export interface EpisodeStats {
   /** Steps played. */
   length: number;

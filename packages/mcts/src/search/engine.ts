@@ -1,5 +1,5 @@
-import { HopError, Rng, deriveSeed } from '@hop/core';
-import type { BatchedSimulator, SimStepBatch, SimViewBatch } from '@hop/core';
+import { HopError, Rng, deriveSeed } from '@hop/core/base';
+import type { BatchedSimulator, SimStepBatch, SimViewBatch } from '@hop/core/base';
 import type { MctsConfig } from '../config';
 import { nodesPerTree } from '../config';
 import { TreeArena } from '../tree/arena';

@@ -1,4 +1,4 @@
-import { HopError } from '@hop/core';
+import { HopError } from '@hop/core/base';
 import type { ActionSelector, SelectionContext } from './context';
 import { completedQ, edgeQ } from './qvalues';
 

@@ -222,7 +222,7 @@ export interface OnlineTrainReport {
 
 
 /**
- * The online MOA of spec section 4: one buffer per co-player; when a buffer holds `capacity` steps its
+ * The online MOA of docs/models.md: one buffer per co-player; when a buffer holds `capacity` steps its
  * model is trained `epochs` x `minibatch` (the trainer's Adam, 5e-4 by default) and the buffer is cleared.
  */
 export class OnlineMOA {

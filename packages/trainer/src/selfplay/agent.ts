@@ -25,7 +25,7 @@ export interface HopAgentOptions {
    * `softmax(beta * Q)` — what self-play trains on. No default: say which one you mean.
    */
   decisions: 'greedy' | 'sample';
-  /** Planner settings (spec defaults otherwise: 5 trees x 200 simulations, c 1, beta 2, gamma 0.95). */
+  /** Planner settings (the defaults of docs/search.md otherwise: 5 trees x 200 simulations, c 1, beta 2, gamma 0.95). */
   planner?: MctsConfigInput;
   /** Seed of the agent's decisions: same seed, same play. */
   seed: number;

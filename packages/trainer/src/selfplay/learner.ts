@@ -18,7 +18,7 @@ export interface LearnerBatch {
 
 export interface LearnerSettings {
   learningRate: number;
-  /** Passes over the rollout's samples per update (the spec's "15 SGD passes"). */
+  /** Passes over the rollout's samples per update (docs/training.md's "15 SGD passes"). */
   epochs: number;
   minibatch: number;
   maxGradNorm: number;
@@ -35,7 +35,7 @@ export interface LearnerReport {
 }
 
 /**
- * The focal policy / value update of spec section 7: `(CE(pi_target, p) + MSE(V, G_t)) / 2`, minibatch Adam
+ * The focal policy / value update of docs/training.md: `(CE(pi_target, p) + MSE(V, G_t)) / 2`, minibatch Adam
  * over shuffled passes, global-norm gradient clipping. Holds its optimizer (saved with checkpoints).
  */
 export class PolicyLearner {

@@ -35,7 +35,7 @@ export interface HopTeamOptions {
   planner: MctsConfigInput;
   /** Number of environments (belief slots): contexts are (env, focal player). */
   numEnvs: number;
-  /** Inter-episode prior discount (spec: 0.995). */
+  /** Inter-episode prior discount (docs/models.md: 0.995). */
   priorAlpha?: number;
   /** Engines shared with another team over the same models (e.g. training and evaluation); default: its own. */
   engines?: ModelEngines;

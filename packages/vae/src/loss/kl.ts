@@ -23,7 +23,7 @@ export function categoricalUniformKl(logProbs: tf.Tensor3D): tf.Scalar {
   });
 }
 
-/** `||x - xHat||^2` summed over every element of a sample, averaged over the batch (the spec's L_recon). */
+/** `||x - xHat||^2` summed over every element of a sample, averaged over the batch (L_recon of docs/models.md). */
 export function sumSquaredError(x: tf.Tensor, xHat: tf.Tensor): tf.Scalar {
   return tf.tidy(() => {
     const d = tf.squaredDifference(x, xHat).reshape([x.shape[0], -1]);

@@ -17,7 +17,7 @@ export interface ImpossibleCounts {
   preyAppear: number;
 }
 
-/** Validation figures of a world model (spec section 6 and issue 7). */
+/** Validation figures of a world model (docs/models.md). */
 export interface WorldModelMetrics {
   samples: number;
   /** Mean squared error of the clipped predicted grid, over every cell and channel. */

@@ -1,0 +1,11 @@
+/**
+ * The tensor-free part of @hop/core: the contracts, errors, the seeded RNG, goal orderings and the game
+ * simulator builder. Importing it loads no tfjs,
+ * so a package that needs only these (`@hop/mcts`) works where tfjs is not installed.
+ */
+export type * from './contracts/index';
+export { HopError, assertShape } from './errors';
+export { Rng, deriveSeed } from './rng/rng';
+export { sampleGoalOrders, coPlayerAgent, coPlayerIndex, type GoalOrderOptions } from './goals/orders';
+export { createGameSimulator, GameSimulator, type GameStateValues } from './game/simulator';
+export { checkGameDefinition, type GameDefinition, type GameGoals, type GameState, type StateLayout } from './game/definition';
