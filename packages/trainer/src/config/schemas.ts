@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { POPULATIONS, presetNames, type PresetName } from '@hop/env-staghunt';
+import { POPULATIONS, STAG_WAITS, presetNames, type PresetName } from '@hop/env-staghunt';
 
 /**
  * One validated record per command (CleanRL style): every hyperparameter with its default, in one place.
@@ -24,6 +24,10 @@ export const CollectConfigSchema = z.strictObject({
   preset,
   population,
   episodes: z.number().int().positive().default(1000).describe('Episodes to play'),
+  stagWait: z
+    .enum(STAG_WAITS)
+    .default('stay')
+    .describe('A stag hunter alone on its stag: stay (wait for a partner, then both hunt) or hunt (repeat 5 while waiting, the data before issue 14)'),
   seed,
   out: z.string().min(1).describe('Dataset directory to write (.npy columns + meta.json)'),
   force: z.boolean().default(false).describe('Replace a dataset already in --out (the new one is written beside it and swapped in when complete)'),
