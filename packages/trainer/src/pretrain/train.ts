@@ -18,6 +18,9 @@ import { RunningMeans } from './means';
 import { loadTrainingCheckpoint, readLoopState, saveTrainingCheckpoint, type LoopState } from './state';
 import { trainStep } from './step';
 import { validate } from './validate';
+import { validateCvae, type CvaeValidation } from './validate-cvae';
+import { majorityBaselines, moveAccuracy } from './accuracy';
+import { layoutOf, packTrajectories, trajectoriesOf, trajectoryOrder, type SequenceBatchLayout, type Trajectories } from '../data/trajectories';
 
 export interface PretrainOptions {
   /** Lines for the user (default: stdout). */
@@ -33,6 +36,8 @@ export interface EpochEvaluation {
   evaluation: Evaluation;
   /** Action counts of the training split (the class distribution the MOA learned from). */
   trainActionCounts: number[];
+  /** Subgoal CVAE runs: the MOA under the prior mean and the posterior, and the gumbel slots' meaning. */
+  latent?: Pick<CvaeValidation, 'variants' | 'slotMeaning'>;
 }
 
 export interface PretrainResult {
@@ -175,7 +180,14 @@ async function loop(
         `${Math.ceil(data.train.length / config.batchSize)} batches of ${config.batchSize}`,
     );
     const val = readHostBatch(data, data.val);
-    const ctx: LoopContext = { run, config, data, models, log, interrupt, trainCounts, val };
+    const ctx: LoopContext = { run, config, data, models, log, interrupt, trainCounts, val, trainTrajectories: null, valLayouts: null };
+    if (models.cvae) {
+      // Whole trajectories per batch: a row's history is the rows of its trajectory before it.
+      ctx.trainTrajectories = trajectoriesOf(data, data.train);
+      const valT = trajectoriesOf(data, data.val);
+      ctx.valLayouts = packTrajectories(valT, Int32Array.from({ length: valT.count }, (_, k) => k), config.evalBatchSize).map((ids) => layoutOf(valT, ids));
+      log(`subgoal CVAE: ${ctx.trainTrajectories.count} training / ${valT.count} validation trajectories, batches of whole trajectories with >= ${config.batchSize} rows`);
+    }
     return await epochs(ctx, state, last);
   } finally {
     disposeModels(models);
@@ -194,12 +206,14 @@ interface LoopContext {
   interrupt: InterruptFlag;
   trainCounts: number[];
   val: HostBatch;
+  /** Subgoal CVAE runs: the training split's trajectories and the validation batches. */
+  trainTrajectories: Trajectories | null;
+  valLayouts: SequenceBatchLayout[] | null;
 }
 
 async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric | null): Promise<PretrainResult> {
   const { run, config, data, models, log, interrupt } = ctx;
   const bs = config.batchSize;
-  const numBatches = Math.ceil(data.train.length / bs);
   let last = lastRecord;
   if (state.step === 0) run.appendMetrics(event(state, 'start'));
   else run.appendMetrics(event(state, 'resume'));
@@ -207,15 +221,20 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
   while (state.epochsDone < config.epochs) {
     const epoch = state.epochsDone + 1;
     const order = epochOrder(data.train, config.seed, epoch);
+    const traj = ctx.trainTrajectories;
+    const packed = traj ? packTrajectories(traj, trajectoryOrder(traj, config.seed, epoch), bs) : null;
+    const numBatches = packed ? packed.length : Math.ceil(data.train.length / bs);
+    let trainedSamples = 0;
     const epochMeans = RunningMeans.from(state.epochMeans);
     const windowMeans = RunningMeans.from(state.windowMeans);
     const progress = createProgress({ label: `epoch ${epoch}/${config.epochs}`, total: numBatches, unit: 'batches', mode: config.progress });
     const t0 = performance.now();
     const elapsed0 = state.elapsed;
-    const batch0 = state.batch;
     for (let b = state.batch; b < numBatches; b++) {
-      const batch = readHostBatch(data, order.subarray(b * bs, Math.min(order.length, (b + 1) * bs)));
-      const r = trainStep(models, config, data, batch, state.step);
+      const layout = packed && traj ? layoutOf(traj, packed[b]) : undefined;
+      const batch = readHostBatch(data, layout ? layout.rows : order.subarray(b * bs, Math.min(order.length, (b + 1) * bs)));
+      const r = trainStep(models, config, data, batch, state.step, layout);
+      trainedSamples += batch.size;
       if (!Number.isFinite(r.total))
         throw new HopError('E_DIVERGED', `the loss became ${r.total} at step ${state.step} (epoch ${epoch}); lower --lr or --alpha-max`);
       const values = { policy: r.policy, kl: r.kl, recon: r.recon, total: r.total };
@@ -257,13 +276,14 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
     progress.stop();
 
     const v0 = performance.now();
-    const v = validate(models, config, data, ctx.val);
+    const cv = ctx.valLayouts ? validateCvae(models, config, data, ctx.valLayouts) : null;
+    const v = cv ?? validate(models, config, data, ctx.val);
     const valSeconds = (performance.now() - v0) / 1000;
     state.epochsDone = epoch;
     state.batch = 0;
     state.elapsed = elapsed0 + (performance.now() - t0) / 1000;
-    const trainedSamples = Math.min(data.train.length, numBatches * bs) - Math.min(data.train.length, batch0 * bs);
     const ev = v.evaluation;
+    const baseline = majorityBaselines(ev);
     const record: RunMetric = {
       kind: 'epoch',
       epoch,
@@ -275,13 +295,29 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
       'val/nll': ev.nll,
       'val/macro_f1': ev.macro.f1,
       'val/top1_moves': moveAccuracy(ev),
+      'val/majority_baseline': baseline.all,
+      'val/majority_baseline_moves': baseline.moves,
       ...(v.kl === null ? {} : { 'val/kl': v.kl }),
+      ...(cv
+        ? {
+            'val/top1_prior_mean': cv.variants.priorMean.top1,
+            'val/top1_moves_prior_mean': cv.variants.priorMean.top1Moves,
+            'val/top1_posterior': cv.variants.posterior.top1,
+            'val/top1_moves_posterior': cv.variants.posterior.top1Moves,
+          }
+        : {}),
       ...(v.recon === null ? {} : { 'val/recon': v.recon }),
       'perf/samples_per_s': trainSeconds > 0 ? trainedSamples / trainSeconds : 0,
       'perf/epoch_seconds': trainSeconds,
       'perf/val_seconds': valSeconds,
     };
-    const evalFile: EpochEvaluation = { epoch, step: state.step, evaluation: ev, trainActionCounts: ctx.trainCounts };
+    const evalFile: EpochEvaluation = {
+      epoch,
+      step: state.step,
+      evaluation: ev,
+      trainActionCounts: ctx.trainCounts,
+      ...(cv ? { latent: { variants: cv.variants, slotMeaning: cv.slotMeaning } } : {}),
+    };
     await writeFileAtomic(run.evalPath(epoch, 'json'), JSON.stringify(evalFile) + '\n');
     await writeFileAtomic(run.evalPath(epoch, 'csv'), perClassCsv(ev) + '\n' + confusionCsv(ev));
     run.appendMetrics(record);
@@ -296,6 +332,9 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
         ` | val top-1 ${ev.top1.toFixed(3)} top-3 ${ev.top3.toFixed(3)} CE ${fmt(ev.nll)}` +
         ` | ${Math.round(record['perf/samples_per_s'] as number)} samples/s, ${trainSeconds.toFixed(1)}s + val ${valSeconds.toFixed(1)}s`,
     );
+    if (cv) log(`  top-1 on moves: prior-sampled z ${moveAccuracy(ev).toFixed(3)}, prior mean ${cv.variants.priorMean.top1Moves.toFixed(3)}, posterior (sees the subgoal) ${cv.variants.posterior.top1Moves.toFixed(3)}`);
+    if (v.kl !== null && v.kl < config.klWarn)
+      log(`warning: validation KL ${v.kl.toExponential(2)} is under --kl-warn ${config.klWarn}: the latent carries almost no information (collapsed); try --free-bits or a lower --alpha-max`);
     if (interrupt.stopRequested && epoch < config.epochs) {
       run.appendMetrics(event(state, 'interrupt'));
       log(`interrupted after epoch ${epoch}; checkpoint ${run.epochCheckpoint(epoch)}\ncontinue with: hop pretrain --resume ${run.root}`);
@@ -329,20 +368,7 @@ async function writePairs(ctx: LoopContext): Promise<void> {
   }
 }
 
-/**
- * Top-1 accuracy on the samples whose true action is a move (up / down / left / right): the hard part of
- * the task, since hunt actions on a prey cell (including waiting on a stag) are nearly certain.
- */
-export function moveAccuracy(ev: Evaluation): number {
-  let hit = 0;
-  let total = 0;
-  ev.labels.forEach((label, t) => {
-    if (!['up', 'down', 'left', 'right'].includes(label)) return;
-    hit += ev.confusion[t][t];
-    total += ev.confusion[t].reduce((a, b) => a + b, 0);
-  });
-  return total > 0 ? hit / total : 0;
-}
+export { moveAccuracy } from './accuracy';
 
 function event(state: LoopState, name: string): RunMetric {
   return { kind: 'event', event: name, epoch: state.epochsDone, step: state.step, time: round(state.elapsed), at: new Date().toISOString() };

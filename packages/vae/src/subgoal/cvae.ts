@@ -11,6 +11,16 @@ import { subgoalCvaeConfigSchema, type SubgoalCvaeConfig, type SubgoalCvaeConfig
 import { categoricalKlPerSlot, freeBitsKl, gaussianKlPerDim } from './kl';
 import { buildSubgoalNetworks, latentSizeOf, type SubgoalNetworks } from './networks';
 
+/**
+ * Row selection as a one-hot matrix `[indices.length, from]` (an index >= from selects nothing: a zero row).
+ * A matMul rather than tf.gather, whose gradient (UnsortedSegmentSum) the wasm backend lacks.
+ */
+function selection(indices: Int32Array, from: number): tf.Tensor2D {
+  const m = new Float32Array(indices.length * from);
+  for (let i = 0; i < indices.length; i++) if (indices[i] < from) m[i * from + indices[i]] = 1;
+  return tf.tensor2d(m, [indices.length, from]);
+}
+
 export const SUBGOAL_CHECKPOINT_KIND = 'hop-vae/subgoal-cvae';
 
 /** tf.tidy for records with optional or null members (tidy keeps every tensor reachable from the result). */
@@ -120,7 +130,7 @@ export class SubgoalCVAE {
       const klLoss = freeBitsKl(perDim, c.freeBits);
       let recon: tf.Scalar | null = null;
       if (this.networks.decoder) {
-        const target = tf.gather(batch.obs.reshape([batch.obs.shape[0], -1]), this.subgoalIndex(batch));
+        const target = tf.matMul(this.subgoalIndex(batch), batch.obs.reshape([batch.obs.shape[0], -1]));
         recon = sumSquaredError(target, this.networks.decoder.apply(q.z) as tf.Tensor);
       }
       return { z: q.z, kl, klLoss, klPerDim, recon };
@@ -176,21 +186,19 @@ export class SubgoalCVAE {
     const idx = sequenceIndex(batch, c.numActions);
     const cells = batch.numSequences * batch.steps;
     const now = this.networks.embed.apply(batch.obs) as tf.Tensor2D;
-    const padded = tf.concat([now, tf.zeros([1, c.embedUnits])], 0);
-    const steps = tf.concat([tf.gather(padded, tf.tensor1d(idx.rowAt, 'int32')), tf.tensor2d(idx.actionOneHot, [cells, c.numActions])], 1);
+    const steps = tf.concat([tf.matMul(selection(idx.rowAt, idx.rows), now), tf.tensor2d(idx.actionOneHot, [cells, c.numActions])], 1);
     const out = this.networks.history.apply(steps.reshape([batch.numSequences, batch.steps, c.embedUnits + c.numActions])) as tf.Tensor3D;
-    const states = tf.concat([out.reshape([cells, c.gruUnits]), tf.zeros([1, c.gruUnits])], 0);
-    return { now, h: tf.gather(states, tf.tensor1d(idx.historyAt, 'int32')) as tf.Tensor2D };
+    return { now, h: tf.matMul(selection(idx.historyAt, cells), out.reshape([cells, c.gruUnits])) };
   }
 
-  private subgoalIndex(batch: SubgoalBatch): tf.Tensor1D {
+  private subgoalIndex(batch: SubgoalBatch): tf.Tensor2D {
     if (!batch.subgoal)
       throw new HopError('E_INPUT', 'subgoal batch: the posterior needs `subgoal` (the row of each row\'s hindsight subgoal observation)');
-    return tf.tensor1d(batch.subgoal, 'int32');
+    return selection(batch.subgoal, batch.subgoal.length);
   }
 
   private posteriorInput(batch: SubgoalBatch, ctx: { now: tf.Tensor2D; h: tf.Tensor2D }): tf.Tensor2D {
-    return tf.concat([ctx.now, ctx.h, tf.gather(ctx.now, this.subgoalIndex(batch))], 1);
+    return tf.concat([ctx.now, ctx.h, tf.matMul(this.subgoalIndex(batch), ctx.now)], 1) as tf.Tensor2D;
   }
 
   private params(net: tf.LayersModel, input: tf.Tensor2D): Omit<SubgoalLatent, 'z'> {
