@@ -2,7 +2,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { HopError } from '@hop/core';
-import { PairRegistry, confusionCsv, perClassCsv, savePairRegistry, type Evaluation } from '@hop/moa';
+import { PairRegistry, confusionCsv, pairKey, perClassCsv, savePairRegistry, type Evaluation } from '@hop/moa';
 import { ACTION_NAMES } from '@hop/env-staghunt';
 import { PretrainConfigSchema, type PretrainConfig } from '../config/schemas';
 import { resolveConfig } from '../config/load';
@@ -348,6 +348,54 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
   return { status: 'completed', runDir: run.root, epochsDone: state.epochsDone, step: state.step, last, elapsed: state.elapsed };
 }
 
+/** Validation of one per-pair model on its pair's rows. */
+export interface PairEvaluation {
+  pair: string;
+  /** The observer and the modelled co-player: model i_to_j predicts player j. */
+  i: number;
+  j: number;
+  /** Validation rows of player j. */
+  rows: number;
+  top1: number;
+  top1Moves: number;
+  majorityMoves: number;
+}
+
+/**
+ * Evaluates every per-pair model player_i_to_j on the validation rows of player j (its pair's rows), with
+ * the run's goal input (the CVAE on player j's whole trajectories). Pairs that share one model are
+ * evaluated once per co-player.
+ */
+function evaluatePairs(ctx: LoopContext, registry: PairRegistry): PairEvaluation[] {
+  const { data, models, config } = ctx;
+  const agentOf = data.dataset.batch(data.val, ['agent']).agent;
+  const done = new Map<string, Omit<PairEvaluation, 'pair' | 'i' | 'j'>>();
+  const ids = new Map<unknown, number>();
+  const out: PairEvaluation[] = [];
+  for (let i = 0; i < data.numAgents; i++)
+    for (let j = 0; j < data.numAgents; j++) {
+      if (i === j) continue;
+      const moa = registry.model(i, j);
+      if (!ids.has(moa)) ids.set(moa, ids.size);
+      const key = `${ids.get(moa)}/${j}`;
+      let r = done.get(key);
+      if (!r) {
+        const rows = data.val.filter((_, k) => agentOf[k] === j);
+        const m = { ...models, moa };
+        let ev: Evaluation;
+        if (models.cvae) {
+          const t = trajectoriesOf(data, rows);
+          const layouts = packTrajectories(t, Int32Array.from({ length: t.count }, (_, k) => k), config.evalBatchSize).map((g) => layoutOf(t, g));
+          ev = validateCvae(m, config, data, layouts).evaluation;
+        } else ev = validate(m, config, data, readHostBatch(data, rows)).evaluation;
+        r = { rows: rows.length, top1: ev.top1, top1Moves: moveAccuracy(ev), majorityMoves: majorityBaselines(ev).moves };
+        done.set(key, r);
+      }
+      out.push({ pair: pairKey(i, j), i, j, ...r });
+    }
+  return out;
+}
+
 /** The per-pair models player_i_to_j, all starting from the generic MOA (shared until trained). */
 async function writePairs(ctx: LoopContext): Promise<void> {
   const { models, data, run, config } = ctx;
@@ -363,6 +411,12 @@ async function writePairs(ctx: LoopContext): Promise<void> {
       JSON.stringify({ numAgents: data.numAgents, pairs: registry.keys() }, null, 2) + '\n',
     );
     ctx.log(`per-pair models ${registry.keys().join(', ')} written to ${run.pairsDir}`);
+    const evaluations = evaluatePairs(ctx, registry);
+    await writeFileAtomic(join(run.pairsDir, 'evaluation.json'), JSON.stringify(evaluations, null, 2) + '\n');
+    ctx.log(
+      'per-pair validation (model i_to_j on the rows of player j): ' +
+        evaluations.map((e) => `${e.pair} top-1 ${e.top1.toFixed(3)} moves ${e.top1Moves.toFixed(3)}`).join('; '),
+    );
   } finally {
     registry.dispose();
   }

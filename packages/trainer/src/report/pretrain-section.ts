@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { barChartSvg, heatmapSvg } from '@hop/core';
-import type { EpochEvaluation } from '../pretrain/train';
+import type { EpochEvaluation, PairEvaluation } from '../pretrain/train';
 import { majorityBaselines, moveAccuracy } from '../pretrain/accuracy';
 import { RunDir, type RunMetric } from '../run/layout';
 import { dualChart, seriesOf, singleChart, type ChartOut, type NamedRun } from './charts';
@@ -144,6 +145,23 @@ export function pretrainSections(run: RunDir, runs: NamedRun[]): SectionOutput {
               return [si, k, n, ...goals.map((_, g) => c[g]), n > 0 ? c[0] / n : '—', n > 0 ? c[1] / n : '—'];
             }),
           ),
+        ),
+    });
+  }
+
+  const pairsFile = join(run.pairsDir, 'evaluation.json');
+  if (existsSync(pairsFile)) {
+    const pairs = JSON.parse(readFileSync(pairsFile, 'utf8')) as PairEvaluation[];
+    sections.push({
+      id: 'pairs',
+      title: 'Per-pair models player_i_to_j (validation rows of player j)',
+      html:
+        '<p class="note">Each per-pair model written at the end of pretraining, evaluated on its pair\'s rows: the validation ' +
+        'rows of the co-player j it models. The pairs start as copies of the generic MOA, so until online training ' +
+        'changes them the models of one co-player score alike.</p>' +
+        table(
+          ['pair', 'rows', 'top-1, all labels', 'top-1, moves', 'majority baseline, moves'],
+          pairs.map((p) => [p.pair, p.rows, p.rows > 0 ? p.top1 : '—', p.rows > 0 ? p.top1Moves : '—', p.rows > 0 ? p.majorityMoves : '—']),
         ),
     });
   }
