@@ -2,7 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Rng, initBackend } from '@hop/core';
 import {
   SubgoalCVAE,
@@ -213,5 +216,15 @@ describe('save -> load', () => {
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose(obs);
     cvae.dispose();
+  });
+});
+
+describe('README example', () => {
+  it('examples/subgoal-cvae.ts is the README block, and it runs as written', async () => {
+    const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');
+    const example = readFileSync(join(pkg, 'examples/subgoal-cvae.ts'), 'utf8');
+    expect(readFileSync(join(pkg, 'README.md'), 'utf8')).toContain(example.trim());
+    const out = execFileSync(process.execPath, ['--import', 'tsx', join(pkg, 'examples/subgoal-cvae.ts')], { cwd: pkg, encoding: 'utf8' });
+    expect(out).toContain('prior z: 5 rows x 8');
   });
 });
