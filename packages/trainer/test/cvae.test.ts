@@ -1,3 +1,4 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +9,8 @@ import { layoutOf, packTrajectories, trajectoriesOf, trajectoryOrder, type Traje
 import { buildModels, disposeModels, type PretrainModels } from '../src/pretrain/models';
 import { trainStep } from '../src/pretrain/step';
 import { validateCvae } from '../src/pretrain/validate-cvae';
+import { RunDir } from '../src/run/layout';
+import { latentGoalVectors } from '../src/selfplay/latent-goals';
 import { errorOf, tempDir, tinyDataset } from './helpers';
 
 const config = (over: Partial<PretrainConfig> = {}): PretrainConfig =>
@@ -168,6 +171,13 @@ describe('subgoal CVAE pretraining (small-2p data)', () => {
     expect(withModels(config(), (m) => stepOn(m, config(), [0, 1], 3))).toEqual(a);
     // weights built from seed 7, noise from seed 8: only the posterior sample differs
     expect(withModels(config(), (m) => stepOn(m, config({ seed: 8 }), [0, 1], 3)).total).not.toBe(a.total);
+  });
+
+  it('hop train --goals latent refuses a subgoal CVAE run by name (its z needs the trajectory, not fixed goal vectors)', async () => {
+    const run = new RunDir(join(tempDir('cvae-goals'), 'run'));
+    mkdirSync(join(run.epochCheckpoint(1), 'cvae'), { recursive: true });
+    writeFileSync(join(run.epochCheckpoint(1), 'cvae', 'meta.json'), '{}');
+    await expect(latentGoalVectors(run, { data: data.dir }, 2)).rejects.toThrow(/pretrained with the subgoal CVAE \(--latent cvae\).*Pretrain with --latent vanilla/);
   });
 
   it('the recon objective is refused with the subgoal CVAE, saying what to use', () => {
