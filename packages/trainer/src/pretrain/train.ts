@@ -334,7 +334,12 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
     );
     if (cv) log(`  top-1 on moves: prior-sampled z ${moveAccuracy(ev).toFixed(3)}, prior mean ${cv.variants.priorMean.top1Moves.toFixed(3)}, posterior (sees the subgoal) ${cv.variants.posterior.top1Moves.toFixed(3)}`);
     if (v.kl !== null && v.kl < config.klWarn)
-      log(`warning: validation KL ${v.kl.toExponential(2)} is under --kl-warn ${config.klWarn}: the latent carries almost no information (collapsed); try --free-bits or a lower --alpha-max`);
+      log(
+        `warning: validation KL ${v.kl.toExponential(2)} is under --kl-warn ${config.klWarn}: ` +
+          (cv
+            ? 'the posterior adds almost nothing to the prior (the subgoal goes unused); compare the prior-sampled top-1 with the no-goal bound, and try --free-bits'
+            : 'the latent carries almost no information (collapsed); try --latent cvae, or a lower --alpha-max'),
+      );
     if (interrupt.stopRequested && epoch < config.epochs) {
       run.appendMetrics(event(state, 'interrupt'));
       log(`interrupted after epoch ${epoch}; checkpoint ${run.epochCheckpoint(epoch)}\ncontinue with: hop pretrain --resume ${run.root}`);

@@ -267,6 +267,10 @@ export function pretrainSummary(run: RunDir, runs: NamedRun[]): string {
   const kl = last['val/kl'];
   const floor = typeof config?.klWarn === 'number' ? config.klWarn : 0.01;
   if (typeof kl === 'number' && kl < floor)
-    html += `<p class="warn"><b>Warning:</b> the validation KL is ${esc(kl.toExponential(2))}, under ${esc(floor)}: the latent carries almost no information (collapsed); the MOA is then no better than without a goal. Try --free-bits, a lower --alpha-max, or --latent cvae.</p>`;
+    html +=
+      `<p class="warn"><b>Warning:</b> the validation KL is ${esc(kl.toExponential(2))}, under ${esc(floor)}: ` +
+      (String(config?.latent).startsWith('cvae')
+        ? 'the posterior adds almost nothing to the prior, so the hindsight subgoal goes unused; the prior can still carry the history (compare the top-1 on moves with the no-goal bound). Try --free-bits.</p>'
+        : 'the latent carries almost no information (collapsed); the MOA is then no better than without a goal. Try --latent cvae, or a lower --alpha-max.</p>');
   return html;
 }
