@@ -64,6 +64,14 @@ describe('report', () => {
     // (0.7 - 0.6) / (0.8 - 0.6) = 50%
     expect(html).toContain('closes <b>50.0%</b> of the gap');
     expect(html).not.toContain('class="warn"');
+    expect(html).not.toContain('Not all bounds are comparable');
+    // a bound read at this run's epoch (2 epochs: its epoch-1 record), and one made on other data: no gap figure
+    const none2 = fakeRun(dir, 'none2', [0.7, 0.75], { goalInput: 'none' }, { 'val/top1_moves': 0.65 });
+    const other = fakeRun(dir, 'true-other', [0.9], { goalInput: 'true', data: 'elsewhere' }, { 'val/top1_moves': 0.8 });
+    const mixed = readFileSync(await writeReport(z, { compare: [none2, other] }), 'utf8');
+    expect(mixed).toContain('<td>none2</td><td>no goal (lower bound)</td><td>1</td><td>0.7000</td>');
+    expect(mixed).toContain('Not all bounds are comparable');
+    expect(mixed).not.toContain('of the gap');
     const collapsed = fakeRun(dir, 'vae', [0.8], { goalInput: 'z', latent: 'vanilla', klWarn: 0.01 }, { 'val/kl': 5e-5 });
     expect(readFileSync(await writeReport(collapsed), 'utf8')).toMatch(/class="warn"><b>Warning:<\/b> the validation KL is 5\.00e-5, under 0\.01/);
   });

@@ -245,11 +245,15 @@ export function pretrainSummary(run: RunDir, runs: NamedRun[]): string {
     kpi('wall time in the loop', `${last.time.toFixed(0)} s`) +
     kpi('training samples/s', sps.length ? String(Math.round(sps.reduce((a, b) => a + b, 0) / sps.length)) : '-') +
     '</div>';
+  // A bound is read at this run's epoch when it has one (same data, same epochs), else at its last epoch.
   const bounds = runs.slice(1).flatMap((r) => {
     const g = r.config?.goalInput;
-    const lastOther = [...r.records].reverse().find((x) => x.kind === 'epoch');
-    if ((g !== 'true' && g !== 'none') || !lastOther || !r.dir) return [];
-    return [{ name: r.name, goal: g as 'true' | 'none', epoch: lastOther.epoch, h: headline(lastOther, lastEvaluation(new RunDir(r.dir), r.records)) }];
+    const recs = r.records.filter((x) => x.kind === 'epoch');
+    const at = recs.find((x) => x.epoch === last.epoch) ?? recs[recs.length - 1];
+    if ((g !== 'true' && g !== 'none') || !at || !r.dir) return [];
+    const file = new RunDir(r.dir).evalPath(at.epoch, 'json');
+    const ev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as EpochEvaluation) : null;
+    return [{ name: r.name, goal: g as 'true' | 'none', epoch: at.epoch, sameData: r.config?.data === config?.data, h: headline(at, ev) }];
   });
   if (bounds.length) {
     html += table(
@@ -261,8 +265,11 @@ export function pretrainSummary(run: RunDir, runs: NamedRun[]): string {
     );
     const lo = bounds.find((b) => b.goal === 'none');
     const hi = bounds.find((b) => b.goal === 'true');
-    if (lo && hi && config?.goalInput === 'z' && hi.h.moves !== lo.h.moves)
-      html += `<p>On move labels this run closes <b>${(((h.moves - lo.h.moves) / (hi.h.moves - lo.h.moves)) * 100).toFixed(1)}%</b> of the gap between the no-goal bound (${fixed(lo.h.moves)}) and the true-goal bound (${fixed(hi.h.moves)}).</p>`;
+    const comparable = (b: (typeof bounds)[number]) => b.epoch === last.epoch && b.sameData;
+    if (bounds.some((b) => !comparable(b)))
+      html += `<p class="note">Not all bounds are comparable with this run: a bound is compared at the same epoch on the same --data only; see the epochs above.</p>`;
+    if (lo && hi && comparable(lo) && comparable(hi) && config?.goalInput === 'z' && hi.h.moves !== lo.h.moves)
+      html += `<p>On move labels (epoch ${last.epoch}, same data) this run closes <b>${(((h.moves - lo.h.moves) / (hi.h.moves - lo.h.moves)) * 100).toFixed(1)}%</b> of the gap between the no-goal bound (${fixed(lo.h.moves)}) and the true-goal bound (${fixed(hi.h.moves)}).</p>`;
   }
   const kl = last['val/kl'];
   const floor = typeof config?.klWarn === 'number' ? config.klWarn : 0.01;
