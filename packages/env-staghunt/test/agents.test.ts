@@ -57,6 +57,7 @@ describe('nearest-prey agents', () => {
     const env = envAt(tiny({ players: 2 }), `0 . S 1\n. . . .\n. . . H`);
     const log = play(env, [new NearestStagAgent(), new NearestStagAgent()]);
     // t=0: player 1 reaches the stag; t=1: alone there, it stays while player 0 arrives; t=2: both hunt.
+    // Mutation caught: a partner check that never sees the partner (both would wait for ever).
     expect(log).toEqual([
       [3, 3, 5],
       [2, 4, 5],

@@ -87,6 +87,7 @@ describe('KL terms (hand-worked values)', () => {
 const tiny: SubgoalCvaeConfigInput = { inputShape: [2, 2, 1], numActions: 3, embedUnits: 3, gruUnits: 2, hidden: 4, latentDim: 2, activation: 'tanh', seed: 4 };
 
 describe('history is causal', () => {
+  // Mutation caught: h_t read from the row's own slot (historyAt = slot), which leaks the action being predicted.
   it('the prior of a row reads its own sequence up to itself: later rows, other sequences and the subgoal do not change it', () => {
     const cvae = new SubgoalCVAE(tiny);
     const base = tf.randomUniform([5, 2, 2, 1], 0, 1, 'float32', 3);
