@@ -26,6 +26,13 @@ describe('axes', () => {
     expect(linearAxis(3, 7, 5, true).ticks[0]).toBe(0);
   });
 
+  it('a tight axis ends at the data, with the ticks inside it', () => {
+    const a = linearAxis(0, 9.3, 5, false, true);
+    expect([a.min, a.max]).toEqual([0, 9.3]);
+    expect(a.ticks).toEqual([0, 2, 4, 6, 8]);
+    expect(linearAxis(1, 1436, 6, false, true).ticks).toEqual([200, 400, 600, 800, 1000, 1200, 1400]);
+  });
+
   it('constant, empty and non-finite data still give a usable range', () => {
     const c = linearAxis(5, 5);
     expect(c.min).toBeLessThan(5);
@@ -92,6 +99,32 @@ describe('lineChartSvg', () => {
     expect(lineChartSvg({ title: 't', series: [] })).toContain('no data');
     expect(lineChartSvg({ title: 't', series: [{ name: 'one', x: [3], y: [7] }] })).toMatch(/<circle cx="[\d.]+" cy="[\d.]+"/);
     expectCleanSvg(lineChartSvg({ title: 't', logY: true, series: [{ name: 'neg', x: [1, 2], y: [-1, 0] }] }));
+  });
+
+  it('the x axis ends at the last point (no empty stretch to the next round tick)', () => {
+    const s = lineChartSvg({ title: 't', series: [{ name: 'a', x: [1, 700, 1436], y: [3, 2, 1] }] });
+    const path = /data-series="a"><path d="([^"]+)"/.exec(s)?.[1] ?? '';
+    const pts = path.slice(1).split('L').map((p) => p.split(',').map(Number));
+    const axis = /<g class="x-axis">\n<line x1="([\d.]+)" y1="[\d.]+" x2="([\d.]+)"/.exec(s)!;
+    expect(pts[0][0]).toBeCloseTo(Number(axis[1]), 1);
+    expect(pts[2][0]).toBeCloseTo(Number(axis[2]), 1);
+    expect(texts(s, 'tick-x').at(-1)).toBe('1400');
+  });
+
+  it('a series equal to an earlier one is drawn dashed and named as such; a differing one is not', () => {
+    const xs = [0, 1, 2];
+    const s = lineChartSvg({
+      title: 't',
+      series: [
+        { name: 'policy', x: xs, y: [3, 2, 1] },
+        { name: 'total', x: xs, y: [3, 2, 1] },
+        { name: 'kl', x: xs, y: [3, 2, 1.5] },
+      ],
+    });
+    expect(texts(s, 'legend')).toEqual(['policy', 'total (= policy)', 'kl']);
+    expect(count(s, /stroke-dasharray/)).toBe(2); // the dashed path and its legend swatch
+    expect(/data-series="total"><path [^>]*stroke-dasharray/.test(s)).toBe(true);
+    expect(/data-series="kl"><path [^>]*stroke-dasharray/.test(s)).toBe(false);
   });
 
   it('rejects series whose x and y differ in length', () => {

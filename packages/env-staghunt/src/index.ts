@@ -59,7 +59,15 @@ export {
   type PopulationInput,
   type ResolvedPopulation,
 } from './agents/population';
-export { AGENT_KINDS, DEFAULT_SWITCHING, type AgentKind, type SwitchingParams } from './agents/decide';
+export {
+  AGENT_KINDS,
+  DEFAULT_SWITCHING,
+  STAG_WAITS,
+  type AgentKind,
+  type RuleParams,
+  type StagWait,
+  type SwitchingParams,
+} from './agents/decide';
 export { computeDistances, UNREACHABLE } from './agents/paths';
 
 // Rendering

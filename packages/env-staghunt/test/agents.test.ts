@@ -9,7 +9,7 @@ import {
   SwitchingAgent,
 } from '../src/agents/agents';
 import { BatchedPopulation } from '../src/agents/batched';
-import { POPULATIONS } from '../src/agents/population';
+import { POPULATIONS, type PopulationInput } from '../src/agents/population';
 import { StagHuntEnv } from '../src/env/parallel';
 import { agentSeed } from '../src/env/seeds';
 import { VecStagHunt } from '../src/env/vec';
@@ -38,10 +38,12 @@ class Idle implements Agent<GridObservation> {
 }
 
 describe('nearest-prey agents', () => {
-  it('walk the shortest path around obstacles, then hunt', () => {
-    const env = envAt(tiny({ players: 2 }), `0 # . .\n. # S .\n. . . 1`);
-    const [a0] = play(env, [new NearestStagAgent(), new Idle()], 6);
-    expect(a0).toEqual([1, 1, 3, 3, 0, 5]);
+  it('walk the shortest path around obstacles, then wait on the stag (no partner) or hunt (old rule)', () => {
+    const board = `0 # . .\n. # S .\n. . . 1`;
+    const [a0] = play(envAt(tiny({ players: 2 }), board), [new NearestStagAgent(), new Idle()], 6);
+    expect(a0).toEqual([1, 1, 3, 3, 0, 4]);
+    const [old] = play(envAt(tiny({ players: 2 }), board), [new NearestStagAgent({ stagWait: 'hunt' }), new Idle()], 6);
+    expect(old).toEqual([1, 1, 3, 3, 0, 5]);
   });
 
   it('use path length, not straight-line distance, to pick the nearest prey', () => {
@@ -51,16 +53,51 @@ describe('nearest-prey agents', () => {
     expect(env.episodeStats().caught).toEqual([1, -1]);
   });
 
-  it('a stag hunter waits on the stag until its partner joins, then both catch it', () => {
+  it('a stag hunter waits on the stag with stay until its partner stands there, then both hunt in the same step', () => {
     const env = envAt(tiny({ players: 2 }), `0 . S 1\n. . . .\n. . . H`);
     const log = play(env, [new NearestStagAgent(), new NearestStagAgent()]);
+    // t=0: player 1 reaches the stag; t=1: alone there, it stays while player 0 arrives; t=2: both hunt.
+    // Mutation caught: a partner check that never sees the partner (both would wait for ever).
     expect(log).toEqual([
       [3, 3, 5],
-      [2, 5, 5],
+      [2, 4, 5],
     ]);
     const s = env.episodeStats();
     expect(s.returns).toEqual([5, 5]);
     expect(s.stagsCaught).toBe(1);
+  });
+
+  it("stagWait 'hunt' keeps the old rule: the waiting hunter repeats the hunt action", () => {
+    const env = envAt(tiny({ players: 2 }), `0 . S 1\n. . . .\n. . . H`);
+    const log = play(env, [new NearestStagAgent({ stagWait: 'hunt' }), new NearestStagAgent({ stagWait: 'hunt' })]);
+    expect(log).toEqual([
+      [3, 3, 5],
+      [2, 5, 5],
+    ]);
+    expect(env.episodeStats().stagsCaught).toBe(1);
+  });
+
+  it('a lone stag hunter never hunts: it stays on the stag for the rest of the episode', () => {
+    const env = envAt(tiny({ players: 2 }), `0 S . .\n. . . .\n. . . 1`);
+    const [a0] = play(env, [new NearestStagAgent(), new Idle()], 6);
+    expect(a0).toEqual([3, 4, 4, 4, 4, 4]);
+    expect(() => new PopulationAgent({ name: 'stag', stagWait: 'wait' as 'stay' })).toThrow(/stagWait must be one of stay, hunt, got "wait"/);
+  });
+
+  it('any live player on the same stag counts as the partner (here one that never hunts)', () => {
+    const env = envAt(tiny({ players: 2 }), `0 S . .\n. . . .\n. . . 1`);
+    // player 1 walks onto the stag and idles there: player 0 then hunts (alone in the hunt, so nothing is caught).
+    class Walker implements Agent<GridObservation> {
+      readonly name = 'walker';
+      private readonly plan = [0, 0, 2, 2, 4, 4, 4];
+      private t = 0;
+      act(): number {
+        return this.plan[this.t++] ?? 4;
+      }
+    }
+    const [a0] = play(env, [new NearestStagAgent(), new Walker()], 6);
+    // Walker: (2,3) up (1,3) up (0,3) left (0,2) left (0,1) = the stag after its 4th move.
+    expect(a0).toEqual([3, 4, 4, 4, 5, 5]);
   });
 
   it('stays when its prey is gone', () => {
@@ -141,7 +178,8 @@ describe('random and mixed agents', () => {
 });
 
 describe('batched population fast path', () => {
-  it.each(POPULATIONS)('population %s: BatchedPopulation on VecStagHunt acts exactly like Agent objects', (pop) => {
+  const cases: PopulationInput[] = [...POPULATIONS, { name: 'stag', stagWait: 'hunt' }, { name: 'switching', stagWait: 'hunt' }];
+  it.each(cases)('population %j: BatchedPopulation on VecStagHunt acts exactly like Agent objects', (pop) => {
     const seed = 11;
     const N = 3;
     const vec = new VecStagHunt('hop-msh', { numEnvs: N, seed, observations: 'none' });

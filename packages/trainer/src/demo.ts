@@ -21,7 +21,16 @@ export async function runDemo(config: DemoConfig, log: (line: string) => void = 
     log(`reusing the demo dataset in ${dataDir}`);
   } else {
     await collectDataset(
-      { preset: config.preset, population: config.population, episodes: config.episodes, seed: config.seed, out: dataDir, force: true, progress: config.progress },
+      {
+        preset: config.preset,
+        population: config.population,
+        stagWait: 'stay',
+        episodes: config.episodes,
+        seed: config.seed,
+        out: dataDir,
+        force: true,
+        progress: config.progress,
+      },
       log,
     );
   }
@@ -84,8 +93,16 @@ function sameDataset(dir: string, c: DemoConfig): boolean {
   const metaPath = join(dir, 'meta.json');
   if (!existsSync(metaPath)) return false;
   try {
-    const m = JSON.parse(readFileSync(metaPath, 'utf8')) as { preset?: string; seed?: number; counts?: { episodes?: number }; population?: { name?: string } };
-    return m.preset === c.preset && m.seed === c.seed && m.counts?.episodes === c.episodes && m.population?.name === c.population;
+    const m = JSON.parse(readFileSync(metaPath, 'utf8')) as {
+      preset?: string;
+      seed?: number;
+      counts?: { episodes?: number };
+      population?: { name?: string; stagWait?: string };
+    };
+    // A dataset from before stagWait existed was played with the old 'hunt' rule: collect again.
+    return (
+      m.preset === c.preset && m.seed === c.seed && m.counts?.episodes === c.episodes && m.population?.name === c.population && m.population?.stagWait === 'stay'
+    );
   } catch {
     return false;
   }

@@ -45,6 +45,11 @@ describe('hop CLI end to end', () => {
     for (const f of ['checkpoints/epoch-1/vae/meta.json', 'checkpoints/epoch-1/moa/meta.json', 'checkpoints/epoch-1/state.json', 'eval/epoch-1.json', 'eval/epoch-1.csv', 'pairs/meta.json', 'pairs/pairs.json', 'report.html'])
       expect(existsSync(join(run, f)), f).toBe(true);
     expect(JSON.parse(readFileSync(join(run, 'pairs/pairs.json'), 'utf8')).pairs).toEqual(['player_0_to_1', 'player_1_to_0']);
+    // each per-pair model evaluated on its co-player's validation rows; the two players' rows make the whole split
+    const pairs = JSON.parse(readFileSync(join(run, 'pairs/evaluation.json'), 'utf8')) as { pair: string; j: number; rows: number; top1: number }[];
+    expect(pairs.map((x) => [x.pair, x.j])).toEqual([['player_0_to_1', 1], ['player_1_to_0', 0]]);
+    expect(pairs[0].rows + pairs[1].rows).toBe(cfg.inputs.dataset.valSamples);
+    for (const x of pairs) expect(x.top1).toBeGreaterThan(0);
     expect(readdirSync(join(run, 'plots')).sort()).toEqual(
       expect.arrayContaining(['accuracy.svg', 'class-distribution.svg', 'confusion.svg', 'losses.svg', 'recall.svg']),
     );
@@ -57,8 +62,27 @@ describe('hop CLI end to end', () => {
     expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/i);
     expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org)/);
     expect((html.match(/<svg/g) ?? []).length).toBeGreaterThanOrEqual(8);
-    for (const s of ['Training curves', 'Confusion matrix', 'Class distribution', 'Per-class recall', 'log-scale', 'Config', 'Environment'])
+    for (const s of ['Training curves', 'Confusion matrix', 'Class distribution', 'Per-class recall', 'log-scale', 'Config', 'Environment', 'Per-pair models player_i_to_j'])
       expect(html).toContain(s);
+  });
+
+  it('pretrain --latent cvae-gumbel: the subgoal CVAE checkpoint, prior-sampled headline beside prior mean and posterior, goal slots in the report', async () => {
+    if (!existsSync(join(data, 'meta.json'))) await tinyDataset(data, 40, 5);
+    const run = join(root, 'cvae');
+    const p = await runHop(['pretrain', '--data', data, '--out', run, '--epochs', '1', '--seed', '2', ...TINY_NET, '--latent', 'cvae-gumbel', '--latent-dim', '1', '--history-units', '8', '--kl-warn', '1000']);
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stdout).toMatch(/subgoal CVAE: \d+ training \/ \d+ validation trajectories/);
+    expect(p.stdout).toMatch(/top-1 on moves: prior-sampled z \d\.\d{3}, prior mean \d\.\d{3}, posterior \(sees the subgoal\) \d\.\d{3}/);
+    expect(p.stdout).toMatch(/warning: validation KL .* is under --kl-warn 1000/);
+    for (const f of ['checkpoints/epoch-1/cvae/meta.json', 'checkpoints/epoch-1/moa/meta.json', 'pairs/evaluation.json']) expect(existsSync(join(run, f)), f).toBe(true);
+    expect(existsSync(join(run, 'checkpoints/epoch-1/vae'))).toBe(false);
+    const epoch = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).find((r) => r.kind === 'epoch');
+    for (const k of ['val/top1', 'val/top1_moves', 'val/kl', 'val/top1_prior_mean', 'val/top1_posterior', 'val/majority_baseline', 'val/majority_baseline_moves'])
+      expect(Number.isFinite(epoch[k]), k).toBe(true);
+    const html = readFileSync(join(run, 'report.html'), 'utf8');
+    expect(html).toContain('z sampled from the subgoal CVAE prior (cvae-gumbel)');
+    expect(html).toContain('Discrete goals: what each slot class means');
+    expect(html).toContain('class="warn"');
   });
 
 });

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -13,14 +13,14 @@ import { confusionMetrics } from '@hop/moa';
 import { tempDir } from './helpers';
 
 /** A pretraining run directory with hand-written records (no training needed to test the report). */
-function fakeRun(dir: string, name: string, top1: number[]): string {
+function fakeRun(dir: string, name: string, top1: number[], config: Record<string, unknown> = {}, epochExtra: Record<string, number> = {}): string {
   const run = new RunDir(join(dir, name));
-  run.create('pretrain', { data: 'd', seed: 5, objective: name }, captureEnvironment());
+  run.create('pretrain', { data: 'd', seed: 5, objective: name, ...config }, captureEnvironment());
   run.appendMetrics({ kind: 'event', event: 'start', epoch: 0, step: 0, time: 0 });
   top1.forEach((t, e) => {
     for (let s = 1; s <= 3; s++)
       run.appendMetrics({ kind: 'train', epoch: e + 1, step: e * 3 + s, time: e + s / 3, 'losses/policy': 2 / (e * 3 + s), 'losses/kl': 0, 'losses/total': 2 / (e * 3 + s), 'charts/alpha': 0.01 * s });
-    run.appendMetrics({ kind: 'epoch', epoch: e + 1, step: (e + 1) * 3, time: e + 1, 'val/top1': t, 'val/top3': Math.min(1, t + 0.2), 'val/nll': 1 - t, 'train/policy': 1.1 - t, 'perf/samples_per_s': 100 });
+    run.appendMetrics({ kind: 'epoch', epoch: e + 1, step: (e + 1) * 3, time: e + 1, 'val/top1': t, 'val/top3': Math.min(1, t + 0.2), 'val/nll': 1 - t, 'train/policy': 1.1 - t, 'perf/samples_per_s': 100, ...epochExtra });
   });
   run.appendMetrics({ kind: 'event', event: 'end', epoch: top1.length, step: top1.length * 3, time: top1.length });
   run.close();
@@ -38,12 +38,64 @@ describe('report', () => {
     expect(html).toContain('joint: top-1');
     expect(html).toContain('recon: top-1');
     expect(html).toContain('Compared runs (final epoch)');
-    expect(html).toMatch(/<td>recon<\/td><td>2<\/td><td>0\.4500<\/td>/);
+    expect(html).toMatch(/<td>recon<\/td><td>z of a VAE of o_t \(vanilla\)<\/td><td>2<\/td><td>0\.4500<\/td>/);
     // A KL of exactly 0 cannot be drawn on a log axis: the log version leaves it out, the page still has both.
     expect(html).toContain('(log scale)');
     expect(html).toMatch(/status<\/td><td>completed/);
-    expect(html).toContain('best top-1 (epoch 3)');
+    expect(html).toContain('<b>0.7000</b>top-1, all labels');
+    // records without a move accuracy or a baseline (and no evaluation file) show a dash, not 0
+    expect(html).toContain('<b>—</b>top-1, move labels only');
+    expect(html).toContain('<b>—</b>majority-class baseline, all labels');
     for (const f of ['losses.svg', 'accuracy.svg', 'epoch-losses.svg', 'schedules.svg']) expect(existsSync(join(a, 'plots', f)), f).toBe(true);
+  });
+
+  it('names the bounds it is compared against, with the share of the gap closed on moves, and warns on a collapsed KL', async () => {
+    const dir = tempDir('report-bounds');
+    const z = fakeRun(dir, 'cvae', [0.8], { goalInput: 'z', latent: 'cvae', klWarn: 0.01 }, { 'val/top1_moves': 0.7, 'val/majority_baseline': 0.58, 'val/majority_baseline_moves': 0.27, 'val/kl': 0.5 });
+    const none = fakeRun(dir, 'none', [0.75], { goalInput: 'none' }, { 'val/top1_moves': 0.6, 'val/majority_baseline_moves': 0.27 });
+    const truth = fakeRun(dir, 'true', [0.9], { goalInput: 'true' }, { 'val/top1_moves': 0.8, 'val/majority_baseline_moves': 0.27 });
+    const html = readFileSync(await writeReport(z, { compare: [none, truth] }), 'utf8');
+    expect(html).toContain('Goal input of this run: <b>z sampled from the subgoal CVAE prior (cvae)</b>');
+    expect(html).toContain('<b>0.7000</b>top-1, move labels only');
+    expect(html).toContain('<b>0.5800</b>majority-class baseline, all labels');
+    expect(html).toContain('<b>0.2700</b>majority-class baseline, moves');
+    expect(html).toContain('<td>none</td><td>no goal (lower bound)</td>');
+    expect(html).toContain('<td>true</td><td>true hindsight goal (upper bound)</td>');
+    // (0.7 - 0.6) / (0.8 - 0.6) = 50%
+    expect(html).toContain('closes <b>50.0%</b> of the gap');
+    expect(html).not.toContain('class="warn"');
+    expect(html).not.toContain('Not all bounds are comparable');
+    // a bound read at this run's epoch (2 epochs: its epoch-1 record), and one made on other data: no gap figure
+    const none2 = fakeRun(dir, 'none2', [0.7, 0.75], { goalInput: 'none' }, { 'val/top1_moves': 0.65 });
+    const other = fakeRun(dir, 'true-other', [0.9], { goalInput: 'true', data: 'elsewhere' }, { 'val/top1_moves': 0.8 });
+    const mixed = readFileSync(await writeReport(z, { compare: [none2, other] }), 'utf8');
+    expect(mixed).toContain('<td>none2</td><td>no goal (lower bound)</td><td>1</td><td>0.7000</td>');
+    expect(mixed).toContain('Not all bounds are comparable');
+    expect(mixed).not.toContain('of the gap');
+    const collapsed = fakeRun(dir, 'vae', [0.8], { goalInput: 'z', latent: 'vanilla', klWarn: 0.01 }, { 'val/kl': 5e-5 });
+    expect(readFileSync(await writeReport(collapsed), 'utf8')).toMatch(/class="warn"><b>Warning:<\/b> the validation KL is 5\.00e-5, under 0\.01/);
+  });
+
+  it('per-class rows of a class without samples show a dash; baselines come from the evaluation file for older runs', async () => {
+    const dir = tempDir('report-classes');
+    const root = fakeRun(dir, 'old', [0.5]);
+    const labels = ['up', 'down', 'left', 'right', 'stay', 'hunt-stag', 'hunt-hare'];
+    const confusion = labels.map(() => labels.map(() => 0));
+    confusion[0][0] = 2;
+    confusion[1][0] = 1;
+    confusion[4][4] = 5; // no left, right, hunt rows at all
+    const evaluation = { ...confusionMetrics(confusion, labels), confusion, labels, samples: 8, top1: 7 / 8, top3: 1, topK: [], nll: 0.3 };
+    const run = new RunDir(root);
+    mkdirSync(run.evalDir, { recursive: true });
+    writeFileSync(run.evalPath(1, 'json'), JSON.stringify({ epoch: 1, step: 3, evaluation, trainActionCounts: [2, 1, 0, 0, 5, 0, 0] }));
+    const html = readFileSync(await writeReport(root), 'utf8');
+    // majority: stay 5 of 8; moves: up 2 of 3
+    expect(html).toContain('<b>0.6250</b>majority-class baseline, all labels');
+    expect(html).toContain('<b>0.6667</b>majority-class baseline, moves');
+    expect(html).toContain('<b>0.6667</b>top-1, move labels only');
+    expect(html).toContain('<td>left</td><td>0</td><td>0</td><td>0</td><td>—</td><td>—</td><td>—</td>');
+    // down: 1 sample, never predicted: recall 0 (a real zero), precision undefined
+    expect(html).toContain('<td>down</td><td>1</td><td>0.1250</td><td>0</td><td>—</td><td>0</td><td>—</td>');
   });
 
   it('refuses to compare runs of different commands, and a directory that is not a run', async () => {

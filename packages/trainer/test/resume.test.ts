@@ -67,3 +67,25 @@ describe('resume: a killed or interrupted run ends exactly where an uninterrupte
     expect(weights(run, 3, 'moa/moa').equals(weights(reference, 3, 'moa/moa'))).toBe(true);
   });
 });
+
+describe('resume: subgoal CVAE runs', () => {
+  it('1 epoch, then --resume --epochs 2, ends with the weights (MOA, GRU, prior) and records of a straight 2-epoch run', async () => {
+    const data = await tinyDataset(join(tempDir('resume-cvae'), 'data'), 40, 4);
+    const args = (out: string, epochs: number, seed = 11) =>
+      ['pretrain', '--data', data, '--out', out, '--epochs', String(epochs), '--seed', String(seed), ...TINY_NET, '--latent', 'cvae', '--history-units', '8', '--no-pairs'];
+    const straight = join(tempDir('cvae-straight'), 'run');
+    const part = join(tempDir('cvae-part'), 'run');
+    const other = join(tempDir('cvae-other'), 'run');
+    for (const [out, epochs, seed] of [[straight, 2, 11], [part, 1, 11], [other, 2, 12]] as const) {
+      const r = await runHop(args(out, epochs, seed));
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const resumed = await runHop(['pretrain', '--resume', part, '--epochs', '2']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(epochRecords(part)).toEqual(epochRecords(straight));
+    for (const m of ['moa/moa', 'cvae/history', 'cvae/prior', 'cvae/posterior']) {
+      expect(weights(part, 2, m).equals(weights(straight, 2, m)), m).toBe(true);
+      expect(weights(other, 2, m).equals(weights(straight, 2, m)), `${m} (seed 12)`).toBe(false);
+    }
+  });
+});

@@ -47,3 +47,14 @@ export {
 } from './train/classic';
 export { CHECKPOINT_KIND, readVaeCheckpoint, type LoadOptions } from './io/checkpoint';
 export { loadVae } from './io/load';
+export {
+  SubgoalCVAE,
+  SUBGOAL_CHECKPOINT_KIND,
+  type SubgoalLatent,
+  type SubgoalLosses,
+  type SubgoalSampleOptions,
+} from './subgoal/cvae';
+export { sequenceIndex, type SubgoalBatch, type SequenceIndex } from './subgoal/batch';
+export { subgoalCvaeConfigSchema, type SubgoalCvaeConfig, type SubgoalCvaeConfigInput } from './subgoal/config';
+export { gaussianKlPerDim, categoricalKlPerSlot, freeBitsKl } from './subgoal/kl';
+export { buildSubgoalNetworks, type SubgoalNetworks } from './subgoal/networks';

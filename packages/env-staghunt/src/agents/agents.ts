@@ -1,6 +1,6 @@
 import { Rng } from '@hop/core';
 import type { Agent, GridObservation } from '@hop/core';
-import { AGENT_KINDS, decide, type AgentKind, type SwitchingParams } from './decide';
+import { AGENT_KINDS, decide, type AgentKind, type StagWait, type SwitchingParams } from './decide';
 import { ObservationDecoder } from './decode';
 import { drawKind, resolvePopulation, type PopulationInput, type ResolvedPopulation } from './population';
 
@@ -36,7 +36,7 @@ export class PopulationAgent implements Agent<GridObservation> {
 
   act(observation: GridObservation): number {
     const ctx = this.decoder.decode(observation);
-    return decide(this.kindIndex, ctx, this.rng, this.memory, 0, this.population.switching);
+    return decide(this.kindIndex, ctx, this.rng, this.memory, 0, this.population);
   }
 }
 
@@ -47,10 +47,13 @@ export class RandomAgent extends PopulationAgent {
   }
 }
 
-/** Shortest path (around obstacles) to the nearest stag; hunts on it, waiting there for a partner. */
+/**
+ * Shortest path (around obstacles) to the nearest stag; on it, waits with stay until a partner stands there,
+ * then hunts (`stagWait: 'hunt'`: repeats the hunt action while waiting, the behaviour before issue 14).
+ */
 export class NearestStagAgent extends PopulationAgent {
-  constructor() {
-    super('stag', 'nearest-stag');
+  constructor(options: { stagWait?: StagWait } = {}) {
+    super({ name: 'stag', ...options }, 'nearest-stag');
   }
 }
 

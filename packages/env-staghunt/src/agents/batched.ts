@@ -82,7 +82,6 @@ export class BatchedPopulation {
     const g = vec.geometry;
     const st = vec.states;
     const ctx = this.ctx;
-    const sw = this.population.switching;
     ctx.mask = vec.masks;
     for (let k = 0; k < this.numEnvs; k++) {
       if (this.seenEpisode[k] !== vec.episodeIndex[k]) this.startEpisode(vec, k);
@@ -108,7 +107,7 @@ export class BatchedPopulation {
           if (q !== p && c >= 0) ctx.others[ctx.numOthers++] = c;
         }
         ctx.maskOff = i * NUM_ACTIONS;
-        out[i] = decide(this.kinds[i], ctx, this.rngs[i], this.memory, i, sw);
+        out[i] = decide(this.kinds[i], ctx, this.rngs[i], this.memory, i, this.population);
       }
     }
   }

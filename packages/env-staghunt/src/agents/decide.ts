@@ -23,6 +23,20 @@ export interface SwitchingParams {
 }
 export const DEFAULT_SWITCHING: SwitchingParams = { deadline: 12, partnerRadius: 4 };
 
+/**
+ * What a stag hunter does on its stag with no partner there. `'stay'` (default, the notes' rule): wait with
+ * stay and hunt only once a partner stands on the same cell, so both choose 5 in the same step. `'hunt'`:
+ * repeat the hunt action while waiting (the behaviour before issue 14; its data labels every wait as a hunt).
+ */
+export const STAG_WAITS = ['stay', 'hunt'] as const;
+export type StagWait = (typeof STAG_WAITS)[number];
+
+/** The parameters of the decision rules (one record per population). */
+export interface RuleParams {
+  switching: SwitchingParams;
+  stagWait: StagWait;
+}
+
 /** What a rule-based agent sees, as cell indices (row * width + col). */
 export interface DecisionContext {
   cells: number;
@@ -102,6 +116,18 @@ export function randomValid(ctx: DecisionContext, rng: Rng): number {
   return Action.Stay;
 }
 
+/** True when another live player stands on the agent's own cell. */
+export function partnerHere(ctx: DecisionContext): boolean {
+  for (let i = 0; i < ctx.numOthers; i++) if (ctx.others[i] === ctx.self) return true;
+  return false;
+}
+
+/** Towards a stag; on it, hunt only with a partner there unless the rules say to repeat the hunt. */
+export function stepTowardsStag(ctx: DecisionContext, stag: number, wait: StagWait): number {
+  if (stag >= 0 && ctx.self === stag && wait === 'stay' && !partnerHere(ctx)) return Action.Stay;
+  return stepTowards(ctx, stag, Action.HuntStag);
+}
+
 /** True while the switching agent still goes for a stag: before the deadline and with a partner near it. */
 export function switchingWantsStag(ctx: DecisionContext, p: SwitchingParams, stag: number): boolean {
   if (stag < 0 || ctx.time >= p.deadline) return false;
@@ -121,20 +147,20 @@ export function decide(
   rng: Rng,
   memory: Uint8Array,
   memIdx: number,
-  switching: SwitchingParams,
+  rules: RuleParams,
 ): number {
   if (ctx.self < 0) return Action.Stay;
   switch (kind) {
     case KIND_RANDOM:
       return randomValid(ctx, rng);
     case KIND_STAG:
-      return stepTowards(ctx, nearestTarget(ctx, ctx.stags, ctx.numStags), Action.HuntStag);
+      return stepTowardsStag(ctx, nearestTarget(ctx, ctx.stags, ctx.numStags), rules.stagWait);
     case KIND_HARE:
       return stepTowards(ctx, nearestTarget(ctx, ctx.hares, ctx.numHares), Action.HuntHare);
     default: {
       if (!memory[memIdx]) {
         const stag = nearestTarget(ctx, ctx.stags, ctx.numStags);
-        if (switchingWantsStag(ctx, switching, stag)) return stepTowards(ctx, stag, Action.HuntStag);
+        if (switchingWantsStag(ctx, rules.switching, stag)) return stepTowardsStag(ctx, stag, rules.stagWait);
         memory[memIdx] = 1;
       }
       return stepTowards(ctx, nearestTarget(ctx, ctx.hares, ctx.numHares), Action.HuntHare);

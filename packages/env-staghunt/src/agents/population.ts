@@ -6,7 +6,10 @@ import {
   KIND_RANDOM,
   KIND_STAG,
   KIND_SWITCHING,
+  STAG_WAITS,
   type AgentKind,
+  type RuleParams,
+  type StagWait,
   type SwitchingParams,
 } from './decide';
 
@@ -20,15 +23,16 @@ export interface PopulationSpec {
   switching?: SwitchingParams;
   /** Per-episode draw weights of the `mixed` population (default: nearest-stag 1, nearest-hare 1). */
   mixWeights?: Partial<Record<AgentKind, number>>;
+  /** A stag hunter alone on its stag: `'stay'` (default, waits for a partner) or `'hunt'` (repeats 5 while waiting). */
+  stagWait?: StagWait;
 }
 export type PopulationInput = PopulationName | PopulationSpec;
 
-export interface ResolvedPopulation {
+export interface ResolvedPopulation extends RuleParams {
   name: PopulationName;
   /** Weights over `AGENT_KINDS`; a fixed population has one non-zero weight. */
   weights: Float64Array;
   fixedKind: number;
-  switching: SwitchingParams;
   /** True when some agent needs shortest paths (everything but purely random). */
   needsPaths: boolean;
 }
@@ -44,6 +48,10 @@ export function resolvePopulation(input: PopulationInput): ResolvedPopulation {
     if (typeof v !== 'number' || !(v >= 0)) {
       throw new HopError('E_CONFIG', `switching.${key} must be a number >= 0, got ${String(v)}`);
     }
+  }
+  const stagWait = spec.stagWait ?? 'stay';
+  if (!STAG_WAITS.includes(stagWait)) {
+    throw new HopError('E_CONFIG', `stagWait must be one of ${STAG_WAITS.join(', ')}, got "${String(stagWait)}"`);
   }
   const weights = new Float64Array(AGENT_KINDS.length);
   const fixed: Record<Exclude<PopulationName, 'mixed'>, number> = {
@@ -74,6 +82,7 @@ export function resolvePopulation(input: PopulationInput): ResolvedPopulation {
     weights,
     fixedKind,
     switching,
+    stagWait,
     needsPaths: weights[KIND_STAG] + weights[KIND_HARE] + weights[KIND_SWITCHING] > 0,
   };
 }

@@ -192,6 +192,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
       name: population.name,
       weights: Object.fromEntries(AGENT_KINDS.map((k, i) => [k, population.weights[i]])),
       switching: population.switching,
+      stagWait: population.stagWait,
     },
     seed: opts.seed,
     numEnvs,

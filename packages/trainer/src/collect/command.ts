@@ -95,7 +95,7 @@ async function collectInto(out: string, config: CollectConfig, log: (line: strin
   try {
     ({ meta } = await collect({
       preset: config.preset,
-      population: config.population,
+      population: { name: config.population, stagWait: config.stagWait },
       episodes: config.episodes,
       seed: config.seed,
       out: tmp,

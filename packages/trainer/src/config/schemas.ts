@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { POPULATIONS, presetNames, type PresetName } from '@hop/env-staghunt';
+import { POPULATIONS, STAG_WAITS, presetNames, type PresetName } from '@hop/env-staghunt';
 
 /**
  * One validated record per command (CleanRL style): every hyperparameter with its default, in one place.
@@ -24,6 +24,10 @@ export const CollectConfigSchema = z.strictObject({
   preset,
   population,
   episodes: z.number().int().positive().default(1000).describe('Episodes to play'),
+  stagWait: z
+    .enum(STAG_WAITS)
+    .default('stay')
+    .describe('A stag hunter alone on its stag: stay (wait for a partner, then both hunt) or hunt (repeat 5 while waiting, the data before issue 14)'),
   seed,
   out: z.string().min(1).describe('Dataset directory to write (.npy columns + meta.json)'),
   force: z.boolean().default(false).describe('Replace a dataset already in --out (the new one is written beside it and swapped in when complete)'),
@@ -43,9 +47,19 @@ export const PretrainConfigSchema = z.strictObject({
     .enum(['joint', 'recon'])
     .default('joint')
     .describe('joint: CE + alpha*KL trains VAE and MOA together; recon: VAE on recon + alpha*KL, MOA on CE with z detached'),
-  latent: z.enum(['vanilla', 'gumbel']).default('vanilla').describe('VAE latent: continuous (vanilla) or discrete (gumbel)'),
-  latentDim: z.number().int().positive().default(16).describe('Latent size (vanilla) or number of goal slots (gumbel)'),
-  gumbelClasses: z.number().int().min(2).default(4).describe('Classes per goal slot of the gumbel latent'),
+  latent: z
+    .enum(['vanilla', 'gumbel', 'cvae', 'cvae-gumbel'])
+    .default('vanilla')
+    .describe(
+      'Goal latent: a VAE of o_t, continuous (vanilla) or discrete (gumbel); or the subgoal CVAE (prior from a GRU over the ' +
+        "co-player's earlier steps, posterior also sees the hindsight subgoal), continuous (cvae) or discrete (cvae-gumbel)",
+    ),
+  latentDim: z.number().int().positive().default(16).describe('Latent size (vanilla, cvae) or number of goal slots (gumbel, cvae-gumbel)'),
+  gumbelClasses: z.number().int().min(2).default(4).describe('Classes per goal slot of the gumbel latents'),
+  freeBits: z.number().min(0).default(0).describe('KL floor of the subgoal CVAE in nats per latent dim or slot (free bits; 0 = off)'),
+  cvaeReconstruct: z.boolean().default(false).describe('The subgoal CVAE also decodes z back to the subgoal observation (adds its squared error to the loss)'),
+  historyUnits: z.number().int().positive().default(64).describe('GRU state width of the subgoal CVAE (its step embedding has the same width)'),
+  klWarn: z.number().min(0).default(0.01).describe('The run and its report warn when the validation KL of a latent falls under this (a collapsed latent)'),
   goalInput: z
     .enum(['z', 'true', 'none'])
     .default('z')

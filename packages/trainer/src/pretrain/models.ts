@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
-import { deriveSeed } from '@hop/core';
+import { HopError, deriveSeed } from '@hop/core';
 import { MOAModel, MOATrainer } from '@hop/moa';
-import { GumbelVAE, VanillaVAE, klSchedule, type KlSchedule } from '@hop/vae';
+import { GumbelVAE, SubgoalCVAE, VanillaVAE, klSchedule, type KlSchedule } from '@hop/vae';
 import type { PretrainConfig } from '../config/schemas';
 import { actionCounts, type TrainingData } from '../data/dataset';
 
@@ -9,6 +9,8 @@ import { actionCounts, type TrainingData } from '../data/dataset';
 export interface PretrainModels {
   /** Absent when the MOA's goal input is the true goal or nothing (the bounds need no encoder). */
   vae: VanillaVAE | GumbelVAE | null;
+  /** The subgoal CVAE (`--latent cvae` / `cvae-gumbel` with `--goal-input z`); trained by the MOA trainer's Adam. */
+  cvae: SubgoalCVAE | null;
   moa: MOAModel;
   /** Adam of the MOA; with the joint objective it also updates the VAE encoder (extra variables). */
   moaTrainer: MOATrainer;
@@ -18,11 +20,14 @@ export interface PretrainModels {
 }
 
 /** Width of the MOA goal input for each goal-input mode. */
-export function goalDimOf(config: PretrainConfig, data: TrainingData, vae: VanillaVAE | GumbelVAE | null): number {
+export function goalDimOf(config: PretrainConfig, data: TrainingData, latent: { latentSize: number } | null): number {
   if (config.goalInput === 'none') return 0;
   if (config.goalInput === 'true') return data.numGoalClasses;
-  return (vae as VanillaVAE | GumbelVAE).latentSize;
+  return (latent as { latentSize: number }).latentSize;
 }
+
+/** True when the run trains the subgoal CVAE. */
+export const usesCvae = (config: PretrainConfig): boolean => config.goalInput === 'z' && (config.latent === 'cvae' || config.latent === 'cvae-gumbel');
 
 /** The flat `alpha*` options as one of the VAE package's KL-weight schedules. */
 export function alphaScheduleOf(config: PretrainConfig): KlSchedule {
@@ -42,12 +47,33 @@ export function alphaScheduleOf(config: PretrainConfig): KlSchedule {
 
 /** Builds fresh networks from the config (initial weights seeded from config.seed). */
 export function buildModels(config: PretrainConfig, data: TrainingData): PretrainModels {
-  const useVae = config.goalInput === 'z';
+  if (usesCvae(config) && config.objective !== 'joint')
+    throw new HopError(
+      'E_CONFIG',
+      `--objective ${config.objective} does not apply to --latent ${config.latent}: the subgoal CVAE trains on CE + alpha*KL(q||p); ` +
+        'use --objective joint (and --cvae-reconstruct to add the subgoal reconstruction)',
+    );
+  const useVae = config.goalInput === 'z' && !usesCvae(config);
   const vaeCommon = {
     inputShape: data.gridShape,
     filters: config.vaeFilters,
     seed: deriveSeed(config.seed, 'vae'),
   };
+  const cvae = usesCvae(config)
+    ? new SubgoalCVAE({
+        latent: config.latent === 'cvae' ? 'gaussian' : 'gumbel',
+        inputShape: data.gridShape,
+        numActions: data.numActions,
+        embedUnits: config.historyUnits,
+        gruUnits: config.historyUnits,
+        latentDim: config.latentDim,
+        slots: config.latentDim,
+        classes: config.gumbelClasses,
+        freeBits: config.freeBits,
+        reconstruct: config.cvaeReconstruct,
+        seed: deriveSeed(config.seed, 'cvae'),
+      })
+    : null;
   const vae = !useVae
     ? null
     : config.latent === 'vanilla'
@@ -56,7 +82,7 @@ export function buildModels(config: PretrainConfig, data: TrainingData): Pretrai
   const moa = new MOAModel({
     observationShape: data.gridShape,
     numActions: data.numActions,
-    goalDim: goalDimOf(config, data, vae),
+    goalDim: goalDimOf(config, data, vae ?? cvae),
     maxTime: data.maxTime,
     convFilters: config.moaFilters,
     hiddenUnits: config.moaHidden,
@@ -68,7 +94,7 @@ export function buildModels(config: PretrainConfig, data: TrainingData): Pretrai
     ...(config.classWeights === 'balanced' ? { classWeights: balancedWeights(data) } : {}),
   });
   const vaeOptimizer = vae && config.objective === 'recon' ? tf.train.adam(config.lr) : null;
-  return { vae, moa, moaTrainer, vaeOptimizer, alpha: alphaScheduleOf(config) };
+  return { vae, cvae, moa, moaTrainer, vaeOptimizer, alpha: alphaScheduleOf(config) };
 }
 
 /** Class weights `N / (C * count_c)` of the training labels (0 for a class that never occurs). */
@@ -81,4 +107,5 @@ export function disposeModels(m: PretrainModels): void {
   m.vaeOptimizer?.dispose();
   m.moa.dispose();
   m.vae?.dispose();
+  m.cvae?.dispose();
 }

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HopError, loadCheckpoint } from '@hop/core';
 import { MOA_CHECKPOINT_KIND, saveMOA } from '@hop/moa';
-import { CHECKPOINT_KIND } from '@hop/vae';
+import { CHECKPOINT_KIND, SUBGOAL_CHECKPOINT_KIND } from '@hop/vae';
 import { writeDirAtomic } from '../run/layout';
 import type { PretrainModels } from './models';
 
@@ -27,12 +27,14 @@ export interface LoopState {
 const STATE_FILE = 'state.json';
 
 /**
- * A checkpoint directory: `vae/` (loadVae), `moa/` (loadMOA, with the Adam state of the MOA trainer, which
+ * A checkpoint directory: `vae/` (loadVae) or `cvae/` (SubgoalCVAE.load), `moa/` (loadMOA, with the Adam state of the MOA trainer, which
  * under the joint objective also holds the encoder's moments) and `state.json`. Written atomically.
  */
 export async function saveTrainingCheckpoint(dir: string, m: PretrainModels, state: LoopState): Promise<void> {
   await writeDirAtomic(dir, async (tmp) => {
     if (m.vae) await m.vae.save(join(tmp, 'vae'), m.vaeOptimizer ? { optimizer: m.vaeOptimizer } : {});
+    // The CVAE's Adam moments live in the MOA trainer's optimizer (extra variables), saved with moa/.
+    if (m.cvae) await m.cvae.save(join(tmp, 'cvae'));
     await saveMOA(join(tmp, 'moa'), m.moa, { trainer: m.moaTrainer });
     await writeFile(join(tmp, STATE_FILE), JSON.stringify(state, null, 2) + '\n');
   });
@@ -69,6 +71,14 @@ export async function loadTrainingCheckpoint(dir: string, m: PretrainModels): Pr
       ...(m.vaeOptimizer ? { optimizers: { vae: m.vaeOptimizer } } : {}),
     });
     m.vae.restoreExtraState(meta.extra);
+  }
+  if (m.cvae) {
+    const meta = await loadCheckpoint(join(dir, 'cvae'), { kind: SUBGOAL_CHECKPOINT_KIND, models: m.cvae.models });
+    m.cvae.restoreExtraState(meta.extra);
+  }
+  if (m.cvae) {
+    const meta = await loadCheckpoint(join(dir, 'cvae'), { kind: SUBGOAL_CHECKPOINT_KIND, models: m.cvae.models });
+    m.cvae.restoreExtraState(meta.extra);
   }
   return state;
 }

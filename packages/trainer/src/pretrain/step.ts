@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { deriveSeed } from '@hop/core';
-import { GumbelVAE, klWeight, trainStepClassic, type LatentLosses } from '@hop/vae';
+import { GumbelVAE, klWeight, trainStepClassic, type LatentLosses, type SubgoalLosses } from '@hop/vae';
 import type { PretrainConfig } from '../config/schemas';
 import { goalOneHot, type HostBatch, type TrainingData } from '../data/dataset';
+import type { SequenceBatchLayout } from '../data/trajectories';
 import type { PretrainModels } from './models';
 
 /** Loss parts of one training step (numbers). */
@@ -11,7 +12,7 @@ export interface StepMetrics {
   policy: number;
   /** KL of the VAE latent (null without a VAE). */
   kl: number | null;
-  /** Reconstruction error (recon objective only). */
+  /** Reconstruction error (recon objective, or the subgoal CVAE with reconstruction). */
   recon: number | null;
   /** The objective the VAE's update minimised: CE + alpha*KL (joint) or recon + alpha*KL (recon). */
   total: number;
@@ -31,9 +32,14 @@ export function trainStep(
   data: TrainingData,
   batch: HostBatch,
   step: number,
+  layout?: SequenceBatchLayout,
 ): StepMetrics {
   const alpha = klWeight(m.alpha, step);
   const seed = deriveSeed(config.seed, 'noise', step);
+  if (m.cvae) {
+    if (!layout) throw new Error('trainStep: the subgoal CVAE trains on batches of whole trajectories (give their layout)');
+    return cvaeStep(m, data, batch, layout, alpha, seed, step);
+  }
   const temperature = m.vae instanceof GumbelVAE ? m.vae.temperatureAt(step) : null;
   const encodeOptions = { seed, ...(temperature === null ? {} : { temperature }) };
   const x = tf.tensor(batch.grid, [batch.size, ...data.gridShape], 'float32');
@@ -85,6 +91,62 @@ export function trainStep(
       clipNorm: config.gradClipNorm,
     });
     return { policy: moa.ce, kl: v.kl, recon: v.recon, total: v.loss, gradNorm: Math.max(moa.gradNorm, v.gradNorm), alpha, temperature };
+  } finally {
+    x.dispose();
+  }
+}
+
+/**
+ * One step of the subgoal CVAE with the MOA: `CE(pi(a | o, t, z ~ q)) + alpha * KL(q || p)` (+ the subgoal
+ * reconstruction), all networks in one tape. The batch is whole trajectories, so every row's history is in it.
+ */
+function cvaeStep(
+  m: PretrainModels,
+  data: TrainingData,
+  batch: HostBatch,
+  layout: SequenceBatchLayout,
+  alpha: number,
+  seed: number,
+  step: number,
+): StepMetrics {
+  const cvae = m.cvae!;
+  const temperature = cvae.config.latent === 'gumbel' ? cvae.temperatureAt(step) : null;
+  const x = tf.tensor(batch.grid, [batch.size, ...data.gridShape], 'float32');
+  try {
+    let losses: SubgoalLosses | null = null;
+    const r = m.moaTrainer.step(
+      {
+        obs: x,
+        mask: batch.mask,
+        time: batch.time,
+        action: batch.action,
+        goal: () => {
+          losses = cvae.losses(
+            { obs: x, actions: batch.action, numSequences: layout.numSequences, steps: layout.steps, slot: layout.slot, subgoal: layout.subgoal },
+            { seed, ...(temperature === null ? {} : { temperature }) },
+          );
+          return losses.z;
+        },
+      },
+      {
+        extraLoss: () => {
+          const l = losses as SubgoalLosses | null;
+          if (!l) throw new Error('cvae step: the goal function did not run before the extra loss');
+          const terms = [tf.mul(l.klLoss, alpha), ...(l.recon ? [l.recon] : [])];
+          return { loss: tf.addN(terms) as tf.Scalar, parts: { kl: l.kl, ...(l.recon ? { recon: l.recon } : {}) } };
+        },
+        extraVariables: cvae.trainableVariables,
+      },
+    );
+    return {
+      policy: r.ce,
+      kl: r.parts.kl,
+      recon: r.parts.recon ?? null,
+      total: r.loss,
+      gradNorm: r.gradNorm,
+      alpha,
+      temperature,
+    };
   } finally {
     x.dispose();
   }

@@ -2,7 +2,7 @@ import { rm, writeFile } from 'node:fs/promises';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { HopError } from '@hop/core';
-import { PairRegistry, confusionCsv, perClassCsv, savePairRegistry, type Evaluation } from '@hop/moa';
+import { PairRegistry, confusionCsv, pairKey, perClassCsv, savePairRegistry, type Evaluation } from '@hop/moa';
 import { ACTION_NAMES } from '@hop/env-staghunt';
 import { PretrainConfigSchema, type PretrainConfig } from '../config/schemas';
 import { resolveConfig } from '../config/load';
@@ -18,6 +18,9 @@ import { RunningMeans } from './means';
 import { loadTrainingCheckpoint, readLoopState, saveTrainingCheckpoint, type LoopState } from './state';
 import { trainStep } from './step';
 import { validate } from './validate';
+import { validateCvae, type CvaeValidation } from './validate-cvae';
+import { majorityBaselines, moveAccuracy } from './accuracy';
+import { layoutOf, packTrajectories, trajectoriesOf, trajectoryOrder, type SequenceBatchLayout, type Trajectories } from '../data/trajectories';
 
 export interface PretrainOptions {
   /** Lines for the user (default: stdout). */
@@ -33,6 +36,8 @@ export interface EpochEvaluation {
   evaluation: Evaluation;
   /** Action counts of the training split (the class distribution the MOA learned from). */
   trainActionCounts: number[];
+  /** Subgoal CVAE runs: the MOA under the prior mean and the posterior, and the gumbel slots' meaning. */
+  latent?: Pick<CvaeValidation, 'variants' | 'slotMeaning'>;
 }
 
 export interface PretrainResult {
@@ -175,7 +180,14 @@ async function loop(
         `${Math.ceil(data.train.length / config.batchSize)} batches of ${config.batchSize}`,
     );
     const val = readHostBatch(data, data.val);
-    const ctx: LoopContext = { run, config, data, models, log, interrupt, trainCounts, val };
+    const ctx: LoopContext = { run, config, data, models, log, interrupt, trainCounts, val, trainTrajectories: null, valLayouts: null };
+    if (models.cvae) {
+      // Whole trajectories per batch: a row's history is the rows of its trajectory before it.
+      ctx.trainTrajectories = trajectoriesOf(data, data.train);
+      const valT = trajectoriesOf(data, data.val);
+      ctx.valLayouts = packTrajectories(valT, Int32Array.from({ length: valT.count }, (_, k) => k), config.evalBatchSize).map((ids) => layoutOf(valT, ids));
+      log(`subgoal CVAE: ${ctx.trainTrajectories.count} training / ${valT.count} validation trajectories, batches of whole trajectories with >= ${config.batchSize} rows`);
+    }
     return await epochs(ctx, state, last);
   } finally {
     disposeModels(models);
@@ -194,12 +206,14 @@ interface LoopContext {
   interrupt: InterruptFlag;
   trainCounts: number[];
   val: HostBatch;
+  /** Subgoal CVAE runs: the training split's trajectories and the validation batches. */
+  trainTrajectories: Trajectories | null;
+  valLayouts: SequenceBatchLayout[] | null;
 }
 
 async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric | null): Promise<PretrainResult> {
   const { run, config, data, models, log, interrupt } = ctx;
   const bs = config.batchSize;
-  const numBatches = Math.ceil(data.train.length / bs);
   let last = lastRecord;
   if (state.step === 0) run.appendMetrics(event(state, 'start'));
   else run.appendMetrics(event(state, 'resume'));
@@ -207,15 +221,20 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
   while (state.epochsDone < config.epochs) {
     const epoch = state.epochsDone + 1;
     const order = epochOrder(data.train, config.seed, epoch);
+    const traj = ctx.trainTrajectories;
+    const packed = traj ? packTrajectories(traj, trajectoryOrder(traj, config.seed, epoch), bs) : null;
+    const numBatches = packed ? packed.length : Math.ceil(data.train.length / bs);
+    let trainedSamples = 0;
     const epochMeans = RunningMeans.from(state.epochMeans);
     const windowMeans = RunningMeans.from(state.windowMeans);
     const progress = createProgress({ label: `epoch ${epoch}/${config.epochs}`, total: numBatches, unit: 'batches', mode: config.progress });
     const t0 = performance.now();
     const elapsed0 = state.elapsed;
-    const batch0 = state.batch;
     for (let b = state.batch; b < numBatches; b++) {
-      const batch = readHostBatch(data, order.subarray(b * bs, Math.min(order.length, (b + 1) * bs)));
-      const r = trainStep(models, config, data, batch, state.step);
+      const layout = packed && traj ? layoutOf(traj, packed[b]) : undefined;
+      const batch = readHostBatch(data, layout ? layout.rows : order.subarray(b * bs, Math.min(order.length, (b + 1) * bs)));
+      const r = trainStep(models, config, data, batch, state.step, layout);
+      trainedSamples += batch.size;
       if (!Number.isFinite(r.total))
         throw new HopError('E_DIVERGED', `the loss became ${r.total} at step ${state.step} (epoch ${epoch}); lower --lr or --alpha-max`);
       const values = { policy: r.policy, kl: r.kl, recon: r.recon, total: r.total };
@@ -257,13 +276,14 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
     progress.stop();
 
     const v0 = performance.now();
-    const v = validate(models, config, data, ctx.val);
+    const cv = ctx.valLayouts ? validateCvae(models, config, data, ctx.valLayouts) : null;
+    const v = cv ?? validate(models, config, data, ctx.val);
     const valSeconds = (performance.now() - v0) / 1000;
     state.epochsDone = epoch;
     state.batch = 0;
     state.elapsed = elapsed0 + (performance.now() - t0) / 1000;
-    const trainedSamples = Math.min(data.train.length, numBatches * bs) - Math.min(data.train.length, batch0 * bs);
     const ev = v.evaluation;
+    const baseline = majorityBaselines(ev);
     const record: RunMetric = {
       kind: 'epoch',
       epoch,
@@ -275,13 +295,29 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
       'val/nll': ev.nll,
       'val/macro_f1': ev.macro.f1,
       'val/top1_moves': moveAccuracy(ev),
+      'val/majority_baseline': baseline.all,
+      'val/majority_baseline_moves': baseline.moves,
       ...(v.kl === null ? {} : { 'val/kl': v.kl }),
+      ...(cv
+        ? {
+            'val/top1_prior_mean': cv.variants.priorMean.top1,
+            'val/top1_moves_prior_mean': cv.variants.priorMean.top1Moves,
+            'val/top1_posterior': cv.variants.posterior.top1,
+            'val/top1_moves_posterior': cv.variants.posterior.top1Moves,
+          }
+        : {}),
       ...(v.recon === null ? {} : { 'val/recon': v.recon }),
       'perf/samples_per_s': trainSeconds > 0 ? trainedSamples / trainSeconds : 0,
       'perf/epoch_seconds': trainSeconds,
       'perf/val_seconds': valSeconds,
     };
-    const evalFile: EpochEvaluation = { epoch, step: state.step, evaluation: ev, trainActionCounts: ctx.trainCounts };
+    const evalFile: EpochEvaluation = {
+      epoch,
+      step: state.step,
+      evaluation: ev,
+      trainActionCounts: ctx.trainCounts,
+      ...(cv ? { latent: { variants: cv.variants, slotMeaning: cv.slotMeaning } } : {}),
+    };
     await writeFileAtomic(run.evalPath(epoch, 'json'), JSON.stringify(evalFile) + '\n');
     await writeFileAtomic(run.evalPath(epoch, 'csv'), perClassCsv(ev) + '\n' + confusionCsv(ev));
     run.appendMetrics(record);
@@ -296,6 +332,14 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
         ` | val top-1 ${ev.top1.toFixed(3)} top-3 ${ev.top3.toFixed(3)} CE ${fmt(ev.nll)}` +
         ` | ${Math.round(record['perf/samples_per_s'] as number)} samples/s, ${trainSeconds.toFixed(1)}s + val ${valSeconds.toFixed(1)}s`,
     );
+    if (cv) log(`  top-1 on moves: prior-sampled z ${moveAccuracy(ev).toFixed(3)}, prior mean ${cv.variants.priorMean.top1Moves.toFixed(3)}, posterior (sees the subgoal) ${cv.variants.posterior.top1Moves.toFixed(3)}`);
+    if (v.kl !== null && v.kl < config.klWarn)
+      log(
+        `warning: validation KL ${v.kl.toExponential(2)} is under --kl-warn ${config.klWarn}: ` +
+          (cv
+            ? 'the posterior adds almost nothing to the prior (the subgoal goes unused); compare the prior-sampled top-1 with the no-goal bound, and try --free-bits'
+            : 'the latent carries almost no information (collapsed); try --latent cvae, or a lower --alpha-max'),
+      );
     if (interrupt.stopRequested && epoch < config.epochs) {
       run.appendMetrics(event(state, 'interrupt'));
       log(`interrupted after epoch ${epoch}; checkpoint ${run.epochCheckpoint(epoch)}\ncontinue with: hop pretrain --resume ${run.root}`);
@@ -307,6 +351,54 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
   run.appendMetrics(event(state, 'end'));
   log(`done: ${state.epochsDone} epochs, ${state.step} steps, ${state.elapsed.toFixed(1)}s in the loop`);
   return { status: 'completed', runDir: run.root, epochsDone: state.epochsDone, step: state.step, last, elapsed: state.elapsed };
+}
+
+/** Validation of one per-pair model on its pair's rows. */
+export interface PairEvaluation {
+  pair: string;
+  /** The observer and the modelled co-player: model i_to_j predicts player j. */
+  i: number;
+  j: number;
+  /** Validation rows of player j. */
+  rows: number;
+  top1: number;
+  top1Moves: number;
+  majorityMoves: number;
+}
+
+/**
+ * Evaluates every per-pair model player_i_to_j on the validation rows of player j (its pair's rows), with
+ * the run's goal input (the CVAE on player j's whole trajectories). Pairs that share one model are
+ * evaluated once per co-player.
+ */
+function evaluatePairs(ctx: LoopContext, registry: PairRegistry): PairEvaluation[] {
+  const { data, models, config } = ctx;
+  const agentOf = data.dataset.batch(data.val, ['agent']).agent;
+  const done = new Map<string, Omit<PairEvaluation, 'pair' | 'i' | 'j'>>();
+  const ids = new Map<unknown, number>();
+  const out: PairEvaluation[] = [];
+  for (let i = 0; i < data.numAgents; i++)
+    for (let j = 0; j < data.numAgents; j++) {
+      if (i === j) continue;
+      const moa = registry.model(i, j);
+      if (!ids.has(moa)) ids.set(moa, ids.size);
+      const key = `${ids.get(moa)}/${j}`;
+      let r = done.get(key);
+      if (!r) {
+        const rows = data.val.filter((_, k) => agentOf[k] === j);
+        const m = { ...models, moa };
+        let ev: Evaluation;
+        if (models.cvae) {
+          const t = trajectoriesOf(data, rows);
+          const layouts = packTrajectories(t, Int32Array.from({ length: t.count }, (_, k) => k), config.evalBatchSize).map((g) => layoutOf(t, g));
+          ev = validateCvae(m, config, data, layouts).evaluation;
+        } else ev = validate(m, config, data, readHostBatch(data, rows)).evaluation;
+        r = { rows: rows.length, top1: ev.top1, top1Moves: moveAccuracy(ev), majorityMoves: majorityBaselines(ev).moves };
+        done.set(key, r);
+      }
+      out.push({ pair: pairKey(i, j), i, j, ...r });
+    }
+  return out;
 }
 
 /** The per-pair models player_i_to_j, all starting from the generic MOA (shared until trained). */
@@ -324,25 +416,18 @@ async function writePairs(ctx: LoopContext): Promise<void> {
       JSON.stringify({ numAgents: data.numAgents, pairs: registry.keys() }, null, 2) + '\n',
     );
     ctx.log(`per-pair models ${registry.keys().join(', ')} written to ${run.pairsDir}`);
+    const evaluations = evaluatePairs(ctx, registry);
+    await writeFileAtomic(join(run.pairsDir, 'evaluation.json'), JSON.stringify(evaluations, null, 2) + '\n');
+    ctx.log(
+      'per-pair validation (model i_to_j on the rows of player j): ' +
+        evaluations.map((e) => `${e.pair} top-1 ${e.top1.toFixed(3)} moves ${e.top1Moves.toFixed(3)}`).join('; '),
+    );
   } finally {
     registry.dispose();
   }
 }
 
-/**
- * Top-1 accuracy on the samples whose true action is a move (up / down / left / right): the hard part of
- * the task, since hunt actions on a prey cell (including waiting on a stag) are nearly certain.
- */
-export function moveAccuracy(ev: Evaluation): number {
-  let hit = 0;
-  let total = 0;
-  ev.labels.forEach((label, t) => {
-    if (!['up', 'down', 'left', 'right'].includes(label)) return;
-    hit += ev.confusion[t][t];
-    total += ev.confusion[t].reduce((a, b) => a + b, 0);
-  });
-  return total > 0 ? hit / total : 0;
-}
+export { moveAccuracy } from './accuracy';
 
 function event(state: LoopState, name: string): RunMetric {
   return { kind: 'event', event: name, epoch: state.epochsDone, step: state.step, time: round(state.elapsed), at: new Date().toISOString() };

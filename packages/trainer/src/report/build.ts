@@ -22,13 +22,13 @@ export async function writeReport(runDir: string, options: ReportOptions = {}): 
   const run = new RunDir(runDir);
   const file = run.readConfig();
   const records = run.readMetrics();
-  const runs: NamedRun[] = [{ name: basename(run.root), records }];
+  const runs: NamedRun[] = [{ name: basename(run.root), records, config: file.config as Record<string, unknown>, dir: run.root }];
   for (const other of options.compare ?? []) {
     const o = new RunDir(other);
     const oc = o.readConfig();
     if (oc.command !== file.command)
       throw new HopError('E_RUN', `--compare ${other} is a '${oc.command}' run; ${run.root} is a '${file.command}' run`);
-    runs.push({ name: basename(o.root), records: o.readMetrics() });
+    runs.push({ name: basename(o.root), records: o.readMetrics(), config: oc.config as Record<string, unknown>, dir: o.root });
   }
 
   const body: SectionOutput =
@@ -41,7 +41,7 @@ export async function writeReport(runDir: string, options: ReportOptions = {}): 
           : genericSections(runs);
 
   const sections: ReportSection[] = [
-    { id: 'summary', title: 'Summary', html: summaryHtml(file, records) },
+    { id: 'summary', title: 'Summary', html: summaryHtml(file, records, run, runs) },
     ...body.sections,
     ...inputSections(file),
   ];
@@ -64,7 +64,7 @@ function status(records: RunMetric[]): string {
   return 'running, or killed (resume with --resume)';
 }
 
-function summaryHtml(file: RunConfigFile, records: RunMetric[]): string {
+function summaryHtml(file: RunConfigFile, records: RunMetric[], run: RunDir, runs: NamedRun[]): string {
   const env = file.environment;
   const cfg = file.config as Record<string, unknown>;
   const facts = table(
@@ -78,7 +78,7 @@ function summaryHtml(file: RunConfigFile, records: RunMetric[]): string {
       ['resumed', String(file.resumes?.length ?? 0)],
     ],
   );
-  return (file.command === 'pretrain' ? pretrainSummary(records) : file.command === 'train' ? trainSummary(records) : '') + facts;
+  return (file.command === 'pretrain' ? pretrainSummary(run, runs) : file.command === 'train' ? trainSummary(records) : '') + facts;
 }
 
 /** The config, the inputs (dataset facts) and the environment: what it takes to rerun it. */

@@ -6,6 +6,10 @@ import { dualScaleFigure, figure } from './html';
 export interface NamedRun {
   name: string;
   records: RunMetric[];
+  /** The run's config (what the summary names a compared run by, e.g. its goal input). */
+  config?: Record<string, unknown>;
+  /** The run directory (where its evaluation files are). */
+  dir?: string;
 }
 
 /** Series `metric` over `x` from the records of `kind`, one per run (skips runs without the metric). */

@@ -53,7 +53,7 @@ table{border-collapse:collapse;font-size:13px;margin:6px 0}th,td{border-bottom:1
 th:first-child,td:first-child{text-align:left}thead th{background:#f0f2f5}
 .grid{display:flex;flex-wrap:wrap;gap:16px}.chart{margin:0}.chart svg{max-width:100%;height:auto}
 figcaption{font-size:12px;color:#5b6475}.kpi{display:flex;gap:18px;flex-wrap:wrap}.kpi div{background:#f0f4ff;border-radius:6px;padding:8px 14px}
-.kpi b{display:block;font-size:20px}.note{color:#5b6475;font-size:13px}
+.kpi b{display:block;font-size:20px}.note{color:#5b6475;font-size:13px}.warn{background:#fff3cd;border-left:4px solid #e0a800;padding:8px 12px}
 .log{display:none}body.logscale .log{display:block}body.logscale .lin{display:none}
 `;
 

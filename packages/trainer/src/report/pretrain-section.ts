@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { barChartSvg, heatmapSvg } from '@hop/core';
-import type { EpochEvaluation } from '../pretrain/train';
-import type { RunDir, RunMetric } from '../run/layout';
+import type { EpochEvaluation, PairEvaluation } from '../pretrain/train';
+import { majorityBaselines, moveAccuracy } from '../pretrain/accuracy';
+import { RunDir, type RunMetric } from '../run/layout';
 import { dualChart, seriesOf, singleChart, type ChartOut, type NamedRun } from './charts';
 import { esc, figure, table, type ReportSection } from './html';
 
@@ -46,6 +48,10 @@ export function pretrainSections(run: RunDir, runs: NamedRun[]): SectionOutput {
     ...seriesOf(runs, 'epoch', 'val/top1', 'epoch', 'top-1'),
     ...seriesOf(runs, 'epoch', 'val/top3', 'epoch', 'top-3'),
     ...seriesOf(runs, 'epoch', 'val/top1_moves', 'epoch', 'top-1 on move labels'),
+    ...seriesOf(runs, 'epoch', 'val/top1_moves_prior_mean', 'epoch', 'top-1 moves, z = prior mean'),
+    ...seriesOf(runs, 'epoch', 'val/top1_moves_posterior', 'epoch', 'top-1 moves, z from the posterior'),
+    ...seriesOf(runs, 'epoch', 'val/majority_baseline', 'epoch', 'majority-class baseline'),
+    ...seriesOf(runs, 'epoch', 'val/majority_baseline_moves', 'epoch', 'majority-class baseline, moves'),
   ];
   charts.push(add(singleChart('accuracy', 'Validation accuracy of the MOA', accSeries, 'epoch', 'accuracy')));
   const schedule = [
@@ -107,7 +113,55 @@ export function pretrainSections(run: RunDir, runs: NamedRun[]): SectionOutput {
         `<div class="grid">${figure(confusion)}${figure(dist)}${figure(recall)}</div>` +
         table(
           ['action', 'count', 'ratio', 'predicted', 'precision', 'recall', 'F1'],
-          e.perClass.map((m) => [m.label, m.count, m.ratio, m.predicted, m.precision, m.recall, m.f1]),
+          // No samples of a class (or no predictions of it): its ratio-based figures are undefined, not 0.
+          e.perClass.map((m) => [
+            m.label,
+            m.count,
+            m.ratio,
+            m.predicted,
+            m.predicted > 0 ? m.precision : '—',
+            m.count > 0 ? m.recall : '—',
+            m.count > 0 && m.predicted > 0 ? m.f1 : '—',
+          ]),
+        ),
+    });
+  }
+
+  const slots = ev?.latent?.slotMeaning;
+  if (ev && slots) {
+    const goals = ['stag', 'hare', 'none'];
+    sections.push({
+      id: 'goal-slots',
+      title: `Discrete goals: what each slot class means (epoch ${ev.epoch})`,
+      html:
+        '<p class="note">For every validation row, the class the CVAE prior picks (argmax) in each slot, counted by what the ' +
+        'co-player then did: hunted a stag, hunted a hare, or never hunted (hindsight goal). A class that fires mostly before ' +
+        'stag hunts is a stag goal.</p>' +
+        table(
+          ['slot', 'class', 'rows', 'then hunts a stag', 'then hunts a hare', 'never hunts', 'share before a stag hunt', 'share before a hare hunt'],
+          slots.flatMap((classes, si) =>
+            classes.map((c, k) => {
+              const n = c.reduce((a, b) => a + b, 0);
+              return [si, k, n, ...goals.map((_, g) => c[g]), n > 0 ? c[0] / n : '—', n > 0 ? c[1] / n : '—'];
+            }),
+          ),
+        ),
+    });
+  }
+
+  const pairsFile = join(run.pairsDir, 'evaluation.json');
+  if (existsSync(pairsFile)) {
+    const pairs = JSON.parse(readFileSync(pairsFile, 'utf8')) as PairEvaluation[];
+    sections.push({
+      id: 'pairs',
+      title: 'Per-pair models player_i_to_j (validation rows of player j)',
+      html:
+        '<p class="note">Each per-pair model written at the end of pretraining, evaluated on its pair\'s rows: the validation ' +
+        'rows of the co-player j it models. The pairs start as copies of the generic MOA, so until online training ' +
+        'changes them the models of one co-player score alike.</p>' +
+        table(
+          ['pair', 'rows', 'top-1, all labels', 'top-1, moves', 'majority baseline, moves'],
+          pairs.map((p) => [p.pair, p.rows, p.rows > 0 ? p.top1 : '—', p.rows > 0 ? p.top1Moves : '—', p.rows > 0 ? p.majorityMoves : '—']),
         ),
     });
   }
@@ -117,10 +171,20 @@ export function pretrainSections(run: RunDir, runs: NamedRun[]): SectionOutput {
       id: 'compare',
       title: 'Compared runs (final epoch)',
       html: table(
-        ['run', 'epochs', 'val top-1', 'val top-3', 'val CE', 'train CE', 'samples/s'],
+        ['run', 'goal input', 'epochs', 'val top-1', 'val top-1 moves', 'val top-3', 'val CE', 'train CE', 'samples/s'],
         runs.map((r) => {
           const last = [...r.records].reverse().find((x) => x.kind === 'epoch');
-          return [r.name, last?.epoch ?? 0, last?.['val/top1'] ?? '', last?.['val/top3'] ?? '', last?.['val/nll'] ?? '', last?.['train/policy'] ?? '', last?.['perf/samples_per_s'] ?? ''];
+          return [
+            r.name,
+            goalInputLabel(r.config),
+            last?.epoch ?? 0,
+            last?.['val/top1'] ?? '—',
+            last?.['val/top1_moves'] ?? '—',
+            last?.['val/top3'] ?? '—',
+            last?.['val/nll'] ?? '—',
+            last?.['train/policy'] ?? '—',
+            last?.['perf/samples_per_s'] ?? '—',
+          ];
         }),
       ),
     });
@@ -129,22 +193,91 @@ export function pretrainSections(run: RunDir, runs: NamedRun[]): SectionOutput {
   return { sections, plots: plots.map(({ file, svg }) => ({ file, svg })) };
 }
 
-/** Headline numbers of a pretraining run. */
-export function pretrainSummary(records: RunMetric[]): string {
+/** What a pretraining run's goal input was, in words (the summary says which run is which bound). */
+export function goalInputLabel(config: Record<string, unknown> | undefined): string {
+  const g = config?.goalInput;
+  if (g === 'true') return 'true hindsight goal (upper bound)';
+  if (g === 'none') return 'no goal (lower bound)';
+  const latent = String(config?.latent ?? 'vanilla');
+  if (latent === 'cvae' || latent === 'cvae-gumbel') return `z sampled from the subgoal CVAE prior (${latent})`;
+  return `z of a VAE of o_t (${latent})`;
+}
+
+const fixed = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(4) : '—');
+
+/** The last epoch record's number, or the same figure recomputed from the last evaluation file (older runs). */
+function headline(last: RunMetric, ev: EpochEvaluation | null): { top1: number; moves: number; majority: number; majorityMoves: number } {
+  const base = ev ? majorityBaselines(ev.evaluation) : null;
+  const num = (k: string, fallback: number | undefined) => (typeof last[k] === 'number' ? (last[k] as number) : (fallback ?? Number.NaN));
+  return {
+    top1: num('val/top1', ev?.evaluation.top1),
+    moves: num('val/top1_moves', ev ? moveAccuracy(ev.evaluation) : undefined),
+    majority: num('val/majority_baseline', base?.all),
+    majorityMoves: num('val/majority_baseline_moves', base?.moves),
+  };
+}
+
+/**
+ * Headline numbers of a pretraining run: top-1 on all labels and on move labels, the majority-class baselines
+ * beside them, and, for compared runs made with `--goal-input true` / `none`, the bounds (named as such) with
+ * the share of the gap this run closes. A warning when the validation KL is under `klWarn`.
+ */
+export function pretrainSummary(run: RunDir, runs: NamedRun[]): string {
+  const records = runs[0].records;
   const epochs = records.filter((r) => r.kind === 'epoch');
   if (epochs.length === 0) return '<p>No epoch has finished yet.</p>';
   const last = epochs[epochs.length - 1];
-  const best = epochs.reduce((a, b) => ((b['val/top1'] as number) > (a['val/top1'] as number) ? b : a));
+  const h = headline(last, lastEvaluation(run, records));
   const sps = epochs.map((r) => r['perf/samples_per_s'] as number).filter(Number.isFinite);
   const kpi = (label: string, value: string) => `<div><b>${esc(value)}</b>${esc(label)}</div>`;
-  return (
+  const config = runs[0].config;
+  let html =
+    `<p>Goal input of this run: <b>${esc(goalInputLabel(config))}</b>; validation after epoch ${last.epoch}.</p>` +
     '<div class="kpi">' +
-    kpi('validation top-1', (last['val/top1'] as number).toFixed(4)) +
-    kpi('validation top-3', (last['val/top3'] as number).toFixed(4)) +
-    kpi(`best top-1 (epoch ${best.epoch})`, (best['val/top1'] as number).toFixed(4)) +
+    kpi('top-1, all labels', fixed(h.top1)) +
+    kpi('top-1, move labels only', fixed(h.moves)) +
+    kpi('majority-class baseline, all labels', fixed(h.majority)) +
+    kpi('majority-class baseline, moves', fixed(h.majorityMoves)) +
+    kpi('validation top-3', fixed(last['val/top3'])) +
+    (typeof last['val/top1_moves_prior_mean'] === 'number' ? kpi('top-1 moves, z = prior mean', fixed(last['val/top1_moves_prior_mean'])) : '') +
+    (typeof last['val/top1_moves_posterior'] === 'number' ? kpi('top-1 moves, z from the posterior (sees the subgoal; not usable at inference)', fixed(last['val/top1_moves_posterior'])) : '') +
     kpi('epochs', String(last.epoch)) +
     kpi('wall time in the loop', `${last.time.toFixed(0)} s`) +
     kpi('training samples/s', sps.length ? String(Math.round(sps.reduce((a, b) => a + b, 0) / sps.length)) : '-') +
-    '</div>'
-  );
+    '</div>';
+  // A bound is read at this run's epoch when it has one (same data, same epochs), else at its last epoch.
+  const bounds = runs.slice(1).flatMap((r) => {
+    const g = r.config?.goalInput;
+    const recs = r.records.filter((x) => x.kind === 'epoch');
+    const at = recs.find((x) => x.epoch === last.epoch) ?? recs[recs.length - 1];
+    if ((g !== 'true' && g !== 'none') || !at || !r.dir) return [];
+    const file = new RunDir(r.dir).evalPath(at.epoch, 'json');
+    const ev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as EpochEvaluation) : null;
+    return [{ name: r.name, goal: g as 'true' | 'none', epoch: at.epoch, sameData: r.config?.data === config?.data, h: headline(at, ev) }];
+  });
+  if (bounds.length) {
+    html += table(
+      ['run', 'goal input', 'epochs', 'top-1, all labels', 'top-1, moves', 'majority baseline, moves'],
+      [
+        [runs[0].name + ' (this run)', goalInputLabel(config), last.epoch, fixed(h.top1), fixed(h.moves), fixed(h.majorityMoves)],
+        ...bounds.map((b) => [b.name, goalInputLabel({ goalInput: b.goal }), b.epoch, fixed(b.h.top1), fixed(b.h.moves), fixed(b.h.majorityMoves)]),
+      ],
+    );
+    const lo = bounds.find((b) => b.goal === 'none');
+    const hi = bounds.find((b) => b.goal === 'true');
+    const comparable = (b: (typeof bounds)[number]) => b.epoch === last.epoch && b.sameData;
+    if (bounds.some((b) => !comparable(b)))
+      html += `<p class="note">Not all bounds are comparable with this run: a bound is compared at the same epoch on the same --data only; see the epochs above.</p>`;
+    if (lo && hi && comparable(lo) && comparable(hi) && config?.goalInput === 'z' && hi.h.moves !== lo.h.moves)
+      html += `<p>On move labels (epoch ${last.epoch}, same data) this run closes <b>${(((h.moves - lo.h.moves) / (hi.h.moves - lo.h.moves)) * 100).toFixed(1)}%</b> of the gap between the no-goal bound (${fixed(lo.h.moves)}) and the true-goal bound (${fixed(hi.h.moves)}).</p>`;
+  }
+  const kl = last['val/kl'];
+  const floor = typeof config?.klWarn === 'number' ? config.klWarn : 0.01;
+  if (typeof kl === 'number' && kl < floor)
+    html +=
+      `<p class="warn"><b>Warning:</b> the validation KL is ${esc(kl.toExponential(2))}, under ${esc(floor)}: ` +
+      (String(config?.latent).startsWith('cvae')
+        ? 'the posterior adds almost nothing to the prior, so the hindsight subgoal goes unused; the prior can still carry the history (compare the top-1 on moves with the no-goal bound). Try --free-bits.</p>'
+        : 'the latent carries almost no information (collapsed); the MOA is then no better than without a goal. Try --latent cvae, or a lower --alpha-max.</p>');
+  return html;
 }

@@ -19,6 +19,12 @@ export async function latentGoalVectors(run: RunDir, config: { data?: string; ep
   const epochs = run.completeEpochs();
   const last = epochs[epochs.length - 1];
   const vaeDir = last ? join(run.epochCheckpoint(last), 'vae') : '';
+  if (last && existsSync(join(run.epochCheckpoint(last), 'cvae', 'meta.json')))
+    throw new HopError(
+      'E_PRETRAINED',
+      `--goals latent: ${run.root} was pretrained with the subgoal CVAE (--latent cvae), whose z needs the co-player's trajectory so far; ` +
+        'the planner\'s latent goals are fixed vectors of a VAE of o_t. Pretrain with --latent vanilla for --goals latent, or use --goal-input true',
+    );
   if (!last || !existsSync(join(vaeDir, 'meta.json')))
     throw new HopError('E_PRETRAINED', `--goals latent: ${run.root} has no VAE checkpoint (checkpoints/epoch-N/vae); pretrain with --goal-input z`);
   if (!config.data || !existsSync(join(config.data, 'meta.json')))

@@ -35,8 +35,11 @@ export interface Axis {
   log: boolean;
 }
 
-/** A linear axis over [lo, hi] with ~`count` ticks at 1 / 2 / 5 x 10^k, widened to whole ticks. */
-export function linearAxis(lo: number, hi: number, count = 5, includeZero = false): Axis {
+/**
+ * A linear axis over [lo, hi] with ~`count` ticks at 1 / 2 / 5 x 10^k, widened to whole ticks; `tight` keeps
+ * the range at [lo, hi] (the axis ends at the data) with the ticks that fall inside it.
+ */
+export function linearAxis(lo: number, hi: number, count = 5, includeZero = false, tight = false): Axis {
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) [lo, hi] = [0, 1];
   if (includeZero) [lo, hi] = [Math.min(lo, 0), Math.max(hi, 0)];
   if (lo === hi) {
@@ -48,10 +51,14 @@ export function linearAxis(lo: number, hi: number, count = 5, includeZero = fals
   const mag = 10 ** Math.floor(Math.log10(raw));
   const err = raw / mag;
   const step = (err >= Math.sqrt(50) ? 10 : err >= Math.sqrt(10) ? 5 : err >= Math.SQRT2 ? 2 : 1) * mag;
-  const min = Math.floor(lo / step + 1e-9) * step;
-  const max = Math.ceil(hi / step - 1e-9) * step;
+  const first = Math.floor(lo / step + 1e-9) * step;
+  const last = Math.ceil(hi / step - 1e-9) * step;
   const ticks: number[] = [];
-  for (let i = 0; min + i * step <= max + step * 1e-9; i++) ticks.push(Number((min + i * step).toPrecision(12)));
+  for (let i = 0; first + i * step <= last + step * 1e-9; i++) {
+    const t = Number((first + i * step).toPrecision(12));
+    if (!tight || (t >= lo - step * 1e-9 && t <= hi + step * 1e-9)) ticks.push(t);
+  }
+  const [min, max] = tight ? [lo, hi] : [first, last];
   return { min, max, ticks, labels: ticks.map((t) => fmtTick(t, step)), log: false };
 }
 

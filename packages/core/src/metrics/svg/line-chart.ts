@@ -20,7 +20,10 @@ export interface LineChartOptions {
 
 /**
  * Line chart of several series with a legend, axes with ticks and light grid lines. Non-finite points
- * break a line instead of breaking the picture; empty or constant data gets a sensible range.
+ * break a line instead of breaking the picture; empty or constant data gets a sensible range. The x axis
+ * ends at the data (no empty stretch after the last point). A series equal to an earlier one at every
+ * point (e.g. a total loss with a zero extra term) is drawn dashed on top of it and says so in the legend,
+ * so both stay visible.
  */
 export function lineChartSvg(o: LineChartOptions): string {
   for (const s of o.series)
@@ -43,7 +46,7 @@ export function lineChartSvg(o: LineChartOptions): string {
       yHi = Math.max(yHi, y);
     });
   const empty = xLo > xHi;
-  const xAxis = linearAxis(xLo, xHi, 6);
+  const xAxis = linearAxis(xLo, xHi, 6, false, xLo < xHi);
   const yAxis = logY ? logAxis(yLo, yHi) : linearAxis(yLo, yHi, 5);
 
   const legendWidth = o.series.length ? Math.min(200, 34 + Math.max(...o.series.map((s) => textWidth(s.name, 12)))) : 0;
@@ -70,8 +73,11 @@ export function lineChartSvg(o: LineChartOptions): string {
   if (empty)
     svg += `<text class="no-data" x="${px((left + right) / 2)}" y="${px((top + bottom) / 2)}" text-anchor="middle" fill="#888">no data</text>\n`;
 
+  const sameAs = o.series.map((s, k) => o.series.slice(0, k).findIndex((e) => coincide(e, s)));
   o.series.forEach((s, k) => {
     const color = PALETTE[k % PALETTE.length];
+    const dash = sameAs[k] >= 0 ? ' stroke-dasharray="6 5"' : '';
+    const name = sameAs[k] >= 0 ? `${s.name} (= ${o.series[sameAs[k]].name})` : s.name;
     // One sub-path per run of usable points; a lone point is drawn as a dot.
     let d = '';
     let dots = '';
@@ -89,11 +95,17 @@ export function lineChartSvg(o: LineChartOptions): string {
     });
     flush();
     svg += `<g class="series" data-series="${esc(s.name)}">`;
-    if (d) svg += `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.8" stroke-linejoin="round"/>`;
+    if (d) svg += `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.8" stroke-linejoin="round"${dash}/>`;
     svg += `${dots}</g>\n`;
     const ly = top + 8 + k * 18;
-    svg += `<g class="legend-entry"><line x1="${px(right + 14)}" y1="${px(ly)}" x2="${px(right + 34)}" y2="${px(ly)}" stroke="${color}" stroke-width="3"/>`;
-    svg += `<text class="legend" x="${px(right + 40)}" y="${px(ly)}" dominant-baseline="middle">${esc(s.name)}</text></g>\n`;
+    svg += `<g class="legend-entry"><line x1="${px(right + 14)}" y1="${px(ly)}" x2="${px(right + 34)}" y2="${px(ly)}" stroke="${color}" stroke-width="3"${dash}/>`;
+    svg += `<text class="legend" x="${px(right + 40)}" y="${px(ly)}" dominant-baseline="middle">${esc(name)}</text></g>\n`;
   });
   return `${svg}</svg>\n`;
+}
+
+/** Same x values and y values equal to 1e-9 (relative): the later line would hide under the earlier one. */
+function coincide(a: LineSeries, b: LineSeries): boolean {
+  if (a.x.length !== b.x.length || a.x.length === 0) return false;
+  return a.x.every((x, i) => x === b.x[i] && Math.abs(a.y[i] - b.y[i]) <= 1e-9 * Math.max(1, Math.abs(a.y[i])));
 }
