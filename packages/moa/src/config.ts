@@ -24,7 +24,7 @@ export const MOAConfigSchema = z
     mlpUnits: z.array(posInt).default([256]),
     /** The FC layer after concatenating trunk features, time and goal. */
     hiddenUnits: posInt.default(512),
-    /** Also feed the action mask into the FC layer (the notes' flat `[mask, grid]` input did). */
+    /** Also feed the action mask into the FC layer (the original work's flat `[mask, grid]` input did). */
     maskAsInput: z.boolean().default(false),
     /** Seed of the weight initialisers: same seed, same initial weights. */
     seed: z.number().int().default(0),

@@ -65,12 +65,12 @@ export const vaeConfigSchema = z.discriminatedUnion('kind', [
   gumbelVaeConfigSchema.extend({ kind: z.literal('gumbel') }),
 ]);
 
-/** The classic objective `recon + alpha * KL` (the notes' VAE pre-training mode). */
+/** The classic objective `recon + alpha * KL` (the original work's VAE pre-training mode). */
 export const vaeTrainConfigSchema = z.object({
   learningRate: z.number().positive().default(1e-3),
   /** Global gradient-norm clip; `null` turns clipping off. */
   clipNorm: z.number().positive().nullable().default(10),
-  /** KL weight `alpha` over steps (the notes' `omg_vae_alpha`). */
+  /** KL weight `alpha` over steps (the original work's `omg_vae_alpha`). */
   klWeight: klScheduleSchema.prefault({ kind: 'linear' }),
   /** Seeds the trainer's noise stream (eps / Gumbel noise). */
   seed: z.number().int().default(0),

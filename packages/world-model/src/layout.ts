@@ -120,7 +120,7 @@ export function dynamicChannels(l: GridLayout): number[] {
   return Array.from({ length: l.channels }, (_, c) => c).filter((c) => !stat.has(c));
 }
 
-/** Default per-channel loss weights: 2 for player channels, 1 elsewhere (the notes' `[2,2,2,2,1,1,1]`). */
+/** Default per-channel loss weights: 2 for player channels, 1 elsewhere (the original work's `[2,2,2,2,1,1,1]`). */
 export function defaultChannelWeights(l: GridLayout): number[] {
   const players = new Set(l.playerChannels);
   return Array.from({ length: l.channels }, (_, c) => (players.has(c) ? 2 : 1));

@@ -24,7 +24,7 @@ export interface SwitchingParams {
 export const DEFAULT_SWITCHING: SwitchingParams = { deadline: 12, partnerRadius: 4 };
 
 /**
- * What a stag hunter does on its stag with no partner there. `'stay'` (default, the notes' rule): wait with
+ * What a stag hunter does on its stag with no partner there. `'stay'` (default, the original work's rule): wait with
  * stay and hunt only once a partner stands on the same cell, so both choose 5 in the same step. `'hunt'`:
  * repeat the hunt action while waiting (the behaviour before issue 14; its data labels every wait as a hunt).
  */

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { HopError } from '@hop/core';
 
 /**
- * Flat observation rows `[batch, skip + prod(shape)]` (the notes' `[mask(7), grid...]` layout: `skip = 7`)
+ * Flat observation rows `[batch, skip + prod(shape)]` (the original work's `[mask(7), grid...]` layout: `skip = 7`)
  * to a `[batch, ...shape]` tensor without the first `skip` entries of each row: what the VAE encodes.
  */
 export function gridBatch(flat: Float32Array, batch: number, shape: readonly number[], skip = 0): tf.Tensor {

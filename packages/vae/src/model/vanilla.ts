@@ -7,7 +7,7 @@ import { normalNoise, reparameterize } from './sampling';
 import type { EncodeOptions, EncodeOutput, LatentLosses } from './types';
 
 /**
- * Continuous VAE (the notes' `VanillaVAE`): `(mu, logVar) = Enc(o)`, `z = mu + exp(logVar / 2) * eps` with
+ * Continuous VAE (the original work's `VanillaVAE`): `(mu, logVar) = Enc(o)`, `z = mu + exp(logVar / 2) * eps` with
  * eps from the core's seeded Rng, a decoder back to the observation shape, KL to `N(0, I)`.
  */
 export class VanillaVAE extends VaeBase<VanillaVaeConfig> {

@@ -4,7 +4,7 @@ import { temperatureScheduleSchema } from '../schedule/schemas';
 const posInt = z.number().int().positive();
 
 /**
- * The subgoal CVAE (spec section 4, after OMG): a GRU over a co-player's earlier steps gives `h_t`; the prior
+ * The subgoal CVAE (docs/models.md, after OMG): a GRU over a co-player's earlier steps gives `h_t`; the prior
  * `p(z | o_t, h_t)` and the posterior `q(z | o_t, h_t, s_g)` are small MLP heads. Every default is visible here;
  * `inputShape` and `numActions` are required.
  */

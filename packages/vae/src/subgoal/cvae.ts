@@ -58,7 +58,7 @@ export interface SubgoalLosses {
 }
 
 /**
- * The notes' subgoal model (spec section 4, after OMG): a conditional VAE whose prior `p(z | o_t, h_t)` reads a
+ * The notes' subgoal model (docs/models.md, after OMG): a conditional VAE whose prior `p(z | o_t, h_t)` reads a
  * GRU encoding `h_t` of the co-player's earlier steps in the episode, and whose posterior `q(z | o_t, h_t, s_g)`
  * also sees a hindsight subgoal observation `s_g`. Train with `CE(pi(a | o, t, z ~ q)) + alpha * klLoss`
  * (`losses`); at inference `z` comes from `prior` only. A latent of `o_t` alone cannot tell a policy of `o_t`
