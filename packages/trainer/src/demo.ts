@@ -21,7 +21,7 @@ export async function runDemo(config: DemoConfig, log: (line: string) => void = 
     log(`reusing the demo dataset in ${dataDir}`);
   } else {
     await collectDataset(
-      { preset: config.preset, population: config.population, episodes: config.episodes, seed: config.seed, out: dataDir, force: true, progress: config.progress },
+      { preset: config.preset, population: config.population, episodes: config.episodes, explore: 0, seed: config.seed, out: dataDir, force: true, progress: config.progress },
       log,
     );
   }
