@@ -8,16 +8,15 @@ export const WORLD_MODEL_ONNX = {
   obs: 'obs',
   cond: 'cond',
   next: 'next',
-  reward: 'reward',
-  done: 'done',
+  outcome: 'outcome',
 } as const;
 
 /** The serialized ONNX model of a world model, with its current weights. */
 export interface WorldModelOnnx {
   /**
    * Inputs `obs [B, H, W, C]` (observer-centred grids) and `cond [B, P * A + 1]` (`WorldModel.condArray`);
-   * outputs `next [B, H, W, C]` clipped to [0, 1], `reward [B, 1]` in game units and `done [B, 1]`
-   * (probability): `WorldModel.predict` end to end.
+   * outputs `next [B, H, W, C]` clipped to [0, 1] and `outcome [B, K + 1]` (hunt-outcome probabilities):
+   * `WorldModel.predict` end to end.
    */
   bytes: Uint8Array;
   weightCount: number;
@@ -25,8 +24,8 @@ export interface WorldModelOnnx {
 
 /**
  * Exports a world model (direct or latent) to ONNX, pre- and post-processing included: the constant
- * plane of ones, the observer's own channel, the residual / static-channel composition, the clip, the
- * reward scale and the done sigmoid, exactly as `WorldModel.forward` and `predict` do them in tfjs.
+ * plane of ones, the observer's own channel, the residual / static-channel composition, the clip and the
+ * outcome softmax, exactly as `WorldModel.forward` and `predict` do them in tfjs.
  */
 export function exportWorldModelToOnnx(model: WorldModel): WorldModelOnnx {
   const l = model.layout;
@@ -50,7 +49,7 @@ export function exportWorldModelToOnnx(model: WorldModel): WorldModelOnnx {
     [condIn, { name: cond, shape: [null, s.condSize], nchw: false }],
     [selfIn, { name: self, shape: [null, s.cells, 1], nchw: false }],
   ]);
-  const [deltaV, reward, done] = convertLayers(g, model.network.outputs, bound);
+  const [deltaV, outcome] = convertLayers(g, model.network.outputs, bound);
   const delta = toNhwc(g, deltaV).name;
 
   // next = (residual ? obs : obs * static) + delta * dynamic, clipped to [0, 1]
@@ -60,7 +59,6 @@ export function exportWorldModelToOnnx(model: WorldModel): WorldModelOnnx {
   const next = g.node('Add', [base, g.node('Mul', [delta, g.floatConst('dynamic_mask', dyn, [C])])]);
   const clipped = g.node('Clip', [next, g.floatConst('zero', Float32Array.of(0), []), g.floatConst('one', Float32Array.of(1), [])]);
   g.outputAs(clipped, WORLD_MODEL_ONNX.next, obsDims);
-  g.outputAs(g.node('Div', [reward.name, g.floatConst('reward_scale', Float32Array.of(model.config.rewardScale), [])]), WORLD_MODEL_ONNX.reward, [null, 1]);
-  g.outputAs(g.node('Sigmoid', [done.name]), WORLD_MODEL_ONNX.done, [null, 1]);
+  g.outputAs(g.node('Softmax', [outcome.name], { axis: 1 }), WORLD_MODEL_ONNX.outcome, [null, s.outcomes]);
   return { bytes: g.encode(), weightCount: g.weightCount };
 }
