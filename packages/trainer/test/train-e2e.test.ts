@@ -32,7 +32,7 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
 
   beforeAll(async () => {
     const root = tempDir('train');
-    data = await tinyDataset(join(root, 'data'), 40, 5);
+    data = await tinyDataset(join(root, 'data'), 40, 5, 0.3);
     preTrue = join(root, 'pre-true');
     preNone = join(root, 'pre-none');
     wm = join(root, 'wm');
@@ -43,7 +43,7 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
       runHop(['pretrain', '--data', data, '--out', preNone, '--epochs', '1', '--goal-input', 'none', ...TINY_NET, '--progress', 'none']),
     ]);
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
-    const w = await runHop(['world-model', '--data', data, '--out', wm, '--epochs', '1', '--batch-size', '64', '--progress', 'none']);
+    const w = await runHop(['world-model', '--data', data, '--out', wm, '--epochs', '1', '--batch-size', '64', '--progress', 'none', '--off-policy-episodes', '0']);
     expect(w.code, w.stderr).toBe(0);
   });
 

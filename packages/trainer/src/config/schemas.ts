@@ -24,6 +24,12 @@ export const CollectConfigSchema = z.strictObject({
   preset,
   population,
   episodes: z.number().int().positive().default(1000).describe('Episodes to play'),
+  explore: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0)
+    .describe('Share of exploratory actions: per player and step, a uniformly random action (invalid ones act as stay) instead of the population\'s; world-model data wants ~0.5'),
   seed,
   out: z.string().min(1).describe('Dataset directory to write (.npy columns + meta.json)'),
   force: z.boolean().default(false).describe('Replace a dataset already in --out (the new one is written beside it and swapped in when complete)'),
@@ -77,6 +83,16 @@ export const WorldModelCliSchema = z.strictObject({
   arch: z.enum(['direct', 'latent']).default('direct').describe('Direct conv net, or encoder -> dynamics -> decoder'),
   channelWeights: z.array(z.number().min(0)).optional().describe('Per-channel reconstruction weights (comma list; default 2 for players, 1 else)'),
   valFraction: z.number().gt(0).lt(1).default(0.1).describe('Fraction of episodes held out for validation'),
+  onPolicyData: z
+    .boolean()
+    .default(false)
+    .describe('Accept a dataset without exploratory actions (hop collect --explore): the model then learns only the population\'s actions, not what a planner tries'),
+  offPolicyEpisodes: z
+    .number()
+    .int()
+    .min(0)
+    .default(200)
+    .describe('Fresh episodes of the true game, random legal actions and uniformly random ones, on which the trained model is checked after training (0 = skip)'),
   progress,
 });
 export type WorldModelCliConfig = z.infer<typeof WorldModelCliSchema>;
