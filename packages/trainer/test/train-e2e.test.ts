@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PKG, TINY_NET, runHop, runNode, tempDir, tinyDataset } from './helpers';
@@ -127,6 +127,16 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
     const notHop = await runHop(['train', '--algo', 'hop', '--world-model', wm, '--iterations', '1', '--out', join(tempDir('hop-wmkey'), 'run'), ...TINY_TRAIN]);
     expect(notHop.code).toBe(2);
     expect(notHop.stderr).toMatch(/unknown key "worldModel"/);
+    // a world model of the old format (reward regression, done head: no `format` in its config) is named
+    const old = join(tempDir('wm-old'), 'wm');
+    cpSync(wm, old, { recursive: true });
+    const metaPath = join(old, 'best', 'meta.json');
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8'));
+    delete meta.config.format;
+    writeFileSync(metaPath, JSON.stringify(meta));
+    const stale = await runHop(['train', '--algo', 'hop-wm', '--world-model', old, '--pretrained', preTrue, '--iterations', '1', '--out', join(tempDir('wm-stale'), 'run'), ...TINY_TRAIN]);
+    expect(stale.code).toBe(2);
+    expect(stale.stderr).toMatch(/E_WORLD_MODEL_FORMAT.*format 1; this version reads format 2/);
   });
 
   it('1 and 2 workers give the same metrics; another seed does not', async () => {
