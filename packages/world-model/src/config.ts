@@ -48,6 +48,13 @@ export const worldModelConfigSchema = z.object({
       decoderFilters: z.number().int().min(1).default(32),
     })
     .prefault({}),
+  /**
+   * Also give the network each player's one-hot action drawn on that player's own cell (`players * actions`
+   * planes): a move is then a local pattern a 3x3 convolution reads directly, instead of a product of a
+   * global action bias with the player's cell that the trunk must learn (much faster to learn, exact on
+   * actions the data rarely holds).
+   */
+  actionPlanes: z.boolean().default(true),
   /** Units of the hunt-outcome head's hidden layer. */
   headUnits: z.number().int().min(1).default(64),
   /** Predict `o_{t+1} - o_t` (a residual) rather than `o_{t+1}`: most cells do not change. */

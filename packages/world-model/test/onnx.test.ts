@@ -63,10 +63,10 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 describe.runIf(available || required)('world model through ONNX Runtime equals tfjs', () => {
   for (const arch of ['direct', 'latent'] as const)
-    for (const residual of [true, false])
+    for (const [residual, actionPlanes] of [[true, true], [false, true], [true, false]])
       for (const batch of [1, 300])
-        it(`${arch}${residual ? '' : ' (not residual)'}, batch ${batch}: next grid and hunt outcome`, async () => {
-          const model = new WorldModel({ ...small, arch, residual, seed: 3 });
+        it(`${arch}${residual ? '' : ' (not residual)'}${actionPlanes ? '' : ' (no action planes)'}, batch ${batch}: next grid and hunt outcome`, async () => {
+          const model = new WorldModel({ ...small, arch, residual, actionPlanes, seed: 3 });
           randomiseWeights(model, 9);
           const inf = await createWorldModelInference(model, { engine: 'onnx' });
           try {

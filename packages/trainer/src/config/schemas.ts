@@ -81,6 +81,8 @@ export const WorldModelCliSchema = z.strictObject({
   minLrFactor: z.number().min(0).max(1).default(0.02).describe('Final learning rate as a fraction of lr'),
   gradClipNorm: z.number().min(0).default(0).describe('Global gradient-norm clip (0 = off)'),
   arch: z.enum(['direct', 'latent']).default('direct').describe('Direct conv net, or encoder -> dynamics -> decoder'),
+  filters: z.number().int().positive().default(64).describe('Direct model: filters of its three trunk convolutions (3x3, 1x1, 1x1)'),
+  actionPlanes: z.boolean().default(true).describe('Give the network each player\'s one-hot action on its own cell (--no-action-planes: only as a global bias)'),
   channelWeights: z.array(z.number().min(0)).optional().describe('Per-channel reconstruction weights (comma list; default 2 for players, 1 else)'),
   valFraction: z.number().gt(0).lt(1).default(0.1).describe('Fraction of episodes held out for validation'),
   onPolicyData: z

@@ -32,6 +32,8 @@ export function worldModelConfigOf(c: WorldModelCliConfig): WorldModelConfigInpu
     learningRate: c.lr,
     minLrFactor: c.minLrFactor,
     gradClipNorm: c.gradClipNorm,
+    actionPlanes: c.actionPlanes,
+    direct: { layers: [{ filters: c.filters, kernel: 3 }, { filters: c.filters, kernel: 1 }, { filters: c.filters, kernel: 1 }] },
     ...(c.channelWeights ? { channelWeights: c.channelWeights } : {}),
   };
 }

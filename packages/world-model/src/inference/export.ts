@@ -30,14 +30,23 @@ export interface WorldModelOnnx {
 export function exportWorldModelToOnnx(model: WorldModel): WorldModelOnnx {
   const l = model.layout;
   const { height: H, width: W, channels: C } = l;
-  const s = networkShapes(l);
+  const s = networkShapes(l, model.config.actionPlanes);
   const g = new OnnxGraph(`world_model_${model.config.arch}`);
   const obsDims = [null, H, W, C];
   const obs = g.input(WORLD_MODEL_ONNX.obs, obsDims);
   const cond = g.input(WORLD_MODEL_ONNX.cond, [null, s.condSize]);
 
   // grid = obs plus a plane of ones (zero padding of the convolutions then marks the border)
-  const grid = g.node('Pad', [obs, g.intConst('pads', [0, 0, 0, 0, 0, 0, 0, 1]), g.floatConst('one', Float32Array.of(1), [])], { mode: 'constant' });
+  let grid = g.node('Pad', [obs, g.intConst('pads', [0, 0, 0, 0, 0, 0, 0, 1]), g.floatConst('one', Float32Array.of(1), [])], { mode: 'constant' });
+  if (model.config.actionPlanes) {
+    // plus each player's one-hot action on its cell: players [B, H, W, P, 1] x actions [B, 1, 1, P, A]
+    const { players: P, numActions: A } = l;
+    const players = g.node('Reshape', [g.node('Gather', [obs, g.intConst('player_channels', l.playerChannels)], { axis: 3 }), g.intConst('shape', [0, H, W, P, 1])]);
+    const acts = g.node('Slice', [cond, g.intConst('starts', [0]), g.intConst('ends', [P * A]), g.intConst('axes', [1])]);
+    const actions = g.node('Reshape', [acts, g.intConst('shape', [-1, 1, 1, P, A])]);
+    const planes = g.node('Reshape', [g.node('Mul', [players, actions]), g.intConst('shape', [0, H, W, P * A])]);
+    grid = g.node('Concat', [grid, planes], { axis: 3 });
+  }
   // self = the observer's own channel, [B, H * W, 1]
   const p0 = l.playerChannels[0];
   const selfCh = g.node('Slice', [obs, g.intConst('starts', [p0]), g.intConst('ends', [p0 + 1]), g.intConst('axes', [3])]);

@@ -6,7 +6,8 @@ import type { GridLayout } from '../layout';
 /**
  * The networks behind both architectures, as one tf.LayersModel each (so checkpoints work):
  *
- *     inputs:  grid  [H, W, C + 1]   o_t plus a constant plane of ones (zero padding then marks the border)
+ *     inputs:  grid  [H, W, C + 1 (+ P * A)]  o_t, a constant plane of ones (zero padding then marks the
+ *                                    border) and, with `actionPlanes`, each player's one-hot action on its cell
  *              cond  [P * A + 1]     one-hot action of every player (observer first; zeros when done), t * timeScale
  *              self  [H * W, 1]      the observer's own channel: the heads read the features of its cell
  *     outputs: delta   [H, W, C]     raw per-channel prediction (the WorldModel adds o_t and masks static channels)
@@ -21,9 +22,9 @@ export interface NetworkShapes {
   outcomes: number;
 }
 
-export function networkShapes(l: GridLayout): NetworkShapes {
+export function networkShapes(l: GridLayout, actionPlanes = false): NetworkShapes {
   return {
-    gridChannels: l.channels + 1,
+    gridChannels: l.channels + 1 + (actionPlanes ? l.players * l.numActions : 0),
     condSize: l.players * l.numActions + 1,
     cells: l.height * l.width,
     outcomes: l.preyChannels.length + 1,
@@ -68,7 +69,7 @@ function broadcast(v: Sym, l: GridLayout, filters: number): Sym {
  * of the cost. The outcome head reads the trunk through global average and max pooling and the observer's cell.
  */
 function buildDirect(c: WorldModelConfig, l: GridLayout): tf.LayersModel {
-  const s = networkShapes(l);
+  const s = networkShapes(l, c.actionPlanes);
   const init = seededInit(c.seed);
   const grid = tf.input({ shape: [l.height, l.width, s.gridChannels], name: 'grid' });
   const cond = tf.input({ shape: [s.condSize], name: 'cond' });
@@ -93,7 +94,7 @@ function buildDirect(c: WorldModelConfig, l: GridLayout): tf.LayersModel {
 
 /** Latent model: encoder (convs -> z), dynamics (z, actions, time -> z' as a residual step), decoder (z' -> grid). */
 function buildLatent(c: WorldModelConfig, l: GridLayout): tf.LayersModel {
-  const s = networkShapes(l);
+  const s = networkShapes(l, c.actionPlanes);
   const init = seededInit(c.seed);
   const { encoderFilters: fe, latentDim, dynamicsUnits, decoderFilters: fd } = c.latent;
   const grid = tf.input({ shape: [l.height, l.width, s.gridChannels], name: 'grid' });

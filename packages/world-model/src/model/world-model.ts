@@ -96,7 +96,15 @@ export class WorldModel {
   /** The differentiable forward pass (use inside tf.tidy / optimizer.minimize). */
   forward(obs: tf.Tensor4D, cond: tf.Tensor2D): ForwardOutputs {
     const [B, H, W] = obs.shape;
-    const grid = tf.concat([obs, tf.ones([B, H, W, 1])], 3);
+    const parts: tf.Tensor4D[] = [obs, tf.ones([B, H, W, 1])];
+    if (this.config.actionPlanes) {
+      // plane (m, a) = player m's channel times its one-hot action a: the action drawn on the player's cell
+      const { players: P, numActions: A, playerChannels } = this.layout;
+      const players = tf.gather(obs, playerChannels, 3).reshape([B, H, W, P, 1]);
+      const actions = tf.slice(cond, [0, 0], [B, P * A]).reshape([B, 1, 1, P, A]);
+      parts.push(tf.mul(players, actions).reshape([B, H, W, P * A]) as tf.Tensor4D);
+    }
+    const grid = tf.concat(parts, 3);
     const self = tf.slice(obs, [0, 0, 0, this.layout.playerChannels[0]], [B, H, W, 1]).reshape([B, H * W, 1]);
     const [delta, outcome] = this.network.apply([grid, cond, self]) as tf.Tensor[];
     const base = this.config.residual ? obs : tf.mul(obs, this.staticMask);
