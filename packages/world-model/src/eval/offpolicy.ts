@@ -12,14 +12,14 @@ import type { StateCodec } from '../sim/state';
 /** Step categories the figures are broken down by (a step may be in several). */
 export const STEP_CATEGORIES = ['stay', 'blocked', 'stacked', 'hunt', 'catch'] as const;
 export type StepCategory = (typeof STEP_CATEGORIES)[number];
-const CATEGORY_HELP: Record<StepCategory, string> = {
+/** What each category means (report tooltips). */
+export const STEP_CATEGORY_HELP: Readonly<Record<StepCategory, string>> = {
   stay: 'a player on the grid chose stay',
   blocked: 'a player chose an invalid action: a move off the grid or into an obstacle, a hunt without prey (acts as stay)',
   stacked: 'two or more players shared a cell before the step',
   hunt: 'a player hunted prey it stood on',
   catch: 'prey was caught in the true step',
 };
-export const STEP_CATEGORY_HELP: Readonly<Record<StepCategory, string>> = CATEGORY_HELP;
 
 /** How the actions of the fresh episodes are drawn. */
 export type OffPolicyActions = 'legal' | 'uniform';
