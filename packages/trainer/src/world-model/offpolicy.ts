@@ -76,7 +76,9 @@ const pct = (v: number) => `${(100 * v).toFixed(2)}%`;
 /** A few lines of one set of figures, for the console. */
 export function describeFigures(f: OffPolicyFigures): string {
   const o = f.oneStep.overall;
-  const cats = STEP_CATEGORIES.map((c) => `${c} ${pct(f.oneStep.byCategory[c].all)} (${f.oneStep.byCategory[c].steps})`).join(', ');
+  // a category no step fell in (blocked moves under legal actions) has no rate
+  const rate = (r: { steps: number; all: number }) => (r.steps ? pct(r.all) : '-');
+  const cats = STEP_CATEGORIES.map((c) => `${c} ${rate(f.oneStep.byCategory[c])} (${f.oneStep.byCategory[c].steps})`).join(', ');
   return (
     `off-policy, ${f.actions === 'legal' ? 'random legal' : 'uniformly random'} actions, ${f.episodes} fresh episodes, ${o.steps} steps: ` +
     `one step state ${pct(o.state)}, rewards ${pct(o.reward)}, end ${pct(o.end)}, all three ${pct(o.all)}\n` +

@@ -73,9 +73,11 @@ export function offPolicySection(figures: OffPolicyFigures[]): string {
     const draw = f.actions === 'legal' ? 'random legal actions' : 'uniformly random actions (invalid ones act as stay)';
     html += `<h4>${esc(draw)}: ${f.episodes} episodes</h4>\n<table class="wm-offpolicy"><thead><tr><th>steps</th><th>n</th>` +
       '<th>state</th><th>rewards</th><th>end</th><th>all three</th></tr></thead><tbody>\n';
+    // a category no step fell in (blocked moves under legal actions) has no rates
+    const rate = (r: OffPolicyFigures['oneStep']['overall'], v: number) => (r.steps ? pct(v) : '-');
     const row = (label: string, r: OffPolicyFigures['oneStep']['overall'], help = '') =>
-      `<tr><td${help ? ` title="${esc(help)}"` : ''}>${esc(label)}</td><td>${r.steps}</td><td>${pct(r.state)}</td><td>${pct(r.reward)}</td>` +
-      `<td>${pct(r.end)}</td><td>${pct(r.all)}</td></tr>\n`;
+      `<tr><td${help ? ` title="${esc(help)}"` : ''}>${esc(label)}</td><td>${r.steps}</td><td>${rate(r, r.state)}</td><td>${rate(r, r.reward)}</td>` +
+      `<td>${rate(r, r.end)}</td><td>${rate(r, r.all)}</td></tr>\n`;
     html += row('all steps', f.oneStep.overall);
     for (const c of STEP_CATEGORIES) html += row(c, f.oneStep.byCategory[c], STEP_CATEGORY_HELP[c]);
     const r = f.rollouts;
