@@ -87,6 +87,8 @@ export {
 export {
   COLUMN_NAMES,
   REQUIRED_COLUMNS,
+  explorationOf,
+  type DatasetExploration,
   DATASET_FORMAT,
   DATASET_VERSION,
   type ColumnArrays,

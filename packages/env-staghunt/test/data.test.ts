@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HopError, writeNpy } from '@hop/core';
 import { PopulationAgent } from '../src/agents/agents';
 import { collect } from '../src/data/collect';
-import { COLUMN_NAMES, type DatasetMeta } from '../src/data/columns';
+import { COLUMN_NAMES, explorationOf, type DatasetMeta } from '../src/data/columns';
 import { openDataset, type StagHuntDataset } from '../src/data/dataset';
 import { StagHuntEnv } from '../src/env/parallel';
 import { agentSeed } from '../src/env/seeds';
@@ -281,13 +281,18 @@ describe('openDataset', () => {
     const d = copyDataset('v1');
     const meta = JSON.parse(readFileSync(join(d, 'meta.json'), 'utf8')) as DatasetMeta;
     meta.version = 1;
+    // version 1 predates next_obs / joint_action, and exploration too
     delete meta.columns.next_obs;
     delete meta.columns.joint_action;
+    delete meta.columns.explored;
+    delete meta.exploration;
     writeFileSync(join(d, 'meta.json'), JSON.stringify(meta));
     unlinkSync(join(d, 'next_obs.npy'));
     unlinkSync(join(d, 'joint_action.npy'));
+    unlinkSync(join(d, 'explored.npy'));
     const old = openDataset(d);
     expect(old.has('next_obs')).toBe(false);
+    expect(explorationOf(old.meta)).toEqual({ share: 0, actions: 'uniform-all', exploredRows: 0 });
     expect(Object.keys(old.batch([0, 1])).sort()).toEqual(
       ['action', 'agent', 'done', 'env_id', 'episode', 'goal', 'obs', 'reward', 'size', 'time'].sort(),
     );
@@ -360,5 +365,64 @@ print(json.dumps(out))`;
       const bad = ours.findIndex((x, i) => !Object.is(x, theirs[i]));
       expect(bad === -1 ? null : { column: c, index: bad, ours: ours[bad], numpy: theirs[bad] }).toBeNull();
     }
+  });
+});
+
+describe('collect with exploratory actions (--explore)', () => {
+  const SHARE = 0.4;
+  const exploreDir = join(root, 'explore');
+  let ex: StagHuntDataset;
+  beforeAll(async () => {
+    await collect({ preset: 'small-2p', population: 'mixed', episodes: 80, seed: SEED, out: exploreDir, numEnvs: 4, explore: SHARE });
+    ex = openDataset(exploreDir);
+  });
+  afterAll(() => ex?.close());
+
+  it('replaces a share of the actions by uniform draws over all actions, invalid ones included, and records which', () => {
+    const all = ex.batch(Int32Array.from({ length: ex.size }, (_, i) => i), ['obs', 'action', 'explored']);
+    const n = ex.size;
+    let explored = 0;
+    const counts = new Array<number>(7).fill(0);
+    let invalid = 0;
+    let ownInvalid = 0;
+    const F = ex.geometry.flatSize;
+    for (let r = 0; r < n; r++) {
+      const a = all.action[r];
+      const valid = all.obs[r * F + a] > 0; // the row's own action mask comes first
+      if (all.explored[r]) {
+        explored++;
+        counts[a]++;
+        if (!valid) invalid++;
+      } else if (!valid) ownInvalid++;
+    }
+    // share: SE = sqrt(p (1 - p) / n); 5 SE
+    expect(n).toBeGreaterThan(1500);
+    expect(Math.abs(explored / n - SHARE)).toBeLessThan(5 * Math.sqrt((SHARE * (1 - SHARE)) / n));
+    // uniform over the 7 actions: each count within 5 SE (sqrt(m p (1 - p)), p = 1/7) of m / 7
+    for (const c of counts) expect(Math.abs(c - explored / 7)).toBeLessThan(5 * Math.sqrt((explored * 6) / 49));
+    expect(invalid).toBeGreaterThan(explored / 7); // hunts off prey and moves into walls are kept as chosen
+    expect(ownInvalid).toBe(0); // the population itself only takes valid actions
+    const meta = ex.meta;
+    expect(meta.exploration).toEqual({ share: SHARE, actions: 'uniform-all', exploredRows: explored });
+  });
+
+  it('leaves the population\'s decisions untouched at share 0, and another seed explores elsewhere', async () => {
+    const zero = join(root, 'explore-0');
+    const other = join(root, 'explore-other');
+    await collect({ preset: 'small-2p', population: 'mixed', episodes: EPISODES, seed: SEED, out: zero, numEnvs: 4, explore: 0 });
+    for (const c of ['obs', 'action', 'joint_action', 'reward']) expect(readFileSync(join(zero, `${c}.npy`)).equals(readFileSync(join(dir, `${c}.npy`))), c).toBe(true);
+    expect(JSON.parse(readFileSync(join(zero, 'meta.json'), 'utf8')).exploration).toEqual({ share: 0, actions: 'uniform-all', exploredRows: 0 });
+    await collect({ preset: 'small-2p', population: 'mixed', episodes: 80, seed: SEED + 1, out: other, numEnvs: 4, explore: SHARE });
+    expect(readFileSync(join(other, 'explored.npy')).equals(readFileSync(join(exploreDir, 'explored.npy')))).toBe(false);
+    // same seed, same share: the same files
+    const again = join(root, 'explore-again');
+    await collect({ preset: 'small-2p', population: 'mixed', episodes: 80, seed: SEED, out: again, numEnvs: 4, explore: SHARE });
+    for (const c of ['action', 'explored']) expect(readFileSync(join(again, `${c}.npy`)).equals(readFileSync(join(exploreDir, `${c}.npy`))), c).toBe(true);
+  });
+
+  it('refuses a share outside [0, 1]', async () => {
+    const e = await collect({ preset: 'small-2p', population: 'mixed', episodes: 2, seed: 1, out: join(root, 'bad-share'), explore: 1.5 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(HopError);
+    expect(String(e)).toMatch(/explore must be a share in \[0, 1\], got 1\.5/);
   });
 });

@@ -26,6 +26,7 @@ export async function runDemo(config: DemoConfig, log: (line: string) => void = 
         population: config.population,
         stagWait: 'stay',
         episodes: config.episodes,
+        explore: 0,
         seed: config.seed,
         out: dataDir,
         force: true,

@@ -110,9 +110,25 @@ describe('hop world-model end to end', () => {
   // a resumed run restarting the epoch shuffle (`fork(epoch - resumedAt)` with resumedAt = the resumed epoch
   // in trainWorldModel), and a checkpoint restored without Adam's state (`optimizers: {}` in restoreWorldModel).
   let data = '';
-  const wm = (out: string, epochs: number) => ['world-model', '--data', data, '--out', out, '--epochs', String(epochs), '--batch-size', '64', '--min-lr-factor', '1', '--seed', '3'];
+  const wm = (out: string, epochs: number) => ['world-model', '--data', data, '--out', out, '--epochs', String(epochs), '--batch-size', '64', '--min-lr-factor', '1', '--seed', '3', '--off-policy-episodes', '6'];
+  let onPolicy = '';
   beforeAll(async () => {
-    data = await tinyDataset(join(tempDir('wm-data'), 'data'), 30, 6);
+    [data, onPolicy] = await Promise.all([
+      tinyDataset(join(tempDir('wm-data'), 'data'), 30, 6, 0.5),
+      tinyDataset(join(tempDir('wm-onpolicy'), 'data'), 8, 6),
+    ]);
+  });
+
+  it('refuses data without exploratory actions unless --on-policy-data, before making the run directory', async () => {
+    const run = join(tempDir('wm-refused'), 'run');
+    const r = await runHop(['world-model', '--data', onPolicy, '--out', run, '--epochs', '1', '--off-policy-episodes', '0']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/E_DATASET_NO_EXPLORATION.*holds only the population's own actions.*hop collect --explore 0\.5.*--on-policy-data/s);
+    expect(existsSync(run)).toBe(false);
+    const ok = await runHop(['world-model', '--data', onPolicy, '--out', run, '--epochs', '1', '--off-policy-episodes', '0', '--on-policy-data', '--progress', 'none']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/warning: .*holds only the population's own actions.*\(--on-policy-data\)/);
+    expect(existsSync(join(run, 'world-model-offpolicy.json'))).toBe(false); // --off-policy-episodes 0 skips the check
   });
 
   it('trains in a run directory, resumes to more epochs exactly as an uninterrupted run, reports its section', async () => {
@@ -135,7 +151,18 @@ describe('hop world-model end to end', () => {
     expect(JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')).config.epochs).toBe(2);
     const html = readFileSync(join(run, 'report.html'), 'utf8');
     expect(html).toContain('World model');
-    expect(html).toContain('Reward: predicted vs true');
+    expect(html).toContain('Reward: rules on the predicted outcome vs true');
+    // the off-policy check: 6 fresh episodes per kind of action draw, in the console, the run and the report
+    expect(w.stdout).toMatch(/dataset exploration: 50% uniformly random actions/);
+    expect(w.stdout).toMatch(/off-policy, random legal actions, 6 fresh episodes, \d+ steps: one step state [\d.]+%, rewards [\d.]+%, end [\d.]+%/);
+    expect(w.stdout).toMatch(/off-policy, uniformly random actions, 6 fresh episodes/);
+    const off = JSON.parse(readFileSync(join(run, 'world-model-offpolicy.json'), 'utf8'));
+    expect(off.figures.map((f: { actions: string }) => f.actions)).toEqual(['legal', 'uniform']);
+    expect(off.figures[0].episodes).toBe(6);
+    expect(off.figures[0].rollouts.rollouts).toBe(6);
+    expect(off.figures[1].oneStep.byCategory.blocked.steps).toBeGreaterThan(0);
+    expect(html).toContain('Off the data');
+    expect(html).toMatch(/random legal actions: 6 episodes/);
     expect(html).toMatch(/status<\/td><td>completed/);
   });
 });

@@ -13,9 +13,12 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `hop-trainer-${prefix}-`));
 }
 
-/** A small-2p dataset (a few thousand samples at most): what every CLI test trains on. */
-export async function tinyDataset(dir: string, episodes = 60, seed = 3): Promise<string> {
-  await collect({ preset: 'small-2p', population: 'mixed', episodes, seed, out: dir });
+/**
+ * A small-2p dataset (a few thousand samples at most): what every CLI test trains on. World models want
+ * `explore` > 0 (hop world-model refuses data without exploratory actions).
+ */
+export async function tinyDataset(dir: string, episodes = 60, seed = 3, explore = 0): Promise<string> {
+  await collect({ preset: 'small-2p', population: 'mixed', episodes, seed, out: dir, explore });
   return dir;
 }
 

@@ -130,7 +130,7 @@ describe('runs: locks, input fingerprints, checkpoint fallback, failed starts, c
   let root: string;
   beforeAll(async () => {
     root = tempDir('safety');
-    data = await tinyDataset(join(root, 'data'), 60, 3);
+    data = await tinyDataset(join(root, 'data'), 60, 3, 0.3);
   });
 
   it('a run that is still running is locked: --resume and a second start on it fail naming the holder pid', async () => {
@@ -322,7 +322,7 @@ describe('runs: locks, input fingerprints, checkpoint fallback, failed starts, c
 
   it('world-model: a damaged checkpoint/ resumes from checkpoint-previous/ and ends as the uninterrupted run', async () => {
     const dir = tempDir('wm');
-    const args = (out: string, epochs: number) => ['world-model', '--data', data, '--out', out, '--epochs', String(epochs), '--batch-size', '64', '--min-lr-factor', '1', '--seed', '4', '--progress', 'none'];
+    const args = (out: string, epochs: number) => ['world-model', '--data', data, '--out', out, '--epochs', String(epochs), '--batch-size', '64', '--min-lr-factor', '1', '--seed', '4', '--progress', 'none', '--off-policy-episodes', '0'];
     const run = join(dir, 'run');
     const reference = join(dir, 'reference');
     const [a, ref] = await Promise.all([runHop(args(run, 2)), runHop(args(reference, 3))]);

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PKG, TINY_NET, runHop, runNode, tempDir, tinyDataset } from './helpers';
@@ -32,7 +32,7 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
 
   beforeAll(async () => {
     const root = tempDir('train');
-    data = await tinyDataset(join(root, 'data'), 40, 5);
+    data = await tinyDataset(join(root, 'data'), 40, 5, 0.3);
     preTrue = join(root, 'pre-true');
     preNone = join(root, 'pre-none');
     wm = join(root, 'wm');
@@ -43,7 +43,7 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
       runHop(['pretrain', '--data', data, '--out', preNone, '--epochs', '1', '--goal-input', 'none', ...TINY_NET, '--progress', 'none']),
     ]);
     for (const r of runs) expect(r.code, r.stderr).toBe(0);
-    const w = await runHop(['world-model', '--data', data, '--out', wm, '--epochs', '1', '--batch-size', '64', '--progress', 'none']);
+    const w = await runHop(['world-model', '--data', data, '--out', wm, '--epochs', '1', '--batch-size', '64', '--progress', 'none', '--off-policy-episodes', '0']);
     expect(w.code, w.stderr).toBe(0);
   });
 
@@ -138,6 +138,16 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
     const notHop = await runHop(['train', '--algo', 'hop', '--world-model', wm, '--iterations', '1', '--out', join(tempDir('hop-wmkey'), 'run'), ...TINY_TRAIN]);
     expect(notHop.code).toBe(2);
     expect(notHop.stderr).toMatch(/unknown key "worldModel"/);
+    // a world model of the old format (reward regression, done head: no `format` in its config) is named
+    const old = join(tempDir('wm-old'), 'wm');
+    cpSync(wm, old, { recursive: true });
+    const metaPath = join(old, 'best', 'meta.json');
+    const meta = JSON.parse(readFileSync(metaPath, 'utf8'));
+    delete meta.config.format;
+    writeFileSync(metaPath, JSON.stringify(meta));
+    const stale = await runHop(['train', '--algo', 'hop-wm', '--world-model', old, '--pretrained', preTrue, '--iterations', '1', '--out', join(tempDir('wm-stale'), 'run'), ...TINY_TRAIN]);
+    expect(stale.code).toBe(2);
+    expect(stale.stderr).toMatch(/E_WORLD_MODEL_FORMAT.*format 1; this version reads format 2/);
   });
 
   it('1 and 2 workers give the same metrics; another seed does not', async () => {

@@ -9,6 +9,8 @@ import { trainStep } from '../src/pretrain/step';
 import { validate } from '../src/pretrain/validate';
 import { tempDir, tinyDataset } from './helpers';
 import { klWeight } from '@hop/vae';
+import { openDataset } from '@hop/env-staghunt';
+import { warmStartBatch } from '../src/selfplay/warm-start';
 
 const config = (over: Partial<PretrainConfig> = {}): PretrainConfig =>
   PretrainConfigSchema.parse({ data: 'unused', seed: 7, moaFilters: [8], moaHidden: 32, vaeFilters: [8], latentDim: 4, batchSize: 32, alphaMax: 0.5, alphaWarmupSteps: 10, ...over });
@@ -134,5 +136,33 @@ describe('pretraining step and validation', () => {
     expect(epochOrder(data.train, 3, 1)).toEqual(o1);
     expect(epochOrder(data.train, 3, 2)).not.toEqual(o1);
     expect(epochOrder(data.train, 4, 1)).not.toEqual(o1);
+  });
+});
+
+describe('exploratory rows are world-model data, not behaviour to clone', () => {
+  it('pretraining splits and warm starts keep only the population\'s own actions', async () => {
+    const dir = await tinyDataset(join(tempDir('explored'), 'data'), 40, 2, 0.5);
+    const d = openTrainingData(dir, { valFraction: 0.2, seed: 7 });
+    try {
+      const rows = [...d.train, ...d.val];
+      const explored = d.dataset.batch(Int32Array.from(rows), ['explored']).explored;
+      expect(explored.every((v) => v === 0)).toBe(true);
+      // every row of the population is still there: the exploratory ones (about half) are the only ones left out
+      const all = d.dataset.batch(Int32Array.from({ length: d.dataset.size }, (_, k) => k), ['explored']).explored;
+      const own = all.filter((v) => v === 0).length;
+      expect(rows.length).toBe(own);
+      expect(own).toBeLessThan(0.7 * d.dataset.size);
+      // and every kept action is valid under its own mask (the MOA refuses masked actions)
+      const b = readHostBatch(d, Int32Array.from(rows));
+      for (let r = 0; r < b.size; r++) expect(b.mask[r * 7 + b.action[r]]).toBe(1);
+    } finally {
+      d.dataset.close();
+    }
+    const wb = warmStartBatch(dir, 0.95, 10_000, 1);
+    const ds = openDataset(dir);
+    const ownRows = ds.batch(Int32Array.from({ length: ds.size }, (_, k) => k), ['explored']).explored.filter((v) => v === 0).length;
+    ds.close();
+    expect(wb.count).toBe(ownRows);
+    for (let r = 0; r < wb.count; r++) expect(wb.mask[r * 7 + wb.policy.subarray(r * 7, r * 7 + 7).indexOf(1)]).toBe(1);
   });
 });

@@ -3,7 +3,7 @@
  *   node --import tsx scripts/eval-adapter.ts <dataDir> <checkpointDir> [valFraction=0.1] [seed=0]
  * Each validation row is encoded from the observer's view (the observer becomes player 0), stepped with
  * the row's joint action in one batch, and compared with the encoded true next view (positions, prey,
- * obstacles, time; the model's terminal flag is left out), plus the observer's reward.
+ * obstacles, time; the rules' end time is left out), plus the observer's reward.
  */
 import { describeBackend, initBackend } from '@hop/core';
 import { StateCodec, WorldModelSimulator, gridSizeOf, openTransitionData } from '../src/index';
@@ -48,7 +48,7 @@ for (let k = 0; k < n; k++) {
   const got = arena.subarray((n + k) * W, (n + k + 1) * W);
   const want = expected.subarray(k * W, (k + 1) * W);
   let same = true;
-  for (let i = 0; i < W; i++) if (i !== truth.TERM && got[i] !== want[i]) same = false;
+  for (let i = 0; i < W; i++) if (i !== truth.END && got[i] !== want[i]) same = false;
   if (same) exact++;
   for (let p = 0; p < P; p++)
     if (arena[k * W + truth.POS + p] >= 0) {

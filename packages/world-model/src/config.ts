@@ -12,7 +12,16 @@ const convLayerSchema = z.object({
  * Everything that defines a world-model run, with its defaults in one place (CleanRL style).
  * `layout` may be left out when training from a dataset: it is taken from the data.
  */
+/**
+ * Checkpoint format of the model this package builds. Format 1 (before issue 18) regressed the reward and
+ * had a done head; format 2 predicts the hunt outcome and leaves rewards and ends to the rules. A format-1
+ * checkpoint is refused with `E_WORLD_MODEL_FORMAT` (its network has other outputs).
+ */
+export const WORLD_MODEL_FORMAT = 2;
+
 export const worldModelConfigSchema = z.object({
+  /** Checkpoint format (set by this version; see WORLD_MODEL_FORMAT). */
+  format: z.literal(WORLD_MODEL_FORMAT).default(WORLD_MODEL_FORMAT),
   /** `direct`: conv net from `o_t` + action planes to `o_{t+1}`; `latent`: encoder -> dynamics(z, a) -> decoder. */
   arch: z.enum(['direct', 'latent']).default('direct'),
   layout: gridLayoutSchema.optional(),
@@ -39,17 +48,22 @@ export const worldModelConfigSchema = z.object({
       decoderFilters: z.number().int().min(1).default(32),
     })
     .prefault({}),
-  /** Units of the reward / done heads' hidden layer. */
+  /**
+   * Also give the network each player's one-hot action drawn on that player's own cell (`players * actions`
+   * planes): a move is then a local pattern a 3x3 convolution reads directly, instead of a product of a
+   * global action bias with the player's cell that the trunk must learn (much faster to learn, exact on
+   * actions the data rarely holds).
+   */
+  actionPlanes: z.boolean().default(true),
+  /** Units of the hunt-outcome head's hidden layer. */
   headUnits: z.number().int().min(1).default(64),
   /** Predict `o_{t+1} - o_t` (a residual) rather than `o_{t+1}`: most cells do not change. */
   residual: z.boolean().default(true),
 
   /** Per-channel weights of the reconstruction loss; default 2 for player channels, 1 elsewhere. */
   channelWeights: z.array(z.number().nonnegative()).optional(),
-  rewardWeight: z.number().nonnegative().default(1),
-  doneWeight: z.number().nonnegative().default(0.1),
-  /** The reward head predicts `reward * rewardScale` (keeps a stag share of 5 near 1). */
-  rewardScale: z.number().positive().default(0.2),
+  /** Weight of the hunt-outcome cross-entropy (none / caught prey k) in the loss. */
+  outcomeWeight: z.number().nonnegative().default(1),
   /** Time enters the network as `t * timeScale`. */
   timeScale: z.number().positive().default(0.02),
   /**

@@ -3,6 +3,11 @@ export {
   gridLayoutSchema,
   parseGridLayout,
   stagHuntLayout,
+  stagHuntRules,
+  rulesOf,
+  rewardRulesSchema,
+  type RewardRules,
+  type StagHuntRuleInput,
   FOUR_MOVES,
   channelNamesOf,
   dynamicChannels,
@@ -16,12 +21,13 @@ export {
 export {
   worldModelConfigSchema,
   parseWorldModelConfig,
+  WORLD_MODEL_FORMAT,
   type WorldModelConfig,
   type WorldModelConfigInput,
 } from './config';
 
 // Data
-export { allocBatch, type TransitionBatch, type TransitionSource } from './data/batch';
+export { allocBatch, huntOutcome, type TransitionBatch, type TransitionSource } from './data/batch';
 export {
   TransitionDataset,
   TransitionSubset,
@@ -44,7 +50,7 @@ export {
   type Prediction,
 } from './model/world-model';
 export { buildNetwork, networkShapes, type NetworkShapes } from './model/network';
-export { saveWorldModel, loadWorldModel, restoreWorldModel, WORLD_MODEL_KIND } from './model/checkpoint';
+export { saveWorldModel, loadWorldModel, restoreWorldModel, checkWorldModelFormat, WORLD_MODEL_KIND } from './model/checkpoint';
 
 // Training
 export { worldModelLoss, type LossParts, type LossTargets, type LossWeights } from './train/loss';
@@ -65,11 +71,30 @@ export {
   MetricsAccumulator,
   metricsRecord,
   PRESENCE_THRESHOLD,
+  observerRuleReward,
   type WorldModelMetrics,
   type ImpossibleCounts,
 } from './eval/metrics';
 export { evaluateWorldModel, type Evaluation, type EvaluateOptions, type PictureSample } from './eval/evaluate';
-export { worldModelReportSection, samplePictures } from './eval/report';
+export { worldModelReportSection, samplePictures, offPolicySection } from './eval/report';
+export {
+  recordEpisodes,
+  compareWithTruth,
+  evaluateOffPolicy,
+  stepCategories,
+  STEP_CATEGORIES,
+  STEP_CATEGORY_HELP,
+  REWARD_TOLERANCE,
+  type StepCategory,
+  type OffPolicyActions,
+  type RecordedEpisode,
+  type RecordOptions,
+  type CompareOptions,
+  type OffPolicyEvaluationOptions,
+  type MatchRates,
+  type RolloutFigures,
+  type OffPolicyFigures,
+} from './eval/offpolicy';
 export { scatterSvg } from './eval/scatter';
 
 // Planning adapter

@@ -2,6 +2,23 @@ import { z } from 'zod';
 import { HopError } from '@hop/core';
 
 /**
+ * How rewards and episode ends follow from who caught what (the rules the planning adapter applies to the
+ * hunt outcome the network predicts, so rewards are exact sums, not regressed floats):
+ * a group of players that catches prey `k` on one cell splits `preyRewards[k]` (in proportion to
+ * `strength[player]`, equally when null); every acting player gets `stepReward` each step; with
+ * `prosocial` every acting player receives the sum of the step's rewards divided by the number of players;
+ * with `endAfterFirstCatch = n` the episode ends `n` steps after the step of the first catch.
+ */
+export const rewardRulesSchema = z.object({
+  preyRewards: z.array(z.number().finite()),
+  strength: z.array(z.number().finite().positive()).nullable().default(null),
+  stepReward: z.number().finite().default(0),
+  prosocial: z.boolean().default(false),
+  endAfterFirstCatch: z.number().int().min(0).nullable().default(null),
+});
+export type RewardRules = z.infer<typeof rewardRulesSchema>;
+
+/**
  * What the world model knows about the grid game, without importing it: the grid size, which channels of
  * an observation hold players / static cells / prey, and what the actions do. The model predicts grids in
  * this layout and the planning adapter decodes and renders states with it.
@@ -33,6 +50,8 @@ export const gridLayoutSchema = z
     stayAction: z.number().int().min(0),
     /** Names of the channels for pictures (default: derived from the roles). */
     channelNames: z.array(z.string()).optional(),
+    /** Rewards and ends from the hunt outcome (default: each prey worth 1, equal split, nothing else). */
+    rules: rewardRulesSchema.optional(),
   })
   .superRefine((l, ctx) => {
     const issue = (message: string) => ctx.addIssue({ code: 'custom', message });
@@ -50,6 +69,10 @@ export const gridLayoutSchema = z
       issue(`channelNames has ${l.channelNames.length} entries for ${l.channels} channels`);
     if (l.moves.some((m) => Math.abs(m.dr) + Math.abs(m.dc) !== 1))
       issue('moves must be single steps to a 4-neighbour (|dr| + |dc| = 1)');
+    if (l.rules && l.rules.preyRewards.length !== l.preyChannels.length)
+      issue(`rules.preyRewards has ${l.rules.preyRewards.length} entries for ${l.preyChannels.length} prey channels`);
+    if (l.rules?.strength && l.rules.strength.length !== l.players)
+      issue(`rules.strength has ${l.rules.strength.length} entries for ${l.players} players`);
   });
 
 export type GridLayout = z.infer<typeof gridLayoutSchema>;
@@ -70,11 +93,39 @@ export const FOUR_MOVES: GridLayout['moves'] = [
   { action: 3, dr: 0, dc: 1 },
 ];
 
+/** The stag hunt's rule parameters the world model reads (a subset of @hop/env-staghunt's config). */
+export interface StagHuntRuleInput {
+  stagReward?: number;
+  hareReward?: number;
+  timeReward?: number;
+  playerStrength?: number[] | null;
+  prosocial?: boolean;
+  dynamicFinalTime?: boolean;
+  finalTimeAfterFirstHunt?: number;
+}
+
+/** The reward rules of a stag-hunt config (docs/rules.md; defaults of preset hop-msh). */
+export function stagHuntRules(c: StagHuntRuleInput = {}): RewardRules {
+  return rewardRulesSchema.parse({
+    preyRewards: [c.stagReward ?? 10, c.hareReward ?? 1],
+    strength: c.playerStrength ?? null,
+    stepReward: c.timeReward ?? 0,
+    prosocial: c.prosocial ?? false,
+    endAfterFirstCatch: c.dynamicFinalTime ? (c.finalTimeAfterFirstHunt ?? 5) : null,
+  });
+}
+
+/** The rules of a layout: its own, else each prey worth 1 split equally. */
+export function rulesOf(l: GridLayout): RewardRules {
+  return l.rules ?? rewardRulesSchema.parse({ preyRewards: l.preyChannels.map(() => 1) });
+}
+
 /**
  * The Markov stag-hunt layout (docs/rules.md): channels `[players..., obstacle, stag, hare]`, actions
- * up/down/left/right/stay/hunt-stag/hunt-hare, observations `[mask(7), grid]`.
+ * up/down/left/right/stay/hunt-stag/hunt-hare, observations `[mask(7), grid]`, and the reward rules of
+ * `rules` (a stag-hunt config; default hop-msh's: stag 10, hare 1, equal split).
  */
-export function stagHuntLayout(o: { height: number; width: number; players: number }): GridLayout {
+export function stagHuntLayout(o: { height: number; width: number; players: number; rules?: StagHuntRuleInput }): GridLayout {
   const p = o.players;
   return parseGridLayout({
     height: o.height,
@@ -90,6 +141,7 @@ export function stagHuntLayout(o: { height: number; width: number; players: numb
     moves: FOUR_MOVES,
     stayAction: 4,
     channelNames: [...Array.from({ length: p }, (_, m) => (m === 0 ? 'self' : `player+${m}`)), 'obstacle', 'stag', 'hare'],
+    rules: stagHuntRules(o.rules),
   });
 }
 

@@ -180,3 +180,77 @@ describe('WorldModelSimulator', () => {
     s.adapter.dispose();
   });
 });
+
+describe('WorldModelSimulator rewards and ends: the rules applied to the predicted hunt outcome', () => {
+  /**
+   * 3 players on 3x3 (tiny layout), prey worth 6 split by strength [1, 2, 3], step reward -0.5, end 2 steps
+   * after the first catch. The outcome head is pinned to "caught" (or "not caught") whatever it sees, and
+   * the direct model starts at "nothing changes", so the expected values follow by hand.
+   */
+  function pinned(caught: boolean, prosocial = false): WorldModelSimulator {
+    const base = tinyLayout({ players: 3 });
+    const layout = { ...base, rules: { preyRewards: [6], strength: [1, 2, 3], stepReward: -0.5, prosocial, endAfterFirstCatch: 2 } };
+    const model = new WorldModel({ layout, finalTime: 10, direct: { layers: [{ filters: 4, kernel: 3 }] }, headUnits: 4 });
+    const head = model.network.outputs[1].sourceLayer;
+    const [kernel] = head.getWeights(); // the layer's own variable: not ours to dispose
+    const pins = [tf.zerosLike(kernel), tf.tensor1d(caught ? [-20, 20] : [20, -20])];
+    head.setWeights(pins);
+    tf.dispose(pins);
+    return new WorldModelSimulator(model, { ownsModel: true });
+  }
+
+  /** p0 and p1 hunt the prey on the centre cell together, p2 stays in the corner. */
+  async function huntStep(sim: WorldModelSimulator) {
+    const c = sim.codec;
+    const arena = sim.allocate(2);
+    // t 0, no end time; p0 and p1 on the centre cell 4, p2 in the corner 0
+    arena.set([4, 4, 0], c.POS);
+    c.setBit(arena, 0, c.preyOff[0], 4);
+    const rewards = new Float32Array(3);
+    const terminal = new Uint8Array(1);
+    const step = (from: number, to: number, actions: number[]) =>
+      sim.step({ states: arena, from: Int32Array.of(from), to: Int32Array.of(to), actions: Int32Array.from(actions), count: 1, rewards, terminal });
+    await step(0, 1, [5, 5, 4]);
+    return { arena, rewards: Array.from(rewards), terminal: terminal[0], step, read: () => ({ rewards: Array.from(rewards), terminal: terminal[0] }) };
+  }
+
+  it('splits a caught prey by strength, adds the step reward, and ends the episode 2 steps after the catch', async () => {
+    const sim = pinned(true);
+    const c = sim.codec;
+    const W = sim.stateWords;
+    const s = await huntStep(sim);
+    // the group {p0, p1} has strength 1 + 2: shares 1/3 and 2/3 of 6, each minus 0.5; p2 only -0.5
+    expect(s.rewards).toEqual([6 * (1 / 3) - 0.5, 6 * (2 / 3) - 0.5, -0.5].map((v) => Math.fround(v)));
+    expect(s.terminal).toBe(0);
+    expect(Array.from(s.arena.subarray(W + c.POS, W + c.POS + 3))).toEqual([-1, -1, 0]);
+    expect(c.bit(s.arena, W, c.preyOff[0], 4)).toBe(0);
+    expect(s.arena[W + c.T]).toBe(1);
+    expect(s.arena[W + c.END]).toBe(3); // caught at t = 0: 0 + 1 + 2
+    await s.step(1, 1, [4, 4, 4]);
+    expect(s.read()).toEqual({ rewards: [0, 0, -0.5], terminal: 0 }); // done players get nothing
+    await s.step(1, 1, [4, 4, 4]);
+    expect(s.read()).toEqual({ rewards: [0, 0, -0.5], terminal: 1 }); // t = 3: the rules' end
+    sim.dispose();
+  });
+
+  it('hands every acting player the total over the players when prosocial', async () => {
+    const sim = pinned(true, true);
+    const s = await huntStep(sim);
+    // total 1.5 + 3.5 - 0.5 = 4.5 over 3 players
+    expect(s.rewards).toEqual([1.5, 1.5, 1.5]);
+    sim.dispose();
+  });
+
+  it('keeps the hunters and the prey, pays only the step reward and sets no end, when the head says not caught', async () => {
+    const sim = pinned(false);
+    const c = sim.codec;
+    const W = sim.stateWords;
+    const s = await huntStep(sim);
+    expect(s.rewards).toEqual([-0.5, -0.5, -0.5]);
+    expect(Array.from(s.arena.subarray(W + c.POS, W + c.POS + 3))).toEqual([4, 4, 0]);
+    expect(c.bit(s.arena, W, c.preyOff[0], 4)).toBe(1);
+    expect(s.arena[W + c.END]).toBe(0);
+    expect(s.terminal).toBe(0);
+    sim.dispose();
+  });
+});

@@ -27,7 +27,7 @@ describe('MetricsAccumulator (hand-worked, 3x3 grid, channels [p0, p1, obstacle,
       b.nextObs[o + at(4, 1)] = 1;
       b.nextObs[o + at(8, 2)] = 1;
       b.nextObs[o + at(2, 3)] = 1;
-      b.reward[k] = 1;
+      b.reward[k] = 0;
       b.done[k] = 0;
     }
     return b;
@@ -42,7 +42,8 @@ describe('MetricsAccumulator (hand-worked, 3x3 grid, channels [p0, p1, obstacle,
     next[at(4, 1)] = 0.4;
     next[at(6, 3)] = 0.7;
     const acc = new MetricsAccumulator(layout);
-    acc.add(b, { next, reward: Float32Array.of(0.5, 1), done: Float32Array.of(0.7, 0.2) });
+    // outcomes [nothing, caught]: sample 0 right (nothing), sample 1 predicts a catch that did not happen
+    acc.add(b, { next, outcome: Float32Array.of(0.9, 0.1, 0.3, 0.7) });
     const m = acc.result();
     const sq = 0.1 ** 2 + 0.6 ** 2 + 0.6 ** 2 + 0.7 ** 2;
     expect(m.samples).toBe(2);
@@ -52,9 +53,13 @@ describe('MetricsAccumulator (hand-worked, 3x3 grid, channels [p0, p1, obstacle,
     expect(m.perChannelMse[1]).toBeCloseTo(0.36 / 18, 6);
     expect(m.perChannelMse[2]).toBe(0);
     expect(m.perChannelMse[3]).toBeCloseTo(0.49 / 18, 6);
-    expect(m.rewardMse).toBeCloseTo(0.125, 6);
-    expect(m.rewardMae).toBeCloseTo(0.25, 6);
-    expect(m.doneAccuracy).toBe(0.5);
+    // the rules (prey worth 1, p0 alone in its group) give the false catch a reward of 1 against 0
+    expect(m.rewardMse).toBeCloseTo(0.5, 6);
+    expect(m.rewardMae).toBeCloseTo(0.5, 6);
+    expect(m.rewardExact).toBe(0.5);
+    expect(m.outcomeAccuracy).toBe(0.5);
+    expect(m.catchRecall).toBe(1); // no true catches
+    expect(m.catchPrecision).toBe(0);
     expect(m.positionAccuracy).toBe(1); // argmax cells are right even where values are faint
     expect(m.presenceAccuracy).toBe(0.75); // p1 at 0.4 reads as "left the grid"
     expect(m.impossible).toEqual({ playerJump: 1, playerMulti: 1, playerReturn: 0, preyAppear: 1 });
@@ -73,7 +78,7 @@ describe('MetricsAccumulator (hand-worked, 3x3 grid, channels [p0, p1, obstacle,
     next[at(4, 0)] = 0.45; // argmax on the wrong cell, still below 0.5
     next[at(5, 1)] = 0.8; // p1 returns
     const acc = new MetricsAccumulator(layout);
-    acc.add(b, { next, reward: Float32Array.of(0), done: Float32Array.of(0) });
+    acc.add(b, { next, outcome: Float32Array.of(1, 0) });
     const m = acc.result();
     expect(m.positionAccuracy).toBe(0);
     expect(m.impossible.playerReturn).toBe(1);
@@ -82,30 +87,28 @@ describe('MetricsAccumulator (hand-worked, 3x3 grid, channels [p0, p1, obstacle,
 });
 
 describe('worldModelLoss', () => {
-  it('is the per-channel weighted MSE + reward MSE + done cross-entropy, worked by hand', () => {
+  it('is the per-channel weighted MSE + hunt-outcome cross-entropy, worked by hand', () => {
     const pred = tf.tensor4d([0.5, 0, 1, 0.25], [1, 1, 2, 2]); // two cells, channels [a, b]
     const target = tf.tensor4d([1, 0, 0, 0], [1, 1, 2, 2]);
     const parts = worldModelLoss(
-      { next: pred, reward: tf.tensor1d([0.3]), doneLogit: tf.tensor1d([0]) },
-      { next: target, reward: tf.tensor1d([0.1]), done: tf.tensor1d([1]) },
-      { channel: tf.tensor1d([2, 1]), reward: 10, done: 0.5 },
+      { next: pred, outcomeLogits: tf.tensor2d([[0, Math.log(3), 0]]) },
+      { next: target, outcome: tf.tensor2d([[0, 1, 0]]) },
+      { channel: tf.tensor1d([2, 1]), outcome: 0.5 },
     );
     const recon = (2 * 0.25 + 0 + 2 * 1 + 0.0625) / 4;
-    const reward = 0.04;
-    const done = Math.log(2);
+    const outcome = -Math.log(3 / 5); // softmax of [0, ln 3, 0] gives the true class 3 / (1 + 3 + 1)
     expect(parts.recon.dataSync()[0]).toBeCloseTo(recon, 6);
-    expect(parts.reward.dataSync()[0]).toBeCloseTo(reward, 6);
-    expect(parts.done.dataSync()[0]).toBeCloseTo(done, 6);
-    expect(parts.total.dataSync()[0]).toBeCloseTo(recon + 10 * reward + 0.5 * done, 5);
+    expect(parts.outcome.dataSync()[0]).toBeCloseTo(outcome, 6);
+    expect(parts.total.dataSync()[0]).toBeCloseTo(recon + 0.5 * outcome, 5);
   });
 
   it('has gradients that match finite differences', () => {
-    const w = { channel: tf.tensor1d([2, 1, 0.5]), reward: 3, done: 0.7 };
-    const target = { next: tf.randomUniform([2, 2, 2, 3], 0, 1, 'float32', 1) as tf.Tensor4D, reward: tf.tensor1d([0.2, -0.4]), done: tf.tensor1d([1, 0]) };
-    const x0 = tf.randomUniform([2 * 2 * 2 * 3 + 4], -1, 1, 'float32', 2).dataSync();
+    const w = { channel: tf.tensor1d([2, 1, 0.5]), outcome: 0.7 };
+    const target = { next: tf.randomUniform([2, 2, 2, 3], 0, 1, 'float32', 1) as tf.Tensor4D, outcome: tf.tensor2d([[0, 0, 1], [1, 0, 0]]) };
+    const x0 = tf.randomUniform([2 * 2 * 2 * 3 + 6], -1, 1, 'float32', 2).dataSync();
     const f = (x: tf.Tensor) => {
       const next = x.slice(0, 24).reshape([2, 2, 2, 3]) as tf.Tensor4D;
-      return worldModelLoss({ next, reward: x.slice(24, 2) as tf.Tensor1D, doneLogit: x.slice(26, 2) as tf.Tensor1D }, target, w).total;
+      return worldModelLoss({ next, outcomeLogits: x.slice(24, 6).reshape([2, 3]) as tf.Tensor2D }, target, w).total;
     };
     const g = tf.grad(f)(tf.tensor1d(x0)).dataSync();
     const h = 1e-2;

@@ -58,7 +58,7 @@ describe('WorldModel', () => {
 
   for (const arch of ['direct', 'latent'] as const) {
     describe(arch, () => {
-      it('predicts grids in [0, 1], rewards and done probabilities; the direct model starts at "nothing changes"', async () => {
+      it('predicts grids in [0, 1] and hunt-outcome distributions; the direct model starts at "nothing changes"', async () => {
         const m = new WorldModel({ ...small, arch });
         const b = inputs(6, 1);
         const p = await m.predict(b);
@@ -66,8 +66,12 @@ describe('WorldModel', () => {
         if (arch === 'direct') expect(p.next).toEqual(b.obs);
         else expect(p.next.some((v, i) => v !== b.obs[i])).toBe(true);
         expect(p.next.every((v) => v >= 0 && v <= 1)).toBe(true);
-        expect(p.reward.length).toBe(6);
-        expect(p.done.every((d) => d > 0 && d < 1)).toBe(true);
+        // one distribution over [nothing, caught a stag, caught a hare] per row
+        expect(p.outcome.length).toBe(6 * 3);
+        for (let k = 0; k < 6; k++) {
+          expect(p.outcome[3 * k] + p.outcome[3 * k + 1] + p.outcome[3 * k + 2]).toBeCloseTo(1, 6);
+          expect(Math.min(...p.outcome.subarray(3 * k, 3 * k + 3))).toBeGreaterThan(0);
+        }
         m.dispose();
       });
 
@@ -105,8 +109,7 @@ describe('WorldModel', () => {
         const b = inputs(7, 9);
         const [p, q] = [await m.predict(b), await model.predict(b)];
         expect(q.next).toEqual(p.next);
-        expect(q.reward).toEqual(p.reward);
-        expect(q.done).toEqual(p.done);
+        expect(q.outcome).toEqual(p.outcome);
         m.dispose();
         model.dispose();
       });
@@ -133,5 +136,17 @@ describe('WorldModel', () => {
     await saveCheckpoint(dir, { kind: 'moa', config: {}, models: { net: other } });
     await expect(loadWorldModel(dir)).rejects.toThrow(/'moa' checkpoint, expected 'world-model'/);
     other.dispose();
+  });
+
+  it('refuses a checkpoint of the old format (reward regression and done heads) with E_WORLD_MODEL_FORMAT', async () => {
+    const m = new WorldModel(small);
+    const dir = join(tmp(), 'format-1');
+    // what format 1 wrote: the same record without `format` (and with its reward / done fields)
+    const { format: _, ...old } = m.config;
+    await saveCheckpoint(dir, { kind: 'world-model', config: { ...old, rewardScale: 0.2, doneWeight: 0.1 }, models: { network: m.network } });
+    const e = await loadWorldModel(dir).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: 'E_WORLD_MODEL_FORMAT' });
+    expect(String(e)).toMatch(/format 1; this version reads format 2.*Retrain it: hop collect --explore/s);
+    m.dispose();
   });
 });

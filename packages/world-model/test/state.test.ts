@@ -117,7 +117,14 @@ describe('StateCodec', () => {
     expect(world.codec.isTerminal(st, 0)).toBe(true); // everybody left
     st[world.codec.POS] = 3;
     expect(world.codec.isTerminal(st, 0)).toBe(false);
-    st[world.codec.TERM] = 1;
-    expect(world.codec.isTerminal(st, 0)).toBe(true); // the model ended it
+    st[world.codec.T] = 2;
+    st[world.codec.END] = 3;
+    expect(world.codec.isTerminal(st, 0)).toBe(false); // the rules' end time is not reached yet
+    st[world.codec.T] = 3;
+    expect(world.codec.isTerminal(st, 0)).toBe(true); // now it is
+    st[world.codec.END] = 0;
+    expect(world.codec.isTerminal(st, 0)).toBe(false); // 0 = no end time set
+    st[world.codec.T] = 4;
+    expect(world.codec.isTerminal(st, 0)).toBe(true); // the time limit
   });
 });

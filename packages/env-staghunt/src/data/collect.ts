@@ -1,6 +1,6 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HopError, NpyWriter } from '@hop/core';
+import { HopError, NpyWriter, Rng, deriveSeed } from '@hop/core';
 import { NUM_ACTIONS, resolveConfig, type PresetName, type StagHuntConfigInput } from '../config';
 import { BatchedPopulation } from '../agents/batched';
 import { AGENT_KINDS } from '../agents/decide';
@@ -34,6 +34,14 @@ export interface CollectOptions {
   out: string;
   /** Environments played side by side (default 32); part of what the seed reproduces. */
   numEnvs?: number;
+  /**
+   * Share of exploratory actions (default 0): per player and step, with this probability the population's
+   * action is replaced by one drawn uniformly from all actions, invalid ones included (they act as stay).
+   * World-model data needs it: a planner tries every action, a rule population only a few (no `stay` at
+   * all in a mixed population). The draws come from their own stream of `seed`; `meta.exploration` and
+   * the `explored` column record them.
+   */
+  explore?: number;
   /** Rows buffered before they are appended to the files (default 4096). */
   chunkRows?: number;
   onProgress?: (p: CollectProgress) => void;
@@ -42,6 +50,21 @@ export interface CollectOptions {
 export interface CollectResult {
   dir: string;
   meta: DatasetMeta;
+}
+
+/**
+ * Replaces each action with probability `share` by a uniform draw over all actions (done players' entries
+ * too: the environment ignores them). Returns 1 per replaced entry.
+ */
+function exploreActions(actions: Int32Array, share: number, rng: Rng, out: Uint8Array): Uint8Array {
+  out.fill(0);
+  for (let i = 0; i < actions.length; i++) {
+    if (rng.next() < share) {
+      actions[i] = rng.int(NUM_ACTIONS);
+      out[i] = 1;
+    }
+  }
+  return out;
 }
 
 type Columns = { [K in ColumnName]: ColumnArrays[K] };
@@ -70,6 +93,12 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
     throw new HopError('E_CONFIG', `collect: seed must be a safe integer, got ${opts.seed}`);
   }
   const population = resolvePopulation(opts.population);
+  const explore = opts.explore ?? 0;
+  if (!(explore >= 0 && explore <= 1)) {
+    throw new HopError('E_CONFIG', `collect: explore must be a share in [0, 1], got ${opts.explore}`);
+  }
+  // Its own stream: the population's decisions (and so a dataset collected with explore 0) are unchanged.
+  const exploreRng = new Rng(deriveSeed(opts.seed, 'collect-explore'));
   const numEnvs = Math.min(opts.numEnvs ?? 32, opts.episodes);
   const vec = new VecStagHunt(config, { numEnvs, seed: opts.seed, observations: 'flat' });
   const policy = new BatchedPopulation(vec, opts.population, opts.seed);
@@ -93,6 +122,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
   await mkdir(opts.out, { recursive: true });
   const writers = {} as Record<ColumnName, NpyWriter>;
   const counts = { samples: 0, episodes: 0, stagsCaught: 0, haresCaught: 0, goals: { stag: 0, hare: 0, none: 0 } };
+  let exploredRows = 0;
   try {
     for (const name of COLUMN_NAMES) {
       writers[name] = await NpyWriter.open(join(opts.out, `${name}.npy`), COLUMN_SPECS[name].dtype, COLUMN_SPECS[name].inner(g));
@@ -111,6 +141,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
         const goal = caught[k * P + ep.agent[r]];
         ep.goal[r] = goal;
         ep.episode[r] = id;
+        exploredRows += ep.explored[r];
         if (goal === 0) counts.goals.stag++;
         else if (goal === 1) counts.goals.hare++;
         else counts.goals.none++;
@@ -131,10 +162,12 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
     };
 
     const actions = new Int32Array(numEnvs * P);
+    const exploredNow = new Uint8Array(numEnvs * P);
     let reported = -1;
     const st = vec.states;
     while (counts.episodes < opts.episodes) {
       policy.act(vec, actions);
+      const explored = explore > 0 ? exploreActions(actions, explore, exploreRng, exploredNow) : null;
       // rows of this step: everything known before it
       for (let k = 0; k < numEnvs; k++) {
         const b = k * g.stateWords;
@@ -144,6 +177,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
           const r = k * perEpisode + epRows[k]++;
           ep.obs.set(vec.observations.subarray((k * P + p) * F, (k * P + p + 1) * F), r * F);
           ep.action[r] = actions[k * P + p];
+          ep.explored[r] = explored ? explored[k * P + p] : 0;
           ep.time[r] = vec.times[k];
           ep.env_id[r] = k;
           ep.agent[r] = p;
@@ -197,6 +231,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
     seed: opts.seed,
     numEnvs,
     counts,
+    exploration: { share: explore, actions: 'uniform-all', exploredRows },
     observation: {
       gridShape: [g.height, g.width, g.channels],
       flatSize: F,

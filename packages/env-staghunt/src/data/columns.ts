@@ -1,7 +1,10 @@
 import type { NpyDType } from '@hop/core';
 import type { Geometry } from '../core/geometry';
 
-/** Dataset format identifiers written to meta.json. Version 1 lacked `next_obs` and `joint_action`. */
+/**
+ * Dataset format identifiers written to meta.json. Version 1 lacked `next_obs` and `joint_action`; datasets
+ * written before exploration existed lack `explored` and `meta.exploration` (read as no exploration).
+ */
 export const DATASET_FORMAT = 'hop-staghunt-dataset';
 export const DATASET_VERSION = 2;
 
@@ -23,6 +26,8 @@ export interface ColumnArrays {
   goal: Int32Array;
   /** `[n, players]` actions of all players in the observer-rotated order; -1 for players already done. */
   joint_action: Int32Array;
+  /** 1 when `action` was an exploratory (uniformly random) action rather than the population's. */
+  explored: Uint8Array;
 }
 export type ColumnName = keyof ColumnArrays;
 
@@ -46,6 +51,7 @@ export const COLUMN_SPECS: Record<ColumnName, ColumnSpec> = {
   goal: { dtype: 'int32', inner: () => [], optional: false },
   next_obs: { dtype: 'float32', inner: (g) => [g.flatSize], optional: true },
   joint_action: { dtype: 'int32', inner: (g) => [g.players], optional: true },
+  explored: { dtype: 'uint8', inner: () => [], optional: true },
 };
 export const COLUMN_NAMES = Object.keys(COLUMN_SPECS) as ColumnName[];
 export const REQUIRED_COLUMNS = COLUMN_NAMES.filter((c) => !COLUMN_SPECS[c].optional);
@@ -72,8 +78,27 @@ export interface DatasetMeta {
     haresCaught: number;
     goals: { stag: number; hare: number; none: number };
   };
+  /**
+   * Exploratory actions mixed into the population's (absent in datasets written before they existed: none).
+   * `share` is the probability, per player and step, that the recorded action was drawn uniformly from all
+   * actions (invalid ones included: they act as stay) instead of taken from the population.
+   */
+  exploration?: DatasetExploration;
   observation: { gridShape: [number, number, number]; flatSize: number; layout: string };
   columns: Partial<Record<ColumnName, ColumnMeta>>;
+}
+
+export interface DatasetExploration {
+  share: number;
+  /** How exploratory actions were drawn. */
+  actions: 'uniform-all';
+  /** Rows whose action was exploratory. */
+  exploredRows: number;
+}
+
+/** The exploration a dataset's meta records (none for datasets written before exploration existed). */
+export function explorationOf(meta: Pick<DatasetMeta, 'exploration'>): DatasetExploration {
+  return meta.exploration ?? { share: 0, actions: 'uniform-all', exploredRows: 0 };
 }
 
 /** A fresh typed array of a column's type. */

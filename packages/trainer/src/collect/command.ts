@@ -86,7 +86,8 @@ export async function collectDataset(config: CollectConfig, log: (line: string) 
 }
 
 async function collectInto(out: string, config: CollectConfig, log: (line: string) => void): Promise<CollectSummary> {
-  log(`collecting ${config.episodes} episodes of ${config.preset} with the ${config.population} population (seed ${config.seed}) into ${config.out}`);
+  const exploring = config.explore > 0 ? ` and ${(100 * config.explore).toFixed(0)}% exploratory actions` : '';
+  log(`collecting ${config.episodes} episodes of ${config.preset} with the ${config.population} population${exploring} (seed ${config.seed}) into ${config.out}`);
   const progress = createProgress({ label: 'collect', total: config.episodes, unit: 'episodes', mode: config.progress });
   const t0 = performance.now();
   const tmp = tempName(out, 'collect', process.pid);
@@ -97,6 +98,7 @@ async function collectInto(out: string, config: CollectConfig, log: (line: strin
       preset: config.preset,
       population: { name: config.population, stagWait: config.stagWait },
       episodes: config.episodes,
+      explore: config.explore,
       seed: config.seed,
       out: tmp,
       onProgress: (p) => progress.update(p.episodes, `${p.samples} samples`),

@@ -28,6 +28,12 @@ export const CollectConfigSchema = z.strictObject({
     .enum(STAG_WAITS)
     .default('stay')
     .describe('A stag hunter alone on its stag: stay (wait for a partner, then both hunt) or hunt (repeat 5 while waiting, the data before issue 14)'),
+  explore: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0)
+    .describe('Share of exploratory actions: per player and step, a uniformly random action (invalid ones act as stay) instead of the population\'s; world-model data wants ~0.5'),
   seed,
   out: z.string().min(1).describe('Dataset directory to write (.npy columns + meta.json)'),
   force: z.boolean().default(false).describe('Replace a dataset already in --out (the new one is written beside it and swapped in when complete)'),
@@ -89,8 +95,20 @@ export const WorldModelCliSchema = z.strictObject({
   minLrFactor: z.number().min(0).max(1).default(0.02).describe('Final learning rate as a fraction of lr'),
   gradClipNorm: z.number().min(0).default(0).describe('Global gradient-norm clip (0 = off)'),
   arch: z.enum(['direct', 'latent']).default('direct').describe('Direct conv net, or encoder -> dynamics -> decoder'),
+  filters: z.number().int().positive().default(64).describe('Direct model: filters of its three trunk convolutions (3x3, 1x1, 1x1)'),
+  actionPlanes: z.boolean().default(true).describe('Give the network each player\'s one-hot action on its own cell (--no-action-planes: only as a global bias)'),
   channelWeights: z.array(z.number().min(0)).optional().describe('Per-channel reconstruction weights (comma list; default 2 for players, 1 else)'),
   valFraction: z.number().gt(0).lt(1).default(0.1).describe('Fraction of episodes held out for validation'),
+  onPolicyData: z
+    .boolean()
+    .default(false)
+    .describe('Accept a dataset without exploratory actions (hop collect --explore): the model then learns only the population\'s actions, not what a planner tries'),
+  offPolicyEpisodes: z
+    .number()
+    .int()
+    .min(0)
+    .default(200)
+    .describe('Fresh episodes of the true game, random legal actions and uniformly random ones, on which the trained model is checked after training (0 = skip)'),
   progress,
 });
 export type WorldModelCliConfig = z.infer<typeof WorldModelCliSchema>;

@@ -70,9 +70,23 @@ export function openCheckedDataset(dir: string): StagHuntDataset {
   return dataset;
 }
 
+/**
+ * The rows of `indices` (default: all) whose action is the population's own: exploratory actions
+ * (`hop collect --explore`, invalid ones included) are world-model data, not behaviour to imitate, so
+ * pretraining and warm starts leave them out. Every row of a dataset without the `explored` column.
+ */
+export function populationRows(dataset: StagHuntDataset, indices?: Int32Array): Int32Array {
+  const idx = indices ?? Int32Array.from({ length: dataset.size }, (_, k) => k);
+  if (!dataset.columns.includes('explored')) return idx;
+  const explored = dataset.batch(idx, ['explored']).explored;
+  return idx.filter((_, k) => explored[k] === 0);
+}
+
 function splitTrainingData(dataset: StagHuntDataset, dir: string, split: { valFraction: number; seed: number }): TrainingData {
   if (dataset.size === 0) throw new HopError('E_DATASET', `dataset ${dir} holds no samples; collect more episodes`);
-  const { train, val } = dataset.split({ valFraction: split.valFraction, seed: deriveSeed(split.seed, 'split') });
+  const parts = dataset.split({ valFraction: split.valFraction, seed: deriveSeed(split.seed, 'split') });
+  const train = populationRows(dataset, parts.train);
+  const val = populationRows(dataset, parts.val);
   if (train.length === 0 || val.length === 0)
     throw new HopError(
       'E_DATASET',

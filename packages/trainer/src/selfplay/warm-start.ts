@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HopError, Rng, deriveSeed } from '@hop/core';
 import { NUM_ACTIONS } from '@hop/env-staghunt';
-import { openCheckedDataset } from '../data/dataset';
+import { openCheckedDataset, populationRows } from '../data/dataset';
 import type { LearnerBatch, LearnerReport, PolicyLearner } from './learner';
 
 /**
@@ -32,7 +32,9 @@ export function warmStartBatch(dir: string, gamma: number, maxSamples: number, s
       g = keys.reward[k] + (same ? gamma * g : 0);
       ret[k] = g;
     }
-    const pick = new Rng(deriveSeed(seed, 'warm-start')).permutation(n).subarray(0, Math.min(n, maxSamples));
+    // the population's own actions only: exploratory ones (hop collect --explore) are not behaviour to clone
+    const own = populationRows(ds, all);
+    const pick = Int32Array.from(new Rng(deriveSeed(seed, 'warm-start')).permutation(own.length).subarray(0, Math.min(own.length, maxSamples)), (i) => own[i]);
     const rows = ds.batch(pick, ['obs', 'action', 'time']);
     const A = NUM_ACTIONS;
     const F = rows.obs.length / pick.length;

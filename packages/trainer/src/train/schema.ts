@@ -6,7 +6,6 @@ const shared: Record<string, z.ZodType> = {
   ...SelfPlayConfigShape,
   goals: z.enum(['discrete', 'latent']).optional().describe('Co-player goals: discrete stag / hare, or the VAE latent (hop, hop-wm; default discrete)'),
   worldModel: z.string().min(1).optional().describe('World-model run whose best checkpoint the planner searches in (hop-wm)'),
-  useDoneHead: z.boolean().optional().describe("End planned episodes when the world model's done head says so (hop-wm; default true)"),
 };
 
 /** The keys of every algorithm's record that the shared ones above do not cover, as optional flags. */

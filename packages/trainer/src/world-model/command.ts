@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HopError, readCheckpointMeta } from '@hop/core';
 import { RUN_FILES, openTransitionData, trainWorldModel, type WorldModelConfigInput } from '@hop/world-model';
+import { explorationOf } from '@hop/env-staghunt';
 import { openCheckedDataset } from '../data/dataset';
 import { warnBatchSize } from '../pretrain/train';
 import { checkInputs, fingerprintInputs } from '../run/fingerprint';
@@ -15,6 +16,7 @@ import { prepareEnvironment } from '../run/environment';
 import { InterruptFlag } from '../run/interrupt';
 import { RunDir, writeDirAtomic } from '../run/layout';
 import { createProgress, type Progress } from '../run/progress';
+import { checkOffPolicy } from './offpolicy';
 
 export type WorldModelCommandInput =
   | { config: WorldModelCliConfig }
@@ -30,6 +32,8 @@ export function worldModelConfigOf(c: WorldModelCliConfig): WorldModelConfigInpu
     learningRate: c.lr,
     minLrFactor: c.minLrFactor,
     gradClipNorm: c.gradClipNorm,
+    actionPlanes: c.actionPlanes,
+    direct: { layers: [{ filters: c.filters, kernel: 3 }, { filters: c.filters, kernel: 1 }, { filters: c.filters, kernel: 1 }] },
     ...(c.channelWeights ? { channelWeights: c.channelWeights } : {}),
   };
 }
@@ -58,7 +62,7 @@ export async function runWorldModelCommand(input: WorldModelCommandInput, log: (
     run.acquire('world-model --resume');
     try {
       checkInputs(run.root, file.inputs?.fingerprints, { data: config.data }, { data: '--data' });
-      data = await openData(config);
+      data = await openData(config, log);
       const ckpt = join(run.root, RUN_FILES.checkpoint);
       const point = existsSync(ckpt) || existsSync(previousCheckpoint(run)) ? newestVerifiedCheckpoint([ckpt, previousCheckpoint(run)].filter((d) => existsSync(d)), ['meta.json'], log) : null;
       let epoch = 0;
@@ -78,7 +82,7 @@ export async function runWorldModelCommand(input: WorldModelCommandInput, log: (
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
     config = { ...input.config, out: input.config.out ?? join('runs', `wm-${input.config.arch}-${stamp}`) };
     // Everything that can fail on bad input is checked before the run directory exists.
-    data = await openData(config);
+    data = await openData(config, log);
     run = new RunDir(config.out as string);
     run.create('world-model', config, environment, { dataset: { dir: config.data }, fingerprints: fingerprintInputs({ data: config.data }) });
     log(`seed ${config.seed}; run directory ${run.root}`);
@@ -115,7 +119,8 @@ export async function runWorldModelCommand(input: WorldModelCommandInput, log: (
         await keepPreviousCheckpoint(run);
         log(
           `epoch ${e.epoch}/${e.epochs}: train loss ${e.train.total.toPrecision(4)} | val obs MSE ${e.val.obsMse.toPrecision(3)} ` +
-            `PSNR ${e.val.psnr.toFixed(2)} dB, reward MSE ${e.val.rewardMse.toPrecision(3)}, positions exact ${(100 * e.val.positionAccuracy).toFixed(2)}% ` +
+            `PSNR ${e.val.psnr.toFixed(2)} dB, positions exact ${(100 * e.val.positionAccuracy).toFixed(3)}%, hunt outcome exact ${(100 * e.val.outcomeAccuracy).toFixed(3)}%, ` +
+            `rewards exact ${(100 * e.val.rewardExact).toFixed(3)}% ` +
             `| ${Math.round(e.transitionsPerSecond)} transitions/s${e.best ? ' (best)' : ''}`,
         );
         // Let a pending Ctrl-C reach the trainer before the next epoch starts.
@@ -131,6 +136,10 @@ export async function runWorldModelCommand(input: WorldModelCommandInput, log: (
     }
     run.appendMetrics({ kind: 'event', event: 'end', epoch: result.completedEpochs, step: 0, time: 0, at });
     log(`done: ${result.completedEpochs} epochs; best epoch ${result.bestEpoch} in ${result.bestDir}`);
+    if (config.offPolicyEpisodes > 0) {
+      log(`checking the best model off the data's policy on ${config.offPolicyEpisodes} fresh episodes of the true game ...`);
+      await checkOffPolicy(run.root, result.bestDir, config.data, { episodes: config.offPolicyEpisodes, seed: config.seed }, log);
+    }
     return EXIT.ok;
   };
   let code: number;
@@ -146,9 +155,26 @@ export async function runWorldModelCommand(input: WorldModelCommandInput, log: (
   return EXIT.ok;
 }
 
-/** Opens the transitions after scanning the dataset's values (E_DATASET_VALUE names file, row, column). */
-async function openData(config: WorldModelCliConfig) {
-  openCheckedDataset(config.data).close();
+/**
+ * Opens the transitions after scanning the dataset's values (E_DATASET_VALUE names file, row, column) and
+ * checking that it explores: a planner tries every action, so data of the population alone teaches a model
+ * that fails off its policy (E_DATASET_NO_EXPLORATION unless --on-policy-data).
+ */
+async function openData(config: WorldModelCliConfig, log: (l: string) => void) {
+  const ds = openCheckedDataset(config.data);
+  const exploration = explorationOf(ds.meta);
+  ds.close();
+  if (exploration.share === 0) {
+    const what =
+      `${config.data} holds only the population's own actions (no exploration in its meta.json); a planner tries ` +
+      'every action, and a model trained on such data is unreliable on the others (stay, blocked moves, ...)';
+    if (!config.onPolicyData)
+      throw new HopError(
+        'E_DATASET_NO_EXPLORATION',
+        `${what}. Collect world-model data with exploratory actions: hop collect --explore 0.5 --out <dir>; or pass --on-policy-data to train on it anyway`,
+      );
+    log(`warning: ${what} (--on-policy-data)`);
+  } else log(`dataset exploration: ${(100 * exploration.share).toFixed(0)}% uniformly random actions (${exploration.exploredRows} rows)`);
   return openTransitionData(config.data, { valFraction: config.valFraction, seed: config.seed });
 }
 

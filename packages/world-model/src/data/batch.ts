@@ -19,6 +19,8 @@ export interface TransitionBatch {
   done: Uint8Array;
   /** `[size]` time step of `obs`. */
   time: Float32Array;
+  /** `[size]` hunt outcome of the observer: 0 nothing caught, `k + 1` caught the prey of `preyChannels[k]`. */
+  outcome: Int32Array;
 }
 
 /** Random access to a set of transitions (a dataset, or a train / validation part of one). */
@@ -44,7 +46,27 @@ export function allocBatch(layout: GridLayout, size: number): TransitionBatch {
     reward: new Float32Array(size),
     done: new Uint8Array(size),
     time: new Float32Array(size),
+    outcome: new Int32Array(size),
   };
+}
+
+/**
+ * The observer's hunt outcome of a transition, read off the grids: it chose the hunt action of prey `k`,
+ * stood on such prey, and is gone from the grid after the step (in these games a player leaves only by
+ * catching) -> `k + 1`; else 0. `obs` / `next` hold observer-centred grids at `off`.
+ */
+export function huntOutcome(l: GridLayout, obs: Float32Array, off: number, next: Float32Array, action: number): number {
+  const k = l.huntActions.indexOf(action);
+  if (k < 0) return 0;
+  const C = l.channels;
+  const self = l.playerChannels[0];
+  const cells = l.height * l.width;
+  let at = -1;
+  for (let cell = 0; cell < cells; cell++) {
+    if (next[off + cell * C + self] >= 0.5) return 0;
+    if (obs[off + cell * C + self] >= 0.5) at = cell;
+  }
+  return at >= 0 && obs[off + at * C + l.preyChannels[k]] >= 0.5 ? k + 1 : 0;
 }
 
 /** `out` when it is large enough for `size` rows (its first rows are used), else a new batch. */

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HopError, NpyReader, Rng, readNpy, type NpyData } from '@hop/core';
-import { gridSizeOf, parseGridLayout, stagHuntLayout, type GridLayout } from '../layout';
-import { batchFor, type TransitionBatch, type TransitionSource } from './batch';
+import { gridSizeOf, parseGridLayout, stagHuntLayout, type GridLayout, type StagHuntRuleInput } from '../layout';
+import { batchFor, huntOutcome, type TransitionBatch, type TransitionSource } from './batch';
 
 /** The columns of a transition dataset in memory: flat observations `[n, maskSize + H*W*C]` as collected. */
 export interface TransitionColumns {
@@ -73,6 +73,7 @@ export class TransitionDataset implements TransitionSource {
       b.reward[k] = reward[i];
       b.done[k] = done[i];
       b.time[k] = time[i];
+      b.outcome[k] = huntOutcome(this.layout, b.obs, k * G, b.nextObs, b.jointAction[k * P]);
     }
     return b;
   }
@@ -168,6 +169,7 @@ function toInt32(d: NpyData): Int32Array {
 interface DatasetMetaHints {
   gridShape?: [number, number, number];
   finalTime?: number;
+  rules?: StagHuntRuleInput;
 }
 
 function readMetaHints(dir: string): DatasetMetaHints {
@@ -179,12 +181,14 @@ function readMetaHints(dir: string): DatasetMetaHints {
   } catch (e) {
     throw new HopError('E_DATASET', `${path}: not valid JSON (${(e as Error).message})`, { cause: e });
   }
-  const m = meta as { observation?: { gridShape?: unknown }; config?: { finalTime?: unknown } };
+  const m = meta as { observation?: { gridShape?: unknown }; config?: { finalTime?: unknown } & StagHuntRuleInput };
   const gs = m?.observation?.gridShape;
   const ft = m?.config?.finalTime;
   return {
     gridShape: Array.isArray(gs) && gs.length === 3 && gs.every((v) => Number.isInteger(v)) ? (gs as [number, number, number]) : undefined,
     finalTime: typeof ft === 'number' && Number.isInteger(ft) && ft > 0 ? ft : undefined,
+    // The collector's config names the rules; zod checks their values when the layout is built.
+    rules: m?.config && typeof m.config === 'object' ? m.config : undefined,
   };
 }
 
@@ -238,7 +242,7 @@ export async function loadTransitionDataset(dir: string, opts: LoadDatasetOption
 
   const hints = readMetaHints(dir);
   const players = shapes.joint_action[1];
-  const layout = opts.layout ?? inferStagHuntLayout(dir, shapes.obs[1], players, hints.gridShape);
+  const layout = opts.layout ?? inferStagHuntLayout(dir, shapes.obs[1], players, hints.gridShape, hints.rules);
   const want = layout.maskSize + gridSizeOf(layout);
   if (shapes.obs[1] !== want)
     throw new HopError(
@@ -279,8 +283,9 @@ function inferStagHuntLayout(
   width: number,
   players: number,
   gridShape: [number, number, number] | undefined,
+  rules: StagHuntRuleInput | undefined,
 ): GridLayout {
-  if (gridShape) return stagHuntLayout({ height: gridShape[0], width: gridShape[1], players });
+  if (gridShape) return stagHuntLayout({ height: gridShape[0], width: gridShape[1], players, rules });
   const cells = (width - 7) / (players + 3);
   const side = Math.round(Math.sqrt(cells));
   if (!Number.isInteger(cells) || side * side !== cells)
@@ -289,7 +294,7 @@ function inferStagHuntLayout(
       `${dir}: cannot infer the grid from obs rows of ${width} values and ${players} players (no meta.json ` +
         'observation.gridShape); pass a layout',
     );
-  return stagHuntLayout({ height: side, width: side, players });
+  return stagHuntLayout({ height: side, width: side, players, rules });
 }
 
 /** Loads a dataset and splits it by episode: the `data` argument of `trainWorldModel`. */

@@ -1,7 +1,8 @@
 import type { TransitionBatch, TransitionSource } from '../data/batch';
 import { gridSizeOf } from '../layout';
 import type { WorldModel } from '../model/world-model';
-import { MetricsAccumulator, type WorldModelMetrics } from './metrics';
+import { rulesOf } from '../layout';
+import { MetricsAccumulator, observerRuleReward, type WorldModelMetrics } from './metrics';
 
 /** One validation transition kept for pictures: the grids as continuous values. */
 export interface PictureSample {
@@ -14,7 +15,10 @@ export interface PictureSample {
   pred: number[];
   jointAction: number[];
   reward: number;
+  /** The rules' reward of the predicted (argmax) hunt outcome. */
   predReward: number;
+  /** Predicted hunt-outcome probabilities (0 nothing, k + 1 caught prey k). */
+  outcome: number[];
 }
 
 export interface Evaluation {
@@ -53,6 +57,8 @@ export async function evaluateWorldModel(
   const scatterRows = spaced(src.size, opts.scatterPoints ?? model.config.scatterPoints);
   const G = gridSizeOf(model.layout);
   const P = model.layout.players;
+  const K1 = model.layout.preyChannels.length + 1;
+  const rules = rulesOf(model.layout);
   const samples: PictureSample[] = [];
   let worst: PictureSample | null = null;
   let worstErr = 0;
@@ -67,9 +73,13 @@ export async function evaluateWorldModel(
     acc.add(bt, pred);
     for (let k = 0; k < n; k++) {
       const row = start + k;
+      const probs = pred.outcome.subarray(k * K1, (k + 1) * K1);
+      let guess = 0;
+      for (let j = 1; j < K1; j++) if (probs[j] > probs[guess]) guess = j;
+      const predReward = observerRuleReward(model.layout, rules, bt.obs, k * G, bt.jointAction, k * P, guess);
       if (scatterRows.has(row)) {
         scatter.truth.push(bt.reward[k]);
-        scatter.pred.push(pred.reward[k]);
+        scatter.pred.push(predReward);
       }
       const sample = (): PictureSample => ({
         row,
@@ -78,7 +88,8 @@ export async function evaluateWorldModel(
         pred: Array.from(pred.next.subarray(k * G, (k + 1) * G)),
         jointAction: Array.from(bt.jointAction.subarray(k * P, (k + 1) * P)),
         reward: bt.reward[k],
-        predReward: pred.reward[k],
+        predReward,
+        outcome: Array.from(probs),
       });
       if (pictureRows.has(row)) samples.push(sample());
       let err = 0;

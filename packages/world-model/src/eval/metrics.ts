@@ -1,5 +1,5 @@
 import type { TransitionBatch } from '../data/batch';
-import { cellsOf, gridSizeOf, type GridLayout } from '../layout';
+import { cellsOf, gridSizeOf, rulesOf, type GridLayout, type RewardRules } from '../layout';
 import type { Prediction } from '../model/world-model';
 
 /** A grid value at or above this counts as "something is there" (a player, a prey, an obstacle). */
@@ -25,11 +25,20 @@ export interface WorldModelMetrics {
   /** `10 log10(1 / obsMse)` dB. */
   psnr: number;
   perChannelMse: number[];
-  /** In game units (not scaled). */
+  /**
+   * The observer's reward by the rules from the predicted (argmax) hunt outcome vs the recorded reward, in
+   * game units (NaN for prosocial or strength-weighted rules, which need the other views of the step).
+   */
   rewardMse: number;
   rewardMae: number;
-  /** Done probability thresholded at 0.5 vs the done flag. */
-  doneAccuracy: number;
+  /** Fraction of rows whose rule reward is within 1e-3 of the recorded one. */
+  rewardExact: number;
+  /** Argmax of the hunt outcome == the true outcome (nothing / caught prey k). */
+  outcomeAccuracy: number;
+  /** Of the rows where the observer caught prey: the outcome predicted exactly (1 when there are none). */
+  catchRecall: number;
+  /** Of the rows predicted as a catch: a true catch of that prey (1 when there are none). */
+  catchPrecision: number;
   /** Of the players on the grid after the step: argmax cell of the predicted channel == true cell. */
   positionAccuracy: number;
   /** Of the players on the grid before the step: predicted on / off the grid after it as they truly are. */
@@ -46,7 +55,13 @@ export class MetricsAccumulator {
   private readonly chErr: Float64Array;
   private rSq = 0;
   private rAbs = 0;
-  private doneOk = 0;
+  private rExact = 0;
+  private outcomeOk = 0;
+  private catches = 0;
+  private catchesOk = 0;
+  private predictedCatches = 0;
+  private predictedCatchesOk = 0;
+  private readonly rules: RewardRules;
   private posTotal = 0;
   private posOk = 0;
   private presTotal = 0;
@@ -56,6 +71,7 @@ export class MetricsAccumulator {
 
   constructor(readonly layout: GridLayout) {
     this.chErr = new Float64Array(layout.channels);
+    this.rules = rulesOf(layout);
   }
 
   add(b: TransitionBatch, p: Prediction): void {
@@ -70,10 +86,23 @@ export class MetricsAccumulator {
         this.sqErr += e * e;
         this.chErr[i % C] += e * e;
       }
-      const er = p.reward[k] - b.reward[k];
+      const K1 = l.preyChannels.length + 1;
+      let guess = 0;
+      for (let j = 1; j < K1; j++) if (p.outcome[k * K1 + j] > p.outcome[k * K1 + guess]) guess = j;
+      const truth = b.outcome[k];
+      if (guess === truth) this.outcomeOk++;
+      if (truth > 0) {
+        this.catches++;
+        if (guess === truth) this.catchesOk++;
+      }
+      if (guess > 0) {
+        this.predictedCatches++;
+        if (guess === truth) this.predictedCatchesOk++;
+      }
+      const er = observerRuleReward(l, this.rules, b.obs, o, b.jointAction, k * l.players, guess) - b.reward[k];
       this.rSq += er * er;
       this.rAbs += Math.abs(er);
-      if (p.done[k] >= 0.5 === (b.done[k] !== 0)) this.doneOk++;
+      if (Math.abs(er) <= 1e-3) this.rExact++;
 
       const before0 = this.impossibleTotal();
       for (const ch of l.playerChannels) {
@@ -131,13 +160,44 @@ export class MetricsAccumulator {
       perChannelMse: Array.from(this.chErr, (e) => e / (n * cellsOf(this.layout))),
       rewardMse: this.rSq / n,
       rewardMae: this.rAbs / n,
-      doneAccuracy: this.doneOk / n,
+      rewardExact: this.rExact / n,
+      outcomeAccuracy: this.outcomeOk / n,
+      catchRecall: this.catches ? this.catchesOk / this.catches : 1,
+      catchPrecision: this.predictedCatches ? this.predictedCatchesOk / this.predictedCatches : 1,
       positionAccuracy: this.posTotal ? this.posOk / this.posTotal : 1,
       presenceAccuracy: this.presTotal ? this.presOk / this.presTotal : 1,
       impossible: { ...this.imp },
       impossibleRate: this.badSamples / n,
     };
   }
+}
+
+/**
+ * The observer's reward of one transition by the rules when its hunt outcome is `outcome` (0 nothing,
+ * `k + 1` caught prey k): its group, the players on its cell choosing the same hunt, shares the prey equally.
+ * NaN for prosocial or strength-weighted rules (they need every player's outcome and identity).
+ */
+export function observerRuleReward(
+  l: GridLayout,
+  rules: RewardRules,
+  obs: Float32Array,
+  off: number,
+  jointAction: Int32Array,
+  ab: number,
+  outcome: number,
+): number {
+  if (rules.prosocial || rules.strength) return NaN;
+  if (outcome === 0) return rules.stepReward;
+  const C = l.channels;
+  const cells = cellsOf(l);
+  const own = l.playerChannels[0];
+  let at = -1;
+  for (let cell = 0; cell < cells && at < 0; cell++) if (obs[off + cell * C + own] >= PRESENCE_THRESHOLD) at = cell;
+  const hunt = l.huntActions[outcome - 1];
+  let group = 0;
+  for (let m = 0; m < l.players; m++)
+    if (jointAction[ab + m] === hunt && at >= 0 && obs[off + at * C + l.playerChannels[m]] >= PRESENCE_THRESHOLD) group++;
+  return rules.preyRewards[outcome - 1] / Math.max(1, group) + rules.stepReward;
 }
 
 /** Cell of the largest value of channel `ch` when it is >= the presence threshold, else -1. */
@@ -165,7 +225,10 @@ export function metricsRecord(m: WorldModelMetrics, prefix = 'val/'): Record<str
     [`${prefix}psnr`]: m.psnr,
     [`${prefix}reward_mse`]: m.rewardMse,
     [`${prefix}reward_mae`]: m.rewardMae,
-    [`${prefix}done_accuracy`]: m.doneAccuracy,
+    [`${prefix}reward_exact`]: m.rewardExact,
+    [`${prefix}outcome_accuracy`]: m.outcomeAccuracy,
+    [`${prefix}catch_recall`]: m.catchRecall,
+    [`${prefix}catch_precision`]: m.catchPrecision,
     [`${prefix}position_accuracy`]: m.positionAccuracy,
     [`${prefix}presence_accuracy`]: m.presenceAccuracy,
     [`${prefix}impossible_rate`]: m.impossibleRate,

@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import { barChartSvg, heatmapSvg, lineChartSvg, readMetrics, type MetricRecord } from '@hop/core';
 import { channelNamesOf, type GridLayout } from '../layout';
 import type { Evaluation, PictureSample } from './evaluate';
+import { STEP_CATEGORIES, STEP_CATEGORY_HELP, type OffPolicyFigures } from './offpolicy';
 import { esc, scatterSvg } from './scatter';
 
 /** Where `trainWorldModel` keeps its files inside a run directory (kept in sync with train/train.ts). */
 const EVALUATION_FILE = 'world-model-eval.json';
+const OFF_POLICY_FILE = 'world-model-offpolicy.json';
 const SECTION = 'world-model';
 
 interface SavedEvaluation extends Evaluation {
@@ -56,6 +58,38 @@ export function samplePictures(layout: GridLayout, s: PictureSample, caption: st
   return `${html}</figure>\n`;
 }
 
+const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(2)}%` : '-');
+
+/**
+ * Tables of off-policy figures (one per kind of action draw): one-step match rates overall and by step
+ * category, then the rollouts fed the model's own states.
+ */
+export function offPolicySection(figures: OffPolicyFigures[]): string {
+  let html = '<h3>Off the data\'s policy: fresh episodes of the true game</h3>\n<p>Each step of each episode is replayed ' +
+    'through the planning adapter from the true state (one step), and rollouts from a random step feed the model its own ' +
+    'states with the true actions. A step matches when the decoded state, every player\'s reward (within 1e-3) and the end ' +
+    'flag all equal the truth.</p>\n';
+  for (const f of figures) {
+    const draw = f.actions === 'legal' ? 'random legal actions' : 'uniformly random actions (invalid ones act as stay)';
+    html += `<h4>${esc(draw)}: ${f.episodes} episodes</h4>\n<table class="wm-offpolicy"><thead><tr><th>steps</th><th>n</th>` +
+      '<th>state</th><th>rewards</th><th>end</th><th>all three</th></tr></thead><tbody>\n';
+    // a category no step fell in (blocked moves under legal actions) has no rates
+    const rate = (r: OffPolicyFigures['oneStep']['overall'], v: number) => (r.steps ? pct(v) : '-');
+    const row = (label: string, r: OffPolicyFigures['oneStep']['overall'], help = '') =>
+      `<tr><td${help ? ` title="${esc(help)}"` : ''}>${esc(label)}</td><td>${r.steps}</td><td>${rate(r, r.state)}</td><td>${rate(r, r.reward)}</td>` +
+      `<td>${rate(r, r.end)}</td><td>${rate(r, r.all)}</td></tr>\n`;
+    html += row('all steps', f.oneStep.overall);
+    for (const c of STEP_CATEGORIES) html += row(c, f.oneStep.byCategory[c], STEP_CATEGORY_HELP[c]);
+    const r = f.rollouts;
+    html += '</tbody></table>\n';
+    html += `<p>${r.rollouts} rollouts of ${r.horizon} steps: every step matched in <b>${pct(r.allMatch)}</b> ` +
+      `(state and end throughout: ${pct(r.stateMatch)}); first divergence in state ${r.firstDivergence.state}, ` +
+      `end ${r.firstDivergence.end}, reward ${r.firstDivergence.reward}. Matching so far by step: ` +
+      `${r.matchByStep.map((v) => pct(v)).join(', ')}.</p>\n`;
+  }
+  return html;
+}
+
 /**
  * The world-model section of `hop report` for a run directory written by `trainWorldModel`: a summary
  * table (last and best epoch), curves of the losses and validation figures, per-channel MSE, impossible
@@ -82,6 +116,15 @@ export function worldModelReportSection(runDir: string): string {
       evError = `<p>${esc(evalPath)} could not be read (${esc((e as Error).message)}); pictures left out.</p>\n`;
     }
 
+  let offPolicy: OffPolicyFigures[] | null = null;
+  const offPath = join(runDir, OFF_POLICY_FILE);
+  if (existsSync(offPath))
+    try {
+      offPolicy = (JSON.parse(readFileSync(offPath, 'utf8')) as { figures: OffPolicyFigures[] }).figures;
+    } catch (e) {
+      evError += `<p>${esc(offPath)} could not be read (${esc((e as Error).message)}); off-policy figures left out.</p>\n`;
+    }
+
   let html = `<section class="world-model">\n<h2>World model</h2>\n${evError}`;
   if (!rows.length && !ev) return `${html}<p>No world-model epochs in ${esc(runDir)} yet.</p>\n</section>\n`;
 
@@ -91,10 +134,12 @@ export function worldModelReportSection(runDir: string): string {
     const keys: [string, string][] = [
       ['val/obs_mse', 'obs MSE'],
       ['val/psnr', 'PSNR (dB)'],
-      ['val/reward_mse', 'reward MSE'],
+      ['val/reward_mse', 'reward MSE (rules on the predicted outcome)'],
+      ['val/reward_exact', 'rewards within 1e-3'],
+      ['val/outcome_accuracy', 'hunt outcome exact'],
+      ['val/catch_recall', 'catches predicted (recall)'],
       ['val/position_accuracy', 'player positions exact'],
       ['val/presence_accuracy', 'on/off grid exact'],
-      ['val/done_accuracy', 'done accuracy'],
       ['val/impossible_rate', 'impossible-prediction rate'],
       ['time/epoch_seconds', 'epoch seconds'],
     ];
@@ -106,7 +151,7 @@ export function worldModelReportSection(runDir: string): string {
     const series = (k: string, name = k) => ({ name, x, y: rows.map((r) => num(r, k)) });
     html += lineChartSvg({
       title: 'Training losses',
-      series: [series('losses/total', 'total'), series('losses/recon', 'recon'), series('losses/reward', 'reward'), series('losses/done', 'done')],
+      series: [series('losses/total', 'total'), series('losses/recon', 'recon'), series('losses/outcome', 'outcome')],
       xLabel: 'epoch',
       logY: true,
     });
@@ -118,6 +163,7 @@ export function worldModelReportSection(runDir: string): string {
       xLabel: 'epoch',
     });
   }
+  if (offPolicy) html += offPolicySection(offPolicy);
   if (ev) {
     const layout = ev.config.layout;
     const names = channelNamesOf(layout);
@@ -129,7 +175,7 @@ export function worldModelReportSection(runDir: string): string {
       labels: ['jump > 1 cell', 'on 2+ cells', 'back after done', 'prey appears'],
       values: [m.impossible.playerJump, m.impossible.playerMulti, m.impossible.playerReturn, m.impossible.preyAppear],
     });
-    html += scatterSvg({ title: 'Reward: predicted vs true', x: ev.scatter.truth, y: ev.scatter.pred, xLabel: 'true reward', yLabel: 'predicted reward' });
+    html += scatterSvg({ title: 'Reward: rules on the predicted outcome vs true', x: ev.scatter.truth, y: ev.scatter.pred, xLabel: 'true reward', yLabel: 'predicted reward' });
     ev.samples.forEach((s, i) => (html += samplePictures(layout, s, `Validation sample ${i + 1} (row ${s.row})`)));
     if (ev.worst) html += samplePictures(layout, ev.worst, `Largest-error validation sample (row ${ev.worst.row})`);
   }

@@ -44,7 +44,7 @@ class OnnxWorldModelInference implements WorldModelInference {
   }
 
   async predict(b: ModelInputs): Promise<Prediction> {
-    if (b.size === 0) return { next: new Float32Array(0), reward: new Float32Array(0), done: new Float32Array(0) };
+    if (b.size === 0) return { next: new Float32Array(0), outcome: new Float32Array(0) };
     const { height: H, width: W, channels: C } = this.model.layout;
     const G = gridSizeOf(this.model.layout);
     if (b.obs.length < b.size * G)
@@ -56,7 +56,7 @@ class OnnxWorldModelInference implements WorldModelInference {
       [WORLD_MODEL_ONNX.obs]: { data: b.obs.subarray(0, b.size * G), dims: [b.size, H, W, C] },
       [WORLD_MODEL_ONNX.cond]: { data: cond, dims: [b.size, width] },
     });
-    return { next: out[WORLD_MODEL_ONNX.next], reward: out[WORLD_MODEL_ONNX.reward], done: out[WORLD_MODEL_ONNX.done] };
+    return { next: out[WORLD_MODEL_ONNX.next], outcome: out[WORLD_MODEL_ONNX.outcome] };
   }
 
   async refresh(): Promise<number> {

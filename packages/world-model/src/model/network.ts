@@ -6,21 +6,29 @@ import type { GridLayout } from '../layout';
 /**
  * The networks behind both architectures, as one tf.LayersModel each (so checkpoints work):
  *
- *     inputs:  grid  [H, W, C + 1]   o_t plus a constant plane of ones (zero padding then marks the border)
+ *     inputs:  grid  [H, W, C + 1 (+ P * A)]  o_t, a constant plane of ones (zero padding then marks the
+ *                                    border) and, with `actionPlanes`, each player's one-hot action on its cell
  *              cond  [P * A + 1]     one-hot action of every player (observer first; zeros when done), t * timeScale
  *              self  [H * W, 1]      the observer's own channel: the heads read the features of its cell
- *     outputs: delta [H, W, C]       raw per-channel prediction (the WorldModel adds o_t and masks static channels)
- *              reward [1]            reward * rewardScale
- *              done   [1]            logit of "the observer is done after the step"
+ *     outputs: delta   [H, W, C]     raw per-channel prediction (the WorldModel adds o_t and masks static channels)
+ *              outcome [K + 1]       logits of the observer's hunt outcome: nothing, or caught the prey of
+ *                                    preyChannels[k] (rewards and ends follow from it by the layout's rules)
  */
 export interface NetworkShapes {
   gridChannels: number;
   condSize: number;
   cells: number;
+  /** Hunt outcomes: nothing, or one per prey channel. */
+  outcomes: number;
 }
 
-export function networkShapes(l: GridLayout): NetworkShapes {
-  return { gridChannels: l.channels + 1, condSize: l.players * l.numActions + 1, cells: l.height * l.width };
+export function networkShapes(l: GridLayout, actionPlanes = false): NetworkShapes {
+  return {
+    gridChannels: l.channels + 1 + (actionPlanes ? l.players * l.numActions : 0),
+    condSize: l.players * l.numActions + 1,
+    cells: l.height * l.width,
+    outcomes: l.preyChannels.length + 1,
+  };
 }
 
 type Sym = tf.SymbolicTensor;
@@ -34,8 +42,8 @@ function seededInit(seed: number): Init {
 }
 
 /**
- * Features of the observer's own cell: `sum_cells features * self`. The observer's reward and done flag
- * are decided there (did it hunt, with how many others), so the heads get them directly, not diluted by a
+ * Features of the observer's own cell: `sum_cells features * self`. The observer's hunt outcome is
+ * decided there (did it hunt, with how many others), so the head gets them directly, not diluted by a
  * global pool.
  */
 function selfFeatures(features: Sym, self: Sym, cells: number, filters: number): Sym {
@@ -43,14 +51,11 @@ function selfFeatures(features: Sym, self: Sym, cells: number, filters: number):
   return apply(tf.layers.flatten(), apply(tf.layers.dot({ axes: [1, 1] }), [flat, self]));
 }
 
-/** Reward and done heads over a feature vector joined with the conditioning input. */
-function heads(features: Sym, cond: Sym, units: number, init: Init): [Sym, Sym] {
+/** The hunt-outcome head (`K + 1` logits) over a feature vector joined with the conditioning input. */
+function outcomeHead(features: Sym, cond: Sym, units: number, classes: number, init: Init): Sym {
   const joined = apply(tf.layers.concatenate(), [features, cond]);
   const h = apply(tf.layers.dense({ units, activation: 'relu', kernelInitializer: init() }), joined);
-  return [
-    apply(tf.layers.dense({ units: 1, kernelInitializer: init() }), h),
-    apply(tf.layers.dense({ units: 1, kernelInitializer: init() }), h),
-  ];
+  return apply(tf.layers.dense({ units: classes, kernelInitializer: init() }), h);
 }
 
 /** Broadcasts a `[F]` vector over the grid as `[H, W, F]` (action planes, computed once per sample). */
@@ -61,10 +66,10 @@ function broadcast(v: Sym, l: GridLayout, filters: number): Sym {
 /**
  * Direct model: convolutions from `o_t`; the joint action and time enter the first convolution as a
  * per-filter bias over every cell, which equals convolving broadcast one-hot action planes at a fraction
- * of the cost. Reward / done read the trunk through global average and max pooling.
+ * of the cost. The outcome head reads the trunk through global average and max pooling and the observer's cell.
  */
 function buildDirect(c: WorldModelConfig, l: GridLayout): tf.LayersModel {
-  const s = networkShapes(l);
+  const s = networkShapes(l, c.actionPlanes);
   const init = seededInit(c.seed);
   const grid = tf.input({ shape: [l.height, l.width, s.gridChannels], name: 'grid' });
   const cond = tf.input({ shape: [s.condSize], name: 'cond' });
@@ -83,13 +88,13 @@ function buildDirect(c: WorldModelConfig, l: GridLayout): tf.LayersModel {
     apply(tf.layers.globalMaxPooling2d({}), h),
     selfFeatures(h, self, s.cells, lastFilters),
   ]);
-  const [reward, done] = heads(pooled, cond, c.headUnits, init);
-  return tf.model({ inputs: [grid, cond, self], outputs: [delta, reward, done], name: 'world_model_direct' });
+  const outcome = outcomeHead(pooled, cond, c.headUnits, s.outcomes, init);
+  return tf.model({ inputs: [grid, cond, self], outputs: [delta, outcome], name: 'world_model_direct' });
 }
 
 /** Latent model: encoder (convs -> z), dynamics (z, actions, time -> z' as a residual step), decoder (z' -> grid). */
 function buildLatent(c: WorldModelConfig, l: GridLayout): tf.LayersModel {
-  const s = networkShapes(l);
+  const s = networkShapes(l, c.actionPlanes);
   const init = seededInit(c.seed);
   const { encoderFilters: fe, latentDim, dynamicsUnits, decoderFilters: fd } = c.latent;
   const grid = tf.input({ shape: [l.height, l.width, s.gridChannels], name: 'grid' });
@@ -109,8 +114,8 @@ function buildLatent(c: WorldModelConfig, l: GridLayout): tf.LayersModel {
   // Not zero-initialised (unlike the direct model): through the bottleneck a zero output layer leaves the
   // decoder at a saddle where no gradient reaches z, and the model never leaves "nothing changes".
   const delta = apply(tf.layers.conv2d({ filters: l.channels, kernelSize: 1, kernelInitializer: init() }), g);
-  const [reward, done] = heads(apply(tf.layers.concatenate(), [z2, selfFeatures(e, self, s.cells, fe)]), cond, c.headUnits, init);
-  return tf.model({ inputs: [grid, cond, self], outputs: [delta, reward, done], name: 'world_model_latent' });
+  const outcome = outcomeHead(apply(tf.layers.concatenate(), [z2, selfFeatures(e, self, s.cells, fe)]), cond, c.headUnits, s.outcomes, init);
+  return tf.model({ inputs: [grid, cond, self], outputs: [delta, outcome], name: 'world_model_latent' });
 }
 
 /** Builds the network of a config (its layout must be set). Weights are seeded by tfjs' initialisers. */

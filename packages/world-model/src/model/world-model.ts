@@ -18,19 +18,20 @@ export interface ModelInputs {
   time: ArrayLike<number>;
 }
 
-/** Differentiable outputs (training): the next grid before clipping, the scaled reward and the done logit. */
+/** Differentiable outputs (training): the next grid before clipping and the hunt-outcome logits `[B, K + 1]`. */
 export interface ForwardOutputs {
   next: tf.Tensor4D;
-  reward: tf.Tensor1D;
-  doneLogit: tf.Tensor1D;
+  outcomeLogits: tf.Tensor2D;
 }
 
-/** Host-side predictions: grid values clipped to [0, 1] (continuous, not rounded), reward in game units. */
+/** Host-side predictions: grid values clipped to [0, 1] (continuous, not rounded) and outcome probabilities. */
 export interface Prediction {
   next: Float32Array;
-  reward: Float32Array;
-  /** Probability that the observer is done after the step. */
-  done: Float32Array;
+  /**
+   * `[size, K + 1]` probabilities of the observer's hunt outcome: index 0 nothing caught, `k + 1` caught
+   * the prey of `preyChannels[k]`. Rewards and ends follow from it by the layout's rules.
+   */
+  outcome: Float32Array;
 }
 
 /** Checks a config has a layout and a consistent channel-weight vector; fills the defaults. */
@@ -96,27 +97,35 @@ export class WorldModel {
   /** The differentiable forward pass (use inside tf.tidy / optimizer.minimize). */
   forward(obs: tf.Tensor4D, cond: tf.Tensor2D): ForwardOutputs {
     const [B, H, W] = obs.shape;
-    const grid = tf.concat([obs, tf.ones([B, H, W, 1])], 3);
+    const parts: tf.Tensor4D[] = [obs, tf.ones([B, H, W, 1])];
+    if (this.config.actionPlanes) {
+      // plane (m, a) = player m's channel times its one-hot action a: the action drawn on the player's cell
+      const { players: P, numActions: A, playerChannels } = this.layout;
+      const players = tf.gather(obs, playerChannels, 3).reshape([B, H, W, P, 1]);
+      const actions = tf.slice(cond, [0, 0], [B, P * A]).reshape([B, 1, 1, P, A]);
+      parts.push(tf.mul(players, actions).reshape([B, H, W, P * A]) as tf.Tensor4D);
+    }
+    const grid = tf.concat(parts, 3);
     const self = tf.slice(obs, [0, 0, 0, this.layout.playerChannels[0]], [B, H, W, 1]).reshape([B, H * W, 1]);
-    const [delta, reward, done] = this.network.apply([grid, cond, self]) as tf.Tensor[];
+    const [delta, outcome] = this.network.apply([grid, cond, self]) as tf.Tensor[];
     const base = this.config.residual ? obs : tf.mul(obs, this.staticMask);
     const next = tf.add(base, tf.mul(delta, this.dynMask)) as tf.Tensor4D;
-    return { next, reward: reward.reshape([-1]) as tf.Tensor1D, doneLogit: done.reshape([-1]) as tf.Tensor1D };
+    return { next, outcomeLogits: outcome as tf.Tensor2D };
   }
 
   /** Predictions for a batch (one network call), read back to the host. */
   async predict(b: ModelInputs): Promise<Prediction> {
-    if (b.size === 0) return { next: new Float32Array(0), reward: new Float32Array(0), done: new Float32Array(0) };
-    const [next, reward, done] = tf.tidy(() => {
+    if (b.size === 0) return { next: new Float32Array(0), outcome: new Float32Array(0) };
+    const [next, outcome] = tf.tidy(() => {
       const { obs, cond } = this.inputs(b);
       const f = this.forward(obs, cond);
-      return [tf.clipByValue(f.next, 0, 1), tf.div(f.reward, this.config.rewardScale), tf.sigmoid(f.doneLogit)];
+      return [tf.clipByValue(f.next, 0, 1), tf.softmax(f.outcomeLogits)];
     });
     try {
-      const [n, r, d] = await Promise.all([next.data(), reward.data(), done.data()]);
-      return { next: n as Float32Array, reward: r as Float32Array, done: d as Float32Array };
+      const [n, o] = await Promise.all([next.data(), outcome.data()]);
+      return { next: n as Float32Array, outcome: o as Float32Array };
     } finally {
-      tf.dispose([next, reward, done]);
+      tf.dispose([next, outcome]);
     }
   }
 

@@ -1,16 +1,13 @@
 import { HopError, type BatchedSimulator, type SimStepBatch, type SimViewBatch } from '@hop/core';
-import { cellsOf, gridSizeOf, type GridLayout } from '../layout';
+import { cellsOf, gridSizeOf, rulesOf, type GridLayout, type RewardRules } from '../layout';
 import { loadWorldModel } from '../model/checkpoint';
 import type { WorldModel } from '../model/world-model';
 import type { WorldModelPredictor } from '../inference/engine';
-import { PRESENCE_THRESHOLD } from '../eval/metrics';
 import { StateCodec } from './state';
 
 export interface WorldModelSimulatorOptions {
   /** A state at this time is terminal (default: the model config's `finalTime`). */
   finalTime?: number;
-  /** End the episode when the done head says so for the players still on the grid (default true). */
-  useDoneHead?: boolean;
   /**
    * Runs the network instead of `model.predict` (tfjs): e.g. `await createWorldModelInference(model)`
    * for ONNX Runtime. It must wrap the same model; call its `refresh()` after training updates.
@@ -25,11 +22,13 @@ export interface WorldModelSimulatorOptions {
  * averages the views' predictions in a common frame and decodes them under the physics the layout states:
  *
  * - a player moves to the best of its current cell and its reachable 4-neighbours (never further);
- * - players hunting prey they stand on succeed or fail together per cell: on success (the model's mean
- *   presence of prey and hunters there < 0.5) the prey is removed and they leave the grid, else they stay;
- *   prey is removed in no other way and never appears; static cells are copied;
- * - each live player's reward comes from its own view's reward head; done players get 0;
- * - the episode ends when every player left, at `finalTime`, or (optionally) when the done head says so.
+ * - players hunting prey they stand on succeed or fail together per cell: on success (their mean
+ *   predicted probability of "caught this prey" >= 0.5, the outcome head) the prey is removed and they
+ *   leave the grid, else they stay; prey is removed in no other way and never appears; static cells are copied;
+ * - rewards are not predicted but summed by the layout's rules (`RewardRules`) from who caught what: the
+ *   prey's reward split in the group, the step reward, the prosocial mean; done players get 0;
+ * - the episode ends when every player left, at `finalTime`, or `endAfterFirstCatch` steps after the
+ *   first catch (counted, not learned).
  */
 export class WorldModelSimulator implements BatchedSimulator {
   readonly model: WorldModel;
@@ -42,7 +41,11 @@ export class WorldModelSimulator implements BatchedSimulator {
   readonly observationSize: number;
   readonly noopAction: number;
   readonly numGoals: number;
-  private readonly useDoneHead: boolean;
+  readonly rules: RewardRules;
+  private readonly outcomes: number;
+  /** Per player: the prey channel it caught this step, or -1. */
+  private readonly caughtBy: Int32Array;
+  private readonly raw: Float64Array;
   private readonly predictor: WorldModelPredictor;
   private readonly owned: boolean;
   // Scratch grown on demand: no allocation per step once warm (besides the network's outputs).
@@ -70,7 +73,10 @@ export class WorldModelSimulator implements BatchedSimulator {
     this.observationSize = gridSizeOf(this.layout);
     this.noopAction = this.layout.stayAction;
     this.numGoals = this.layout.preyChannels.length;
-    this.useDoneHead = opts.useDoneHead ?? true;
+    this.rules = rulesOf(this.layout);
+    this.outcomes = this.layout.preyChannels.length + 1;
+    this.caughtBy = new Int32Array(this.numAgents);
+    this.raw = new Float64Array(this.numAgents);
     this.predictor = opts.predictor ?? model;
     this.owned = opts.ownsModel ?? false;
     this.acc = new Float32Array(this.observationSize);
@@ -92,13 +98,15 @@ export class WorldModelSimulator implements BatchedSimulator {
 
   /**
    * Writes the state seen in observer `observer`'s grid (`[H, W, C]`, its channel first, as in datasets and
-   * `observe`) at `time` into `slot`: how a planner starts from a real observation.
+   * `observe`) at `time` into `slot`: how a planner starts from a real observation. `endTime` is the time
+   * the rules already set for the end (`endAfterFirstCatch` after a catch; not visible in a grid).
    */
-  encodeObservation(grid: ArrayLike<number>, time: number, observer: number, arena: Int32Array, slot: number): void {
+  encodeObservation(grid: ArrayLike<number>, time: number, observer: number, arena: Int32Array, slot: number, endTime = 0): void {
     this.checkSlot(arena, slot);
     if (grid.length < this.observationSize)
       throw new HopError('E_SHAPE', `the grid holds ${grid.length} values, expected ${this.observationSize}`);
     this.codec.encode(grid, 0, observer, time, arena, slot * this.stateWords);
+    arena[slot * this.stateWords + this.codec.END] = endTime;
   }
 
   private checkSlot(arena: Int32Array, slot: number): void {
@@ -149,7 +157,7 @@ export class WorldModelSimulator implements BatchedSimulator {
     // 2. One network call for the whole batch.
     const pred = await this.predictor.predict({ size: rows, obs: obsBuf, jointAction: actBuf, time: timeBuf });
 
-    // 3. Average the views in player 0's frame and decode.
+    // 3. Average the views in player 0's frame, decode, and apply the rules to the hunt outcome.
     for (let k = 0; k < count; k++) {
       const sb = k * Wd;
       const db = to[k] * Wd;
@@ -160,22 +168,48 @@ export class WorldModelSimulator implements BatchedSimulator {
         continue;
       }
       this.averageViews(pred.next, k);
-      this.decode(srcBuf, sb, states, db, actions, k * P);
-      let doneVotes = 0;
-      let remaining = 0;
-      for (let p = 0; p < P; p++) {
-        const r = rowOf[k * P + p];
-        if (r < 0) continue;
-        rewards[k * P + p] = pred.reward[r];
-        if (states[db + c.POS + p] >= 0) {
-          remaining++;
-          doneVotes += pred.done[r];
-        }
-      }
-      states[db + c.T] = srcBuf[sb + c.T] + 1;
-      states[db + c.TERM] = this.useDoneHead && remaining > 0 && doneVotes / remaining > 0.5 ? 1 : 0;
+      const caught = this.decode(srcBuf, sb, states, db, actions, k * P, pred.outcome);
+      this.applyRules(srcBuf, sb, rewards, k * P);
+      const t = srcBuf[sb + c.T];
+      states[db + c.T] = t + 1;
+      const after = this.rules.endAfterFirstCatch;
+      if (caught && after !== null && states[db + c.END] === 0) states[db + c.END] = t + 1 + after;
       terminal[k] = c.isTerminal(states, db) ? 1 : 0;
     }
+  }
+
+  /**
+   * Rewards of one step from `caughtBy` (stepState's arithmetic in @hop/env-staghunt, written for any
+   * layout): each catching group splits its prey's reward by strength, every acting player adds the step
+   * reward, and prosocial play hands every acting player the step's total divided by the number of players.
+   */
+  private applyRules(src: Int32Array, sb: number, rewards: Float32Array, rb: number): void {
+    const c = this.codec;
+    const P = this.numAgents;
+    const { preyRewards, strength, stepReward, prosocial } = this.rules;
+    const raw = this.raw;
+    const by = this.caughtBy;
+    raw.fill(0);
+    for (let p = 0; p < P; p++) {
+      const k = by[p];
+      if (k < 0) continue;
+      const cell = src[sb + c.POS + p];
+      // first member of its group: share the prey among the group
+      let first = true;
+      for (let q = 0; q < p; q++) if (by[q] === k && src[sb + c.POS + q] === cell) first = false;
+      if (!first) continue;
+      let w = 0;
+      for (let q = p; q < P; q++) if (by[q] === k && src[sb + c.POS + q] === cell) w += strength ? strength[q] : 1;
+      for (let q = p; q < P; q++)
+        if (by[q] === k && src[sb + c.POS + q] === cell) raw[q] += (preyRewards[k] * (strength ? strength[q] : 1)) / w;
+    }
+    let total = 0;
+    for (let p = 0; p < P; p++) {
+      if (src[sb + c.POS + p] < 0) continue;
+      raw[p] += stepReward;
+      total += raw[p];
+    }
+    for (let p = 0; p < P; p++) if (src[sb + c.POS + p] >= 0) rewards[rb + p] = prosocial ? total / P : raw[p];
   }
 
   /** `acc` = mean over live players' predicted views, player channels moved to player 0's frame. */
@@ -204,22 +238,28 @@ export class WorldModelSimulator implements BatchedSimulator {
   }
 
   /**
-   * Decodes `acc` into the destination (a copy of the source): hunters and their prey first, then moves.
-   * Players hunting the same prey on the same cell form a group that succeeds or fails together: it
-   * succeeds when the mean predicted presence of the prey and of the hunters on that cell is < 0.5; then
-   * the prey is removed and the hunters leave the grid, else they stay. Every other player goes to the
-   * cell with the largest predicted value among its own cell and its reachable 4-neighbours.
+   * Decodes `acc` and the outcome probabilities into the destination (a copy of the source): hunters and
+   * their prey first, then moves. Players hunting the same prey on the same cell form a group that succeeds
+   * or fails together: it succeeds when its members' mean predicted probability of catching that prey is
+   * >= 0.5; then the prey is removed and the hunters leave the grid (`caughtBy` records it), else they stay.
+   * Every other player goes to the cell with the largest predicted value among its own cell and its
+   * reachable 4-neighbours. Returns whether anything was caught.
    */
-  private decode(src: Int32Array, sb: number, dst: Int32Array, db: number, actions: Int32Array, ab: number): void {
+  private decode(src: Int32Array, sb: number, dst: Int32Array, db: number, actions: Int32Array, ab: number, outcome: Float32Array): boolean {
     const c = this.codec;
     const l = this.layout;
     const C = l.channels;
     const P = this.numAgents;
     const M = l.moves.length;
+    const K1 = this.outcomes;
     const acc = this.acc;
     const group = this.groupOf;
+    const by = this.caughtBy;
+    const rows = this.rowOf.subarray(ab, ab + P);
+    let any = false;
     for (let p = 0; p < P; p++) {
       group[p] = -1;
+      by[p] = -1;
       const pos = src[sb + c.POS + p];
       if (pos < 0) continue;
       const a = actions[ab + p];
@@ -249,17 +289,25 @@ export class WorldModelSimulator implements BatchedSimulator {
       let first = true;
       for (let q = 0; q < p; q++) if (group[q] === k && src[sb + c.POS + q] === cell) first = false;
       if (!first) continue;
-      let sum = acc[cell * C + l.preyChannels[k]];
-      let n = 1;
+      let sum = 0;
+      let n = 0;
       for (let q = p; q < P; q++)
         if (group[q] === k && src[sb + c.POS + q] === cell) {
-          sum += acc[cell * C + l.playerChannels[q]];
+          sum += outcome[rows[q] * K1 + k + 1];
           n++;
         }
-      const caught = sum / n < PRESENCE_THRESHOLD;
-      if (caught) c.clearBit(dst, db, c.preyOff[k], cell);
-      for (let q = p; q < P; q++) if (group[q] === k && src[sb + c.POS + q] === cell) dst[db + c.POS + q] = caught ? -1 : cell;
+      const caught = sum / n >= 0.5;
+      if (caught) {
+        c.clearBit(dst, db, c.preyOff[k], cell);
+        any = true;
+      }
+      for (let q = p; q < P; q++)
+        if (group[q] === k && src[sb + c.POS + q] === cell) {
+          dst[db + c.POS + q] = caught ? -1 : cell;
+          if (caught) by[q] = k;
+        }
     }
+    return any;
   }
 
   legalActions(view: SimViewBatch, out: Uint8Array): void {

@@ -4,11 +4,12 @@ import { cellsOf, type GridLayout } from '../layout';
 /**
  * The int32 record of a decoded, valid grid state (one slot of a simulator arena):
  *
- *     [time, terminal, pos[players], static bitsets..., prey bitsets...]
+ *     [time, end, pos[players], static bitsets..., prey bitsets...]
  *
  * A position is the cell `row * width + col`, or -1 once the player has left the grid (done). Each static
- * channel (obstacles) and each prey channel is a bitset of `ceil(cells / 32)` words. `terminal` is set when
- * the model ended the episode (its done head); the time limit and "every player done" are read off the rest.
+ * channel (obstacles) and each prey channel is a bitset of `ceil(cells / 32)` words. `end` is an end time
+ * the rules set during the episode (`endAfterFirstCatch` after the first catch), 0 while there is none; the
+ * time limit and "every player done" are read off the rest.
  */
 export class StateCodec {
   readonly layout: GridLayout;
@@ -16,7 +17,7 @@ export class StateCodec {
   readonly bitWords: number;
   readonly stateWords: number;
   readonly T = 0;
-  readonly TERM = 1;
+  readonly END = 1;
   readonly POS = 2;
   /** Word offset of static channel `s`'s bitset. */
   readonly staticOff: Int32Array;
@@ -69,9 +70,11 @@ export class StateCodec {
     return 0;
   }
 
-  /** Over: the time limit is reached, the model ended it, or every player has left. */
+  /** Over: the time limit or the rules' end time is reached, or every player has left. */
   isTerminal(st: Int32Array, b: number): boolean {
-    if (st[b + this.TERM] !== 0 || st[b + this.T] >= this.finalTime) return true;
+    const t = st[b + this.T];
+    const end = st[b + this.END];
+    if (t >= this.finalTime || (end > 0 && t >= end)) return true;
     for (let p = 0; p < this.layout.players; p++) if (st[b + this.POS + p] >= 0) return false;
     return true;
   }

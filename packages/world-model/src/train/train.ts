@@ -9,7 +9,7 @@ import { evaluateWorldModel, type Evaluation } from '../eval/evaluate';
 import { metricsRecord, type WorldModelMetrics } from '../eval/metrics';
 import { gridSizeOf } from '../layout';
 import { WorldModel, resolveWorldModelConfig, type ResolvedWorldModelConfig } from '../model/world-model';
-import { restoreWorldModel, saveWorldModel } from '../model/checkpoint';
+import { checkWorldModelFormat, restoreWorldModel, saveWorldModel } from '../model/checkpoint';
 import { worldModelLoss } from './loss';
 
 /** Files a run directory gets (besides the RunWriter's metrics.jsonl / config.json). */
@@ -20,6 +20,8 @@ export const RUN_FILES = {
   best: 'best',
   /** Latest evaluation: metrics, picture samples, reward pairs (read by `worldModelReportSection`). */
   evaluation: 'world-model-eval.json',
+  /** Off-policy figures (`evaluateOffPolicy` on fresh episodes of the true game), written by the caller. */
+  offPolicy: 'world-model-offpolicy.json',
 } as const;
 
 /** `section` value of every metrics line this trainer writes (a run may hold other sections). */
@@ -28,8 +30,7 @@ export const METRICS_SECTION = 'world-model';
 export interface TrainLosses {
   total: number;
   recon: number;
-  reward: number;
-  done: number;
+  outcome: number;
 }
 
 export interface EpochReport {
@@ -138,6 +139,7 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<Tra
   let state: ResumeState = { epoch: 0, step: 0, bestEpoch: 0, bestObsMse: Infinity, bestMetrics: null, record: null };
   if (resumeDir) {
     const meta = await readCheckpointMeta(resumeDir);
+    checkWorldModelFormat(resumeDir, meta.config);
     // Keep the saved architecture; take the (possibly longer) epoch count of this call.
     config = resolveRunConfig({ ...(meta.config as object), epochs: config.epochs }, train);
     const saved = (meta.extra ?? {}) as Partial<ResumeState>;
@@ -161,6 +163,7 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<Tra
     const totalSteps = batchesPerEpoch * config.epochs;
     const G = gridSizeOf(config.layout);
     const { height: H, width: W, channels: C } = config.layout;
+    const K1 = config.layout.preyChannels.length + 1;
     let last: EpochReport | null = null;
     let aborted = false;
     const idx = new Int32Array(bs);
@@ -169,7 +172,7 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<Tra
     for (let epoch = state.epoch + 1; epoch <= config.epochs; epoch++) {
       const t0 = performance.now();
       const order = new Rng(config.seed).fork(epoch).permutation(train.size);
-      const sums = new Float64Array(4);
+      const sums = new Float64Array(3);
       let lr = 0;
       for (let bi = 0; bi < batchesPerEpoch; bi++) {
         if (opts.signal?.aborted) {
@@ -187,17 +190,12 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<Tra
           const { obs, cond } = model.inputs(b);
           const target = {
             next: tf.tensor4d(b.nextObs.subarray(0, n * G), [n, H, W, C]),
-            reward: tf.mul(tf.tensor1d(b.reward.subarray(0, n)), config.rewardScale) as tf.Tensor1D,
-            done: tf.tensor1d(Float32Array.from(b.done.subarray(0, n))),
+            outcome: tf.oneHot(tf.tensor1d(b.outcome.subarray(0, n), 'int32'), K1).toFloat() as tf.Tensor2D,
           };
           let parts: tf.Scalar[] = [];
           const { grads } = tf.variableGrads(() => {
-            const l = worldModelLoss(model.forward(obs, cond), target, {
-              channel: weights,
-              reward: config.rewardWeight,
-              done: config.doneWeight,
-            });
-            parts = [l.total, l.recon, l.reward, l.done].map((t) => tf.keep(t));
+            const l = worldModelLoss(model.forward(obs, cond), target, { channel: weights, outcome: config.outcomeWeight });
+            parts = [l.total, l.recon, l.outcome].map((t) => tf.keep(t));
             return l.total;
           });
           const applied = config.gradClipNorm > 0 ? clipByGlobalNorm(grads, config.gradClipNorm) : grads;
@@ -219,8 +217,7 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<Tra
       const losses: TrainLosses = {
         total: sums[0] / train.size,
         recon: sums[1] / train.size,
-        reward: sums[2] / train.size,
-        done: sums[3] / train.size,
+        outcome: sums[2] / train.size,
       };
       const record: MetricRecord = {
         section: METRICS_SECTION,
@@ -228,8 +225,7 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<Tra
         step: state.step,
         'losses/total': losses.total,
         'losses/recon': losses.recon,
-        'losses/reward': losses.reward,
-        'losses/done': losses.done,
+        'losses/outcome': losses.outcome,
         'charts/learning_rate': lr,
         'time/epoch_seconds': seconds,
         'time/train_transitions_per_second': train.size / trainSeconds,

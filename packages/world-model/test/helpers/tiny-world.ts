@@ -16,8 +16,11 @@ export interface TinyRules {
   finalTime: number;
 }
 
-/** 2 players on 3x3, channels [p0, p1, obstacle, prey], actions up/down/left/right/stay/hunt. */
-export function tinyLayout(o: { height?: number; width?: number; players?: number; preys?: number } = {}): GridLayout {
+/**
+ * 2 players on 3x3, channels [p0, p1, obstacle, prey], actions up/down/left/right/stay/hunt; `rewards`
+ * sets the layout's reward rules (prey reward per channel, equal split), which must match the TinyWorld's.
+ */
+export function tinyLayout(o: { height?: number; width?: number; players?: number; preys?: number; rewards?: number[] } = {}): GridLayout {
   const players = o.players ?? 2;
   const preys = o.preys ?? 1;
   return parseGridLayout({
@@ -33,6 +36,7 @@ export function tinyLayout(o: { height?: number; width?: number; players?: numbe
     huntActions: Array.from({ length: preys }, (_, k) => 5 + k),
     moves: FOUR_MOVES,
     stayAction: 4,
+    ...(o.rewards ? { rules: { preyRewards: o.rewards } } : {}),
   });
 }
 

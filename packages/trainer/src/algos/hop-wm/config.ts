@@ -10,5 +10,4 @@ export const HopWmConfigSchema = z.strictObject({
     .describe('Co-player goals: discrete stag / hare (MOA pretrained with --goal-input true), or the VAE latent (--goal-input z)'),
   algo: z.literal('hop-wm').default('hop-wm'),
   worldModel: z.string().min(1).describe('World-model run (hop world-model) whose best checkpoint the planner searches in (hop-wm)'),
-  useDoneHead: z.boolean().default(true).describe('End planned episodes when the world model\'s done head says so (hop-wm)'),
 });

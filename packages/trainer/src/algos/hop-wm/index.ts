@@ -2,19 +2,19 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HopError } from '@hop/core';
 import type { StagHuntSimulator } from '@hop/env-staghunt';
-import { WorldModelSimulator } from '@hop/world-model';
+import { WorldModelSimulator, stagHuntRules } from '@hop/world-model';
 import type { PlanningSetup, SelfPlayAlgorithm } from '../types';
 import { HopWmConfigSchema } from './config';
 
 /**
  * Opens the world model of a `hop world-model` run (its best checkpoint) and checks that it models this game:
- * same grid, players, channels and episode length.
+ * same grid, players, channels, episode length and reward rules.
  */
-async function worldModelPlanning(dir: string, useDoneHead: boolean, game: StagHuntSimulator): Promise<PlanningSetup> {
+async function worldModelPlanning(dir: string, game: StagHuntSimulator): Promise<PlanningSetup> {
   const best = existsSync(join(dir, 'best', 'meta.json')) ? join(dir, 'best') : dir;
   if (!existsSync(join(best, 'meta.json')))
     throw new HopError('E_RUN_MISSING', `--world-model ${dir} holds no world-model checkpoint (best/meta.json); train one with \`hop world-model\``);
-  const sim = await WorldModelSimulator.fromCheckpoint(best, { useDoneHead });
+  const sim = await WorldModelSimulator.fromCheckpoint(best);
   const l = sim.layout;
   const [h, w, c] = game.observationShape;
   const mismatch: string[] = [];
@@ -22,6 +22,9 @@ async function worldModelPlanning(dir: string, useDoneHead: boolean, game: StagH
   if (l.players !== game.numAgents) mismatch.push(`${l.players} players vs ${game.numAgents}`);
   if (l.channels !== c) mismatch.push(`${l.channels} channels vs ${c}`);
   if (sim.codec.finalTime !== game.config.finalTime) mismatch.push(`episode length ${sim.codec.finalTime} vs ${game.config.finalTime}`);
+  const rules = stagHuntRules(game.config);
+  if (JSON.stringify(sim.rules) !== JSON.stringify(rules))
+    mismatch.push(`reward rules ${JSON.stringify(sim.rules)} vs ${JSON.stringify(rules)}`);
   if (mismatch.length) {
     sim.dispose();
     throw new HopError('E_WORLD_MODEL', `--world-model ${dir} was trained on another preset than this run's environment: ${mismatch.join(', ')}`);
@@ -49,6 +52,9 @@ async function worldModelPlanning(dir: string, useDoneHead: boolean, game: StagH
           game.observe(view, grid);
           game.time(view, time);
           sim.codec.encode(grid, 0, 0, time[0], arena, d * W);
+          // An end the rules set after the first catch is in the true state, not in the grid.
+          const end = states[envs[d] * game.stateWords + game.geometry.END];
+          arena[d * W + sim.codec.END] = end < game.config.finalTime ? end : 0;
         }
         return { states: arena, slots };
       },
@@ -63,5 +69,5 @@ export const hopWm: SelfPlayAlgorithm = {
   summary: 'HOP+ planning inside a learned world model (hop world-model), acting in the true game',
   schema: HopWmConfigSchema,
   coPlayerGoals: 'goals',
-  planning: async (config, game) => worldModelPlanning(String(config.worldModel), config.useDoneHead !== false, game),
+  planning: async (config, game) => worldModelPlanning(String(config.worldModel), game),
 };
