@@ -12,7 +12,7 @@ describe('README example: a complete coin game', () => {
   it('examples/coin-game.ts is the README block, and it runs: the greedy move takes the adjacent coin', async () => {
     const example = readFileSync(join(PKG, 'examples/coin-game.ts'), 'utf8');
     const readme = readFileSync(join(PKG, 'README.md'), 'utf8');
-    expect(readme).toContain('```ts\n' + example.trim() + '\n```');
+    expect(readme).toContain('```ts file=examples/coin-game.ts\n' + example.trim() + '\n```');
     await import('../examples/coin-game');
     const lines = log.mock.calls.map((c) => String(c[0]));
     expect(lines[0]).toBe('evaluation move of player 0: 3 (3 = right, onto the coin)');
