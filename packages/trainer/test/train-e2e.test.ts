@@ -64,7 +64,9 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
       expect(b).toBeGreaterThanOrEqual(0);
       expect(b).toBeLessThanOrEqual(1);
     }
-    expect(its[1]['moa/train_rounds'] as number).toBeGreaterThan(0);
+    // The buffers train once they hold --moa-capacity labelled steps; a labelled step needs a co-player that then
+    // caught prey, so which iteration trains depends on the episodes: at least one of the two must.
+    expect(its.reduce((a, x) => a + (x['moa/train_rounds'] as number), 0)).toBeGreaterThan(0);
     const evals = recs.filter((x) => x.kind === 'eval');
     expect(evals.map((x) => x.step)).toEqual([0, 1, 2]); // 0: after the warm start, before any self-play update
     expect(evals[0]['eval/episodes']).toBe(2);
