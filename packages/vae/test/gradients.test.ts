@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { Rng, initBackend } from '@hop/core';
 import { GumbelVAE, VanillaVAE, type GoalEncoder } from '../src/index';
+import { checkAgainstFiniteDifferences } from './finite-diff';
 
 let active = 'cpu';
 beforeAll(async () => {
@@ -11,46 +12,9 @@ afterAll(async () => {
   await tf.setBackend(active);
 });
 
-/**
- * Compares tf.variableGrads of `f` w.r.t. every encoder variable (or `vars`) with central finite differences
- * at a few coordinates of each (all noise is fixed by a seed, so `f` is a deterministic function of the weights).
- */
-function checkAgainstFiniteDifferences(
-  vae: GoalEncoder,
-  f: () => tf.Scalar,
-  perVariable = 4,
-  vars = vae.encoderVariables,
-): number {
-  const grads = tf.tidy(() => {
-    const { grads: g } = tf.variableGrads(f, vars);
-    return vars.map((v) => g[v.name]);
-  });
-  const value = () => tf.tidy(() => f().dataSync()[0]);
-  const rng = new Rng(7);
-  const h = 1e-2;
-  let checked = 0;
-  vars.forEach((v, vi) => {
-    const analytic = grads[vi].dataSync();
-    const base = v.dataSync().slice();
-    for (let k = 0; k < Math.min(perVariable, base.length); k++) {
-      const i = rng.int(base.length);
-      const at = (delta: number) => {
-        const w = base.slice();
-        w[i] += delta;
-        tf.tidy(() => v.assign(tf.tensor(w, v.shape)));
-        return value();
-      };
-      const fd = (at(h) - at(-h)) / (2 * h);
-      tf.tidy(() => v.assign(tf.tensor(base, v.shape)));
-      // float32 forward passes: FD agrees to ~1e-5 on these tiny nets; a 10% wrong gradient fails by far
-      expect(Math.abs(analytic[i] - fd), `${v.name}[${i}]: analytic ${analytic[i]} vs FD ${fd}`).toBeLessThan(
-        5e-4 + 5e-3 * Math.abs(fd),
-      );
-      checked++;
-    }
-  });
-  tf.dispose(grads);
-  return checked;
+/** Finite differences at 4 coordinates of every encoder variable (or `vars`); float32 passes agree to ~1e-5 on these tiny nets, a 10% wrong gradient fails by far. */
+function checkAgainstFD(vae: GoalEncoder, f: () => tf.Scalar, perVariable = 4, vars = vae.encoderVariables): number {
+  return checkAgainstFiniteDifferences(vars, f, { perVariable, seed: 7, atol: 5e-4, rtol: 5e-3 });
 }
 
 const tinyNet = { inputShape: [3, 3, 2], filters: [2], hidden: [4], activation: 'tanh' as const, seed: 3 };
@@ -64,9 +28,9 @@ describe('encoder gradients vs finite differences (tiny nets, cpu backend)', () 
     const vae = new VanillaVAE({ ...tinyNet, latentDim: 2 });
     const x = tf.randomUniform([3, 3, 3, 2], 0, 1, 'float32', 5);
     const c = tf.tensor1d([0.7, -1.3]);
-    expect(checkAgainstFiniteDifferences(vae, () => vae.losses(x, { seed: 1, alpha: 0.7 }).loss)).toBeGreaterThan(10);
+    expect(checkAgainstFD(vae, () => vae.losses(x, { seed: 1, alpha: 0.7 }).loss)).toBeGreaterThan(10);
     // what the joint MOA objective needs: a loss on z alone reaches the encoder
-    checkAgainstFiniteDifferences(
+    checkAgainstFD(
       vae,
       () => tf.sum(tf.square(tf.sub(vae.latentLosses(x, { seed: 2 }).z, c))) as tf.Scalar,
     );
@@ -81,8 +45,8 @@ describe('encoder gradients vs finite differences (tiny nets, cpu backend)', () 
       const w = tf.tensor1d([0.5, -1, 2, 0.3, 1.5, -0.7]);
       const cfg = { ...tinyNet, slots: 2, classes: 3, logitNorm };
       const soft = new GumbelVAE(cfg);
-      checkAgainstFiniteDifferences(soft, () => soft.losses(x, { seed: 3, temperature: 0.8, alpha: 0.5 }).loss);
-      checkAgainstFiniteDifferences(soft, () => {
+      checkAgainstFD(soft, () => soft.losses(x, { seed: 3, temperature: 0.8, alpha: 0.5 }).loss);
+      checkAgainstFD(soft, () => {
         const l = soft.latentLosses(x, { seed: 4, temperature: 0.8 });
         return tf.add(tf.sum(tf.mul(l.z, w)), l.kl) as tf.Scalar;
       });
@@ -153,7 +117,7 @@ describe('wasm (and the active backend) matches cpu', () => {
     await tf.setBackend(active);
     const vae = new VanillaVAE({ ...tinyNet, inputShape: [4, 4, 2], upsampling: 'nearest', latentDim: 2 });
     const x = tf.randomUniform([3, 4, 4, 2], 0, 1, 'float32', 5);
-    const checked = checkAgainstFiniteDifferences(vae, () => vae.losses(x, { seed: 1 }).loss, 4, vae.decoderVariables);
+    const checked = checkAgainstFD(vae, () => vae.losses(x, { seed: 1 }).loss, 4, vae.decoderVariables);
     expect(checked).toBeGreaterThan(10);
     x.dispose();
     vae.dispose();

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Rng, initBackend } from '@hop/core';
+import { checkAgainstFiniteDifferences } from './finite-diff';
 import {
   SubgoalCVAE,
   categoricalKlPerSlot,
@@ -115,37 +116,6 @@ describe('history is causal', () => {
   });
 });
 
-/** Central finite differences at a few coordinates of every variable against tf.variableGrads (all noise fixed by a seed). */
-function checkGradients(vars: tf.Variable[], f: () => tf.Scalar, perVariable = 3): number {
-  const grads = tf.tidy(() => {
-    const { grads: g } = tf.variableGrads(f, vars);
-    return vars.map((v) => g[v.name]);
-  });
-  const value = () => tf.tidy(() => f().dataSync()[0]);
-  const rng = new Rng(11);
-  const h = 1e-2;
-  let checked = 0;
-  vars.forEach((v, vi) => {
-    const analytic = grads[vi].dataSync();
-    const base = v.dataSync().slice();
-    for (let k = 0; k < Math.min(perVariable, base.length); k++) {
-      const i = rng.int(base.length);
-      const at = (delta: number) => {
-        const w = base.slice();
-        w[i] += delta;
-        tf.tidy(() => v.assign(tf.tensor(w, v.shape)));
-        return value();
-      };
-      const fd = (at(h) - at(-h)) / (2 * h);
-      tf.tidy(() => v.assign(tf.tensor(base, v.shape)));
-      expect(Math.abs(analytic[i] - fd), `${v.name}[${i}]: analytic ${analytic[i]} vs FD ${fd}`).toBeLessThan(1e-3 + 1e-2 * Math.abs(fd));
-      checked++;
-    }
-  });
-  tf.dispose(grads);
-  return checked;
-}
-
 describe('gradients vs finite differences (tiny nets, cpu backend)', () => {
   beforeAll(async () => {
     await tf.setBackend('cpu');
@@ -166,7 +136,7 @@ describe('gradients vs finite differences (tiny nets, cpu backend)', () => {
     const vars = cvae.trainableVariables;
     // embed 2 + GRU 3 (kernel, recurrent, bias) + prior / posterior 2 x (hidden 2 + heads: 4 gaussian, 2 gumbel) + decoder 4
     expect(vars.length).toBe(config.latent === 'gumbel' ? 13 : 21);
-    expect(checkGradients(vars, f)).toBeGreaterThan(25);
+    expect(checkAgainstFiniteDifferences(vars, f, { perVariable: 3, seed: 11, atol: 1e-3, rtol: 1e-2 })).toBeGreaterThan(25);
     tf.dispose([obs, c]);
     cvae.dispose();
   });
