@@ -6,7 +6,7 @@ import { runHop, tempDir } from './helpers';
 /** A tiny PPO run on the 2-player preset: 4 iterations of 4 envs x 24 steps (episodes last 20), under a second each. */
 const TINY_PPO = [
   'train', '--algo', 'ppo', '--env', 'small-2p', '--total-timesteps', '384', '--num-envs', '4', '--num-steps', '24',
-  '--policy-filters', '8', '--policy-hidden', '16', '--eval-every', '2', '--eval-episodes', '4', '--eval-envs', '2', '--progress', 'none',
+  '--policy-filters', '8', '--policy-hidden', '16', '--eval-every', '2', '--eval-episodes', '4', '--final-eval-episodes', '6', '--eval-envs', '2', '--progress', 'none',
 ];
 
 type Rec = Record<string, unknown>;
@@ -41,7 +41,10 @@ describe('hop train --algo ppo (child processes)', () => {
     expect(its.map((r) => r.global_step)).toEqual([96, 192, 288, 384]);
     // Linear annealing from 2.5e-4: (1 - (it - 1) / 4) * lr.
     expect(its.map((r) => r['charts/learning_rate'])).toEqual([2.5e-4, 1.875e-4, 1.25e-4, 0.625e-4]);
-    expect(metrics(join(root, 'a')).filter((r) => r.kind === 'eval').map((r) => r.step)).toEqual([2, 4]);
+    const evals = metrics(join(root, 'a')).filter((r) => r.kind === 'eval');
+    expect(evals.map((r) => r.step)).toEqual([2, 4]);
+    // the last evaluation plays --final-eval-episodes (2 envs x 3), the others --eval-episodes
+    expect(evals.map((r) => r['eval/episodes'])).toEqual([4, 6]);
     expect(learning(join(root, 'b'))).toEqual(learning(join(root, 'a')));
     expect(learning(join(root, 'other'))).not.toEqual(learning(join(root, 'a')));
 

@@ -130,7 +130,22 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
     expect(r.code, r.stderr).toBe(0);
     const cfg = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
     expect(cfg.inputs.planning.simulator).toBe('world model');
-    expect(metrics(run).filter((x) => x.kind === 'iteration')).toHaveLength(1);
+    const its = metrics(run).filter((x) => x.kind === 'iteration');
+    expect(its).toHaveLength(1);
+    // the world model runs on the engine the policy and co-player models run on (ONNX Runtime here)...
+    expect(cfg.inputs.planning.engine).toBe(its[0].engine);
+    expect(['onnx', 'tfjs']).toContain(its[0].engine);
+    // ...and HOP_INFERENCE moves both
+    const saved = process.env.HOP_INFERENCE;
+    process.env.HOP_INFERENCE = 'tfjs';
+    const tfRun = join(tempDir('wm-tfjs'), 'run');
+    const spawned = runHop(['train', '--algo', 'hop-wm', '--world-model', wm, '--pretrained', preTrue, '--iterations', '1', '--out', tfRun, ...TINY_TRAIN, '--eval-every', '0']);
+    if (saved === undefined) delete process.env.HOP_INFERENCE;
+    else process.env.HOP_INFERENCE = saved;
+    const tf = await spawned;
+    expect(tf.code, tf.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(tfRun, 'config.json'), 'utf8')).inputs.planning.engine).toBe('tfjs');
+    expect(metrics(tfRun).find((x) => x.kind === 'iteration')?.engine).toBe('tfjs');
     const bad = await runHop(['train', '--algo', 'hop-wm', '--world-model', wm, '--iterations', '1', '--out', join(tempDir('wm-bad'), 'run'), ...TINY_TRAIN, '--env', 'hop-msh']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/E_WORLD_MODEL.*another preset/);
@@ -150,7 +165,7 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
     const stale = await runHop(['train', '--algo', 'hop-wm', '--world-model', old, '--pretrained', preTrue, '--iterations', '1', '--out', join(tempDir('wm-stale'), 'run'), ...TINY_TRAIN]);
     expect(stale.code).toBe(2);
     expect(stale.stderr).toMatch(/E_WORLD_MODEL_FORMAT.*format 1; this version reads format 2/);
-  });
+  }, 240_000);
 
   it('1 and 2 workers give the same metrics; another seed does not', async () => {
     const root = tempDir('workers');
@@ -165,6 +180,29 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
     expect(learning(join(root, 'two'))).toEqual(learning(join(root, 'one')));
     expect(learning(join(root, 'other'))).not.toEqual(learning(join(root, 'one')));
   });
+
+  it('Ctrl-C during the warm start stops it at once (exit 130, nothing saved); --resume ends as the uninterrupted run', async () => {
+    const root = tempDir('warm-int');
+    // ~1,000 minibatches of warm start: seconds, so the signal lands inside it
+    const args = (out: string) => ['train', '--pretrained', preTrue, '--warm-start', data, '--warm-start-samples', '300', '--warm-start-epochs', '100', '--iterations', '1', '--seed', '4', '--out', out, ...TINY_TRAIN];
+    const reference = join(root, 'reference');
+    const stoppedRun = join(root, 'stopped');
+    const [ref, stopped] = await Promise.all([
+      runHop(args(reference)),
+      runHop(args(stoppedRun), (line, kill) => {
+        if (line.startsWith('hop train --algo hop:')) setTimeout(() => kill('SIGINT'), 200);
+      }),
+    ]);
+    expect(ref.code, ref.stderr).toBe(0);
+    expect(stopped.code, stopped.stdout + stopped.stderr).toBe(130);
+    expect(stopped.stdout).toMatch(/interrupted during the warm start; no checkpoint yet/);
+    expect(stopped.stdout).not.toMatch(/warm start on 300 rows/);
+    expect(existsSync(join(stoppedRun, 'checkpoints'))).toBe(false);
+    const resumed = await runHop(['train', '--resume', stoppedRun]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/no checkpoint in .*restarting the run from iteration 1/);
+    expect(learning(stoppedRun)).toEqual(learning(reference));
+  }, 300_000);
 
   it('SIGKILL during iteration 3, then --resume: the same records as the uninterrupted run', async () => {
     const root = tempDir('resume');

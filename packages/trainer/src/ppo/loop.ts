@@ -205,7 +205,7 @@ async function loop(run: RunDir, config: PPOLoopConfig, setup: Setup, log: (line
       let evalRecord: RunMetric | null = null;
       if ((config.evalEvery > 0 && it % config.evalEvery === 0) || it === iterations) {
         const te = performance.now();
-        const episodes = await evaluatePPO(policies, game, config, ext);
+        const episodes = await evaluatePPO(policies, game, config, ext, it === iterations ? (config.finalEvalEpisodes ?? config.evalEpisodes) : config.evalEpisodes);
         wall.eval = performance.now() - te;
         evalRecord = { kind: 'eval', epoch: it, step: it, time: 0, global_step: state.envSteps, ...episodeMetrics(episodes, 'eval') };
       }
@@ -293,12 +293,18 @@ export function cleanRlLosses(reports: PPOUpdateReport[]): Record<string, number
 }
 
 /**
- * Greedy play (most probable legal action) of `evalEpisodes` episodes on held-out layouts: `evalEnvs` envs in
- * lock-step, each playing its episodes one after another.
+ * Greedy play (most probable legal action) of `episodes` (default `evalEpisodes`) episodes on held-out layouts:
+ * `evalEnvs` envs in lock-step, each playing its episodes one after another.
  */
-export async function evaluatePPO(policies: PPOPolicies, game: StagHuntSimulator, config: PPOLoopConfig, ext: PPOExtension | null): Promise<PPOEpisode[]> {
+export async function evaluatePPO(
+  policies: PPOPolicies,
+  game: StagHuntSimulator,
+  config: PPOLoopConfig,
+  ext: PPOExtension | null,
+  episodes = config.evalEpisodes,
+): Promise<PPOEpisode[]> {
   const E = config.evalEnvs;
-  const perEnv = Math.ceil(config.evalEpisodes / E);
+  const perEnv = Math.ceil(episodes / E);
   const env = new VecStagHunt(game.config, { numEnvs: E, seed: deriveSeed(config.seed, 'held-out-evaluation'), observations: 'grid', autoReset: false });
   const hooks = ext?.hooks(env, 'eval') ?? {};
   return playEpisodes(env, policies, perEnv, null, ext?.conditionDim ?? 0, hooks);

@@ -51,6 +51,17 @@ export class PolicyLearner {
 
   /** `epochs` shuffled passes over the batch; returns mean losses. */
   update(batch: LearnerBatch, rng: Rng, epochs = this.settings.epochs): LearnerReport {
+    const steps = this.steps(batch, rng, epochs);
+    let r = steps.next();
+    while (!r.done) r = steps.next();
+    return r.value;
+  }
+
+  /**
+   * The same update one minibatch at a time: yields after each Adam step and returns the report, so a long
+   * update (the warm start) can give the event loop a turn (Ctrl-C) and stop between steps.
+   */
+  *steps(batch: LearnerBatch, rng: Rng, epochs = this.settings.epochs): Generator<void, LearnerReport, void> {
     const n = batch.count;
     const acc = { policyLoss: 0, valueLoss: 0, totalLoss: 0, gradNorm: 0, steps: 0, entropy: 0 };
     if (n === 0) return acc;
@@ -68,6 +79,7 @@ export class PolicyLearner {
         acc.gradNorm += r[2];
         acc.entropy += r[3];
         acc.steps++;
+        yield;
       }
     }
     const k = Math.max(1, acc.steps);

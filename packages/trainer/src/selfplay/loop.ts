@@ -223,7 +223,8 @@ async function loop(
     const clock = new RunClock(state);
     if (config.warmStart && !state.warmStarted) {
       const batch = warmStartBatch(config.warmStart, config.gamma, config.warmStartSamples, config.seed);
-      const r = warmStart(learner, batch, config.warmStartEpochs, config.seed);
+      const r = await warmStart(learner, batch, config.warmStartEpochs, config.seed, () => interrupt.stopRequested);
+      if (!r) return interruptedBeforeFirstIteration(run, state, log, 'during the warm start');
       state.warmStarted = true;
       const spent = clock.tick();
       run.appendMetrics({ kind: 'event', event: 'warm-start', epoch: 0, step: 0, time: round(state.elapsed), samples: batch.count, ...learnerMetrics(r), ...spentMetrics(spent, state) });
@@ -239,6 +240,7 @@ async function loop(
       run.appendMetrics(lastEval);
       log(`evaluation before self-play: ${(lastEval['eval/episodic_return'] as number).toFixed(2)} over ${lastEval['eval/episodes']} held-out episodes (greedy)`);
     }
+    if (interrupt.stopRequested && state.iteration === 0) return interruptedBeforeFirstIteration(run, state, log, 'before the first iteration');
     const progress = createProgress({ label: `train ${algo.name}`, total: config.iterations, unit: 'iterations', mode: config.progress });
     progress.update(state.iteration);
     let checkpointMs = 0;
@@ -355,6 +357,16 @@ async function loop(
     run.close();
     if (!interruptFlag) interrupt.dispose();
   }
+}
+
+/**
+ * A stop before the first iteration's checkpoint (during the warm start or the first evaluation): there is
+ * nothing worth saving yet, and a resume starts the run again from the warm start, with the same results.
+ */
+function interruptedBeforeFirstIteration(run: RunDir, state: SelfPlayState, log: (line: string) => void, when: string): SelfPlayResult {
+  run.appendMetrics(event(state, 'interrupt'));
+  log(`interrupted ${when}; no checkpoint yet\ncontinue with: hop train --resume ${run.root} (starts again from the warm start)`);
+  return { status: 'interrupted', runDir: run.root, iterations: 0, lastEval: null, elapsed: state.elapsed };
 }
 
 /**

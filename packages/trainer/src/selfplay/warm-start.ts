@@ -59,7 +59,28 @@ export function warmStartBatch(dir: string, gamma: number, maxSamples: number, s
   }
 }
 
-/** Behaviour cloning + value regression on a dataset before self-play starts. */
-export function warmStart(learner: PolicyLearner, batch: LearnerBatch, epochs: number, seed: number): LearnerReport {
-  return learner.update(batch, new Rng(deriveSeed(seed, 'warm-start-order')), epochs);
+/**
+ * Behaviour cloning + value regression on a dataset before self-play starts. Minutes of synchronous tfjs
+ * work at msh-2h size, so it gives the event loop a turn every few minibatches (a Ctrl-C is seen within a
+ * second or two) and returns null, leaving the networks half-trained, when `stop()` says so.
+ */
+export async function warmStart(
+  learner: PolicyLearner,
+  batch: LearnerBatch,
+  epochs: number,
+  seed: number,
+  stop: () => boolean = () => false,
+): Promise<LearnerReport | null> {
+  const steps = learner.steps(batch, new Rng(deriveSeed(seed, 'warm-start-order')), epochs);
+  for (let k = 1; ; k++) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (k % WARM_START_YIELD_EVERY === 0) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (stop()) return null;
+    }
+  }
 }
+
+/** Minibatches between turns of the event loop: well under a second of work each time at msh-2h size. */
+const WARM_START_YIELD_EVERY = 4;

@@ -2,19 +2,30 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HopError } from '@hop/core';
 import type { StagHuntSimulator } from '@hop/env-staghunt';
-import { WorldModelSimulator, stagHuntRules } from '@hop/world-model';
+import { WorldModelSimulator, createWorldModelInference, loadWorldModel, stagHuntRules } from '@hop/world-model';
 import type { PlanningSetup, SelfPlayAlgorithm } from '../types';
 import { HopWmConfigSchema } from './config';
 
 /**
  * Opens the world model of a `hop world-model` run (its best checkpoint) and checks that it models this game:
- * same grid, players, channels, episode length and reward rules.
+ * same grid, players, channels, episode length and reward rules. The network runs on the same inference
+ * engine as the policy and co-player models (ONNX Runtime when installed; `HOP_INFERENCE` decides): its
+ * weights never change during a run, so the engine is built once.
  */
 async function worldModelPlanning(dir: string, game: StagHuntSimulator): Promise<PlanningSetup> {
   const best = existsSync(join(dir, 'best', 'meta.json')) ? join(dir, 'best') : dir;
   if (!existsSync(join(best, 'meta.json')))
     throw new HopError('E_RUN_MISSING', `--world-model ${dir} holds no world-model checkpoint (best/meta.json); train one with \`hop world-model\``);
-  const sim = await WorldModelSimulator.fromCheckpoint(best);
+  const { model } = await loadWorldModel(best);
+  const inference = await createWorldModelInference(model).catch((e: unknown) => {
+    model.dispose();
+    throw e;
+  });
+  const sim = new WorldModelSimulator(model, { predictor: inference, ownsModel: true });
+  const release = (): void => {
+    void inference.dispose();
+    sim.dispose();
+  };
   const l = sim.layout;
   const [h, w, c] = game.observationShape;
   const mismatch: string[] = [];
@@ -26,7 +37,7 @@ async function worldModelPlanning(dir: string, game: StagHuntSimulator): Promise
   if (JSON.stringify(sim.rules) !== JSON.stringify(rules))
     mismatch.push(`reward rules ${JSON.stringify(sim.rules)} vs ${JSON.stringify(rules)}`);
   if (mismatch.length) {
-    sim.dispose();
+    release();
     throw new HopError('E_WORLD_MODEL', `--world-model ${dir} was trained on another preset than this run's environment: ${mismatch.join(', ')}`);
   }
   const W = sim.stateWords;
@@ -59,8 +70,8 @@ async function worldModelPlanning(dir: string, game: StagHuntSimulator): Promise
         return { states: arena, slots };
       },
     },
-    facts: { simulator: 'world model', worldModel: dir, checkpoint: best },
-    dispose: () => sim.dispose(),
+    facts: { simulator: 'world model', worldModel: dir, checkpoint: best, engine: inference.engine, engineReason: inference.reason },
+    dispose: release,
   };
 }
 
