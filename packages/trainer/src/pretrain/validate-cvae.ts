@@ -51,14 +51,14 @@ export function validateCvae(m: PretrainModels, config: PretrainConfig, data: Tr
       const x = tf.tensor(b.grid, [b.size, ...data.gridShape], 'float32');
       const sb: SubgoalBatch = { obs: x, actions: b.action, numSequences: layout.numSequences, steps: layout.steps, slot: layout.slot, subgoal: layout.subgoal };
       const probs = (z: tf.Tensor) => m.moa.probs({ obs: x, mask: b.mask, time: b.time, goal: z });
-      const sampled = cvae.prior(sb, { seed: deriveSeed(config.seed, 'val-prior', k) }).z;
-      const mean = cvae.prior(sb, { sample: false }).z;
-      const post = cvae.posterior(sb, { sample: false }).z;
-      const l = cvae.losses(sb, { sample: false });
+      // one pass of the embedding and the history GRU for the prior sample, both means and the losses
+      const i = cvae.inspect(sb, { seed: deriveSeed(config.seed, 'val-prior', k) });
+      const mean = i.priorMean.z;
+      const l = i.losses;
       return {
-        sampled: probs(sampled),
+        sampled: probs(i.prior.z),
         priorMean: probs(mean),
-        posterior: probs(post),
+        posterior: probs(i.posteriorMean.z),
         argmax: slotMeaning ? tf.argMax(mean.reshape([b.size, c.slots, c.classes]), -1) : tf.zeros([0]),
         sums: tf.stack([l.kl.mul(b.size), l.recon ? l.recon.mul(b.size) : tf.scalar(0)]),
       };
