@@ -114,8 +114,9 @@ export function stagHuntRules(c: StagHuntRuleInput = {}): RewardRules {
   return rewardRulesSchema.parse({
     preyRewards: [c.stagReward ?? 10, c.hareReward ?? 1],
     strength: c.playerStrength ?? null,
-    // @hop/env-staghunt splits a stag by playerStrength but a hare equally among its hunters
-    strengthPrey: [true, false],
+    // @hop/env-staghunt splits a stag by playerStrength but a hare equally among its hunters; without
+    // strengths there is nothing to say (and world models saved before this field keep matching)
+    strengthPrey: c.playerStrength ? [true, false] : null,
     stepReward: c.timeReward ?? 0,
     prosocial: c.prosocial ?? false,
     endAfterFirstCatch: c.dynamicFinalTime ? (c.finalTimeAfterFirstHunt ?? 5) : null,

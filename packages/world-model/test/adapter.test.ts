@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng, initBackend, type SimStepBatch } from '@hop/core';
 import { StagHuntSimulator, VecStagHunt, type PresetName } from '@hop/env-staghunt';
-import { stagHuntLayout } from '../src/layout';
+import { stagHuntLayout, stagHuntRules } from '../src/layout';
 import { WorldModel } from '../src/model/world-model';
 import { WorldModelSimulator } from '../src/sim/adapter';
 import { ADAPTER_2P_SIZES, STAG_HUNT_2P_SIZES, TINY_WORLD_SIZES, simulatorContractTests, type ContractSubject } from './helpers/contract';
@@ -262,6 +262,11 @@ describe('WorldModelSimulator rewards agree with @hop/env-staghunt', () => {
    * (stag and hare 0.5 each), so the adapter's rewards are the rules' arithmetic alone: they must equal the
    * true game's word for word (the stag split by strength, the hare equally), prosocial or not.
    */
+  it('the rules name the strength split only when there are strengths (world models saved before it keep matching)', () => {
+    expect(stagHuntRules({ playerStrength: [1, 2] }).strengthPrey).toEqual([true, false]);
+    expect(stagHuntRules({}).strengthPrey).toBeNull();
+  });
+
   for (const prosocial of [false, true]) {
     it(`a stag group, a shared hare and a done player with playerStrength${prosocial ? ', prosocial' : ''}`, async () => {
       const config = {
