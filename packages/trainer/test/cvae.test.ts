@@ -11,6 +11,7 @@ import { trainStep } from '../src/pretrain/step';
 import { validateCvae } from '../src/pretrain/validate-cvae';
 import { RunDir } from '../src/run/layout';
 import { latentGoalVectors } from '../src/selfplay/latent-goals';
+import { pretrain } from '../src/pretrain/train';
 import { errorOf, tempDir, tinyDataset } from './helpers';
 
 const config = (over: Partial<PretrainConfig> = {}): PretrainConfig =>
@@ -184,5 +185,57 @@ describe('subgoal CVAE pretraining (small-2p data)', () => {
     const e = errorOf(() => buildModels(config({ objective: 'recon' }), data));
     expect(e.code).toBe('E_CONFIG');
     expect(e.message).toMatch(/--objective recon does not apply to --latent cvae.*use --objective joint/);
+  });
+});
+
+describe('subgoal CVAE on a dataset collected with --explore', () => {
+  let data: TrainingData;
+  let dir: string;
+  beforeAll(async () => {
+    await initBackend();
+    dir = await tinyDataset(join(tempDir('cvae-explore'), 'data'), 30, 2, 0.3);
+    data = openTrainingData(dir, { valFraction: 0.2, seed: 7 });
+  });
+
+  it('keeps exploratory rows as history (whole trajectories from time 0) but scores the MOA on the population rows only', () => {
+    const explored = (rows: Int32Array) => data.dataset.batch(rows, ['explored']).explored;
+    const t = trajectoriesOf(data, data.trainAll);
+    expect(t.rows.length).toBe(data.trainAll.length);
+    expect(explored(t.rows).some((v) => v === 1)).toBe(true);
+    const time = data.dataset.batch(t.rows, ['time']).time;
+    for (let k = 0; k < t.count; k++) expect(time[t.starts[k]]).toBe(0);
+    // the population rows of the split are the ones the MOA learns from and is scored on
+    expect(Array.from(data.train)).toEqual(Array.from(data.trainAll).filter((_, k) => explored(data.trainAll)[k] === 0));
+    const c = config();
+    const m = buildModels(c, data);
+    try {
+      const ids = Array.from({ length: Math.min(6, t.count) }, (_, k) => k);
+      const layout = layoutOf(t, ids);
+      const r = trainStep(m, c, data, readHostBatch(data, layout.rows), 1, layout);
+      expect(Number.isFinite(r.total)).toBe(true);
+      const valT = trajectoriesOf(data, data.valAll);
+      const layouts = packTrajectories(valT, Int32Array.from({ length: valT.count }, (_, k) => k), c.evalBatchSize).map((g) => layoutOf(valT, g));
+      const v = validateCvae(m, c, data, layouts);
+      expect(v.evaluation.samples).toBe(data.val.length);
+      expect(data.val.length).toBeLessThan(data.valAll.length);
+    } finally {
+      disposeModels(m);
+    }
+  });
+
+  it('a trajectory that does not start at time 0 is a named error', () => {
+    const time = data.dataset.batch(data.trainAll, ['time']).time;
+    const e = errorOf(() => trajectoriesOf(data, data.trainAll.filter((_, k) => time[k] !== 0)));
+    expect(e.code).toBe('E_DATASET');
+    expect(e.message).toMatch(/starts at time 1, not 0/);
+  });
+
+  it('hop pretrain --latent cvae runs on it', async () => {
+    const out = join(tempDir('cvae-explore-run'), 'run');
+    const lines: string[] = [];
+    const c = config({ data: dir, out, epochs: 1, progress: 'none' });
+    const r = await pretrain(c, { log: (l) => lines.push(l) });
+    expect(r.status).toBe('completed');
+    expect(lines.join('\n')).toMatch(/exploratory rows kept as history/);
   });
 });

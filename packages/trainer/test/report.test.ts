@@ -72,6 +72,13 @@ describe('report', () => {
     expect(mixed).toContain('<td>none2</td><td>no goal (lower bound)</td><td>1</td><td>0.7000</td>');
     expect(mixed).toContain('Not all bounds are comparable');
     expect(mixed).not.toContain('of the gap');
+    // the validation split follows the seed and valFraction: a bound with another of either is no bound
+    for (const over of [{ seed: 6 }, { valFraction: 0.3 }]) {
+      const split = fakeRun(dir, `none-${Object.keys(over)[0]}`, [0.75], { goalInput: 'none', ...over }, { 'val/top1_moves': 0.6 });
+      const html2 = readFileSync(await writeReport(z, { compare: [split, truth] }), 'utf8');
+      expect(html2, JSON.stringify(over)).toContain('Not all bounds are comparable');
+      expect(html2, JSON.stringify(over)).not.toContain('of the gap');
+    }
     const collapsed = fakeRun(dir, 'vae', [0.8], { goalInput: 'z', latent: 'vanilla', klWarn: 0.01 }, { 'val/kl': 5e-5 });
     expect(readFileSync(await writeReport(collapsed), 'utf8')).toMatch(/class="warn"><b>Warning:<\/b> the validation KL is 5\.00e-5, under 0\.01/);
   });

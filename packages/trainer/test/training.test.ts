@@ -7,7 +7,7 @@ import { epochOrder, goalOneHot, openTrainingData, readHostBatch, type TrainingD
 import { alphaScheduleOf, buildModels, disposeModels, type PretrainModels } from '../src/pretrain/models';
 import { trainStep } from '../src/pretrain/step';
 import { validate } from '../src/pretrain/validate';
-import { tempDir, tinyDataset } from './helpers';
+import { errorOf, tempDir, tinyDataset } from './helpers';
 import { klWeight } from '@hop/vae';
 import { openDataset } from '@hop/env-staghunt';
 import { warmStartBatch } from '../src/selfplay/warm-start';
@@ -140,7 +140,7 @@ describe('pretraining step and validation', () => {
 });
 
 describe('exploratory rows are world-model data, not behaviour to clone', () => {
-  it('pretraining splits and warm starts keep only the population\'s own actions', async () => {
+  it('pretraining splits keep only the population\'s own actions; a warm start refuses the dataset', async () => {
     const dir = await tinyDataset(join(tempDir('explored'), 'data'), 40, 2, 0.5);
     const d = openTrainingData(dir, { valFraction: 0.2, seed: 7 });
     try {
@@ -158,11 +158,16 @@ describe('exploratory rows are world-model data, not behaviour to clone', () => 
     } finally {
       d.dataset.close();
     }
-    const wb = warmStartBatch(dir, 0.95, 10_000, 1);
-    const ds = openDataset(dir);
-    const ownRows = ds.batch(Int32Array.from({ length: ds.size }, (_, k) => k), ['explored']).explored.filter((v) => v === 0).length;
+    // a warm start refuses the dataset: the discounted returns would sum rewards after random actions
+    const e = errorOf(() => warmStartBatch(dir, 0.95, 10_000, 1));
+    expect(e.code).toBe('E_DATASET');
+    // without --explore every row is a warm-start row, each a valid one-hot action under its mask
+    const plain = await tinyDataset(join(tempDir('plain'), 'data'), 10, 2);
+    const wb = warmStartBatch(plain, 0.95, 10_000, 1);
+    const ds = openDataset(plain);
+    expect(wb.count).toBe(ds.size);
     ds.close();
-    expect(wb.count).toBe(ownRows);
     for (let r = 0; r < wb.count; r++) expect(wb.mask[r * 7 + wb.policy.subarray(r * 7, r * 7 + 7).indexOf(1)]).toBe(1);
+    expect(e.message).toMatch(/collected with --explore \(\d+ of \d+ rows are exploratory actions\).*warm-start from a dataset collected without --explore/);
   });
 });

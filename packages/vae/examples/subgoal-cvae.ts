@@ -21,8 +21,8 @@ for (let step = 0; step < 10; step++) {
     return tf.add(policyLoss, tf.mul(klLoss, 0.5)) as tf.Scalar;
   }, false, cvae.trainableVariables);
 }
-const { z } = cvae.prior({ ...batch, subgoal: undefined }, { seed: 7 }); // inference reads the prior only
-console.log(`prior z: ${z.shape[0]} rows x ${cvae.latentSize}`);
-tf.dispose([z, batch.obs]);
+const prior = cvae.prior({ ...batch, subgoal: undefined }, { seed: 7 }); // inference reads the prior only
+console.log(`prior z: ${prior.z.shape[0]} rows x ${cvae.latentSize}`);
+tf.dispose([...Object.values(prior), batch.obs]); // z and the prior's mu / logVar (or logits): every tensor it returned
 optimizer.dispose();
 cvae.dispose();

@@ -50,6 +50,7 @@ export { loadVae } from './io/load';
 export {
   SubgoalCVAE,
   SUBGOAL_CHECKPOINT_KIND,
+  type SubgoalInspection,
   type SubgoalLatent,
   type SubgoalLosses,
   type SubgoalSampleOptions,

@@ -190,6 +190,26 @@ describe('save -> load', () => {
   });
 });
 
+describe('inspect', () => {
+  it.each(['gaussian', 'gumbel'] as const)('%s: one pass gives what prior (seeded), the two means and losses(sample: false) give', (latent) => {
+    const cvae = new SubgoalCVAE({ ...tiny, latent, slots: 2, classes: 3, reconstruct: true });
+    const obs = tf.randomUniform([5, 2, 2, 1], 0, 1, 'float32', 9);
+    const b = handBatch(obs);
+    const flat = (ts: (tf.Tensor | null)[]) => ts.map((t) => Array.from(t!.dataSync()));
+    const separate = tf.tidy(() => {
+      const l = cvae.losses(b, { sample: false });
+      return flat([cvae.prior(b, { seed: 7 }).z, cvae.prior(b, { sample: false }).z, cvae.posterior(b, { sample: false }).z, l.kl, l.recon]);
+    });
+    const before = tf.memory().numTensors;
+    const i = cvae.inspect(b, { seed: 7 });
+    expect(flat([i.prior.z, i.priorMean.z, i.posteriorMean.z, i.losses.kl, i.losses.recon])).toEqual(separate);
+    tf.dispose([...Object.values(i.prior), ...Object.values(i.priorMean), ...Object.values(i.posteriorMean), i.losses.z, i.losses.kl, i.losses.klLoss, i.losses.klPerDim, i.losses.recon!]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(obs);
+    cvae.dispose();
+  });
+});
+
 describe('README example', () => {
   it('examples/subgoal-cvae.ts is the README block, and it runs as written', async () => {
     const pkg = join(dirname(fileURLToPath(import.meta.url)), '..');

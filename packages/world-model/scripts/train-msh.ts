@@ -29,8 +29,8 @@ const result = await trainWorldModel({
     const v = e.val;
     console.log(
       `epoch ${e.epoch}/${e.epochs} ${e.seconds.toFixed(0)}s lr ${e.learningRate.toExponential(2)} loss ${e.train.total.toExponential(3)} | ` +
-        `val obsMSE ${v.obsMse.toExponential(3)} PSNR ${v.psnr.toFixed(2)} rewMSE ${v.rewardMse.toExponential(3)} ` +
-        `pos ${(100 * v.positionAccuracy).toFixed(3)}% pres ${(100 * v.presenceAccuracy).toFixed(3)}% outcome ${(100 * v.outcomeAccuracy).toFixed(3)}% rewards exact ${(100 * v.rewardExact).toFixed(3)}% ` +
+        `val obsMSE ${v.obsMse.toExponential(3)} PSNR ${v.psnr.toFixed(2)} rewMSE ${v.rewardMse === null ? 'n/a' : v.rewardMse.toExponential(3)} ` +
+        `pos ${(100 * v.positionAccuracy).toFixed(3)}% pres ${(100 * v.presenceAccuracy).toFixed(3)}% outcome ${(100 * v.outcomeAccuracy).toFixed(3)}% rewards exact ${v.rewardExact === null ? 'n/a' : `${(100 * v.rewardExact).toFixed(3)}%`} ` +
         `impossible ${(100 * v.impossibleRate).toFixed(3)}% ${JSON.stringify(v.impossible)}${e.best ? ' *' : ''}`,
     );
   },

@@ -5,13 +5,16 @@ import { HopError } from '@hop/core';
  * How rewards and episode ends follow from who caught what (the rules the planning adapter applies to the
  * hunt outcome the network predicts, so rewards are exact sums, not regressed floats):
  * a group of players that catches prey `k` on one cell splits `preyRewards[k]` (in proportion to
- * `strength[player]`, equally when null); every acting player gets `stepReward` each step; with
+ * `strength[player]` when `strength` is set and `strengthPrey[k]` is true or `strengthPrey` null, else
+ * equally); every acting player gets `stepReward` each step; with
  * `prosocial` every acting player receives the sum of the step's rewards divided by the number of players;
  * with `endAfterFirstCatch = n` the episode ends `n` steps after the step of the first catch.
  */
 export const rewardRulesSchema = z.object({
   preyRewards: z.array(z.number().finite()),
   strength: z.array(z.number().finite().positive()).nullable().default(null),
+  /** Per prey: whether `strength` splits its reward (the stag hunt: the stag yes, a hare equally); null: every prey. */
+  strengthPrey: z.array(z.boolean()).nullable().default(null),
   stepReward: z.number().finite().default(0),
   prosocial: z.boolean().default(false),
   endAfterFirstCatch: z.number().int().min(0).nullable().default(null),
@@ -73,6 +76,8 @@ export const gridLayoutSchema = z
       issue(`rules.preyRewards has ${l.rules.preyRewards.length} entries for ${l.preyChannels.length} prey channels`);
     if (l.rules?.strength && l.rules.strength.length !== l.players)
       issue(`rules.strength has ${l.rules.strength.length} entries for ${l.players} players`);
+    if (l.rules?.strengthPrey && l.rules.strengthPrey.length !== l.preyChannels.length)
+      issue(`rules.strengthPrey has ${l.rules.strengthPrey.length} entries for ${l.preyChannels.length} prey channels`);
   });
 
 export type GridLayout = z.infer<typeof gridLayoutSchema>;
@@ -109,6 +114,9 @@ export function stagHuntRules(c: StagHuntRuleInput = {}): RewardRules {
   return rewardRulesSchema.parse({
     preyRewards: [c.stagReward ?? 10, c.hareReward ?? 1],
     strength: c.playerStrength ?? null,
+    // @hop/env-staghunt splits a stag by playerStrength but a hare equally among its hunters; without
+    // strengths there is nothing to say (and world models saved before this field keep matching)
+    strengthPrey: c.playerStrength ? [true, false] : null,
     stepReward: c.timeReward ?? 0,
     prosocial: c.prosocial ?? false,
     endAfterFirstCatch: c.dynamicFinalTime ? (c.finalTimeAfterFirstHunt ?? 5) : null,

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, initBackend } from '@hop/core';
+import { Rng, initBackend, type SimStepBatch } from '@hop/core';
 import { StagHuntSimulator, VecStagHunt, type PresetName } from '@hop/env-staghunt';
-import { stagHuntLayout } from '../src/layout';
+import { stagHuntLayout, stagHuntRules } from '../src/layout';
 import { WorldModel } from '../src/model/world-model';
 import { WorldModelSimulator } from '../src/sim/adapter';
 import { ADAPTER_2P_SIZES, STAG_HUNT_2P_SIZES, TINY_WORLD_SIZES, simulatorContractTests, type ContractSubject } from './helpers/contract';
@@ -253,4 +253,62 @@ describe('WorldModelSimulator rewards and ends: the rules applied to the predict
     expect(s.terminal).toBe(0);
     sim.dispose();
   });
+});
+
+describe('WorldModelSimulator rewards agree with @hop/env-staghunt', () => {
+  /**
+   * A hand-built position on 4x4 with 5 players of strength [1, 2, 3, 4, 5]: p0 and p1 hunt the stag
+   * together, p2 and p3 share a hare, p4 is done. The outcome head is pinned to "caught" for both prey
+   * (stag and hare 0.5 each), so the adapter's rewards are the rules' arithmetic alone: they must equal the
+   * true game's word for word (the stag split by strength, the hare equally), prosocial or not.
+   */
+  it('the rules name the strength split only when there are strengths (world models saved before it keep matching)', () => {
+    expect(stagHuntRules({ playerStrength: [1, 2] }).strengthPrey).toEqual([true, false]);
+    expect(stagHuntRules({}).strengthPrey).toBeNull();
+  });
+
+  for (const prosocial of [false, true]) {
+    it(`a stag group, a shared hare and a done player with playerStrength${prosocial ? ', prosocial' : ''}`, async () => {
+      const config = {
+        players: 5, height: 4, width: 4, stags: 1, hares: 1, obstacles: 0, finalTime: 20,
+        stagReward: 10, hareReward: 3, timeReward: -0.25, playerStrength: [1, 2, 3, 4, 5], prosocial,
+        dynamicFinalTime: true, finalTimeAfterFirstHunt: 2,
+      };
+      const env = new StagHuntSimulator(config);
+      const arena = env.allocate(2);
+      env.writeState(arena, 0, { players: [[1, 1], [1, 1], [2, 3], [2, 3], null], stags: [[1, 1]], hares: [[2, 3]] });
+      const model = new WorldModel({ layout: stagHuntLayout({ height: 4, width: 4, players: 5, rules: config }), finalTime: 20, direct: { layers: [{ filters: 4, kernel: 3 }] }, headUnits: 4 });
+      const head = model.network.outputs[1].sourceLayer;
+      const [kernel] = head.getWeights();
+      const pins = [tf.zerosLike(kernel), tf.tensor1d([-20, 20, 20])];
+      head.setWeights(pins);
+      tf.dispose(pins);
+      const sim = new WorldModelSimulator(model, { ownsModel: true });
+      const grid = new Float32Array(5 * env.observationSize);
+      env.observe({ states: arena, slots: Int32Array.of(0), count: 1 }, grid);
+      const mine = sim.allocate(2);
+      sim.encodeObservation(grid, 0, 0, mine, 0);
+      const actions = Int32Array.of(5, 5, 6, 6, 4);
+      const step = async (s: { step: (b: SimStepBatch) => void | Promise<void> }, states: Int32Array) => {
+        const rewards = new Float32Array(5);
+        const terminal = new Uint8Array(1);
+        await s.step({ states, from: Int32Array.of(0), to: Int32Array.of(1), actions, count: 1, rewards, terminal });
+        return { rewards, terminal: terminal[0] };
+      };
+      const truth = await step(env, arena);
+      const got = await step(sim, mine);
+      expect(got).toEqual(truth);
+      // the split the test is about, by hand: stag 10 by strength 1:2, hare 3 equally, -0.25 each acting player
+      const raw = [10 / 3, 20 / 3, 1.5, 1.5].map((v) => v - 0.25);
+      const total = raw.reduce((a, b) => a + b, 0);
+      expect(Array.from(truth.rewards)).toEqual([...raw.map((v) => Math.fround(prosocial ? total / 5 : v)), 0]);
+      // and the same next position: hunters done, both prey gone, the end 2 steps after the catch
+      expect(env.readState(arena, 1)).toMatchObject({ players: [null, null, null, null, null], stags: [], hares: [], endTime: 3 });
+      const c = sim.codec;
+      const W = sim.stateWords;
+      expect(Array.from(mine.subarray(W + c.POS, W + c.POS + 5))).toEqual([-1, -1, -1, -1, -1]);
+      expect(mine[W + c.END]).toBe(3);
+      sim.dispose();
+    });
+  }
 });

@@ -4,6 +4,7 @@ import { initBackend } from '@hop/core';
 import { allocBatch } from '../src/data/batch';
 import { MetricsAccumulator, metricsRecord } from '../src/eval/metrics';
 import { worldModelLoss } from '../src/train/loss';
+import { rewardRulesSchema, type RewardRules } from '../src/layout';
 import { tinyLayout } from './helpers/tiny-world';
 
 beforeAll(async () => {
@@ -67,6 +68,29 @@ describe('MetricsAccumulator (hand-worked, 3x3 grid, channels [p0, p1, obstacle,
     const rec = metricsRecord(m);
     expect(rec['val/psnr']).toBe(m.psnr);
     expect(rec['val/mse_ch3']).toBe(m.perChannelMse[3]);
+  });
+
+  it('counts reward figures only on rows one view can give a reward for: n/a (null) when none', () => {
+    const b = batch();
+    const next = b.nextObs.slice();
+    const outcome = Float32Array.of(0.9, 0.1, 0.3, 0.7); // sample 0: nothing, sample 1: a (false) catch
+    const run = (rules: Partial<RewardRules>) => {
+      const acc = new MetricsAccumulator({ ...layout, rules: rewardRulesSchema.parse({ preyRewards: [1], ...rules }) });
+      acc.add(b, { next, outcome });
+      return acc.result();
+    };
+    // strength split: the catch needs the group's identities; "nothing caught" still has its reward (exact)
+    const strength = run({ strength: [1, 2] });
+    expect([strength.rewardRows, strength.rewardMse, strength.rewardMae, strength.rewardExact]).toEqual([1, 0, 0, 1]);
+    // a prey the strength does not split (strengthPrey false) is counted as in the plain rules
+    expect(run({ strength: [1, 2], strengthPrey: [false] })).toMatchObject({ rewardRows: 2, rewardExact: 0.5 });
+    // prosocial: no row's reward follows from one view, so there are no figures at all (not 0% exact)
+    const prosocial = run({ prosocial: true });
+    expect([prosocial.rewardRows, prosocial.rewardMse, prosocial.rewardMae, prosocial.rewardExact]).toEqual([0, null, null, null]);
+    const rec = metricsRecord(prosocial);
+    expect(rec['val/reward_rows']).toBe(0);
+    expect(Object.keys(rec).filter((k) => /reward_(mse|mae|exact)/.test(k))).toEqual([]);
+    expect(Object.values(rec).every((v) => !Number.isNaN(v))).toBe(true);
   });
 
   it('flags a done player predicted back on the grid, and wrong argmax positions', () => {

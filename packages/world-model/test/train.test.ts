@@ -132,6 +132,10 @@ describe('a world model trained on a tiny deterministic world', () => {
     expect(lines.map((r) => r.epoch)).toEqual(Array.from({ length: config.epochs }, (_, i) => i + 1));
     expect(lines[lines.length - 1]['val/position_accuracy']).toBe(1);
     expect(Number(lines[0]['losses/total'])).toBeGreaterThan(Number(lines[lines.length - 1]['losses/total']));
+    // best/ is the epoch of the lowest validation objective (the training loss on val), not of obs MSE alone
+    const objective = lines.map((r) => Number(r['val/objective']));
+    for (const r of lines) expect(Number(r['val/objective'])).toBeCloseTo(Number(r['val/recon']) + config.outcomeWeight * Number(r['val/outcome_loss']), 6);
+    expect(trained.bestEpoch).toBe(objective.indexOf(Math.min(...objective)) + 1);
     const html = worldModelReportSection(runDir);
     expect(html).toContain('<h2>World model</h2>');
     expect(html).toContain('Reward: rules on the predicted outcome vs true');

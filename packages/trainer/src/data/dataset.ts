@@ -19,14 +19,23 @@ export interface HostBatch {
   action: Int32Array;
   /** `[n]` hindsight goal: 0 stag, 1 hare, -1 none. */
   goal: Int32Array;
+  /** `[n]` 1 for an exploratory action (`hop collect --explore`), 0 for the population's own (always 0 without the column). */
+  explored: Uint8Array;
 }
 
 /** The dataset of a training run with its split and the shapes the models need. */
 export interface TrainingData {
   dataset: StagHuntDataset;
   dir: string;
+  /** Rows of the training / validation split whose action is the population's own (what the MOA learns and is scored on). */
   train: Int32Array;
   val: Int32Array;
+  /**
+   * Every row of each split, exploratory ones included (equal to train / val without `--explore`): the
+   * subgoal CVAE's trajectories, whose GRU history must hold every step that really happened.
+   */
+  trainAll: Int32Array;
+  valAll: Int32Array;
   gridShape: [number, number, number];
   gridSize: number;
   numActions: number;
@@ -73,7 +82,8 @@ export function openCheckedDataset(dir: string): StagHuntDataset {
 /**
  * The rows of `indices` (default: all) whose action is the population's own: exploratory actions
  * (`hop collect --explore`, invalid ones included) are world-model data, not behaviour to imitate, so
- * pretraining and warm starts leave them out. Every row of a dataset without the `explored` column.
+ * pretraining leaves them out of the MOA's loss (the subgoal CVAE keeps them as history: TrainingData.trainAll).
+ * Every row of a dataset without the `explored` column.
  */
 export function populationRows(dataset: StagHuntDataset, indices?: Int32Array): Int32Array {
   const idx = indices ?? Int32Array.from({ length: dataset.size }, (_, k) => k);
@@ -99,6 +109,8 @@ function splitTrainingData(dataset: StagHuntDataset, dir: string, split: { valFr
     dir,
     train,
     val,
+    trainAll: parts.train,
+    valAll: parts.val,
     gridShape: [h, w, c],
     gridSize: h * w * c,
     numActions: NUM_ACTIONS,
@@ -112,6 +124,7 @@ function splitTrainingData(dataset: StagHuntDataset, dir: string, split: { valFr
 export function readHostBatch(data: TrainingData, indices: ArrayLike<number>): HostBatch {
   const b = data.dataset.batch(indices, ['obs', 'action', 'time', 'goal']);
   const n = b.size;
+  const explored = data.dataset.columns.includes('explored') ? Uint8Array.from(data.dataset.batch(indices, ['explored']).explored) : new Uint8Array(n);
   const A = data.numActions;
   const G = data.gridSize;
   const F = A + G;
@@ -121,7 +134,7 @@ export function readHostBatch(data: TrainingData, indices: ArrayLike<number>): H
     for (let a = 0; a < A; a++) mask[r * A + a] = b.obs[r * F + a] > 0 ? 1 : 0;
     grid.set(b.obs.subarray(r * F + A, (r + 1) * F), r * G);
   }
-  return { size: n, grid, mask, time: Float32Array.from(b.time), action: b.action, goal: b.goal };
+  return { size: n, grid, mask, time: Float32Array.from(b.time), action: b.action, goal: b.goal, explored };
 }
 
 /** Rows `[from, from + count)` of a host batch, without copying. */
@@ -136,6 +149,7 @@ export function sliceHostBatch(b: HostBatch, from: number, count: number, data: 
     time: b.time.subarray(from, to),
     action: b.action.subarray(from, to),
     goal: b.goal.subarray(from, to),
+    explored: b.explored.subarray(from, to),
   };
 }
 

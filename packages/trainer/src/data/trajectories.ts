@@ -26,6 +26,14 @@ export function trajectoriesOf(data: TrainingData, indices: Int32Array): Traject
     rows[k] = indices[i];
     const prev = k > 0 ? order[k - 1] : -1;
     const fresh = prev < 0 || b.episode[prev] !== b.episode[i] || b.agent[prev] !== b.agent[i];
+    // A trajectory must start at the episode's first step: a later start means the history h_t misses
+    // steps, which would only show as a worse model (every player is in play from time 0).
+    if (fresh && b.time[i] !== 0)
+      throw new HopError(
+        'E_DATASET',
+        `dataset ${data.dir}: episode ${b.episode[i]}, agent ${b.agent[i]} starts at time ${b.time[i]}, not 0; ` +
+          'the subgoal CVAE needs every step of a trajectory (the dataset is incomplete: re-collect it with hop collect)',
+      );
     if (fresh) starts.push(k);
     else if (b.time[i] !== b.time[prev] + 1)
       throw new HopError(

@@ -76,9 +76,5 @@ export async function loadTrainingCheckpoint(dir: string, m: PretrainModels): Pr
     const meta = await loadCheckpoint(join(dir, 'cvae'), { kind: SUBGOAL_CHECKPOINT_KIND, models: m.cvae.models });
     m.cvae.restoreExtraState(meta.extra);
   }
-  if (m.cvae) {
-    const meta = await loadCheckpoint(join(dir, 'cvae'), { kind: SUBGOAL_CHECKPOINT_KIND, models: m.cvae.models });
-    m.cvae.restoreExtraState(meta.extra);
-  }
   return state;
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { deriveSeed } from '@hop/core';
+import { HopError, deriveSeed } from '@hop/core';
 import { GumbelVAE, klWeight, trainStepClassic, type LatentLosses, type SubgoalLosses } from '@hop/vae';
 import type { PretrainConfig } from '../config/schemas';
 import { goalOneHot, type HostBatch, type TrainingData } from '../data/dataset';
@@ -112,20 +112,33 @@ function cvaeStep(
   const cvae = m.cvae!;
   const temperature = cvae.config.latent === 'gumbel' ? cvae.temperatureAt(step) : null;
   const x = tf.tensor(batch.grid, [batch.size, ...data.gridShape], 'float32');
+  // Exploratory rows (hop collect --explore) stay in the trajectories, since they are real history for the GRU, but
+  // the MOA's cross-entropy sees only the population's own actions: a random action is not behaviour to imitate.
+  const own = populationIndex(batch);
+  if (own && own.length === 0)
+    throw new HopError(
+      'E_DATASET',
+      `dataset ${data.dir}: a training batch of ${batch.size} rows holds only exploratory actions, nothing for the MOA to learn from; ` +
+        'raise --batch-size or collect the dataset with a smaller --explore',
+    );
+  const ownIdx = own ? tf.tensor1d(own, 'int32') : null;
+  const moaObs = ownIdx ? tf.gather(x, ownIdx) : x;
+  // z's rows are picked by a 0/1 matrix product: the gradient of gather needs a kernel the wasm backend lacks.
+  const select = own ? selectionMatrix(own, batch.size) : null;
   try {
     let losses: SubgoalLosses | null = null;
     const r = m.moaTrainer.step(
       {
-        obs: x,
-        mask: batch.mask,
-        time: batch.time,
-        action: batch.action,
+        obs: moaObs,
+        mask: own ? gatherRows(batch.mask, own, data.numActions) : batch.mask,
+        time: own ? Float32Array.from(own, (i) => batch.time[i]) : batch.time,
+        action: own ? Int32Array.from(own, (i) => batch.action[i]) : batch.action,
         goal: () => {
           losses = cvae.losses(
             { obs: x, actions: batch.action, numSequences: layout.numSequences, steps: layout.steps, slot: layout.slot, subgoal: layout.subgoal },
             { seed, ...(temperature === null ? {} : { temperature }) },
           );
-          return losses.z;
+          return select ? tf.matMul(select, losses.z) : losses.z;
         },
       },
       {
@@ -148,6 +161,28 @@ function cvaeStep(
       temperature,
     };
   } finally {
-    x.dispose();
+    tf.dispose([x, moaObs, ...(ownIdx ? [ownIdx] : []), ...(select ? [select] : [])]);
   }
+}
+
+/** Positions of the population's own rows in a batch, or null when every row is (no gathering needed). */
+export function populationIndex(batch: Pick<HostBatch, 'explored' | 'size'>): Int32Array | null {
+  if (!batch.explored.some((v) => v !== 0)) return null;
+  const out: number[] = [];
+  for (let r = 0; r < batch.size; r++) if (batch.explored[r] === 0) out.push(r);
+  return Int32Array.from(out);
+}
+
+/** `[rows, n]` with a 1 at (k, rows[k]): `S @ t` is rows `rows` of `t`. */
+function selectionMatrix(rows: Int32Array, n: number): tf.Tensor2D {
+  const m = new Float32Array(rows.length * n);
+  rows.forEach((r, k) => (m[k * n + r] = 1));
+  return tf.tensor2d(m, [rows.length, n]);
+}
+
+/** Rows `rows` of a `[n, width]` row-major array. */
+export function gatherRows<T extends Uint8Array | Float32Array>(a: T, rows: Int32Array, width: number): T {
+  const out = new (a.constructor as new (n: number) => T)(rows.length * width);
+  rows.forEach((r, k) => out.set(a.subarray(r * width, (r + 1) * width), k * width));
+  return out;
 }

@@ -183,10 +183,13 @@ async function loop(
     const ctx: LoopContext = { run, config, data, models, log, interrupt, trainCounts, val, trainTrajectories: null, valLayouts: null };
     if (models.cvae) {
       // Whole trajectories per batch: a row's history is the rows of its trajectory before it.
-      ctx.trainTrajectories = trajectoriesOf(data, data.train);
-      const valT = trajectoriesOf(data, data.val);
+      // Exploratory rows stay in (trainAll / valAll): they are history; the MOA's loss and scores skip them.
+      ctx.trainTrajectories = trajectoriesOf(data, data.trainAll);
+      const valT = trajectoriesOf(data, data.valAll);
       ctx.valLayouts = packTrajectories(valT, Int32Array.from({ length: valT.count }, (_, k) => k), config.evalBatchSize).map((ids) => layoutOf(valT, ids));
       log(`subgoal CVAE: ${ctx.trainTrajectories.count} training / ${valT.count} validation trajectories, batches of whole trajectories with >= ${config.batchSize} rows`);
+      const explored = data.trainAll.length + data.valAll.length - data.train.length - data.val.length;
+      if (explored > 0) log(`subgoal CVAE: ${explored} exploratory rows kept as history (GRU input), left out of the MOA's loss and scores`);
     }
     return await epochs(ctx, state, last);
   } finally {
@@ -374,6 +377,7 @@ export interface PairEvaluation {
 function evaluatePairs(ctx: LoopContext, registry: PairRegistry): PairEvaluation[] {
   const { data, models, config } = ctx;
   const agentOf = data.dataset.batch(data.val, ['agent']).agent;
+  const agentOfAll = data.dataset.batch(data.valAll, ['agent']).agent;
   const done = new Map<string, Omit<PairEvaluation, 'pair' | 'i' | 'j'>>();
   const ids = new Map<unknown, number>();
   const out: PairEvaluation[] = [];
@@ -389,7 +393,8 @@ function evaluatePairs(ctx: LoopContext, registry: PairRegistry): PairEvaluation
         const m = { ...models, moa };
         let ev: Evaluation;
         if (models.cvae) {
-          const t = trajectoriesOf(data, rows);
+          // whole trajectories, exploratory rows included as history (validateCvae scores the others)
+          const t = trajectoriesOf(data, data.valAll.filter((_, k) => agentOfAll[k] === j));
           const layouts = packTrajectories(t, Int32Array.from({ length: t.count }, (_, k) => k), config.evalBatchSize).map((g) => layoutOf(t, g));
           ev = validateCvae(m, config, data, layouts).evaluation;
         } else ev = validate(m, config, data, readHostBatch(data, rows)).evaluation;

@@ -8,6 +8,7 @@ import { GOAL_NAMES, readHostBatch, type TrainingData } from '../data/dataset';
 import type { SequenceBatchLayout } from '../data/trajectories';
 import type { PretrainModels } from './models';
 import { moveAccuracy } from './accuracy';
+import { gatherRows, populationIndex } from './step';
 
 /** Accuracy of the MOA under another choice of `z` (same rows as the headline evaluation). */
 export interface LatentVariant {
@@ -50,24 +51,30 @@ export function validateCvae(m: PretrainModels, config: PretrainConfig, data: Tr
       const x = tf.tensor(b.grid, [b.size, ...data.gridShape], 'float32');
       const sb: SubgoalBatch = { obs: x, actions: b.action, numSequences: layout.numSequences, steps: layout.steps, slot: layout.slot, subgoal: layout.subgoal };
       const probs = (z: tf.Tensor) => m.moa.probs({ obs: x, mask: b.mask, time: b.time, goal: z });
-      const sampled = cvae.prior(sb, { seed: deriveSeed(config.seed, 'val-prior', k) }).z;
-      const mean = cvae.prior(sb, { sample: false }).z;
-      const post = cvae.posterior(sb, { sample: false }).z;
-      const l = cvae.losses(sb, { sample: false });
+      // one pass of the embedding and the history GRU for the prior sample, both means and the losses
+      const i = cvae.inspect(sb, { seed: deriveSeed(config.seed, 'val-prior', k) });
+      const mean = i.priorMean.z;
+      const l = i.losses;
       return {
-        sampled: probs(sampled),
+        sampled: probs(i.prior.z),
         priorMean: probs(mean),
-        posterior: probs(post),
+        posterior: probs(i.posteriorMean.z),
         argmax: slotMeaning ? tf.argMax(mean.reshape([b.size, c.slots, c.classes]), -1) : tf.zeros([0]),
         sums: tf.stack([l.kl.mul(b.size), l.recon ? l.recon.mul(b.size) : tf.scalar(0)]),
       };
     });
-    acc.sampled.add(out.sampled.dataSync(), b.action);
-    acc.priorMean.add(out.priorMean.dataSync(), b.action);
-    acc.posterior.add(out.posterior.dataSync(), b.action);
+    // The MOA is scored on the population's own actions only; exploratory rows were history for the prior.
+    const own = populationIndex(b);
+    const A = data.numActions;
+    const pick = (p: tf.Tensor) => (own ? gatherRows(p.dataSync() as Float32Array, own, A) : p.dataSync());
+    const actions = own ? Int32Array.from(own, (i) => b.action[i]) : b.action;
+    acc.sampled.add(pick(out.sampled), actions);
+    acc.priorMean.add(pick(out.priorMean), actions);
+    acc.posterior.add(pick(out.posterior), actions);
     if (slotMeaning) {
       const am = out.argmax.dataSync();
       for (let r = 0; r < b.size; r++) {
+        if (b.explored[r]) continue;
         const g = b.goal[r] >= 0 && b.goal[r] < GOAL_NAMES.length - 1 ? b.goal[r] : GOAL_NAMES.length - 1;
         for (let s = 0; s < c.slots; s++) slotMeaning[s][am[r * c.slots + s]][g]++;
       }

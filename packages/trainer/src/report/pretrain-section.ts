@@ -253,7 +253,9 @@ export function pretrainSummary(run: RunDir, runs: NamedRun[]): string {
     if ((g !== 'true' && g !== 'none') || !at || !r.dir) return [];
     const file = new RunDir(r.dir).evalPath(at.epoch, 'json');
     const ev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as EpochEvaluation) : null;
-    return [{ name: r.name, goal: g as 'true' | 'none', epoch: at.epoch, sameData: r.config?.data === config?.data, h: headline(at, ev) }];
+    // The validation split is drawn from the seed and valFraction: other values validate on other episodes.
+    const sameData = r.config?.data === config?.data && r.config?.seed === config?.seed && r.config?.valFraction === config?.valFraction;
+    return [{ name: r.name, goal: g as 'true' | 'none', epoch: at.epoch, sameData, h: headline(at, ev) }];
   });
   if (bounds.length) {
     html += table(
@@ -267,9 +269,9 @@ export function pretrainSummary(run: RunDir, runs: NamedRun[]): string {
     const hi = bounds.find((b) => b.goal === 'true');
     const comparable = (b: (typeof bounds)[number]) => b.epoch === last.epoch && b.sameData;
     if (bounds.some((b) => !comparable(b)))
-      html += `<p class="note">Not all bounds are comparable with this run: a bound is compared at the same epoch on the same --data only; see the epochs above.</p>`;
+      html += `<p class="note">Not all bounds are comparable with this run: a bound is compared at the same epoch on the same --data, --seed and --val-fraction (the same validation split) only; see the epochs above.</p>`;
     if (lo && hi && comparable(lo) && comparable(hi) && config?.goalInput === 'z' && hi.h.moves !== lo.h.moves)
-      html += `<p>On move labels (epoch ${last.epoch}, same data) this run closes <b>${(((h.moves - lo.h.moves) / (hi.h.moves - lo.h.moves)) * 100).toFixed(1)}%</b> of the gap between the no-goal bound (${fixed(lo.h.moves)}) and the true-goal bound (${fixed(hi.h.moves)}).</p>`;
+      html += `<p>On move labels (epoch ${last.epoch}, same validation split) this run closes <b>${(((h.moves - lo.h.moves) / (hi.h.moves - lo.h.moves)) * 100).toFixed(1)}%</b> of the gap between the no-goal bound (${fixed(lo.h.moves)}) and the true-goal bound (${fixed(hi.h.moves)}).</p>`;
   }
   const kl = last['val/kl'];
   const floor = typeof config?.klWarn === 'number' ? config.klWarn : 0.01;

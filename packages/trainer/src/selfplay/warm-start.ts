@@ -18,6 +18,15 @@ export function warmStartBatch(dir: string, gamma: number, maxSamples: number, s
     const n = ds.size;
     if (n === 0) throw new HopError('E_DATASET', `--warm-start dataset ${dir} holds no samples`);
     const all = Int32Array.from({ length: n }, (_, k) => k);
+    // The discounted return of a row sums the rewards after it, exploratory steps included: a value target
+    // the population would not earn. Leaving those rows out would not fix the returns, so refuse the data.
+    const explored = n - populationRows(ds, all).length;
+    if (explored > 0)
+      throw new HopError(
+        'E_DATASET',
+        `--warm-start dataset ${dir} was collected with --explore (${explored} of ${n} rows are exploratory actions), ` +
+          'so its returns mix in random actions; warm-start from a dataset collected without --explore',
+      );
     const keys = ds.batch(all, ['env_id', 'episode', 'agent', 'time', 'reward']);
     // Discounted returns: walk each (env, episode, player) trajectory backwards in time.
     const order = Array.from(all).sort(
@@ -32,9 +41,7 @@ export function warmStartBatch(dir: string, gamma: number, maxSamples: number, s
       g = keys.reward[k] + (same ? gamma * g : 0);
       ret[k] = g;
     }
-    // the population's own actions only: exploratory ones (hop collect --explore) are not behaviour to clone
-    const own = populationRows(ds, all);
-    const pick = Int32Array.from(new Rng(deriveSeed(seed, 'warm-start')).permutation(own.length).subarray(0, Math.min(own.length, maxSamples)), (i) => own[i]);
+    const pick = new Rng(deriveSeed(seed, 'warm-start')).permutation(n).subarray(0, Math.min(n, maxSamples));
     const rows = ds.batch(pick, ['obs', 'action', 'time']);
     const A = NUM_ACTIONS;
     const F = rows.obs.length / pick.length;

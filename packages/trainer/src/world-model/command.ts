@@ -120,7 +120,9 @@ export async function runWorldModelCommand(input: WorldModelCommandInput, log: (
         log(
           `epoch ${e.epoch}/${e.epochs}: train loss ${e.train.total.toPrecision(4)} | val obs MSE ${e.val.obsMse.toPrecision(3)} ` +
             `PSNR ${e.val.psnr.toFixed(2)} dB, positions exact ${(100 * e.val.positionAccuracy).toFixed(3)}%, hunt outcome exact ${(100 * e.val.outcomeAccuracy).toFixed(3)}%, ` +
-            `rewards exact ${(100 * e.val.rewardExact).toFixed(3)}% ` +
+            // n/a: no row's reward follows from one view (prosocial or strength-split rules)
+            `rewards exact ${e.val.rewardExact === null ? 'n/a' : `${(100 * e.val.rewardExact).toFixed(3)}%`}, ` +
+            `val loss ${e.valLosses.total.toPrecision(4)} (best/ is chosen on it) ` +
             `| ${Math.round(e.transitionsPerSecond)} transitions/s${e.best ? ' (best)' : ''}`,
         );
         // Let a pending Ctrl-C reach the trainer before the next epoch starts.

@@ -44,6 +44,14 @@ export interface SubgoalLatent {
   logits?: tf.Tensor2D;
 }
 
+/** `SubgoalCVAE.inspect`: the prior sampled and at its mean, the posterior's mean, and the loss terms at it. */
+export interface SubgoalInspection {
+  prior: SubgoalLatent;
+  priorMean: SubgoalLatent;
+  posteriorMean: SubgoalLatent;
+  losses: SubgoalLosses;
+}
+
 export interface SubgoalLosses {
   /** A posterior sample `z ~ q(z | o_t, h_t, s_g)`, differentiable w.r.t. every network. */
   z: tf.Tensor2D;
@@ -113,28 +121,48 @@ export class SubgoalCVAE {
   /** The training terms: a posterior sample for the policy, the KL to the prior (with free bits) and the optional reconstruction. */
   losses(batch: SubgoalBatch, options: SubgoalSampleOptions = {}): SubgoalLosses {
     const rng = this.streamOf(options);
+    return tidy(() => this.lossesOf(batch, this.context(batch), rng, options));
+  }
+
+  /**
+   * What a validation pass reads from one batch, with the embedding and the history GRU run once instead of
+   * once per call: `prior(batch, options)` (sampled), the prior's and the posterior's means, and
+   * `losses(batch, { sample: false })`. The same values as those four calls.
+   */
+  inspect(batch: SubgoalBatch, options: Pick<SubgoalSampleOptions, 'seed' | 'rng'> = {}): SubgoalInspection {
+    const rng = this.streamOf(options);
     return tidy(() => {
       const ctx = this.context(batch);
-      const q = this.sampleHead(this.networks.posterior, this.posteriorInput(batch, ctx), rng, options.sample ?? true, options.temperature ?? this.temperatureAt(0));
-      const p = this.params(this.networks.prior, tf.concat([ctx.now, ctx.h], 1));
-      const c = this.config;
-      const perDim =
-        c.latent === 'gaussian'
-          ? gaussianKlPerDim(q.mu as tf.Tensor, q.logVar as tf.Tensor, p.mu as tf.Tensor, p.logVar as tf.Tensor)
-          : categoricalKlPerSlot(
-              (q.logits as tf.Tensor).reshape([-1, c.slots, c.classes]) as tf.Tensor3D,
-              (p.logits as tf.Tensor).reshape([-1, c.slots, c.classes]) as tf.Tensor3D,
-            );
-      const klPerDim = tf.mean(perDim, 0) as tf.Tensor1D;
-      const kl = tf.sum(klPerDim) as tf.Scalar;
-      const klLoss = freeBitsKl(perDim, c.freeBits);
-      let recon: tf.Scalar | null = null;
-      if (this.networks.decoder) {
-        const target = tf.matMul(this.subgoalIndex(batch), batch.obs.reshape([batch.obs.shape[0], -1]));
-        recon = sumSquaredError(target, this.networks.decoder.apply(q.z) as tf.Tensor);
-      }
-      return { z: q.z, kl, klLoss, klPerDim, recon };
+      const priorInput = tf.concat([ctx.now, ctx.h], 1) as tf.Tensor2D;
+      return {
+        prior: this.sampleHead(this.networks.prior, priorInput, rng, true, null),
+        priorMean: this.sampleHead(this.networks.prior, priorInput, rng, false, null),
+        posteriorMean: this.sampleHead(this.networks.posterior, this.posteriorInput(batch, ctx), rng, false, this.temperatureAt(0)),
+        losses: this.lossesOf(batch, ctx, rng, { sample: false }),
+      };
     });
+  }
+
+  private lossesOf(batch: SubgoalBatch, ctx: { now: tf.Tensor2D; h: tf.Tensor2D }, rng: Rng, options: SubgoalSampleOptions): SubgoalLosses {
+    const q = this.sampleHead(this.networks.posterior, this.posteriorInput(batch, ctx), rng, options.sample ?? true, options.temperature ?? this.temperatureAt(0));
+    const p = this.params(this.networks.prior, tf.concat([ctx.now, ctx.h], 1));
+    const c = this.config;
+    const perDim =
+      c.latent === 'gaussian'
+        ? gaussianKlPerDim(q.mu as tf.Tensor, q.logVar as tf.Tensor, p.mu as tf.Tensor, p.logVar as tf.Tensor)
+        : categoricalKlPerSlot(
+            (q.logits as tf.Tensor).reshape([-1, c.slots, c.classes]) as tf.Tensor3D,
+            (p.logits as tf.Tensor).reshape([-1, c.slots, c.classes]) as tf.Tensor3D,
+          );
+    const klPerDim = tf.mean(perDim, 0) as tf.Tensor1D;
+    const kl = tf.sum(klPerDim) as tf.Scalar;
+    const klLoss = freeBitsKl(perDim, c.freeBits);
+    let recon: tf.Scalar | null = null;
+    if (this.networks.decoder) {
+      const target = tf.matMul(this.subgoalIndex(batch), batch.obs.reshape([batch.obs.shape[0], -1]));
+      recon = sumSquaredError(target, this.networks.decoder.apply(q.z) as tf.Tensor);
+    }
+    return { z: q.z, kl, klLoss, klPerDim, recon };
   }
 
   async save(dir: string, options: SaveOptions = {}): Promise<void> {

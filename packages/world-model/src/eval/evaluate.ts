@@ -77,7 +77,8 @@ export async function evaluateWorldModel(
       let guess = 0;
       for (let j = 1; j < K1; j++) if (probs[j] > probs[guess]) guess = j;
       const predReward = observerRuleReward(model.layout, rules, bt.obs, k * G, bt.jointAction, k * P, guess);
-      if (scatterRows.has(row)) {
+      // NaN: a reward one view cannot give (prosocial, strength split): no point to draw
+      if (scatterRows.has(row) && !Number.isNaN(predReward)) {
         scatter.truth.push(bt.reward[k]);
         scatter.pred.push(predReward);
       }

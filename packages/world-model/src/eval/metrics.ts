@@ -27,12 +27,15 @@ export interface WorldModelMetrics {
   perChannelMse: number[];
   /**
    * The observer's reward by the rules from the predicted (argmax) hunt outcome vs the recorded reward, in
-   * game units (NaN for prosocial or strength-weighted rules, which need the other views of the step).
+   * game units, over the `rewardRows` rows where one view gives it (not prosocial rules, nor a catch of prey
+   * split by strength: those need the other views of the step); null when there are none.
    */
-  rewardMse: number;
-  rewardMae: number;
-  /** Fraction of rows whose rule reward is within 1e-3 of the recorded one. */
-  rewardExact: number;
+  rewardMse: number | null;
+  rewardMae: number | null;
+  /** Fraction of the `rewardRows` whose rule reward is within 1e-3 of the recorded one (null when none). */
+  rewardExact: number | null;
+  /** Rows the reward figures count. */
+  rewardRows: number;
   /** Argmax of the hunt outcome == the true outcome (nothing / caught prey k). */
   outcomeAccuracy: number;
   /** Of the rows where the observer caught prey: the outcome predicted exactly (1 when there are none). */
@@ -56,6 +59,7 @@ export class MetricsAccumulator {
   private rSq = 0;
   private rAbs = 0;
   private rExact = 0;
+  private rRows = 0;
   private outcomeOk = 0;
   private catches = 0;
   private catchesOk = 0;
@@ -99,10 +103,14 @@ export class MetricsAccumulator {
         this.predictedCatches++;
         if (guess === truth) this.predictedCatchesOk++;
       }
+      // NaN: not computable from this view (prosocial, strength split); such rows are left out, not counted wrong
       const er = observerRuleReward(l, this.rules, b.obs, o, b.jointAction, k * l.players, guess) - b.reward[k];
-      this.rSq += er * er;
-      this.rAbs += Math.abs(er);
-      if (Math.abs(er) <= 1e-3) this.rExact++;
+      if (!Number.isNaN(er)) {
+        this.rRows++;
+        this.rSq += er * er;
+        this.rAbs += Math.abs(er);
+        if (Math.abs(er) <= 1e-3) this.rExact++;
+      }
 
       const before0 = this.impossibleTotal();
       for (const ch of l.playerChannels) {
@@ -158,9 +166,10 @@ export class MetricsAccumulator {
       obsMse,
       psnr: 10 * Math.log10(1 / Math.max(obsMse, 1e-12)),
       perChannelMse: Array.from(this.chErr, (e) => e / (n * cellsOf(this.layout))),
-      rewardMse: this.rSq / n,
-      rewardMae: this.rAbs / n,
-      rewardExact: this.rExact / n,
+      rewardMse: this.rRows ? this.rSq / this.rRows : null,
+      rewardMae: this.rRows ? this.rAbs / this.rRows : null,
+      rewardExact: this.rRows ? this.rExact / this.rRows : null,
+      rewardRows: this.rRows,
       outcomeAccuracy: this.outcomeOk / n,
       catchRecall: this.catches ? this.catchesOk / this.catches : 1,
       catchPrecision: this.predictedCatches ? this.predictedCatchesOk / this.predictedCatches : 1,
@@ -175,7 +184,8 @@ export class MetricsAccumulator {
 /**
  * The observer's reward of one transition by the rules when its hunt outcome is `outcome` (0 nothing,
  * `k + 1` caught prey k): its group, the players on its cell choosing the same hunt, shares the prey equally.
- * NaN for prosocial or strength-weighted rules (they need every player's outcome and identity).
+ * NaN when one view cannot tell: prosocial rules (every player's reward counts), or a catch of prey whose
+ * reward is split by strength (the group's identities are needed).
  */
 export function observerRuleReward(
   l: GridLayout,
@@ -186,8 +196,9 @@ export function observerRuleReward(
   ab: number,
   outcome: number,
 ): number {
-  if (rules.prosocial || rules.strength) return NaN;
+  if (rules.prosocial) return NaN;
   if (outcome === 0) return rules.stepReward;
+  if (rules.strength && (rules.strengthPrey === null || rules.strengthPrey[outcome - 1])) return NaN;
   const C = l.channels;
   const cells = cellsOf(l);
   const own = l.playerChannels[0];
@@ -218,14 +229,15 @@ function manhattan(l: GridLayout, a: number, b: number): number {
   return Math.abs(Math.floor(a / l.width) - Math.floor(b / l.width)) + Math.abs((a % l.width) - (b % l.width));
 }
 
-/** Flat record of the metrics for a RunWriter line (`val/...` names, per-channel MSE as `val/mse_ch<c>`). */
+/**
+ * Flat record of the metrics for a RunWriter line (`val/...` names, per-channel MSE as `val/mse_ch<c>`); the
+ * reward figures are left out when no row's reward was computable (`rewardRows` 0).
+ */
 export function metricsRecord(m: WorldModelMetrics, prefix = 'val/'): Record<string, number> {
   const r: Record<string, number> = {
     [`${prefix}obs_mse`]: m.obsMse,
     [`${prefix}psnr`]: m.psnr,
-    [`${prefix}reward_mse`]: m.rewardMse,
-    [`${prefix}reward_mae`]: m.rewardMae,
-    [`${prefix}reward_exact`]: m.rewardExact,
+    [`${prefix}reward_rows`]: m.rewardRows,
     [`${prefix}outcome_accuracy`]: m.outcomeAccuracy,
     [`${prefix}catch_recall`]: m.catchRecall,
     [`${prefix}catch_precision`]: m.catchPrecision,
@@ -238,6 +250,10 @@ export function metricsRecord(m: WorldModelMetrics, prefix = 'val/'): Record<str
     [`${prefix}impossible_prey`]: m.impossible.preyAppear,
     [`${prefix}samples`]: m.samples,
   };
+  // reward figures only when some row had a computable reward: a missing value reads as n/a, not as 0
+  if (m.rewardMse !== null) r[`${prefix}reward_mse`] = m.rewardMse;
+  if (m.rewardMae !== null) r[`${prefix}reward_mae`] = m.rewardMae;
+  if (m.rewardExact !== null) r[`${prefix}reward_exact`] = m.rewardExact;
   m.perChannelMse.forEach((v, c) => (r[`${prefix}mse_ch${c}`] = v));
   return r;
 }

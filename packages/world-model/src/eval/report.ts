@@ -130,8 +130,11 @@ export function worldModelReportSection(runDir: string): string {
 
   if (rows.length) {
     const last = rows[rows.length - 1];
-    const best = rows.reduce((a, b) => (num(b, 'val/obs_mse') < num(a, 'val/obs_mse') ? b : a));
+    // the epoch best/ holds: lowest validation objective (runs logged before it existed: lowest obs MSE)
+    const bestKey = rows.every((r) => typeof r['val/objective'] === 'number') ? 'val/objective' : 'val/obs_mse';
+    const best = rows.reduce((a, b) => (num(b, bestKey) < num(a, bestKey) ? b : a));
     const keys: [string, string][] = [
+      ['val/objective', 'validation objective (recon + outcome weight x outcome)'],
       ['val/obs_mse', 'obs MSE'],
       ['val/psnr', 'PSNR (dB)'],
       ['val/reward_mse', 'reward MSE (rules on the predicted outcome)'],

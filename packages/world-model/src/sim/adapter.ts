@@ -180,13 +180,13 @@ export class WorldModelSimulator implements BatchedSimulator {
 
   /**
    * Rewards of one step from `caughtBy` (stepState's arithmetic in @hop/env-staghunt, written for any
-   * layout): each catching group splits its prey's reward by strength, every acting player adds the step
+   * layout): each catching group splits its prey's reward by strength (for the prey `strengthPrey` names) or equally, every acting player adds the step
    * reward, and prosocial play hands every acting player the step's total divided by the number of players.
    */
   private applyRules(src: Int32Array, sb: number, rewards: Float32Array, rb: number): void {
     const c = this.codec;
     const P = this.numAgents;
-    const { preyRewards, strength, stepReward, prosocial } = this.rules;
+    const { preyRewards, strength, strengthPrey, stepReward, prosocial } = this.rules;
     const raw = this.raw;
     const by = this.caughtBy;
     raw.fill(0);
@@ -198,10 +198,11 @@ export class WorldModelSimulator implements BatchedSimulator {
       let first = true;
       for (let q = 0; q < p; q++) if (by[q] === k && src[sb + c.POS + q] === cell) first = false;
       if (!first) continue;
+      const weights = strength && (strengthPrey === null || strengthPrey[k]) ? strength : null;
       let w = 0;
-      for (let q = p; q < P; q++) if (by[q] === k && src[sb + c.POS + q] === cell) w += strength ? strength[q] : 1;
+      for (let q = p; q < P; q++) if (by[q] === k && src[sb + c.POS + q] === cell) w += weights ? weights[q] : 1;
       for (let q = p; q < P; q++)
-        if (by[q] === k && src[sb + c.POS + q] === cell) raw[q] += (preyRewards[k] * (strength ? strength[q] : 1)) / w;
+        if (by[q] === k && src[sb + c.POS + q] === cell) raw[q] += (preyRewards[k] * (weights ? weights[q] : 1)) / w;
     }
     let total = 0;
     for (let p = 0; p < P; p++) {

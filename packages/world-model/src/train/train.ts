@@ -16,7 +16,7 @@ import { worldModelLoss } from './loss';
 export const RUN_FILES = {
   /** Latest epoch: model + optimizer state (resume from here). */
   checkpoint: 'checkpoint',
-  /** Epoch with the lowest validation obs MSE: the model to plan with. */
+  /** Epoch with the lowest validation objective (the training loss on `val`): the model to plan with. */
   best: 'best',
   /** Latest evaluation: metrics, picture samples, reward pairs (read by `worldModelReportSection`). */
   evaluation: 'world-model-eval.json',
@@ -40,11 +40,13 @@ export interface EpochReport {
   /** Mean training losses of the epoch. */
   train: TrainLosses;
   val: WorldModelMetrics;
+  /** The training loss on the validation set (`best/` is chosen on its total). */
+  valLosses: TrainLosses;
   learningRate: number;
   seconds: number;
   /** Training transitions per second this epoch. */
   transitionsPerSecond: number;
-  /** This epoch improved the best validation obs MSE (and was saved to `best/`). */
+  /** This epoch improved the best validation objective (and was saved to `best/`). */
   best: boolean;
 }
 
@@ -111,7 +113,8 @@ interface ResumeState {
   epoch: number;
   step: number;
   bestEpoch: number;
-  bestObsMse: number;
+  /** Lowest validation objective so far (runs saved before it existed resume with Infinity: their next epoch is best). */
+  bestObjective: number;
   bestMetrics: WorldModelMetrics | null;
   record: MetricRecord | null;
 }
@@ -119,7 +122,7 @@ interface ResumeState {
 /**
  * Trains a world model on transitions: per epoch, shuffled minibatches (seeded per epoch, so a resumed run
  * replays the same batches), then a validation pass over the whole `val` source. Each epoch saves
- * `best/` when validation obs MSE improved, then `checkpoint/` (model + Adam state, atomic), then logs one
+ * `best/` when the validation objective (`validationLosses`) improved, then `checkpoint/` (model + Adam state, atomic), then logs one
  * metrics line and writes the evaluation for the report, so a run killed at any point resumes with
  * `resumeFrom: true` and continues exactly as if it had not stopped.
  */
@@ -136,15 +139,15 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<Tra
   let resumeDir: string | null = null;
   if (typeof opts.resumeFrom === 'string') resumeDir = resolve(opts.resumeFrom);
   else if (opts.resumeFrom === true && existsSync(join(ckptDir, 'meta.json'))) resumeDir = ckptDir;
-  let state: ResumeState = { epoch: 0, step: 0, bestEpoch: 0, bestObsMse: Infinity, bestMetrics: null, record: null };
+  let state: ResumeState = { epoch: 0, step: 0, bestEpoch: 0, bestObjective: Infinity, bestMetrics: null, record: null };
   if (resumeDir) {
     const meta = await readCheckpointMeta(resumeDir);
     checkWorldModelFormat(resumeDir, meta.config);
     // Keep the saved architecture; take the (possibly longer) epoch count of this call.
     config = resolveRunConfig({ ...(meta.config as object), epochs: config.epochs }, train);
     const saved = (meta.extra ?? {}) as Partial<ResumeState>;
-    // JSON has no Infinity: a run that never had a finite validation MSE saved null.
-    state = { ...state, ...saved, bestObsMse: saved.bestObsMse ?? Infinity };
+    // JSON has no Infinity: a run that never had a finite validation objective saved null.
+    state = { ...state, ...saved, bestObjective: saved.bestObjective ?? Infinity };
   }
 
   const model = new WorldModel(config);
@@ -212,7 +215,10 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<Tra
 
       const evaluation = await evaluateWorldModel(model, val);
       const m = evaluation.metrics;
-      const isBest = m.obsMse < state.bestObsMse;
+      // best/ is chosen on what training minimises, outcome head included: it decides catches, rewards and
+      // ends, so a model with a slightly better grid but worse outcomes must not win on obs MSE alone.
+      const valLosses = validationLosses(model, val, weights, config.outcomeWeight, config.evalBatchSize);
+      const isBest = valLosses.total < state.bestObjective;
       const seconds = (performance.now() - t0) / 1000;
       const losses: TrainLosses = {
         total: sums[0] / train.size,
@@ -226,12 +232,15 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<Tra
         'losses/total': losses.total,
         'losses/recon': losses.recon,
         'losses/outcome': losses.outcome,
+        'val/objective': valLosses.total,
+        'val/recon': valLosses.recon,
+        'val/outcome_loss': valLosses.outcome,
         'charts/learning_rate': lr,
         'time/epoch_seconds': seconds,
         'time/train_transitions_per_second': train.size / trainSeconds,
         ...metricsRecord(m),
       };
-      if (isBest) state = { ...state, bestEpoch: epoch, bestObsMse: m.obsMse, bestMetrics: m };
+      if (isBest) state = { ...state, bestEpoch: epoch, bestObjective: valLosses.total, bestMetrics: m };
       state = { ...state, epoch, record };
       const extra = { ...state } as unknown as Record<string, unknown>;
       if (isBest) await saveWorldModel(bestDir, model, { extra });
@@ -243,6 +252,7 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<Tra
         epochs: config.epochs,
         train: losses,
         val: m,
+        valLosses,
         learningRate: lr,
         seconds,
         transitionsPerSecond: train.size / trainSeconds,
@@ -295,3 +305,32 @@ export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.
 export function serialiseEvaluation(e: Evaluation): Evaluation {
   return { metrics: e.metrics, samples: e.samples, worst: e.worst, scatter: e.scatter };
 }
+
+/**
+ * The training loss (`worldModelLoss`: weighted reconstruction + `outcomeWeight` * hunt-outcome
+ * cross-entropy) over a whole source, as a mean per transition: the objective `best/` is selected on.
+ */
+export function validationLosses(model: WorldModel, src: TransitionSource, channel: tf.Tensor1D, outcomeWeight: number, batchSize: number): TrainLosses {
+  const { height: H, width: W, channels: C } = model.layout;
+  const G = gridSizeOf(model.layout);
+  const K1 = model.layout.preyChannels.length + 1;
+  const sums = new Float64Array(3);
+  const idx = new Int32Array(Math.min(batchSize, src.size));
+  let batch: TransitionBatch | undefined;
+  for (let start = 0; start < src.size; start += idx.length) {
+    const n = Math.min(idx.length, src.size - start);
+    for (let k = 0; k < n; k++) idx[k] = start + k;
+    const b = (batch = src.gather(idx.subarray(0, n), batch));
+    tf.tidy(() => {
+      const { obs, cond } = model.inputs(b);
+      const target = {
+        next: tf.tensor4d(b.nextObs.subarray(0, n * G), [n, H, W, C]),
+        outcome: tf.oneHot(tf.tensor1d(b.outcome.subarray(0, n), 'int32'), K1).toFloat() as tf.Tensor2D,
+      };
+      const l = worldModelLoss(model.forward(obs, cond), target, { channel, outcome: outcomeWeight });
+      tf.stack([l.total, l.recon, l.outcome]).dataSync().forEach((v, i) => (sums[i] += v * n));
+    });
+  }
+  return { total: sums[0] / src.size, recon: sums[1] / src.size, outcome: sums[2] / src.size };
+}
+
