@@ -25,6 +25,8 @@ function learning(run: string): Rec[] {
 
 describe('hop train: self-play end to end (child processes, tiny configs)', () => {
   let data: string;
+  /** Without exploratory actions: what --warm-start accepts (its returns must be the population's). */
+  let clean: string;
   let preTrue: string;
   let preNone: string;
   let preZ: string;
@@ -33,6 +35,7 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
   beforeAll(async () => {
     const root = tempDir('train');
     data = await tinyDataset(join(root, 'data'), 40, 5, 0.3);
+    clean = await tinyDataset(join(root, 'clean'), 40, 5);
     preTrue = join(root, 'pre-true');
     preNone = join(root, 'pre-none');
     wm = join(root, 'wm');
@@ -49,7 +52,7 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
 
   it('hop: pretrained co-players + warm start, two iterations, metrics, evaluation, replay, checkpoint, report', async () => {
     const run = join(tempDir('hop'), 'run');
-    const r = await runHop(['train', '--algo', 'hop', '--pretrained', preTrue, '--warm-start', data, '--warm-start-samples', '300', '--iterations', '2', '--out', run, ...TINY_TRAIN]);
+    const r = await runHop(['train', '--algo', 'hop', '--pretrained', preTrue, '--warm-start', clean, '--warm-start-samples', '300', '--iterations', '2', '--out', run, ...TINY_TRAIN]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/warm start on 300 rows/);
     const recs = metrics(run);
@@ -184,7 +187,7 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
   it('Ctrl-C during the warm start stops it at once (exit 130, nothing saved); --resume ends as the uninterrupted run', async () => {
     const root = tempDir('warm-int');
     // ~1,000 minibatches of warm start: seconds, so the signal lands inside it
-    const args = (out: string) => ['train', '--pretrained', preTrue, '--warm-start', data, '--warm-start-samples', '300', '--warm-start-epochs', '100', '--iterations', '1', '--seed', '4', '--out', out, ...TINY_TRAIN];
+    const args = (out: string) => ['train', '--pretrained', preTrue, '--warm-start', clean, '--warm-start-samples', '300', '--warm-start-epochs', '100', '--iterations', '1', '--seed', '4', '--out', out, ...TINY_TRAIN];
     const reference = join(root, 'reference');
     const stoppedRun = join(root, 'stopped');
     const [ref, stopped] = await Promise.all([
