@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { experimentCells } from '../src/experiment/command';
 import { ExperimentSchema } from '../src/experiment/schema';
-import { runHop, tempDir } from './helpers';
+import { PKG, errorOf, runHop, tempDir } from './helpers';
 
 const YAML = (out: string) => `
 name: tiny
@@ -14,6 +14,12 @@ algos:
   ppo: { totalTimesteps: 384, numEnvs: 4, numSteps: 24, policyFilters: [8], policyHidden: 16, evalEpisodes: 2, evalEnvs: 2, progress: none }
 eval: { protocol: adapt, episodes: 2, seeds: 1, pairings: 1 }
 `;
+
+/** prepareInputs on an experiment whose references are wrong: it must refuse before making anything. */
+async function runExperimentInputs(exp: ReturnType<typeof ExperimentSchema.parse>): Promise<void> {
+  const { prepareInputs } = await import('../src/experiment/inputs');
+  await prepareInputs(exp, tempDir('experiment-refs'), () => {});
+}
 
 describe('hop experiment', () => {
   it('cells: algos x overrides x seeds, budgets scaled, names stable', () => {
@@ -29,6 +35,75 @@ describe('hop experiment', () => {
     expect(cells[0].settings).toMatchObject({ algo: 'ppo', env: 'small-2p', seed: 3, totalTimesteps: 2500 });
     expect(cells[6].settings).toMatchObject({ algo: 'hop', seed: 3, iterations: 13, lr: 0.1 });
   });
+
+  it('input:<name> settings become the input directories; naming a missing or later input is a named error', () => {
+    const exp = ExperimentSchema.parse({
+      name: 'x',
+      env: 'small-2p',
+      seeds: [0],
+      inputs: { d: { collect: { episodes: 4 } }, p: { pretrain: { data: 'input:d' } } },
+      algos: { hop: { pretrained: 'input:p', warmStart: 'input:d', iterations: 2 } },
+    });
+    expect(experimentCells(exp, '/r', 1)[0].settings).toMatchObject({ pretrained: '/r/inputs/p', warmStart: '/r/inputs/d', iterations: 2 });
+    const missing = errorOf(() => experimentCells({ ...exp, algos: { hop: { pretrained: 'input:pre' } } }, '/r', 1));
+    expect(missing.code).toBe('E_CONFIG');
+    expect(missing.message).toMatch(/algos\.hop\.pretrained: 'input:pre' names no input of the experiment; inputs it may name: d, p/);
+    const later = { ...exp, inputs: { p: { pretrain: { data: 'input:d' } }, d: { collect: {} } } };
+    return expect(runExperimentInputs(later)).rejects.toThrow(/inputs\.p\.data: 'input:d' names an input listed after inputs\.p \(list it before\); there is none it may name/);
+  });
+
+  it('the shipped experiments/msh-baselines.yaml: every cell and every input is a valid hop train / collect / pretrain config', async () => {
+    const { readConfigFile } = await import('../src/config/load');
+    const { trainConfigOf } = await import('../src/train/command');
+    const { CollectConfigSchema, PretrainConfigSchema } = await import('../src/config/schemas');
+    const { resolveRefs } = await import('../src/experiment/inputs');
+    const exp = ExperimentSchema.parse(await readConfigFile(join(PKG, '..', '..', 'experiments', 'msh-baselines.yaml')));
+    const cells = experimentCells(exp, '/r', 0.25);
+    expect(cells).toHaveLength(12);
+    for (const c of cells) expect(() => trainConfigOf(c.settings), c.dir).not.toThrow();
+    expect(cells.find((c) => c.algo === 'hop')?.settings).toMatchObject({ pretrained: '/r/inputs/pre-true', warmStart: '/r/inputs/stag', iterations: 3 });
+    expect(cells.find((c) => c.algo === 'direct-om')?.settings).toMatchObject({ pretrained: '/r/inputs/pre-none' });
+    for (const [name, input] of Object.entries(exp.inputs)) {
+      const values = resolveRefs(exp, '/r', 'collect' in input ? input.collect : input.pretrain, name);
+      const r = 'collect' in input ? CollectConfigSchema.safeParse({ ...values, out: '/r/x' }) : PretrainConfigSchema.safeParse(values);
+      expect(r.success, `${name}: ${JSON.stringify(r.error?.issues)}`).toBe(true);
+    }
+  });
+
+  it('inputs are made once before the grid and reused on rerun; an input whose settings changed is refused', async () => {
+    const root = tempDir('experiment-inputs');
+    const out = join(root, 'exp');
+    const file = join(root, 'inputs.yaml');
+    const yaml = (episodes: number) => `
+name: tiny-inputs
+env: small-2p
+seeds: [0]
+out: ${out}
+inputs:
+  data: { collect: { population: mixed, episodes: ${episodes}, seed: 2, progress: none } }
+  pre: { pretrain: { data: input:data, goalInput: 'true', epochs: 1, batchSize: 32, moaFilters: [8], moaHidden: 32, vaeFilters: [8], latentDim: 4, progress: none } }
+algos:
+  hop-onestep: { pretrained: input:pre, totalTimesteps: 192, numEnvs: 4, numSteps: 24, policyFilters: [8], policyHidden: 16, evalEpisodes: 2, evalEnvs: 2, progress: none }
+`;
+    writeFileSync(file, yaml(20));
+    const first = await runHop(['experiment', file, '--skip-eval']);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/input data: hop collect into .*inputs\/data/);
+    expect(first.stdout).toMatch(/input pre: hop pretrain into .*inputs\/pre/);
+    expect(JSON.parse(readFileSync(join(out, 'inputs', 'data', 'meta.json'), 'utf8')).counts.episodes).toBe(20);
+    const cell = JSON.parse(readFileSync(join(out, 'hop-onestep-s0', 'config.json'), 'utf8'));
+    expect(JSON.stringify(cell)).toContain(join(out, 'inputs', 'pre'));
+    const second = await runHop(['experiment', file, '--skip-eval']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stdout).toMatch(/input data: made earlier with these settings .*, reused/);
+    expect(second.stdout).toMatch(/input pre: made earlier with these settings .*, reused/);
+    expect(second.stdout).toMatch(/cell 1\/1 hop-onestep default seed 0: finished, skipped/);
+    writeFileSync(file, yaml(21));
+    const changed = await runHop(['experiment', file, '--skip-eval']);
+    expect(changed.code).not.toBe(0);
+    expect(changed.stderr).toMatch(/E_CONFIG.*experiment input 'data' in .*inputs\/data was made with other settings .*"episodes":20.*delete/);
+    expect(JSON.parse(readFileSync(join(out, 'inputs', 'data', 'meta.json'), 'utf8')).counts.episodes).toBe(20);
+  }, 240_000);
 
   it('interrupted during cell 2 and rerun: cell 1 is skipped (untouched), cell 2 resumes, then eval and compare; a third run skips everything', async () => {
     const root = tempDir('experiment');

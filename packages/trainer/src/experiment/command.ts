@@ -10,6 +10,7 @@ import { EvalConfigSchema, type EvalConfig } from '../eval/schema';
 import { RunDir } from '../run/layout';
 import { runTrainCommand } from '../train/command';
 import type { SelfPlayOptions } from '../selfplay/loop';
+import { prepareInputs, resolveRefs } from './inputs';
 import { ExperimentSchema, type Experiment, type ExperimentCli } from './schema';
 
 export interface Cell {
@@ -30,7 +31,8 @@ export function experimentCells(exp: Experiment, root: string, scale: number): C
         const settings: Record<string, unknown> = { ...exp.base, ...own, ...o.values, algo, env: exp.env, seed };
         for (const k of exp.scaled) if (typeof settings[k] === 'number') settings[k] = Math.max(1, Math.round((settings[k] as number) * scale));
         const name = `${algo}${exp.overrides.length > 1 || o.name !== 'default' ? `-${o.name}` : ''}-s${seed}`;
-        cells.push({ algo, seed, override: o.name, dir: join(root, name), settings: { ...settings, out: join(root, name) } });
+        const where = `algos.${algo}${o.name !== 'default' ? ` (overrides ${o.name})` : ''}`;
+        cells.push({ algo, seed, override: o.name, dir: join(root, name), settings: { ...resolveRefs(exp, root, settings, where), out: join(root, name) } });
       }
   return cells;
 }
@@ -57,6 +59,10 @@ export async function runExperimentCommand(file: string, cli: ExperimentCli, opt
   const root = resolve(cli.out ?? exp.out ?? join('runs', 'experiments', exp.name));
   const cells = experimentCells(exp, root, cli.scale);
   log(`experiment ${exp.name}: ${cells.length} cells (${Object.keys(exp.algos).join(', ')} x ${exp.overrides.length} override set(s) x seeds ${exp.seeds.join(', ')}), scale ${cli.scale}, in ${root}`);
+  if (!(await prepareInputs(exp, root, log))) {
+    log('an input was interrupted; rerun the experiment to continue where it stopped');
+    return EXIT.interrupted;
+  }
   for (const [n, cell] of cells.entries()) {
     const status = cellStatus(cell.dir);
     const head = `cell ${n + 1}/${cells.length} ${cell.algo} ${cell.override} seed ${cell.seed}`;

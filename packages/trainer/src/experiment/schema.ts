@@ -11,6 +11,14 @@ export const ExperimentSchema = z.strictObject({
   out: z.string().min(1).optional().describe('Directory of the cells, evaluation and comparison (default runs/experiments/<name>)'),
   /** Settings every cell gets (under each algorithm's own). */
   base: z.record(z.string(), z.unknown()).default({}),
+  /**
+   * What the cells start from, made once before the grid (in this order) under `<out>/inputs/<name>`: a
+   * dataset (`collect:` with `hop collect`'s settings) or a pretrained MOA (`pretrain:` with `hop pretrain`'s).
+   * Settings name an input as `input:<name>` (e.g. `pretrained: input:pre-true`, `data: input:mixed`).
+   */
+  inputs: z
+    .record(z.string().regex(/^[A-Za-z0-9._-]+$/), z.union([z.strictObject({ collect: z.record(z.string(), z.unknown()) }), z.strictObject({ pretrain: z.record(z.string(), z.unknown()) })]))
+    .default({}),
   /** Per algorithm: its `hop train` settings. The keys of this record are the grid's algorithms. */
   algos: z.record(z.string(), z.record(z.string(), z.unknown())).refine((a) => Object.keys(a).length > 0, 'at least one algorithm'),
   /** Named override sets (a third grid axis); default one set without overrides. */
