@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { experimentCells } from '../src/experiment/command';
@@ -63,11 +63,47 @@ describe('hop experiment', () => {
     for (const c of cells) expect(() => trainConfigOf(c.settings), c.dir).not.toThrow();
     expect(cells.find((c) => c.algo === 'hop')?.settings).toMatchObject({ pretrained: '/r/inputs/pre-true', warmStart: '/r/inputs/stag', iterations: 3 });
     expect(cells.find((c) => c.algo === 'direct-om')?.settings).toMatchObject({ pretrained: '/r/inputs/pre-none' });
-    for (const [name, input] of Object.entries(exp.inputs)) {
-      const values = resolveRefs(exp, '/r', 'collect' in input ? input.collect : input.pretrain, name);
+    const names = Object.keys(exp.inputs);
+    for (const [n, [name, input]] of Object.entries(exp.inputs).entries()) {
+      const values = resolveRefs(exp, '/r', 'collect' in input ? input.collect : input.pretrain, `inputs.${name}`, names.slice(0, n));
       const r = 'collect' in input ? CollectConfigSchema.safeParse({ ...values, out: '/r/x' }) : PretrainConfigSchema.safeParse(values);
       expect(r.success, `${name}: ${JSON.stringify(r.error?.issues)}`).toBe(true);
     }
+  });
+
+  it('input records: an unfinished input with another recipe is refused, with the same recipe made again; a complete record without its dataset is refused; a remade upstream input makes its users stale', async () => {
+    const { prepareInputs } = await import('../src/experiment/inputs');
+    const root = tempDir('experiment-records');
+    const exp = (episodes: number) =>
+      ExperimentSchema.parse({
+        name: 'r',
+        env: 'small-2p',
+        seeds: [0],
+        inputs: { d: { collect: { episodes, seed: 1, progress: 'none' } }, p: { pretrain: { data: 'input:d', epochs: 1 } } },
+        algos: { ppo: {} },
+      });
+    const record = join(root, 'inputs', 'd.input.json');
+    const lines: string[] = [];
+    const only = { ...exp(3), inputs: { d: exp(3).inputs.d } };
+    // As a collect killed after writing its record would leave it: the recipe, not complete.
+    mkdirSync(join(root, 'inputs'), { recursive: true });
+    writeFileSync(record, JSON.stringify({ recipe: { kind: 'collect', settings: { episodes: 4, progress: 'none', seed: 1 }, uses: {} }, complete: false }));
+    await expect(prepareInputs(only, root, (l) => lines.push(l))).rejects.toThrow(/input 'd' .* another recipe than the file's \(episodes: 4 -> 3\)/);
+    writeFileSync(record, JSON.stringify({ recipe: { kind: 'collect', settings: { episodes: 3, progress: 'none', seed: 1 }, uses: {} }, complete: false }));
+    expect(await prepareInputs(only, root, (l) => lines.push(l))).toBe(true);
+    expect(lines.join('\n')).toMatch(/input d: hop collect into/);
+    expect(JSON.parse(readFileSync(record, 'utf8')).complete).toBe(true);
+    expect(JSON.parse(readFileSync(join(root, 'inputs', 'd', 'meta.json'), 'utf8')).counts.episodes).toBe(3);
+    // The recipe of p holds d's: a p recorded when d had 2 episodes is stale once d has 3.
+    const pRecipe = (episodes: number) => ({ kind: 'pretrain', settings: { data: 'input:d', epochs: 1 }, uses: { d: { kind: 'collect', settings: { episodes, progress: 'none', seed: 1 }, uses: {} } } });
+    writeFileSync(join(root, 'inputs', 'p.input.json'), JSON.stringify({ recipe: pRecipe(2), complete: true }));
+    await expect(prepareInputs(exp(3), root, () => {})).rejects.toThrow(/input 'p' .* another recipe than the file's \(input d: episodes: 2 -> 3\)/);
+    rmSync(join(root, 'inputs', 'd'), { recursive: true });
+    await expect(prepareInputs(only, root, () => {})).rejects.toThrow(/input 'd': .*d\.input\.json says it is complete but .*inputs\/d holds no dataset \(no meta\.json\); delete/);
+    // Named errors for malformed entries, before anything is made.
+    expect(() => ExperimentSchema.parse({ ...exp(3), inputs: { d: { colect: {} } } })).toThrow(/an input is \{ collect: .* \} or \{ pretrain: .* \} \(got keys: colect\)/);
+    expect(() => ExperimentSchema.parse({ ...exp(3), inputs: { '1': { collect: {} } } })).toThrow(/an input name starts with a letter/);
+    await expect(prepareInputs({ ...exp(3), inputs: { q: { pretrain: { data: 'input:q' } } } }, root, () => {})).rejects.toThrow(/inputs\.q\.data: 'input:q' names the input itself/);
   });
 
   it('inputs are made once before the grid and reused on rerun; an input whose settings changed is refused', async () => {
@@ -95,13 +131,20 @@ algos:
     expect(JSON.stringify(cell)).toContain(join(out, 'inputs', 'pre'));
     const second = await runHop(['experiment', file, '--skip-eval']);
     expect(second.code, second.stderr).toBe(0);
-    expect(second.stdout).toMatch(/input data: made earlier with these settings .*, reused/);
-    expect(second.stdout).toMatch(/input pre: made earlier with these settings .*, reused/);
+    expect(second.stdout).toMatch(/input data: made earlier from this recipe .*, reused/);
+    expect(second.stdout).toMatch(/input pre: made earlier from this recipe .*, reused/);
     expect(second.stdout).toMatch(/cell 1\/1 hop-onestep default seed 0: finished, skipped/);
+    // A finished cell whose settings the file now changes is refused, not skipped into the tables.
+    writeFileSync(file, yaml(20).replace('policyHidden: 16', 'policyHidden: 24'));
+    const cellChanged = await runHop(['experiment', file, '--skip-eval']);
+    expect(cellChanged.code).not.toBe(0);
+    expect(cellChanged.stderr).toMatch(/E_CONFIG.*cell 1\/1 hop-onestep default seed 0: .*hop-onestep-s0 was trained with other settings than the file gives it now \(policyHidden: 16 -> 24\); delete/);
     writeFileSync(file, yaml(21));
     const changed = await runHop(['experiment', file, '--skip-eval']);
     expect(changed.code).not.toBe(0);
-    expect(changed.stderr).toMatch(/E_CONFIG.*experiment input 'data' in .*inputs\/data was made with other settings .*"episodes":20.*delete/);
+    expect(changed.stderr).toMatch(
+      /E_CONFIG.*experiment input 'data' in .*inputs\/data was made from another recipe than the file's \(episodes: 20 -> 21\); delete .* \(and what was made from it: input pre, the hop-onestep cells\)/,
+    );
     expect(JSON.parse(readFileSync(join(out, 'inputs', 'data', 'meta.json'), 'utf8')).counts.episodes).toBe(20);
   }, 240_000);
 

@@ -214,3 +214,17 @@ describe('self-play pieces', () => {
     expect(() => discreteGoals(5, 2)).toThrow(/goal of width 5/);
   });
 });
+
+describe('resume on another inference engine', () => {
+  it('says so, naming both engines and how to resume on the first; silent when the engine is the same or unknown', async () => {
+    const { warnEngineChange } = await import('../src/selfplay/loop');
+    const env = (engine: 'onnx' | 'tfjs' | null) =>
+      ({ inference: engine ? { engine, reason: 'test', threads: 1, executionProvider: 'cpu' } : null }) as unknown as Parameters<typeof warnEngineChange>[0];
+    const lines: string[] = [];
+    warnEngineChange(env('onnx'), env('tfjs'), (l) => lines.push(l));
+    expect(lines).toEqual([expect.stringMatching(/last trained on the onnx inference engine and resumes on tfjs; .* \(HOP_INFERENCE=onnx resumes on the same engine\)/)]);
+    warnEngineChange(env('tfjs'), env('tfjs'), (l) => lines.push(l));
+    warnEngineChange(env(null), env('onnx'), (l) => lines.push(l));
+    expect(lines).toHaveLength(1);
+  });
+});

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { HopError } from '@hop/core';
 import { EXIT } from '../cli/exit';
 import { writeComparison } from '../compare/command';
@@ -67,9 +67,11 @@ export async function runExperimentCommand(file: string, cli: ExperimentCli, opt
     const status = cellStatus(cell.dir);
     const head = `cell ${n + 1}/${cells.length} ${cell.algo} ${cell.override} seed ${cell.seed}`;
     if (status === 'finished') {
+      refuseChangedCell(cell, head);
       log(`${head}: finished, skipped`);
       continue;
     }
+    if (status === 'started') refuseChangedCell(cell, head);
     log(`${head}: ${status === 'started' ? 'resuming' : 'starting'} (${cell.dir})`);
     const code = status === 'started' ? await runTrainCommand({ resume: cell.dir, flags: {} }, options) : await runTrainCommand({ flags: cell.settings }, options);
     if (code !== EXIT.ok) {
@@ -97,6 +99,27 @@ export async function runExperimentCommand(file: string, cli: ExperimentCli, opt
   const page = await writeComparison(runs, { out: join(root, 'compare.html'), evaluation: evalJson });
   log(`comparison: ${page}`);
   return EXIT.ok;
+}
+
+/**
+ * A cell's run must have been made from the settings the file gives it now: otherwise a finished cell of an
+ * older file would be skipped and mixed into the tables. Paths inside the experiment compare relative to its
+ * directory, so a moved experiment still matches.
+ */
+export function refuseChangedCell(cell: Cell, head: string): void {
+  const saved = new RunDir(cell.dir).readConfig<Record<string, unknown>>().config;
+  const oldRoot = typeof saved.out === 'string' ? dirname(resolve(saved.out)) : null;
+  const norm = (v: unknown, root: string | null) =>
+    JSON.stringify(typeof v === 'string' && root && resolve(v).startsWith(root + sep) ? `<experiment>/${relative(root, resolve(v))}` : v);
+  const changed = Object.entries(cell.settings)
+    .filter(([k]) => k !== 'out' && k !== 'progress')
+    .filter(([k, v]) => norm(saved[k], oldRoot) !== norm(v, dirname(cell.dir)))
+    .map(([k, v]) => `${k}: ${JSON.stringify(saved[k]) ?? '(unset)'} -> ${JSON.stringify(v)}`);
+  if (changed.length)
+    throw new HopError(
+      'E_CONFIG',
+      `${head}: ${cell.dir} was trained with other settings than the file gives it now (${changed.join('; ')}); delete ${cell.dir} to train it again with the new settings, or give the experiment another --out`,
+    );
 }
 
 function sameEvaluation(evalJson: string, runs: string[], config: EvalConfig): boolean {

@@ -17,7 +17,16 @@ export const ExperimentSchema = z.strictObject({
    * Settings name an input as `input:<name>` (e.g. `pretrained: input:pre-true`, `data: input:mixed`).
    */
   inputs: z
-    .record(z.string().regex(/^[A-Za-z0-9._-]+$/), z.union([z.strictObject({ collect: z.record(z.string(), z.unknown()) }), z.strictObject({ pretrain: z.record(z.string(), z.unknown()) })]))
+    .record(
+      // A leading letter: integer-like keys would be reordered by JavaScript, and the order is the making order.
+      z.string().regex(/^[A-Za-z][A-Za-z0-9._-]*$/, 'an input name starts with a letter (then letters, digits, . _ -)'),
+      z.record(z.string(), z.record(z.string(), z.unknown())).superRefine((v, ctx) => {
+        const keys = Object.keys(v);
+        if (keys.length !== 1 || (keys[0] !== 'collect' && keys[0] !== 'pretrain'))
+          ctx.addIssue({ code: 'custom', message: `an input is { collect: {...hop collect settings} } or { pretrain: {...hop pretrain settings} } (got keys: ${keys.join(', ') || 'none'})` });
+      }),
+    )
+    .transform((r) => r as Record<string, { collect: Record<string, unknown> } | { pretrain: Record<string, unknown> }>)
     .default({}),
   /** Per algorithm: its `hop train` settings. The keys of this record are the grid's algorithms. */
   algos: z.record(z.string(), z.record(z.string(), z.unknown())).refine((a) => Object.keys(a).length > 0, 'at least one algorithm'),

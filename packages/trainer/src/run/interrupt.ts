@@ -11,7 +11,7 @@ export class InterruptFlag {
       process.exit(130);
     }
     this.request();
-    process.stderr.write('\ninterrupt: finishing the current step, saving a checkpoint (Ctrl-C again to exit now)\n');
+    process.stderr.write('\ninterrupt: stopping at the next safe point; the run says what it saved (Ctrl-C again to exit now)\n');
   };
 
   get stopRequested(): boolean {

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { HopError, Rng, deriveSeed } from '@hop/core';
+import { HopError, Rng, deriveSeed, type RunEnvironment } from '@hop/core';
 import { createStagHuntSimulator, replayHtml, type StagHuntSimulator } from '@hop/env-staghunt';
 import { OnlineMOA } from '@hop/moa';
 import type { SelfPlayAlgorithm, PlanningSetup } from '../algos/types';
@@ -82,6 +82,7 @@ export async function resumeSelfPlay(
   const algo = algoOf(String(file.config.algo));
   const config = algo.schema.parse({ ...file.config, ...(overrides.iterations ? { iterations: overrides.iterations } : {}) }) as AnyConfig;
   const environment = await prepareEnvironment(log);
+  warnEngineChange(file.resumes?.at(-1) ?? file.environment, environment, log);
   const game = createStagHuntSimulator(config.env);
   const point = prepareTrainResume(run, file.inputs, config, log);
   let setup: Setup;
@@ -96,6 +97,17 @@ export async function resumeSelfPlay(
   if (!point) log(`no checkpoint in ${run.checkpointsDir}: restarting the run from iteration 1 (seed ${config.seed})`);
   else log(`resuming ${run.root} from ${relative(run.root, point)}: iteration ${done + 1} (seed ${config.seed})`);
   return loop(run, algo, config, setup, log, options.interrupt);
+}
+
+/**
+ * ONNX Runtime and tfjs agree to float rounding, not bit for bit, so a resume on another engine can turn
+ * near-ties and continues a different run than the one interrupted: said, not refused (a machine may have
+ * lost onnxruntime-node). The resume's engine is recorded in config.json's resumes.
+ */
+export function warnEngineChange(before: RunEnvironment, now: RunEnvironment, log: (line: string) => void): void {
+  const [a, b] = [before.inference, now.inference];
+  if (a && b && a.engine !== b.engine)
+    log(`warning: this run was last trained on the ${a.engine} inference engine and resumes on ${b.engine}; results can differ from an uninterrupted run from here on (HOP_INFERENCE=${a.engine} resumes on the same engine)`);
 }
 
 interface Setup {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HopError } from '@hop/core';
 import type { StagHuntSimulator } from '@hop/env-staghunt';
-import { WorldModelSimulator, createWorldModelInference, loadWorldModel, stagHuntRules } from '@hop/world-model';
+import { WorldModelSimulator, createWorldModelInference, loadWorldModel, rulesOf, stagHuntRules } from '@hop/world-model';
 import type { PlanningSetup, SelfPlayAlgorithm } from '../types';
 import { HopWmConfigSchema } from './config';
 
@@ -17,29 +17,42 @@ async function worldModelPlanning(dir: string, game: StagHuntSimulator): Promise
   if (!existsSync(join(best, 'meta.json')))
     throw new HopError('E_RUN_MISSING', `--world-model ${dir} holds no world-model checkpoint (best/meta.json); train one with \`hop world-model\``);
   const { model } = await loadWorldModel(best);
-  const inference = await createWorldModelInference(model).catch((e: unknown) => {
-    model.dispose();
-    throw e;
-  });
-  const sim = new WorldModelSimulator(model, { predictor: inference, ownsModel: true });
-  const release = (): void => {
-    void inference.dispose();
-    sim.dispose();
-  };
-  const l = sim.layout;
+  // Checked on the model itself, before the (costly) export to the inference engine.
+  const l = model.layout;
   const [h, w, c] = game.observationShape;
   const mismatch: string[] = [];
   if (l.height !== h || l.width !== w) mismatch.push(`grid ${l.height}x${l.width} vs ${h}x${w}`);
   if (l.players !== game.numAgents) mismatch.push(`${l.players} players vs ${game.numAgents}`);
   if (l.channels !== c) mismatch.push(`${l.channels} channels vs ${c}`);
-  if (sim.codec.finalTime !== game.config.finalTime) mismatch.push(`episode length ${sim.codec.finalTime} vs ${game.config.finalTime}`);
+  if (model.config.finalTime !== undefined && model.config.finalTime !== game.config.finalTime)
+    mismatch.push(`episode length ${model.config.finalTime} vs ${game.config.finalTime}`);
   const rules = stagHuntRules(game.config);
-  if (JSON.stringify(sim.rules) !== JSON.stringify(rules))
-    mismatch.push(`reward rules ${JSON.stringify(sim.rules)} vs ${JSON.stringify(rules)}`);
+  if (JSON.stringify(rulesOf(l)) !== JSON.stringify(rules)) mismatch.push(`reward rules ${JSON.stringify(rulesOf(l))} vs ${JSON.stringify(rules)}`);
   if (mismatch.length) {
-    release();
+    model.dispose();
     throw new HopError('E_WORLD_MODEL', `--world-model ${dir} was trained on another preset than this run's environment: ${mismatch.join(', ')}`);
   }
+  const inference = await createWorldModelInference(model).catch((e: unknown) => {
+    model.dispose();
+    throw e;
+  });
+  const releaseInference = (): void => {
+    inference.dispose().catch(() => {
+      // Nothing left to do with a session that failed to close; the process keeps running the next run.
+    });
+  };
+  let sim: WorldModelSimulator;
+  try {
+    sim = new WorldModelSimulator(model, { predictor: inference, ownsModel: true, finalTime: game.config.finalTime });
+  } catch (e) {
+    releaseInference();
+    model.dispose();
+    throw e;
+  }
+  const release = (): void => {
+    releaseInference();
+    sim.dispose();
+  };
   const W = sim.stateWords;
   const O = game.observationSize;
   let arena = new Int32Array(0);

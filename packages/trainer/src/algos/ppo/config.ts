@@ -10,7 +10,7 @@ const S = SelfPlayConfigShape;
  * value 0.5, gradient norm 0.5), plus the run settings `hop train` shares. hop-onestep extends this record.
  */
 export const PPOConfigShape = {
-  preset: z.enum(['none', 'quick', 'msh-2h']).default('none').describe('Budget preset: quick (minutes) or msh-2h (~2 h on 2 cores); flags override it'),
+  preset: z.enum(['none', 'quick', 'msh-2h']).default('none').describe('Budget preset: quick (minutes) or msh-2h (600k env steps, about an hour on a quiet 2-core machine); flags override it'),
   env: S.env,
   seed: S.seed,
   out: S.out,
@@ -53,7 +53,7 @@ export const PPO_PRESETS: Record<string, Record<string, unknown>> = {
   none: {},
   quick: { totalTimesteps: 40_000, numEnvs: 16, numSteps: 64, evalEvery: 10, evalEpisodes: 32 },
   // Parameter-shared PPO, the setting that reached the reference level (README): independent PPO stayed
-  // under 1 at the same budget. ~293 iterations of 2,048 env steps, about an hour on a quiet 2-core machine.
+  // under 1 at the same budget. 292 iterations of 2,048 env steps, about an hour on a quiet 2-core machine.
   'msh-2h': {
     totalTimesteps: 600_000,
     numEnvs: 32,
