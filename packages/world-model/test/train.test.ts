@@ -197,6 +197,30 @@ describe('resume', () => {
     resumed.model.dispose();
   });
 
+  it('an abort from an event-loop callback (a Ctrl-C handler) stops the run inside the epoch, at the next batch', async () => {
+    const data = splitTransitions(collectTinyDataset(world, new Rng(5), 40, counts), { valFraction: 0.2, seed: 1 });
+    const small = { ...config, epochs: 2, batchSize: 8, direct: { layers: [{ filters: 4, kernel: 3 }] } };
+    const stop = new AbortController();
+    const seen: number[] = [];
+    let batches = 0;
+    const run = await trainWorldModel({
+      config: small,
+      data,
+      outDir: tmp(),
+      signal: stop.signal,
+      onBatch: ({ batch, batches: total }) => {
+        seen.push(batch);
+        batches = total;
+        if (batch === 2) setImmediate(() => stop.abort());
+      },
+    });
+    expect(batches).toBeGreaterThan(4);
+    expect(seen).toEqual([1, 2]);
+    expect(run.aborted).toBe(true);
+    expect(run.completedEpochs).toBe(0);
+    run.model.dispose();
+  });
+
   it('does not leak tensors across a training run', async () => {
     const data = splitTransitions(collectTinyDataset(world, new Rng(4), 20, counts), { valFraction: 0.2, seed: 1 });
     const small = { ...config, epochs: 1, direct: { layers: [{ filters: 4, kernel: 3 }] } };

@@ -209,6 +209,9 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<Tra
         });
         state.step++;
         opts.onBatch?.({ epoch, batch: bi + 1, batches: batchesPerEpoch });
+        // The training step is synchronous on wasm / cpu: without a turn of the event loop per batch, a Ctrl-C
+        // (which aborts `signal` from its handler) would wait for the end of the epoch, minutes on real data.
+        await new Promise<void>((resume) => setImmediate(resume));
       }
       if (aborted) break;
       const trainSeconds = (performance.now() - t0) / 1000;
