@@ -81,7 +81,7 @@ describe('fault property: kill a run at 20 random moments, resume each, same fin
       i % 4 === 0 ? { from: 'spawn' as const, ms: Math.round(150 + rand() * 2500) } : { from: 'run directory' as const, ms: Math.round(rand() * referenceMs * 1.8) },
     );
     const outcomes: string[] = [];
-    await pool(moments, 2, async ({ from, ms }, i) => {
+    const trial = async ({ from, ms }: (typeof moments)[number], i: number): Promise<void> => {
       const run = join(tempDir(`fault${i}`), 'run');
       let timer: NodeJS.Timeout | undefined;
       const killed = await runHop(
@@ -109,10 +109,16 @@ describe('fault property: kill a run at 20 random moments, resume each, same fin
       expect(weights(run, 'vae/encoder').equals(weights(reference, 'vae/encoder')), label).toBe(true);
       expect(epochRecords(run), label).toEqual(epochRecords(reference));
       expect(existsSync(join(run, '.lock')), label).toBe(false);
-    });
+    };
+    await pool(moments, 2, trial);
     expect(outcomes).toHaveLength(MOMENTS);
-    // The moments must really hit runs in flight, not only finished ones.
-    expect(outcomes.filter((o) => o.includes('resumed')).length).toBeGreaterThanOrEqual(8);
+    // The moments must really hit runs in flight, not only finished ones. The reference's duration is measured
+    // under another load than the kills see (a busy machine shifts both), so when too few landed in flight,
+    // more are drawn inside the reference's duration until 8 did (at most 12 more).
+    const resumed = () => outcomes.filter((o) => o.includes('resumed')).length;
+    for (let extra = 0; resumed() < 8 && extra < 12; extra += 2)
+      await pool([0, 1].map(() => ({ from: 'run directory' as const, ms: Math.round(rand() * referenceMs * 0.9) })), 2, (m, k) => trial(m, MOMENTS + extra + k));
+    expect(resumed()).toBeGreaterThanOrEqual(8);
     console.log(`fault moments (seed ${SEED}, reference ${Math.round(referenceMs)} ms):\n  ${outcomes.join('\n  ')}`);
   });
 });
