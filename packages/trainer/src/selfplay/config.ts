@@ -75,8 +75,8 @@ export const BUDGET_PRESETS: Record<string, Partial<Record<keyof typeof SelfPlay
     policyFilters: [16, 32],
     policyHidden: 128,
   },
-  // Measured (README): 80 iterations reach >= 4 on 200 held-out episodes in ~3,400 CPU-s, well inside 2 h
-  // on 2 cores; the evaluations at 40-70 iterations were already 4.0-4.2.
+  // Measured (README, seed 1): 4.42 on 200 held-out episodes after 80 iterations, 4,654 CPU-s in all (at least
+  // 39 min on 2 cores, 1 h 31 min beside another run); the evaluations at 40-70 were already 4.0-4.2.
   'msh-2h': {
     iterations: 80,
     numEnvs: 16,
