@@ -78,6 +78,7 @@ export { EvalConfigSchema, type EvalConfig } from './eval/schema';
 export { evaluateRuns, writeEvaluation, runEvalCommand, type EvaluationResult } from './eval/command';
 export { writeComparison, type CompareOptions } from './compare/command';
 export { ExperimentSchema, type Experiment } from './experiment/schema';
-export { experimentCells, cellStatus, runExperimentCommand, type Cell } from './experiment/command';
+export { experimentCells, runExperimentCommand, type Cell } from './experiment/command';
+export { cellStatus } from './experiment/status';
 export { runTrainCommand, trainConfigOf, type TrainCommandInput } from './train/command';
 export { TrainCliSchema } from './train/schema';

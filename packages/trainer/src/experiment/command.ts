@@ -11,6 +11,7 @@ import { RunDir } from '../run/layout';
 import { runTrainCommand } from '../train/command';
 import type { SelfPlayOptions } from '../selfplay/loop';
 import { prepareInputs, resolveRefs } from './inputs';
+import { cellStatus } from './status';
 import { ExperimentSchema, type Experiment, type ExperimentCli } from './schema';
 
 export interface Cell {
@@ -37,15 +38,6 @@ export function experimentCells(exp: Experiment, root: string, scale: number): C
   return cells;
 }
 
-/** finished (an `end` event), started (a run without one: resume it), or new. */
-export function cellStatus(dir: string): 'finished' | 'started' | 'new' {
-  if (!existsSync(join(dir, 'config.json'))) return 'new';
-  const run = new RunDir(dir);
-  if (!existsSync(run.metricsPath)) return 'started';
-  const events = run.readMetrics().filter((r) => r.kind === 'event');
-  return events.length && events[events.length - 1].event === 'end' ? 'finished' : 'started';
-}
-
 /**
  * `hop experiment <file>`: trains every cell of the grid one after another (a finished cell is skipped, an
  * interrupted one resumed from its checkpoint), then evaluates all cells together and writes the comparison.
@@ -66,12 +58,11 @@ export async function runExperimentCommand(file: string, cli: ExperimentCli, opt
   for (const [n, cell] of cells.entries()) {
     const status = cellStatus(cell.dir);
     const head = `cell ${n + 1}/${cells.length} ${cell.algo} ${cell.override} seed ${cell.seed}`;
+    if (status !== 'new') refuseChangedCell(cell, head);
     if (status === 'finished') {
-      refuseChangedCell(cell, head);
       log(`${head}: finished, skipped`);
       continue;
     }
-    if (status === 'started') refuseChangedCell(cell, head);
     log(`${head}: ${status === 'started' ? 'resuming' : 'starting'} (${cell.dir})`);
     const code = status === 'started' ? await runTrainCommand({ resume: cell.dir, flags: {} }, options) : await runTrainCommand({ flags: cell.settings }, options);
     if (code !== EXIT.ok) {
@@ -128,3 +119,4 @@ function sameEvaluation(evalJson: string, runs: string[], config: EvalConfig): b
   const savedRuns = saved.runs ?? [];
   return savedRuns.length === runs.length && savedRuns.every((r, i) => resolve(r) === resolve(runs[i])) && JSON.stringify(saved.settings) === JSON.stringify(settings);
 }
+

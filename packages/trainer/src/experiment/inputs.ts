@@ -4,7 +4,9 @@ import { HopError, writeFileAtomicSync } from '@hop/core';
 import { collectDataset } from '../collect/command';
 import { CollectConfigSchema, PretrainConfigSchema } from '../config/schemas';
 import { pretrain, resumePretrain } from '../pretrain/train';
-import { RunDir } from '../run/layout';
+import { resolveConfig } from '../config/load';
+import { cellStatus } from './status';
+import type { z } from 'zod';
 import type { Experiment } from './schema';
 
 /** How a cell setting names an input of the experiment: `pretrained: input:pre-true`. */
@@ -66,13 +68,13 @@ export async function prepareInputs(exp: Experiment, root: string, log: (line: s
     writeFileAtomicSync(file, JSON.stringify({ recipe, complete: false } satisfies InputRecord));
     if ('collect' in input) {
       log(`input ${name}: hop collect into ${dir}`);
-      await collectDataset(parseAs(CollectConfigSchema, { preset: exp.env, ...settings, out: dir, force: true }, name), log);
+      await collectDataset(asConfig(CollectConfigSchema, { preset: exp.env, ...settings, out: dir, force: true }, name), log);
     } else if (existsSync(join(dir, 'config.json'))) {
       log(`input ${name}: resuming the pretraining in ${dir}`);
       if ((await resumePretrain(dir, {}, { log })).status === 'interrupted') return false;
     } else {
       log(`input ${name}: hop pretrain into ${dir}`);
-      if ((await pretrain(parseAs(PretrainConfigSchema, { ...settings, out: dir }, name), { log })).status === 'interrupted') return false;
+      if ((await pretrain(asConfig(PretrainConfigSchema, { ...settings, out: dir }, name), { log })).status === 'interrupted') return false;
     }
     writeFileAtomicSync(file, JSON.stringify({ recipe, complete: true } satisfies InputRecord));
   }
@@ -124,10 +126,8 @@ function recipeDiff(a: Recipe, b: Recipe, prefix = ''): string[] {
 
 function missingArtifact(kind: Recipe['kind'], dir: string): string | null {
   if (kind === 'collect') return existsSync(join(dir, 'meta.json')) ? null : `${dir} holds no dataset (no meta.json)`;
-  if (!existsSync(join(dir, 'config.json'))) return `${dir} holds no pretraining run (no config.json)`;
-  const run = new RunDir(dir);
-  const ended = existsSync(run.metricsPath) && run.readMetrics().some((r) => r.kind === 'event' && r.event === 'end');
-  return ended ? null : `the pretraining in ${dir} never finished (no end event)`;
+  const status = cellStatus(dir);
+  return status === 'finished' ? null : status === 'new' ? `${dir} holds no pretraining run (no config.json)` : `the pretraining in ${dir} never finished (no end event)`;
 }
 
 const refsOf = (settings: Record<string, unknown>) =>
@@ -147,8 +147,6 @@ function cellsUsing(exp: Experiment, name: string): string[] {
     .map(([algo]) => `the ${algo} cells`);
 }
 
-function parseAs<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, value: unknown, name: string): T {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  throw new HopError('E_CONFIG', `experiment input '${name}': ${r.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ')}`);
-}
+/** An input's settings through its command's record, with the errors `hop <command> --config` gives. */
+const asConfig = <S extends z.ZodObject>(schema: S, values: Record<string, unknown>, name: string): z.infer<S> =>
+  resolveConfig(schema, `experiment input '${name}'`, { file: { path: `inputs.${name}`, values } });
