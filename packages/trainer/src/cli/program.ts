@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { HopError } from '@hop/core';
 import type { z } from 'zod';
 import { readConfigFile, resolveConfig } from '../config/load';
@@ -9,7 +9,7 @@ import {
   WorldModelCliSchema,
 } from '../config/schemas';
 import { addSchemaOptions, pickSchemaFlags } from './options';
-import { TrainCliSchema } from '../train/schema';
+import { DEPRECATED_TRAIN_FLAGS, TrainCliSchema } from '../train/schema';
 import { EvalConfigSchema } from '../eval/schema';
 import { ExperimentCliSchema } from '../experiment/schema';
 
@@ -22,6 +22,13 @@ export { EXIT };
 async function configFrom<S extends z.ZodObject>(schema: S, command: string, opts: Record<string, unknown>): Promise<z.infer<S>> {
   const file = typeof opts.config === 'string' ? { path: opts.config, values: await readConfigFile(opts.config) } : undefined;
   return resolveConfig(schema, command, { file, flags: pickSchemaFlags(schema, opts) });
+}
+
+/** The deprecated `hop train` flags the user typed. */
+function pickDeprecated(opts: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of DEPRECATED_TRAIN_FLAGS) if (opts[key] !== undefined) out[key] = opts[key];
+  return out;
 }
 
 const CONFIG_HELP = 'JSON or YAML file with any of the options below (flags override it)';
@@ -85,9 +92,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--config <file>', CONFIG_HELP)
       .option('--resume <run>', 'Continue an interrupted run from its newest complete checkpoint; --iterations may extend it'),
     TrainCliSchema,
-  ).action(async (opts: Record<string, unknown>) => {
+  )
+    // The old spellings still work (hidden from --help); the config layering reports them as deprecated.
+    .addOption(new Option('--tree-num <n>').argParser(Number).hideHelp())
+    .addOption(new Option('--simulations <n>').argParser(Number).hideHelp())
+    .addOption(new Option('--preset <name>').hideHelp())
+    .action(async (opts: Record<string, unknown>) => {
     const { runTrainCommand } = await import('../train/command');
-    const flags = pickSchemaFlags(TrainCliSchema, opts);
+    const flags = { ...pickSchemaFlags(TrainCliSchema, opts), ...pickDeprecated(opts) };
     if (typeof opts.resume === 'string') setExit(await runTrainCommand({ resume: opts.resume, flags, configFile: opts.config as string | undefined }));
     else {
       const file = typeof opts.config === 'string' ? { path: opts.config, values: await readConfigFile(opts.config) } : undefined;
@@ -146,7 +158,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   addSchemaOptions(
     program
       .command('demo')
-      .description('Collect a small dataset, pretrain a few epochs, self-play train HOP agents (--preset quick) and write the reports (about 20 minutes on 2 cores; --no-train: a few)')
+      .description('Collect a small dataset, pretrain a few epochs, self-play train HOP agents (--budget quick) and write the reports (about 20 minutes on 2 cores; --no-train: a few)')
       .option('--config <file>', CONFIG_HELP),
     DemoConfigSchema,
   ).action(async (opts: Record<string, unknown>) => {

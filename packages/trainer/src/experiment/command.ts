@@ -9,7 +9,8 @@ import { evaluateRuns, writeEvaluation } from '../eval/command';
 import { EvalConfigSchema, type EvalConfig } from '../eval/schema';
 import { RunDir } from '../run/layout';
 import { runTrainCommand } from '../train/command';
-import type { SelfPlayOptions } from '../selfplay/loop';
+import type { RunOptions } from '../run/lifecycle';
+import { TRAIN_RENAMES, renameKeys } from '../config/renames';
 import { prepareInputs, resolveRefs } from './inputs';
 import { cellStatus } from './status';
 import { ExperimentSchema, type Experiment, type ExperimentCli } from './schema';
@@ -42,7 +43,7 @@ export function experimentCells(exp: Experiment, root: string, scale: number): C
  * `hop experiment <file>`: trains every cell of the grid one after another (a finished cell is skipped, an
  * interrupted one resumed from its checkpoint), then evaluates all cells together and writes the comparison.
  */
-export async function runExperimentCommand(file: string, cli: ExperimentCli, options: SelfPlayOptions = {}): Promise<number> {
+export async function runExperimentCommand(file: string, cli: ExperimentCli, options: RunOptions = {}): Promise<number> {
   const log = options.log ?? ((l: string) => process.stdout.write(l + '\n'));
   const parsed = ExperimentSchema.safeParse(await readConfigFile(file));
   if (!parsed.success)
@@ -98,7 +99,8 @@ export async function runExperimentCommand(file: string, cli: ExperimentCli, opt
  * directory, so a moved experiment still matches.
  */
 export function refuseChangedCell(cell: Cell, head: string): void {
-  const saved = new RunDir(cell.dir).readConfig<Record<string, unknown>>().config;
+  // A cell trained before the renames (treeNum, simulations) compares under the new names.
+  const saved = renameKeys(new RunDir(cell.dir).readConfig<Record<string, unknown>>().config, TRAIN_RENAMES).values;
   const oldRoot = typeof saved.out === 'string' ? dirname(resolve(saved.out)) : null;
   const norm = (v: unknown, root: string | null) =>
     JSON.stringify(typeof v === 'string' && root && resolve(v).startsWith(root + sep) ? `<experiment>/${relative(root, resolve(v))}` : v);

@@ -1,10 +1,21 @@
 import type { OnlineTrainReport } from '@hop/moa';
-import type { LearnerReport } from './learner';
-import type { EpisodeSummary, RolloutResult, RolloutTiming } from './rollout';
-import { emptyTally, type InferenceTally } from './team';
+import { emptyTally, type InferenceTally } from '../team/team';
+
+/**
+ * The scalars every `hop train` loop logs, named as CleanRL names them (`charts/episodic_return`, ...), and
+ * the report's time groups. A loop's own scalars (its learner's, its rollout's phases) live in its folder.
+ */
+
+/** What one finished episode contributes to the episode scalars. */
+interface EpisodeStats {
+  returns: number[];
+  stags: number;
+  hares: number;
+  length: number;
+}
 
 /** Episode statistics of a set of episodes (mean reward per agent, prey, lengths). */
-export function episodeMetrics(episodes: Pick<EpisodeSummary, 'returns' | 'stags' | 'hares' | 'length'>[], prefix: 'charts' | 'eval'): Record<string, number> {
+export function episodeMetrics(episodes: EpisodeStats[], prefix: 'charts' | 'eval'): Record<string, number> {
   const n = episodes.length;
   if (n === 0) return {};
   let reward = 0;
@@ -67,16 +78,6 @@ export function inferenceMetrics(t: InferenceTally, usesBeliefs: boolean): Recor
   return out;
 }
 
-export function learnerMetrics(r: LearnerReport): Record<string, number> {
-  return {
-    'losses/policy_loss': r.policyLoss,
-    'losses/value_loss': r.valueLoss,
-    'losses/total_loss': r.totalLoss,
-    'losses/entropy': r.entropy,
-    'losses/grad_norm': r.gradNorm,
-  };
-}
-
 export function onlineMoaMetrics(reports: OnlineTrainReport[]): Record<string, number> {
   if (reports.length === 0) return { 'moa/train_rounds': 0 };
   let ce = 0;
@@ -89,23 +90,6 @@ export function onlineMoaMetrics(reports: OnlineTrainReport[]): Record<string, n
     }
   }
   return { 'moa/train_rounds': reports.length, ...(n ? { 'losses/moa_ce': ce / n } : {}) };
-}
-
-/** Phase times (seconds) of an iteration; rollout phases are summed over workers. */
-export function timingMetrics(results: RolloutResult[], wall: Record<string, number>): Record<string, number> {
-  const sum: RolloutTiming = { total: 0, planSelect: 0, planModels: 0, planSimulator: 0, planBackup: 0, planBookkeeping: 0, beliefs: 0, env: 0 };
-  for (const r of results) for (const k of Object.keys(sum) as (keyof RolloutTiming)[]) sum[k] += r.timing[k];
-  const s = (ms: number) => ms / 1000;
-  return {
-    'time/plan_select': s(sum.planSelect),
-    'time/plan_models': s(sum.planModels),
-    'time/plan_simulator': s(sum.planSimulator),
-    'time/plan_backup': s(sum.planBackup),
-    'time/plan_bookkeeping': s(sum.planBookkeeping),
-    'time/beliefs': s(sum.beliefs),
-    'time/env': s(sum.env),
-    ...Object.fromEntries(Object.entries(wall).map(([k, v]) => [`time/${k}`, s(v)])),
-  };
 }
 
 /** The stacked time bar of the report: these groups of phases, in this order (one colour each). */

@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { HopError } from '@hop/core';
 import type { StagHuntSimulator } from '@hop/env-staghunt';
 import { WorldModelSimulator, createWorldModelInference, loadWorldModel, rulesOf, stagHuntRules } from '@hop/world-model';
-import type { PlanningSetup, SelfPlayAlgorithm } from '../types';
-import { HopWmConfigSchema } from './config';
+import type { PlanningSetup } from './setup';
 
 /**
  * Opens the world model of a `hop world-model` run (its best checkpoint) and checks that it models this game:
@@ -12,7 +11,7 @@ import { HopWmConfigSchema } from './config';
  * engine as the policy and co-player models (ONNX Runtime when installed; `HOP_INFERENCE` decides): its
  * weights never change during a run, so the engine is built once.
  */
-async function worldModelPlanning(dir: string, game: StagHuntSimulator): Promise<PlanningSetup> {
+export async function worldModelPlanning(dir: string, game: StagHuntSimulator): Promise<PlanningSetup> {
   const best = existsSync(join(dir, 'best', 'meta.json')) ? join(dir, 'best') : dir;
   if (!existsSync(join(best, 'meta.json')))
     throw new HopError('E_RUN_MISSING', `--world-model ${dir} holds no world-model checkpoint (best/meta.json); train one with \`hop world-model\``);
@@ -87,11 +86,3 @@ async function worldModelPlanning(dir: string, game: StagHuntSimulator): Promise
     dispose: release,
   };
 }
-
-export const hopWm: SelfPlayAlgorithm = {
-  name: 'hop-wm',
-  summary: 'HOP+ planning inside a learned world model (hop world-model), acting in the true game',
-  schema: HopWmConfigSchema,
-  coPlayerGoals: 'goals',
-  planning: async (config, game) => worldModelPlanning(String(config.worldModel), game),
-};

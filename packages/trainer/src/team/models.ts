@@ -4,9 +4,20 @@ import { HopError, deriveSeed } from '@hop/core';
 import type { StagHuntSimulator } from '@hop/env-staghunt';
 import { MOAModel, PairRegistry, loadPairRegistry } from '@hop/moa';
 import { RunDir } from '../run/layout';
-import type { SelfPlayConfig } from './config';
 import { discreteGoals, latentGoals, type GoalSetup } from './goals';
 import { latentGoalVectors } from './latent-goals';
+
+/** The settings the networks of a planning team are built from (a hop-family or hop-onestep record has them). */
+export interface TeamSettings {
+  seed: number;
+  env: string;
+  policyFilters: number[];
+  policyHidden: number;
+  moaFilters: number[];
+  moaHidden: number;
+  moaLr: number;
+  pretrained?: string;
+}
 
 /** The networks of a self-play run. */
 export interface SelfPlayModels {
@@ -20,7 +31,7 @@ export interface SelfPlayModels {
 }
 
 /** The policy / value network of a config (weights seeded from the run seed). */
-export function buildPolicy(config: SelfPlayConfig, game: StagHuntSimulator): MOAModel {
+export function buildPolicy(config: TeamSettings, game: StagHuntSimulator): MOAModel {
   return new MOAModel({
     observationShape: [...game.observationShape],
     numActions: game.numActions,
@@ -37,7 +48,7 @@ export function buildPolicy(config: SelfPlayConfig, game: StagHuntSimulator): MO
  * the algorithm's goal mode, or fresh ones.
  */
 export async function buildCoPlayers(
-  config: SelfPlayConfig & { goals?: 'discrete' | 'latent' },
+  config: TeamSettings & { goals?: 'discrete' | 'latent' },
   game: StagHuntSimulator,
   goalsMode: 'goals' | 'none',
 ): Promise<{ registry: PairRegistry; goals: GoalSetup; source: Record<string, unknown> }> {

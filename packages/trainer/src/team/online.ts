@@ -1,6 +1,25 @@
 import { HopError } from '@hop/core';
 import { coPlayerAgent, type OnlineMOA, type OnlineTrainReport } from '@hop/moa';
-import type { RolloutResult } from './rollout';
+
+/** The co-players' steps of a rollout, in episode order (a hop rollout's samples). */
+interface FeedSamples {
+  count: number;
+  obs: Float32Array;
+  mask: Uint8Array;
+  time: Float32Array;
+  action: Int32Array;
+  player: Int32Array;
+  env: Int32Array;
+  episode: Int32Array;
+}
+
+/** A finished episode: who went for which goal, and when. */
+interface FeedEpisode {
+  env: number;
+  episode: number;
+  achieved: number[];
+  achievedStep: number[];
+}
 
 /**
  * Feeds every focal player's online MOA with its co-players' steps, episode by episode in the canonical
@@ -8,8 +27,8 @@ import type { RolloutResult } from './rollout';
  */
 export function feedOnline(
   online: OnlineMOA[],
-  samples: RolloutResult['samples'],
-  episodes: RolloutResult['episodes'],
+  samples: FeedSamples,
+  episodes: FeedEpisode[],
 ): (OnlineTrainReport & { focal: number; agent: number })[] {
   const P = online.length;
   const O = samples.count > 0 ? samples.obs.length / samples.count : 0;

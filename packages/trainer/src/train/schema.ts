@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SelfPlayConfigShape } from '../selfplay/config';
+import { SelfPlayConfigShape } from '../algos/hop/settings';
 import { ALGORITHMS } from '../algos/registry';
 
 const shared: Record<string, z.ZodType> = {
@@ -28,3 +28,6 @@ export const TrainCliSchema = z.strictObject({
   ...shared,
   ...algorithmKeys(),
 });
+
+/** Flags of `hop train` under their old names (config/renames.ts): accepted, hidden from --help, reported as deprecated. */
+export const DEPRECATED_TRAIN_FLAGS = ['treeNum', 'simulations', 'preset'] as const;

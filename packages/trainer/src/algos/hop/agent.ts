@@ -3,14 +3,16 @@ import { HopError, deriveSeed, loadCheckpoint, type BatchedSimulator } from '@ho
 import { createStagHuntSimulator, type StagHuntSimulator } from '@hop/env-staghunt';
 import type { MctsConfigInput, SearchOutput } from '@hop/mcts';
 import type { MOAModel, PairRegistry } from '@hop/moa';
-import { planningAlgorithm } from '../algos/registry';
-import type { PlanningSetup } from '../algos/types';
-import { RunDir } from '../run/layout';
-import { checkpointIterations, loadPairs, readSelfPlayState, SELFPLAY_POLICY_KIND } from './checkpoint';
-import type { SelfPlayConfig } from './config';
-import { discreteGoals, type GoalSetup } from './goals';
-import { buildPolicy } from './models';
-import { HopTeam, type RootEncoder } from './team';
+import { TRAIN_RENAMES, renameKeys } from '../../config/renames';
+import { openPlanning, recordedPlanning } from '../../planning/open';
+import type { PlanningSetup } from '../../planning/setup';
+import { checkpointIterations } from '../../run/checkpoints';
+import { RunDir } from '../../run/layout';
+import { discreteGoals, type GoalSetup } from '../../team/goals';
+import { buildPolicy } from '../../team/models';
+import { HopTeam, type RootEncoder } from '../../team/team';
+import { loadPairs, readSelfPlayState, SELFPLAY_POLICY_KIND } from './checkpoint';
+import type { SelfPlayConfig } from './settings';
 
 export interface HopAgentOptions {
   /** The player this agent controls. */
@@ -96,16 +98,17 @@ export class HopAgent {
     opts: { focal: number; decisions: 'greedy' | 'sample'; seed?: number; planner?: MctsConfigInput },
   ): Promise<HopAgent> {
     const run = new RunDir(runDir);
-    const file = run.readConfig<SelfPlayConfig & { algo: string } & Record<string, unknown>>();
+    const file = run.readConfig<Record<string, unknown>>();
     if (file.command !== 'train') throw new HopError('E_RUN', `${run.root} is a '${file.command}' run; HopAgent.fromRun needs a \`hop train\` run`);
     const its = checkpointIterations(run.checkpointsDir);
     if (its.length === 0) throw new HopError('E_RUN', `${run.root} has no complete checkpoint yet (checkpoints/iter-N/state.json)`);
     const dir = join(run.checkpointsDir, `iter-${its[0]}`);
     const state = readSelfPlayState(dir);
-    const config = file.config;
+    // Runs saved before the renames (treeNum, simulations) read the same.
+    const config = renameKeys(file.config, TRAIN_RENAMES).values as SelfPlayConfig & Record<string, unknown>;
     const game = createStagHuntSimulator(config.env);
-    const algo = planningAlgorithm(config.algo);
-    const planning: PlanningSetup = await algo.planning(config, game);
+    // Where the run's planner searched is recorded in it: no need to know which algorithm made it.
+    const planning: PlanningSetup = await openPlanning(recordedPlanning(file.inputs), game);
     const policy = buildPolicy(config, game);
     let registry: PairRegistry | null = null;
     try {
@@ -124,7 +127,7 @@ export class HopAgent {
           goals,
           decisions: opts.decisions,
           seed: opts.seed ?? 0,
-          planner: { numSimulations: config.simulations, numTrees: config.treeNum, cPuct: config.cPuct, beta: config.beta, gamma: config.gamma, ...opts.planner },
+          planner: { numSimulations: config.numSimulations, numTrees: config.numTrees, cPuct: config.cPuct, beta: config.beta, gamma: config.gamma, ...opts.planner },
           planning: planning.planning,
           roots: planning.roots,
           priorAlpha: config.priorAlpha,

@@ -1,12 +1,13 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HopError, loadCheckpoint, readNpy, saveCheckpoint, writeNpy, type NpyArray } from '@hop/core';
-import { loadPairRegistry, savePairRegistry, type OnlineMOA, type OnlineMOASnapshot, type PairRegistry } from '@hop/moa';
-import { writeDirAtomic } from '../run/layout';
+import { loadCheckpoint, saveCheckpoint } from '@hop/core';
+import { loadPairRegistry, savePairRegistry, type OnlineMOA, type PairRegistry } from '@hop/moa';
+import { readStateFile } from '../../run/checkpoints';
+import { writeDirAtomic } from '../../run/layout';
+import { loadOnlineBuffers, saveOnlineBuffers } from '../../team/online-buffers';
+import type { GoalSetup } from '../../team/goals';
+import type { HopTeam } from '../../team/team';
 import type { PolicyLearner } from './learner';
-import type { HopTeam } from './team';
-import type { GoalSetup } from './goals';
 
 export const SELFPLAY_POLICY_KIND = 'hop-selfplay-policy';
 
@@ -64,63 +65,6 @@ export async function saveSelfPlayCheckpoint(
   });
 }
 
-/** Every focal player's online buffers as .npy files under `<dir>/online/focal-i/`. */
-export async function saveOnlineBuffers(dir: string, online: OnlineMOA[]): Promise<void> {
-  for (let i = 0; i < online.length; i++) {
-    const snap = online[i].snapshot();
-    const d = join(dir, 'online', `focal-${i}`);
-    await mkdir(d, { recursive: true });
-    for (let m = 0; m < snap.buffers.length; m++) {
-      const b = snap.buffers[m];
-      const O = b.size > 0 ? b.obs.length / b.size : 0;
-      const A = b.size > 0 ? b.mask.length / b.size : 0;
-      await writeNpy(join(d, `${m}-obs.npy`), { dtype: 'float32', shape: [b.size, O], data: b.obs });
-      await writeNpy(join(d, `${m}-mask.npy`), { dtype: 'uint8', shape: [b.size, A], data: b.mask });
-      await writeNpy(join(d, `${m}-time.npy`), { dtype: 'float32', shape: [b.size], data: b.time });
-      await writeNpy(join(d, `${m}-action.npy`), { dtype: 'int32', shape: [b.size], data: b.action });
-      await writeNpy(join(d, `${m}-label.npy`), { dtype: 'int32', shape: [b.size], data: b.label });
-    }
-  }
-}
-
-/** Puts online buffers saved by `saveOnlineBuffers` back, with each focal player's training rounds. */
-export async function loadOnlineBuffers(dir: string, onlineRounds: number[][], online: OnlineMOA[]): Promise<void> {
-  for (let i = 0; i < online.length; i++) {
-    const d = join(dir, 'online', `focal-${i}`);
-    const rounds = onlineRounds[i];
-    const buffers: OnlineMOASnapshot['buffers'] = [];
-    for (let m = 0; m < rounds.length; m++) {
-      const r = async (n: string): Promise<NpyArray> => readNpy(join(d, `${m}-${n}.npy`));
-      const obs = await r('obs');
-      buffers.push({
-        size: obs.shape[0],
-        obs: obs.data as Float32Array,
-        mask: (await r('mask')).data as Uint8Array,
-        time: (await r('time')).data as Float32Array,
-        action: (await r('action')).data as Int32Array,
-        label: (await r('label')).data as Int32Array,
-      });
-    }
-    online[i].restore({ rounds, buffers });
-  }
-}
-
-/**
- * Reads a checkpoint's state.json and checks its format (E_CHECKPOINT when it is missing, unreadable or of
- * another kind). Shared by every loop that writes `state.json` last into its checkpoints.
- */
-export function readStateFile<S extends { format: string }>(dir: string, format: S['format'], what: string): S {
-  const path = join(dir, 'state.json');
-  let s: S;
-  try {
-    s = JSON.parse(readFileSync(path, 'utf8')) as S;
-  } catch (e) {
-    throw new HopError('E_CHECKPOINT', `${path} cannot be read (${(e as Error).message}); the checkpoint is incomplete`);
-  }
-  if (s.format !== format) throw new HopError('E_CHECKPOINT', `${path} is not a ${what} checkpoint state`);
-  return s;
-}
-
 /** Reads a self-play checkpoint's state.json. */
 export function readSelfPlayState(dir: string): SelfPlayState {
   return readStateFile<SelfPlayState>(dir, 'hop-selfplay-state', 'self-play');
@@ -148,12 +92,3 @@ export async function loadOnlineAndPriors(dir: string, state: SelfPlayState, onl
   });
 }
 
-/** Iteration numbers with a complete checkpoint (`iter-N/state.json`), newest first. */
-export function checkpointIterations(checkpointsDir: string): number[] {
-  if (!existsSync(checkpointsDir)) return [];
-  return readdirSync(checkpointsDir)
-    .map((n) => /^iter-(\d+)$/.exec(n))
-    .filter((m): m is RegExpExecArray => m !== null && existsSync(join(checkpointsDir, m[0], 'state.json')))
-    .map((m) => Number(m[1]))
-    .sort((a, b) => b - a);
-}

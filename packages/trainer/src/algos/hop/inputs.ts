@@ -1,10 +1,10 @@
-import { checkInputs, fingerprintInputs, type InputFingerprint } from '../run/fingerprint';
-import type { RunDir } from '../run/layout';
-import { newestVerifiedCheckpoint } from '../run/verify';
-import { checkpointIterations } from './checkpoint';
+import { checkInputs, fingerprintInputs, type InputFingerprint } from '../../run/fingerprint';
+import type { RunDir } from '../../run/layout';
+import { newestVerifiedCheckpoint } from '../../run/verify';
+import { checkpointIterations } from '../../run/checkpoints';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { openCheckedDataset } from '../data/dataset';
+import { openCheckedDataset } from '../../data/dataset';
 
 /** The inputs of `hop train` that are fingerprinted, by config key, with their flags. */
 export const TRAIN_INPUT_FLAGS = { pretrained: '--pretrained', warmStart: '--warm-start', worldModel: '--world-model' } as const;

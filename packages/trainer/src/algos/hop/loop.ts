@@ -1,113 +1,102 @@
-import { rm } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { HopError, Rng, deriveSeed, type RunEnvironment } from '@hop/core';
+import { join } from 'node:path';
+import { HopError, Rng, deriveSeed } from '@hop/core';
 import { createStagHuntSimulator, replayHtml, type StagHuntSimulator } from '@hop/env-staghunt';
 import { OnlineMOA } from '@hop/moa';
-import type { SelfPlayAlgorithm, PlanningSetup } from '../algos/types';
-import { prepareEnvironment } from '../run/environment';
-import { InterruptFlag } from '../run/interrupt';
-import { RunDir, writeFileAtomic, type RunMetric } from '../run/layout';
-import { createProgress } from '../run/progress';
+import { checkpointIterations, pruneCheckpoints } from '../../run/checkpoints';
 import {
-  checkpointIterations,
-  loadOnlineAndPriors,
-  loadPairs,
-  loadPolicy,
-  readSelfPlayState,
-  saveSelfPlayCheckpoint,
-  type SelfPlayState,
-} from './checkpoint';
-import type { SelfPlayConfig } from './config';
+  RunClock,
+  continueWith,
+  checkpointDue,
+  defaultLog,
+  defaultRunName,
+  evalDue,
+  interruptOf,
+  lastEvalOf,
+  resumeRun,
+  round,
+  runEvent,
+  spentMetrics,
+  startRun,
+  stopIfRequested,
+  type RunOptions,
+  type RunResult,
+} from '../../run/lifecycle';
+import { writeFileAtomic, type RunConfigFile, type RunDir, type RunMetric } from '../../run/layout';
+import { createProgress } from '../../run/progress';
+import { ModelEngines } from '../../team/engines';
+import { buildCoPlayers, buildPolicy, type SelfPlayModels } from '../../team/models';
+import { feedOnline } from '../../team/online';
+import { HopTeam } from '../../team/team';
+import { openPlanning, type PlanningSpec } from '../../planning/open';
+import type { PlanningSetup } from '../../planning/setup';
+import { episodeMetrics, inferenceMetrics, mergeTallies, onlineMoaMetrics } from '../../metrics/scalars';
+import { learnerMetrics, timingMetrics } from './metrics';
+import { loadOnlineAndPriors, loadPairs, loadPolicy, readSelfPlayState, saveSelfPlayCheckpoint, type SelfPlayState } from './checkpoint';
+import { prepareTrainResume, trainFingerprints, validateTrainInputs } from './inputs';
 import { PolicyLearner } from './learner';
-import { episodeMetrics, inferenceMetrics, learnerMetrics, mergeTallies, onlineMoaMetrics, timingMetrics } from './metrics';
-import { buildCoPlayers, buildPolicy, type SelfPlayModels } from './models';
 import { concatSamples, type RolloutResult, type RolloutSpec } from './rollout';
 import { createRunner, type RolloutRunner } from './runner';
-import { HopTeam } from './team';
-import { ModelEngines } from './engines';
+import type { SelfPlayConfig } from './settings';
 import { warmStart, warmStartBatch } from './warm-start';
-import { feedOnline } from './online';
-import { prepareTrainResume, trainFingerprints, validateTrainInputs } from './inputs';
 
-export interface SelfPlayOptions {
-  log?: (line: string) => void;
-  interrupt?: InterruptFlag;
+/**
+ * What makes one planning self-play algorithm differ from another (hop, hop-wm, direct-om): its co-player
+ * models' goal input and where its planner searches. This loop does everything else.
+ */
+export interface HopVariant {
+  readonly name: string;
+  /** Co-player models with discrete goal input and beliefs (`goals`), or without (`none`, direct opponent modelling). */
+  readonly coPlayerGoals: 'goals' | 'none';
+  /** Where the planner searches, from the run's config. */
+  planning(config: HopRunConfig): PlanningSpec;
 }
 
-export interface SelfPlayResult {
-  status: 'completed' | 'interrupted';
-  runDir: string;
-  iterations: number;
-  /** The last greedy evaluation record, if any. */
-  lastEval: RunMetric | null;
-  elapsed: number;
-}
-
-type AnyConfig = SelfPlayConfig & Record<string, unknown> & { algo: string };
-
-const defaultLog = (line: string) => process.stdout.write(line + '\n');
+export type HopRunConfig = SelfPlayConfig & Record<string, unknown> & { algo: string };
+type AnyConfig = HopRunConfig;
 
 /** Starts a self-play run in a fresh directory. */
-export async function trainSelfPlay(algo: SelfPlayAlgorithm, config: AnyConfig, options: SelfPlayOptions = {}): Promise<SelfPlayResult> {
+export async function trainSelfPlay(algo: HopVariant, config: AnyConfig, options: RunOptions = {}): Promise<RunResult> {
   const log = options.log ?? defaultLog;
-  const environment = await prepareEnvironment(log);
-  const out = config.out ?? defaultRunName(config.algo);
-  const resolved: AnyConfig = { ...config, out };
-  const game = createStagHuntSimulator(resolved.env);
-  // Everything that can fail on bad input is opened before the run directory exists.
-  validateTrainInputs(resolved);
-  const setup = await openSetup(algo, resolved, game, null);
-  const run = new RunDir(out);
-  try {
-    run.create('train', resolved, environment, { coPlayers: setup.models.source, planning: setup.planning.facts, fingerprints: trainFingerprints(resolved) });
-  } catch (e) {
-    disposeSetup(setup);
-    throw e;
-  }
-  log(`seed ${resolved.seed}; run directory ${run.root}`);
-  return run.guardStart(() => checkpointIterations(run.checkpointsDir).length > 0, () => loop(run, algo, resolved, setup, log, options.interrupt), log);
+  const resolved: AnyConfig = { ...config, out: config.out ?? defaultRunName('train', config.algo) };
+  return startRun({
+    command: 'train',
+    out: resolved.out!,
+    config: resolved,
+    seed: resolved.seed,
+    log,
+    open: async () => {
+      const game = createStagHuntSimulator(resolved.env);
+      // Everything that can fail on bad input is opened before the run directory exists.
+      validateTrainInputs(resolved);
+      return openSetup(algo, resolved, game, null);
+    },
+    inputs: (setup) => ({ coPlayers: setup.models.source, planning: setup.planning.facts, fingerprints: trainFingerprints(resolved) }),
+    dispose: disposeSetup,
+    hasCheckpoint: (run) => checkpointIterations(run.checkpointsDir).length > 0,
+    body: (run, setup) => loop(run, algo, resolved, setup, log, options),
+  });
 }
 
 /** Continues a run from its newest complete checkpoint; `iterations` may extend it. */
 export async function resumeSelfPlay(
-  runDir: string,
-  algoOf: (name: string) => SelfPlayAlgorithm,
-  overrides: { iterations?: number },
-  options: SelfPlayOptions = {},
-): Promise<SelfPlayResult> {
+  algo: HopVariant,
+  run: RunDir,
+  file: RunConfigFile<Record<string, unknown>>,
+  config: AnyConfig,
+  options: RunOptions = {},
+): Promise<RunResult> {
   const log = options.log ?? defaultLog;
-  const run = new RunDir(runDir);
-  const file = run.readConfig<AnyConfig>();
-  if (file.command !== 'train') throw new HopError('E_RUN', `${run.root} is a '${file.command}' run, not a \`hop train\` run`);
-  const algo = algoOf(String(file.config.algo));
-  const config = algo.schema.parse({ ...file.config, ...(overrides.iterations ? { iterations: overrides.iterations } : {}) }) as AnyConfig;
-  const environment = await prepareEnvironment(log);
-  warnEngineChange(file.resumes?.at(-1) ?? file.environment, environment, log);
   const game = createStagHuntSimulator(config.env);
-  const point = prepareTrainResume(run, file.inputs, config, log);
-  let setup: Setup;
-  try {
-    setup = await openSetup(algo, config, game, point);
-  } catch (e) {
-    run.close();
-    throw e;
-  }
-  const done = setup.state.iteration;
-  run.reopen(environment, (r) => (r.kind === 'event' ? true : r.step <= done), config);
-  if (!point) log(`no checkpoint in ${run.checkpointsDir}: restarting the run from iteration 1 (seed ${config.seed})`);
-  else log(`resuming ${run.root} from ${relative(run.root, point)}: iteration ${done + 1} (seed ${config.seed})`);
-  return loop(run, algo, config, setup, log, options.interrupt);
-}
-
-/**
- * ONNX Runtime and tfjs agree to float rounding, not bit for bit, so a resume on another engine can turn
- * near-ties and continues a different run than the one interrupted: said, not refused (a machine may have
- * lost onnxruntime-node). The resume's engine is recorded in config.json's resumes.
- */
-export function warnEngineChange(before: RunEnvironment, now: RunEnvironment, log: (line: string) => void): void {
-  const [a, b] = [before.inference, now.inference];
-  if (a && b && a.engine !== b.engine)
-    log(`warning: this run was last trained on the ${a.engine} inference engine and resumes on ${b.engine}; results can differ from an uninterrupted run from here on (HOP_INFERENCE=${a.engine} resumes on the same engine)`);
+  const setup = await resumeRun({
+    run,
+    file,
+    config,
+    seed: config.seed,
+    log,
+    point: () => prepareTrainResume(run, file.inputs, config, log),
+    open: (point) => openSetup(algo, config, game, point),
+  });
+  return loop(run, algo, config, setup, log, options);
 }
 
 interface Setup {
@@ -122,8 +111,8 @@ interface Setup {
 }
 
 /** Networks, planner, online buffers and counters: fresh, or from a checkpoint directory. */
-async function openSetup(algo: SelfPlayAlgorithm, config: AnyConfig, game: StagHuntSimulator, checkpoint: string | null): Promise<Setup> {
-  const planning = await algo.planning(config, game);
+async function openSetup(algo: HopVariant, config: AnyConfig, game: StagHuntSimulator, checkpoint: string | null): Promise<Setup> {
+  const planning = await openPlanning(algo.planning(config), game);
   let models: SelfPlayModels | null = null;
   try {
     const co = await buildCoPlayers(config, game, algo.coPlayerGoals);
@@ -135,7 +124,7 @@ async function openSetup(algo: SelfPlayAlgorithm, config: AnyConfig, game: StagH
       minibatch: config.minibatch,
       maxGradNorm: config.gradClipNorm,
     });
-    const plannerConfig = { numSimulations: config.simulations, numTrees: config.treeNum, cPuct: config.cPuct, beta: config.beta, gamma: config.gamma };
+    const plannerConfig = { numSimulations: config.numSimulations, numTrees: config.numTrees, cPuct: config.cPuct, beta: config.beta, gamma: config.gamma };
     const engines = new ModelEngines();
     const teamOf = (numEnvs: number, greedy: boolean) =>
       new HopTeam({
@@ -213,24 +202,24 @@ function disposeSetup(s: Setup): void {
 
 async function loop(
   run: RunDir,
-  algo: SelfPlayAlgorithm,
+  algo: HopVariant,
   config: AnyConfig,
   setup: Setup,
   log: (line: string) => void,
-  interruptFlag?: InterruptFlag,
-): Promise<SelfPlayResult> {
-  const interrupt = interruptFlag ?? new InterruptFlag().listen();
+  options: RunOptions,
+): Promise<RunResult> {
+  const { flag: interrupt, release } = interruptOf(options.interrupt);
   const { game, learner, team, online, models } = setup;
   const state = setup.state;
   let runner: RolloutRunner | null = null;
-  let lastEval: RunMetric | null = [...run.readMetrics()].reverse().find((r) => r.kind === 'eval') ?? null;
+  let lastEval = lastEvalOf(run);
   try {
     log(
       `hop train --algo ${algo.name}: ${config.env}, ${config.numEnvs} envs x ${config.episodesPerEnv} episode(s) per iteration, ` +
-        `${config.treeNum} trees x ${config.simulations} simulations, ${config.workers} worker(s); co-players ${models.goals.mode} goals ` +
+        `${config.numTrees} trees x ${config.numSimulations} simulations, ${config.workers} worker(s); co-players ${models.goals.mode} goals ` +
         `(${models.source.pretrained ? `pretrained ${String(models.source.pretrained)}` : 'from scratch'})`,
     );
-    run.appendMetrics(event(state, state.iteration === 0 && !state.warmStarted ? 'start' : 'resume'));
+    run.appendMetrics(runEvent(state, state.iteration === 0 && !state.warmStarted ? 'start' : 'resume'));
     // Wall and CPU time of the run: what a budget ("2 hours on 2 cores") is about, shared machine or not.
     const clock = new RunClock(state);
     if (config.warmStart && !state.warmStarted) {
@@ -242,7 +231,7 @@ async function loop(
       run.appendMetrics({ kind: 'event', event: 'warm-start', epoch: 0, step: 0, time: round(state.elapsed), samples: batch.count, ...learnerMetrics(r), ...spentMetrics(spent, state) });
       log(`warm start on ${batch.count} rows of ${config.warmStart}: policy CE ${r.policyLoss.toFixed(3)}, value MSE ${r.valueLoss.toFixed(3)} (${spent.wall.toFixed(1)}s, ${spent.cpu.toFixed(1)} CPU-s)`);
     }
-    runner = await createRunner(config, algo, setup);
+    runner = await createRunner(config, setup, algo.planning(config));
     log(`rollouts: ${runner.describe}`);
     // The starting point of the evaluation curve: the agents before any self-play update (after the warm start).
     if (state.iteration === 0 && config.evalEvery > 0 && !run.readMetrics().some((r) => r.kind === 'eval')) {
@@ -294,7 +283,7 @@ async function loop(
 
       // 4. Greedy evaluation on held-out seeds, and a replay page.
       let evalRecord: RunMetric | null = null;
-      const evalNow = (config.evalEvery > 0 && it % config.evalEvery === 0) || it === config.iterations;
+      const evalNow = evalDue(it, config.evalEvery, config.iterations);
       if (evalNow) {
         const te = performance.now();
         const ev = await evaluate(setup, runner, config, it === config.iterations ? (config.finalEvalEpisodes ?? config.evalEpisodes) : config.evalEpisodes);
@@ -331,10 +320,10 @@ async function loop(
         lastEval = evalRecord;
       }
       // After the records: a kill in between leaves records past the checkpoint, which resume drops.
-      if (it % config.checkpointEvery === 0 || it === config.iterations || interrupt.stopRequested) {
+      if (checkpointDue(it, config.checkpointEvery, config.iterations, interrupt)) {
         const tc = performance.now();
         await saveSelfPlayCheckpoint(join(run.checkpointsDir, `iter-${it}`), { learner, registry: models.registry, online, team, state });
-        await pruneCheckpoints(run);
+        await pruneCheckpoints(run.checkpointsDir);
         checkpointMs = performance.now() - tc;
       }
       const ret = record['charts/episodic_return'] as number;
@@ -348,15 +337,11 @@ async function loop(
           ` | ${iterSeconds.toFixed(1)}s`,
       );
       await new Promise<void>((r) => setImmediate(r));
-      if (interrupt.stopRequested && it < config.iterations) {
-        progress.stop('interrupted');
-        run.appendMetrics(event(state, 'interrupt'));
-        log(`interrupted after iteration ${it}; checkpoint saved\ncontinue with: hop train --resume ${run.root}`);
-        return { status: 'interrupted', runDir: run.root, iterations: it, lastEval, elapsed: state.elapsed };
-      }
+      const stopped = stopIfRequested({ run, state, interrupt, log, last: config.iterations, lastEval, command: 'train' }, (why) => progress.stop(why));
+      if (stopped) return stopped;
     }
     progress.stop();
-    run.appendMetrics(event(state, 'end'));
+    run.appendMetrics(runEvent(state, 'end'));
     log(
       `done: ${state.iteration} iterations, ${state.episodes} episodes, ${state.envSteps} env steps, ${state.elapsed.toFixed(1)}s ` +
         `(${(state.cpuSeconds ?? 0).toFixed(1)} CPU-s${state.cpuSeconds === undefined ? ', not recorded by the checkpoint it resumed from' : ''})`,
@@ -367,7 +352,7 @@ async function loop(
     await setup.team.engines.dispose();
     disposeSetup(setup);
     run.close();
-    if (!interruptFlag) interrupt.dispose();
+    release();
   }
 }
 
@@ -375,9 +360,9 @@ async function loop(
  * A stop before the first iteration's checkpoint (during the warm start or the first evaluation): there is
  * nothing worth saving yet, and a resume starts the run again from the warm start, with the same results.
  */
-function interruptedBeforeFirstIteration(run: RunDir, state: SelfPlayState, log: (line: string) => void, when: string): SelfPlayResult {
-  run.appendMetrics(event(state, 'interrupt'));
-  log(`interrupted ${when}; no checkpoint yet\ncontinue with: hop train --resume ${run.root} (starts again from the warm start)`);
+function interruptedBeforeFirstIteration(run: RunDir, state: SelfPlayState, log: (line: string) => void, when: string): RunResult {
+  run.appendMetrics(runEvent(state, 'interrupt'));
+  log(`interrupted ${when}; no checkpoint yet\ncontinue with: ${continueWith('train', run.root)} (starts again from the warm start)`);
   return { status: 'interrupted', runDir: run.root, iterations: 0, lastEval: null, elapsed: state.elapsed };
 }
 
@@ -406,47 +391,4 @@ async function evaluate(
   };
   const results = await runner.evaluate(spec);
   return { episodes: results.flatMap((r) => r.episodes), replay: results.find((r) => r.replay)?.replay ?? null };
-}
-
-/** Keeps the two newest iteration checkpoints (a truncated newest one still leaves an intact one). */
-async function pruneCheckpoints(run: RunDir): Promise<void> {
-  for (const it of checkpointIterations(run.checkpointsDir).slice(2)) await rm(join(run.checkpointsDir, `iter-${it}`), { recursive: true, force: true });
-}
-
-function event(state: SelfPlayState, name: string): RunMetric {
-  return { kind: 'event', event: name, epoch: state.iteration, step: state.iteration, time: round(state.elapsed), at: new Date().toISOString() };
-}
-
-function defaultRunName(algo: string): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-  return join('runs', `train-${algo}-${stamp}`);
-}
-
-const round = (x: number) => Math.round(x * 1000) / 1000;
-
-/**
- * Adds the wall and CPU time since the last tick to the run's totals. CPU is `process.cpuUsage`, which counts
- * every thread of the process (the rollout workers too); on a machine shared with other jobs it is the honest
- * measure of what the run cost, and CPU / cores bounds the wall time it would take alone.
- */
-class RunClock {
-  private wall = performance.now();
-  private cpu = process.cpuUsage();
-
-  constructor(private readonly state: SelfPlayState) {}
-
-  tick(): { wall: number; cpu: number } {
-    const now = performance.now();
-    const d = process.cpuUsage(this.cpu);
-    const spent = { wall: (now - this.wall) / 1000, cpu: (d.user + d.system) / 1e6 };
-    this.wall = now;
-    this.cpu = process.cpuUsage();
-    this.state.elapsed += spent.wall;
-    if (this.state.cpuSeconds !== undefined) this.state.cpuSeconds += spent.cpu;
-    return spent;
-  }
-}
-
-function spentMetrics(spent: { wall: number; cpu: number }, state: SelfPlayState): Record<string, number> {
-  return { 'time/cpu': spent.cpu, ...(state.cpuSeconds !== undefined ? { 'perf/cpu_seconds': round(state.cpuSeconds) } : {}) };
 }

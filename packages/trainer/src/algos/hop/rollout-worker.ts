@@ -1,13 +1,13 @@
 import { initBackend } from '@hop/core';
 import { createStagHuntSimulator, type StagHuntSimulator } from '@hop/env-staghunt';
 import { MOAModel, PairRegistry } from '@hop/moa';
-import type { PlanningSetup } from '../algos/types';
-import { planningAlgorithm } from '../algos/registry';
-import { buildPolicy } from './models';
+import { openPlanning } from '../../planning/open';
+import type { PlanningSetup } from '../../planning/setup';
+import { buildPolicy } from '../../team/models';
 import { runRollout, type RolloutResult } from './rollout';
 import type { RolloutTask } from './runner';
-import { ModelEngines } from './engines';
-import { HopTeam } from './team';
+import { ModelEngines } from '../../team/engines';
+import { HopTeam } from '../../team/team';
 import { checksumOf, unpackInto } from './weights';
 
 /**
@@ -32,7 +32,7 @@ let ready: Promise<unknown> | null = null;
 let ctx: WorkerContext | null = null;
 
 async function context(task: RolloutTask): Promise<WorkerContext> {
-  const key = JSON.stringify({ config: task.config, generic: task.generic, goals: Array.from(task.goals.goalVectors) });
+  const key = JSON.stringify({ config: task.config, planning: task.planning, generic: task.generic, goals: Array.from(task.goals.goalVectors) });
   if (ctx && ctx.key === key) return ctx;
   if (ctx) {
     await ctx.engines.dispose();
@@ -42,9 +42,8 @@ async function context(task: RolloutTask): Promise<WorkerContext> {
     ctx.planning.dispose();
   }
   const { config } = task;
-  const algo = planningAlgorithm(config.algo);
   const game = createStagHuntSimulator(config.env);
-  const planning = await algo.planning(config, game);
+  const planning = await openPlanning(task.planning, game);
   const policy = buildPolicy(config, game);
   const generic = new MOAModel(task.generic);
   const registry = new PairRegistry(generic, game.numAgents);
@@ -65,7 +64,7 @@ function teamFor(c: WorkerContext, task: RolloutTask): HopTeam {
       policy: c.policy,
       registry: c.registry,
       goals: task.goals,
-      planner: { numSimulations: config.simulations, numTrees: config.treeNum, cPuct: config.cPuct, beta: config.beta, gamma: config.gamma, greedy: task.greedy },
+      planner: { numSimulations: config.numSimulations, numTrees: config.numTrees, cPuct: config.cPuct, beta: config.beta, gamma: config.gamma, greedy: task.greedy },
       numEnvs: task.spec.numEnvs,
       priorAlpha: config.priorAlpha,
     });

@@ -1,7 +1,7 @@
 import { deriveSeed } from '@hop/core';
 import { VecStagHunt, type StagHuntConfig, type EpisodeRecord } from '@hop/env-staghunt';
-import type { HopTeam, InferenceTally } from './team';
-import { emptyTally } from './team';
+import type { HopTeam, InferenceTally } from '../../team/team';
+import { emptyTally } from '../../team/team';
 
 /** Which episodes a rollout plays: env k (global index) plays episodes `episodeSeed(seed, k, e)`. */
 export interface RolloutSpec {

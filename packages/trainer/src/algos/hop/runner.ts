@@ -1,13 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { deriveSeed } from '@hop/core';
-import type { SelfPlayAlgorithm } from '../algos/types';
-import type { SelfPlayConfig } from './config';
+import type { SelfPlayConfig } from './settings';
 import type { PairRegistry, MOAModel, MOAConfig } from '@hop/moa';
 import { runRollout, type RolloutResult, type RolloutSpec } from './rollout';
-import type { HopTeam } from './team';
-import type { GoalSetup } from './goals';
+import type { HopTeam } from '../../team/team';
+import type { GoalSetup } from '../../team/goals';
 import { packWeights, type PackedWeights } from './weights';
 import type { StagHuntSimulator } from '@hop/env-staghunt';
+import type { PlanningSpec } from '../../planning/open';
 
 /**
  * Plays an iteration's rollouts, and the greedy held-out evaluations: in this thread, or split over worker
@@ -24,6 +24,8 @@ export interface RolloutRunner {
 /** What a worker needs to rebuild the networks and planner of the run (task payload). */
 export interface RolloutTask {
   config: SelfPlayConfig & Record<string, unknown> & { algo: string };
+  /** Where the planner searches (the worker opens it; it never looks the algorithm up). */
+  planning: PlanningSpec;
   spec: RolloutSpec;
   /** Greedy decisions (evaluation) instead of sampled ones (training rollouts). */
   greedy: boolean;
@@ -69,8 +71,8 @@ interface RunnerSetup {
 
 export async function createRunner(
   config: RolloutTask['config'],
-  _algo: SelfPlayAlgorithm,
   setup: RunnerSetup,
+  planning: PlanningSpec,
 ): Promise<RolloutRunner> {
   const slices = envSlices(config.numEnvs, config.workers);
   if (slices.length === 1) {
@@ -94,7 +96,7 @@ export async function createRunner(
     for (const [i, j] of ownedPairs) nets[`pair-${i}-${j}`] = registry.model(i, j).net;
     const weights = packWeights(nets);
     const priors = priorsOf.priors.map((p) => ({ histogram: Float64Array.from(p.histogram), outcomes: Int32Array.from(p.outcomes) }));
-    const tasks = specs.map((spec) => ({ config, spec, greedy, weights, ownedPairs, priors, generic: registry.generic.config, goals: setup.team.goals }) satisfies RolloutTask);
+    const tasks = specs.map((spec) => ({ config, planning, spec, greedy, weights, ownedPairs, priors, generic: registry.generic.config, goals: setup.team.goals }) satisfies RolloutTask);
     return (await Promise.all(tasks.map((t) => pool.run(t)))) as RolloutResult[];
   };
   return {

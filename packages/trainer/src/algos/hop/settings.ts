@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { presetNames, type PresetName } from '@hop/env-staghunt';
+import { TrainRunShape as T } from '../../config/train-shape';
 
 const int = (min: number) => z.number().int().min(min);
 
@@ -8,10 +8,10 @@ const int = (min: number) => z.number().int().min(min);
  * folder extends this record with its own keys; `hop train --help` lists them all.
  */
 export const SelfPlayConfigShape = {
-  preset: z.enum(['none', 'quick', 'msh-2h']).default('none').describe('Budget preset: quick (~15 min) or msh-2h (~2 h on 2 cores); flags override it'),
-  env: z.enum(presetNames as [PresetName, ...PresetName[]]).default('hop-msh').describe('Environment preset'),
-  seed: z.number().int().min(0).max(0xffffffff).default(0).describe('Seed of every random stream of the run'),
-  out: z.string().min(1).optional().describe('Run directory (default runs/train-<algo>-<time>)'),
+  budget: z.enum(['none', 'quick', 'msh-2h']).default('none').describe('Budget preset: quick (~15 min) or msh-2h (~2 h on 2 cores); the config file and flags override it (was --preset)'),
+  env: T.env,
+  seed: T.seed,
+  out: T.out,
   pretrained: z.string().min(1).optional().describe('Pretraining run (hop pretrain) whose MOA starts the co-player models; else from scratch'),
   warmStart: z.string().min(1).optional().describe('Dataset (hop collect) to fit the policy prior (cloning) and value head (returns) before self-play'),
   warmStartEpochs: int(1).default(3).describe('Passes over the warm-start rows'),
@@ -20,8 +20,8 @@ export const SelfPlayConfigShape = {
   numEnvs: int(1).default(16).describe('Environments played in lock-step per iteration (all workers together)'),
   episodesPerEnv: int(1).default(1).describe('Complete episodes each environment plays per iteration'),
   workers: int(1).default(1).describe('Worker threads for rollouts (each owns a slice of the environments); same results for any count'),
-  treeNum: int(1).default(5).describe('MCTS trees per decision (each with its own sampled goal orderings)'),
-  simulations: int(2).default(200).describe('Simulations per tree'),
+  numTrees: int(1).default(5).describe('MCTS trees per decision (each with its own sampled goal orderings; was --tree-num)'),
+  numSimulations: int(2).default(200).describe('Simulations per tree (was --simulations)'),
   cPuct: z.number().min(0).default(1).describe('PUCT exploration constant c'),
   beta: z.number().min(0).default(2).describe('Decision softmax(beta * Q) temperature'),
   gamma: z.number().min(0).max(1).default(0.95).describe('Discount of planning and of the value targets'),
@@ -40,19 +40,19 @@ export const SelfPlayConfigShape = {
   moaLr: z.number().positive().default(5e-4).describe('Online MOA: Adam learning rate'),
   priorAlpha: z.number().min(0).max(1).default(0.995).describe('Inter-episode goal prior discount'),
   evalEvery: int(0).default(5).describe('Greedy evaluation on held-out seeds every N iterations (0 = only at the end)'),
-  evalEpisodes: int(1).default(32).describe('Episodes of each evaluation'),
-  finalEvalEpisodes: int(1).optional().describe('Episodes of the evaluation after the last iteration (default: evalEpisodes)'),
-  evalEnvs: int(1).default(16).describe('Environments of each evaluation, in lock-step'),
+  evalEpisodes: T.evalEpisodes,
+  finalEvalEpisodes: T.finalEvalEpisodes,
+  evalEnvs: T.evalEnvs,
   replayEvery: int(0).default(10).describe('Write a replay page of an evaluation episode every N iterations (0 = off)'),
-  checkpointEvery: int(1).default(1).describe('Checkpoint every N iterations'),
-  progress: z.enum(['auto', 'bar', 'plain', 'none']).default('auto').describe('Progress display'),
+  checkpointEvery: T.checkpointEvery,
+  progress: T.progress,
 } as const;
 
 export const SelfPlayConfigSchema = z.strictObject(SelfPlayConfigShape);
 export type SelfPlayConfig = z.infer<typeof SelfPlayConfigSchema>;
 
 /** The budget presets: a layer under the config file and flags. */
-export const BUDGET_PRESETS: Record<string, Partial<Record<keyof typeof SelfPlayConfigShape | string, unknown>>> = {
+export const BUDGET_PRESETS: Record<string, Record<string, unknown>> = {
   none: {},
   // Measured: planning depth is what turns a cloned prior into stag hunts (2 trees x 100 simulations with
   // beta 10 scored 2.89 greedy after a warm start that alone scored 1.25), so the presets buy simulations
@@ -61,8 +61,8 @@ export const BUDGET_PRESETS: Record<string, Partial<Record<keyof typeof SelfPlay
     iterations: 8,
     numEnvs: 16,
     workers: 2,
-    treeNum: 2,
-    simulations: 64,
+    numTrees: 2,
+    numSimulations: 64,
     beta: 10,
     sgdPasses: 4,
     minibatch: 256,
@@ -81,8 +81,8 @@ export const BUDGET_PRESETS: Record<string, Partial<Record<keyof typeof SelfPlay
     iterations: 80,
     numEnvs: 16,
     workers: 2,
-    treeNum: 2,
-    simulations: 128,
+    numTrees: 2,
+    numSimulations: 128,
     beta: 10,
     sgdPasses: 4,
     minibatch: 512,

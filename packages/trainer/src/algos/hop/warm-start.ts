@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HopError, Rng, deriveSeed } from '@hop/core';
 import { NUM_ACTIONS } from '@hop/env-staghunt';
-import { openCheckedDataset, populationRows } from '../data/dataset';
+import { openCheckedDataset, populationRows } from '../../data/dataset';
 import type { LearnerBatch, LearnerReport, PolicyLearner } from './learner';
 
 /**

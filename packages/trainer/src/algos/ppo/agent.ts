@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { HopError } from '@hop/core';
 import { createStagHuntSimulator, type PresetName, type StagHuntSimulator, type VecStagHunt } from '@hop/env-staghunt';
-import { PPO_PRESETS } from '../algos/ppo/config';
-import type { Controller } from '../eval/controllers';
-import { RunDir } from '../run/layout';
+import { RunDir } from '../../run/layout';
+import type { Controller } from '../types';
 import { loadPPONetworks, readPPOState } from './checkpoint';
 import type { PPOExtensionFactory, PPOLoopConfig } from './loop';
 import { buildPPONetwork } from './network';
@@ -12,10 +14,11 @@ import { PPOPolicies } from './policies';
  * its evaluation hooks keep the beliefs about the co-players across the pairing's episodes.
  */
 export async function ppoController(root: string, dir: string, vec: VecStagHunt, extension?: PPOExtensionFactory, onlineCapacity?: number): Promise<Controller> {
+  if (!existsSync(join(dir, 'policy'))) throw new HopError('E_CHECKPOINT', `${dir} holds no policy networks`);
   const state = readPPOState(dir);
   const saved = new RunDir(root).readConfig<PPOLoopConfig>().config;
   // An evaluation may shrink the online buffers so that the co-player models adapt within its K episodes.
-  const config = { ...PPO_PRESETS.none, ...saved, ...(onlineCapacity ? { moaCapacity: onlineCapacity } : {}) };
+  const config = { ...saved, ...(onlineCapacity ? { moaCapacity: onlineCapacity } : {}) };
   const game: StagHuntSimulator = createStagHuntSimulator(String(config.env) as PresetName);
   const ext = extension ? await extension(config, game) : null;
   if (ext) await ext.load(dir, state.extra);

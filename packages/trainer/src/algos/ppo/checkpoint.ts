@@ -2,8 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadCheckpoint, saveCheckpoint } from '@hop/core';
 import type * as tf from '@tensorflow/tfjs';
-import { writeDirAtomic } from '../run/layout';
-import { readStateFile } from '../selfplay/checkpoint';
+import { readStateFile } from '../../run/checkpoints';
+import { writeDirAtomic } from '../../run/layout';
 import type { PPOLearner } from './learner';
 
 export const PPO_POLICY_KIND = 'hop-ppo-policy';
@@ -15,6 +15,8 @@ export interface PPOState {
   algo: string;
   iteration: number;
   elapsed: number;
+  /** CPU seconds of the run (absent in checkpoints written before PPO recorded it). */
+  cpuSeconds?: number;
   envSteps: number;
   episodes: number;
   /** What an algorithm built on PPO keeps besides (hop-onestep: its beliefs' priors). */

@@ -1,16 +1,29 @@
-import { rm } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { HopError, Rng, deriveSeed } from '@hop/core';
 import { VecStagHunt, createStagHuntSimulator, type StagHuntSimulator } from '@hop/env-staghunt';
-import type { PPOConfig } from '../algos/ppo/config';
-import { prepareEnvironment } from '../run/environment';
-import { InterruptFlag } from '../run/interrupt';
-import { RunDir, type RunMetric } from '../run/layout';
-import { createProgress } from '../run/progress';
-import { checkpointIterations } from '../selfplay/checkpoint';
-import type { SelfPlayOptions, SelfPlayResult } from '../selfplay/loop';
-import { episodeMetrics } from '../selfplay/metrics';
+import { episodeMetrics } from '../../metrics/scalars';
+import { checkpointIterations, pruneCheckpoints } from '../../run/checkpoints';
+import {
+  RunClock,
+  checkpointDue,
+  defaultLog,
+  defaultRunName,
+  evalDue,
+  interruptOf,
+  lastEvalOf,
+  resumeRun,
+  round,
+  runEvent,
+  spentMetrics,
+  startRun,
+  stopIfRequested,
+  type RunOptions,
+  type RunResult,
+} from '../../run/lifecycle';
+import type { RunConfigFile, RunDir, RunMetric } from '../../run/layout';
+import { createProgress } from '../../run/progress';
 import { loadPPONetworks, readPPOState, savePPOCheckpoint, type PPOState } from './checkpoint';
+import type { PPOConfig } from './config';
 import { PPOLearner, type PPOUpdateReport } from './learner';
 import { buildPPONetwork } from './network';
 import { PPOPolicies } from './policies';
@@ -40,50 +53,53 @@ export interface PPOExtension {
 
 export type PPOExtensionFactory = (config: PPOLoopConfig, game: StagHuntSimulator) => Promise<PPOExtension>;
 
-const defaultLog = (line: string) => process.stdout.write(line + '\n');
-
 /** Starts a PPO run in a fresh directory. */
-export async function trainPPO(config: PPOLoopConfig, options: SelfPlayOptions = {}, extension?: PPOExtensionFactory): Promise<SelfPlayResult> {
+export async function trainPPO(config: PPOLoopConfig, options: RunOptions = {}, extension?: PPOExtensionFactory): Promise<RunResult> {
   const log = options.log ?? defaultLog;
-  const environment = await prepareEnvironment(log);
-  const out = config.out ?? join('runs', `train-${config.algo}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`);
-  const resolved: PPOLoopConfig = { ...config, out };
-  const setup = await openSetup(resolved, null, extension);
-  const run = new RunDir(out);
-  try {
-    run.create('train', resolved, environment, { networks: setup.learners.length, ...(setup.ext ? { extension: setup.ext.facts } : {}) });
-  } catch (e) {
-    disposeSetup(setup);
-    throw e;
-  }
-  log(`seed ${resolved.seed}; run directory ${run.root}`);
-  return loop(run, resolved, setup, log, options.interrupt);
+  const resolved: PPOLoopConfig = { ...config, out: config.out ?? defaultRunName('train', config.algo) };
+  return startRun({
+    command: 'train',
+    out: resolved.out!,
+    config: resolved,
+    seed: resolved.seed,
+    log,
+    open: () => openSetup(resolved, null, extension),
+    inputs: (setup) => ({ networks: setup.learners.length, ...(setup.ext ? { extension: setup.ext.facts } : {}) }),
+    dispose: disposeSetup,
+    hasCheckpoint: (run) => checkpointIterations(run.checkpointsDir).length > 0,
+    body: (run, setup) => loop(run, resolved, setup, log, options),
+  });
 }
 
-/** Continues a PPO run from its newest complete checkpoint. */
+/**
+ * Continues a PPO run from its newest complete checkpoint. `--iterations N` on resume: the run becomes N PPO
+ * iterations long.
+ */
 export async function resumePPO(
-  runDir: string,
+  run: RunDir,
+  file: RunConfigFile<Record<string, unknown>>,
   schema: { parse(v: unknown): unknown },
   overrides: { iterations?: number },
-  options: SelfPlayOptions = {},
+  options: RunOptions = {},
   extension?: PPOExtensionFactory,
-): Promise<SelfPlayResult> {
+): Promise<RunResult> {
   const log = options.log ?? defaultLog;
-  const run = new RunDir(runDir);
-  const file = run.readConfig<PPOLoopConfig>();
-  const saved = file.config;
-  // `--iterations N` on resume: the run becomes N PPO iterations long.
+  const saved = file.config as PPOLoopConfig;
   const total = overrides.iterations ? overrides.iterations * saved.numEnvs * saved.numSteps : saved.totalTimesteps;
   const config = schema.parse({ ...saved, totalTimesteps: total }) as PPOLoopConfig;
-  const environment = await prepareEnvironment(log);
-  const points = checkpointIterations(run.checkpointsDir);
-  const point = points.length ? join(run.checkpointsDir, `iter-${points[0]}`) : null;
-  const setup = await openSetup(config, point, extension);
-  const done = setup.state.iteration;
-  run.reopen(environment, (r) => (r.kind === 'event' ? true : r.step <= done), config);
-  if (!point) log(`no checkpoint in ${run.checkpointsDir}: restarting the run from iteration 1 (seed ${config.seed})`);
-  else log(`resuming ${run.root} from ${relative(run.root, point)}: iteration ${done + 1} (seed ${config.seed})`);
-  return loop(run, config, setup, log, options.interrupt);
+  const setup = await resumeRun({
+    run,
+    file,
+    config,
+    seed: config.seed,
+    log,
+    point: () => {
+      const points = checkpointIterations(run.checkpointsDir);
+      return points.length ? join(run.checkpointsDir, `iter-${points[0]}`) : null;
+    },
+    open: (point) => openSetup(config, point, extension),
+  });
+  return loop(run, config, setup, log, options);
 }
 
 interface Setup {
@@ -127,7 +143,7 @@ async function openSetup(config: PPOLoopConfig, checkpoint: string | null, exten
         targetKl: config.targetKl,
       }),
   );
-  let state: PPOState = { format: 'hop-ppo-state', version: 1, algo: config.algo, iteration: 0, elapsed: 0, envSteps: 0, episodes: 0 };
+  let state: PPOState = { format: 'hop-ppo-state', version: 1, algo: config.algo, iteration: 0, elapsed: 0, cpuSeconds: 0, envSteps: 0, episodes: 0 };
   const setup = { game, policies, learners, ext, state };
   if (checkpoint) {
     try {
@@ -154,12 +170,12 @@ export function ppoIterations(config: Pick<PPOConfig, 'totalTimesteps' | 'numEnv
   return Math.max(1, Math.floor(config.totalTimesteps / (config.numEnvs * config.numSteps)));
 }
 
-async function loop(run: RunDir, config: PPOLoopConfig, setup: Setup, log: (line: string) => void, interruptFlag?: InterruptFlag): Promise<SelfPlayResult> {
-  const interrupt = interruptFlag ?? new InterruptFlag().listen();
+async function loop(run: RunDir, config: PPOLoopConfig, setup: Setup, log: (line: string) => void, options: RunOptions): Promise<RunResult> {
+  const { flag: interrupt, release } = interruptOf(options.interrupt);
   const { game, policies, learners, ext, state } = setup;
   const iterations = ppoIterations(config);
   const P = game.numAgents;
-  let lastEval: RunMetric | null = [...run.readMetrics()].reverse().find((r) => r.kind === 'eval') ?? null;
+  let lastEval = lastEvalOf(run);
   // Each iteration starts its envs afresh from a seed of its own (episodes cut at the end are bootstrapped), so a
   // resumed run replays exactly what the uninterrupted one would have, with no env state in the checkpoint.
   const env = new VecStagHunt(game.config, { numEnvs: config.numEnvs, seed: config.seed, observations: 'grid', autoReset: true });
@@ -170,7 +186,9 @@ async function loop(run: RunDir, config: PPOLoopConfig, setup: Setup, log: (line
       `hop train --algo ${config.algo}: ${config.env}, ${config.numEnvs} envs x ${config.numSteps} steps per iteration, ${iterations} iterations ` +
         `(${config.totalTimesteps} env steps), ${learners.length === 1 ? 'one shared network' : `${learners.length} independent networks`}`,
     );
-    run.appendMetrics(event(state, state.iteration === 0 ? 'start' : 'resume'));
+    run.appendMetrics(runEvent(state, state.iteration === 0 ? 'start' : 'resume'));
+    // Wall and CPU time of the run, as in every loop.
+    const clock = new RunClock(state);
     const progress = createProgress({ label: `train ${config.algo}`, total: iterations, unit: 'iterations', mode: config.progress });
     progress.update(state.iteration);
     let checkpointMs = 0;
@@ -203,14 +221,14 @@ async function loop(run: RunDir, config: PPOLoopConfig, setup: Setup, log: (line
 
       // 4. Greedy evaluation on held-out seeds.
       let evalRecord: RunMetric | null = null;
-      if ((config.evalEvery > 0 && it % config.evalEvery === 0) || it === iterations) {
+      if (evalDue(it, config.evalEvery, iterations)) {
         const te = performance.now();
         const episodes = await evaluatePPO(policies, game, config, ext, it === iterations ? (config.finalEvalEpisodes ?? config.evalEpisodes) : config.evalEpisodes);
         wall.eval = performance.now() - te;
         evalRecord = { kind: 'eval', epoch: it, step: it, time: 0, global_step: state.envSteps, ...episodeMetrics(episodes, 'eval') };
       }
-      const iterSeconds = (performance.now() - t0) / 1000;
-      state.elapsed += iterSeconds;
+      const spent = clock.tick();
+      const iterSeconds = spent.wall;
       const record: RunMetric = {
         kind: 'iteration',
         epoch: it,
@@ -228,6 +246,7 @@ async function loop(run: RunDir, config: PPOLoopConfig, setup: Setup, log: (line
         'time/beliefs': collected.timing.hooks / 1000,
         ...Object.fromEntries(Object.entries(wall).map(([k, v]) => [`time/${k}`, v / 1000])),
         'time/iteration': iterSeconds,
+        ...spentMetrics(spent, state),
       };
       run.appendMetrics(record);
       if (evalRecord) {
@@ -236,10 +255,10 @@ async function loop(run: RunDir, config: PPOLoopConfig, setup: Setup, log: (line
         lastEval = evalRecord;
       }
       // After the records: a kill in between leaves records past the checkpoint, which resume drops.
-      if (it % config.checkpointEvery === 0 || it === iterations || interrupt.stopRequested) {
+      if (checkpointDue(it, config.checkpointEvery, iterations, interrupt)) {
         const tc = performance.now();
         await savePPOCheckpoint(join(run.checkpointsDir, `iter-${it}`), learners, state, ext ? (tmp) => ext.save(tmp) : undefined);
-        for (const old of checkpointIterations(run.checkpointsDir).slice(2)) await rm(join(run.checkpointsDir, `iter-${old}`), { recursive: true, force: true });
+        await pruneCheckpoints(run.checkpointsDir);
         checkpointMs = performance.now() - tc;
       }
       const ret = (record['charts/episodic_return'] as number | undefined) ?? Number.NaN;
@@ -251,21 +270,20 @@ async function loop(run: RunDir, config: PPOLoopConfig, setup: Setup, log: (line
           ` | SPS ${Math.round(record['charts/SPS'] as number)} | ${iterSeconds.toFixed(1)}s`,
       );
       await new Promise<void>((r) => setImmediate(r));
-      if (interrupt.stopRequested && it < iterations) {
-        progress.stop('interrupted');
-        run.appendMetrics(event(state, 'interrupt'));
-        log(`interrupted after iteration ${it}; checkpoint saved\ncontinue with: hop train --resume ${run.root}`);
-        return { status: 'interrupted', runDir: run.root, iterations: it, lastEval, elapsed: state.elapsed };
-      }
+      const stopped = stopIfRequested({ run, state, interrupt, log, last: iterations, lastEval, command: 'train' }, (why) => progress.stop(why));
+      if (stopped) return stopped;
     }
     progress.stop();
-    run.appendMetrics(event(state, 'end'));
-    log(`done: ${state.iteration} iterations, ${state.episodes} episodes, ${state.envSteps} env steps, ${state.elapsed.toFixed(1)}s in the loop`);
+    run.appendMetrics(runEvent(state, 'end'));
+    log(
+      `done: ${state.iteration} iterations, ${state.episodes} episodes, ${state.envSteps} env steps, ${state.elapsed.toFixed(1)}s ` +
+        `(${(state.cpuSeconds ?? 0).toFixed(1)} CPU-s${state.cpuSeconds === undefined ? ', not recorded by the checkpoint it resumed from' : ''})`,
+    );
     return { status: 'completed', runDir: run.root, iterations: state.iteration, lastEval, elapsed: state.elapsed };
   } finally {
     disposeSetup(setup);
     run.close();
-    if (!interruptFlag) interrupt.dispose();
+    release();
   }
 }
 
@@ -355,9 +373,3 @@ export async function playEpisodes(
   }
   return episodes;
 }
-
-function event(state: PPOState, name: string): RunMetric {
-  return { kind: 'event', event: name, epoch: state.iteration, step: state.iteration, time: round(state.elapsed), at: new Date().toISOString() };
-}
-
-const round = (x: number) => Math.round(x * 1000) / 1000;
