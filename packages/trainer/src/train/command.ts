@@ -65,5 +65,3 @@ export async function runTrainCommand(input: TrainCommandInput, options: RunOpti
   (options.log ?? defaultLog)(`report: ${report}`);
   return EXIT.ok;
 }
-
-export const ALGORITHM_NAMES = Object.keys(ALGORITHMS);
