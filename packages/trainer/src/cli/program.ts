@@ -13,7 +13,7 @@ import { DEPRECATED_TRAIN_FLAGS, TrainCliSchema } from '../train/schema';
 import { EvalConfigSchema } from '../eval/schema';
 import { ExperimentCliSchema } from '../experiment/schema';
 
-import { EXIT } from './exit';
+import { EXIT, exitCodeOf } from './exit';
 import { trainerVersion } from './version';
 
 export { EXIT };
@@ -55,7 +55,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     name: string,
     description: string,
     schema: S,
-    run: (input: { config: z.infer<S> } | { resume: string; flags: Record<string, unknown>; configFile?: string }) => Promise<number>,
+    run: (input: { config: z.infer<S> } | { resume: string; flags: Record<string, unknown>; configFile?: string }) => Promise<'completed' | 'interrupted'>,
   ) =>
     addSchemaOptions(
       program
@@ -69,7 +69,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         typeof opts.resume === 'string'
           ? { resume: opts.resume, flags: pickSchemaFlags(schema, opts), configFile: opts.config as string | undefined }
           : { config: await configFrom(schema, name, opts) };
-      setExit(await run(input));
+      setExit(exitCodeOf(await run(input)));
     });
 
   trainingCommand(
@@ -100,10 +100,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .action(async (opts: Record<string, unknown>) => {
     const { runTrainCommand } = await import('../train/command');
     const flags = { ...pickSchemaFlags(TrainCliSchema, opts), ...pickDeprecated(opts) };
-    if (typeof opts.resume === 'string') setExit(await runTrainCommand({ resume: opts.resume, flags, configFile: opts.config as string | undefined }));
+    if (typeof opts.resume === 'string') setExit(exitCodeOf(await runTrainCommand({ resume: opts.resume, flags, configFile: opts.config as string | undefined })));
     else {
       const file = typeof opts.config === 'string' ? { path: opts.config, values: await readConfigFile(opts.config) } : undefined;
-      setExit(await runTrainCommand({ flags, file }));
+      setExit(exitCodeOf(await runTrainCommand({ flags, file })));
     }
   });
 

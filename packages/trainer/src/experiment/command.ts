@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { HopError } from '@hop/core';
-import { EXIT } from '../cli/exit';
+import { EXIT, exitCodeOf } from '../cli/exit';
 import { writeComparison } from '../compare/command';
 import { readConfigFile, resolveConfig } from '../config/load';
 import { prepareEnvironment } from '../run/environment';
@@ -65,10 +65,10 @@ export async function runExperimentCommand(file: string, cli: ExperimentCli, opt
       continue;
     }
     log(`${head}: ${status === 'started' ? 'resuming' : 'starting'} (${cell.dir})`);
-    const code = status === 'started' ? await runTrainCommand({ resume: cell.dir, flags: {} }, options) : await runTrainCommand({ flags: cell.settings }, options);
-    if (code !== EXIT.ok) {
-      log(`${head}: stopped (exit ${code}); rerun the experiment to continue where it stopped`);
-      return code;
+    const ran = status === 'started' ? await runTrainCommand({ resume: cell.dir, flags: {} }, options) : await runTrainCommand({ flags: cell.settings }, options);
+    if (ran !== 'completed') {
+      log(`${head}: stopped (${ran}); rerun the experiment to continue where it stopped`);
+      return exitCodeOf(ran);
     }
   }
   if (cli.skipEval) return EXIT.ok;

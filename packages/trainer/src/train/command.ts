@@ -1,11 +1,10 @@
 import { HopError } from '@hop/core';
-import { EXIT } from '../cli/exit';
 import { kebab, resolveConfig } from '../config/load';
 import { TRAIN_RENAMES, renameKeys } from '../config/renames';
 import { ALGORITHMS, algorithm } from '../algos/registry';
 import type { Algorithm } from '../algos/types';
 import { RunDir } from '../run/layout';
-import { defaultLog, type RunOptions, type RunResult } from '../run/lifecycle';
+import { defaultLog, type RunOptions, type RunResult, type RunStatus } from '../run/lifecycle';
 import { writeReport } from '../report/build';
 
 export type TrainCommandInput =
@@ -40,10 +39,11 @@ export function trainConfigOf(
 }
 
 /**
- * `hop train`: the CLI, the registry and the algorithm's folder, nothing else. A resume reads the run's
+ * `hop train`: the CLI, the registry and the algorithm's folder, nothing else. Returns the run's status (the
+ * CLI maps it to an exit code). A resume reads the run's
  * config.json once, here, and hands it to the algorithm that made the run.
  */
-export async function runTrainCommand(input: TrainCommandInput, options: RunOptions = {}): Promise<number> {
+export async function runTrainCommand(input: TrainCommandInput, options: RunOptions = {}): Promise<RunStatus> {
   let result: RunResult;
   if ('resume' in input) {
     const { iterations, ...rest } = input.flags;
@@ -60,8 +60,8 @@ export async function runTrainCommand(input: TrainCommandInput, options: RunOpti
     const { algo, config } = trainConfigOf(input.flags, input.file, options.log);
     result = await algo.train(config, options);
   }
-  if (result.status === 'interrupted') return EXIT.interrupted;
+  if (result.status === 'interrupted') return result.status;
   const report = await writeReport(result.runDir);
   (options.log ?? defaultLog)(`report: ${report}`);
-  return EXIT.ok;
+  return result.status;
 }
