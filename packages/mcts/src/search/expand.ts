@@ -74,8 +74,12 @@ export async function sampleCoPlayers(x: Expansion, run: SearchRun): Promise<voi
           break;
         }
       }
-      ws.coEntry[i * P + j] =
-        goal < 0 ? -1 : batch.request(i, g, ws.hash[i], j, goal, config.coPlayerModelPerFocal ? f : -1, f, arena.states, W);
+      if (goal < 0) {
+        ws.coEntry[i * P + j] = -1;
+        continue;
+      }
+      const e = batch.cache.lookup(ws.hash[i], j, goal, config.coPlayerModelPerFocal ? f : -1, arena.states, g, W);
+      ws.coEntry[i * P + j] = e >= 0 ? batch.hit(e) : batch.addRow(-e - 1, i, g, j, goal, f);
     }
   }
   run.counts.coPlayerCacheHits += batch.hits;
@@ -182,7 +186,8 @@ export async function evaluateNodes(x: Expansion, nodes: NodeList, run: SearchRu
     const g = nodes.node[i];
     const f = arena.focal[b];
     for (let a = 0; a < A; a++) arena.legal[g * A + a] = ws.legal[(i * P + f) * A + a];
-    ws.evalEntry[i] = batch.request(i, g, ws.hash[i], f, -1, f, f, arena.states, W);
+    const e = batch.cache.lookup(ws.hash[i], f, -1, f, arena.states, g, W);
+    ws.evalEntry[i] = e >= 0 ? batch.hit(e) : batch.addRow(-e - 1, i, g, f, -1, f);
   }
   run.counts.evaluatorCacheHits += batch.hits;
   await modelRows(x, run, t2, 'evaluator');
@@ -240,7 +245,16 @@ async function modelRows(x: Expansion, run: SearchRun, since: number, which: 'ev
     run.timing.models += t2 - t;
     run.counts.evaluatorCalls++;
     run.counts.evaluatorRows += rows;
-    checkLengths('evaluator', [['logits', out.logits.length, rows * A], ['values', out.values.length, rows]], rows, A, strict);
+    if (out.logits.length < rows * A || out.values.length < rows)
+      throw new HopError(
+        'E_SHAPE',
+        `evaluator returned ${out.logits.length} logits and ${out.values.length} values for a batch of ${rows}; ` +
+          `expected [${rows}, ${A}] and [${rows}]`,
+      );
+    if (strict) {
+      strictLength('evaluator', 'logits', out.logits.length, rows * A, rows, A);
+      strictLength('evaluator', 'values', out.values.length, rows, rows, A);
+    }
     checkEvaluatorRows(out.logits, out.values, batch.masks, batch.focal, batch.times, rows, A);
     for (let r = 0; r < rows; r++) {
       const o = batch.entry[r] * (A + 1);
@@ -253,7 +267,12 @@ async function modelRows(x: Expansion, run: SearchRun, since: number, which: 'ev
     run.timing.models += t2 - t;
     run.counts.coPlayerCalls++;
     run.counts.coPlayerRows += rows;
-    checkLengths('co-player model', [['probabilities', out.probs.length, rows * A]], rows, A, strict);
+    if (out.probs.length < rows * A)
+      throw new HopError(
+        'E_SHAPE',
+        `co-player model returned ${out.probs.length} probabilities for a batch of ${rows}; expected [${rows}, ${A}]`,
+      );
+    if (strict) strictLength('co-player model', 'probabilities', out.probs.length, rows * A, rows, A);
     run.counts.coPlayerFallbackRows += checkCoPlayerRows(out.probs, batch.masks, batch, rows, A, strict, x.onFallback);
     for (let r = 0; r < rows; r++) {
       const o = batch.entry[r] * A;
@@ -263,22 +282,14 @@ async function modelRows(x: Expansion, run: SearchRun, since: number, which: 'ev
   run.timing.backup += now() - t2;
 }
 
-/** Too short an output is always an error; too long one (another action count?) only in strict mode. */
-function checkLengths(model: string, fields: [string, number, number][], rows: number, A: number, strict: boolean): void {
-  for (const [name, got, want] of fields) {
-    if (got < want)
-      throw new HopError(
-        'E_SHAPE',
-        `${model} returned ${fields.map(([n, g]) => `${g} ${n}`).join(' and ')} for a batch of ${rows}; expected ` +
-          fields.map(([, , w]) => (w === rows ? `[${rows}]` : `[${rows}, ${A}]`)).join(' and '),
-      );
-    if (strict && got !== want)
-      throw new HopError(
-        'E_MODEL_OUTPUT',
-        `${model} returned ${got} ${name} for a batch of ${rows} rows and ${A} actions; strict mode expects exactly ${want} ` +
-          '(does the model use another number of actions?)',
-      );
-  }
+/** In strict mode an output longer than its batch is an error too (a model with another number of actions?). */
+function strictLength(model: string, name: string, got: number, want: number, rows: number, A: number): void {
+  if (got !== want)
+    throw new HopError(
+      'E_MODEL_OUTPUT',
+      `${model} returned ${got} ${name} for a batch of ${rows} rows and ${A} actions; strict mode expects exactly ${want} ` +
+        '(does the model use another number of actions?)',
+    );
 }
 
 /** A NaN / infinite value or a NaN logit of a valid action would spread through Q silently: name the row. */
@@ -325,21 +336,20 @@ function checkCoPlayerRows(
 ): number {
   const where = (r: number) =>
     `row ${r} (agent ${rows.agent[r]} modelled by agent ${rows.focal[r]}, goal ${rows.goal[r]}, time ${rows.times[r]})`;
-  for (let k = 0; k < n * A; k++)
-    if (Number.isNaN(probs[k]))
-      throw new HopError(
-        'E_NAN',
-        `co-player model returned probability NaN for ${where(Math.floor(k / A))} action ${k % A}; ` +
-          'check its inputs and weights (a NaN there would silently turn into a uniform co-player)',
-      );
   let fallbacks = 0;
   for (let r = 0; r < n; r++) {
     let total = 0;
     let bad = -1;
     for (let a = 0; a < A; a++) {
-      if (!masks[r * A + a]) continue;
       const p = probs[r * A + a];
-      if (!(p >= 0 && p < Infinity) && bad < 0) bad = a;
+      if (Number.isNaN(p))
+        throw new HopError(
+          'E_NAN',
+          `co-player model returned probability NaN for ${where(r)} action ${a}; ` +
+            'check its inputs and weights (a NaN there would silently turn into a uniform co-player)',
+        );
+      if (!masks[r * A + a]) continue;
+      if (bad < 0 && !(p >= 0 && p < Infinity)) bad = a;
       total += Math.max(0, p);
     }
     if (total > 0 && (!strict || bad < 0)) continue;
@@ -348,7 +358,7 @@ function checkCoPlayerRows(
       total > 0
         ? `co-player model gave valid action ${bad} of ${where(r)} probability ${probs[r * A + bad]}`
         : `co-player model put no probability on the valid actions of ${where(r)}`;
-    const hint = 'probabilities must be >= 0, in the simulator\'s action order, with mass on the actions its mask marks valid';
+    const hint = "probabilities must be >= 0, in the simulator's action order, with mass on the actions its mask marks valid";
     if (strict) throw new HopError('E_MODEL_OUTPUT', `${what}: ${values}; ${hint}`);
     fallbacks++;
     onFallback(`${what}: ${values}; that co-player plays uniformly over its valid actions there (${hint})`);

@@ -5,10 +5,10 @@ import { OutputCache } from './cache';
 import type { GuardedSimulator } from './simulator';
 
 /**
- * One batched model call over a list of nodes, shared by the evaluator and the co-player model:
- * `request` looks a (node, agent, goal) up in the cache and turns each miss into a row; `call` observes
- * the nodes that have a row (one simulator call), assembles the rows' observations, masks, times and goal
- * vectors, and makes ONE call to the model with the rows' owners. The caller stores the output in the
+ * One batched model call over a list of nodes, shared by the evaluator and the co-player model: the caller
+ * looks each (node, agent, goal) up in `cache` and turns each miss into a row (`addRow`); `observe` observes
+ * the nodes that have a row (one simulator call), `assemble` builds the rows' observations, masks, times and
+ * goal vectors, and `call` makes ONE call to the model with the rows' owners. The caller stores the output in the
  * cache entries `entry[r]` and reads every request's output from its entry.
  */
 export interface ModelBatchOptions {
@@ -27,6 +27,11 @@ export interface ModelBatchOptions {
   cacheWidth: number;
   cacheEnabled: boolean;
   cacheCapacity: number;
+  /**
+   * `[maxNodes, numAgents, obsSize]` where `observe` writes; the two batches of a search share one (they run
+   * one after the other), which keeps the search's memory footprint small.
+   */
+  observations: Float32Array;
 }
 
 export class ModelBatch {
@@ -80,7 +85,7 @@ export class ModelBatch {
     this.obsIndex = new Int32Array(maxNodes);
     this.obsSlots = new Int32Array(maxNodes);
     this.obsView = { states: opts.states, slots: this.obsSlots, count: 0 };
-    this.obsOut = new Float32Array(maxNodes * this.numAgents * this.obsSize);
+    this.obsOut = opts.observations;
   }
 
   begin(): void {
@@ -90,18 +95,18 @@ export class ModelBatch {
     this.lastNode = -1;
   }
 
+  /** Counts a cache hit (the caller looked the request up in `cache`); returns the entry. */
+  hit(e: number): number {
+    this.hits++;
+    return e;
+  }
+
   /**
-   * The cache entry of `agent`'s output for goal `goal` at node-list entry `i` (arena node `g`, whose state
-   * hashes to `hash`); `keyFocal` is the focal agent when outputs depend on it, else -1. A miss becomes a row
-   * of the next call. Requests of one node must come one after the other.
+   * Makes a missed request a row of the next call: cache entry `e` (to fill), node-list entry `i` (arena node
+   * `g`), the agent whose output it is, its goal (-1: none) and the focal agent of its tree. Rows of one
+   * node must come one after the other (its state is observed once). Returns `e`.
    */
-  request(i: number, g: number, hash: number, agent: number, goal: number, keyFocal: number, focal: number, states: Int32Array, W: number): number {
-    let e = this.cache.lookup(hash, agent, goal, keyFocal, states, g, W);
-    if (e >= 0) {
-      this.hits++;
-      return e;
-    }
-    e = -e - 1;
+  addRow(e: number, i: number, g: number, agent: number, goal: number, focal: number): number {
     const r = this.rows++;
     this.entry[r] = e;
     this.node[r] = i;
@@ -132,18 +137,14 @@ export class ModelBatch {
     const A = this.numActions;
     const O = this.obsSize;
     const GD = this.goalDim;
+    const { node, agent, goal, obsIndex, obsOut, obs, masks } = this;
     for (let r = 0; r < this.rows; r++) {
-      const i = this.node[r];
-      const j = this.agent[r];
-      const so = (this.obsIndex[i] * P + j) * O;
-      for (let k = 0; k < O; k++) this.obs[r * O + k] = this.obsOut[so + k];
-      const lo = (i * P + j) * A;
-      for (let a = 0; a < A; a++) this.masks[r * A + a] = legal[lo + a];
+      const i = node[r];
+      const j = agent[r];
+      copyRow(obsOut, (obsIndex[i] * P + j) * O, obs, r * O, O);
+      copyMask(legal, (i * P + j) * A, masks, r * A, A);
       this.times[r] = times[i];
-      if (GD > 0) {
-        const go = this.goal[r] * GD;
-        for (let k = 0; k < GD; k++) this.goals[r * GD + k] = goalVectors[go + k];
-      }
+      if (GD > 0) copyRow(goalVectors, goal[r] * GD, this.goals, r * GD, GD);
     }
   }
 
@@ -156,13 +157,14 @@ export class ModelBatch {
     const O = this.obsSize;
     const A = this.numActions;
     const GD = this.goalDim;
-    const base: ObservationBatch = {
-      batch: n,
-      observations: this.obs.subarray(0, n * O),
-      masks: this.masks.subarray(0, n * A),
-      times: this.times.subarray(0, n),
-    };
-    const input = (this.withGoals ? { ...base, goals: this.goals.subarray(0, n * GD), goalDim: GD } : base) as I;
+    const observations = this.obs.subarray(0, n * O);
+    const masks = this.masks.subarray(0, n * A);
+    const times = this.times.subarray(0, n);
+    const input = (
+      this.withGoals
+        ? { batch: n, observations, masks, times, goals: this.goals.subarray(0, n * GD), goalDim: GD }
+        : { batch: n, observations, masks, times }
+    ) as I;
     const owners: RowOwners = { focal: this.focal.subarray(0, n), agent: this.agent.subarray(0, n) };
     try {
       return await model(input, owners);
@@ -173,4 +175,12 @@ export class ModelBatch {
       throw new HopError(code, `the planner's ${this.name} failed on a batch of ${shapes}: ${msg}`, { cause: e });
     }
   }
+}
+
+function copyRow(src: Float32Array, so: number, dst: Float32Array, d: number, n: number): void {
+  for (let k = 0; k < n; k++) dst[d + k] = src[so + k];
+}
+
+function copyMask(src: Uint8Array, so: number, dst: Uint8Array, d: number, n: number): void {
+  for (let k = 0; k < n; k++) dst[d + k] = src[so + k];
 }

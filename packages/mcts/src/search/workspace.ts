@@ -77,7 +77,15 @@ export class Workspace {
     this.hash = new Uint32Array(B);
     this.terminal = new Uint8Array(B);
     const nodes = B * maxNodes;
-    const common = { states, maxNodes: B, numAgents: P, numActions: A, obsSize: sim.observationSize, cacheEnabled: config.cache };
+    const common = {
+      states,
+      maxNodes: B,
+      numAgents: P,
+      numActions: A,
+      obsSize: sim.observationSize,
+      cacheEnabled: config.cache,
+      observations: new Float32Array(B * P * sim.observationSize),
+    };
     this.evaluator = new ModelBatch({ ...common, name: 'evaluator', maxRows: B, cacheWidth: A + 1, cacheCapacity: nodes });
     this.coPlayer = new ModelBatch({
       ...common,
