@@ -53,6 +53,19 @@ describe('repository hygiene for a release', () => {
     for (const dir of PACKAGES) expect(JSON.parse(readFileSync(join(ROOT, 'packages', dir, 'package.json'), 'utf8')).private).toBeUndefined();
   });
 
+  it('bumps every package to the same 0.x minor: no changeset asks for a major, the release one names them all', () => {
+    const dir = join(ROOT, '.changeset');
+    const bumps = readdirSync(dir)
+      .filter((f) => f.endsWith('.md') && f !== 'README.md')
+      .flatMap((f) => {
+        const head = /^---\n([\s\S]*?)\n---/.exec(readFileSync(join(dir, f), 'utf8'))?.[1] ?? '';
+        return head.split('\n').filter(Boolean).map((line) => ({ file: f, line: line.replace(/['"]/g, '') }));
+      });
+    expect(bumps.filter((b) => !/^@hop\/[\w-]+: (?:minor|patch)$/.test(b.line))).toEqual([]);
+    const names = PACKAGES.map((d) => JSON.parse(readFileSync(join(ROOT, 'packages', d, 'package.json'), 'utf8')).name as string);
+    expect(bumps.filter((b) => b.file === 'release-0-1-0.md').map((b) => b.line).sort()).toEqual(names.map((n) => `${n}: minor`).sort());
+  });
+
   it('has reviewed every installed install script in allowScripts (npm 11 runs only the approved ones)', () => {
     const out = execFileSync('npm', ['install-scripts', 'ls'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
     expect(out.trim()).toBe('No packages with unreviewed install scripts.');
