@@ -48,7 +48,7 @@ function collect(episodes: number): MOADataset {
 }
 
 // 2. MOA: the goal-conditioned co-player policy pi(a | o, t, goal), trained and measured on held-out episodes.
-const moa = new MOAModel({ observationShape: sim.observationShape, numActions: A, goalDim: G, maxTime: T, mlpUnits: [64], hiddenUnits: 64 });
+const moa = new MOAModel({ observationShape: [...sim.observationShape], numActions: A, goalDim: G, maxTime: T, mlpUnits: [64], hiddenUnits: 64 });
 const epochs = new MOATrainer(moa, { learningRate: 0.01 }).fit(collect(300), { epochs: 8, minibatch: 128, rng });
 const heldOut = evaluate(moa, collect(50));
 console.log(`MOA: loss ${epochs[0].loss.toFixed(2)} -> ${epochs.at(-1)!.loss.toFixed(2)}, held-out top-1 ${heldOut.top1.toFixed(2)}`);
