@@ -8,7 +8,6 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error plain ESM module without declarations (the sync script imports it too)
 import { REPOSITORY, releaseMetadata } from './metadata.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
