@@ -30,24 +30,26 @@ function one(sim: BatchedSimulator, states: Int32Array, slot: number, call: stri
   return { states, slots: Int32Array.of(slot), count: 1 };
 }
 
+/** All agents' rows of `all` (`[numAgents, width]`), or `agent`'s row alone. */
+function agentRows<T extends Float32Array | Uint8Array>(sim: BatchedSimulator, all: T, width: number, agent: number | undefined, call: string): T {
+  if (agent === undefined) return all;
+  if (!Number.isInteger(agent) || agent < 0 || agent >= sim.numAgents)
+    throw new HopError('E_AGENT', `${call}: agent ${agent} does not exist (the game has ${sim.numAgents} agents)`);
+  return all.slice(agent * width, (agent + 1) * width) as T;
+}
+
 /** The observations of the state in `slot`: every agent's `[numAgents, observationSize]`, or `agent`'s alone. */
 export function observeState(sim: BatchedSimulator, states: Int32Array, slot: number, agent?: number): Float32Array {
   const out = new Float32Array(sim.numAgents * sim.observationSize);
   sim.observe(one(sim, states, slot, 'observeState'), out);
-  if (agent === undefined) return out;
-  if (!Number.isInteger(agent) || agent < 0 || agent >= sim.numAgents)
-    throw new HopError('E_AGENT', `observeState: agent ${agent} does not exist (the game has ${sim.numAgents} agents)`);
-  return out.slice(agent * sim.observationSize, (agent + 1) * sim.observationSize);
+  return agentRows(sim, out, sim.observationSize, agent, 'observeState');
 }
 
 /** The legal-action masks of the state in `slot`: `[numAgents, numActions]`, or `agent`'s `[numActions]`. */
 export function legalActionsOf(sim: BatchedSimulator, states: Int32Array, slot: number, agent?: number): Uint8Array {
   const out = new Uint8Array(sim.numAgents * sim.numActions);
   sim.legalActions(one(sim, states, slot, 'legalActionsOf'), out);
-  if (agent === undefined) return out;
-  if (!Number.isInteger(agent) || agent < 0 || agent >= sim.numAgents)
-    throw new HopError('E_AGENT', `legalActionsOf: agent ${agent} does not exist (the game has ${sim.numAgents} agents)`);
-  return out.slice(agent * sim.numActions, (agent + 1) * sim.numActions);
+  return agentRows(sim, out, sim.numActions, agent, 'legalActionsOf');
 }
 
 /** Observations, legal actions, done agents, available goals, time and terminal flag of the state in `slot`. */
