@@ -136,9 +136,8 @@ describe('the published packages in a fresh project', () => {
     const lock = JSON.parse(readFileSync(join(app, 'package-lock.json'), 'utf8'));
     for (const [name, v] of Object.entries(published)) {
       expect(JSON.parse(readFileSync(join(app, 'node_modules', name, 'package.json'), 'utf8')).version).toBe(v);
-      // the bytes we packed, as the test registry serves them (the public registry has no @hop/* at all)
+      // the bytes we packed, as the test registry's metadata gives them (the public registry has no @hop/*)
       expect(lock.packages[`node_modules/${name}`].integrity, name).toBe(packed[name]);
-      expect(JSON.parse(npm(['view', `${name}@${v}`, 'dist.integrity', '--json'], app)), name).toBe(packed[name]);
     }
     expect(Object.keys(tarballs).sort()).toEqual(PACKAGES.map((d) => JSON.parse(readFileSync(join(ROOT, 'packages', d, 'package.json'), 'utf8')).name).sort());
     for (const name of Object.keys(tarballs)) {
