@@ -2,7 +2,7 @@ import { HopError, Rng } from '@hop/core';
 import { NUM_ACTIONS } from '../config';
 import type { VecStagHunt } from '../env/vec';
 import { agentSeed } from '../env/seeds';
-import { decide, makeDecisionContext, type DecisionContext } from './decide';
+import { KIND_HARE, KIND_STAG, KIND_SWITCHING, decide, makeDecisionContext, type DecisionContext } from './decide';
 import { computeDistances } from './paths';
 import { drawKind, resolvePopulation, type PopulationInput, type ResolvedPopulation } from './population';
 
@@ -50,6 +50,24 @@ export class BatchedPopulation {
   /** The kind index (see `AGENT_KINDS`) of env k's player p this episode. */
   kindOf(k: number, p: number): number {
     return this.kinds[k * this.players + p];
+  }
+
+  /**
+   * The goal env k's player p went for at its last decision: 0 stag (nearest-stag, and switching until it
+   * gives up), 1 hare, -1 none (random). What an oracle's beliefs use (`hop eval` diagnosis rows).
+   */
+  goalOf(k: number, p: number): number {
+    const i = k * this.players + p;
+    const kind = this.kinds[i];
+    if (kind === KIND_STAG) return 0;
+    if (kind === KIND_HARE) return 1;
+    if (kind === KIND_SWITCHING) return this.memory[i] ? 1 : 0;
+    return -1;
+  }
+
+  /** The switching agent's latch of env k's player p (1 once it gave up the stag this episode). */
+  latched(k: number, p: number): boolean {
+    return this.memory[k * this.players + p] === 1;
   }
 
   private startEpisode(vec: VecStagHunt, k: number): void {
