@@ -88,21 +88,29 @@ export class BatchedPopulation {
     }
   }
 
+  /**
+   * Draws the kinds (and forgets the memories) of every env that started an episode since the last call; `act`
+   * does it first. Call it to read `kindOf` / `goalOf` of a new episode before the first `act` (same draws).
+   */
+  prepare(vec: VecStagHunt): void {
+    if (vec.generation !== this.seenGeneration) {
+      this.seenGeneration = vec.generation;
+      this.seenEpisode.fill(-1);
+    }
+    for (let k = 0; k < this.numEnvs; k++) if (this.seenEpisode[k] !== vec.episodeIndex[k]) this.startEpisode(vec, k);
+  }
+
   /** Writes `out[k * players + p]` for every env and player (stay for players that are done). */
   act(vec: VecStagHunt, out: Int32Array): void {
     if (vec.numEnvs !== this.numEnvs || vec.geometry.players !== this.players || vec.geometry.cells !== this.cells) {
       throw new HopError('E_SHAPE', 'BatchedPopulation.act: the VecStagHunt differs from the one it was built for');
     }
-    if (vec.generation !== this.seenGeneration) {
-      this.seenGeneration = vec.generation;
-      this.seenEpisode.fill(-1);
-    }
+    this.prepare(vec);
     const g = vec.geometry;
     const st = vec.states;
     const ctx = this.ctx;
     ctx.mask = vec.masks;
     for (let k = 0; k < this.numEnvs; k++) {
-      if (this.seenEpisode[k] !== vec.episodeIndex[k]) this.startEpisode(vec, k);
       const b = k * g.stateWords;
       ctx.distOff = k * g.cells * g.cells;
       ctx.time = st[b + g.T];

@@ -33,6 +33,8 @@ export interface Controller {
   readonly rules?: RuleCoPlayers;
   /** Before the pairing starts: the rule co-players it meets (null: none, e.g. self-play). */
   meet?(co: RuleCoPlayers | null): void;
+  /** Planning agents: the `[P-1, G]` belief env k's player p planned with at its last decision (null: none). */
+  belief?(k: number, p: number): Float32Array | null;
 }
 
 /** The truth about rule co-players, for the oracle diagnosis rows. */
@@ -84,7 +86,8 @@ export function ruleSource(population: PopulationName, label = population): Agen
           for (let j = 0; j < all.length; j++) if (mine[j]) (out[j] = all[j]), (playing[j] = 1);
         },
         observe: async () => {},
-        startEpisode: () => {},
+        // Kinds drawn now (the same draws act would make) so that oracles can read them before the first step.
+        startEpisode: (e) => pop.prepare(e),
         endEpisode: async () => {},
         dispose: async () => {},
       };
@@ -204,6 +207,7 @@ async function hopController(root: string, vec: VecStagHunt, seed: number, onlin
     meet: (rules) => {
       co = rules;
     },
+    belief: (k, p) => agents.get(k * P + p)?.agent.belief() ?? null,
     startEpisode: (_env, k) => started.fill(0, k * P, (k + 1) * P),
     endEpisode: async (k, achieved, achievedStep) => {
       for (let p = 0; p < P; p++) {
