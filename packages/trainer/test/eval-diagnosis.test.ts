@@ -307,3 +307,23 @@ describe('diagnosis variants of a tiny hop run', () => {
     expect(b.cells).toEqual(a.cells);
   }, 180_000);
 });
+
+describe('experiments/msh-adapt.yaml', () => {
+  it('valid train cells (hop and direct-om, 2 seeds, msh-2h), a valid eval record, and 64 units per cell: SE <= 0.15 at a std of 1.2', async () => {
+    const { readConfigFile } = await import('../src/config/load');
+    const { trainConfigOf } = await import('../src/train/command');
+    const { ExperimentSchema } = await import('../src/experiment/schema');
+    const { experimentCells } = await import('../src/experiment/command');
+    const { PKG } = await import('./helpers');
+    const exp = ExperimentSchema.parse(await readConfigFile(join(PKG, '..', '..', 'experiments', 'msh-adapt.yaml')));
+    const cells = experimentCells(exp, '/r', 1);
+    expect(cells.map((c) => [c.algo, c.settings.seed])).toEqual([['hop', 1], ['hop', 2], ['direct-om', 1], ['direct-om', 2]]);
+    for (const c of cells) expect(trainConfigOf(c.settings).config, c.dir).toMatchObject({ preset: 'msh-2h', iterations: 80, treeNum: 2, simulations: 128 });
+    const ev = EvalConfigSchema.parse(exp.eval);
+    expect(ev.groupByAlgo).toBe(true);
+    const units = exp.seeds.length * ev.seeds * ev.pairings;
+    expect(units).toBe(64);
+    expect(1.2 / Math.sqrt(units)).toBeLessThanOrEqual(0.15);
+    expect(ev.episodes).toBeGreaterThanOrEqual(3);
+  });
+});

@@ -68,7 +68,7 @@ export async function evaluateRuns(runs: string[], config: EvalConfig, log: (lin
     for (const s of sources) {
       const t0 = performance.now();
       const cpu0 = process.cpuUsage();
-      const got = (await evaluateAgent(s, game, { protocol, episodes: config.episodes, seeds: config.seeds, pairings: config.pairings, seed: config.seed })).map((c) => ({
+      const got = (await evaluateAgent(s, game, { protocol, episodes: config.episodes, seeds: config.seeds, pairings: config.pairings, seed: config.seed, focal: config.focal })).map((c) => ({
         ...c,
         seed: (replicate.get(s) ?? 0) * config.seeds + c.seed,
       }));

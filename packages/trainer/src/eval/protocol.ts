@@ -19,6 +19,8 @@ export interface EvalSettings {
   pairings: number;
   /** Base seed of the evaluation (layouts, rule agents, agent decisions). */
   seed: number;
+  /** Adapt protocol: only these focal counts (default: all of `focalCounts`). */
+  focal?: number[];
 }
 
 /**
@@ -63,7 +65,7 @@ export async function evaluateAgent(
   const cells: EvalCell[] = [];
   const coTypes = settings.protocol === 'self-play' ? [null] : coPlayers;
   for (let s = 0; s < settings.seeds; s++)
-    for (const focal of focalCounts(settings.protocol, P))
+    for (const focal of focalCounts(settings.protocol, P).filter((f) => settings.protocol === 'self-play' || !settings.focal || settings.focal.includes(f)))
       for (const co of coTypes) {
         const coName = co?.label ?? 'self';
         // The layouts depend on (seed, focal count, co-player), not on the agent: every agent meets the same ones.

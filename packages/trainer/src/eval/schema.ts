@@ -22,6 +22,7 @@ export const EvalConfigSchema = z.strictObject({
     .min(1)
     .optional()
     .describe("Online co-player buffers' capacity during evaluation (default: the run's --moa-capacity; smaller adapts within K episodes)"),
+  focal: z.array(z.number().int().min(1)).optional().describe('Adapt protocol: only these focal counts (comma list; default 1 and P - 1)'),
   variants: z
     .array(z.enum(DIAGNOSIS_VARIANTS))
     .default([])
