@@ -8,7 +8,7 @@ import { prepareEnvironment } from '../run/environment';
 import { htmlPage } from '../report/html';
 import { ruleSource, runSource, type AgentSource } from './controllers';
 import { BELIEF_VARIANTS } from './variants';
-import { REFERENCE_POPULATIONS, evaluateAgent, type EvalCell, type Protocol } from './protocol';
+import { ADAPT_CO_PLAYERS, REFERENCE_POPULATIONS, evaluateAgent, type EvalCell, type Protocol } from './protocol';
 import type { EvalConfig } from './schema';
 import { buildTables, evaluationSections, tablesCsv, type EvalTables } from './tables';
 
@@ -59,6 +59,7 @@ export async function evaluateRuns(runs: string[], config: EvalConfig, log: (lin
   const game = resolveGame(env as Parameters<typeof resolveGame>[0]);
   if (config.reference) sources.push(...REFERENCE_POPULATIONS.map((p) => ruleSource(p)));
   const protocols: Protocol[] = config.protocol === 'both' ? ['self-play', 'adapt'] : [config.protocol];
+  const coPlayers = (config.coPlayers ?? ADAPT_CO_PLAYERS).map((p) => ruleSource(p));
   const cells: EvalCell[] = [];
   const cost: EvaluationResult['cost'] = [];
   const start = performance.now();
@@ -68,7 +69,7 @@ export async function evaluateRuns(runs: string[], config: EvalConfig, log: (lin
     for (const s of sources) {
       const t0 = performance.now();
       const cpu0 = process.cpuUsage();
-      const got = (await evaluateAgent(s, game, { protocol, episodes: config.episodes, seeds: config.seeds, pairings: config.pairings, seed: config.seed, focal: config.focal })).map((c) => ({
+      const got = (await evaluateAgent(s, game, { protocol, episodes: config.episodes, seeds: config.seeds, pairings: config.pairings, seed: config.seed, focal: config.focal }, coPlayers)).map((c) => ({
         ...c,
         seed: (replicate.get(s) ?? 0) * config.seeds + c.seed,
       }));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { presetNames, type PresetName } from '@hop/env-staghunt';
+import { POPULATIONS, presetNames, type PresetName } from '@hop/env-staghunt';
 import { DIAGNOSIS_VARIANTS } from './variants';
 
 const int = (min: number) => z.number().int().min(min);
@@ -22,6 +22,7 @@ export const EvalConfigSchema = z.strictObject({
     .min(1)
     .optional()
     .describe("Online co-player buffers' capacity during evaluation (default: the run's --moa-capacity; smaller adapts within K episodes)"),
+  coPlayers: z.array(z.enum(POPULATIONS)).optional().describe('Adapt protocol: only these co-player types (comma list; default random, stag, hare, switching)'),
   focal: z.array(z.number().int().min(1)).optional().describe('Adapt protocol: only these focal counts (comma list; default 1 and P - 1)'),
   variants: z
     .array(z.enum(DIAGNOSIS_VARIANTS))
