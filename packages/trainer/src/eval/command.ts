@@ -35,14 +35,14 @@ export async function evaluateRuns(runs: string[], config: EvalConfig, log: (lin
   const sources: AgentSource[] = [];
   for (const r of runs) {
     const label = config.groupByAlgo ? algoOf(r) : undefined;
-    sources.push(runSource(r, label, config.onlineCapacity, { priorAlpha: config.priorAlpha }));
+    sources.push(runSource(r, label, config.onlineCapacity, { priorAlpha: config.priorAlpha, simulations: config.simulations }));
     const algo = algoOf(r);
     for (const variant of config.variants) {
       if (algo === 'ppo' || algo === 'hop-onestep' || (algo === 'direct-om' && BELIEF_VARIANTS.includes(variant))) {
         log(`${variant}: skipped for ${r} (${algo} ${algo === 'direct-om' ? 'plans without goal beliefs' : 'does not plan'})`);
         continue;
       }
-      sources.push(runSource(r, label, config.onlineCapacity, { variant, priorAlpha: config.priorAlpha }));
+      sources.push(runSource(r, label, config.onlineCapacity, { variant, priorAlpha: config.priorAlpha, simulations: config.simulations }));
     }
   }
   const replicate = new Map<AgentSource, number>();

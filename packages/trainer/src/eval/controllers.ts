@@ -100,7 +100,7 @@ export function ruleSource(population: PopulationName, label = population): Agen
  * `label` names its rows (default `<algo> (<run directory name>)`); `onlineCapacity` overrides the run's online
  * buffer capacity during evaluation (smaller: the co-player models adapt within a few episodes).
  */
-export function runSource(runDir: string, label?: string, onlineCapacity?: number, opts: { variant?: DiagnosisVariant; priorAlpha?: number } = {}): AgentSource {
+export function runSource(runDir: string, label?: string, onlineCapacity?: number, opts: { variant?: DiagnosisVariant; priorAlpha?: number; simulations?: number } = {}): AgentSource {
   const run = new RunDir(runDir);
   const file = run.readConfig<{ algo?: string; env?: string }>();
   if (file.command !== 'train') throw new HopError('E_RUN', `${run.root} is a '${file.command}' run; hop eval needs \`hop train\` runs`);
@@ -115,7 +115,7 @@ export function runSource(runDir: string, label?: string, onlineCapacity?: numbe
     if (!existsSync(join(dir, 'policy'))) throw new HopError('E_CHECKPOINT', `${dir} holds no policy networks`);
     return { label: name, kind: 'run', env, create: async (vec, seed) => algo.controller(run.root, dir, vec, seed, { onlineCapacity }) };
   }
-  return { label: name, kind: 'run', env, create: async (vec, seed) => hopController(run.root, vec, seed, onlineCapacity, opts.variant, opts.priorAlpha) };
+  return { label: name, kind: 'run', env, create: async (vec, seed) => hopController(run.root, vec, seed, onlineCapacity, opts.variant, opts.priorAlpha, opts.simulations) };
 }
 
 /**
@@ -124,7 +124,7 @@ export function runSource(runDir: string, label?: string, onlineCapacity?: numbe
  * with what its co-players did, trained when full: `--moa-capacity` of the run, or `onlineCapacity`) carry across
  * the pairing's episodes.
  */
-async function hopController(root: string, vec: VecStagHunt, seed: number, onlineCapacity?: number, variant?: DiagnosisVariant, priorAlpha?: number): Promise<Controller> {
+async function hopController(root: string, vec: VecStagHunt, seed: number, onlineCapacity?: number, variant?: DiagnosisVariant, priorAlpha?: number, simulations?: number): Promise<Controller> {
   const P = vec.numAgents;
   const O = vec.observationSize;
   const A = vec.numActions;
@@ -143,6 +143,7 @@ async function hopController(root: string, vec: VecStagHunt, seed: number, onlin
         seed: deriveSeed(seed, 'hop-agent', k, p),
         variant: variant ? variantOf(variant, { env: k, observationShape: [vec.geometry.height, vec.geometry.width, vec.geometry.channels], rules: coOf }) : undefined,
         priorAlpha,
+        planner: simulations ? { numSimulations: simulations } : undefined,
       });
       const g = agent.team.goals;
       const online =

@@ -28,6 +28,7 @@ export const EvalConfigSchema = z.strictObject({
     .array(z.enum(DIAGNOSIS_VARIANTS))
     .default([])
     .describe(`Diagnosis rows for HOP-family runs (comma list of ${DIAGNOSIS_VARIANTS.join(', ')}): the agent with true goals, the true co-player rules in the tree, no inference, or no search`),
+  simulations: z.number().int().min(2).optional().describe("Planner simulations per tree during evaluation (default: the run's); a deeper search with the diagnosis rows tells the value's horizon from the model"),
   priorAlpha: z.number().min(0).max(1).optional().describe("Inter-episode goal prior discount during evaluation (default: the run's --prior-alpha)"),
   reference: z.boolean().default(true).describe('Also evaluate the rule populations (reference rows) and, for adapt, the best-responding rule team (ceiling)'),
   out: z.string().min(1).optional().describe('Output directory (default <first run>/evaluation, or runs/eval-<time>)'),
