@@ -1,3 +1,4 @@
+import { checkResumeBudget } from '../run/resume-budget';
 import { rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { HopError, Rng, deriveSeed } from '@hop/core';
@@ -64,7 +65,7 @@ export async function trainPPO(config: PPOLoopConfig, options: SelfPlayOptions =
 export async function resumePPO(
   runDir: string,
   schema: { parse(v: unknown): unknown },
-  overrides: { iterations?: number },
+  overrides: { iterations?: number; progress?: PPOLoopConfig['progress'] },
   options: SelfPlayOptions = {},
   extension?: PPOExtensionFactory,
 ): Promise<SelfPlayResult> {
@@ -74,12 +75,14 @@ export async function resumePPO(
   const saved = file.config;
   // `--iterations N` on resume: the run becomes N PPO iterations long.
   const total = overrides.iterations ? overrides.iterations * saved.numEnvs * saved.numSteps : saved.totalTimesteps;
-  const config = schema.parse({ ...saved, totalTimesteps: total }) as PPOLoopConfig;
+  const config = schema.parse({ ...saved, totalTimesteps: total, ...(overrides.progress ? { progress: overrides.progress } : {}) }) as PPOLoopConfig;
   const environment = await prepareEnvironment(log);
   const points = checkpointIterations(run.checkpointsDir);
   const point = points.length ? join(run.checkpointsDir, `iter-${points[0]}`) : null;
   const setup = await openSetup(config, point, extension);
   const done = setup.state.iteration;
+  const perIteration = saved.numEnvs * saved.numSteps;
+  checkResumeBudget({ run: run.root, flag: '--iterations', unit: 'iterations', requested: overrides.iterations, done, planned: Math.ceil(saved.totalTimesteps / perIteration) });
   run.reopen(environment, (r) => (r.kind === 'event' ? true : r.step <= done), config);
   if (!point) log(`no checkpoint in ${run.checkpointsDir}: restarting the run from iteration 1 (seed ${config.seed})`);
   else log(`resuming ${run.root} from ${relative(run.root, point)}: iteration ${done + 1} (seed ${config.seed})`);
