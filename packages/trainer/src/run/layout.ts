@@ -13,6 +13,7 @@ import {
   type RunEnvironment,
 } from '@hop/core';
 import { DirLock } from './lock';
+import { removeStaleStaging } from './staging';
 import { assertWritable } from './fs-errors';
 import { refuseForeignArtifacts } from './artifacts';
 import { configChanges, describeChanges, type ConfigChange } from './resume-budget';
@@ -261,4 +262,5 @@ export async function writeDirAtomic(dir: string, fill: (tmpDir: string) => Prom
   await fill(tmp);
   await rm(dir, { recursive: true, force: true });
   await rename(tmp, dir);
+  removeStaleStaging(dirname(dir));
 }
