@@ -17,14 +17,17 @@ const FS_ERRORS: Record<string, { code: string; what: string; fix: string }> = {
   EEXIST: { code: 'E_PATH_EXISTS', what: 'something is already there', fix: 'remove it or choose another --out' },
 };
 
-/** The named HopError for a filesystem error (looked for along `cause` chains), or null for anything else. */
-export function fsErrorToHop(e: unknown): HopError | null {
+/**
+ * The named HopError for a filesystem error (looked for along `cause` chains), or null for anything else.
+ * `path` names the file when the error does not (a write on an open descriptor).
+ */
+export function fsErrorToHop(e: unknown, path?: string): HopError | null {
   for (let cur: unknown = e, depth = 0; cur && depth < 5; cur = (cur as { cause?: unknown }).cause, depth++) {
     if (cur instanceof HopError) return null;
     const err = cur as NodeJS.ErrnoException;
     const known = typeof err.code === 'string' ? FS_ERRORS[err.code] : undefined;
     if (!known) continue;
-    const where = err.path ? `${err.syscall ?? 'writing'} ${err.path}` : (err.message ?? 'a write');
+    const where = err.path ? `${err.syscall ?? 'writing'} ${err.path}` : path ? `writing ${path}` : (err.message ?? 'a write');
     return new HopError(known.code, `${where}: ${known.what} (${err.code}); ${known.fix}`, { cause: e });
   }
   return null;

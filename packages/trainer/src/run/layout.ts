@@ -14,7 +14,7 @@ import {
 } from '@hop/core';
 import { DirLock } from './lock';
 import { removeStaleStaging } from './staging';
-import { assertWritable } from './fs-errors';
+import { assertWritable, fsErrorToHop } from './fs-errors';
 import { refuseForeignArtifacts } from './artifacts';
 import { configChanges, describeChanges, type ConfigChange } from './resume-budget';
 
@@ -247,8 +247,13 @@ export class RunDir {
 
 /** Core's atomic write (temp file, fsync, rename), creating the run's sub-directory first. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await coreWriteFileAtomic(path, [data]);
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await coreWriteFileAtomic(path, [data]);
+  } catch (e) {
+    // A write on a descriptor does not say which file: the named error does.
+    throw fsErrorToHop(e, path) ?? e;
+  }
 }
 
 /**
