@@ -116,7 +116,13 @@ export class RunDir {
     }
     this.before = before;
     const file: RunConfigFile<C> = { format: 'hop-run', version: 1, command, config, environment, ...(inputs ? { inputs } : {}) };
-    this.writer = new RunWriter(this.root, { config: file, overwrite: true });
+    try {
+      this.writer = new RunWriter(this.root, { config: file, overwrite: true });
+    } catch (e) {
+      // A full disk while writing config.json: nothing half-made stays behind to block the same --out.
+      this.discardFailedStart();
+      throw fsErrorToHop(e, this.configPath) ?? e;
+    }
   }
 
   readConfig<C = unknown>(): RunConfigFile<C> {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
-import { readHolder } from './lock';
+import { alive, readHolder } from './lock';
 
 /**
  * Commands that only read a run (`hop report`, `hop eval`, `hop compare`) do not wait for its lock, but say
@@ -16,13 +16,4 @@ export function warnIfBeingWritten(runDir: string, log: (line: string) => void):
   const who = holder ? `process ${holder.pid} (\`${holder.command}\`, since ${holder.since})` : 'another process';
   log(`warning: ${root} is being written by ${who}; reading it as it is now (its newest records and checkpoints may change)`);
   return true;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
