@@ -77,16 +77,6 @@ export class StagHuntDataset {
       throw new HopError('E_DATASET', `${metaPath}: config does not validate: ${(e as Error).message}`, { cause: e });
     }
     const g = (this.geometry = makeGeometry(this.config));
-    // Readers reshape rows by meta.observation: it must agree with the config (and so with the columns).
-    const obs = meta.observation;
-    const grid = [g.height, g.width, g.channels];
-    if (!obs || !Array.isArray(obs.gridShape) || shapeStr(obs.gridShape) !== shapeStr(grid) || obs.flatSize !== g.flatSize) {
-      throw new HopError(
-        'E_DATASET',
-        `${metaPath}: observation.gridShape ${obs && Array.isArray(obs.gridShape) ? shapeStr(obs.gridShape) : 'is missing'} / flatSize ${String(obs?.flatSize)} ` +
-          `disagree with its config (grid ${shapeStr(grid)}, flat size ${g.flatSize}, as in obs.npy); meta.json was edited or damaged: re-collect the dataset`,
-      );
-    }
     this.meta = meta;
     const samples = meta.counts?.samples;
     if (!Number.isInteger(samples) || samples < 0) {
@@ -132,6 +122,16 @@ export class StagHuntDataset {
           );
         }
         present.push(name);
+      }
+      // Readers reshape rows by meta.observation: it must agree with the config, which the columns agree with.
+      const obs = meta.observation;
+      const grid = [g.height, g.width, g.channels];
+      if (!obs || !Array.isArray(obs.gridShape) || shapeStr(obs.gridShape) !== shapeStr(grid) || obs.flatSize !== g.flatSize) {
+        throw new HopError(
+          'E_DATASET',
+          `${metaPath}: observation.gridShape ${obs && Array.isArray(obs.gridShape) ? shapeStr(obs.gridShape) : 'is missing'} / flatSize ${String(obs?.flatSize)} ` +
+            `disagree with its config (grid ${shapeStr(grid)}, flat size ${g.flatSize}, as in obs.npy); meta.json was edited or damaged: re-collect the dataset`,
+        );
       }
     } catch (e) {
       for (const r of Object.values(readers)) r.close();
