@@ -149,8 +149,10 @@ describe('runs: locks, input fingerprints, checkpoint fallback, failed starts, c
     expect(r2.stderr).toMatch(new RegExp(`E_RUN_LOCKED.*is in use by process ${holder!.pid} \\(\`hop pretrain\``));
     expect(r3.code).toBe(2);
     expect(r3.stderr).toMatch(/E_RUN_LOCKED/);
-    // The holder was killed (-9): its lock is taken over at once, the run resumes.
-    const resumed = await runHop(['pretrain', '--resume', run, '--epochs', '2']);
+    // The holder was killed (-9): its lock is taken over at once, the run resumes. A budget under the epochs it
+    // has done would be refused (E_RESUME_BUDGET), so the resume ends it at the newest complete epoch (or 1).
+    const done = Math.max(1, ...readdirSync(join(run, 'checkpoints')).map((n) => /^epoch-(\d+)$/.exec(n)?.[1]).filter(Boolean).map(Number));
+    const resumed = await runHop(['pretrain', '--resume', run, '--epochs', String(done)]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(existsSync(join(run, '.lock'))).toBe(false);
     expect(existsSync(join(run, '.lock.json'))).toBe(false);
