@@ -306,3 +306,43 @@ describe('damage and readers', () => {
     expect(readdirSync(d).sort()).toEqual(['iter-2', `iter-4.tmp-${process.pid}`, 'notes.tmp']);
   });
 });
+
+describe('hop experiment validates the whole grid and its names before anything runs', () => {
+  const yaml = (out: string, name: string, algos: string) => `
+name: ${name}
+env: small-2p
+seeds: [0]
+out: ${out}
+inputs:
+  d: { collect: { preset: small-2p, population: mixed, episodes: 5 } }
+algos:
+${algos}
+`;
+  it('a typo in the second algorithm is reported with every bad cell; no input is collected, no directory made', async () => {
+    // Mutation caught: validateGrid not called (the old code found the typo when cell 2 started, after the inputs and cell 1).
+    const root = tempDir('grid');
+    const out = join(root, 'exp');
+    const file = join(root, 'x.yaml');
+    writeFileSync(file, yaml(out, 'x', '  ppo: { totalTimesteps: 32, numEnvs: 2, numSteps: 8 }\n  hop: { iterations: 2, numEnvz: 3 }\n  direct-om: { iterations: 2, gamma: 2 }'));
+    const r = await hop(['experiment', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/E_CONFIG\]: .*x\.yaml: 2 cell setting\(s\) do not validate \(nothing was run\):\nalgos\.hop: .*unknown key "numEnvz".*did you mean "numEnvs"\?.*\nalgos\.direct-om: .*"gamma" = 2/s);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('algorithm keys and names that are not one safe path segment are refused by the schema', async () => {
+    const root = tempDir('grid-names');
+    for (const [name, algos, bad] of [
+      ['x', '  "../../x": { iterations: 1 }', /algos\.\.\.\/\.\.\/x: an algorithm key names a cell directory: one path segment/],
+      ['..', '  ppo: { totalTimesteps: 32 }', /name: one path segment/],
+      ['.hidden', '  ppo: { totalTimesteps: 32 }', /name: one path segment/],
+    ] as const) {
+      const file = join(root, 'x.yaml');
+      writeFileSync(file, yaml(join(root, 'exp'), name, algos));
+      const r = await hop(['experiment', file]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(bad);
+      expect(readdirSync(root)).toEqual(['x.yaml']);
+    }
+  });
+});

@@ -38,7 +38,13 @@ export const ExperimentSchema = z.strictObject({
     .transform((r) => r as Record<string, { collect: Record<string, unknown> } | { pretrain: Record<string, unknown> }>)
     .default({}),
   /** Per algorithm: its `hop train` settings. The keys of this record are the grid's algorithms. */
-  algos: z.record(z.string().regex(SAFE_SEGMENT, `an algorithm key names a cell directory: ${SAFE_SEGMENT_MESSAGE}`), z.record(z.string(), z.unknown())).refine((a) => Object.keys(a).length > 0, 'at least one algorithm'),
+  algos: z
+    .record(z.string(), z.record(z.string(), z.unknown()))
+    .superRefine((a, ctx) => {
+      for (const k of Object.keys(a))
+        if (!SAFE_SEGMENT.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: `an algorithm key names a cell directory: ${SAFE_SEGMENT_MESSAGE}` });
+    })
+    .refine((a) => Object.keys(a).length > 0, 'at least one algorithm'),
   /** Named override sets (a third grid axis); default one set without overrides. */
   overrides: z.array(z.strictObject({ name: z.string().regex(SAFE_SEGMENT, SAFE_SEGMENT_MESSAGE), values: z.record(z.string(), z.unknown()) })).default([{ name: 'default', values: {} }]),
   /** Budget keys multiplied by `--scale` (rounded to integers). */
