@@ -72,6 +72,13 @@ const MctsConfigObject = z
      * leave room for numSimulations new nodes is dropped.
      */
     maxNodes: z.number().int().min(2).optional(),
+    /**
+     * Model outputs the search would otherwise repair are errors (`E_MODEL_OUTPUT`): a co-player row with no
+     * probability on its valid actions, or a negative / infinite one; a model output longer than its batch.
+     * Off, such a co-player plays uniformly over its valid actions, counted in `counts.coPlayerFallbackRows`
+     * and warned about once per planner.
+     */
+    strict: z.boolean().default(false),
     /** A state where the focal agent is done ends its tree (it collects no further reward). */
     focalDoneIsTerminal: z.boolean().default(true),
     compat: z
