@@ -88,6 +88,8 @@ export {
 } from './data/dataset';
 export {
   COLUMN_NAMES,
+  COLUMN_SPECS,
+  type ColumnSpec,
   REQUIRED_COLUMNS,
   explorationOf,
   type DatasetExploration,
