@@ -42,6 +42,9 @@ export async function runDemo(config: DemoConfig, log: (line: string) => void = 
       out: join(config.out, `pretrain-${stamp}`),
       seed: config.seed,
       epochs: config.epochs,
+      // The subgoal CVAE: the plain VAE's latent collapses on this data (its KL goes to ~0), the CVAE's prior
+      // carries the history (measured in the trainer README's demo section).
+      latent: 'cvae',
       // The small dataset needs the KL weight to arrive within the few hundred steps of the demo.
       alphaWarmupSteps: 300,
       logEvery: 10,
