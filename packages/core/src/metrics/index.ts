@@ -10,6 +10,17 @@ export {
   type MetricValue,
   type RunWriterOptions,
 } from './run-writer';
+export {
+  TensorBoardWriter,
+  maskedCrc32c,
+  tfRecord,
+  scalarEvent,
+  fileVersionEvent,
+  scalarsOf,
+  decodeTfEvents,
+  type TfEvent,
+  type TensorBoardWriterOptions,
+} from './tensorboard';
 export { captureEnvironment, type RunEnvironment } from './environment';
 export { lineChartSvg, type LineChartOptions, type LineSeries } from './svg/line-chart';
 export { heatmapSvg, type HeatmapOptions } from './svg/heatmap';
