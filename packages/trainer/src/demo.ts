@@ -70,6 +70,7 @@ export async function runDemo(config: DemoConfig, log: (line: string) => void = 
       { log },
     );
     if (goals.status === 'interrupted') return EXIT.interrupted;
+    log(`true-goal pretraining report: ${await writeReport(goals.runDir)}`);
     const { config: trainConfig } = trainConfigOf({
       algo: 'hop',
       preset: 'quick',
@@ -88,6 +89,7 @@ export async function runDemo(config: DemoConfig, log: (line: string) => void = 
   const minutes = (performance.now() - t0) / 60000;
   log(`\ndemo finished in ${minutes.toFixed(1)} min`);
   log(`report: ${report}`);
+  log(`TensorBoard: tensorboard --logdir ${resolve(config.out)}`);
   log(`open it in a browser, e.g. file://${resolve(report)}`);
   return EXIT.ok;
 }

@@ -22,7 +22,7 @@ export {
   type TensorBoardWriterOptions,
 } from './tensorboard';
 export { captureEnvironment, type RunEnvironment } from './environment';
-export { lineChartSvg, type LineChartOptions, type LineSeries } from './svg/line-chart';
+export { lineChartSvg, type LineChartOptions, type LineSeries, type ReferenceLine } from './svg/line-chart';
 export { heatmapSvg, type HeatmapOptions } from './svg/heatmap';
 export { barChartSvg, type BarChartOptions } from './svg/bar-chart';
 export { stackedBarChartSvg, type StackedBarChartOptions } from './svg/stacked-bar-chart';

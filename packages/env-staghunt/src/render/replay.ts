@@ -117,7 +117,7 @@ export function replayHtml(rec: EpisodeRecord, opts: ReplayPageOptions = {}): st
   const d = rec.decisions;
   const overlay = d
     ? `<div id="overlay-controls"><label>Show what a player computed at this step: <select id="who"><option value="-1">nobody</option>` +
-      Array.from({ length: players }, (_, p) => `<option value="${p}">P${p}</option>`).join('') +
+      Array.from({ length: players }, (_, p) => `<option value="${p}"${p === 0 ? ' selected' : ''}>P${p}</option>`).join('') +
       `</select></label></div><div id="overlay"></div>`
     : '';
   return `<!doctype html>
