@@ -83,7 +83,7 @@ describe.runIf(haveChromium)('report pages in headless Chromium (tiny runs): scr
     await chromium(file, { png: join(shots, 'training.png'), height: 3600 });
     expect(statSync(join(shots, 'training.png')).size).toBeGreaterThan(10_000);
     expect(expectAxisLabels(dom)).toBeGreaterThanOrEqual(8);
-    expect(expectIntervals(dom, /evaluation|return/)).toBe(2);
+    expect(expectIntervals(dom, /^(final greedy evaluation|training return)/)).toBe(2);
     expect(dom).toMatch(/final greedy evaluation after iteration 2: mean reward per agent ± SE, n = 4 held-out episodes/);
     expect(dom).not.toMatch(/best evaluation/);
     const reward = svgs(dom).find((s) => titleOf(s).startsWith('Mean reward per agent vs iteration'))!;
@@ -139,8 +139,8 @@ describe.runIf(haveChromium)('report pages in headless Chromium (tiny runs): scr
     expect(dom).toMatch(/P0’s belief about P1’s goal<\/h4><div class="bar"><b>stag<\/b>/);
     const decisions = JSON.parse(/const decisions = (.*);\n/.exec(src)![1]) as { visits: (number[] | null)[][]; beliefs: (number[][] | null)[][] };
     expect(decisions.visits).toHaveLength(length);
-    // Each decision's visits sum to the simulations of its trees (2 trees x 6 simulations), beliefs to 1.
-    for (const v of decisions.visits[0]) expect(v!.reduce((a, b) => a + b, 0)).toBe(12);
+    // Each decision's root visits: 2 trees x (6 simulations - the first, which expands the root); beliefs sum to 1.
+    for (const v of decisions.visits[0]) expect(v!.reduce((a, b) => a + b, 0)).toBe(10);
     for (const b of decisions.beliefs[0]) expect(b![0].reduce((a, c) => a + c, 0)).toBeCloseTo(1, 3);
   }, 120_000);
 
@@ -160,7 +160,7 @@ describe.runIf(haveChromium)('report pages in headless Chromium (tiny runs): scr
       }));
       const withValues = records.filter((r) => Object.keys(r.values).length > 0);
       expect(events.slice(1).map((e) => ({ step: e.step, values: e.scalars }))).toEqual(withValues);
-      expect(withValues.length).toBeGreaterThan(3);
+      expect(withValues.length).toBeGreaterThanOrEqual(3);
     }
   });
 });
