@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RunWriter, TensorBoardWriter, decodeTfEvents, maskedCrc32c, readMetrics, scalarEvent, tfRecord } from '../src/index';
+import { RunWriter, TensorBoardWriter, type MetricRecord, decodeTfEvents, maskedCrc32c, readMetrics, scalarEvent, tfRecord } from '../src/index';
 
 /**
  * CRC-32C restated bit by bit from its definition (reflected polynomial 0x82F63B78, init and final XOR
@@ -48,7 +48,7 @@ describe('TensorBoard event files', () => {
   it('RunWriter(tensorboard): the event file holds exactly the numbers of metrics.jsonl (as float32), at global_step', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hop-tb-'));
     const w = new RunWriter(dir, { tensorboard: true });
-    const records = [
+    const records: MetricRecord[] = [
       { kind: 'train', step: 1, epoch: 0, 'losses/policy': 1.2345678901, 'charts/alpha': 0 },
       { kind: 'iteration', step: 1, global_step: 240, time: 3.5, 'charts/episodic_return': -0.1, 'perf/note': 'text', ok: true },
       { kind: 'eval', step: 2, global_step: 480, 'eval/episodic_return': Number.NaN, 'x/inf': Number.POSITIVE_INFINITY },
