@@ -95,7 +95,7 @@ const MctsConfigObject = z
 
 /**
  * `treeNum` is the old name of `numTrees` (one name for it across @hop/moa and @hop/mcts): still accepted
- * on input, and mirrored on the parsed config, until the next major version.
+ * on input, and mirrored on the parsed config, until 0.2.0.
  */
 function renameTreeNum(input: unknown, ctx: z.RefinementCtx): unknown {
   if (input === null || typeof input !== 'object' || !('treeNum' in input)) return input;
@@ -115,11 +115,11 @@ export const MctsConfigSchema = z
   });
 
 export type MctsConfig = z.output<typeof MctsConfigObject> & {
-  /** @deprecated the old name of `numTrees`; removed in the next major version. */
+  /** @deprecated the old name of `numTrees`; removed in 0.2.0. */
   readonly treeNum: number;
 };
 export type MctsConfigInput = z.input<typeof MctsConfigObject> & {
-  /** @deprecated the old name of `numTrees`; removed in the next major version. */
+  /** @deprecated the old name of `numTrees`; removed in 0.2.0. */
   treeNum?: number;
 };
 

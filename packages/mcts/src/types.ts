@@ -93,7 +93,7 @@ export interface SearchCounts {
 export interface SearchOutput {
   numDecisions: number;
   numTrees: number;
-  /** @deprecated the old name of `numTrees`; removed in the next major version. */
+  /** @deprecated the old name of `numTrees`; removed in 0.2.0. */
   treeNum: number;
   numActions: number;
   /** `[D]` chosen action. */

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { VecStagHunt } from '@hop/env-staghunt';
+import type { RuleParams, VecStagHunt } from '@hop/env-staghunt';
 import type { RunConfigFile, RunDir } from '../run/layout';
 import type { RunOptions, RunResult } from '../run/lifecycle';
 
@@ -26,11 +26,56 @@ export interface Controller {
    */
   endEpisode(k: number, achieved: number[], achievedStep: number[]): Promise<void>;
   dispose(): Promise<void>;
+  /** Rule controllers: what their players are (the diagnosis rows' oracles read it). */
+  readonly rules?: RuleCoPlayers;
+  /** Before the pairing starts: the rule co-players it meets (null: none, e.g. self-play). */
+  meet?(co: RuleCoPlayers | null): void;
+  /** Planning agents: the `[P-1, G]` belief env k's player p planned with at its last decision (null: none). */
+  belief?(k: number, p: number): Float32Array | null;
+}
+
+/** The truth about rule co-players, for the oracle diagnosis rows. */
+export interface RuleCoPlayers {
+  /** Kind index (`AGENT_KINDS`) of env k's player p this episode. */
+  kindOf(k: number, p: number): number;
+  /** The goal env k's player p went for at its last decision (0 stag, 1 hare, -1 none). */
+  goalOf(k: number, p: number): number;
+  /** The switching agent's latch. */
+  latched(k: number, p: number): boolean;
+  /** Whether env k's player p is played by these rules in this pairing. */
+  controls(k: number, p: number): boolean;
+  readonly params: RuleParams;
+}
+
+/**
+ * The diagnosis rows of `hop eval` for HOP-family runs: the trained agent with one component replaced by
+ * the truth (or removed), without retraining. Side by side they say where adaptation is lost:
+ * - `oracle-goals`: beliefs are each rule co-player's true current goal (inference made perfect);
+ * - `oracle-model`: inside the tree, rule co-players are simulated by their true rule policy instead of the
+ *   per-pair model (co-player model made perfect);
+ * - `uniform-beliefs`: no inference at all, no inter-episode prior (what the beliefs are worth);
+ * - `no-search`: the policy prior's argmax (what the search adds over the prior it leans on).
+ */
+export const DIAGNOSIS_VARIANTS = ['oracle-goals', 'oracle-model', 'uniform-beliefs', 'no-search'] as const;
+export type DiagnosisVariant = (typeof DIAGNOSIS_VARIANTS)[number];
+
+/** Variants that only change the goal beliefs: nothing to diagnose for goal-free agents (direct-om). */
+export const BELIEF_VARIANTS: readonly DiagnosisVariant[] = ['oracle-goals', 'uniform-beliefs'];
+
+/** How `hop eval` wants a run's agents: online co-player capacity and, for planning runs, a diagnosis row. */
+export interface ControllerOptions {
+  onlineCapacity?: number;
+  variant?: DiagnosisVariant;
+  /** Overrides the run's inter-episode prior discount. */
+  priorAlpha?: number;
+  /** Overrides the planner's simulations per tree. */
+  simulations?: number;
 }
 
 /** What `--resume` may change in a `hop train` run. */
 export interface ResumeOverrides {
   iterations?: number;
+  progress?: 'auto' | 'bar' | 'plain' | 'none';
 }
 
 /** A `hop train --algo` choice. Adding one: a folder under `algos/` and one line in `algos/registry.ts`. */
@@ -46,5 +91,5 @@ export interface Algorithm {
   /** Continues `run` from its newest complete checkpoint; `file` is its config.json, read once by the caller. */
   resume(run: RunDir, file: RunConfigFile<Record<string, unknown>>, overrides: ResumeOverrides, options: RunOptions): Promise<RunResult>;
   /** The run's agents for `hop eval`, from checkpoint `dir`, playing in `env`. */
-  controller(runDir: string, dir: string, env: VecStagHunt, seed: number, options: { onlineCapacity?: number }): Promise<Controller>;
+  controller(runDir: string, dir: string, env: VecStagHunt, seed: number, options: ControllerOptions): Promise<Controller>;
 }

@@ -2,11 +2,11 @@ import { join, basename } from 'node:path';
 import { HopError } from '@hop/core';
 import { BatchedPopulation, POPULATIONS, type PopulationName, type VecStagHunt } from '@hop/env-staghunt';
 import { algorithm } from '../algos/registry';
-import type { Controller } from '../algos/types';
+import type { Controller, DiagnosisVariant } from '../algos/types';
 import { checkpointIterations } from '../run/checkpoints';
 import { RunDir } from '../run/layout';
 
-export type { Controller };
+export type { Controller, RuleCoPlayers } from '../algos/types';
 
 /** Makes fresh controllers for one agent kind (a run, or a rule population). */
 export interface AgentSource {
@@ -29,13 +29,23 @@ export function ruleSource(population: PopulationName, label = population): Agen
     create: async (env, seed) => {
       const pop = new BatchedPopulation(env, population, seed);
       const all = new Int32Array(env.numEnvs * env.numAgents);
+      const P = env.numAgents;
+      const playing = new Uint8Array(env.numEnvs * P);
       return {
+        rules: {
+          kindOf: (k, p) => pop.kindOf(k, p),
+          goalOf: (k, p) => pop.goalOf(k, p),
+          latched: (k, p) => pop.latched(k, p),
+          controls: (k, p) => playing[k * P + p] === 1,
+          params: pop.population,
+        },
         act: async (e, mine, out) => {
           pop.act(e, all);
-          for (let j = 0; j < all.length; j++) if (mine[j]) out[j] = all[j];
+          for (let j = 0; j < all.length; j++) if (mine[j]) (out[j] = all[j]), (playing[j] = 1);
         },
         observe: async () => {},
-        startEpisode: () => {},
+        // Kinds drawn now (the same draws act would make) so that oracles can read them before the first step.
+        startEpisode: (e) => pop.prepare(e),
         endEpisode: async () => {},
         dispose: async () => {},
       };
@@ -48,7 +58,7 @@ export function ruleSource(population: PopulationName, label = population): Agen
  * `label` names its rows (default `<algo> (<run directory name>)`); `onlineCapacity` overrides the run's online
  * buffer capacity during evaluation (smaller: the co-player models adapt within a few episodes).
  */
-export function runSource(runDir: string, label?: string, onlineCapacity?: number): AgentSource {
+export function runSource(runDir: string, label?: string, onlineCapacity?: number, opts: { variant?: DiagnosisVariant; priorAlpha?: number; simulations?: number } = {}): AgentSource {
   const run = new RunDir(runDir);
   const file = run.readConfig<{ algo?: string; env?: string }>();
   if (file.command !== 'train') throw new HopError('E_RUN', `${run.root} is a '${file.command}' run; hop eval needs \`hop train\` runs`);
@@ -57,5 +67,6 @@ export function runSource(runDir: string, label?: string, onlineCapacity?: numbe
   const algo = algorithm(String(file.config.algo));
   const dir = join(run.checkpointsDir, `iter-${its[0]}`);
   const env = String(file.config.env);
-  return { label: label ?? `${algo.name} (${basename(run.root)})`, kind: 'run', env, create: async (vec, seed) => algo.controller(run.root, dir, vec, seed, { onlineCapacity }) };
+  const name = (label ?? `${algo.name} (${basename(run.root)})`) + (opts.variant ? ` [${opts.variant}]` : '');
+  return { label: name, kind: 'run', env, create: async (vec, seed) => algo.controller(run.root, dir, vec, seed, { onlineCapacity, ...opts }) };
 }

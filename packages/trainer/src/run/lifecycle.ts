@@ -2,6 +2,7 @@ import { join, relative } from 'node:path';
 import type { RunEnvironment } from '@hop/core';
 import { prepareEnvironment } from './environment';
 import { InterruptFlag } from './interrupt';
+import { checkResumeBudget } from './resume-budget';
 import { RunDir, type RunConfigFile, type RunMetric } from './layout';
 
 /**
@@ -92,6 +93,10 @@ export async function resumeRun<S extends { state: RunCounters }>(p: {
   point: () => string | null;
   open: (point: string | null) => Promise<S>;
   seed: number;
+  /** `--iterations` on resume against what the run planned: never below what it has done (E_RESUME_BUDGET). */
+  budget?: { requested: number | undefined; planned: number };
+  /** Releases what `open` built when the resume is refused after it. */
+  dispose?: (setup: S) => void;
 }): Promise<S> {
   const { run, log } = p;
   const environment = await prepareEnvironment(log);
@@ -105,6 +110,14 @@ export async function resumeRun<S extends { state: RunCounters }>(p: {
     throw e;
   }
   const done = setup.state.iteration;
+  if (p.budget)
+    try {
+      checkResumeBudget({ run: run.root, flag: '--iterations', unit: 'iterations', requested: p.budget.requested, done, planned: p.budget.planned });
+    } catch (e) {
+      p.dispose?.(setup);
+      run.close();
+      throw e;
+    }
   run.reopen(environment, (r) => (r.kind === 'event' ? true : r.step <= done), p.config, p.file);
   if (!point) log(`no checkpoint in ${run.checkpointsDir}: restarting the run from iteration 1 (seed ${p.seed})`);
   else log(`resuming ${run.root} from ${relative(run.root, point)}: iteration ${done + 1} (seed ${p.seed})`);

@@ -6,6 +6,8 @@ import type { Algorithm } from '../algos/types';
 import { RunDir } from '../run/layout';
 import { defaultLog, type RunOptions, type RunResult, type RunStatus } from '../run/lifecycle';
 import { writeReport } from '../report/build';
+import { trainBudget } from '../run/budget';
+import { assertWritable } from '../run/fs-errors';
 
 export type TrainCommandInput =
   | { flags: Record<string, unknown>; file?: { path: string; values: Record<string, unknown> } }
@@ -46,18 +48,22 @@ export function trainConfigOf(
 export async function runTrainCommand(input: TrainCommandInput, options: RunOptions = {}): Promise<RunStatus> {
   let result: RunResult;
   if ('resume' in input) {
-    const { iterations, ...rest } = input.flags;
+    const { iterations, progress, ...rest } = input.flags;
     const bad = [...(input.configFile ? ['--config'] : []), ...Object.keys(rest).map((k) => `--${kebab(k)}`)];
     if (bad.length)
-      throw new HopError('E_CONFIG', `--resume continues a run with the config saved in it; only --iterations may change (got ${bad.join(', ')})`);
+      throw new HopError('E_CONFIG', `--resume continues a run with the config saved in it; only --iterations (and --progress) may change (got ${bad.join(', ')})`);
     const run = new RunDir(input.resume);
     const file = run.readConfig<Record<string, unknown>>();
     if (file.command !== 'train') throw new HopError('E_RUN', `${run.root} is a '${file.command}' run, not a \`hop train\` run`);
     // Runs saved before the renames continue under the new names.
     const saved = { ...file, config: renameKeys(file.config, TRAIN_RENAMES).values };
-    result = await algorithm(String(saved.config.algo)).resume(run, saved, { iterations: iterations as number | undefined }, options);
+    const overrides = { iterations: iterations as number | undefined, progress: progress as 'auto' | 'bar' | 'plain' | 'none' | undefined };
+    result = await algorithm(String(saved.config.algo)).resume(run, saved, overrides, options);
   } else {
     const { algo, config } = trainConfigOf(input.flags, input.file, options.log);
+    // Before any directory is made or model built: sizes past memory, and an --out that cannot be written.
+    trainBudget(config as Parameters<typeof trainBudget>[0]);
+    if (typeof config.out === 'string') assertWritable(config.out, 'dir');
     result = await algo.train(config, options);
   }
   if (result.status === 'interrupted') return result.status;

@@ -1,4 +1,4 @@
-import { ppoController } from '../ppo/agent';
+import { ppoController, refuseDiagnosis } from '../ppo/agent';
 import { PPO_PRESETS } from '../ppo/config';
 import { resumePPO, trainPPO, type PPOLoopConfig } from '../ppo/loop';
 import type { Algorithm } from '../types';
@@ -18,5 +18,8 @@ export const hopOneStep: Algorithm = {
   budgets: PPO_PRESETS,
   train: (config, options) => trainPPO(config as PPOLoopConfig, options, oneStepExtension),
   resume: (run, file, overrides, options) => resumePPO(run, file, HopOneStepConfigSchema, overrides, options, oneStepExtension),
-  controller: (runDir, dir, env, _seed, options) => ppoController(runDir, dir, env, oneStepExtension, options.onlineCapacity),
+  controller: async (runDir, dir, env, _seed, options) => {
+    refuseDiagnosis(runDir, 'hop-onestep', options);
+    return ppoController(runDir, dir, env, oneStepExtension, options.onlineCapacity);
+  },
 };

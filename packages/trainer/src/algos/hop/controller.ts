@@ -2,8 +2,9 @@ import { deriveSeed } from '@hop/core';
 import type { VecStagHunt } from '@hop/env-staghunt';
 import { OnlineMOA, coPlayerAgent } from '@hop/moa';
 import { RunDir } from '../../run/layout';
-import type { Controller } from '../types';
+import type { Controller, DiagnosisVariant, RuleCoPlayers } from '../types';
 import { HopAgent } from './agent';
+import { variantOf } from './variants';
 
 /**
  * HOP-family agents: one `HopAgent` per controlled (env, player), greedy decisions; beliefs, the inter-episode goal
@@ -11,17 +12,27 @@ import { HopAgent } from './agent';
  * with what its co-players did, trained when full: `--moa-capacity` of the run, or `onlineCapacity`) carry across
  * the pairing's episodes.
  */
-export async function hopController(root: string, vec: VecStagHunt, seed: number, onlineCapacity?: number): Promise<Controller> {
+export async function hopController(root: string, vec: VecStagHunt, seed: number, onlineCapacity?: number, variant?: DiagnosisVariant, priorAlpha?: number, simulations?: number): Promise<Controller> {
   const P = vec.numAgents;
   const O = vec.observationSize;
   const A = vec.numActions;
   const config = new RunDir(root).readConfig<{ moaCapacity?: number; moaEpochs?: number; moaMinibatch?: number; onlineMoa?: boolean }>().config;
   const agents = new Map<number, { agent: HopAgent; online: OnlineMOA | null }>();
   const started = new Uint8Array(vec.numEnvs * P);
+  let co: RuleCoPlayers | null = null;
+  const coOf = () => co;
+  const oracleGoals = new Int32Array(P - 1);
   const agentOf = async (k: number, p: number) => {
     let a = agents.get(k * P + p);
     if (!a) {
-      const agent = await HopAgent.fromRun(root, { focal: p, decisions: 'greedy', seed: deriveSeed(seed, 'hop-agent', k, p) });
+      const agent = await HopAgent.fromRun(root, {
+        focal: p,
+        decisions: 'greedy',
+        seed: deriveSeed(seed, 'hop-agent', k, p),
+        variant: variant ? variantOf(variant, { env: k, observationShape: [vec.geometry.height, vec.geometry.width, vec.geometry.channels], rules: coOf }) : undefined,
+        priorAlpha,
+        planner: simulations ? { numSimulations: simulations } : undefined,
+      });
       const g = agent.team.goals;
       const online =
         config.onlineMoa === false
@@ -56,6 +67,14 @@ export async function hopController(root: string, vec: VecStagHunt, seed: number
           agent.startEpisode(env.states, k);
           started[j] = 1;
         }
+        if (variant === 'oracle-goals' && co) {
+          const p = j % P;
+          for (let m = 0; m < P - 1; m++) {
+            const q = coPlayerAgent(p, m);
+            oracleGoals[m] = co.controls(k, q) ? co.goalOf(k, q) : -1;
+          }
+          agent.team.beliefs.setOracle(p, 0, oracleGoals);
+        }
         out[j] = await agent.act(env.states, k);
         actedLast[j] = 1;
       }
@@ -74,6 +93,10 @@ export async function hopController(root: string, vec: VecStagHunt, seed: number
           }
       }
     },
+    meet: (rules) => {
+      co = rules;
+    },
+    belief: (k, p) => agents.get(k * P + p)?.agent.belief() ?? null,
     startEpisode: (_env, k) => started.fill(0, k * P, (k + 1) * P),
     endEpisode: async (k, achieved, achievedStep) => {
       for (let p = 0; p < P; p++) {

@@ -16,9 +16,13 @@ export function hopFamily(variant: HopVariant & { summary: string; schema: z.Zod
     budgets: BUDGET_PRESETS,
     train: (config, options) => trainSelfPlay(variant, config as HopRunConfig, options),
     resume: (run, file, overrides, options) => {
-      const config = variant.schema.parse({ ...file.config, ...(overrides.iterations ? { iterations: overrides.iterations } : {}) }) as HopRunConfig;
-      return resumeSelfPlay(variant, run, file, config, options);
+      const config = variant.schema.parse({
+        ...file.config,
+        ...(overrides.iterations ? { iterations: overrides.iterations } : {}),
+        ...(overrides.progress ? { progress: overrides.progress } : {}),
+      }) as HopRunConfig;
+      return resumeSelfPlay(variant, run, file, config, options, overrides.iterations);
     },
-    controller: (runDir, _dir, env, seed, options) => hopController(runDir, env, seed, options.onlineCapacity),
+    controller: (runDir, _dir, env, seed, options) => hopController(runDir, env, seed, options.onlineCapacity, options.variant, options.priorAlpha, options.simulations),
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { TrainRunShape as T } from '../../config/train-shape';
+import { tensorboard } from '../../config/schemas';
 
 const int = (min: number) => z.number().int().min(min);
 
@@ -46,6 +47,7 @@ export const SelfPlayConfigShape = {
   replayEvery: int(0).default(10).describe('Write a replay page of an evaluation episode every N iterations (0 = off)'),
   checkpointEvery: T.checkpointEvery,
   progress: T.progress,
+  tensorboard,
 } as const;
 
 export const SelfPlayConfigSchema = z.strictObject(SelfPlayConfigShape);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { HopError } from '@hop/core';
 import { createStagHuntSimulator, type PresetName, type StagHuntSimulator, type VecStagHunt } from '@hop/env-staghunt';
 import { RunDir } from '../../run/layout';
-import type { Controller } from '../types';
+import type { Controller, ControllerOptions } from '../types';
 import { loadPPONetworks, readPPOState } from './checkpoint';
 import type { PPOExtensionFactory, PPOLoopConfig } from './loop';
 import { buildPPONetwork } from './network';
@@ -13,6 +13,11 @@ import { PPOPolicies } from './policies';
  * The greedy agents of a PPO-family run (newest checkpoint) for `hop eval`; with an extension (hop-onestep)
  * its evaluation hooks keep the beliefs about the co-players across the pairing's episodes.
  */
+/** Policy-gradient agents have no search, beliefs or tree: the diagnosis rows do not apply to them. */
+export function refuseDiagnosis(root: string, algo: string, options: ControllerOptions): void {
+  if (options.variant) throw new HopError('E_CONFIG', `the diagnosis variant ${options.variant} needs a planning (HOP-family) run; ${root} is ${algo}`);
+}
+
 export async function ppoController(root: string, dir: string, vec: VecStagHunt, extension?: PPOExtensionFactory, onlineCapacity?: number): Promise<Controller> {
   if (!existsSync(join(dir, 'policy'))) throw new HopError('E_CHECKPOINT', `${dir} holds no policy networks`);
   const state = readPPOState(dir);

@@ -1,5 +1,5 @@
 import type { Algorithm } from '../types';
-import { ppoController } from './agent';
+import { ppoController, refuseDiagnosis } from './agent';
 import { PPO_PRESETS, PPOConfigSchema } from './config';
 import { resumePPO, trainPPO, type PPOLoopConfig } from './loop';
 
@@ -14,5 +14,8 @@ export const ppo: Algorithm = {
   budgets: PPO_PRESETS,
   train: (config, options) => trainPPO(config as PPOLoopConfig, options),
   resume: (run, file, overrides, options) => resumePPO(run, file, PPOConfigSchema, overrides, options),
-  controller: (runDir, dir, env) => ppoController(runDir, dir, env),
+  controller: async (runDir, dir, env, _seed, options) => {
+    refuseDiagnosis(runDir, 'ppo', options);
+    return ppoController(runDir, dir, env);
+  },
 };

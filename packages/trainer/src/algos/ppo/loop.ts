@@ -1,3 +1,4 @@
+import { fixed } from '../../cli/text';
 import { join } from 'node:path';
 import { HopError, Rng, deriveSeed } from '@hop/core';
 import { VecStagHunt, createStagHuntSimulator, type StagHuntSimulator } from '@hop/env-staghunt';
@@ -79,14 +80,14 @@ export async function resumePPO(
   run: RunDir,
   file: RunConfigFile<Record<string, unknown>>,
   schema: { parse(v: unknown): unknown },
-  overrides: { iterations?: number },
+  overrides: { iterations?: number; progress?: PPOLoopConfig['progress'] },
   options: RunOptions = {},
   extension?: PPOExtensionFactory,
 ): Promise<RunResult> {
   const log = options.log ?? defaultLog;
   const saved = file.config as PPOLoopConfig;
   const total = overrides.iterations ? overrides.iterations * saved.numEnvs * saved.numSteps : saved.totalTimesteps;
-  const config = schema.parse({ ...saved, totalTimesteps: total }) as PPOLoopConfig;
+  const config = schema.parse({ ...saved, totalTimesteps: total, ...(overrides.progress ? { progress: overrides.progress } : {}) }) as PPOLoopConfig;
   const setup = await resumeRun({
     run,
     file,
@@ -98,6 +99,8 @@ export async function resumePPO(
       return points.length ? join(run.checkpointsDir, `iter-${points[0]}`) : null;
     },
     open: (point) => openSetup(config, point, extension),
+    budget: { requested: overrides.iterations, planned: ppoIterations(saved) },
+    dispose: disposeSetup,
   });
   return loop(run, config, setup, log, options);
 }
@@ -261,10 +264,12 @@ async function loop(run: RunDir, config: PPOLoopConfig, setup: Setup, log: (line
         await pruneCheckpoints(run.checkpointsDir);
         checkpointMs = performance.now() - tc;
       }
-      const ret = (record['charts/episodic_return'] as number | undefined) ?? Number.NaN;
-      progress.update(it, `return ${ret.toFixed(2)}${lastEval ? ` | eval ${(lastEval['eval/episodic_return'] as number).toFixed(2)}` : ''}`);
+      // No episode ends in a rollout shorter than an episode: say so rather than print "NaN".
+      const ret = record['charts/episodic_return'] as number | undefined;
+      const retText = ret !== undefined && Number.isFinite(ret) ? fixed(ret, 2) : 'n/a (no episode ended)';
+      progress.update(it, `return ${retText}${lastEval ? ` | eval ${fixed(lastEval['eval/episodic_return'] as number, 2)}` : ''}`);
       log(
-        `iteration ${it}/${iterations}: return ${ret.toFixed(2)} | pg ${(record['losses/policy_loss'] as number).toFixed(3)} v ${(record['losses/value_loss'] as number).toFixed(3)} ` +
+        `iteration ${it}/${iterations}: return ${retText} | pg ${(record['losses/policy_loss'] as number).toFixed(3)} v ${(record['losses/value_loss'] as number).toFixed(3)} ` +
           `ent ${(record['losses/entropy'] as number).toFixed(3)} kl ${(record['losses/approx_kl'] as number).toFixed(4)}` +
           (evalRecord ? ` | eval ${(evalRecord['eval/episodic_return'] as number).toFixed(2)} over ${evalRecord['eval/episodes']} episodes` : '') +
           ` | SPS ${Math.round(record['charts/SPS'] as number)} | ${iterSeconds.toFixed(1)}s`,
