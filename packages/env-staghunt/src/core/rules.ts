@@ -1,4 +1,4 @@
-import { HopError } from '@hop/core';
+import { HopError } from '@hop/core/base';
 import { ACTION_NAMES, NUM_ACTIONS } from '../config';
 import type { Geometry } from './geometry';
 
