@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HopError } from '@hop/core';
-import type { StagHuntSimulator } from '@hop/env-staghunt';
+import { stagHuntRewards, type StagHuntSimulator } from '@hop/env-staghunt';
 import { WorldModelSimulator, createWorldModelInference, loadWorldModel, rulesOf, stagHuntRules } from '@hop/world-model';
 import type { PlanningSetup } from './setup';
 
@@ -42,7 +42,7 @@ export async function worldModelPlanning(dir: string, game: StagHuntSimulator): 
   };
   let sim: WorldModelSimulator;
   try {
-    sim = new WorldModelSimulator(model, { predictor: inference, ownsModel: true, finalTime: game.config.finalTime });
+    sim = new WorldModelSimulator(model, { predictor: inference, ownsModel: true, finalTime: game.config.finalTime, rewards: stagHuntRewards(game.config) });
   } catch (e) {
     releaseInference();
     model.dispose();

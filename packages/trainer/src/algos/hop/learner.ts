@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { HopError, type Rng } from '@hop/core';
+import { HopError, clipByGlobalNorm, type Rng } from '@hop/core';
 import type { MOAModel } from '@hop/moa';
 
 /** What the policy / value update reads: observations and the targets of each row. */
@@ -112,10 +112,8 @@ export class PolicyLearner {
         entropy = tf.keep(tf.mean(tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1))) as tf.Scalar);
         return tf.div(tf.add(ce, mse), 2) as tf.Scalar;
       }, vars);
-      const named = Object.entries(grads);
-      const norm = tf.sqrt(tf.addN(named.map(([, g]) => tf.sum(tf.square(g))))) as tf.Scalar;
-      const scale = tf.minimum(1, tf.div(this.settings.maxGradNorm, tf.maximum(norm, 1e-12)));
-      this.optimizer.applyGradients(Object.fromEntries(named.map(([k, g]) => [k, g.mul(scale)])));
+      const { grads: clipped, norm } = clipByGlobalNorm(grads, this.settings.maxGradNorm);
+      (this.optimizer as tf.Optimizer).applyGradients(clipped); // Optimizer's signature takes tensors by name
       const r = tf.stack([ce, mse, norm, entropy]);
       tf.dispose([ce, mse, entropy]);
       return r;

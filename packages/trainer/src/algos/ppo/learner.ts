@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { HopError, type Rng } from '@hop/core';
+import { HopError, clipByGlobalNorm, type Rng } from '@hop/core';
 import type { MOAModel } from '@hop/moa';
 import type { PPOBatch } from './rollout';
 
@@ -177,10 +177,7 @@ export class PPOLearner {
         );
         return tf.add(tf.sub(pgLoss, tf.mul(s.entCoef, entropy)), tf.mul(s.vfCoef, vLoss)) as tf.Scalar;
       }, vars);
-      const named = Object.entries(grads);
-      const norm = tf.sqrt(tf.addN(named.map(([, g]) => tf.sum(tf.square(g)))));
-      const scale = tf.minimum(1, tf.div(s.maxGradNorm, tf.maximum(norm, 1e-12)));
-      this.optimizer.applyGradients(Object.fromEntries(named.map(([k, g]) => [k, g.mul(scale)])));
+      (this.optimizer as tf.Optimizer).applyGradients(clipByGlobalNorm(grads, s.maxGradNorm).grads);
       const r = tf.stack(stats);
       tf.dispose(stats);
       return r;
