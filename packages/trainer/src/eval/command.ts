@@ -22,13 +22,18 @@ export interface EvaluationResult {
   tables: EvalTables;
 }
 
-/**
- * Evaluates runs (and the rule references) under the chosen protocols and returns every cell and the tables.
- * Pure of files: `runEvalCommand` writes them.
- */
-export async function evaluateRuns(runs: string[], config: EvalConfig, log: (line: string) => void = () => {}): Promise<EvaluationResult> {
+/** What an evaluation plays: its agent sources (runs, then rule references), each run's replicate index, the game and the protocols. */
+export interface EvaluationPlan {
+  env: string;
+  game: ReturnType<typeof resolveGame>;
+  sources: AgentSource[];
+  /** Grouped runs of one algorithm share a row; their cells count as further seeds (run-major). */
+  replicate: Map<AgentSource, number>;
+  protocols: Protocol[];
+}
+
+export function evaluationPlan(runs: string[], config: EvalConfig): EvaluationPlan {
   const algoOf = (r: string) => String(new RunDir(r).readConfig<{ algo?: string }>().config.algo);
-  // Grouped: the runs of one algorithm share a row; their cells count as further seeds (run-major).
   const sources: AgentSource[] = runs.map((r) => runSource(r, config.groupByAlgo ? algoOf(r) : undefined, config.onlineCapacity));
   const replicate = new Map<AgentSource, number>();
   const seen = new Map<string, number>();
@@ -44,20 +49,37 @@ export async function evaluateRuns(runs: string[], config: EvalConfig, log: (lin
   const game = resolveGame(env as Parameters<typeof resolveGame>[0]);
   if (config.reference) sources.push(...REFERENCE_POPULATIONS.map((p) => ruleSource(p)));
   const protocols: Protocol[] = config.protocol === 'both' ? ['self-play', 'adapt'] : [config.protocol];
+  return { env, game, sources, replicate, protocols };
+}
+
+/** One source's cells under one protocol for some seed indices (default all), their seeds renumbered run-major. */
+export async function evaluateSource(plan: EvaluationPlan, source: AgentSource, protocol: Protocol, config: EvalConfig, seedIndices?: readonly number[]): Promise<EvalCell[]> {
+  const settings = { protocol, episodes: config.episodes, seeds: config.seeds, pairings: config.pairings, seed: config.seed };
+  return (await evaluateAgent(source, plan.game, settings, undefined, seedIndices)).map((c) => ({ ...c, seed: (plan.replicate.get(source) ?? 0) * config.seeds + c.seed }));
+}
+
+/** The evaluation's record from its cells (in plan order: protocols, then sources, then seeds). */
+export function evaluationResult(runs: string[], config: EvalConfig, plan: EvaluationPlan, cells: EvalCell[]): EvaluationResult {
+  const kinds = Object.fromEntries(plan.sources.map((s) => [s.label, s.kind]));
+  const { out: _out, ...settings } = config;
+  return { format: 'hop-evaluation', version: 1, env: plan.env, runs: runs.map((r) => resolve(r)), settings, cells, tables: buildTables(cells, kinds) };
+}
+
+/**
+ * Evaluates runs (and the rule references) under the chosen protocols and returns every cell and the tables.
+ * Pure of files: `runEvalCommand` writes them.
+ */
+export async function evaluateRuns(runs: string[], config: EvalConfig, log: (line: string) => void = () => {}): Promise<EvaluationResult> {
+  const plan = evaluationPlan(runs, config);
   const cells: EvalCell[] = [];
-  for (const protocol of protocols)
-    for (const s of sources) {
+  for (const protocol of plan.protocols)
+    for (const s of plan.sources) {
       const t0 = performance.now();
-      const got = (await evaluateAgent(s, game, { protocol, episodes: config.episodes, seeds: config.seeds, pairings: config.pairings, seed: config.seed })).map((c) => ({
-        ...c,
-        seed: (replicate.get(s) ?? 0) * config.seeds + c.seed,
-      }));
+      const got = await evaluateSource(plan, s, protocol, config);
       cells.push(...got);
       log(`${protocol}: ${s.label}: ${got.length} cells, mean focal reward ${(got.reduce((a, c) => a + c.mean, 0) / got.length).toFixed(3)} (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
     }
-  const kinds = Object.fromEntries(sources.map((s) => [s.label, s.kind]));
-  const { out: _out, ...settings } = config;
-  return { format: 'hop-evaluation', version: 1, env, runs: runs.map((r) => resolve(r)), settings, cells, tables: buildTables(cells, kinds) };
+  return evaluationResult(runs, config, plan, cells);
 }
 
 /** Writes evaluation.json, tables.csv (and one CSV per protocol) and evaluation.html into `dir`. */
