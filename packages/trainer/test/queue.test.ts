@@ -112,7 +112,7 @@ describe('hop experiment --queue: bad input is a named error, fast', () => {
     expect(view.jobs.map((j) => j.name)).toEqual(['cell.ppo-s0', 'eval.adapt.ppo-s0.seeds-0-0', 'tables']);
     expect(view.jobs.map((j) => j.state)).toEqual(['waiting', 'waiting', 'waiting-children']);
     await expect(enqueueExperiment(tiny(root, 'changed', 24), cli(), url, { log: () => {} })).rejects.toThrow(
-      /experiment 'changed' is already on the queue from another version of its file: changed recipe: cell\.ppo-s0 \(policyHidden: 16 -> 24\), .*hop queue remove changed/,
+      /experiment 'changed' is already on the queue from another version of its file: changed recipe: cell\.ppo-s0 \(policyHidden: 16 -> 24\); .*hop queue remove changed/,
     );
   });
 

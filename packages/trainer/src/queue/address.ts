@@ -44,14 +44,16 @@ export function parseQueueUrl(url: string): QueueAddress {
 /** Fails within `timeoutMs` with a named error when the Redis server cannot be reached (BullMQ itself would wait forever). */
 export async function probeRedis(address: QueueAddress, timeoutMs = 3000): Promise<void> {
   const redis = new Redis({ ...address.options, lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
-  redis.on('error', () => {});
+  // ioredis rejects with 'Connection is closed'; the cause (ECONNREFUSED, ETIMEDOUT, ...) comes as an event.
+  let cause: Error | null = null;
+  redis.on('error', (e: Error) => (cause ??= e));
   try {
     await redis.connect();
     await redis.ping();
   } catch (e) {
     throw new HopError(
       'E_QUEUE',
-      `cannot reach Redis at ${address.shown} from ${hostname()} (${(e as Error).message}); start one (\`redis-server --port ${address.options.port}\`) or check --queue`,
+      `cannot reach Redis at ${address.shown} from ${hostname()} (${(cause ?? (e as Error)).message}); start one (\`redis-server --port ${address.options.port}\`) or check --queue`,
     );
   } finally {
     redis.disconnect();
