@@ -79,7 +79,8 @@ export function formatStatus(views: ExperimentView[]): string {
   const out: string[] = [];
   for (const v of views) {
     const counts = STATES.map((s) => [s, v.jobs.filter((j) => j.state === s).length] as const).filter(([, n]) => n > 0);
-    const eta = v.etaSeconds === null ? 'ETA after the first finished cell' : `ETA ${formatSeconds(v.etaSeconds)} (training; from the finished cells' mean)`;
+    const eta =
+      v.etaSeconds === null ? 'ETA after the first finished cell' : v.etaSeconds === 0 ? 'every cell trained, evaluation to go' : `training ETA ${formatSeconds(v.etaSeconds)} (from the finished cells' mean)`;
     out.push(`experiment ${v.name} (${v.root}): ${v.jobs.length} jobs: ${counts.map(([s, n]) => `${n} ${s}`).join(', ')}; ${v.done ? 'all done' : eta}`);
     for (const j of v.jobs.filter((x) => x.state === 'active')) out.push(`  running  ${j.name} on ${j.where?.host ?? '?'} pid ${j.where?.pid ?? '?'}${j.where ? ` for ${formatSeconds((Date.now() - j.where.startedAt) / 1000)}` : ''}`);
     for (const j of v.jobs.filter((x) => x.state === 'failed')) out.push(`  failed   ${j.name} after ${j.attempts} attempt(s): ${(j.failedReason ?? '').split('\n').slice(0, 3).join(' | ')}`);
