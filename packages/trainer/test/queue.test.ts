@@ -71,6 +71,72 @@ function records(run: string): Record<string, unknown>[] {
 
 const PPO = (extra = '') => `{ totalTimesteps: 384, numEnvs: 4, numSteps: 24, policyFilters: [8], policyHidden: 16, evalEpisodes: 2, evalEnvs: 2, progress: none${extra} }`;
 
+describe('queue plan and status (pure)', () => {
+  it('jobs: inputs, cells waiting for the inputs they name, shards per protocol x source x seed slice waiting for their cell, tables', async () => {
+    const { ExperimentSchema } = await import('../src/experiment/schema');
+    const { experimentCells } = await import('../src/experiment/command');
+    const { EvalConfigSchema } = await import('../src/eval/schema');
+    const { planExperiment, jobId } = await import('../src/queue/plan');
+    const exp = ExperimentSchema.parse({
+      name: 'p',
+      env: 'small-2p',
+      seeds: [0, 1],
+      inputs: { d: { collect: { episodes: 4 } }, m: { pretrain: { data: 'input:d' } } },
+      algos: { hop: { pretrained: 'input:m', warmStart: 'input:d' }, ppo: {} },
+    });
+    const cells = experimentCells(exp, '/r', 1);
+    const evalConfig = EvalConfigSchema.parse({ protocol: 'both', seeds: 3, reference: true });
+    const jobs = planExperiment(exp, '/r', cells, evalConfig, 2);
+    expect(jobs.filter((j) => j.kind !== 'eval').map((j) => `${j.name} <- ${j.deps.join(',')}`)).toEqual([
+      'input.d <- ',
+      'input.m <- input.d',
+      'cell.hop-s0 <- input.m,input.d',
+      'cell.hop-s1 <- input.m,input.d',
+      'cell.ppo-s0 <- ',
+      'cell.ppo-s1 <- ',
+      `tables <- ${jobs.filter((j) => j.kind === 'eval').map((j) => j.name).join(',')}`,
+    ]);
+    // 2 protocols x (4 runs + 5 rule populations) x 2 seed slices (0-1, 2) of 3 seeds.
+    const shards = jobs.filter((j) => j.kind === 'eval');
+    expect(shards).toHaveLength(2 * 9 * 2);
+    expect(shards.slice(0, 3).map((j) => `${j.name} <- ${j.deps.join(',')} ${JSON.stringify(j.shard)}`)).toEqual([
+      'eval.self-play.hop-s0.seeds-0-1 <- cell.hop-s0 {"protocol":"self-play","source":0,"seeds":[0,1]}',
+      'eval.self-play.hop-s0.seeds-2-2 <- cell.hop-s0 {"protocol":"self-play","source":0,"seeds":[2]}',
+      'eval.self-play.hop-s1.seeds-0-1 <- cell.hop-s1 {"protocol":"self-play","source":1,"seeds":[0,1]}',
+    ]);
+    expect(shards.find((j) => j.name === 'eval.adapt.rule-mixed.seeds-2-2')?.shard).toEqual({ protocol: 'adapt', source: 8, seeds: [2] });
+    // Recipes see paths relative to the experiment: a moved experiment keeps its job ids; another setting does not.
+    const moved = planExperiment(exp, '/elsewhere', experimentCells(exp, '/elsewhere', 1), evalConfig, 2);
+    expect(moved.map((j) => jobId('p', j))).toEqual(jobs.map((j) => jobId('p', j)));
+    const scaled = planExperiment({ ...exp, algos: { ...exp.algos, ppo: { totalTimesteps: 10 } } }, '/r', experimentCells({ ...exp, algos: { ...exp.algos, ppo: { totalTimesteps: 10 } } }, '/r', 1), evalConfig, 2);
+    expect(scaled.map((j) => jobId('p', j) === jobId('p', jobs.find((x) => x.name === j.name)!))).toEqual(jobs.map((j) => !j.name.startsWith('cell.ppo')));
+  });
+
+  it('status text: counts, where jobs run, failures, ETA = finished cells\' mean x cells left / jobs running', async () => {
+    const { formatStatus } = await import('../src/queue/status');
+    const now = Date.now();
+    const text = formatStatus([
+      {
+        name: 'x',
+        root: '/r',
+        done: false,
+        etaSeconds: 300,
+        jobs: [
+          { name: 'cell.a', id: '1', state: 'completed', attempts: 1, result: { host: 'h', pid: 1, wallSeconds: 100, cpuSeconds: 90 } },
+          { name: 'cell.b', id: '2', state: 'active', attempts: 0, where: { host: 'm2', pid: 42, workerPid: 40, startedAt: now - 65_000 } },
+          { name: 'cell.c', id: '3', state: 'failed', attempts: 2, failedReason: 'cell.c on h (pid 7) exited with code 2: error [E_CONFIG]: bad\nmore' },
+          { name: 'tables', id: '4', state: 'waiting-children', attempts: 0 },
+        ],
+      },
+    ]);
+    expect(text.split('\n')).toEqual([
+      'experiment x (/r): 4 jobs: 1 waiting-children, 1 active, 1 completed, 1 failed; training ETA 5 min (from the finished cells\' mean)',
+      '  running  cell.b on m2 pid 42 for 65 s',
+      '  failed   cell.c after 2 attempt(s): cell.c on h (pid 7) exited with code 2: error [E_CONFIG]: bad | more',
+    ]);
+  });
+});
+
 describe('hop experiment --queue: bad input is a named error, fast', () => {
   let redis: TestRedis;
   beforeAll(async () => {
