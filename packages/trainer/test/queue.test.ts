@@ -72,7 +72,7 @@ function records(run: string): Record<string, unknown>[] {
 const PPO = (extra = '') => `{ totalTimesteps: 384, numEnvs: 4, numSteps: 24, policyFilters: [8], policyHidden: 16, evalEpisodes: 2, evalEnvs: 2, progress: none${extra} }`;
 
 describe('queue plan and status (pure)', () => {
-  it('jobs: inputs, cells waiting for the inputs they name, shards per protocol x source x seed slice waiting for their cell, tables', async () => {
+  it('jobs: inputs, cells waiting for the inputs they name, shards per protocol x source x seed slice waiting for every cell, tables', async () => {
     const { ExperimentSchema } = await import('../src/experiment/schema');
     const { experimentCells } = await import('../src/experiment/command');
     const { EvalConfigSchema } = await import('../src/eval/schema');
@@ -100,10 +100,12 @@ describe('queue plan and status (pure)', () => {
     const shards = jobs.filter((j) => j.kind === 'eval');
     expect(shards).toHaveLength(2 * 9 * 2);
     expect(shards.slice(0, 3).map((j) => `${j.name} <- ${j.deps.join(',')} ${JSON.stringify(j.shard)}`)).toEqual([
-      'eval.self-play.hop-s0.seeds-0-1 <- cell.hop-s0 {"protocol":"self-play","source":0,"seeds":[0,1]}',
-      'eval.self-play.hop-s0.seeds-2-2 <- cell.hop-s0 {"protocol":"self-play","source":0,"seeds":[2]}',
-      'eval.self-play.hop-s1.seeds-0-1 <- cell.hop-s1 {"protocol":"self-play","source":1,"seeds":[0,1]}',
+      'eval.self-play.hop-s0.seeds-0-1 <- cell.hop-s0,cell.hop-s1,cell.ppo-s0,cell.ppo-s1 {"protocol":"self-play","source":0,"seeds":[0,1]}',
+      'eval.self-play.hop-s0.seeds-2-2 <- cell.hop-s0,cell.hop-s1,cell.ppo-s0,cell.ppo-s1 {"protocol":"self-play","source":0,"seeds":[2]}',
+      'eval.self-play.hop-s1.seeds-0-1 <- cell.hop-s0,cell.hop-s1,cell.ppo-s0,cell.ppo-s1 {"protocol":"self-play","source":1,"seeds":[0,1]}',
     ]);
+    // A rule reference shard too: the evaluation's sources are made from every run.
+    expect(shards.find((j) => j.name === 'eval.adapt.rule-mixed.seeds-2-2')?.deps).toEqual(['cell.hop-s0', 'cell.hop-s1', 'cell.ppo-s0', 'cell.ppo-s1']);
     expect(shards.find((j) => j.name === 'eval.adapt.rule-mixed.seeds-2-2')?.shard).toEqual({ protocol: 'adapt', source: 8, seeds: [2] });
     // Recipes see paths relative to the experiment: a moved experiment keeps its job ids; another setting does not.
     const moved = planExperiment(exp, '/elsewhere', experimentCells(exp, '/elsewhere', 1), evalConfig, 2);

@@ -49,16 +49,18 @@ export function planExperiment(exp: Experiment, root: string, cells: Cell[], eva
   });
   if (!evalConfig) return jobs;
   const { out: _out, ...settings } = evalConfig;
-  const sources = [...cells.map((c) => ({ name: basename(c.dir), job: cellJob(c) })), ...(evalConfig.reference ? REFERENCE_POPULATIONS.map((p) => ({ name: `rule-${p}`, job: null })) : [])];
+  const sources = [...cells.map((c) => basename(c.dir)), ...(evalConfig.reference ? REFERENCE_POPULATIONS.map((p) => `rule-${p}`) : [])];
   const protocols: Protocol[] = evalConfig.protocol === 'both' ? ['self-play', 'adapt'] : [evalConfig.protocol];
   const shards: string[] = [];
   for (const protocol of protocols)
     sources.forEach((s, source) => {
       for (let lo = 0; lo < evalConfig.seeds; lo += seedsPerShard) {
         const seeds = Array.from({ length: Math.min(seedsPerShard, evalConfig.seeds - lo) }, (_, i) => lo + i);
-        const name = `eval.${protocol}.${s.name}.seeds-${seeds[0]}-${seeds[seeds.length - 1]}`;
+        const name = `eval.${protocol}.${s}.seeds-${seeds[0]}-${seeds[seeds.length - 1]}`;
         shards.push(name);
-        jobs.push({ name, kind: 'eval', shard: { protocol, source, seeds }, recipe: sorted({ settings, protocol, source: s.name, seeds }), deps: s.job ? [s.job] : [] });
+        // Every cell, not only its own: the evaluation's sources are built from all runs (their algorithms give
+        // the rows and the seed numbering, and a run is loaded from its newest checkpoint).
+        jobs.push({ name, kind: 'eval', shard: { protocol, source, seeds }, recipe: sorted({ settings, protocol, source: s, seeds }), deps: cells.map(cellJob) });
       }
     });
   jobs.push({ name: 'tables', kind: 'tables', recipe: sorted({ settings, runs: cells.map((c) => basename(c.dir)) }), deps: shards });
