@@ -60,3 +60,5 @@ export default defineConfig(vitestDefaults);
 TS
 [ -f "$p/src/index.ts" ] || echo "export {};" > "$p/src/index.ts"
 [ -f "$p/README.md" ] || printf '# @hop/%s\n\n%s\n' "$dir" "$desc" > "$p/README.md"
+# license, repository, homepage, bugs, keywords, publishConfig and LICENSE, as every package has them
+node "$root/tools/release/sync-metadata.mjs"

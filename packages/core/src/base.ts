@@ -8,4 +8,5 @@ export { HopError, assertShape } from './errors';
 export { Rng, deriveSeed } from './rng/rng';
 export { sampleGoalOrders, coPlayerAgent, coPlayerIndex, type GoalOrderOptions } from './goals/orders';
 export { createGameSimulator, GameSimulator, type GameStateValues } from './game/simulator';
+export { observeState, legalActionsOf, viewState, stepState, type StateView, type StateStep } from './game/single';
 export { checkGameDefinition, type GameDefinition, type GameGoals, type GameState, type StateLayout } from './game/definition';

@@ -59,9 +59,11 @@ export {
   type PopulationInput,
   type ResolvedPopulation,
 } from './agents/population';
+export { ObservationDecoder } from './agents/decode';
 export {
   AGENT_KINDS,
   DEFAULT_SWITCHING,
+  ruleActionProbs,
   STAG_WAITS,
   type AgentKind,
   type RuleParams,
@@ -86,6 +88,8 @@ export {
 } from './data/dataset';
 export {
   COLUMN_NAMES,
+  COLUMN_SPECS,
+  type ColumnSpec,
   REQUIRED_COLUMNS,
   explorationOf,
   type DatasetExploration,

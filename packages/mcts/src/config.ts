@@ -72,6 +72,13 @@ const MctsConfigObject = z
      * leave room for numSimulations new nodes is dropped.
      */
     maxNodes: z.number().int().min(2).optional(),
+    /**
+     * Model outputs the search would otherwise repair are errors (`E_MODEL_OUTPUT`): a co-player row with no
+     * probability on its valid actions, or a negative / infinite one; a model output longer than its batch.
+     * Off, such a co-player plays uniformly over its valid actions, counted in `counts.coPlayerFallbackRows`
+     * and warned about once per planner.
+     */
+    strict: z.boolean().default(false),
     /** A state where the focal agent is done ends its tree (it collects no further reward). */
     focalDoneIsTerminal: z.boolean().default(true),
     compat: z
@@ -88,7 +95,7 @@ const MctsConfigObject = z
 
 /**
  * `treeNum` is the old name of `numTrees` (one name for it across @hop/moa and @hop/mcts): still accepted
- * on input, and mirrored on the parsed config, until the next major version.
+ * on input, and mirrored on the parsed config, until 0.2.0.
  */
 function renameTreeNum(input: unknown, ctx: z.RefinementCtx): unknown {
   if (input === null || typeof input !== 'object' || !('treeNum' in input)) return input;
@@ -108,11 +115,11 @@ export const MctsConfigSchema = z
   });
 
 export type MctsConfig = z.output<typeof MctsConfigObject> & {
-  /** @deprecated the old name of `numTrees`; removed in the next major version. */
+  /** @deprecated the old name of `numTrees`; removed in 0.2.0. */
   readonly treeNum: number;
 };
 export type MctsConfigInput = z.input<typeof MctsConfigObject> & {
-  /** @deprecated the old name of `numTrees`; removed in the next major version. */
+  /** @deprecated the old name of `numTrees`; removed in 0.2.0. */
   treeNum?: number;
 };
 

@@ -11,7 +11,7 @@ export function sampleGoalOrders(belief: ArrayLike<number>, opts: GoalOrderOptio
 /**
  * @deprecated the old form: `beliefs` `[numAgents, numGoals]` with a row for the focal agent too. Use
  * `sampleGoalOrders(coPlayerBeliefs, { focal, numGoals, numTrees, rng, out, outOffset })`; removed in the
- * next major version.
+ * 0.2.0 release.
  */
 export function sampleGoalOrders(
   beliefs: ArrayLike<number>,

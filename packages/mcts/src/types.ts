@@ -81,13 +81,19 @@ export interface SearchCounts {
   coPlayerCacheHits: number;
   /** Trees whose subtree was reused from the previous decision. */
   reusedTrees: number;
+  /**
+   * Co-player model rows that put no probability on their valid actions (wrong action order, wrong mask,
+   * all zero or negative): that co-player played uniformly over its valid actions there. Always 0 with the
+   * config's `strict: true`, which makes such a row an `E_MODEL_OUTPUT` error instead.
+   */
+  coPlayerFallbackRows: number;
 }
 
 /** Everything a decision batch returns. Arrays are fresh (the caller may keep them). */
 export interface SearchOutput {
   numDecisions: number;
   numTrees: number;
-  /** @deprecated the old name of `numTrees`; removed in the next major version. */
+  /** @deprecated the old name of `numTrees`; removed in 0.2.0. */
   treeNum: number;
   numActions: number;
   /** `[D]` chosen action. */

@@ -97,7 +97,7 @@ describe('hop eval', () => {
     const dir = join(a, 'evaluation');
     for (const f of ['evaluation.json', 'evaluation.html', 'tables.csv', 'table-adapt.csv']) expect(existsSync(join(dir, f)), f).toBe(true);
     const csv = readFileSync(join(dir, 'tables.csv'), 'utf8').trim().split('\n');
-    expect(csv[0]).toBe('agent,kind,protocol,focal,co_player,mean,std,seeds,episodes,best_of');
+    expect(csv[0]).toBe('agent,kind,protocol,focal,co_player,mean,std,se,units,seeds,episodes,best_of');
     expect(csv.filter((l) => l.startsWith('ppo (ppo-a),run,adapt,1,'))).toHaveLength(5);
     type Json = { cells: unknown[]; env: string; tables: { rows: { agent: string; coPlayer: string; mean: number; seeds: number }[] } };
     const json = JSON.parse(readFileSync(join(dir, 'evaluation.json'), 'utf8')) as Json;

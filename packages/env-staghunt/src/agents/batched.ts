@@ -2,7 +2,7 @@ import { HopError, Rng } from '@hop/core';
 import { NUM_ACTIONS } from '../config';
 import type { VecStagHunt } from '../env/vec';
 import { agentSeed } from '../env/seeds';
-import { decide, makeDecisionContext, type DecisionContext } from './decide';
+import { KIND_HARE, KIND_STAG, KIND_SWITCHING, decide, makeDecisionContext, type DecisionContext } from './decide';
 import { computeDistances } from './paths';
 import { drawKind, resolvePopulation, type PopulationInput, type ResolvedPopulation } from './population';
 
@@ -52,6 +52,24 @@ export class BatchedPopulation {
     return this.kinds[k * this.players + p];
   }
 
+  /**
+   * The goal env k's player p went for at its last decision: 0 stag (nearest-stag, and switching until it
+   * gives up), 1 hare, -1 none (random). What an oracle's beliefs use (`hop eval` diagnosis rows).
+   */
+  goalOf(k: number, p: number): number {
+    const i = k * this.players + p;
+    const kind = this.kinds[i];
+    if (kind === KIND_STAG) return 0;
+    if (kind === KIND_HARE) return 1;
+    if (kind === KIND_SWITCHING) return this.memory[i] ? 1 : 0;
+    return -1;
+  }
+
+  /** The switching agent's latch of env k's player p (1 once it gave up the stag this episode). */
+  latched(k: number, p: number): boolean {
+    return this.memory[k * this.players + p] === 1;
+  }
+
   private startEpisode(vec: VecStagHunt, k: number): void {
     const g = vec.geometry;
     const b = k * g.stateWords;
@@ -70,21 +88,29 @@ export class BatchedPopulation {
     }
   }
 
+  /**
+   * Draws the kinds (and forgets the memories) of every env that started an episode since the last call; `act`
+   * does it first. Call it to read `kindOf` / `goalOf` of a new episode before the first `act` (same draws).
+   */
+  prepare(vec: VecStagHunt): void {
+    if (vec.generation !== this.seenGeneration) {
+      this.seenGeneration = vec.generation;
+      this.seenEpisode.fill(-1);
+    }
+    for (let k = 0; k < this.numEnvs; k++) if (this.seenEpisode[k] !== vec.episodeIndex[k]) this.startEpisode(vec, k);
+  }
+
   /** Writes `out[k * players + p]` for every env and player (stay for players that are done). */
   act(vec: VecStagHunt, out: Int32Array): void {
     if (vec.numEnvs !== this.numEnvs || vec.geometry.players !== this.players || vec.geometry.cells !== this.cells) {
       throw new HopError('E_SHAPE', 'BatchedPopulation.act: the VecStagHunt differs from the one it was built for');
     }
-    if (vec.generation !== this.seenGeneration) {
-      this.seenGeneration = vec.generation;
-      this.seenEpisode.fill(-1);
-    }
+    this.prepare(vec);
     const g = vec.geometry;
     const st = vec.states;
     const ctx = this.ctx;
     ctx.mask = vec.masks;
     for (let k = 0; k < this.numEnvs; k++) {
-      if (this.seenEpisode[k] !== vec.episodeIndex[k]) this.startEpisode(vec, k);
       const b = k * g.stateWords;
       ctx.distOff = k * g.cells * g.cells;
       ctx.time = st[b + g.T];

@@ -167,3 +167,30 @@ export function decide(
     }
   }
 }
+
+const SCRATCH_MEMORY = new Uint8Array(1);
+
+/**
+ * The rule's action distribution `[7]` in a decision context, without side effects: one-hot for the
+ * deterministic kinds, uniform over the valid actions for `random`. `latched` is the switching agent's
+ * memory (1 once it gave up the stag). What a planner uses to simulate a rule co-player exactly.
+ */
+export function ruleActionProbs(kind: number, ctx: DecisionContext, rules: RuleParams, latched: boolean, out: Float32Array, outOffset = 0): void {
+  out.fill(0, outOffset, outOffset + 7);
+  if (kind === KIND_RANDOM) {
+    let count = 0;
+    if (ctx.self >= 0) for (let a = 0; a < 7; a++) count += ctx.mask[ctx.maskOff + a];
+    if (count === 0) out[outOffset + Action.Stay] = 1;
+    else for (let a = 0; a < 7; a++) if (ctx.mask[ctx.maskOff + a]) out[outOffset + a] = 1 / count;
+    return;
+  }
+  SCRATCH_MEMORY[0] = latched ? 1 : 0;
+  // Deterministic kinds never draw from the RNG.
+  out[outOffset + decide(kind, ctx, NO_RNG, SCRATCH_MEMORY, 0, rules)] = 1;
+}
+
+const NO_RNG = {
+  int: () => {
+    throw new Error('ruleActionProbs: a deterministic rule drew a random number');
+  },
+} as unknown as Rng;

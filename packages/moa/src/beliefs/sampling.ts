@@ -3,7 +3,7 @@ import { HopError, sampleGoalOrders, type Rng } from '@hop/core';
 /**
  * @deprecated use `sampleGoalOrders(belief, { focal, numGoals, numTrees, rng, out, outOffset })` (from
  * @hop/core, re-exported here) or `GoalBeliefTracker.sampleGoalOrders`: one function and one layout for
- * goal orderings across @hop/moa and @hop/mcts. Removed in the next major version.
+ * goal orderings across @hop/moa and @hop/mcts. Removed in 0.2.0.
  *
  * With `layout.focal` this is exactly that function. Without it, it returns the old co-player layout
  * `[numTrees, M, G]` (the same draws as the per-agent layout with the focal agent last, minus its row).

@@ -82,8 +82,8 @@ export class GoalBeliefTracker {
   }
 
   /**
-   * @deprecated use `sampleGoalOrders(rng, { focal, numTrees, out, outOffset })`; removed in the next major
-   * version. Without `layout.focal` it returns the old co-player layout `[numTrees, M, G]`.
+   * @deprecated use `sampleGoalOrders(rng, { focal, numTrees, out, outOffset })`; removed in
+   * 0.2.0. Without `layout.focal` it returns the old co-player layout `[numTrees, M, G]`.
    */
   sampleOrderings(rng: Rng, numTrees: number, out?: Int32Array, layout?: { focal?: number; outOffset?: number }): Int32Array {
     return sampleGoalOrderings(this.belief(), this.numCoPlayers, this.numGoals, numTrees, rng, out, layout);

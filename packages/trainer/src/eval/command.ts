@@ -1,3 +1,5 @@
+import { checkOutputDir } from '../run/artifacts';
+import { warnIfBeingWritten } from '../run/readers';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { HopError } from '@hop/core';
@@ -7,7 +9,8 @@ import { RunDir, writeFileAtomic } from '../run/layout';
 import { prepareEnvironment } from '../run/environment';
 import { htmlPage } from '../report/html';
 import { ruleSource, runSource, type AgentSource } from './controllers';
-import { REFERENCE_POPULATIONS, evaluateAgent, type EvalCell, type Protocol } from './protocol';
+import { BELIEF_VARIANTS } from './variants';
+import { ADAPT_CO_PLAYERS, REFERENCE_POPULATIONS, evaluateAgent, type EvalCell, type Protocol } from './protocol';
 import type { EvalConfig } from './schema';
 import { buildTables, evaluationSections, tablesCsv, type EvalTables } from './tables';
 
@@ -20,9 +23,11 @@ export interface EvaluationResult {
   settings: Omit<EvalConfig, 'out'>;
   cells: EvalCell[];
   tables: EvalTables;
+  /** Per agent row: evaluated episodes and process CPU seconds per episode (all threads). */
+  cost: { agent: string; episodes: number; cpuPerEpisode: number; wallSeconds: number }[];
 }
 
-/** What an evaluation plays: its agent sources (runs, then rule references), each run's replicate index, the game and the protocols. */
+/** What an evaluation plays: its agent sources (runs and their variants, then rule references), each run's replicate index, the game, the protocols and the adapt co-players. */
 export interface EvaluationPlan {
   env: string;
   game: ReturnType<typeof resolveGame>;
@@ -30,11 +35,24 @@ export interface EvaluationPlan {
   /** Grouped runs of one algorithm share a row; their cells count as further seeds (run-major). */
   replicate: Map<AgentSource, number>;
   protocols: Protocol[];
+  coPlayers: AgentSource[];
 }
 
-export function evaluationPlan(runs: string[], config: EvalConfig): EvaluationPlan {
+export function evaluationPlan(runs: string[], config: EvalConfig, log: (line: string) => void = () => {}): EvaluationPlan {
   const algoOf = (r: string) => String(new RunDir(r).readConfig<{ algo?: string }>().config.algo);
-  const sources: AgentSource[] = runs.map((r) => runSource(r, config.groupByAlgo ? algoOf(r) : undefined, config.onlineCapacity));
+  const sources: AgentSource[] = [];
+  for (const r of runs) {
+    const label = config.groupByAlgo ? algoOf(r) : undefined;
+    sources.push(runSource(r, label, config.onlineCapacity, { priorAlpha: config.priorAlpha, simulations: config.simulations }));
+    const algo = algoOf(r);
+    for (const variant of config.variants) {
+      if (algo === 'ppo' || algo === 'hop-onestep' || (algo === 'direct-om' && BELIEF_VARIANTS.includes(variant))) {
+        log(`${variant}: skipped for ${r} (${algo} ${algo === 'direct-om' ? 'plans without goal beliefs' : 'does not plan'})`);
+        continue;
+      }
+      sources.push(runSource(r, label, config.onlineCapacity, { variant, priorAlpha: config.priorAlpha, simulations: config.simulations }));
+    }
+  }
   const replicate = new Map<AgentSource, number>();
   const seen = new Map<string, number>();
   for (const s of sources) {
@@ -49,20 +67,21 @@ export function evaluationPlan(runs: string[], config: EvalConfig): EvaluationPl
   const game = resolveGame(env as Parameters<typeof resolveGame>[0]);
   if (config.reference) sources.push(...REFERENCE_POPULATIONS.map((p) => ruleSource(p)));
   const protocols: Protocol[] = config.protocol === 'both' ? ['self-play', 'adapt'] : [config.protocol];
-  return { env, game, sources, replicate, protocols };
+  const coPlayers = (config.coPlayers ?? ADAPT_CO_PLAYERS).map((p) => ruleSource(p));
+  return { env, game, sources, replicate, protocols, coPlayers };
 }
 
 /** One source's cells under one protocol for some seed indices (default all), their seeds renumbered run-major. */
 export async function evaluateSource(plan: EvaluationPlan, source: AgentSource, protocol: Protocol, config: EvalConfig, seedIndices?: readonly number[]): Promise<EvalCell[]> {
-  const settings = { protocol, episodes: config.episodes, seeds: config.seeds, pairings: config.pairings, seed: config.seed };
-  return (await evaluateAgent(source, plan.game, settings, undefined, seedIndices)).map((c) => ({ ...c, seed: (plan.replicate.get(source) ?? 0) * config.seeds + c.seed }));
+  const settings = { protocol, episodes: config.episodes, seeds: config.seeds, pairings: config.pairings, seed: config.seed, focal: config.focal };
+  return (await evaluateAgent(source, plan.game, settings, plan.coPlayers, seedIndices)).map((c) => ({ ...c, seed: (plan.replicate.get(source) ?? 0) * config.seeds + c.seed }));
 }
 
-/** The evaluation's record from its cells (in plan order: protocols, then sources, then seeds). */
-export function evaluationResult(runs: string[], config: EvalConfig, plan: EvaluationPlan, cells: EvalCell[]): EvaluationResult {
+/** The evaluation's record from its cells (in plan order: protocols, then sources, then seeds) and their cost. */
+export function evaluationResult(runs: string[], config: EvalConfig, plan: EvaluationPlan, cells: EvalCell[], cost: EvaluationResult['cost'] = []): EvaluationResult {
   const kinds = Object.fromEntries(plan.sources.map((s) => [s.label, s.kind]));
   const { out: _out, ...settings } = config;
-  return { format: 'hop-evaluation', version: 1, env: plan.env, runs: runs.map((r) => resolve(r)), settings, cells, tables: buildTables(cells, kinds) };
+  return { format: 'hop-evaluation', version: 1, env: plan.env, runs: runs.map((r) => resolve(r)), settings, cells, tables: buildTables(cells, kinds), cost };
 }
 
 /**
@@ -70,16 +89,36 @@ export function evaluationResult(runs: string[], config: EvalConfig, plan: Evalu
  * Pure of files: `runEvalCommand` writes them.
  */
 export async function evaluateRuns(runs: string[], config: EvalConfig, log: (line: string) => void = () => {}): Promise<EvaluationResult> {
-  const plan = evaluationPlan(runs, config);
+  const plan = evaluationPlan(runs, config, log);
   const cells: EvalCell[] = [];
+  const cost: EvaluationResult['cost'] = [];
+  const start = performance.now();
+  let done = 0;
+  const total = plan.protocols.length * plan.sources.length;
   for (const protocol of plan.protocols)
     for (const s of plan.sources) {
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       const got = await evaluateSource(plan, s, protocol, config);
       cells.push(...got);
-      log(`${protocol}: ${s.label}: ${got.length} cells, mean focal reward ${(got.reduce((a, c) => a + c.mean, 0) / got.length).toFixed(3)} (${((performance.now() - t0) / 1000).toFixed(1)}s)`);
+      const cpu = process.cpuUsage(cpu0);
+      const episodes = got.reduce((a, c) => a + c.rewards.length * (c.rewards[0]?.length ?? 0), 0);
+      const cpuPerEpisode = (cpu.user + cpu.system) / 1e6 / Math.max(1, episodes);
+      const wall = (performance.now() - t0) / 1000;
+      const prev = cost.find((c) => c.agent === s.label);
+      if (prev) {
+        prev.cpuPerEpisode = (prev.cpuPerEpisode * prev.episodes + cpuPerEpisode * episodes) / (prev.episodes + episodes);
+        prev.episodes += episodes;
+        prev.wallSeconds += wall;
+      } else cost.push({ agent: s.label, episodes, cpuPerEpisode, wallSeconds: wall });
+      done++;
+      const eta = ((performance.now() - start) / 1000 / done) * (total - done);
+      log(
+        `[${done}/${total}] ${protocol}: ${s.label}: ${got.length} cells, mean focal reward ${(got.reduce((a, c) => a + c.mean, 0) / got.length).toFixed(3)} ` +
+          `(${wall.toFixed(1)}s, ${episodes} episodes, ${cpuPerEpisode.toFixed(2)} CPU-s / episode; ETA ${Math.round(eta)}s)`,
+      );
     }
-  return evaluationResult(runs, config, plan, cells);
+  return evaluationResult(runs, config, plan, cells, cost);
 }
 
 /** Writes evaluation.json, tables.csv (and one CSV per protocol) and evaluation.html into `dir`. */
@@ -102,12 +141,16 @@ export async function writeEvaluation(dir: string, result: EvaluationResult): Pr
 
 /** `hop eval <runs...>`. */
 export async function runEvalCommand(runs: string[], config: EvalConfig, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {
+  const dir = resolve(config.out ?? (runs.length ? join(runs[0], 'evaluation') : join('runs', `eval-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`)));
+  // Checked before minutes of evaluation, not after them.
+  checkOutputDir(dir, 'evaluation');
+  for (const r of runs) warnIfBeingWritten(r, log);
   await prepareEnvironment(log);
   const result = await evaluateRuns(runs, config, log);
-  const dir = resolve(config.out ?? (runs.length ? join(runs[0], 'evaluation') : join('runs', `eval-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`)));
   const html = await writeEvaluation(dir, result);
   for (const r of result.tables.rows.filter((x) => x.coPlayer === 'overall' || x.coPlayer === 'self'))
-    log(`${r.protocol} (${r.focal} focal) ${r.agent}: ${r.mean.toFixed(3)} ± ${r.std.toFixed(3)}`);
+    log(`${r.protocol} (${r.focal} focal) ${r.agent}: ${r.mean.toFixed(3)} ± ${r.se.toFixed(3)} SE (${r.units} pairings; std over seeds ${r.std.toFixed(3)})`);
+  for (const c of result.cost.filter((x) => x.episodes > 0)) log(`cost ${c.agent}: ${c.episodes} episodes, ${c.cpuPerEpisode.toFixed(2)} CPU-s per episode, ${c.wallSeconds.toFixed(0)} s wall`);
   log(`tables: ${join(dir, 'tables.csv')}\nreport: ${html}`);
   return EXIT.ok;
 }

@@ -2,11 +2,13 @@ import { existsSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { HopError, deriveSeed } from '@hop/core';
 import { OnlineMOA, coPlayerAgent } from '@hop/moa';
+import type { RuleParams } from '@hop/env-staghunt';
 import { BatchedPopulation, POPULATIONS, type PopulationName, type VecStagHunt } from '@hop/env-staghunt';
 import { algorithm } from '../algos/registry';
 import { isLoopAlgorithm } from '../algos/types';
 import { RunDir } from '../run/layout';
 import { HopAgent } from '../selfplay/agent';
+import { type DiagnosisVariant, variantOf } from './variants';
 import { checkpointIterations } from '../selfplay/checkpoint';
 
 /**
@@ -27,6 +29,25 @@ export interface Controller {
    */
   endEpisode(k: number, achieved: number[], achievedStep: number[]): Promise<void>;
   dispose(): Promise<void>;
+  /** Rule controllers: what their players are (the diagnosis rows' oracles read it). */
+  readonly rules?: RuleCoPlayers;
+  /** Before the pairing starts: the rule co-players it meets (null: none, e.g. self-play). */
+  meet?(co: RuleCoPlayers | null): void;
+  /** Planning agents: the `[P-1, G]` belief env k's player p planned with at its last decision (null: none). */
+  belief?(k: number, p: number): Float32Array | null;
+}
+
+/** The truth about rule co-players, for the oracle diagnosis rows. */
+export interface RuleCoPlayers {
+  /** Kind index (`AGENT_KINDS`) of env k's player p this episode. */
+  kindOf(k: number, p: number): number;
+  /** The goal env k's player p went for at its last decision (0 stag, 1 hare, -1 none). */
+  goalOf(k: number, p: number): number;
+  /** The switching agent's latch. */
+  latched(k: number, p: number): boolean;
+  /** Whether env k's player p is played by these rules in this pairing. */
+  controls(k: number, p: number): boolean;
+  readonly params: RuleParams;
 }
 
 /** Makes fresh controllers for one agent kind (a run, or a rule population). */
@@ -50,13 +71,23 @@ export function ruleSource(population: PopulationName, label = population): Agen
     create: async (env, seed) => {
       const pop = new BatchedPopulation(env, population, seed);
       const all = new Int32Array(env.numEnvs * env.numAgents);
+      const P = env.numAgents;
+      const playing = new Uint8Array(env.numEnvs * P);
       return {
+        rules: {
+          kindOf: (k, p) => pop.kindOf(k, p),
+          goalOf: (k, p) => pop.goalOf(k, p),
+          latched: (k, p) => pop.latched(k, p),
+          controls: (k, p) => playing[k * P + p] === 1,
+          params: pop.population,
+        },
         act: async (e, mine, out) => {
           pop.act(e, all);
-          for (let j = 0; j < all.length; j++) if (mine[j]) out[j] = all[j];
+          for (let j = 0; j < all.length; j++) if (mine[j]) (out[j] = all[j]), (playing[j] = 1);
         },
         observe: async () => {},
-        startEpisode: () => {},
+        // Kinds drawn now (the same draws act would make) so that oracles can read them before the first step.
+        startEpisode: (e) => pop.prepare(e),
         endEpisode: async () => {},
         dispose: async () => {},
       };
@@ -69,7 +100,7 @@ export function ruleSource(population: PopulationName, label = population): Agen
  * `label` names its rows (default `<algo> (<run directory name>)`); `onlineCapacity` overrides the run's online
  * buffer capacity during evaluation (smaller: the co-player models adapt within a few episodes).
  */
-export function runSource(runDir: string, label?: string, onlineCapacity?: number): AgentSource {
+export function runSource(runDir: string, label?: string, onlineCapacity?: number, opts: { variant?: DiagnosisVariant; priorAlpha?: number; simulations?: number } = {}): AgentSource {
   const run = new RunDir(runDir);
   const file = run.readConfig<{ algo?: string; env?: string }>();
   if (file.command !== 'train') throw new HopError('E_RUN', `${run.root} is a '${file.command}' run; hop eval needs \`hop train\` runs`);
@@ -78,11 +109,13 @@ export function runSource(runDir: string, label?: string, onlineCapacity?: numbe
   const algo = algorithm(String(file.config.algo));
   const dir = join(run.checkpointsDir, `iter-${its[0]}`);
   const env = String(file.config.env);
+  const name = (label ?? `${algo.name} (${basename(run.root)})`) + (opts.variant ? ` [${opts.variant}]` : '');
   if (isLoopAlgorithm(algo)) {
+    if (opts.variant) throw new HopError('E_CONFIG', `the diagnosis variant ${opts.variant} needs a planning (HOP-family) run; ${run.root} is ${algo.name}`);
     if (!existsSync(join(dir, 'policy'))) throw new HopError('E_CHECKPOINT', `${dir} holds no policy networks`);
-    return { label: label ?? `${algo.name} (${basename(run.root)})`, kind: 'run', env, create: async (vec, seed) => algo.controller(run.root, dir, vec, seed, { onlineCapacity }) };
+    return { label: name, kind: 'run', env, create: async (vec, seed) => algo.controller(run.root, dir, vec, seed, { onlineCapacity }) };
   }
-  return { label: label ?? `${algo.name} (${basename(run.root)})`, kind: 'run', env, create: async (vec, seed) => hopController(run.root, vec, seed, onlineCapacity) };
+  return { label: name, kind: 'run', env, create: async (vec, seed) => hopController(run.root, vec, seed, onlineCapacity, opts.variant, opts.priorAlpha, opts.simulations) };
 }
 
 /**
@@ -91,17 +124,27 @@ export function runSource(runDir: string, label?: string, onlineCapacity?: numbe
  * with what its co-players did, trained when full: `--moa-capacity` of the run, or `onlineCapacity`) carry across
  * the pairing's episodes.
  */
-async function hopController(root: string, vec: VecStagHunt, seed: number, onlineCapacity?: number): Promise<Controller> {
+async function hopController(root: string, vec: VecStagHunt, seed: number, onlineCapacity?: number, variant?: DiagnosisVariant, priorAlpha?: number, simulations?: number): Promise<Controller> {
   const P = vec.numAgents;
   const O = vec.observationSize;
   const A = vec.numActions;
   const config = new RunDir(root).readConfig<{ moaCapacity?: number; moaEpochs?: number; moaMinibatch?: number; onlineMoa?: boolean }>().config;
   const agents = new Map<number, { agent: HopAgent; online: OnlineMOA | null }>();
   const started = new Uint8Array(vec.numEnvs * P);
+  let co: RuleCoPlayers | null = null;
+  const coOf = () => co;
+  const oracleGoals = new Int32Array(P - 1);
   const agentOf = async (k: number, p: number) => {
     let a = agents.get(k * P + p);
     if (!a) {
-      const agent = await HopAgent.fromRun(root, { focal: p, decisions: 'greedy', seed: deriveSeed(seed, 'hop-agent', k, p) });
+      const agent = await HopAgent.fromRun(root, {
+        focal: p,
+        decisions: 'greedy',
+        seed: deriveSeed(seed, 'hop-agent', k, p),
+        variant: variant ? variantOf(variant, { env: k, observationShape: [vec.geometry.height, vec.geometry.width, vec.geometry.channels], rules: coOf }) : undefined,
+        priorAlpha,
+        planner: simulations ? { numSimulations: simulations } : undefined,
+      });
       const g = agent.team.goals;
       const online =
         config.onlineMoa === false
@@ -136,6 +179,14 @@ async function hopController(root: string, vec: VecStagHunt, seed: number, onlin
           agent.startEpisode(env.states, k);
           started[j] = 1;
         }
+        if (variant === 'oracle-goals' && co) {
+          const p = j % P;
+          for (let m = 0; m < P - 1; m++) {
+            const q = coPlayerAgent(p, m);
+            oracleGoals[m] = co.controls(k, q) ? co.goalOf(k, q) : -1;
+          }
+          agent.team.beliefs.setOracle(p, 0, oracleGoals);
+        }
         out[j] = await agent.act(env.states, k);
         actedLast[j] = 1;
       }
@@ -154,6 +205,10 @@ async function hopController(root: string, vec: VecStagHunt, seed: number, onlin
           }
       }
     },
+    meet: (rules) => {
+      co = rules;
+    },
+    belief: (k, p) => agents.get(k * P + p)?.agent.belief() ?? null,
     startEpisode: (_env, k) => started.fill(0, k * P, (k + 1) * P),
     endEpisode: async (k, achieved, achievedStep) => {
       for (let p = 0; p < P; p++) {

@@ -19,6 +19,8 @@ export interface EvalSettings {
   pairings: number;
   /** Base seed of the evaluation (layouts, rule agents, agent decisions). */
   seed: number;
+  /** Adapt protocol: only these focal counts (default: all of `focalCounts`). */
+  focal?: number[];
 }
 
 /**
@@ -33,8 +35,10 @@ export interface EvalCell {
   /** How many of the P players the agent controls (players 0..focal-1). */
   focal: number;
   seed: number;
-  /** `[K]` focal reward per episode index. */
+  /** `[K]` focal reward per episode index (mean over the pairings). */
   perEpisode: number[];
+  /** `[K][pairings]` focal reward of each pairing's episode: the units of the standard errors. */
+  rewards: number[][];
   /** Mean over the K episodes. */
   mean: number;
 }
@@ -63,23 +67,26 @@ export async function evaluateAgent(
   const cells: EvalCell[] = [];
   const coTypes = settings.protocol === 'self-play' ? [null] : coPlayers;
   for (const s of seedIndices)
-    for (const focal of focalCounts(settings.protocol, P))
+    for (const focal of focalCounts(settings.protocol, P).filter((f) => settings.protocol === 'self-play' || !settings.focal || settings.focal.includes(f)))
       for (const co of coTypes) {
         const coName = co?.label ?? 'self';
         // The layouts depend on (seed, focal count, co-player), not on the agent: every agent meets the same ones.
         const cellSeed = deriveSeed(settings.seed, 'eval', settings.protocol, s, focal, coName);
-        const perEpisode = await playPairings(source, co, focal, game, settings, cellSeed);
-        cells.push({ agent: source.label, protocol: settings.protocol, coPlayer: coName, focal, seed: s, perEpisode, mean: perEpisode.reduce((a, b) => a + b, 0) / perEpisode.length });
+        const rewards = await playPairings(source, co, focal, game, settings, cellSeed);
+        const perEpisode = rewards.map((r) => r.reduce((a, b) => a + b, 0) / r.length);
+        cells.push({ agent: source.label, protocol: settings.protocol, coPlayer: coName, focal, seed: s, perEpisode, rewards, mean: perEpisode.reduce((a, b) => a + b, 0) / perEpisode.length });
       }
   return cells;
 }
 
-async function playPairings(source: AgentSource, co: AgentSource | null, focal: number, game: StagHuntConfig, settings: EvalSettings, seed: number): Promise<number[]> {
+/** `[K][pairings]` focal reward of every pairing's episodes. */
+async function playPairings(source: AgentSource, co: AgentSource | null, focal: number, game: StagHuntConfig, settings: EvalSettings, seed: number): Promise<number[][]> {
   const E = settings.pairings;
   const P = game.players;
   const env = new VecStagHunt(game, { numEnvs: E, seed, observations: 'grid', autoReset: false });
   const agent = await source.create(env, deriveSeed(seed, 'agent'));
   const other = co ? await co.create(env, deriveSeed(seed, 'co-player')) : null;
+  agent.meet?.(other?.rules ?? null);
   const mineAgent = new Uint8Array(E * P);
   const mineCo = new Uint8Array(E * P);
   const actions = new Int32Array(E * P);
@@ -90,7 +97,7 @@ async function playPairings(source: AgentSource, co: AgentSource | null, focal: 
   const achievedStep = new Int32Array(E * P);
   const timesBefore = new Int32Array(E);
   const ended = new Uint8Array(E);
-  const perEpisode: number[] = [];
+  const perEpisode: number[][] = [];
   try {
     for (let e = 0; e < settings.episodes; e++) {
       if (e > 0) for (let k = 0; k < E; k++) env.resetEnv(k);
@@ -102,7 +109,7 @@ async function playPairings(source: AgentSource, co: AgentSource | null, focal: 
       ended.fill(0);
       achieved.fill(-1);
       achievedStep.fill(-1);
-      let focalSum = 0;
+      const focalReward = new Array<number>(E).fill(0);
       let live = E;
       while (live > 0) {
         for (let j = 0; j < E * P; j++) {
@@ -136,14 +143,14 @@ async function playPairings(source: AgentSource, co: AgentSource | null, focal: 
           const stats = env.lastEpisode(k)!;
           let r = 0;
           for (let p = 0; p < focal; p++) r += stats.returns[p];
-          focalSum += r / focal;
+          focalReward[k] = r / focal;
           const ach = Array.from(achieved.subarray(k * P, (k + 1) * P));
           const steps = Array.from(achievedStep.subarray(k * P, (k + 1) * P));
           await agent.endEpisode(k, ach, steps);
           await other?.endEpisode(k, ach, steps);
         }
       }
-      perEpisode.push(focalSum / E);
+      perEpisode.push(focalReward);
     }
   } finally {
     await agent.dispose();

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { presetNames, type PresetName } from '@hop/env-staghunt';
+import { POPULATIONS, presetNames, type PresetName } from '@hop/env-staghunt';
+import { DIAGNOSIS_VARIANTS } from './variants';
 
 const int = (min: number) => z.number().int().min(min);
 
@@ -21,6 +22,14 @@ export const EvalConfigSchema = z.strictObject({
     .min(1)
     .optional()
     .describe("Online co-player buffers' capacity during evaluation (default: the run's --moa-capacity; smaller adapts within K episodes)"),
+  coPlayers: z.array(z.enum(POPULATIONS)).optional().describe('Adapt protocol: only these co-player types (comma list; default random, stag, hare, switching)'),
+  focal: z.array(z.number().int().min(1)).optional().describe('Adapt protocol: only these focal counts (comma list; default 1 and P - 1)'),
+  variants: z
+    .array(z.enum(DIAGNOSIS_VARIANTS))
+    .default([])
+    .describe(`Diagnosis rows for HOP-family runs (comma list of ${DIAGNOSIS_VARIANTS.join(', ')}): the agent with true goals, the true co-player rules in the tree, no inference, or no search`),
+  simulations: z.number().int().min(2).optional().describe("Planner simulations per tree during evaluation (default: the run's); a deeper search with the diagnosis rows tells the value's horizon from the model"),
+  priorAlpha: z.number().min(0).max(1).optional().describe("Inter-episode goal prior discount during evaluation (default: the run's --prior-alpha)"),
   reference: z.boolean().default(true).describe('Also evaluate the rule populations (reference rows) and, for adapt, the best-responding rule team (ceiling)'),
   out: z.string().min(1).optional().describe('Output directory (default <first run>/evaluation, or runs/eval-<time>)'),
 });

@@ -8,7 +8,8 @@ import { prepareEnvironment } from '../run/environment';
 import { evaluateRuns, writeEvaluation } from '../eval/command';
 import { EvalConfigSchema, type EvalConfig } from '../eval/schema';
 import { RunDir } from '../run/layout';
-import { runTrainCommand } from '../train/command';
+import { runTrainCommand, trainConfigOf } from '../train/command';
+import { trainBudget } from '../run/budget';
 import type { SelfPlayOptions } from '../selfplay/loop';
 import { prepareInputs, resolveRefs } from './inputs';
 import { cellStatus } from './status';
@@ -36,6 +37,28 @@ export function experimentCells(exp: Experiment, root: string, scale: number): C
         cells.push({ algo, seed, override: o.name, dir: join(root, name), settings: { ...resolveRefs(exp, root, settings, where), out: join(root, name) } });
       }
   return cells;
+}
+
+/**
+ * Every cell validated against its algorithm's record (and the size bounds) before anything runs: a typo in
+ * the last algorithm of the grid is reported at once, with every other bad cell, not after hours of training.
+ */
+export function validateGrid(cells: readonly Cell[], file: string): void {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const cell of cells) {
+    const key = `${cell.algo} ${cell.override}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    try {
+      const { config } = trainConfigOf(cell.settings);
+      trainBudget(config as Parameters<typeof trainBudget>[0]);
+    } catch (e) {
+      if (!(e instanceof HopError)) throw e;
+      problems.push(`algos.${cell.algo}${cell.override !== 'default' ? ` (overrides ${cell.override})` : ''}: ${e.message}`);
+    }
+  }
+  if (problems.length) throw new HopError('E_CONFIG', `${file}: ${problems.length} cell setting(s) do not validate (nothing was run):\n${problems.join('\n')}`);
 }
 
 /**
@@ -75,14 +98,16 @@ export async function runExperimentCommand(file: string, cli: ExperimentCli, opt
   return EXIT.ok;
 }
 
-/** Reads and checks an experiment file (or its `values` read earlier): the experiment, its directory and its cells. */
+/** Reads and checks an experiment file (or its `values` read earlier), the whole grid before anything runs: the experiment, its directory and its cells. */
 export async function loadExperiment(file: string, cli: ExperimentCli, values?: unknown): Promise<{ exp: Experiment; root: string; cells: Cell[] }> {
   const parsed = ExperimentSchema.safeParse(values ?? (await readConfigFile(file)));
   if (!parsed.success)
     throw new HopError('E_CONFIG', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`);
   const exp = parsed.data;
   const root = resolve(cli.out ?? exp.out ?? join('runs', 'experiments', exp.name));
-  return { exp, root, cells: experimentCells(exp, root, cli.scale) };
+  const cells = experimentCells(exp, root, cli.scale);
+  validateGrid(cells, file);
+  return { exp, root, cells };
 }
 
 /** Trains one cell: skipped when finished, resumed from its checkpoint when started, refused when its run has other settings. */

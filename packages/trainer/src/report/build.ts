@@ -1,3 +1,5 @@
+import { assertWritable } from '../run/fs-errors';
+import { warnIfBeingWritten } from '../run/readers';
 import { basename, join, resolve } from 'node:path';
 import { HopError } from '@hop/core';
 import { RunDir, writeFileAtomic, type RunConfigFile, type RunMetric } from '../run/layout';
@@ -21,6 +23,8 @@ export interface ReportOptions {
 export async function writeReport(runDir: string, options: ReportOptions = {}): Promise<string> {
   const run = new RunDir(runDir);
   const file = run.readConfig();
+  assertWritable(options.out ?? run.reportPath, 'file');
+  warnIfBeingWritten(run.root, (l) => process.stderr.write(l + '\n'));
   const records = run.readMetrics();
   const runs: NamedRun[] = [{ name: basename(run.root), records, config: file.config as Record<string, unknown>, dir: run.root }];
   for (const other of options.compare ?? []) {

@@ -10,7 +10,8 @@ import { checkpointIterations, loadPairs, readSelfPlayState, SELFPLAY_POLICY_KIN
 import type { SelfPlayConfig } from './config';
 import { discreteGoals, type GoalSetup } from './goals';
 import { buildPolicy } from './models';
-import { HopTeam, type RootEncoder } from './team';
+import type { BeliefMode } from '../beliefs/co-player-beliefs';
+import { HopTeam, type RootEncoder, type SearchCoPlayerModel } from './team';
 
 export interface HopAgentOptions {
   /** The player this agent controls. */
@@ -33,8 +34,21 @@ export interface HopAgentOptions {
   planning?: BatchedSimulator;
   roots?: RootEncoder;
   priorAlpha?: number;
+  /** Diagnosis variants (`hop eval --variants`); default: HOP as trained. */
+  variant?: AgentVariant;
   /** Called by `dispose` (e.g. to free a world model). */
   onDispose?: () => void;
+}
+
+/**
+ * How a HOP agent departs from what it was trained as, to find where adaptation is lost: `beliefs`
+ * (`uniform`: no inference; `oracle`: the true goals set with `team.beliefs.setOracle`), `coPlayerModel`
+ * (replaces the co-player model inside the tree) and `noSearch` (act by the policy prior's argmax).
+ */
+export interface AgentVariant {
+  beliefs?: BeliefMode;
+  coPlayerModel?: (model: SearchCoPlayerModel) => SearchCoPlayerModel;
+  noSearch?: boolean;
 }
 
 /**
@@ -54,6 +68,7 @@ export class HopAgent {
   private readonly done: Uint8Array;
   private readonly seed: number;
   private readonly onDispose?: () => void;
+  private readonly noSearch: boolean;
   private readonly owned: { policy: MOAModel; registry: PairRegistry } | null;
   private episode = 0;
   private hasPrev = false;
@@ -70,6 +85,7 @@ export class HopAgent {
     this.game = opts.game;
     this.seed = opts.seed;
     this.onDispose = opts.onDispose;
+    this.noSearch = opts.variant?.noSearch ?? false;
     this.owned = owned;
     this.team = new HopTeam({
       game: opts.game,
@@ -81,6 +97,8 @@ export class HopAgent {
       planner: { ...opts.planner, greedy: opts.decisions === 'greedy' },
       numEnvs: 1,
       priorAlpha: opts.priorAlpha,
+      beliefs: opts.variant?.beliefs,
+      coPlayerModel: opts.variant?.coPlayerModel,
     });
     this.cur = new Int32Array(opts.game.stateWords);
     this.prev = new Int32Array(opts.game.stateWords);
@@ -93,7 +111,7 @@ export class HopAgent {
    */
   static async fromRun(
     runDir: string,
-    opts: { focal: number; decisions: 'greedy' | 'sample'; seed?: number; planner?: MctsConfigInput },
+    opts: { focal: number; decisions: 'greedy' | 'sample'; seed?: number; planner?: MctsConfigInput; variant?: AgentVariant; priorAlpha?: number },
   ): Promise<HopAgent> {
     const run = new RunDir(runDir);
     const file = run.readConfig<SelfPlayConfig & { algo: string } & Record<string, unknown>>();
@@ -127,7 +145,8 @@ export class HopAgent {
           planner: { numSimulations: config.simulations, numTrees: config.treeNum, cPuct: config.cPuct, beta: config.beta, gamma: config.gamma, ...opts.planner },
           planning: planning.planning,
           roots: planning.roots,
-          priorAlpha: config.priorAlpha,
+          priorAlpha: opts.priorAlpha ?? config.priorAlpha,
+          variant: opts.variant,
           onDispose: () => planning.dispose(),
         },
         { policy, registry },
@@ -154,6 +173,11 @@ export class HopAgent {
   /** Plans from `states[slot]` and returns the action to play. */
   async act(states: Int32Array, slot: number): Promise<number> {
     this.copyIn(states, slot, this.cur);
+    if (this.noSearch) {
+      this.prev.set(this.cur);
+      this.hasPrev = true;
+      return this.priorArgmax();
+    }
     const out = await this.team.plan(this.cur, Int32Array.of(0), Int32Array.of(this.focal), [deriveSeed(this.seed, this.episode, this.timeOf())], 1);
     this.lastSearch = out;
     this.prev.set(this.cur);
@@ -205,6 +229,28 @@ export class HopAgent {
     const rows = new Int32Array(P * (P - 1)).fill(-1);
     for (let m = 0; m < P - 1; m++) rows[this.focal * (P - 1) + m] = achieved[m < this.focal ? m : m + 1];
     return rows;
+  }
+
+  /** The legal action the policy prior rates highest in the current state (lowest index on ties). */
+  async priorArgmax(): Promise<number> {
+    const P = this.game.numAgents;
+    const A = this.game.numActions;
+    const O = this.game.observationSize;
+    const view = { states: this.cur, slots: Int32Array.of(0), count: 1 };
+    const obs = new Float32Array(P * O);
+    const legal = new Uint8Array(P * A);
+    this.game.observe(view, obs);
+    this.game.legalActions(view, legal);
+    await this.team.syncEngines();
+    const out = await this.team.engines.of(this.team.policy).evaluator({
+      batch: 1,
+      observations: obs.subarray(this.focal * O, (this.focal + 1) * O),
+      masks: legal.subarray(this.focal * A, (this.focal + 1) * A),
+      times: Float32Array.of(this.timeOf()),
+    });
+    let best = -1;
+    for (let a = 0; a < A; a++) if (legal[this.focal * A + a] && (best < 0 || out.logits[a] > out.logits[best])) best = a;
+    return Math.max(best, 0);
   }
 
   private timeOf(): number {

@@ -1,3 +1,4 @@
+import { checkResumeBudget } from '../run/resume-budget';
 import { rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { HopError, Rng, deriveSeed, type RunEnvironment } from '@hop/core';
@@ -72,7 +73,7 @@ export async function trainSelfPlay(algo: SelfPlayAlgorithm, config: AnyConfig, 
 export async function resumeSelfPlay(
   runDir: string,
   algoOf: (name: string) => SelfPlayAlgorithm,
-  overrides: { iterations?: number },
+  overrides: { iterations?: number; progress?: AnyConfig['progress'] },
   options: SelfPlayOptions = {},
 ): Promise<SelfPlayResult> {
   const log = options.log ?? defaultLog;
@@ -80,7 +81,11 @@ export async function resumeSelfPlay(
   const file = run.readConfig<AnyConfig>();
   if (file.command !== 'train') throw new HopError('E_RUN', `${run.root} is a '${file.command}' run, not a \`hop train\` run`);
   const algo = algoOf(String(file.config.algo));
-  const config = algo.schema.parse({ ...file.config, ...(overrides.iterations ? { iterations: overrides.iterations } : {}) }) as AnyConfig;
+  const config = algo.schema.parse({
+    ...file.config,
+    ...(overrides.iterations ? { iterations: overrides.iterations } : {}),
+    ...(overrides.progress ? { progress: overrides.progress } : {}),
+  }) as AnyConfig;
   const environment = await prepareEnvironment(log);
   warnEngineChange(file.resumes?.at(-1) ?? file.environment, environment, log);
   const game = createStagHuntSimulator(config.env);
@@ -93,6 +98,13 @@ export async function resumeSelfPlay(
     throw e;
   }
   const done = setup.state.iteration;
+  try {
+    checkResumeBudget({ run: run.root, flag: '--iterations', unit: 'iterations', requested: overrides.iterations, done, planned: file.config.iterations });
+  } catch (e) {
+    disposeSetup(setup);
+    run.close();
+    throw e;
+  }
   run.reopen(environment, (r) => (r.kind === 'event' ? true : r.step <= done), config);
   if (!point) log(`no checkpoint in ${run.checkpointsDir}: restarting the run from iteration 1 (seed ${config.seed})`);
   else log(`resuming ${run.root} from ${relative(run.root, point)}: iteration ${done + 1} (seed ${config.seed})`);

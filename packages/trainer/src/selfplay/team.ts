@@ -1,14 +1,12 @@
 import { HopError, Rng, coPlayerAgent, deriveSeed, sampleGoalOrders, type BatchedSimulator } from '@hop/core';
 import { HopPlanner, type MctsConfigInput, type SearchOutput } from '@hop/mcts';
 import {
-  GoalPrior,
-  IntraEpisodeBelief,
-  combineBeliefs,
   gatherWidth,
   pairCoPlayerModel,
   type MOAModel,
   type PairRegistry,
 } from '@hop/moa';
+import { CoPlayerBeliefs, type BeliefMode } from '../beliefs/co-player-beliefs';
 import { ModelEngines } from './engines';
 import type { GoalSetup } from './goals';
 
@@ -39,7 +37,17 @@ export interface HopTeamOptions {
   priorAlpha?: number;
   /** Engines shared with another team over the same models (e.g. training and evaluation); default: its own. */
   engines?: ModelEngines;
+  /** Where the beliefs come from (default `inferred`; the others are `hop eval` diagnosis rows). */
+  beliefs?: BeliefMode;
+  /**
+   * Replaces the co-player model inside the tree (diagnosis `oracle-model`): given the model the team would
+   * use, returns the one the planner calls.
+   */
+  coPlayerModel?: (model: SearchCoPlayerModel) => SearchCoPlayerModel;
 }
+
+/** The co-player model the planner calls (`HopPlannerOptions.coPlayerModel`). */
+export type SearchCoPlayerModel = ReturnType<typeof pairCoPlayerModel>;
 
 /** Per-episode goal-inference facts of one co-player, read at the end of an episode. */
 export interface InferenceTally {
@@ -76,10 +84,8 @@ export class HopTeam {
   readonly engines: ModelEngines;
   readonly numAgents: number;
   readonly numEnvs: number;
-  /** Per focal player: prior over each co-player's goals `[P-1, G]`. */
-  readonly priors: GoalPrior[];
-  /** Per (env, focal): intra-episode belief about its co-players. */
-  readonly intra: IntraEpisodeBelief[];
+  /** Goal beliefs of every (env, focal player): intra-episode, inter-episode prior, or a diagnosis mode. */
+  readonly beliefs: CoPlayerBeliefs;
   private readonly roots: RootEncoder | null;
   private readonly numTrees: number;
   /** Per (env, focal, co-player) rows of the running episode, for the inference tallies. */
@@ -113,15 +119,13 @@ export class HopTeam {
       simulator: this.planning,
       evaluator: (input) => this.engines.of(policy).evaluator(input),
       // Rows go to their pair's model, each run by its inference engine.
-      coPlayerModel: pairCoPlayerModel(registry, (m) => this.engines.of(m).coPlayerModel),
+      coPlayerModel: (opts.coPlayerModel ?? ((m) => m))(pairCoPlayerModel(registry, (m) => this.engines.of(m).coPlayerModel)),
       goalVectors: goals.goalVectors,
       goalDim: goals.goalDim,
       config: opts.planner,
     });
     this.numTrees = this.planner.config.numTrees;
-    const alpha = opts.priorAlpha ?? 0.995;
-    this.priors = Array.from({ length: P }, () => new GoalPrior(P - 1, G, alpha));
-    this.intra = Array.from({ length: this.numEnvs * P }, () => new IntraEpisodeBelief(P - 1, G));
+    this.beliefs = new CoPlayerBeliefs({ numAgents: P, numEnvs: this.numEnvs, numGoals: G, priorAlpha: opts.priorAlpha, mode: opts.beliefs });
     this.pending = Array.from({ length: this.numEnvs * P * P }, () => []);
     this.obsBuf = new Float32Array(this.numEnvs * P * game.observationSize);
     this.legalBuf = new Uint8Array(this.numEnvs * P * game.numActions);
@@ -133,16 +137,18 @@ export class HopTeam {
     return this.goals.mode !== 'none';
   }
 
+  /** Per focal player: prior over each co-player's goals `[P-1, G]` (checkpointed, handed to workers). */
+  get priors(): CoPlayerBeliefs['priors'] {
+    return this.beliefs.priors;
+  }
+
   /** New episode in env k: intra-episode beliefs back to uniform over the goals available in its state. */
   startEpisode(states: Int32Array, k: number): void {
     const P = this.numAgents;
     const G = this.goals.numGoals;
     const avail = this.available(states, Int32Array.of(k), 1);
-    const row = tileAvailability(avail, 0, P - 1, G);
-    for (let i = 0; i < P; i++) {
-      this.intra[k * P + i].reset(row);
-      for (let j = 0; j < P; j++) this.pending[(k * P + i) * P + j].length = 0;
-    }
+    this.beliefs.startEpisode(k, tileAvailability(avail, 0, P - 1, G));
+    for (let i = 0; i < P; i++) for (let j = 0; j < P; j++) this.pending[(k * P + i) * P + j].length = 0;
   }
 
   /**
@@ -214,7 +220,7 @@ export class HopTeam {
           observed[m] = 1;
           for (let g = 0; g < G; g++) lik[m * G + g] = probs[(u.row * Ge + (Ge === 1 ? 0 : g)) * A + a];
         }
-        if (this.usesBeliefs) this.intra[ctx].update(lik, availRow, observed);
+        if (this.usesBeliefs) this.beliefs.update(i, k, lik, availRow, observed);
         const belief = this.belief(i, k);
         for (const u of rows) {
           const m = u.j < i ? u.j : u.j - 1;
@@ -265,13 +271,12 @@ export class HopTeam {
 
   /** Folds per-focal outcomes `[P, P-1]` (from `endEpisode`) into the inter-episode priors. */
   foldPriors(outcomes: Int32Array): void {
-    const P = this.numAgents;
-    for (let i = 0; i < P; i++) this.priors[i].observe(outcomes.subarray(i * (P - 1), (i + 1) * (P - 1)));
+    this.beliefs.foldPriors(outcomes);
   }
 
   /** `[P-1, G]` combined belief of focal i in env k. */
   belief(i: number, k: number): Float32Array {
-    return combineBeliefs(this.priors[i].histogram, this.intra[k * this.numAgents + i].probs(), this.goals.numGoals);
+    return this.beliefs.belief(i, k);
   }
 
   /**
