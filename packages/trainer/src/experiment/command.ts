@@ -68,43 +68,25 @@ export function validateGrid(cells: readonly Cell[], file: string): void {
  */
 export async function runExperimentCommand(file: string, cli: ExperimentCli, options: RunOptions = {}): Promise<number> {
   const log = options.log ?? ((l: string) => process.stdout.write(l + '\n'));
-  const parsed = ExperimentSchema.safeParse(await readConfigFile(file));
-  if (!parsed.success)
-    throw new HopError('E_CONFIG', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`);
-  const exp = parsed.data;
-  const root = resolve(cli.out ?? exp.out ?? join('runs', 'experiments', exp.name));
-  const cells = experimentCells(exp, root, cli.scale);
-  validateGrid(cells, file);
+  const { exp, root, cells } = await loadExperiment(file, cli);
   log(`experiment ${exp.name}: ${cells.length} cells (${Object.keys(exp.algos).join(', ')} x ${exp.overrides.length} override set(s) x seeds ${exp.seeds.join(', ')}), scale ${cli.scale}, in ${root}`);
   if (!(await prepareInputs(exp, root, log))) {
     log('an input was interrupted; rerun the experiment to continue where it stopped');
     return EXIT.interrupted;
   }
   for (const [n, cell] of cells.entries()) {
-    const status = cellStatus(cell.dir);
     const head = `cell ${n + 1}/${cells.length} ${cell.algo} ${cell.override} seed ${cell.seed}`;
-    if (status !== 'new') refuseChangedCell(cell, head);
-    if (status === 'finished') {
-      log(`${head}: finished, skipped`);
-      continue;
-    }
-    log(`${head}: ${status === 'started' ? 'resuming' : 'starting'} (${cell.dir})`);
-    const ran = status === 'started' ? await runTrainCommand({ resume: cell.dir, flags: {} }, options) : await runTrainCommand({ flags: cell.settings }, options);
-    if (ran !== 'completed') {
-      log(`${head}: stopped (${ran}); rerun the experiment to continue where it stopped`);
-      return exitCodeOf(ran);
+    const code = await trainCell(cell, head, options);
+    if (code !== EXIT.ok) {
+      log(`${head}: stopped (exit ${code}); rerun the experiment to continue where it stopped`);
+      return code;
     }
   }
   if (cli.skipEval) return EXIT.ok;
   const runs = cells.map((c) => c.dir);
   const evalDir = join(root, 'evaluation');
   const evalJson = join(evalDir, 'evaluation.json');
-  const quick = { episodes: cli.evalEpisodes, seeds: cli.evalSeeds, pairings: cli.evalPairings };
-  // The paper's tables: one row per algorithm, its training seeds pooled (unless the file says otherwise).
-  const config = resolveConfig(EvalConfigSchema, `${file} eval`, {
-    file: { path: file, values: { groupByAlgo: true, ...exp.eval, env: exp.env, out: evalDir } },
-    flags: quick,
-  });
+  const config = experimentEvalConfig(file, exp, root, cli);
   if (existsSync(evalJson) && sameEvaluation(evalJson, runs, config)) log(`evaluation: ${evalJson} already covers these runs with these settings, skipped`);
   else {
     await prepareEnvironment(log);
@@ -115,6 +97,41 @@ export async function runExperimentCommand(file: string, cli: ExperimentCli, opt
   const page = await writeComparison(runs, { out: join(root, 'compare.html'), evaluation: evalJson });
   log(`comparison: ${page}`);
   return EXIT.ok;
+}
+
+/** Reads and checks an experiment file (or its `values` read earlier), the whole grid before anything runs: the experiment, its directory and its cells. */
+export async function loadExperiment(file: string, cli: ExperimentCli, values?: unknown): Promise<{ exp: Experiment; root: string; cells: Cell[] }> {
+  const parsed = ExperimentSchema.safeParse(values ?? (await readConfigFile(file)));
+  if (!parsed.success)
+    throw new HopError('E_CONFIG', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`);
+  const exp = parsed.data;
+  const root = resolve(cli.out ?? exp.out ?? join('runs', 'experiments', exp.name));
+  const cells = experimentCells(exp, root, cli.scale);
+  validateGrid(cells, file);
+  return { exp, root, cells };
+}
+
+/** Trains one cell: skipped when finished, resumed from its checkpoint when started, refused when its run has other settings. */
+export async function trainCell(cell: Cell, head: string, options: RunOptions = {}): Promise<number> {
+  const log = options.log ?? ((l: string) => process.stdout.write(l + '\n'));
+  const status = cellStatus(cell.dir);
+  if (status !== 'new') refuseChangedCell(cell, head);
+  if (status === 'finished') {
+    log(`${head}: finished, skipped`);
+    return EXIT.ok;
+  }
+  log(`${head}: ${status === 'started' ? 'resuming' : 'starting'} (${cell.dir})`);
+  const ran = status === 'started' ? await runTrainCommand({ resume: cell.dir, flags: {} }, options) : await runTrainCommand({ flags: cell.settings }, options);
+  return exitCodeOf(ran);
+}
+
+/** The `hop eval` settings of the experiment's evaluation: the paper's tables, one row per algorithm (training seeds pooled) unless the file says otherwise. */
+export function experimentEvalConfig(file: string, exp: Experiment, root: string, cli: ExperimentCli): EvalConfig {
+  const quick = { episodes: cli.evalEpisodes, seeds: cli.evalSeeds, pairings: cli.evalPairings };
+  return resolveConfig(EvalConfigSchema, `${file} eval`, {
+    file: { path: file, values: { groupByAlgo: true, ...exp.eval, env: exp.env, out: join(root, 'evaluation') } },
+    flags: quick,
+  });
 }
 
 /**
