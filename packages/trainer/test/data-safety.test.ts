@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -111,6 +111,21 @@ describe('--force replaces only what the command owns; no command writes into an
     expect(readdirSync(join(out, '..'))).toEqual(['d']);
   });
 
+  it('--out a link to a dataset folder: --force replaces the link with the new dataset; the folder it pointed to stays whole', async () => {
+    // Mutation caught: the swap emptying the folder behind the link and then failing on it (rmdir of a link: ENOTDIR).
+    const root = tempDir('link');
+    const target = join(root, 'real');
+    expect((await hop(COLLECT(target, 1))).code).toBe(0);
+    const before = snapshot(target);
+    symlinkSync(target, join(root, 'd'));
+    const r = await hop([...COLLECT(join(root, 'd'), 2), '--force']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lstatSync(join(root, 'd')).isDirectory()).toBe(true);
+    expect(JSON.parse(readFileSync(join(root, 'd', 'meta.json'), 'utf8')).seed).toBe(2);
+    expect(snapshot(target)).toEqual(before);
+    expect(readdirSync(root).sort()).toEqual(['d', 'real']);
+  });
+
   it('pretrain into a dataset folder, collect into a run folder, eval into a dataset folder: each refused (E_OUT_OCCUPIED) before any work', async () => {
     const root = tempDir('cross');
     const data = join(root, 'data');
@@ -163,9 +178,10 @@ describe('sizes are checked before any directory is made (E_BUDGET, E_DISK_FULL)
     const out = join(root, 'd');
     expect((await hop(COLLECT(out, 1))).code).toBe(0);
     const before = snapshot(out);
-    // Interrupted once its staging folder exists (polled, so the signal lands while it plays).
+    // Interrupted once its staging folder exists (polled, so the signal lands while it plays). 50,000 episodes take
+    // seconds; their size bound (1.4 GiB) must fit the free space of the temporary folder, or E_DISK_FULL comes first.
     let poll: NodeJS.Timeout | undefined;
-    const r = await runHop([...COLLECT(out, 2, 200000), '--force'], undefined, (kill) => {
+    const r = await runHop([...COLLECT(out, 2, 50000), '--force'], undefined, (kill) => {
       poll = setInterval(() => {
         if (readdirSync(root).some((n) => n.startsWith('.d.collect-'))) kill('SIGINT');
       }, 50);

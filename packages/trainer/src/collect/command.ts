@@ -90,6 +90,8 @@ function recoverKilledCollects(out: string, log: (line: string) => void): void {
  * be moved back (its name is taken) stays in `old`, which is then kept and named.
  */
 function discardOldDataset(old: string, out: string, owned: ReadonlySet<string>, log: (line: string) => void): void {
+  // An --out that was a link to a folder: the link goes, the folder it pointed to (and the old dataset) stays.
+  if (lstatSync(old).isSymbolicLink()) return rmSync(old);
   const back: string[] = [];
   for (const name of readdirSync(old)) {
     const p = join(old, name);
