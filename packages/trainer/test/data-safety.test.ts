@@ -280,6 +280,9 @@ describe('filesystem errors are named (E_DISK_FULL, E_READ_ONLY, E_NOT_A_DIRECTO
     expect(fsErrorToHop(err('EROFS'))?.message).toBe('write /x/y: the filesystem is read-only (EROFS); choose an --out on a writable filesystem');
     expect(fsErrorToHop(err('EACCES'))?.code).toBe('E_PERMISSION');
     expect(fsErrorToHop(err('ENOTDIR'))?.code).toBe('E_NOT_A_DIRECTORY');
+    // A read meets these too: the fix must not send the user to --out for an unreadable input.
+    const read = Object.assign(new Error('EACCES: boom'), { code: 'EACCES', syscall: 'open', path: '/data/d/obs.npy' });
+    expect(fsErrorToHop(read)?.message).toBe('open /data/d/obs.npy: permission denied (EACCES); change its permissions, or give a path you may read (inputs) or write (--out)');
     expect(fsErrorToHop(err('EEXIST'))?.code).toBe('E_PATH_EXISTS');
     expect(fsErrorToHop(new Error('wrapped', { cause: err('ENOSPC') }))?.code).toBe('E_DISK_FULL');
     expect(fsErrorToHop(err('ENOENT'))).toBeNull();
