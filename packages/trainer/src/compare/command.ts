@@ -49,7 +49,7 @@ export async function writeComparison(runDirs: string[], options: CompareOptions
   const charts: string[] = [];
   for (const [x, label] of [['global_step', 'env steps'], ['time', 'wall seconds']] as const)
     for (const [kind, metric, what] of [['eval', 'eval/episodic_return', 'greedy evaluation'], ['iteration', 'charts/episodic_return', 'training (sampled)']] as const) {
-      const c = singleChart(`compare-${what.split(' ')[0]}-${x}`, `Mean reward per agent, ${what}, vs ${label}`, series(kind, metric, x, ''), label);
+      const c = singleChart(`compare-${what.split(' ')[0]}-${x}`, `Mean reward per agent, ${what}, vs ${label}`, series(kind, metric, x, ''), label, 'mean reward per agent per episode');
       if (c) {
         charts.push(c.html);
         plots.push({ file: c.file, svg: c.svg });

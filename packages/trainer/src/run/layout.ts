@@ -58,6 +58,11 @@ export interface RunMetric extends MetricRecord {
   time: number;
 }
 
+/** A run writes TensorBoard events unless its config says `tensorboard: false` (--no-tensorboard). */
+function wantsTensorBoard(config: unknown): boolean {
+  return !(typeof config === 'object' && config !== null && (config as { tensorboard?: unknown }).tensorboard === false);
+}
+
 export class RunDir {
   readonly root: string;
   private writer: RunWriter | null = null;
@@ -117,7 +122,7 @@ export class RunDir {
     this.before = before;
     const file: RunConfigFile<C> = { format: 'hop-run', version: 1, command, config, environment, ...(inputs ? { inputs } : {}) };
     try {
-      this.writer = new RunWriter(this.root, { config: file, overwrite: true });
+      this.writer = new RunWriter(this.root, { config: file, overwrite: true, tensorboard: wantsTensorBoard(config) });
     } catch (e) {
       // A full disk while writing config.json: nothing half-made stays behind to block the same --out.
       this.discardFailedStart();
@@ -159,7 +164,7 @@ export class RunDir {
     // A kill inside create() can leave config.json without metrics.jsonl: nothing to keep then.
     const kept = existsSync(this.metricsPath) ? this.readMetrics().filter(keep) : [];
     writeFileAtomicSync(this.metricsPath, kept.map((r) => JSON.stringify(r) + '\n').join(''));
-    this.writer = new RunWriter(this.root, { config: file });
+    this.writer = new RunWriter(this.root, { config: file, tensorboard: wantsTensorBoard(file.config) });
     if (changes.length) {
       const last = kept.at(-1);
       this.appendMetrics({ kind: 'event', event: 'config-change', changes: describeChanges(changes), epoch: last?.epoch ?? 0, step: last?.step ?? 0, time: last?.time ?? 0, at });

@@ -313,7 +313,12 @@ async function loop(
         wall.eval = performance.now() - te;
         evalRecord = { kind: 'eval', epoch: it, step: it, time: 0, global_step: state.envSteps, ...episodeMetrics(ev.episodes, 'eval') };
         if (config.replayEvery > 0 && (it % config.replayEvery === 0 || it === config.iterations) && ev.replay)
-          await writeFileAtomic(join(run.root, 'replays', `iter-${it}.html`), replayHtml(ev.replay, { title: `hop train ${algo.name}: evaluation episode after iteration ${it}` }));
+          await writeFileAtomic(join(run.root, 'replays', `iter-${it}.html`), replayHtml(ev.replay, {
+              title: `hop train ${algo.name}, iteration ${it}: evaluation episode 1 of ${ev.episodes.length}`,
+              subtitle:
+                `Greedy decisions on a held-out seed (environment 0, its first episode), after ${it} iteration(s); ` +
+                `the other ${ev.episodes.length - 1} evaluation episodes are in the report's figures, not shown here.`,
+            }));
       }
       const spent = clock.tick();
       const iterSeconds = spent.wall;
