@@ -9,7 +9,8 @@ export type {
   SearchTiming,
 } from './types';
 export { TreeArena } from './tree/arena';
-export { SearchEngine, type SearchEngineOptions, type SearchRun, type SearchVariant } from './search/engine';
+export { SearchEngine, type SearchEngineOptions, type SearchVariant } from './search/engine';
+export type { SearchRun } from './search/types';
 export type { ActionSelector, SelectionContext } from './search/context';
 export { puctSelect, gumbelRootSelect, gumbelInteriorSelect } from './search/selection';
 export { completedQ, edgeQ } from './search/qvalues';

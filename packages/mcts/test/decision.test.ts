@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@hop/core';
 import { chooseAction } from '../src/policy/decision';
-import type { SearchRun } from '../src/search/engine';
+import type { SearchRun } from '../src/search/types';
 import type { SearchOutput } from '../src/types';
 
 /** One decision row: its policy and valid actions; chooseAction reads nothing else. */

@@ -6,10 +6,9 @@ export {
   METRICS_FILE,
   CONFIG_FILE,
   ENVIRONMENT_FILE,
-  type MetricRecord,
-  type MetricValue,
   type RunWriterOptions,
 } from './run-writer';
+export type { MetricRecord, MetricValue } from './record';
 export {
   TensorBoardWriter,
   maskedCrc32c,

@@ -3,11 +3,8 @@ import { join, resolve } from 'node:path';
 import { HopError } from '../errors';
 import { writeFileAtomicSync } from '../io/atomic';
 import { captureEnvironment, type RunEnvironment } from './environment';
+import type { MetricRecord, MetricValue } from './record';
 import { TensorBoardWriter } from './tensorboard';
-
-/** A logged value. Non-finite numbers are stored as the strings "NaN", "Infinity", "-Infinity". */
-export type MetricValue = number | string | boolean | null;
-export type MetricRecord = Record<string, MetricValue>;
 
 export interface RunWriterOptions {
   /** Written to `config.json` at once (atomically); `writeConfig` can replace it later. */

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { crc32c } from '@aws-crypto/crc32c';
 import protobuf from 'protobufjs/light.js';
 import { HopError } from '../errors';
-import type { MetricRecord } from './run-writer';
+import type { MetricRecord } from './record';
 
 /**
  * TensorBoard event files (`events.out.tfevents.*`), scalars only, so that `tensorboard --logdir runs/` shows a

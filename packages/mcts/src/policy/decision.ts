@@ -1,4 +1,5 @@
-import type { SearchEngine, SearchRun } from '../search/engine';
+import type { SearchEngine } from '../search/engine';
+import type { SearchRun } from '../search/types';
 import { edgeQ } from '../search/qvalues';
 import type { SearchOutput } from '../types';
 

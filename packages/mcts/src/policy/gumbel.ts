@@ -1,4 +1,5 @@
-import type { SearchEngine, SearchRun, SearchVariant } from '../search/engine';
+import type { SearchEngine, SearchVariant } from '../search/engine';
+import type { SearchRun } from '../search/types';
 import { completedQ } from '../search/qvalues';
 import { consideredVisitTable } from '../search/seqHalving';
 import { gumbelInteriorSelect, gumbelRootSelect } from '../search/selection';

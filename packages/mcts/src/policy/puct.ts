@@ -1,4 +1,5 @@
-import type { SearchEngine, SearchRun, SearchVariant } from '../search/engine';
+import type { SearchEngine, SearchVariant } from '../search/engine';
+import type { SearchRun } from '../search/types';
 import { puctSelect } from '../search/selection';
 import type { SearchInput, SearchOutput } from '../types';
 import {

@@ -3,39 +3,21 @@ import type { BatchedSimulator } from '@hop/core/base';
 import type { MctsConfig } from '../config';
 import { nodesPerTree } from '../config';
 import type { TreeArena } from '../tree/arena';
-import type { SearchCoPlayerModel, SearchCounts, SearchEvaluator, SearchInput, SearchTiming } from '../types';
+import type { SearchCoPlayerModel, SearchCounts, SearchEvaluator, SearchInput } from '../types';
 import { backup } from './backup';
-import type { ActionSelector, SelectionContext } from './context';
+import type { SelectionContext } from './context';
 import { evaluateNodes, sampleCoPlayers, stepEdges, type Expansion } from './expand';
 import { pushNode } from './frontier';
 import { validateInput } from './input';
 import { selectLeaves } from './select';
 import { GuardedSimulator } from './simulator';
+import type { SearchRun, SearchSelectors } from './types';
 import { Workspace } from './workspace';
 
-/** What a policy plugs into the shared search loop (mctx's root / interior action selection functions). */
-export interface SearchVariant {
-  root: ActionSelector;
-  interior: ActionSelector;
+/** What a policy plugs into the shared search loop: its selectors and how it prepares the roots. */
+export interface SearchVariant extends SearchSelectors {
   /** Called once the roots are evaluated, before the first simulation (noise, Gumbel draws). */
   prepareRoots(engine: SearchEngine, run: SearchRun): void;
-}
-
-/** The state of one search call that policies read to build their decision. */
-export interface SearchRun {
-  numDecisions: number;
-  numTrees: number;
-  /** `[D]` decision streams (root Gumbel noise, the final draw). */
-  decisionRngs: Rng[];
-  /** `[B]` tree streams (co-player actions, Dirichlet noise). */
-  treeRngs: Rng[];
-  /** `[B]` sum / count of simulation leaf depths. */
-  leafDepthSum: Float64Array;
-  leafCount: Int32Array;
-  /** `[B]` deepest node. */
-  maxDepth: Int32Array;
-  timing: SearchTiming;
-  counts: SearchCounts;
 }
 
 export interface SearchEngineOptions {

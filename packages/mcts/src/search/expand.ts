@@ -2,10 +2,10 @@ import { HopError } from '@hop/core/base';
 import type { BatchedSimulator } from '@hop/core/base';
 import type { MctsConfig } from '../config';
 import type { SearchCoPlayerModel, SearchEvaluator } from '../types';
-import type { SearchRun } from './engine';
 import type { NodeList } from './frontier';
 import { pushNode } from './frontier';
 import type { GuardedSimulator } from './simulator';
+import type { SearchRun } from './types';
 import type { Workspace } from './workspace';
 
 /** What expansion reads besides the workspace: the simulator, the models and this call's goal orderings. */

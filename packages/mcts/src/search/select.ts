@@ -1,8 +1,8 @@
 import type { TreeArena } from '../tree/arena';
-import type { SearchRun, SearchVariant } from './engine';
 import type { SelectionContext } from './context';
 import type { EdgeList, NodeList } from './frontier';
 import { pushNode } from './frontier';
+import type { SearchRun, SearchSelectors } from './types';
 
 /**
  * Selection (mctx's `simulate`): in every active tree with budget left, descend from the root with the
@@ -13,7 +13,7 @@ import { pushNode } from './frontier';
 export function selectLeaves(
   arena: TreeArena,
   ctx: SelectionContext,
-  variant: SearchVariant,
+  variant: SearchSelectors,
   budget: Int32Array,
   run: SearchRun,
   leaves: NodeList,
