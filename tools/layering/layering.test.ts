@@ -14,22 +14,22 @@ function cruise(...paths: string[]): { code: number | null; out: string } {
 }
 
 describe('layering check (npm run lint:layers)', () => {
-  it('tells a cycle through type-only imports (a warning) from a runtime one (an error)', () => {
+  it('fails on a cycle through type-only imports too (erased at run time, but not layered)', () => {
     const r = cruise('packages/high/src/types-a.ts');
-    expect(r.out).toMatch(/warn no-type-cycles: packages\/high\/src\/types-a\.ts/);
-    expect(r.out).not.toMatch(/error no-/);
-    expect(r.out).toMatch(/\(0 errors, 1 warnings\)/);
-    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/error no-cycles: packages\/high\/src\/types-(a|b)\.ts/);
+    expect(r.out).toMatch(/x 1 dependency violations \(1 errors, 0 warnings\)/);
+    expect(r.code).not.toBe(0);
   });
 
   it('fails on a cycle and on an upward import, naming both', () => {
     const r = cruise('packages');
     expect(r.code).not.toBe(0);
     expect(r.out).toMatch(/error no-cycles: packages\/high\/src\/(a|b)\.ts/);
+    expect(r.out).toMatch(/error no-cycles: packages\/high\/src\/types-(a|b)\.ts/);
     expect(r.out).toMatch(/error layers-low: packages\/low\/src\/index\.ts → packages\/high\/src\/ok\.ts/);
-    // exactly these two errors (no-type-cycles warns about every cycle: this one and types-a / types-b);
+    // exactly these three errors (the runtime cycle, the type-only one, the upward import) and no warning:
     // the downward import high/ok -> low/clean is allowed
-    expect(r.out).toMatch(/x 4 dependency violations \(2 errors, 2 warnings\)/);
+    expect(r.out).toMatch(/x 3 dependency violations \(3 errors, 0 warnings\)/);
   });
 
   it('passes on the same packages without them (the downward import alone)', () => {

@@ -1,7 +1,8 @@
 // The layering rules of the monorepo, for dependency-cruiser (used by ../../.dependency-cruiser.cjs and by
 // the fixture test). Packages may import only the @hop packages their package.json depends on (derived here,
-// so the rule follows the manifests); @hop/mcts sees only @hop/core/base; nothing anywhere is in a cycle;
-// the trainer's shared folders import no algorithm folder and the algorithm contract imports none either.
+// so the rule follows the manifests); @hop/mcts sees only @hop/core/base; nothing anywhere is in a cycle, not
+// even through `import type` alone; the trainer's shared folders import no algorithm folder and the algorithm
+// contract imports none either.
 const { readdirSync, readFileSync, existsSync } = require('node:fs');
 const { join } = require('node:path');
 
@@ -23,17 +24,10 @@ function layeringRules(packagesDir, prefix = 'packages/') {
   const P = esc(prefix);
   const rules = [
     {
+      // Type-only cycles count too: erased at run time (verbatimModuleSyntax), but the modules are not layered.
       name: 'no-cycles',
-      comment: 'No module may reach itself through its (runtime) imports, in any package.',
+      comment: 'No module may reach itself through its imports (type-only ones included), in any package.',
       severity: 'error',
-      from: { path: `^${P}[^/]+/src/` },
-      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
-    },
-    {
-      // Erased at build time (verbatimModuleSyntax), so not an error; shown so that it gets untangled.
-      name: 'no-type-cycles',
-      comment: 'A cycle through `import type` only: harmless at run time, but the modules are not layered.',
-      severity: 'warn',
       from: { path: `^${P}[^/]+/src/` },
       to: { circular: true },
     },
