@@ -5,12 +5,13 @@ import type { StagHuntSimulator } from '@hop/env-staghunt';
 import { MOAModel, PairRegistry, loadPairRegistry } from '@hop/moa';
 import { RunDir } from '../run/layout';
 import type { SelfPlayConfig } from './config';
+import { focalGoalDim } from './focal-goals';
 import { discreteGoals, latentGoals, type GoalSetup } from './goals';
 import { latentGoalVectors } from './latent-goals';
 
 /** The networks of a self-play run. */
 export interface SelfPlayModels {
-  /** Focal policy / value network (goal-free), shared by every player. */
+  /** Focal policy / value network (goal-free unless --focal-goals co-player), shared by every player. */
   policy: MOAModel;
   /** Per-pair co-player models `player_i_to_j` over one generic model. */
   registry: PairRegistry;
@@ -19,12 +20,15 @@ export interface SelfPlayModels {
   source: Record<string, unknown>;
 }
 
-/** The policy / value network of a config (weights seeded from the run seed). */
+/**
+ * The policy / value network of a config (weights seeded from the run seed): goal-free, or with
+ * `--focal-goals co-player` conditioned on every agent's goal (`focalGoalDim`).
+ */
 export function buildPolicy(config: SelfPlayConfig, game: StagHuntSimulator): MOAModel {
   return new MOAModel({
     observationShape: [...game.observationShape],
     numActions: game.numActions,
-    goalDim: 0,
+    goalDim: config.focalGoals === 'co-player' ? focalGoalDim(game.numAgents, game.numGoals) : 0,
     maxTime: game.config.finalTime,
     convFilters: config.policyFilters,
     hiddenUnits: config.policyHidden,
