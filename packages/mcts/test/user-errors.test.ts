@@ -199,6 +199,22 @@ describe('search input', () => {
     expect(err.code).toBe('E_SEARCH_INPUT');
     expect(err.message).toMatch(/wrong layout, \[numAgents=3, numGoals=2\] \(a row per agent\).*\[numAgents - 1 = 2, numGoals=2\]/);
   });
+
+  it('the same length from another numTrees (right beliefs) is named as the other possible cause, with the expected shape', async () => {
+    // 3 agents: [numTrees=3, 4 rows] and [numTrees=4, 3 rows] have the same length
+    const { planner, input } = setup(hashedCoPlayer(3, 4), { numTrees: 3 });
+    const perCoPlayer = [0.3, 0.7, 0.6, 0.4];
+    const goalOrders = new Int32Array(2 * 4 * 3 * 2);
+    for (let d = 0; d < 2; d++)
+      sampleGoalOrders(perCoPlayer, { focal: d, numGoals: 2, numTrees: 4, rng: new Rng(d), out: goalOrders, outOffset: d * 24 });
+    const err = await errorOf(planner.plan({ ...input, goalOrders }));
+    expect(err.code).toBe('E_SEARCH_INPUT');
+    expect(err.message).toMatch(
+      /another number of trees or decisions: expected \[D=2, numTrees=3, numAgents=3, numGoals=2\] = 36$/,
+    );
+    // the control: sampled for numTrees 3, the same beliefs search
+    await expect(planner.plan(input)).resolves.toBeDefined();
+  });
 });
 
 describe("errors thrown by the game's own code", () => {

@@ -42,6 +42,9 @@ export async function runDemo(config: DemoConfig, log: (line: string) => void = 
       out: join(config.out, `pretrain-${stamp}`),
       seed: config.seed,
       epochs: config.epochs,
+      // The subgoal CVAE: the plain VAE's latent collapses on this data (its KL goes to ~0), the CVAE's prior
+      // carries the history (measured in the trainer README's demo section).
+      latent: 'cvae',
       // The small dataset needs the KL weight to arrive within the few hundred steps of the demo.
       alphaWarmupSteps: 300,
       logEvery: 10,
@@ -67,6 +70,7 @@ export async function runDemo(config: DemoConfig, log: (line: string) => void = 
       { log },
     );
     if (goals.status === 'interrupted') return EXIT.interrupted;
+    log(`true-goal pretraining report: ${await writeReport(goals.runDir)}`);
     const { config: trainConfig } = trainConfigOf({
       algo: 'hop',
       preset: 'quick',
@@ -85,6 +89,7 @@ export async function runDemo(config: DemoConfig, log: (line: string) => void = 
   const minutes = (performance.now() - t0) / 60000;
   log(`\ndemo finished in ${minutes.toFixed(1)} min`);
   log(`report: ${report}`);
+  log(`TensorBoard: tensorboard --logdir ${resolve(config.out)}`);
   log(`open it in a browser, e.g. file://${resolve(report)}`);
   return EXIT.ok;
 }

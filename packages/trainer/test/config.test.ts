@@ -90,7 +90,7 @@ describe('config files and flags', () => {
   it('--resume refuses other flags, and a directory that is not a run', async () => {
     let r = await cli(['pretrain', '--resume', dir, '--lr', '0.1']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/error \[E_CONFIG\]: --resume continues a run .* only --epochs may change \(got --lr\)/);
+    expect(r.stderr).toMatch(/error \[E_CONFIG\]: --resume continues a run .* only --epochs \(and --progress\) may change \(got --lr\)/);
     r = await cli(['pretrain', '--resume', dir]);
     expect(r.stderr).toMatch(/error \[E_RUN_MISSING\]: .* is not a run directory/);
   });

@@ -5,9 +5,29 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HopError } from '@hop/core';
 import { collect } from '@hop/env-staghunt';
+import { runCli } from '../src/cli/program';
 
 export const PKG = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = join(PKG, 'src', 'cli.ts');
+
+/**
+ * Runs the CLI in this process (no child start-up: most of these cases end before any training), capturing
+ * what it prints. Sequential only: the capture replaces process.stdout / stderr writes while it runs.
+ */
+export async function runHopInProcess(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const write = { out: process.stdout.write, err: process.stderr.write };
+  process.stdout.write = ((c: string | Uint8Array) => (out.push(String(c)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((c: string | Uint8Array) => (err.push(String(c)), true)) as typeof process.stderr.write;
+  try {
+    const code = await runCli(args);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    process.stdout.write = write.out;
+    process.stderr.write = write.err;
+  }
+}
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `hop-trainer-${prefix}-`));

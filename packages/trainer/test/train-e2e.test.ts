@@ -229,7 +229,7 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
     // Only --iterations may change on resume; a checkpoint of another algorithm is refused.
     const flag = await runHop(['train', '--resume', killedRun, '--lr', '0.1']);
     expect(flag.code).toBe(2);
-    expect(flag.stderr).toMatch(/only --iterations may change.*--lr/);
+    expect(flag.stderr).toMatch(/only --iterations \(and --progress\) may change.*--lr/);
     const state = join(killedRun, 'checkpoints/iter-4/state.json');
     writeFileSync(state, readFileSync(state, 'utf8').replace('"algo": "hop"', '"algo": "direct-om"'));
     const other = await runHop(['train', '--resume', killedRun, '--iterations', '5']);

@@ -123,6 +123,16 @@ export class StagHuntDataset {
         }
         present.push(name);
       }
+      // Readers reshape rows by meta.observation: it must agree with the config, which the columns agree with.
+      const obs = meta.observation;
+      const grid = [g.height, g.width, g.channels];
+      if (!obs || !Array.isArray(obs.gridShape) || shapeStr(obs.gridShape) !== shapeStr(grid) || obs.flatSize !== g.flatSize) {
+        throw new HopError(
+          'E_DATASET',
+          `${metaPath}: observation.gridShape ${obs && Array.isArray(obs.gridShape) ? shapeStr(obs.gridShape) : 'is missing'} / flatSize ${String(obs?.flatSize)} ` +
+            `disagree with its config (grid ${shapeStr(grid)}, flat size ${g.flatSize}, as in obs.npy); meta.json was edited or damaged: re-collect the dataset`,
+        );
+      }
     } catch (e) {
       for (const r of Object.values(readers)) r.close();
       throw e;

@@ -223,15 +223,16 @@ export class SearchEngine {
       coPlayerModel: this.coPlayerModel,
       goalOrders: this.goalOrders,
       goalVectors: this.goalVectors,
-      onFallback: (message) => {
-        if (this.warnedFallback) return;
-        this.warnedFallback = true;
-        console.warn(
-          `@hop/mcts: ${message}. Counted in out.counts.coPlayerFallbackRows; config strict: true makes it an error (this warning is shown once per planner).`,
-        );
-      },
+      fallbackWarning: () => (this.warnedFallback ? null : this.warnFallback),
     };
   }
+
+  private readonly warnFallback = (message: string): void => {
+    this.warnedFallback = true;
+    console.warn(
+      `@hop/mcts: ${message}. Counted in out.counts.coPlayerFallbackRows; config strict: true makes it an error (this warning is shown once per planner).`,
+    );
+  };
 
   /**
    * Roots: per tree, reuse the matching subtree of the previous call or start fresh from the input state;

@@ -21,8 +21,11 @@ export interface Expansion {
   readonly goalOrders: Int32Array;
   /** `[numGoals, goalDim]` goal vectors the co-player model receives. */
   readonly goalVectors: Float32Array;
-  /** Called once per co-player row with no probability on its valid actions (not in strict mode). */
-  readonly onFallback: (message: string) => void;
+  /**
+   * Reports a co-player row with no probability on its valid actions (not in strict mode); null once
+   * reported (the message is built only while someone will read it: a bad model hits every row).
+   */
+  readonly fallbackWarning: () => ((message: string) => void) | null;
 }
 
 const now = (): number => performance.now();
@@ -304,7 +307,7 @@ async function modelRows(x: Expansion, run: SearchRun, since: number, which: 'ev
         `co-player model returned ${out.probs.length} probabilities for a batch of ${rows}; expected [${rows}, ${A}]`,
       );
     if (strict) strictLength('co-player model', 'probabilities', out.probs.length, rows * A, rows, A);
-    run.counts.coPlayerFallbackRows += checkCoPlayerRows(out.probs, batch.masks, batch, rows, A, strict, x.onFallback);
+    run.counts.coPlayerFallbackRows += checkCoPlayerRows(out.probs, batch.masks, batch, rows, A, strict, x.fallbackWarning());
     for (let r = 0; r < rows; r++) {
       const o = batch.entry[r] * A;
       for (let a = 0; a < A; a++) data[o + a] = out.probs[r * A + a];
@@ -334,19 +337,18 @@ function checkEvaluatorRows(
   A: number,
 ): void {
   for (let r = 0; r < rows; r++) {
-    const where = `row ${r} (agent ${focal[r]}, time ${times[r]})`;
     if (!Number.isFinite(values[r]))
-      throw new HopError('E_NAN', `evaluator returned value ${values[r]} for ${where}; values must be finite numbers`);
+      throw new HopError('E_NAN', `evaluator returned value ${values[r]} for ${evaluatorRow(focal, times, r)}; values must be finite numbers`);
     let finite = false;
     for (let a = 0; a < A; a++) {
       if (!masks[r * A + a]) continue;
       const l = logits[r * A + a];
       if (Number.isNaN(l) || l === Infinity)
-        throw new HopError('E_NAN', `evaluator returned logit ${l} for valid action ${a} of ${where}; logits must be finite (or -Infinity)`);
+        throw new HopError('E_NAN', `evaluator returned logit ${l} for valid action ${a} of ${evaluatorRow(focal, times, r)}; logits must be finite (or -Infinity)`);
       if (l > -Infinity) finite = true;
     }
     if (!finite)
-      throw new HopError('E_NAN', `evaluator gave every valid action of ${where} logit -Infinity; at least one must be finite`);
+      throw new HopError('E_NAN', `evaluator gave every valid action of ${evaluatorRow(focal, times, r)} logit -Infinity; at least one must be finite`);
   }
 }
 
@@ -354,7 +356,7 @@ function checkEvaluatorRows(
  * A NaN probability is always an error. A row that puts no probability on its valid actions (wrong action
  * order, wrong mask, all zero, negative) is an `E_MODEL_OUTPUT` in strict mode (as is any negative or
  * infinite probability of a valid action); otherwise the co-player plays uniformly over its valid actions
- * there, reported through `onFallback`. Returns the number of such rows.
+ * there, the first such row reported through `warn` (when given). Returns the number of such rows.
  */
 function checkCoPlayerRows(
   probs: Float32Array,
@@ -363,10 +365,8 @@ function checkCoPlayerRows(
   n: number,
   A: number,
   strict: boolean,
-  onFallback: (message: string) => void,
+  warn: ((message: string) => void) | null,
 ): number {
-  const where = (r: number) =>
-    `row ${r} (agent ${rows.agent[r]} modelled by agent ${rows.focal[r]}, goal ${rows.goal[r]}, time ${rows.times[r]})`;
   let fallbacks = 0;
   for (let r = 0; r < n; r++) {
     let total = 0;
@@ -376,7 +376,7 @@ function checkCoPlayerRows(
       if (Number.isNaN(p))
         throw new HopError(
           'E_NAN',
-          `co-player model returned probability NaN for ${where(r)} action ${a}; ` +
+          `co-player model returned probability NaN for ${coPlayerRow(rows, r)} action ${a}; ` +
             'check its inputs and weights (a NaN there would silently turn into a uniform co-player)',
         );
       if (!masks[r * A + a]) continue;
@@ -384,17 +384,30 @@ function checkCoPlayerRows(
       total += Math.max(0, p);
     }
     if (total > 0 && (!strict || bad < 0)) continue;
+    if (!strict) {
+      fallbacks++;
+      if (!warn) continue;
+    }
     const values = `probabilities [${Array.from(probs.subarray(r * A, (r + 1) * A)).join(', ')}] for valid actions [${validList(masks, r, A)}]`;
     const what =
       total > 0
-        ? `co-player model gave valid action ${bad} of ${where(r)} probability ${probs[r * A + bad]}`
-        : `co-player model put no probability on the valid actions of ${where(r)}`;
+        ? `co-player model gave valid action ${bad} of ${coPlayerRow(rows, r)} probability ${probs[r * A + bad]}`
+        : `co-player model put no probability on the valid actions of ${coPlayerRow(rows, r)}`;
     const hint = "probabilities must be >= 0, in the simulator's action order, with mass on the actions its mask marks valid";
     if (strict) throw new HopError('E_MODEL_OUTPUT', `${what}: ${values}; ${hint}`);
-    fallbacks++;
-    onFallback(`${what}: ${values}; that co-player plays uniformly over its valid actions there (${hint})`);
+    if (warn) warn(`${what}: ${values}; that co-player plays uniformly over its valid actions there (${hint})`);
+    warn = null;
   }
   return fallbacks;
+}
+
+// Row descriptions are built only for a message: a template string per row would allocate on every step.
+function evaluatorRow(focal: Int32Array, times: Float32Array, r: number): string {
+  return `row ${r} (agent ${focal[r]}, time ${times[r]})`;
+}
+
+function coPlayerRow(rows: { agent: Int32Array; focal: Int32Array; goal: Int32Array; times: Float32Array }, r: number): string {
+  return `row ${r} (agent ${rows.agent[r]} modelled by agent ${rows.focal[r]}, goal ${rows.goal[r]}, time ${rows.times[r]})`;
 }
 
 function validList(masks: Uint8Array, r: number, A: number): string {

@@ -30,9 +30,11 @@ export function validateInput(input: SearchInput, sim: BatchedSimulator, config:
     if (G > 0 && input.goalOrders.length === D * T * (P + 1) * G)
       fail(
         `goalOrders has ${input.goalOrders.length} entries = [D=${D}, numTrees=${T}, ${P + 1} agents, numGoals=${G}]: ` +
-          `the beliefs given to sampleGoalOrders had the wrong layout, [numAgents=${P}, numGoals=${G}] (a row per agent); ` +
+          `the beliefs given to sampleGoalOrders probably had the wrong layout, [numAgents=${P}, numGoals=${G}] (a row per agent); ` +
           `it takes the focal agent's beliefs about its co-players, [numAgents - 1 = ${P - 1}, numGoals=${G}] ` +
-          '(co-player m is agent coPlayerAgent(focal, m), the layout of GoalBeliefTracker.belief())',
+          '(co-player m is agent coPlayerAgent(focal, m), the layout of GoalBeliefTracker.belief()). ' +
+          `If the beliefs had that layout, the orderings were sampled for another number of trees or decisions: ` +
+          `expected [D=${D}, numTrees=${T}, numAgents=${P}, numGoals=${G}] = ${expected}`,
       );
     fail(
       `goalOrders has ${input.goalOrders.length} entries, expected [D=${D}, numTrees=${T}, ` +

@@ -4,13 +4,7 @@ import type { RowOwners } from '../types';
 import { OutputCache } from './cache';
 import type { GuardedSimulator } from './simulator';
 
-/**
- * One batched model call over a list of nodes, shared by the evaluator and the co-player model: the caller
- * looks each (node, agent, goal) up in `cache` and turns each miss into a row (`addRow`); `observe` observes
- * the nodes that have a row (one simulator call), `assemble` builds the rows' observations, masks, times and
- * goal vectors, and `call` makes ONE call to the model with the rows' owners. The caller stores the output in the
- * cache entries `entry[r]` and reads every request's output from its entry.
- */
+/** Sizes and shared buffers of a `ModelBatch`. */
 export interface ModelBatchOptions {
   /** 'evaluator' or 'co-player model', for messages. */
   name: string;
@@ -36,6 +30,13 @@ export interface ModelBatchOptions {
   observations: Float32Array;
 }
 
+/**
+ * One batched model call over a list of nodes, shared by the evaluator and the co-player model: the caller
+ * looks each (node, agent, goal) up in `cache` and turns each miss into a row (`addRow`); `observe` observes
+ * the nodes that have a row (one simulator call), `assemble` builds the rows' observations, masks, times and
+ * goal vectors, and `call` makes ONE call to the model with the rows' owners. The caller stores the output in the
+ * cache entries `entry[r]` and reads every request's output from its entry.
+ */
 export class ModelBatch {
   readonly name: string;
   readonly withGoals: boolean;

@@ -34,7 +34,7 @@ export interface LoopAlgorithm extends AlgorithmBase {
   readonly loop: 'own';
   train(config: Record<string, unknown>, options: SelfPlayOptions): Promise<SelfPlayResult>;
   /** Continues a run of this algorithm from its newest complete checkpoint; `iterations` may extend it. */
-  resume(runDir: string, overrides: { iterations?: number }, options: SelfPlayOptions): Promise<SelfPlayResult>;
+  resume(runDir: string, overrides: { iterations?: number; progress?: 'auto' | 'bar' | 'plain' | 'none' }, options: SelfPlayOptions): Promise<SelfPlayResult>;
   /** The run's agents for `hop eval`, from checkpoint `dir`, playing in `env`. */
   controller(runDir: string, dir: string, env: VecStagHunt, seed: number, options: { onlineCapacity?: number }): Promise<Controller>;
 }

@@ -14,6 +14,7 @@ import { EvalConfigSchema } from '../eval/schema';
 import { ExperimentCliSchema } from '../experiment/schema';
 
 import { EXIT } from './exit';
+import { fsErrorToHop } from '../run/fs-errors';
 import { trainerVersion } from './version';
 
 export { EXIT };
@@ -168,6 +169,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     return code;
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    // A full disk, a read-only mount, a path through a file: named, whichever command's write met it.
+    e = fsErrorToHop(e) ?? e;
     if (e instanceof HopError) {
       process.stderr.write(`error [${e.code}]: ${e.message}\n`);
       return EXIT.usage;

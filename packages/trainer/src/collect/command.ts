@@ -7,6 +7,10 @@ import type { CollectConfig } from '../config/schemas';
 import { EXIT } from '../cli/exit';
 import { createProgress } from '../run/progress';
 import { table } from '../cli/text';
+import { InterruptFlag } from '../run/interrupt';
+import { collectBudget } from '../run/budget';
+import { assertFreeSpace, assertWritable } from '../run/fs-errors';
+import { datasetFiles, listNames, refuseForeignArtifacts, strangers } from '../run/artifacts';
 
 export interface CollectSummary {
   dir: string;
@@ -24,24 +28,39 @@ export interface CollectSummary {
 /** Temporary siblings of `out`: `.<name>.collect-<pid>` (being written) and `.<name>.old-<pid>` (being replaced). */
 const tempName = (out: string, what: 'collect' | 'old', pid: number) => join(dirname(out), `.${basename(out)}.${what}-${pid}`);
 
-/** Describes what `out` holds when it is not free to write (null when it is missing or an empty directory). */
-function occupant(out: string): { dataset: boolean; text: string } | null {
+/**
+ * What `out` holds, checked before anything is written: null when it is missing or empty, else the files of
+ * the dataset there (all that --force may replace). Anything else in it (other files, sub-folders, a run)
+ * is refused by name (E_OUT_OCCUPIED), --force or not: a collect never deletes what it did not write.
+ */
+function occupant(out: string): { text: string; files: Set<string> } | null {
   if (!existsSync(out)) return null;
-  if (!statSync(out).isDirectory()) return { dataset: false, text: `${out} is a file, not a directory` };
+  if (!statSync(out).isDirectory()) throw new HopError('E_NOT_A_DIRECTORY', `--out ${out} is a file, not a directory; choose a directory (new or empty) for the dataset`);
   const names = readdirSync(out);
   if (names.length === 0) return null;
-  if (names.includes('meta.json')) {
-    let facts = '';
-    try {
-      const m = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8')) as { seed?: number; createdAt?: string; counts?: { samples?: number } };
-      facts = ` (${m.counts?.samples} samples, seed ${m.seed}, collected ${m.createdAt})`;
-    } catch {
-      facts = ' (its meta.json is unreadable)';
-    }
-    return { dataset: true, text: `${out} already holds a dataset${facts}` };
+  refuseForeignArtifacts(out, 'dataset');
+  const files = names.includes('meta.json') ? datasetFiles(out) : null;
+  if (!files)
+    throw new HopError(
+      'E_OUT_OCCUPIED',
+      `${out} is not empty and holds no dataset (${listNames(names)})${names.includes('meta.json') ? ': its meta.json is not a dataset\'s' : ''}; ` +
+        'hop collect writes only into a new or empty directory or over a dataset; choose another --out',
+    );
+  const others = strangers(out, files);
+  if (others.length)
+    throw new HopError(
+      'E_OUT_OCCUPIED',
+      `${out} holds a dataset and also ${listNames(others)}, which no collect wrote; --force replaces only the files its meta.json ` +
+        'names, so move those elsewhere or choose another --out (nothing was changed)',
+    );
+  let facts = '';
+  try {
+    const m = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8')) as { seed?: number; createdAt?: string; counts?: { samples?: number } };
+    facts = ` (${m.counts?.samples} samples, seed ${m.seed}, collected ${m.createdAt})`;
+  } catch {
+    facts = ' (its meta.json is unreadable)';
   }
-  const shown = names.slice(0, 5).join(', ') + (names.length > 5 ? ', ...' : '');
-  return { dataset: false, text: `${out} is not empty and holds no dataset (${shown})` };
+  return { text: `${out} already holds a dataset${facts}`, files };
 }
 
 /**
@@ -71,21 +90,26 @@ function recoverKilledCollects(out: string, log: (line: string) => void): void {
  */
 export async function collectDataset(config: CollectConfig, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<CollectSummary> {
   const out = resolve(config.out);
+  // Sizes first, before any directory is made: counts past the int32 columns, then bytes against free space.
+  const { bytes } = collectBudget(config.preset, config.episodes);
+  assertWritable(out, 'dir');
+  assertFreeSpace(out, bytes, `hop collect --episodes ${config.episodes} (${config.preset}, at most)`);
   mkdirSync(dirname(out), { recursive: true });
   const lock = DirLock.acquire(out, { lockPath: `${out}.lock`, what: `dataset directory ${out}`, command: `hop collect --out ${config.out}`, code: 'E_DATASET_LOCKED' });
   try {
     recoverKilledCollects(out, log);
     const there = occupant(out);
-    if (there && !there.dataset)
-      throw new HopError('E_DATASET_EXISTS', `${there.text}; hop collect writes only into a new or empty directory or over a dataset; choose another --out`);
     if (there && !config.force) throw new HopError('E_DATASET_EXISTS', `${there.text}; pass --force to replace it, or choose another --out`);
-    return await collectInto(out, config, log);
+    return await collectInto(out, config, log, there?.files ?? null);
   } finally {
     lock.release();
   }
 }
 
-async function collectInto(out: string, config: CollectConfig, log: (line: string) => void): Promise<CollectSummary> {
+/** Thrown out of the collect loop by Ctrl-C / SIGTERM; collectInto's cleanup then removes the staging folder. */
+export class CollectInterrupted extends Error {}
+
+async function collectInto(out: string, config: CollectConfig, log: (line: string) => void, replaced: Set<string> | null): Promise<CollectSummary> {
   const exploring = config.explore > 0 ? ` and ${(100 * config.explore).toFixed(0)}% exploratory actions` : '';
   log(`collecting ${config.episodes} episodes of ${config.preset} with the ${config.population} population${exploring} (seed ${config.seed}) into ${config.out}`);
   const progress = createProgress({ label: 'collect', total: config.episodes, unit: 'episodes', mode: config.progress });
@@ -93,6 +117,7 @@ async function collectInto(out: string, config: CollectConfig, log: (line: strin
   const tmp = tempName(out, 'collect', process.pid);
   rmSync(tmp, { recursive: true, force: true });
   let meta;
+  const interrupt = new InterruptFlag().listen();
   try {
     ({ meta } = await collect({
       preset: config.preset,
@@ -101,7 +126,10 @@ async function collectInto(out: string, config: CollectConfig, log: (line: strin
       explore: config.explore,
       seed: config.seed,
       out: tmp,
-      onProgress: (p) => progress.update(p.episodes, `${p.samples} samples`),
+      onProgress: (p) => {
+        if (interrupt.stopRequested) throw new CollectInterrupted();
+        progress.update(p.episodes, `${p.samples} samples`);
+      },
     }));
     // Swap in: the old dataset moves aside, the new one takes its name, the old one goes.
     if (existsSync(out)) {
@@ -109,9 +137,13 @@ async function collectInto(out: string, config: CollectConfig, log: (line: strin
       renameSync(out, old);
       renameSync(tmp, out);
       rmSync(old, { recursive: true, force: true });
-      log(`replaced the dataset in ${out} (--force)`);
+      log(`replaced the dataset in ${out} (--force): its ${replaced?.size ?? 0} files (${listNames([...(replaced ?? [])])}), nothing else`);
     } else renameSync(tmp, out);
+  } catch (e) {
+    if (e instanceof CollectInterrupted) progress.stop('interrupted');
+    throw e;
   } finally {
+    interrupt.dispose();
     rmSync(tmp, { recursive: true, force: true });
   }
   const seconds = (performance.now() - t0) / 1000;
@@ -157,6 +189,12 @@ async function collectInto(out: string, config: CollectConfig, log: (line: strin
 }
 
 export async function runCollect(config: CollectConfig): Promise<number> {
-  await collectDataset(config);
+  try {
+    await collectDataset(config);
+  } catch (e) {
+    if (!(e instanceof CollectInterrupted)) throw e;
+    process.stderr.write(`interrupted: removed the partial dataset and the lock; ${config.out} is as it was before\n`);
+    return EXIT.interrupted;
+  }
   return EXIT.ok;
 }

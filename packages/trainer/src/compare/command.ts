@@ -1,4 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { assertWritable } from '../run/fs-errors';
+import { warnIfBeingWritten } from '../run/readers';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { HopError, stackedBarChartSvg, type LineSeries } from '@hop/core';
 import { resolveConfig as resolveGame, type PresetName } from '@hop/env-staghunt';
@@ -29,6 +31,8 @@ interface LoadedRun {
  */
 export async function writeComparison(runDirs: string[], options: CompareOptions = {}): Promise<string> {
   if (runDirs.length === 0) throw new HopError('E_CONFIG', 'hop compare needs at least one run directory');
+  assertWritable(options.out ?? 'compare.html', 'file');
+  for (const d of runDirs) warnIfBeingWritten(d, (l) => process.stderr.write(l + '\n'));
   const runs: LoadedRun[] = runDirs.map((d) => {
     const run = new RunDir(d);
     const file = run.readConfig<{ algo?: string }>();
@@ -45,7 +49,7 @@ export async function writeComparison(runDirs: string[], options: CompareOptions
   const charts: string[] = [];
   for (const [x, label] of [['global_step', 'env steps'], ['time', 'wall seconds']] as const)
     for (const [kind, metric, what] of [['eval', 'eval/episodic_return', 'greedy evaluation'], ['iteration', 'charts/episodic_return', 'training (sampled)']] as const) {
-      const c = singleChart(`compare-${what.split(' ')[0]}-${x}`, `Mean reward per agent, ${what}, vs ${label}`, series(kind, metric, x, ''), label);
+      const c = singleChart(`compare-${what.split(' ')[0]}-${x}`, `Mean reward per agent, ${what}, vs ${label}`, series(kind, metric, x, ''), label, 'mean reward per agent per episode');
       if (c) {
         charts.push(c.html);
         plots.push({ file: c.file, svg: c.svg });
@@ -83,7 +87,15 @@ export async function writeComparison(runDirs: string[], options: CompareOptions
   sections.push({ id: 'time', title: 'Time', html: figure(timeSvg) });
 
   const out = resolve(options.out ?? 'compare.html');
-  for (const p of plots) await writeFileAtomic(join(out.replace(/\.html$/, ''), `${p.file}.svg`), p.svg);
-  await writeFileAtomic(out, htmlPage({ title: `HOP comparison of ${runs.length} runs`, subtitle: `written ${new Date().toISOString()}`, sections }));
+  const plotsDir = out.replace(/\.html$/, '');
+  const madePlots = !existsSync(plotsDir);
+  try {
+    for (const p of plots) await writeFileAtomic(join(plotsDir, `${p.file}.svg`), p.svg);
+    await writeFileAtomic(out, htmlPage({ title: `HOP comparison of ${runs.length} runs`, subtitle: `written ${new Date().toISOString()}`, sections }));
+  } catch (e) {
+    // A failed write (a full disk) leaves no half comparison: the plots folder it made goes again.
+    if (madePlots) rmSync(plotsDir, { recursive: true, force: true });
+    throw e;
+  }
   return out;
 }

@@ -113,13 +113,14 @@ function editDistance(a: string, b: string): number {
 }
 
 /**
- * What `--resume` may change: nothing but `epochs` (a run's data order, models and schedules come from its
- * config.json). Returns the epochs flag, if given; any other flag or `--config` is an E_CONFIG error.
+ * What `--resume` may change: nothing but `epochs` and the `progress` display (a run's data order, models and
+ * schedules come from its config.json). Returns the epochs flag, if given; any other flag or `--config` is an
+ * E_CONFIG error.
  */
 export function resumeEpochs(flags: Record<string, unknown>, configFile: string | undefined): unknown {
-  const { epochs, ...rest } = flags;
+  const { epochs, progress: _progress, ...rest } = flags;
   const bad = [...(configFile ? ['--config'] : []), ...Object.keys(rest).map((k) => `--${kebab(k)}`)];
   if (bad.length)
-    throw new HopError('E_CONFIG', `--resume continues a run with the config saved in it; only --epochs may change (got ${bad.join(', ')})`);
+    throw new HopError('E_CONFIG', `--resume continues a run with the config saved in it; only --epochs (and --progress) may change (got ${bad.join(', ')})`);
   return epochs;
 }

@@ -1,3 +1,5 @@
+import { checkOutputDir } from '../run/artifacts';
+import { warnIfBeingWritten } from '../run/readers';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { HopError } from '@hop/core';
@@ -116,9 +118,12 @@ export async function writeEvaluation(dir: string, result: EvaluationResult): Pr
 
 /** `hop eval <runs...>`. */
 export async function runEvalCommand(runs: string[], config: EvalConfig, log: (line: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {
+  const dir = resolve(config.out ?? (runs.length ? join(runs[0], 'evaluation') : join('runs', `eval-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`)));
+  // Checked before minutes of evaluation, not after them.
+  checkOutputDir(dir, 'evaluation');
+  for (const r of runs) warnIfBeingWritten(r, log);
   await prepareEnvironment(log);
   const result = await evaluateRuns(runs, config, log);
-  const dir = resolve(config.out ?? (runs.length ? join(runs[0], 'evaluation') : join('runs', `eval-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-')}`)));
   const html = await writeEvaluation(dir, result);
   for (const r of result.tables.rows.filter((x) => x.coPlayer === 'overall' || x.coPlayer === 'self'))
     log(`${r.protocol} (${r.focal} focal) ${r.agent}: ${r.mean.toFixed(3)} ± ${r.se.toFixed(3)} SE (${r.units} pairings; std over seeds ${r.std.toFixed(3)})`);

@@ -8,7 +8,8 @@ import { prepareEnvironment } from '../run/environment';
 import { evaluateRuns, writeEvaluation } from '../eval/command';
 import { EvalConfigSchema, type EvalConfig } from '../eval/schema';
 import { RunDir } from '../run/layout';
-import { runTrainCommand } from '../train/command';
+import { runTrainCommand, trainConfigOf } from '../train/command';
+import { trainBudget } from '../run/budget';
 import type { SelfPlayOptions } from '../selfplay/loop';
 import { prepareInputs, resolveRefs } from './inputs';
 import { cellStatus } from './status';
@@ -39,6 +40,28 @@ export function experimentCells(exp: Experiment, root: string, scale: number): C
 }
 
 /**
+ * Every cell validated against its algorithm's record (and the size bounds) before anything runs: a typo in
+ * the last algorithm of the grid is reported at once, with every other bad cell, not after hours of training.
+ */
+export function validateGrid(cells: readonly Cell[], file: string): void {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const cell of cells) {
+    const key = `${cell.algo} ${cell.override}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    try {
+      const { config } = trainConfigOf(cell.settings);
+      trainBudget(config as Parameters<typeof trainBudget>[0]);
+    } catch (e) {
+      if (!(e instanceof HopError)) throw e;
+      problems.push(`algos.${cell.algo}${cell.override !== 'default' ? ` (overrides ${cell.override})` : ''}: ${e.message}`);
+    }
+  }
+  if (problems.length) throw new HopError('E_CONFIG', `${file}: ${problems.length} cell setting(s) do not validate (nothing was run):\n${problems.join('\n')}`);
+}
+
+/**
  * `hop experiment <file>`: trains every cell of the grid one after another (a finished cell is skipped, an
  * interrupted one resumed from its checkpoint), then evaluates all cells together and writes the comparison.
  */
@@ -50,6 +73,7 @@ export async function runExperimentCommand(file: string, cli: ExperimentCli, opt
   const exp = parsed.data;
   const root = resolve(cli.out ?? exp.out ?? join('runs', 'experiments', exp.name));
   const cells = experimentCells(exp, root, cli.scale);
+  validateGrid(cells, file);
   log(`experiment ${exp.name}: ${cells.length} cells (${Object.keys(exp.algos).join(', ')} x ${exp.overrides.length} override set(s) x seeds ${exp.seeds.join(', ')}), scale ${cli.scale}, in ${root}`);
   if (!(await prepareInputs(exp, root, log))) {
     log('an input was interrupted; rerun the experiment to continue where it stopped');

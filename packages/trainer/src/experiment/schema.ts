@@ -1,11 +1,20 @@
 import { z } from 'zod';
 
+
+/**
+ * Names that become directory names (the experiment, its algorithm keys, override sets): one path segment
+ * that starts with a letter or digit, so `..`, `.`, hidden names and separators cannot move a directory
+ * outside the experiment.
+ */
+export const SAFE_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const SAFE_SEGMENT_MESSAGE = 'one path segment: a letter or digit, then letters, digits, . _ - (no "..", no "/")';
+
 /**
  * An experiment file (`hop experiment experiments/<name>.yaml`): a grid of algorithms x seeds x override sets,
  * each cell one `hop train` run, then one `hop eval` over all of them and one `hop compare` page.
  */
 export const ExperimentSchema = z.strictObject({
-  name: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/).describe('Experiment name (directory name of its runs)'),
+  name: z.string().regex(SAFE_SEGMENT, SAFE_SEGMENT_MESSAGE).describe('Experiment name (directory name of its runs)'),
   env: z.string().min(1).describe('Environment preset of every cell'),
   seeds: z.array(z.number().int().min(0)).min(1).describe('Seeds of the grid'),
   out: z.string().min(1).optional().describe('Directory of the cells, evaluation and comparison (default runs/experiments/<name>)'),
@@ -29,9 +38,15 @@ export const ExperimentSchema = z.strictObject({
     .transform((r) => r as Record<string, { collect: Record<string, unknown> } | { pretrain: Record<string, unknown> }>)
     .default({}),
   /** Per algorithm: its `hop train` settings. The keys of this record are the grid's algorithms. */
-  algos: z.record(z.string(), z.record(z.string(), z.unknown())).refine((a) => Object.keys(a).length > 0, 'at least one algorithm'),
+  algos: z
+    .record(z.string(), z.record(z.string(), z.unknown()))
+    .superRefine((a, ctx) => {
+      for (const k of Object.keys(a))
+        if (!SAFE_SEGMENT.test(k)) ctx.addIssue({ code: 'custom', path: [k], message: `an algorithm key names a cell directory: ${SAFE_SEGMENT_MESSAGE}` });
+    })
+    .refine((a) => Object.keys(a).length > 0, 'at least one algorithm'),
   /** Named override sets (a third grid axis); default one set without overrides. */
-  overrides: z.array(z.strictObject({ name: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/), values: z.record(z.string(), z.unknown()) })).default([{ name: 'default', values: {} }]),
+  overrides: z.array(z.strictObject({ name: z.string().regex(SAFE_SEGMENT, SAFE_SEGMENT_MESSAGE), values: z.record(z.string(), z.unknown()) })).default([{ name: 'default', values: {} }]),
   /** Budget keys multiplied by `--scale` (rounded to integers). */
   scaled: z.array(z.string()).default(['totalTimesteps', 'iterations']),
   /** `hop eval` settings (checked by its record when the evaluation starts; `env` and `out` come from here). */

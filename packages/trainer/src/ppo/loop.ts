@@ -1,3 +1,5 @@
+import { fixed } from '../cli/text';
+import { checkResumeBudget } from '../run/resume-budget';
 import { rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { HopError, Rng, deriveSeed } from '@hop/core';
@@ -64,7 +66,7 @@ export async function trainPPO(config: PPOLoopConfig, options: SelfPlayOptions =
 export async function resumePPO(
   runDir: string,
   schema: { parse(v: unknown): unknown },
-  overrides: { iterations?: number },
+  overrides: { iterations?: number; progress?: PPOLoopConfig['progress'] },
   options: SelfPlayOptions = {},
   extension?: PPOExtensionFactory,
 ): Promise<SelfPlayResult> {
@@ -74,12 +76,13 @@ export async function resumePPO(
   const saved = file.config;
   // `--iterations N` on resume: the run becomes N PPO iterations long.
   const total = overrides.iterations ? overrides.iterations * saved.numEnvs * saved.numSteps : saved.totalTimesteps;
-  const config = schema.parse({ ...saved, totalTimesteps: total }) as PPOLoopConfig;
+  const config = schema.parse({ ...saved, totalTimesteps: total, ...(overrides.progress ? { progress: overrides.progress } : {}) }) as PPOLoopConfig;
   const environment = await prepareEnvironment(log);
   const points = checkpointIterations(run.checkpointsDir);
   const point = points.length ? join(run.checkpointsDir, `iter-${points[0]}`) : null;
   const setup = await openSetup(config, point, extension);
   const done = setup.state.iteration;
+  checkResumeBudget({ run: run.root, flag: '--iterations', unit: 'iterations', requested: overrides.iterations, done, planned: ppoIterations(saved) });
   run.reopen(environment, (r) => (r.kind === 'event' ? true : r.step <= done), config);
   if (!point) log(`no checkpoint in ${run.checkpointsDir}: restarting the run from iteration 1 (seed ${config.seed})`);
   else log(`resuming ${run.root} from ${relative(run.root, point)}: iteration ${done + 1} (seed ${config.seed})`);
@@ -242,10 +245,12 @@ async function loop(run: RunDir, config: PPOLoopConfig, setup: Setup, log: (line
         for (const old of checkpointIterations(run.checkpointsDir).slice(2)) await rm(join(run.checkpointsDir, `iter-${old}`), { recursive: true, force: true });
         checkpointMs = performance.now() - tc;
       }
-      const ret = (record['charts/episodic_return'] as number | undefined) ?? Number.NaN;
-      progress.update(it, `return ${ret.toFixed(2)}${lastEval ? ` | eval ${(lastEval['eval/episodic_return'] as number).toFixed(2)}` : ''}`);
+      // No episode ends in a rollout shorter than an episode: say so rather than print "NaN".
+      const ret = record['charts/episodic_return'] as number | undefined;
+      const retText = ret !== undefined && Number.isFinite(ret) ? fixed(ret, 2) : 'n/a (no episode ended)';
+      progress.update(it, `return ${retText}${lastEval ? ` | eval ${fixed(lastEval['eval/episodic_return'] as number, 2)}` : ''}`);
       log(
-        `iteration ${it}/${iterations}: return ${ret.toFixed(2)} | pg ${(record['losses/policy_loss'] as number).toFixed(3)} v ${(record['losses/value_loss'] as number).toFixed(3)} ` +
+        `iteration ${it}/${iterations}: return ${retText} | pg ${(record['losses/policy_loss'] as number).toFixed(3)} v ${(record['losses/value_loss'] as number).toFixed(3)} ` +
           `ent ${(record['losses/entropy'] as number).toFixed(3)} kl ${(record['losses/approx_kl'] as number).toFixed(4)}` +
           (evalRecord ? ` | eval ${(evalRecord['eval/episodic_return'] as number).toFixed(2)} over ${evalRecord['eval/episodes']} episodes` : '') +
           ` | SPS ${Math.round(record['charts/SPS'] as number)} | ${iterSeconds.toFixed(1)}s`,

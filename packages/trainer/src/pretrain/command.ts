@@ -13,7 +13,10 @@ export async function runPretrainCommand(input: PretrainCommandInput): Promise<n
   let result: PretrainResult;
   if ('resume' in input) {
     // The schema validates the epochs flag against the saved config (errors name --epochs).
-    result = await resumePretrain(input.resume, { epochs: resumeEpochs(input.flags, input.configFile) as number | undefined });
+    result = await resumePretrain(input.resume, {
+      epochs: resumeEpochs(input.flags, input.configFile) as number | undefined,
+      progress: input.flags.progress as PretrainConfig['progress'] | undefined,
+    });
   } else {
     result = await pretrain(input.config);
   }

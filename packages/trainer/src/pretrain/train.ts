@@ -12,6 +12,7 @@ import { InterruptFlag } from '../run/interrupt';
 import { RunDir, writeFileAtomic, type RunMetric } from '../run/layout';
 import { checkInputs, fingerprintInputs } from '../run/fingerprint';
 import { newestVerifiedCheckpoint } from '../run/verify';
+import { checkResumeBudget } from '../run/resume-budget';
 import { createProgress } from '../run/progress';
 import { buildModels, disposeModels, type PretrainModels } from './models';
 import { RunningMeans } from './means';
@@ -94,14 +95,18 @@ function hasCheckpoint(run: RunDir): boolean {
  * The dataset must be the one the run started with (E_INPUT_CHANGED otherwise); the run is locked
  * (E_RUN_LOCKED when another process writes it). `epochs` may extend the run; nothing else can change.
  */
-export async function resumePretrain(runDir: string, overrides: { epochs?: number } = {}, options: PretrainOptions = {}): Promise<PretrainResult> {
+export async function resumePretrain(
+  runDir: string,
+  overrides: { epochs?: number; progress?: PretrainConfig['progress'] } = {},
+  options: PretrainOptions = {},
+): Promise<PretrainResult> {
   const log = options.log ?? defaultLog;
   const run = new RunDir(runDir);
   const file = run.readConfig<PretrainConfig>();
   if (file.command !== 'pretrain') throw new HopError('E_RUN', `${run.root} is a '${file.command}' run, not a pretraining run`);
   const config = resolveConfig(PretrainConfigSchema, 'pretrain', {
     file: { path: run.configPath, values: file.config as Record<string, unknown> },
-    flags: { epochs: overrides.epochs },
+    flags: { epochs: overrides.epochs, progress: overrides.progress },
   });
   run.acquire('pretrain --resume');
   let data: TrainingData;
@@ -113,6 +118,8 @@ export async function resumePretrain(runDir: string, overrides: { epochs?: numbe
     data = openTrainingData(config.data, { valFraction: config.valFraction, seed: config.seed });
     point = resumePoint(run, log);
     state = point ? await readLoopState(point) : null;
+    const planned = (file.config as PretrainConfig).epochs;
+    checkResumeBudget({ run: run.root, flag: '--epochs', unit: 'epochs', requested: overrides.epochs, done: state?.epochsDone ?? 0, planned });
     // Records written after the checkpoint (a kill between a metrics write and the next checkpoint) go.
     run.reopen(environment, (r) => (r.kind === 'epoch' ? r.epoch <= (state?.epochsDone ?? 0) : r.step <= (state?.step ?? 0)), config);
   } catch (e) {

@@ -13,6 +13,10 @@ import {
   type RunEnvironment,
 } from '@hop/core';
 import { DirLock } from './lock';
+import { removeStaleStaging } from './staging';
+import { assertWritable, fsErrorToHop } from './fs-errors';
+import { refuseForeignArtifacts } from './artifacts';
+import { configChanges, describeChanges, type ConfigChange } from './resume-budget';
 
 /**
  * The layout of a run directory, the same for every command:
@@ -40,6 +44,8 @@ export interface RunConfigFile<C = unknown> {
   inputs?: Record<string, unknown>;
   /** Environments of later resumes, appended. */
   resumes?: RunEnvironment[];
+  /** Settings changed by resumes (e.g. a longer budget), appended: `config` is the current one. */
+  configChanges?: { at: string; changes: ConfigChange[] }[];
 }
 
 /** The records this package writes (core's MetricRecord with the fields every record has). */
@@ -50,6 +56,11 @@ export interface RunMetric extends MetricRecord {
   step: number;
   /** Seconds of wall time in the training loop since the run started (resumes continue the count). */
   time: number;
+}
+
+/** A run writes TensorBoard events unless its config says `tensorboard: false` (--no-tensorboard). */
+function wantsTensorBoard(config: unknown): boolean {
+  return !(typeof config === 'object' && config !== null && (config as { tensorboard?: unknown }).tensorboard === false);
 }
 
 export class RunDir {
@@ -94,6 +105,9 @@ export class RunDir {
 
   /** Starts a fresh run: refuses a directory that already holds one (use --resume or another --out). */
   create<C>(command: string, config: C, environment: RunEnvironment, inputs?: Record<string, unknown>): void {
+    // Before anything is made: a writable place that holds no other command's artifacts.
+    assertWritable(this.root, 'dir');
+    refuseForeignArtifacts(this.root, 'run');
     const existed = existsSync(this.root);
     const before = existed ? new Set(readdirSync(this.root)) : null;
     mkdirSync(this.root, { recursive: true });
@@ -107,7 +121,13 @@ export class RunDir {
     }
     this.before = before;
     const file: RunConfigFile<C> = { format: 'hop-run', version: 1, command, config, environment, ...(inputs ? { inputs } : {}) };
-    this.writer = new RunWriter(this.root, { config: file, overwrite: true });
+    try {
+      this.writer = new RunWriter(this.root, { config: file, overwrite: true, tensorboard: wantsTensorBoard(config) });
+    } catch (e) {
+      // A full disk while writing config.json: nothing half-made stays behind to block the same --out.
+      this.discardFailedStart();
+      throw fsErrorToHop(e, this.configPath) ?? e;
+    }
   }
 
   readConfig<C = unknown>(): RunConfigFile<C> {
@@ -136,12 +156,19 @@ export class RunDir {
   reopen(environment: RunEnvironment, keep: (r: RunMetric) => boolean, config?: unknown): RunMetric[] {
     const file = this.readConfig();
     this.acquire(`${file.command} --resume`);
+    const changes = config === undefined ? [] : configChanges(file.config, config);
+    const at = new Date().toISOString();
     if (config !== undefined) file.config = config;
     file.resumes = [...(file.resumes ?? []), environment];
+    if (changes.length) file.configChanges = [...(file.configChanges ?? []), { at, changes }];
     // A kill inside create() can leave config.json without metrics.jsonl: nothing to keep then.
     const kept = existsSync(this.metricsPath) ? this.readMetrics().filter(keep) : [];
     writeFileAtomicSync(this.metricsPath, kept.map((r) => JSON.stringify(r) + '\n').join(''));
-    this.writer = new RunWriter(this.root, { config: file });
+    this.writer = new RunWriter(this.root, { config: file, tensorboard: wantsTensorBoard(file.config) });
+    if (changes.length) {
+      const last = kept.at(-1);
+      this.appendMetrics({ kind: 'event', event: 'config-change', changes: describeChanges(changes), epoch: last?.epoch ?? 0, step: last?.step ?? 0, time: last?.time ?? 0, at });
+    }
     return kept;
   }
 
@@ -231,8 +258,13 @@ export class RunDir {
 
 /** Core's atomic write (temp file, fsync, rename), creating the run's sub-directory first. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  await coreWriteFileAtomic(path, [data]);
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await coreWriteFileAtomic(path, [data]);
+  } catch (e) {
+    // A write on a descriptor does not say which file: the named error does.
+    throw fsErrorToHop(e, path) ?? e;
+  }
 }
 
 /**
@@ -246,4 +278,5 @@ export async function writeDirAtomic(dir: string, fill: (tmpDir: string) => Prom
   await fill(tmp);
   await rm(dir, { recursive: true, force: true });
   await rename(tmp, dir);
+  removeStaleStaging(dirname(dir));
 }

@@ -111,7 +111,7 @@ export function readHolder(path: string): LockHolder | null {
   }
 }
 
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

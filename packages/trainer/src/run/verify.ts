@@ -54,7 +54,8 @@ function walk(dir: string, root: string): string | null {
       }
     } else if (name.endsWith('.npy')) {
       try {
-        NpyReader.open(p).close();
+        const bad = nonFiniteIn(p);
+        if (bad) return `${rel} holds ${bad}`;
       } catch (e) {
         return `${rel}: ${(e as Error).message}`;
       }
@@ -82,4 +83,28 @@ export function newestVerifiedCheckpoint(candidates: readonly string[], required
   }
   if (damaged.length) log(`no checkpoint verifies (${damaged.join('; ')}); restarting from the beginning`);
   return null;
+}
+
+/** Rows read at a time while scanning (bounded memory whatever the file's size). */
+const SCAN_ROWS = 4096;
+
+/**
+ * Opens a `.npy` (its header must match its length) and scans a float array's values: a checkpoint never
+ * saves NaN or infinities (buffers of observations and times, statistics), so one means damage. Returns a
+ * description of the first such value, or null.
+ */
+function nonFiniteIn(path: string): string | null {
+  const r = NpyReader.open(path);
+  try {
+    if (r.dtype !== 'float32' && r.dtype !== 'float64') return null;
+    let offset = 0;
+    for (let start = 0; start < r.rows; start += SCAN_ROWS) {
+      const data = r.readRows(start, Math.min(SCAN_ROWS, r.rows - start)) as Float32Array | Float64Array;
+      for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) return `${data[i]} at element ${offset + i} (a checkpoint holds only finite values)`;
+      offset += data.length;
+    }
+    return null;
+  } finally {
+    r.close();
+  }
 }

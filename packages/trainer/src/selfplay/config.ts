@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { presetNames, type PresetName } from '@hop/env-staghunt';
+import { tensorboard } from '../config/schemas';
 
 const int = (min: number) => z.number().int().min(min);
 
@@ -52,6 +53,7 @@ export const SelfPlayConfigShape = {
   replayEvery: int(0).default(10).describe('Write a replay page of an evaluation episode every N iterations (0 = off)'),
   checkpointEvery: int(1).default(1).describe('Checkpoint every N iterations'),
   progress: z.enum(['auto', 'bar', 'plain', 'none']).default('auto').describe('Progress display'),
+  tensorboard,
 } as const;
 
 export const SelfPlayConfigSchema = z.strictObject(SelfPlayConfigShape);

@@ -1,3 +1,4 @@
+import { checkResumeBudget } from '../run/resume-budget';
 import { rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { HopError, Rng, deriveSeed, type RunEnvironment } from '@hop/core';
@@ -73,7 +74,7 @@ export async function trainSelfPlay(algo: SelfPlayAlgorithm, config: AnyConfig, 
 export async function resumeSelfPlay(
   runDir: string,
   algoOf: (name: string) => SelfPlayAlgorithm,
-  overrides: { iterations?: number },
+  overrides: { iterations?: number; progress?: AnyConfig['progress'] },
   options: SelfPlayOptions = {},
 ): Promise<SelfPlayResult> {
   const log = options.log ?? defaultLog;
@@ -81,7 +82,11 @@ export async function resumeSelfPlay(
   const file = run.readConfig<AnyConfig>();
   if (file.command !== 'train') throw new HopError('E_RUN', `${run.root} is a '${file.command}' run, not a \`hop train\` run`);
   const algo = algoOf(String(file.config.algo));
-  const config = algo.schema.parse({ ...file.config, ...(overrides.iterations ? { iterations: overrides.iterations } : {}) }) as AnyConfig;
+  const config = algo.schema.parse({
+    ...file.config,
+    ...(overrides.iterations ? { iterations: overrides.iterations } : {}),
+    ...(overrides.progress ? { progress: overrides.progress } : {}),
+  }) as AnyConfig;
   const environment = await prepareEnvironment(log);
   warnEngineChange(file.resumes?.at(-1) ?? file.environment, environment, log);
   const game = createStagHuntSimulator(config.env);
@@ -94,6 +99,13 @@ export async function resumeSelfPlay(
     throw e;
   }
   const done = setup.state.iteration;
+  try {
+    checkResumeBudget({ run: run.root, flag: '--iterations', unit: 'iterations', requested: overrides.iterations, done, planned: file.config.iterations });
+  } catch (e) {
+    disposeSetup(setup);
+    run.close();
+    throw e;
+  }
   run.reopen(environment, (r) => (r.kind === 'event' ? true : r.step <= done), config);
   if (!point) log(`no checkpoint in ${run.checkpointsDir}: restarting the run from iteration 1 (seed ${config.seed})`);
   else log(`resuming ${run.root} from ${relative(run.root, point)}: iteration ${done + 1} (seed ${config.seed})`);
@@ -303,7 +315,12 @@ async function loop(
         wall.eval = performance.now() - te;
         evalRecord = { kind: 'eval', epoch: it, step: it, time: 0, global_step: state.envSteps, ...episodeMetrics(ev.episodes, 'eval') };
         if (config.replayEvery > 0 && (it % config.replayEvery === 0 || it === config.iterations) && ev.replay)
-          await writeFileAtomic(join(run.root, 'replays', `iter-${it}.html`), replayHtml(ev.replay, { title: `hop train ${algo.name}: evaluation episode after iteration ${it}` }));
+          await writeFileAtomic(join(run.root, 'replays', `iter-${it}.html`), replayHtml(ev.replay, {
+              title: `hop train ${algo.name}, iteration ${it}: evaluation episode 1 of ${ev.episodes.length}`,
+              subtitle:
+                `Greedy decisions on a held-out seed (environment 0, its first episode), after ${it} iteration(s); ` +
+                `the other ${ev.episodes.length - 1} evaluation episodes are in the report's figures, not shown here.`,
+            }));
       }
       const spent = clock.tick();
       const iterSeconds = spent.wall;

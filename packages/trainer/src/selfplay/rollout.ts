@@ -121,7 +121,14 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
   let networkRows = 0;
   let envSteps = 0;
   let replay: EpisodeRecord | null = null;
-  const recording = spec.record ? { states: [env.states.slice(0, game.stateWords)], actions: [] as number[][], rewards: [] as number[][] } : null;
+  const recording = spec.record
+    ? {
+        states: [env.states.slice(0, game.stateWords)],
+        actions: [] as number[][],
+        rewards: [] as number[][],
+        decisions: { goalNames: goalNames(team), visits: [] as (number[] | null)[][], beliefs: [] as (number[][] | null)[][] },
+      }
+    : null;
 
   for (let e = 0; e < episodesPerEnv; e++) {
     if (e > 0) for (let c = 0; c < numEnvs; c++) env.resetEnv(c);
@@ -155,6 +162,9 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
       timing.planSimulator += out.timing.simulator;
       timing.planBackup += out.timing.backup;
       timing.planBookkeeping += out.timing.bookkeeping;
+      // Only the first episode of env 0 is recorded: env 0 plays its later episodes with `ended[0]` reset.
+      const recordNow = recording !== null && e === 0 && !ended[0];
+      if (recordNow) recordDecisions(recording.decisions, team, out, ctxEnv, ctxFocal, D, P, A);
       actions.fill(game.noopAction);
       for (let d = 0; d < D; d++) {
         const c = ctxEnv[d];
@@ -178,7 +188,7 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
       env.step(actions);
       envSteps += liveCount;
       timing.env += performance.now() - te;
-      if (recording && !ended[0]) {
+      if (recordNow) {
         recording.states.push(env.states.slice(0, game.stateWords));
         recording.actions.push(Array.from({ length: P }, (_, p) => (done[p] ? -1 : actions[p])));
         recording.rewards.push(Array.from(env.rewards.subarray(0, P)));
@@ -225,6 +235,39 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
   timing.total = performance.now() - t0;
   episodes.sort((a, b) => a.env - b.env || a.episode - b.episode);
   return { samples: canonicalOrder(s), episodes, tally, timing, decisions, networkRows, envSteps, replay };
+}
+
+/** Names of the goals the team's beliefs range over (the stag-hunt simulator's goal order: stag, hare). */
+function goalNames(team: HopTeam): string[] {
+  const G = team.goals.numGoals;
+  return Array.from({ length: G }, (_, g) => (G === 2 ? ['stag', 'hare'][g] : `goal ${g}`));
+}
+
+/** One step of env 0 for the replay: each deciding player's root visits and (with goals) its beliefs. */
+function recordDecisions(
+  into: { visits: (number[] | null)[][]; beliefs: (number[][] | null)[][] },
+  team: HopTeam,
+  out: { visits: Int32Array },
+  ctxEnv: Int32Array,
+  ctxFocal: Int32Array,
+  D: number,
+  P: number,
+  A: number,
+): void {
+  const visits: (number[] | null)[] = new Array<number[] | null>(P).fill(null);
+  const beliefs: (number[][] | null)[] = new Array<number[][] | null>(P).fill(null);
+  const G = team.goals.numGoals;
+  for (let d = 0; d < D; d++) {
+    if (ctxEnv[d] !== 0) continue;
+    const p = ctxFocal[d];
+    visits[p] = Array.from(out.visits.subarray(d * A, (d + 1) * A));
+    if (team.usesBeliefs) {
+      const b = team.belief(p, 0);
+      beliefs[p] = Array.from({ length: P - 1 }, (_, j) => Array.from(b.subarray(j * G, (j + 1) * G), (v) => Math.round(v * 1e4) / 1e4));
+    }
+  }
+  into.visits.push(visits);
+  into.beliefs.push(beliefs);
 }
 
 /** Zeroed sample arrays for `n` rows of `obsW` observation values and `A` actions (count = n). */

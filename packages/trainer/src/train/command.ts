@@ -7,6 +7,8 @@ import { BUDGET_PRESETS } from '../selfplay/config';
 import { RunDir } from '../run/layout';
 import { resumeSelfPlay, trainSelfPlay, type SelfPlayOptions } from '../selfplay/loop';
 import { writeReport } from '../report/build';
+import { trainBudget } from '../run/budget';
+import { assertWritable } from '../run/fs-errors';
 
 export type TrainCommandInput =
   | { flags: Record<string, unknown>; file?: { path: string; values: Record<string, unknown> } }
@@ -32,11 +34,11 @@ export function trainConfigOf(flags: Record<string, unknown>, file?: { path: str
 export async function runTrainCommand(input: TrainCommandInput, options: SelfPlayOptions = {}): Promise<number> {
   let result;
   if ('resume' in input) {
-    const { iterations, ...rest } = input.flags;
+    const { iterations, progress, ...rest } = input.flags;
     const bad = [...(input.configFile ? ['--config'] : []), ...Object.keys(rest).map((k) => `--${kebab(k)}`)];
     if (bad.length)
-      throw new HopError('E_CONFIG', `--resume continues a run with the config saved in it; only --iterations may change (got ${bad.join(', ')})`);
-    const overrides = { iterations: iterations as number | undefined };
+      throw new HopError('E_CONFIG', `--resume continues a run with the config saved in it; only --iterations (and --progress) may change (got ${bad.join(', ')})`);
+    const overrides = { iterations: iterations as number | undefined, progress: progress as 'auto' | 'bar' | 'plain' | 'none' | undefined };
     // The run's own config names its algorithm, whose loop continues it.
     const saved = new RunDir(input.resume).readConfig<{ algo?: string }>();
     const algo = saved.command === 'train' ? algorithm(String(saved.config.algo)) : null;
@@ -46,6 +48,9 @@ export async function runTrainCommand(input: TrainCommandInput, options: SelfPla
         : await resumeSelfPlay(input.resume, planningAlgorithm, overrides, options);
   } else {
     const { algo, config } = trainConfigOf(input.flags, input.file);
+    // Before any directory is made or model built: sizes past memory, and an --out that cannot be written.
+    trainBudget(config as Parameters<typeof trainBudget>[0]);
+    if (config.out) assertWritable(config.out, 'dir');
     result = isLoopAlgorithm(algo) ? await algo.train(config, options) : await trainSelfPlay(algo, config, options);
   }
   if (result.status === 'interrupted') return EXIT.interrupted;

@@ -1,3 +1,4 @@
+import { checkResumeBudget } from '../run/resume-budget';
 import { cp } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,7 +58,7 @@ export async function runWorldModelCommand(input: WorldModelCommandInput, log: (
     if (file.command !== 'world-model') throw new HopError('E_RUN', `${run.root} is a '${file.command}' run, not a world-model run`);
     config = resolveConfig(WorldModelCliSchema, 'world-model', {
       file: { path: run.configPath, values: file.config as Record<string, unknown> },
-      flags: { epochs },
+      flags: { epochs, progress: input.flags.progress },
     });
     run.acquire('world-model --resume');
     try {
@@ -71,6 +72,7 @@ export async function runWorldModelCommand(input: WorldModelCommandInput, log: (
         epoch = Number((meta.extra as { epoch?: unknown } | undefined)?.epoch ?? 0);
         resumeFrom = point === ckpt ? true : point;
       }
+      checkResumeBudget({ run: run.root, flag: '--epochs', unit: 'epochs', requested: epochs as number | undefined, done: epoch, planned: file.config.epochs });
       // A fallback to an older checkpoint drops the records of the epochs after it.
       run.reopen(environment, (r) => (r.section === 'world-model' ? r.epoch <= epoch : true), config);
       log(point ? `resuming ${run.root} from ${point === ckpt ? RUN_FILES.checkpoint : RUN_FILES.checkpoint + '-previous'}: epoch ${epoch + 1} (seed ${config.seed})` : `no checkpoint in ${run.root}: restarting from epoch 1 (seed ${config.seed})`);

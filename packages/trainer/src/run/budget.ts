@@ -1,0 +1,61 @@
+import { totalmem } from 'node:os';
+import { HopError } from '@hop/core';
+import { COLUMN_SPECS, makeGeometry, resolveConfig, type PresetName } from '@hop/env-staghunt';
+import { formatBytes } from './fs-errors';
+
+/**
+ * Upper bounds on what a config asks for, worked out from the shapes before any directory is made: counts
+ * that would overflow the int32 columns and indices, or typed arrays larger than memory, are refused by name
+ * (E_BUDGET) instead of growing until the machine swaps or a RangeError escapes.
+ */
+const INT32_MAX = 2 ** 31 - 1;
+
+/** A typed array of `elements` 4-byte values must fit the engine's limit and a quarter of the machine's memory. */
+function arrayBound(what: string, elements: number, fix: string): void {
+  const bytes = 4 * elements;
+  if (elements > INT32_MAX || bytes > totalmem() / 4)
+    throw new HopError(
+      'E_BUDGET',
+      `${what} needs ${elements.toExponential(2)} values (${formatBytes(bytes)}) in one array, more than this machine can hold ` +
+        `(${formatBytes(totalmem())} of memory); ${fix}`,
+    );
+}
+
+function geometryOf(preset: string) {
+  return makeGeometry(resolveConfig(preset as PresetName));
+}
+
+/**
+ * Bytes of a collect at most (every player acts every step of every episode) and the row count; refuses
+ * counts past the int32 columns (E_BUDGET).
+ */
+export function collectBudget(preset: string, episodes: number): { rows: number; bytes: number } {
+  const g = geometryOf(preset);
+  const rows = episodes * g.players * g.finalTime;
+  if (episodes > INT32_MAX || rows > INT32_MAX)
+    throw new HopError(
+      'E_BUDGET',
+      `--episodes ${episodes} of ${preset} is up to ${rows.toExponential(2)} rows; a dataset holds at most ${INT32_MAX} (int32 indices); ` +
+        'collect fewer episodes (several datasets if you need more)',
+    );
+  let rowBytes = 0;
+  for (const spec of Object.values(COLUMN_SPECS)) {
+    const width = spec.inner(g).reduce((a, b) => a * b, 1);
+    rowBytes += width * (spec.dtype === 'uint8' ? 1 : 4);
+  }
+  return { rows, bytes: rows * rowBytes + 64 * 1024 };
+}
+
+/**
+ * The largest arrays of a `hop train` iteration: the rollout of all environments (PPO: `numEnvs x numSteps`
+ * agent-steps; MCTS algorithms: `numEnvs x episodesPerEnv` whole episodes) and one forward pass over every
+ * player of every environment, each of one flat observation per row.
+ */
+export function trainBudget(config: { env: string; numEnvs: number; numSteps?: number; episodesPerEnv?: number; treeNum?: number }): void {
+  const g = geometryOf(config.env);
+  const agents = config.numEnvs * g.players;
+  const fix = 'lower --num-envs (and --num-steps / --episodes-per-env)';
+  arrayBound(`--num-envs ${config.numEnvs}: one forward pass over every player`, agents * g.flatSize * (config.treeNum ?? 1), fix);
+  const steps = config.numSteps ?? (config.episodesPerEnv ?? 1) * g.finalTime;
+  arrayBound(`--num-envs ${config.numEnvs} x ${steps} steps: the rollout of an iteration`, agents * steps * g.flatSize, fix);
+}

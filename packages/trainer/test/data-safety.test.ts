@@ -1,0 +1,348 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hostname } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HopError, writeNpy } from '@hop/core';
+import { openDataset } from '@hop/env-staghunt';
+import { TINY_NET, runHop, runHopInProcess as hop, tempDir, tinyDataset } from './helpers';
+import { fsErrorToHop, assertWritable } from '../src/run/fs-errors';
+import { checkResumeBudget, configChanges } from '../src/run/resume-budget';
+import { collectBudget, trainBudget } from '../src/run/budget';
+import { verifyCheckpoint } from '../src/run/verify';
+import { removeStaleStaging } from '../src/run/staging';
+
+const COLLECT = (out: string, seed: number, episodes = 40) => ['collect', '--preset', 'small-2p', '--population', 'mixed', '--episodes', String(episodes), '--seed', String(seed), '--out', out, '--progress', 'none'];
+const PRETRAIN = (data: string, out: string, epochs: number) => ['pretrain', '--data', data, '--out', out, '--epochs', String(epochs), '--seed', '11', ...TINY_NET, '--progress', 'none'];
+/** A tiny PPO run: 2 iterations of 2 envs x 8 steps; small-2p episodes last up to 20 steps, so iteration 1 may see none end. */
+const TINY_PPO = (out: string, total = 32) => [
+  'train', '--algo', 'ppo', '--env', 'small-2p', '--total-timesteps', String(total), '--num-envs', '2', '--num-steps', '8',
+  '--policy-filters', '4', '--policy-hidden', '8', '--eval-every', '0', '--eval-episodes', '2', '--final-eval-episodes', '2', '--eval-envs', '2',
+  '--checkpoint-every', '1', '--seed', '1', '--out', out,
+];
+
+const snapshot = (dir: string): Record<string, string> => {
+  const out: Record<string, string> = {};
+  const walk = (d: string, rel: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(join(d, e.name), r);
+      else out[r] = readFileSync(join(d, e.name)).toString('base64');
+    }
+  };
+  walk(dir, '');
+  return out;
+};
+
+describe('--force replaces only what the command owns; no command writes into another one\'s --out', () => {
+  it('collect --force into a dataset folder that also holds notes and a sub-folder: refused, listing them; nothing changes', async () => {
+    // Mutation caught: collect's occupant() accepting a dataset folder with strangers under --force (the old code swapped the whole folder).
+    const out = join(tempDir('force'), 'd');
+    expect((await hop(COLLECT(out, 1))).code).toBe(0);
+    writeFileSync(join(out, 'notes.txt'), 'x');
+    mkdirSync(join(out, 'analysis'));
+    writeFileSync(join(out, 'analysis', 'fig.svg'), '<svg/>');
+    const before = snapshot(out);
+    const r = await hop([...COLLECT(out, 2), '--force']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/E_OUT_OCCUPIED\]: .*holds a dataset and also (notes\.txt, analysis|analysis, notes\.txt), which no collect wrote; --force replaces only the files its meta\.json names/);
+    expect(snapshot(out)).toEqual(before);
+  });
+
+  it('pretrain into a dataset folder, collect into a run folder, eval into a dataset folder: each refused (E_OUT_OCCUPIED) before any work', async () => {
+    const root = tempDir('cross');
+    const data = join(root, 'data');
+    expect((await hop(COLLECT(data, 1))).code).toBe(0);
+    const dataBefore = snapshot(data);
+    const p = await hop(PRETRAIN(data, data, 1));
+    expect(p.code).toBe(2);
+    expect(p.stderr).toMatch(/E_OUT_OCCUPIED\]: --out .*data holds a dataset \(meta\.json, written by hop collect\)/);
+    expect(snapshot(data)).toEqual(dataBefore);
+
+    const run = join(root, 'run');
+    expect((await hop(PRETRAIN(data, run, 1))).code).toBe(0);
+    const runBefore = snapshot(run);
+    const c = await hop([...COLLECT(run, 2), '--force']);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/E_OUT_OCCUPIED\]: --out .*run holds a run \(config\.json/);
+    expect(snapshot(run)).toEqual(runBefore);
+
+    const e = await hop(['eval', '--env', 'small-2p', '--out', data]);
+    expect(e.code).toBe(2);
+    expect(e.stderr).toMatch(/E_OUT_OCCUPIED\]: --out .*data holds a dataset/);
+    expect(snapshot(data)).toEqual(dataBefore);
+  });
+});
+
+describe('sizes are checked before any directory is made (E_BUDGET, E_DISK_FULL); Ctrl-C during collect cleans up', () => {
+  it('collect --episodes 1e12, train --num-envs 1e7 (hop) and 1e9 (ppo): named E_BUDGET, nothing written', async () => {
+    const root = tempDir('budget');
+    const c = await hop(COLLECT(join(root, 'c'), 1, 1e12));
+    const h = await hop(['train', '--algo', 'hop', '--env', 'hop-msh', '--num-envs', '10000000', '--out', join(root, 'h'), '--progress', 'none']);
+    const p = await hop(['train', '--algo', 'ppo', '--num-envs', '1000000000', '--out', join(root, 'p'), '--progress', 'none']);
+    expect(c.stderr).toMatch(/E_BUDGET\]: --episodes 1000000000000 of small-2p is up to 4\.00e\+13 rows/);
+    expect(h.stderr).toMatch(/E_BUDGET\]: --num-envs 10000000: .* more than this machine can hold/);
+    expect(p.stderr).toMatch(/E_BUDGET\]: --num-envs 1000000000/);
+    for (const r of [c, h, p]) expect(r.code).toBe(2);
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  it('bounds worked out by hand: small-2p rows are episodes x 2 players x 20 steps, each row 2 x 87 float32 obs + 8 scalars + 2 int32 joint actions', () => {
+    // flat size 7 + 4*4*5 = 87; obs + next_obs 2*87*4 = 696 bytes; action, time, env_id, episode, agent, reward, goal 7*4 = 28;
+    // done, explored 2*1; joint_action 2*4 = 8: 734 bytes a row, plus 64 KiB of headers and meta at most.
+    expect(collectBudget('small-2p', 10)).toEqual({ rows: 400, bytes: 400 * 734 + 65536 });
+    expect(() => collectBudget('small-2p', 2 ** 31)).toThrow(/E_BUDGET|int32/);
+    expect(() => trainBudget({ env: 'hop-msh', numEnvs: 16, episodesPerEnv: 1 })).not.toThrow();
+    expect(() => trainBudget({ env: 'hop-msh', numEnvs: 1e6, numSteps: 128 })).toThrow(HopError);
+  });
+
+  it('Ctrl-C (SIGINT) during a collect: exit 130, its staging folder and lock are gone, the old dataset is untouched', async () => {
+    const root = tempDir('sigint');
+    const out = join(root, 'd');
+    expect((await hop(COLLECT(out, 1))).code).toBe(0);
+    const before = snapshot(out);
+    // Interrupted once its staging folder exists (polled, so the signal lands while it plays).
+    let poll: NodeJS.Timeout | undefined;
+    const r = await runHop([...COLLECT(out, 2, 200000), '--force'], undefined, (kill) => {
+      poll = setInterval(() => {
+        if (readdirSync(root).some((n) => n.startsWith('.d.collect-'))) kill('SIGINT');
+      }, 50);
+    }).finally(() => clearInterval(poll));
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/interrupted: removed the partial dataset and the lock/);
+    expect(readdirSync(root)).toEqual(['d']);
+    expect(snapshot(out)).toEqual(before);
+  });
+});
+
+describe('--resume never lowers what a run has done; the record keeps the history', () => {
+  let data: string;
+  let run: string;
+  beforeAll(async () => {
+    const root = tempDir('resume');
+    data = await tinyDataset(join(root, 'data'), 30, 3);
+    run = join(root, 'run');
+    const r = await hop(PRETRAIN(data, run, 2));
+    expect(r.code, r.stderr).toBe(0);
+  }, 120_000);
+
+  it('--epochs 1 on a finished 2-epoch pretraining: E_RESUME_BUDGET with the numbers; config.json and metrics unchanged', async () => {
+    // Mutation caught: checkResumeBudget comparing against the planned budget instead of what is done, or not called.
+    const config = readFileSync(join(run, 'config.json'), 'utf8');
+    const metrics = readFileSync(join(run, 'metrics.jsonl'), 'utf8');
+    const r = await hop(['pretrain', '--resume', run, '--epochs', '1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/E_RESUME_BUDGET\]: .* has already done 2 epochs \(of 2 planned\); --epochs 1 would lower what it has done\. Give --epochs 2 or more/);
+    expect(readFileSync(join(run, 'config.json'), 'utf8')).toBe(config);
+    expect(readFileSync(join(run, 'metrics.jsonl'), 'utf8')).toBe(metrics);
+  });
+
+  it('--epochs 3 --progress plain extends it; the change is appended (configChanges, a config-change event); a stale staging folder goes', async () => {
+    mkdirSync(join(run, 'checkpoints', 'epoch-9.tmp-4212345'), { recursive: true });
+    writeFileSync(join(run, 'checkpoints', 'epoch-9.tmp-4212345', 'junk'), 'x');
+    const r = await hop(['pretrain', '--resume', run, '--epochs', '3', '--progress', 'plain']);
+    expect(r.code, r.stderr).toBe(0);
+    const file = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8')) as { config: { epochs: number }; configChanges: { changes: { key: string; from: unknown; to: unknown }[] }[] };
+    expect(file.config.epochs).toBe(3);
+    expect(file.configChanges.map((c) => c.changes)).toEqual([[{ key: 'epochs', from: 2, to: 3 }, { key: 'progress', from: 'none', to: 'plain' }]]);
+    const events = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).filter((m) => m.kind === 'event');
+    expect(events.filter((e) => e.event === 'config-change').map((e) => e.changes)).toEqual(['epochs 2 -> 3; progress "none" -> "plain"']);
+    expect(existsSync(join(run, 'checkpoints', 'epoch-9.tmp-4212345'))).toBe(false);
+  });
+
+  it('a PPO run: --iterations 1 after 2 refused; no progress line says NaN when no episode ended', async () => {
+    const out = join(tempDir('ppo-resume'), 'ppo');
+    const r = await hop([...TINY_PPO(out), '--progress', 'plain']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toMatch(/NaN/);
+    expect(r.stdout).toMatch(/iteration 1\/2: return (n\/a \(no episode ended\)|-?\d)/);
+    const again = await hop(['train', '--resume', out, '--iterations', '1', '--progress', 'none']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/E_RESUME_BUDGET\]: .* has already done 2 iterations \(of 2 planned\); --iterations 1/);
+  }, 120_000);
+
+  it('checkResumeBudget and configChanges on hand-made cases', () => {
+    expect(() => checkResumeBudget({ run: 'r', flag: '--iterations', unit: 'iterations', requested: 2, done: 4, planned: 10 })).toThrow(/done 4 iterations \(of 10 planned\); --iterations 2/);
+    expect(() => checkResumeBudget({ run: 'r', flag: '--iterations', unit: 'iterations', requested: 4, done: 4, planned: 10 })).not.toThrow();
+    expect(() => checkResumeBudget({ run: 'r', flag: '--iterations', unit: 'iterations', requested: undefined, done: 4, planned: 10 })).not.toThrow();
+    expect(configChanges({ a: 1, b: [1, 2], c: 'x' }, { a: 1, b: [1, 3], d: true })).toEqual([
+      { key: 'b', from: [1, 2], to: [1, 3] },
+      { key: 'c', from: 'x', to: null },
+      { key: 'd', from: null, to: true },
+    ]);
+  });
+});
+
+/** Mounts a tmpfs (root only); null where mounting is impossible (the simulated-error tests below still run). */
+function mountTmpfs(dir: string, options: string): boolean {
+  mkdirSync(dir, { recursive: true });
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+const MOUNTS: string[] = [];
+const canMount = (() => {
+  const probe = join(tempDir('probe'), 'm');
+  const ok = mountTmpfs(probe, 'size=1m');
+  if (ok) execFileSync('umount', [probe]);
+  else console.warn('data-safety: cannot mount a tmpfs here (not root?): the disk-full and read-only cases run with simulated errors only');
+  return ok;
+})();
+afterAll(() => {
+  for (const m of MOUNTS) execFileSync('umount', ['-l', m], { stdio: 'ignore' });
+});
+
+describe('filesystem errors are named (E_DISK_FULL, E_READ_ONLY, E_NOT_A_DIRECTORY) with the path and the fix', () => {
+  it('simulated errors: each code maps to its named error, found along cause chains; others pass through', () => {
+    const err = (code: string) => Object.assign(new Error(`${code}: boom`), { code, syscall: 'write', path: '/x/y' });
+    expect(fsErrorToHop(err('ENOSPC'))?.code).toBe('E_DISK_FULL');
+    expect(fsErrorToHop(err('EROFS'))?.message).toBe('write /x/y: the filesystem is read-only (EROFS); choose an --out on a writable filesystem');
+    expect(fsErrorToHop(err('EACCES'))?.code).toBe('E_PERMISSION');
+    expect(fsErrorToHop(err('ENOTDIR'))?.code).toBe('E_NOT_A_DIRECTORY');
+    expect(fsErrorToHop(err('EEXIST'))?.code).toBe('E_PATH_EXISTS');
+    expect(fsErrorToHop(new Error('wrapped', { cause: err('ENOSPC') }))?.code).toBe('E_DISK_FULL');
+    expect(fsErrorToHop(err('ENOENT'))).toBeNull();
+    expect(fsErrorToHop(new HopError('E_X', 'named already'))).toBeNull();
+  });
+
+  it('--out that is a file: train and eval refuse it at once (E_NOT_A_DIRECTORY), report --out a directory likewise', async () => {
+    const root = tempDir('notdir');
+    const file = join(root, 'f');
+    writeFileSync(file, 'x');
+    expect(() => assertWritable(join(file, 'sub'), 'dir')).toThrow(/E_NOT_A_DIRECTORY|is a file, not a directory/);
+    const t = await hop([...TINY_PPO(file), '--progress', 'none']);
+    const e = await hop(['eval', '--env', 'small-2p', '--out', join(file, 'ev')]);
+    expect(t.stderr).toMatch(/E_NOT_A_DIRECTORY\]: --out .*f is a file, not a directory/);
+    expect(e.stderr).toMatch(/E_NOT_A_DIRECTORY\]: --out .*ev: .*f is a file, not a directory/);
+    // eval refused before evaluating anything: no line of evaluation output.
+    expect(e.stdout).not.toMatch(/self-play:/);
+    expect(readFileSync(file, 'utf8')).toBe('x');
+  });
+
+  describe.runIf(canMount)('on a real 3 MB tmpfs and a read-only one', () => {
+    let small: string;
+    let ro: string;
+    let data: string;
+    beforeAll(async () => {
+      const root = tempDir('mounts');
+      small = join(root, 'small');
+      ro = join(root, 'ro');
+      if (mountTmpfs(small, 'size=3m')) MOUNTS.push(small);
+      if (mountTmpfs(ro, 'size=1m,ro')) MOUNTS.push(ro);
+      data = await tinyDataset(join(root, 'data'), 20, 3);
+    });
+
+    it('collect larger than the free space: E_DISK_FULL with the estimate, before writing; a full disk mid-write: E_DISK_FULL, no stack', async () => {
+      const big = await hop(COLLECT(join(small, 'd'), 1, 200));
+      expect(big.code).toBe(2);
+      expect(big.stderr).toMatch(/E_DISK_FULL\]: hop collect --episodes 200 \(small-2p, at most\) needs about 5\.7 MiB but the filesystem of .* has 3\.0 MiB free/);
+      expect(readdirSync(small)).toEqual([]);
+      // Fill the disk, then write a report there: the write fails with ENOSPC, shown as a named error.
+      const run = join(tempDir('fullrun'), 'run');
+      expect((await hop(PRETRAIN(data, run, 1))).code).toBe(0);
+      writeFileSync(join(small, 'filler'), Buffer.alloc(3 * 1024 * 1024 - 8192));
+      const rep = await hop(['report', run, '--out', join(small, 'report.html')]);
+      rmSync(join(small, 'filler'));
+      expect(rep.code).toBe(2);
+      expect(rep.stderr).toMatch(/error \[E_DISK_FULL\]: writing .*small\/report\.html: the disk is full \(ENOSPC\); free space/);
+      expect(rep.stderr).not.toMatch(/unexpected failure|    at /);
+    }, 120_000);
+
+    it('read-only --out: collect, pretrain and compare say E_READ_ONLY before any work; compare leaves no folder', async () => {
+      const c = await hop(COLLECT(join(ro, 'd'), 1));
+      const p = await hop(PRETRAIN(data, join(ro, 'run'), 1));
+      const k = await hop(['compare', data, '--out', join(ro, 'c.html')]);
+      for (const r of [c, p, k]) {
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(/E_READ_ONLY\]: access .*ro: the filesystem is read-only \(EROFS\); choose an --out on a writable filesystem/);
+      }
+      expect(readdirSync(ro)).toEqual([]);
+    }, 60_000);
+  });
+});
+
+describe('damage and readers', () => {
+  it('a meta.json whose gridShape disagrees with obs.npy is named (E_DATASET, meta.json), not a mask error', async () => {
+    const dir = await tinyDataset(join(tempDir('meta'), 'd'), 5, 1);
+    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { observation: { gridShape: number[] } };
+    meta.observation.gridShape = [5, 4, 5];
+    writeFileSync(join(dir, 'meta.json'), JSON.stringify(meta));
+    expect(() => openDataset(dir)).toThrow(/meta\.json: observation\.gridShape \[5, 4, 5\] \/ flatSize 87 disagree with its config \(grid \[4, 4, 5\]/);
+  });
+
+  it('the checkpoint verifier scans float .npy values: a NaN in an online buffer fails, a finite one passes', async () => {
+    const dir = join(tempDir('nan'), 'iter-1');
+    mkdirSync(join(dir, 'online'), { recursive: true });
+    await writeNpy(join(dir, 'online', 'm-obs.npy'), { dtype: 'float32', shape: [3, 2], data: Float32Array.from([0, 1, 2, 3, 4, 5]) });
+    expect(verifyCheckpoint(dir, [])).toBeNull();
+    await writeNpy(join(dir, 'online', 'm-obs.npy'), { dtype: 'float32', shape: [3, 2], data: Float32Array.from([0, 1, 2, NaN, 4, 5]) });
+    expect(verifyCheckpoint(dir, [])).toBe('online/m-obs.npy holds NaN at element 3 (a checkpoint holds only finite values)');
+  });
+
+  it('hop report on a run another live process holds: a warning naming the holder', async () => {
+    const root = tempDir('locked');
+    const data = await tinyDataset(join(root, 'data'), 20, 3);
+    const run = join(root, 'run');
+    expect((await hop(PRETRAIN(data, run, 1))).code).toBe(0);
+    // The lock as a live holder on this host leaves it (pid 1 is alive: init).
+    mkdirSync(join(run, '.lock'));
+    writeFileSync(join(run, '.lock.json'), JSON.stringify({ pid: 1, host: hostname(), command: 'hop train', since: 'now' }));
+    const r = await hop(['report', run]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: .*run is being written by process 1 \(`hop train`, since now\); reading it as it is now/);
+    rmSync(join(run, '.lock'), { recursive: true });
+    rmSync(join(run, '.lock.json'));
+    const quiet = await hop(['report', run]);
+    expect(quiet.stderr).not.toMatch(/being written/);
+  });
+
+  it('removeStaleStaging removes other pids\' staging folders only', () => {
+    const d = tempDir('staging');
+    for (const n of ['iter-3.tmp-4212345', `iter-4.tmp-${process.pid}`, 'iter-2', 'epoch-1.tmp-77-3', 'notes.tmp']) mkdirSync(join(d, n));
+    expect(removeStaleStaging(d).sort()).toEqual(['epoch-1.tmp-77-3', 'iter-3.tmp-4212345']);
+    expect(readdirSync(d).sort()).toEqual(['iter-2', `iter-4.tmp-${process.pid}`, 'notes.tmp']);
+  });
+});
+
+describe('hop experiment validates the whole grid and its names before anything runs', () => {
+  const yaml = (out: string, name: string, algos: string) => `
+name: ${name}
+env: small-2p
+seeds: [0]
+out: ${out}
+inputs:
+  d: { collect: { preset: small-2p, population: mixed, episodes: 5 } }
+algos:
+${algos}
+`;
+  it('a typo in the second algorithm is reported with every bad cell; no input is collected, no directory made', async () => {
+    // Mutation caught: validateGrid not called (the old code found the typo when cell 2 started, after the inputs and cell 1).
+    const root = tempDir('grid');
+    const out = join(root, 'exp');
+    const file = join(root, 'x.yaml');
+    writeFileSync(file, yaml(out, 'x', '  ppo: { totalTimesteps: 32, numEnvs: 2, numSteps: 8 }\n  hop: { iterations: 2, numEnvz: 3 }\n  direct-om: { iterations: 2, gamma: 2 }'));
+    const r = await hop(['experiment', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/E_CONFIG\]: .*x\.yaml: 2 cell setting\(s\) do not validate \(nothing was run\):\nalgos\.hop: .*unknown key "numEnvz".*did you mean "numEnvs"\?.*\nalgos\.direct-om: .*"gamma" = 2/s);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('algorithm keys and names that are not one safe path segment are refused by the schema', async () => {
+    const root = tempDir('grid-names');
+    for (const [name, algos, bad] of [
+      ['x', '  "../../x": { iterations: 1 }', /algos\.\.\.\/\.\.\/x: an algorithm key names a cell directory: one path segment/],
+      ['..', '  ppo: { totalTimesteps: 32 }', /name: one path segment/],
+      ['.hidden', '  ppo: { totalTimesteps: 32 }', /name: one path segment/],
+    ] as const) {
+      const file = join(root, 'x.yaml');
+      writeFileSync(file, yaml(join(root, 'exp'), name, algos));
+      const r = await hop(['experiment', file]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(bad);
+      expect(readdirSync(root)).toEqual(['x.yaml']);
+    }
+  });
+});
