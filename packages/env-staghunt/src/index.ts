@@ -25,6 +25,9 @@ export {
   isTerminal,
   makeRuleScratch,
   makeStepOutputs,
+  writeCatchRewards,
+  stagHuntRewards,
+  type RewardParams,
   type StepOutputs,
   type RuleScratch,
 } from './core/rules';

@@ -5,9 +5,7 @@ import { collectDataset } from './collect/command';
 import { PretrainConfigSchema, type DemoConfig } from './config/schemas';
 import { pretrain } from './pretrain/train';
 import { writeReport } from './report/build';
-import { hop } from './algos/hop';
 import { trainConfigOf } from './train/command';
-import { trainSelfPlay } from './selfplay/loop';
 
 /**
  * `hop demo` (what `npm run demo` runs): collect a small dataset, pretrain the VAE + MOA jointly for a few
@@ -71,9 +69,9 @@ export async function runDemo(config: DemoConfig, log: (line: string) => void = 
     );
     if (goals.status === 'interrupted') return EXIT.interrupted;
     log(`true-goal pretraining report: ${await writeReport(goals.runDir)}`);
-    const { config: trainConfig } = trainConfigOf({
+    const { algo, config: trainConfig } = trainConfigOf({
       algo: 'hop',
-      preset: 'quick',
+      budget: 'quick',
       env: config.preset,
       seed: config.seed,
       pretrained: goals.runDir,
@@ -81,7 +79,7 @@ export async function runDemo(config: DemoConfig, log: (line: string) => void = 
       out: join(config.out, `train-hop-${stamp}`),
       progress: config.progress,
     });
-    const trained = await trainSelfPlay(hop, trainConfig, { log });
+    const trained = await algo.train(trainConfig, { log });
     if (trained.status === 'interrupted') return EXIT.interrupted;
     report = await writeReport(trained.runDir);
     log(`self-play training report: ${report}`);

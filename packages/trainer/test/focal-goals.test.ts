@@ -2,8 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { HopError, Rng, initBackend } from '@hop/core';
 import { createStagHuntSimulator } from '@hop/env-staghunt';
 import { MOAModel, PairRegistry } from '@hop/moa';
-import { planningAlgorithm } from '../src/algos/registry';
-import { SelfPlayConfigSchema } from '../src/selfplay/config';
+import { SelfPlayConfigSchema } from '../src/algos/hop/settings';
 import {
   beliefArgmaxGoals,
   checkFocalGoals,
@@ -13,12 +12,12 @@ import {
   goalConditionedEvaluator,
   hindsightCoGoals,
   withFocalGoals,
-} from '../src/selfplay/focal-goals';
-import { discreteGoals } from '../src/selfplay/goals';
-import { PolicyLearner } from '../src/selfplay/learner';
-import { buildPolicy } from '../src/selfplay/models';
-import { runRollout } from '../src/selfplay/rollout';
-import { HopTeam } from '../src/selfplay/team';
+} from '../src/team/focal-goals';
+import { discreteGoals } from '../src/team/goals';
+import { PolicyLearner } from '../src/algos/hop/learner';
+import { buildPolicy } from '../src/team/models';
+import { runRollout } from '../src/algos/hop/rollout';
+import { HopTeam } from '../src/team/team';
 
 const game = createStagHuntSimulator('small-2p');
 const base = { env: 'small-2p', policyFilters: [8], policyHidden: 16, seed: 5 };
@@ -119,7 +118,7 @@ describe('--focal-goals co-player', () => {
 
   it('argmax of the beliefs outside a tree; refused for direct-om (no goals); identity on the learner batch when off', () => {
     expect(Array.from(beliefArgmaxGoals(Float32Array.of(0.5, 0.5, 0.2, 0.8, 0.9, 0.1), 0, 3, 2))).toEqual([-1, 1, 0]);
-    expect(() => checkFocalGoals('co-player', planningAlgorithm('direct-om'))).toThrow(/direct-om/);
+    expect(() => checkFocalGoals('co-player', { name: 'direct-om', coPlayerGoals: 'none' })).toThrow(/direct-om/);
     expect(() => checkFocalGoals('co-player', { name: 'hop', coPlayerGoals: 'goals' })).not.toThrow();
     expect(() => checkFocalGoals('off', { name: 'direct-om', coPlayerGoals: 'none' })).not.toThrow();
     const off = buildPolicy(SelfPlayConfigSchema.parse(base), game);

@@ -1,5 +1,5 @@
-import type { Agent, GridObservation } from '@hop/core';
-import { HopError } from '@hop/core';
+import type { Agent, GridObservation } from '@hop/core/base';
+import { HopError } from '@hop/core/base';
 import { ACTION_NAMES, type StagHuntConfig } from '../config';
 import { makeGeometry } from '../core/geometry';
 import type { StagHuntEnv } from '../env/parallel';

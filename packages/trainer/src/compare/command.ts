@@ -9,7 +9,7 @@ import { evaluationSections } from '../eval/tables';
 import { singleChart } from '../report/charts';
 import { figure, htmlPage, table, type ReportSection } from '../report/html';
 import { RunDir, writeFileAtomic, type RunMetric } from '../run/layout';
-import { TIME_GROUPS } from '../selfplay/metrics';
+import { TIME_GROUPS } from '../metrics/scalars';
 
 export interface CompareOptions {
   /** Output HTML file (default `compare.html` in the working directory). */

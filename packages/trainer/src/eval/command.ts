@@ -9,7 +9,7 @@ import { RunDir, writeFileAtomic } from '../run/layout';
 import { prepareEnvironment } from '../run/environment';
 import { htmlPage } from '../report/html';
 import { ruleSource, runSource, type AgentSource } from './controllers';
-import { BELIEF_VARIANTS } from './variants';
+import { BELIEF_VARIANTS } from '../algos/types';
 import { ADAPT_CO_PLAYERS, REFERENCE_POPULATIONS, evaluateAgent, type EvalCell, type Protocol } from './protocol';
 import type { EvalConfig } from './schema';
 import { buildTables, evaluationSections, tablesCsv, type EvalTables } from './tables';
@@ -27,13 +27,19 @@ export interface EvaluationResult {
   cost: { agent: string; episodes: number; cpuPerEpisode: number; wallSeconds: number }[];
 }
 
-/**
- * Evaluates runs (and the rule references) under the chosen protocols and returns every cell and the tables.
- * Pure of files: `runEvalCommand` writes them.
- */
-export async function evaluateRuns(runs: string[], config: EvalConfig, log: (line: string) => void = () => {}): Promise<EvaluationResult> {
+/** What an evaluation plays: its agent sources (runs and their variants, then rule references), each run's replicate index, the game, the protocols and the adapt co-players. */
+export interface EvaluationPlan {
+  env: string;
+  game: ReturnType<typeof resolveGame>;
+  sources: AgentSource[];
+  /** Grouped runs of one algorithm share a row; their cells count as further seeds (run-major). */
+  replicate: Map<AgentSource, number>;
+  protocols: Protocol[];
+  coPlayers: AgentSource[];
+}
+
+export function evaluationPlan(runs: string[], config: EvalConfig, log: (line: string) => void = () => {}): EvaluationPlan {
   const algoOf = (r: string) => String(new RunDir(r).readConfig<{ algo?: string }>().config.algo);
-  // Grouped: the runs of one algorithm share a row; their cells count as further seeds (run-major).
   const sources: AgentSource[] = [];
   for (const r of runs) {
     const label = config.groupByAlgo ? algoOf(r) : undefined;
@@ -62,19 +68,38 @@ export async function evaluateRuns(runs: string[], config: EvalConfig, log: (lin
   if (config.reference) sources.push(...REFERENCE_POPULATIONS.map((p) => ruleSource(p)));
   const protocols: Protocol[] = config.protocol === 'both' ? ['self-play', 'adapt'] : [config.protocol];
   const coPlayers = (config.coPlayers ?? ADAPT_CO_PLAYERS).map((p) => ruleSource(p));
+  return { env, game, sources, replicate, protocols, coPlayers };
+}
+
+/** One source's cells under one protocol for some seed indices (default all), their seeds renumbered run-major. */
+export async function evaluateSource(plan: EvaluationPlan, source: AgentSource, protocol: Protocol, config: EvalConfig, seedIndices?: readonly number[]): Promise<EvalCell[]> {
+  const settings = { protocol, episodes: config.episodes, seeds: config.seeds, pairings: config.pairings, seed: config.seed, focal: config.focal };
+  return (await evaluateAgent(source, plan.game, settings, plan.coPlayers, seedIndices)).map((c) => ({ ...c, seed: (plan.replicate.get(source) ?? 0) * config.seeds + c.seed }));
+}
+
+/** The evaluation's record from its cells (in plan order: protocols, then sources, then seeds) and their cost. */
+export function evaluationResult(runs: string[], config: EvalConfig, plan: EvaluationPlan, cells: EvalCell[], cost: EvaluationResult['cost'] = []): EvaluationResult {
+  const kinds = Object.fromEntries(plan.sources.map((s) => [s.label, s.kind]));
+  const { out: _out, ...settings } = config;
+  return { format: 'hop-evaluation', version: 1, env: plan.env, runs: runs.map((r) => resolve(r)), settings, cells, tables: buildTables(cells, kinds), cost };
+}
+
+/**
+ * Evaluates runs (and the rule references) under the chosen protocols and returns every cell and the tables.
+ * Pure of files: `runEvalCommand` writes them.
+ */
+export async function evaluateRuns(runs: string[], config: EvalConfig, log: (line: string) => void = () => {}): Promise<EvaluationResult> {
+  const plan = evaluationPlan(runs, config, log);
   const cells: EvalCell[] = [];
   const cost: EvaluationResult['cost'] = [];
   const start = performance.now();
   let done = 0;
-  const total = protocols.length * sources.length;
-  for (const protocol of protocols)
-    for (const s of sources) {
+  const total = plan.protocols.length * plan.sources.length;
+  for (const protocol of plan.protocols)
+    for (const s of plan.sources) {
       const t0 = performance.now();
       const cpu0 = process.cpuUsage();
-      const got = (await evaluateAgent(s, game, { protocol, episodes: config.episodes, seeds: config.seeds, pairings: config.pairings, seed: config.seed, focal: config.focal }, coPlayers)).map((c) => ({
-        ...c,
-        seed: (replicate.get(s) ?? 0) * config.seeds + c.seed,
-      }));
+      const got = await evaluateSource(plan, s, protocol, config);
       cells.push(...got);
       const cpu = process.cpuUsage(cpu0);
       const episodes = got.reduce((a, c) => a + c.rewards.length * (c.rewards[0]?.length ?? 0), 0);
@@ -93,9 +118,7 @@ export async function evaluateRuns(runs: string[], config: EvalConfig, log: (lin
           `(${wall.toFixed(1)}s, ${episodes} episodes, ${cpuPerEpisode.toFixed(2)} CPU-s / episode; ETA ${Math.round(eta)}s)`,
       );
     }
-  const kinds = Object.fromEntries(sources.map((s) => [s.label, s.kind]));
-  const { out: _out, ...settings } = config;
-  return { format: 'hop-evaluation', version: 1, env, runs: runs.map((r) => resolve(r)), settings, cells, tables: buildTables(cells, kinds), cost };
+  return evaluationResult(runs, config, plan, cells, cost);
 }
 
 /** Writes evaluation.json, tables.csv (and one CSV per protocol) and evaluation.html into `dir`. */

@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { stackedBarChartSvg, type LineSeries } from '@hop/core';
 import { resolveConfig as resolveStagHuntConfig, type PresetName, type StagHuntConfig } from '@hop/env-staghunt';
-import { TIME_GROUPS } from '../selfplay/metrics';
+import { TIME_GROUPS } from '../metrics/scalars';
 import type { RunDir, RunMetric } from '../run/layout';
 import { singleChart, type ChartOut, type NamedRun } from './charts';
 import { esc, figure, table } from './html';

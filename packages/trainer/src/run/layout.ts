@@ -151,10 +151,11 @@ export class RunDir {
   /**
    * Reopens a run to continue it: keeps the metric records `keep` accepts (those up to the checkpoint
    * resumed from; a kill between a metrics write and the next checkpoint leaves later ones), records the
-   * environment of this invocation, and returns the kept records.
+   * environment of this invocation, and returns the kept records. `read` is config.json as the caller
+   * already read it (a resume reads it once).
    */
-  reopen(environment: RunEnvironment, keep: (r: RunMetric) => boolean, config?: unknown): RunMetric[] {
-    const file = this.readConfig();
+  reopen(environment: RunEnvironment, keep: (r: RunMetric) => boolean, config?: unknown, read?: RunConfigFile<unknown>): RunMetric[] {
+    const file = read ? { ...read } : this.readConfig();
     this.acquire(`${file.command} --resume`);
     const changes = config === undefined ? [] : configChanges(file.config, config);
     const at = new Date().toISOString();
