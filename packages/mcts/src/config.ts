@@ -62,6 +62,13 @@ const MctsConfigObject = z
      */
     coPlayerModelPerFocal: z.boolean().default(true),
     /**
+     * Goal-conditioned evaluator: every evaluator row also carries, in `owners.coGoals`, the goal each agent
+     * pursues in the row's tree at that node (the first available goal of its ordering; -1 for the focal
+     * agent, a done agent or none left), so a value / prior conditioned on co-player goals sees the goals the
+     * tree sampled. The evaluator cache key then includes those goals. Off, `owners.coGoals` is absent.
+     */
+    evaluatorCoPlayerGoals: z.boolean().default(false),
+    /**
      * Keep the subtree under the new root between consecutive decisions (PUCT only). A tree is kept only when
      * its co-players' goal orderings are the same as in the previous call (its nodes hold co-player actions
      * sampled for those goals) and a child of its root holds exactly the new root state.

@@ -12,6 +12,11 @@ export interface RowOwners {
   focal: Int32Array;
   /** `[batch]` agent whose observation the row holds (the focal agent for the evaluator). */
   agent: Int32Array;
+  /**
+   * `[batch, numAgents]` evaluator rows only, with `evaluatorCoPlayerGoals`: the goal each agent pursues in
+   * the row's tree at the row's node (-1: the focal agent, a done agent, or no goal left). Absent otherwise.
+   */
+  coGoals?: Int32Array;
 }
 
 /**

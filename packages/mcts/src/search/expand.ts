@@ -30,6 +30,33 @@ export interface Expansion {
 
 const now = (): number => performance.now();
 
+/** The goal an agent pursues: the first goal of its ordering (at `orders`) still available (at `avail`); -1 if none. */
+function currentGoal(goalOrders: Int32Array, orders: number, available: Uint8Array, avail: number, G: number): number {
+  for (let r = 0; r < G; r++) {
+    const cand = goalOrders[orders + r];
+    if (cand < 0) return -1;
+    if (available[avail + cand]) return cand;
+  }
+  return -1;
+}
+
+/**
+ * Fills `out[o .. o + P)` with each agent's goal in tree `b` at node-list entry `i` (-1: focal, done, none)
+ * and returns them as one cache key (mixed radix G + 1; the workspace checks it fits an int32).
+ */
+function coGoalsOf(x: Expansion, i: number, b: number, f: number, out: Int32Array, o: number): number {
+  const { ws, spec } = x;
+  const P = spec.numAgents;
+  const G = spec.numGoals;
+  let key = 0;
+  for (let j = P - 1; j >= 0; j--) {
+    const goal = j === f || ws.done[i * P + j] ? -1 : currentGoal(x.goalOrders, (b * P + j) * G, ws.goalsAvailable, i * G, G);
+    out[o + j] = goal;
+    key = key * (G + 1) + goal + 1;
+  }
+  return key;
+}
+
 /**
  * Co-player actions of the nodes in `ws.needCoPlayers`, drawn once per node when it is first expanded (a node
  * that stays a leaf never needs them, so the model is not asked about it). Each live co-player pursues the
@@ -68,15 +95,7 @@ export async function sampleCoPlayers(x: Expansion, run: SearchRun): Promise<voi
         ws.coEntry[i * P + j] = -2;
         continue;
       }
-      let goal = -1;
-      for (let r = 0; r < G; r++) {
-        const cand = x.goalOrders[orders + j * G + r];
-        if (cand < 0) break;
-        if (ws.goalsAvailable[i * G + cand]) {
-          goal = cand;
-          break;
-        }
-      }
+      const goal = currentGoal(x.goalOrders, orders + j * G, ws.goalsAvailable, i * G, G);
       if (goal < 0) {
         ws.coEntry[i * P + j] = -1;
         continue;
@@ -179,17 +198,29 @@ export async function evaluateNodes(x: Expansion, nodes: NodeList, run: SearchRu
   sim.legalActions(view, ws.legal);
   sim.time(view, ws.time);
   if (config.cache) sim.hash(view, ws.hash);
+  const batch = ws.evaluator;
+  const coGoals = batch.coGoals;
+  if (coGoals !== undefined) {
+    sim.agentDone(view, ws.done);
+    if (spec.numGoals > 0) sim.goalsAvailable(view, ws.goalsAvailable);
+  }
   const t2 = now();
   run.timing.simulator += t2 - t;
 
-  const batch = ws.evaluator;
   batch.begin();
   for (let i = 0; i < nodes.count; i++) {
     const b = nodes.tree[i];
     const g = nodes.node[i];
     const f = arena.focal[b];
     for (let a = 0; a < A; a++) arena.legal[g * A + a] = ws.legal[(i * P + f) * A + a];
-    const e = batch.cache.lookup(ws.hash[i], f, -1, f, arena.states, g, W);
+    if (coGoals === undefined) {
+      const e = batch.cache.lookup(ws.hash[i], f, -1, f, arena.states, g, W);
+      ws.evalEntry[i] = e >= 0 ? batch.hit(e) : batch.addRow(-e - 1, i, g, f, -1, f);
+      continue;
+    }
+    // the row's goals are written at the next row's slot; a cache hit leaves them there unused
+    const key = coGoalsOf(x, i, b, f, coGoals, batch.rows * P);
+    const e = batch.cache.lookup(ws.hash[i], f, key, f, arena.states, g, W);
     ws.evalEntry[i] = e >= 0 ? batch.hit(e) : batch.addRow(-e - 1, i, g, f, -1, f);
   }
   run.counts.evaluatorCacheHits += batch.hits;

@@ -18,6 +18,8 @@ export interface ModelBatchOptions {
   obsSize: number;
   /** Goal vector width of a goal-conditioned model; undefined for a model without goal input. */
   goalDim?: number;
+  /** Rows carry every agent's current goal in the row's tree (`RowOwners.coGoals`). */
+  withCoGoals?: boolean;
   cacheWidth: number;
   cacheEnabled: boolean;
   cacheCapacity: number;
@@ -57,6 +59,8 @@ export class ModelBatch {
   readonly masks: Uint8Array;
   readonly times: Float32Array;
   readonly goals: Float32Array;
+  /** `[rows, numAgents]` every agent's goal in the row's tree (filled by the caller), or undefined. */
+  readonly coGoals: Int32Array | undefined;
   /** `[nodes]` position of each node-list entry in the observe batch (valid for nodes with a row). */
   private readonly obsIndex: Int32Array;
   private readonly obsSlots: Int32Array;
@@ -83,6 +87,7 @@ export class ModelBatch {
     this.masks = new Uint8Array(maxRows * this.numActions);
     this.times = new Float32Array(maxRows);
     this.goals = new Float32Array(Math.max(1, maxRows * this.goalDim));
+    this.coGoals = opts.withCoGoals === true ? new Int32Array(maxRows * this.numAgents) : undefined;
     this.obsIndex = new Int32Array(maxNodes);
     this.obsSlots = new Int32Array(maxNodes);
     this.obsView = { states: opts.states, slots: this.obsSlots, count: 0 };
@@ -167,6 +172,7 @@ export class ModelBatch {
         : { batch: n, observations, masks, times }
     ) as I;
     const owners: RowOwners = { focal: this.focal.subarray(0, n), agent: this.agent.subarray(0, n) };
+    if (this.coGoals !== undefined) owners.coGoals = this.coGoals.subarray(0, n * this.numAgents);
     try {
       return await model(input, owners);
     } catch (e) {

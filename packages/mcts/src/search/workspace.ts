@@ -1,3 +1,4 @@
+import { HopError } from '@hop/core/base';
 import type { BatchedSimulator, SimStepBatch, SimViewBatch } from '@hop/core/base';
 import type { MctsConfig } from '../config';
 import { TreeArena } from '../tree/arena';
@@ -77,6 +78,11 @@ export class Workspace {
     this.hash = new Uint32Array(B);
     this.terminal = new Uint8Array(B);
     const nodes = B * maxNodes;
+    if (config.evaluatorCoPlayerGoals && (G + 1) ** P > 0x7fffffff)
+      throw new HopError(
+        'E_CONFIG',
+        `evaluatorCoPlayerGoals keys the evaluator cache by every agent's goal, which needs (numGoals + 1)^numAgents = ${G + 1}^${P} <= 2^31 - 1; use fewer goals or agents, or leave the option off`,
+      );
     const common = {
       states,
       maxNodes: B,
@@ -86,7 +92,14 @@ export class Workspace {
       cacheEnabled: config.cache,
       observations: new Float32Array(B * P * sim.observationSize),
     };
-    this.evaluator = new ModelBatch({ ...common, name: 'evaluator', maxRows: B, cacheWidth: A + 1, cacheCapacity: nodes });
+    this.evaluator = new ModelBatch({
+      ...common,
+      name: 'evaluator',
+      maxRows: B,
+      cacheWidth: A + 1,
+      cacheCapacity: nodes,
+      withCoGoals: config.evaluatorCoPlayerGoals,
+    });
     this.coPlayer = new ModelBatch({
       ...common,
       name: 'co-player model',

@@ -4,6 +4,7 @@ import { HopError, deriveSeed } from '@hop/core';
 import type { StagHuntSimulator } from '@hop/env-staghunt';
 import { MOAModel, PairRegistry, loadPairRegistry } from '@hop/moa';
 import { RunDir } from '../run/layout';
+import { focalGoalDim, type FocalGoalsMode } from './focal-goals';
 import { discreteGoals, latentGoals, type GoalSetup } from './goals';
 import { latentGoalVectors } from './latent-goals';
 
@@ -17,11 +18,13 @@ export interface TeamSettings {
   moaHidden: number;
   moaLr: number;
   pretrained?: string;
+  /** `co-player`: the focal network also reads every agent's goal (`focalGoalDim` wide); default off. */
+  focalGoals?: FocalGoalsMode;
 }
 
 /** The networks of a self-play run. */
 export interface SelfPlayModels {
-  /** Focal policy / value network (goal-free), shared by every player. */
+  /** Focal policy / value network (goal-free unless --focal-goals co-player), shared by every player. */
   policy: MOAModel;
   /** Per-pair co-player models `player_i_to_j` over one generic model. */
   registry: PairRegistry;
@@ -30,12 +33,15 @@ export interface SelfPlayModels {
   source: Record<string, unknown>;
 }
 
-/** The policy / value network of a config (weights seeded from the run seed). */
+/**
+ * The policy / value network of a config (weights seeded from the run seed): goal-free, or with
+ * `--focal-goals co-player` conditioned on every agent's goal (`focalGoalDim`).
+ */
 export function buildPolicy(config: TeamSettings, game: StagHuntSimulator): MOAModel {
   return new MOAModel({
     observationShape: [...game.observationShape],
     numActions: game.numActions,
-    goalDim: 0,
+    goalDim: config.focalGoals === 'co-player' ? focalGoalDim(game.numAgents, game.numGoals) : 0,
     maxTime: game.config.finalTime,
     convFilters: config.policyFilters,
     hiddenUnits: config.policyHidden,

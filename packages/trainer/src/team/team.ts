@@ -7,6 +7,7 @@ import {
   type PairRegistry,
 } from '@hop/moa';
 import { CoPlayerBeliefs, type BeliefMode } from '../beliefs/co-player-beliefs';
+import { goalConditionedEvaluator } from './focal-goals';
 import { ModelEngines } from './engines';
 import type { GoalSetup } from './goals';
 
@@ -25,7 +26,10 @@ export interface HopTeamOptions {
   /** What the planner searches in (the game itself, or a learned world model). */
   planning?: BatchedSimulator;
   roots?: RootEncoder;
-  /** Focal policy / value network (goal-free; shared by every player of the team). */
+  /**
+   * Focal policy / value network, shared by every player of the team: goal-free, or goal-conditioned on the
+   * co-players' goals (`focalGoalDim` wide; the planner then hands it each tree's goals).
+   */
   policy: MOAModel;
   /** Co-player models `player_i_to_j`. */
   registry: PairRegistry;
@@ -110,19 +114,21 @@ export class HopTeam {
       throw new HopError('E_GOAL', `the goal set-up has ${goals.numGoals} goals, the planning simulator ${this.planning.numGoals}`);
     if (registry.generic.goalDim !== goals.goalDim)
       throw new HopError('E_GOAL', `the co-player models take goals of width ${registry.generic.goalDim}, the goal set-up gives ${goals.goalDim}`);
-    if (policy.goalDim !== 0) throw new HopError('E_CONFIG', 'the focal policy / value network must have goalDim 0');
     const P = this.numAgents;
     const G = goals.numGoals;
+    // a goal-conditioned focal network (--focal-goals co-player) reads each leaf's tree goals
+    const goalConditioned = policy.goalDim !== 0;
+    const focalEvaluator = goalConditioned ? goalConditionedEvaluator(policy, P, G) : null;
     this.policy = policy;
     this.engines = opts.engines ?? new ModelEngines();
     this.planner = new HopPlanner({
       simulator: this.planning,
-      evaluator: (input) => this.engines.of(policy).evaluator(input),
+      evaluator: focalEvaluator ?? ((input) => this.engines.of(policy).evaluator(input)),
       // Rows go to their pair's model, each run by its inference engine.
       coPlayerModel: (opts.coPlayerModel ?? ((m) => m))(pairCoPlayerModel(registry, (m) => this.engines.of(m).coPlayerModel)),
       goalVectors: goals.goalVectors,
       goalDim: goals.goalDim,
-      config: opts.planner,
+      config: goalConditioned ? { ...opts.planner, evaluatorCoPlayerGoals: true } : opts.planner,
     });
     this.numTrees = this.planner.config.numTrees;
     this.beliefs = new CoPlayerBeliefs({ numAgents: P, numEnvs: this.numEnvs, numGoals: G, priorAlpha: opts.priorAlpha, mode: opts.beliefs });

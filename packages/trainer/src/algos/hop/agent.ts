@@ -14,6 +14,7 @@ import type { BeliefMode } from '../../beliefs/co-player-beliefs';
 import { HopTeam, type RootEncoder, type SearchCoPlayerModel } from '../../team/team';
 import { loadPairs, readSelfPlayState, SELFPLAY_POLICY_KIND } from './checkpoint';
 import type { SelfPlayConfig } from './settings';
+import { beliefArgmaxGoals, encodeCoGoals, evaluateWithGoals } from '../../team/focal-goals';
 
 export interface HopAgentOptions {
   /** The player this agent controls. */
@@ -245,12 +246,19 @@ export class HopAgent {
     this.game.observe(view, obs);
     this.game.legalActions(view, legal);
     await this.team.syncEngines();
-    const out = await this.team.engines.of(this.team.policy).evaluator({
+    const input = {
       batch: 1,
       observations: obs.subarray(this.focal * O, (this.focal + 1) * O),
       masks: legal.subarray(this.focal * A, (this.focal + 1) * A),
       times: Float32Array.of(this.timeOf()),
-    });
+    };
+    const policy = this.team.policy;
+    // a goal-conditioned prior (--focal-goals co-player) outside a tree: each co-player's most believed goal
+    const G = this.game.numGoals;
+    const out =
+      policy.goalDim > 0
+        ? evaluateWithGoals(policy, input, encodeCoGoals(beliefArgmaxGoals(this.team.belief(this.focal, 0), this.focal, P, G), 1, P, G))
+        : await this.team.engines.of(policy).evaluator(input);
     let best = -1;
     for (let a = 0; a < A; a++) if (legal[this.focal * A + a] && (best < 0 || out.logits[a] > out.logits[best])) best = a;
     return Math.max(best, 0);

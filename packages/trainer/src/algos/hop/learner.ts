@@ -14,6 +14,8 @@ export interface LearnerBatch {
   policy: Float32Array;
   /** `[n]` value targets (discounted returns). */
   ret: Float32Array;
+  /** `[n, goalDim]` goal inputs of a goal-conditioned focal network (`--focal-goals co-player`); else absent. */
+  goals?: Float32Array;
 }
 
 export interface LearnerSettings {
@@ -45,7 +47,6 @@ export class PolicyLearner {
     readonly model: MOAModel,
     readonly settings: LearnerSettings,
   ) {
-    if (model.goalDim !== 0) throw new HopError('E_CONFIG', 'the policy / value network must have goalDim 0');
     this.optimizer = tf.train.adam(settings.learningRate);
   }
 
@@ -63,6 +64,9 @@ export class PolicyLearner {
    */
   *steps(batch: LearnerBatch, rng: Rng, epochs = this.settings.epochs): Generator<void, LearnerReport, void> {
     const n = batch.count;
+    const D = this.model.goalDim;
+    if (D > 0 && batch.goals?.length !== n * D)
+      throw new HopError('E_CONFIG', `the focal network is goal-conditioned (width ${D}); the batch carries ${batch.goals?.length ?? 'no'} goal values for ${n} rows`);
     const acc = { policyLoss: 0, valueLoss: 0, totalLoss: 0, gradNorm: 0, steps: 0, entropy: 0 };
     if (n === 0) return acc;
     const O = batch.obs.length / batch.time.length;
@@ -72,7 +76,7 @@ export class PolicyLearner {
       const order = rng.permutation(n);
       for (let from = 0; from < n; from += mb) {
         const rows = order.subarray(from, Math.min(n, from + mb));
-        const r = this.step(gather(batch, rows, O, A), rows.length);
+        const r = this.step(gather(batch, rows, O, A, D), rows.length);
         acc.policyLoss += r[0];
         acc.valueLoss += r[1];
         acc.totalLoss += (r[0] + r[1]) / 2;
@@ -105,7 +109,8 @@ export class PolicyLearner {
       let mse: tf.Scalar = tf.scalar(0);
       let entropy: tf.Scalar = tf.scalar(0);
       const { grads } = tf.variableGrads(() => {
-        const { logits, value } = model.forwardTensors(x, null, true);
+        const goal = b.goals ? tf.tensor2d(b.goals, [n, model.goalDim]) : null;
+        const { logits, value } = model.forwardTensors(x, goal, true);
         const logp = tf.logSoftmax(logits);
         ce = tf.keep(tf.mean(tf.neg(tf.sum(tf.mul(target, logp), 1))) as tf.Scalar);
         mse = tf.keep(tf.losses.meanSquaredError(ret, value) as tf.Scalar);
@@ -130,7 +135,7 @@ export class PolicyLearner {
   }
 }
 
-function gather(b: LearnerBatch, rows: Int32Array, O: number, A: number): LearnerBatch {
+function gather(b: LearnerBatch, rows: Int32Array, O: number, A: number, D: number): LearnerBatch {
   const n = rows.length;
   const out: LearnerBatch = {
     count: n,
@@ -140,6 +145,7 @@ function gather(b: LearnerBatch, rows: Int32Array, O: number, A: number): Learne
     policy: new Float32Array(n * A),
     ret: new Float32Array(n),
   };
+  if (D > 0 && b.goals) out.goals = new Float32Array(n * D);
   for (let r = 0; r < n; r++) {
     const k = rows[r];
     out.obs.set(b.obs.subarray(k * O, (k + 1) * O), r * O);
@@ -147,6 +153,7 @@ function gather(b: LearnerBatch, rows: Int32Array, O: number, A: number): Learne
     out.policy.set(b.policy.subarray(k * A, (k + 1) * A), r * A);
     out.time[r] = b.time[k];
     out.ret[r] = b.ret[k];
+    if (out.goals && b.goals) out.goals.set(b.goals.subarray(k * D, (k + 1) * D), r * D);
   }
   return out;
 }

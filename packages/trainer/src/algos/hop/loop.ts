@@ -38,6 +38,7 @@ import { concatSamples, type RolloutResult, type RolloutSpec } from './rollout';
 import { createRunner, type RolloutRunner } from './runner';
 import type { SelfPlayConfig } from './settings';
 import { warmStart, warmStartBatch } from './warm-start';
+import { checkFocalGoals, withFocalGoals } from '../../team/focal-goals';
 
 /**
  * What makes one planning self-play algorithm differ from another (hop, hop-wm, direct-om): its co-player
@@ -118,6 +119,7 @@ async function openSetup(algo: HopVariant, config: AnyConfig, game: StagHuntSimu
   const planning = await openPlanning(algo.planning(config), game);
   let models: SelfPlayModels | null = null;
   try {
+    checkFocalGoals(config.focalGoals, algo);
     const co = await buildCoPlayers(config, game, algo.coPlayerGoals);
     const registry = checkpoint ? await swapRegistry(co.registry, checkpoint) : co.registry;
     models = { policy: buildPolicy(config, game), registry, goals: co.goals, source: co.source };
@@ -226,7 +228,7 @@ async function loop(
     // Wall and CPU time of the run: what a budget ("2 hours on 2 cores") is about, shared machine or not.
     const clock = new RunClock(state);
     if (config.warmStart && !state.warmStarted) {
-      const batch = warmStartBatch(config.warmStart, config.gamma, config.warmStartSamples, config.seed);
+      const batch = warmStartBatch(config.warmStart, config.gamma, config.warmStartSamples, config.seed, models.policy.goalDim > 0 ? game : undefined);
       const r = await warmStart(learner, batch, config.warmStartEpochs, config.seed, () => interrupt.stopRequested);
       if (!r) return interruptedBeforeFirstIteration(run, state, log, 'during the warm start');
       state.warmStarted = true;
@@ -264,7 +266,7 @@ async function loop(
 
       // 2. Policy / value update on the planner's decisions and the returns.
       const tu = performance.now();
-      const update = learner.update(samples, new Rng(deriveSeed(config.seed, 'update', it)));
+      const update = learner.update(withFocalGoals(samples, models.policy, game), new Rng(deriveSeed(config.seed, 'update', it)));
       team.engines.changed(models.policy);
       wall.policy_update = performance.now() - tu;
 

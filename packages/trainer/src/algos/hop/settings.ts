@@ -40,6 +40,12 @@ export const SelfPlayConfigShape = {
   moaMinibatch: int(1).default(512).describe('Online MOA: minibatch'),
   moaLr: z.number().positive().default(5e-4).describe('Online MOA: Adam learning rate'),
   priorAlpha: z.number().min(0).max(1).default(0.995).describe('Inter-episode goal prior discount'),
+  focalGoals: z
+    .enum(['off', 'co-player'])
+    .default('off')
+    .describe(
+      "Focal policy / value input: 'off' = observation only; 'co-player' = also each co-player's goal (one-hot; inside tree k the goals tree k sampled, in training the hindsight goals). Not with --algo direct-om (no goals)",
+    ),
   evalEvery: int(0).default(5).describe('Greedy evaluation on held-out seeds every N iterations (0 = only at the end)'),
   evalEpisodes: T.evalEpisodes,
   finalEvalEpisodes: T.finalEvalEpisodes,

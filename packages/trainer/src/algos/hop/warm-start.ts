@@ -3,14 +3,22 @@ import { join } from 'node:path';
 import { HopError, Rng, deriveSeed } from '@hop/core';
 import { NUM_ACTIONS } from '@hop/env-staghunt';
 import { openCheckedDataset, populationRows } from '../../data/dataset';
+import { encodeCoGoals, hindsightCoGoals } from '../../team/focal-goals';
 import type { LearnerBatch, LearnerReport, PolicyLearner } from './learner';
 
 /**
  * Rows of a collected dataset as policy / value targets: the observed action as a one-hot policy target
  * (behaviour cloning) and the player's discounted return from that step, computed from the dataset's
- * rewards per (env, episode, player). At most `maxSamples` rows, drawn with a seed.
+ * rewards per (env, episode, player). At most `maxSamples` rows, drawn with a seed. With `focalGoals` (a
+ * goal-conditioned focal network) each row also gets its co-players' hindsight goals as goal input.
  */
-export function warmStartBatch(dir: string, gamma: number, maxSamples: number, seed: number): LearnerBatch {
+export function warmStartBatch(
+  dir: string,
+  gamma: number,
+  maxSamples: number,
+  seed: number,
+  focalGoals?: { numAgents: number; numGoals: number },
+): LearnerBatch {
   if (!existsSync(join(dir, 'meta.json')))
     throw new HopError('E_DATASET_MISSING', `--warm-start ${dir} is not a dataset written by \`hop collect\` (no meta.json)`);
   const ds = openCheckedDataset(dir);
@@ -55,6 +63,14 @@ export function warmStartBatch(dir: string, gamma: number, maxSamples: number, s
       policy: new Float32Array(m * A),
       ret: Float32Array.from(pick, (k) => ret[k]),
     };
+    if (focalGoals) {
+      const { numAgents: P, numGoals: G } = focalGoals;
+      const labels = ds.batch(all, ['goal']).goal;
+      const co = hindsightCoGoals({ count: n, player: keys.agent, env: keys.env_id, episode: keys.episode, time: keys.time, goal: labels }, P);
+      const picked = new Int32Array(m * P);
+      for (let r = 0; r < m; r++) picked.set(co.subarray(pick[r] * P, (pick[r] + 1) * P), r * P);
+      out.goals = encodeCoGoals(picked, m, P, G);
+    }
     for (let r = 0; r < m; r++) {
       for (let a = 0; a < A; a++) out.mask[r * A + a] = rows.obs[r * F + a] > 0 ? 1 : 0;
       out.obs.set(rows.obs.subarray(r * F + A, (r + 1) * F), r * O);
