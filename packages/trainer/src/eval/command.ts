@@ -8,9 +8,15 @@ import { EXIT } from '../cli/exit';
 import { RunDir, writeFileAtomic } from '../run/layout';
 import { prepareEnvironment } from '../run/environment';
 import { htmlPage } from '../report/html';
-import { ruleSource, runSource, type AgentSource } from './controllers';
+import { availableParallelism } from 'node:os';
+import { algorithm } from '../algos/registry';
+import { isLoopAlgorithm } from '../algos/types';
+import { createProgress } from '../run/progress';
+import { ruleSource } from './controllers';
 import { BELIEF_VARIANTS } from './variants';
-import { ADAPT_CO_PLAYERS, REFERENCE_POPULATIONS, evaluateAgent, type EvalCell, type Protocol } from './protocol';
+import { ADAPT_CO_PLAYERS, REFERENCE_POPULATIONS, assembleCells, planSlices, type EvalCell, type EvalSettings, type EvalSlice, type Protocol } from './protocol';
+import { createEvalPool } from './pool';
+import { sourceOf, type EvalTask, type SourceSpec } from './worker';
 import type { EvalConfig } from './schema';
 import { buildTables, evaluationSections, tablesCsv, type EvalTables } from './tables';
 
@@ -20,82 +26,147 @@ export interface EvaluationResult {
   env: string;
   /** The run directories evaluated (an experiment skips an evaluation that covers the same ones). */
   runs: string[];
-  settings: Omit<EvalConfig, 'out'>;
+  /** What decides the cells (not `out`, `workers`, `progress`: the cells are the same for any). */
+  settings: EvaluationSettings;
   cells: EvalCell[];
   tables: EvalTables;
-  /** Per agent row: evaluated episodes and process CPU seconds per episode (all threads). */
+  /**
+   * Per agent row: evaluated episodes, process CPU seconds per episode (all threads: the evaluation's process
+   * CPU apportioned to rows by the busy time of their tasks) and the tasks' busy seconds summed over workers.
+   */
   cost: { agent: string; episodes: number; cpuPerEpisode: number; wallSeconds: number }[];
+  /** The whole evaluation: worker threads, wall seconds, process CPU seconds (all threads), episodes played. */
+  run: { workers: number; wallSeconds: number; cpuSeconds: number; episodes: number; cpuPerEpisode: number };
+}
+
+export type EvaluationSettings = Omit<EvalConfig, 'out' | 'workers' | 'progress'>;
+
+/** The settings that decide an evaluation's cells (what an experiment compares to skip a finished one). */
+export function evaluationSettings(config: EvalConfig): EvaluationSettings {
+  const { out: _out, workers: _workers, progress: _progress, ...settings } = config;
+  return settings;
+}
+
+/** `--workers` default: the machine's cores. */
+export function defaultEvalWorkers(): number {
+  return Math.max(1, availableParallelism());
 }
 
 /**
  * Evaluates runs (and the rule references) under the chosen protocols and returns every cell and the tables.
- * Pure of files: `runEvalCommand` writes them.
+ * Every row's slices (pairings x seeds x focal counts x co-player types, see `planSlices`) run on a pool of
+ * `config.workers` threads; each slice rebuilds its agents from the run directory and plays its own seed
+ * streams, so the cells are the same whatever the number of workers. Pure of files: `runEvalCommand` writes them.
  */
 export async function evaluateRuns(runs: string[], config: EvalConfig, log: (line: string) => void = () => {}): Promise<EvaluationResult> {
   const algoOf = (r: string) => String(new RunDir(r).readConfig<{ algo?: string }>().config.algo);
   // Grouped: the runs of one algorithm share a row; their cells count as further seeds (run-major).
-  const sources: AgentSource[] = [];
+  const specs: SourceSpec[] = [];
   for (const r of runs) {
     const label = config.groupByAlgo ? algoOf(r) : undefined;
-    sources.push(runSource(r, label, config.onlineCapacity, { priorAlpha: config.priorAlpha, simulations: config.simulations }));
+    const runDir = resolve(r);
+    specs.push({ kind: 'run', runDir, label, onlineCapacity: config.onlineCapacity, priorAlpha: config.priorAlpha, simulations: config.simulations });
     const algo = algoOf(r);
     for (const variant of config.variants) {
       if (algo === 'ppo' || algo === 'hop-onestep' || (algo === 'direct-om' && BELIEF_VARIANTS.includes(variant))) {
         log(`${variant}: skipped for ${r} (${algo} ${algo === 'direct-om' ? 'plans without goal beliefs' : 'does not plan'})`);
         continue;
       }
-      sources.push(runSource(r, label, config.onlineCapacity, { variant, priorAlpha: config.priorAlpha, simulations: config.simulations }));
+      specs.push({ kind: 'run', runDir, label, onlineCapacity: config.onlineCapacity, variant, priorAlpha: config.priorAlpha, simulations: config.simulations });
     }
   }
-  const replicate = new Map<AgentSource, number>();
-  const seen = new Map<string, number>();
-  for (const s of sources) {
-    replicate.set(s, seen.get(s.label) ?? 0);
-    seen.set(s.label, (seen.get(s.label) ?? 0) + 1);
-  }
-  const envs = [...new Set(sources.map((s) => s.env!))];
+  // Built here too (not only in the workers): a run that cannot be evaluated fails before any work starts.
+  const sources = specs.map((spec) => ({ spec, source: sourceOf(spec) }));
+  const envs = [...new Set(sources.map((s) => s.source.env!))];
   if (envs.length > 1) throw new HopError('E_CONFIG', `the runs were trained on different presets (${envs.join(', ')}); evaluate them separately`);
   const env = config.env ?? envs[0];
   if (!env) throw new HopError('E_CONFIG', 'give --env when no run is evaluated (the rule references need a preset)');
   if (envs.length === 1 && env !== envs[0]) throw new HopError('E_CONFIG', `--env ${env} differs from the runs' preset ${envs[0]}`);
   const game = resolveGame(env as Parameters<typeof resolveGame>[0]);
-  if (config.reference) sources.push(...REFERENCE_POPULATIONS.map((p) => ruleSource(p)));
+  if (config.reference) for (const p of REFERENCE_POPULATIONS) sources.push({ spec: { kind: 'rule', population: p, label: p }, source: ruleSource(p) });
+  const replicate = new Map<(typeof sources)[number], number>();
+  const seen = new Map<string, number>();
+  for (const s of sources) {
+    replicate.set(s, seen.get(s.source.label) ?? 0);
+    seen.set(s.source.label, (seen.get(s.source.label) ?? 0) + 1);
+  }
   const protocols: Protocol[] = config.protocol === 'both' ? ['self-play', 'adapt'] : [config.protocol];
-  const coPlayers = (config.coPlayers ?? ADAPT_CO_PLAYERS).map((p) => ruleSource(p));
-  const cells: EvalCell[] = [];
-  const cost: EvaluationResult['cost'] = [];
-  const start = performance.now();
-  let done = 0;
-  const total = protocols.length * sources.length;
+  const coNames = (config.coPlayers ?? ADAPT_CO_PLAYERS).map((p) => ruleSource(p).label);
+  // HOP-family agents keep nothing across pairings (one agent per env and player): one task per pairing.
+  // Loop algorithms' controllers batch (and may share online models across) their envs: one task per cell.
+  const perPairing = (s: (typeof sources)[number]) => s.spec.kind === 'run' && !isLoopAlgorithm(algorithm(algoOf(s.spec.runDir)));
+  const jobs: { source: (typeof sources)[number]; settings: EvalSettings; tasks: EvalTask[] }[] = [];
   for (const protocol of protocols)
     for (const s of sources) {
-      const t0 = performance.now();
-      const cpu0 = process.cpuUsage();
-      const got = (await evaluateAgent(s, game, { protocol, episodes: config.episodes, seeds: config.seeds, pairings: config.pairings, seed: config.seed, focal: config.focal }, coPlayers)).map((c) => ({
-        ...c,
-        seed: (replicate.get(s) ?? 0) * config.seeds + c.seed,
-      }));
-      cells.push(...got);
-      const cpu = process.cpuUsage(cpu0);
-      const episodes = got.reduce((a, c) => a + c.rewards.length * (c.rewards[0]?.length ?? 0), 0);
-      const cpuPerEpisode = (cpu.user + cpu.system) / 1e6 / Math.max(1, episodes);
-      const wall = (performance.now() - t0) / 1000;
-      const prev = cost.find((c) => c.agent === s.label);
-      if (prev) {
-        prev.cpuPerEpisode = (prev.cpuPerEpisode * prev.episodes + cpuPerEpisode * episodes) / (prev.episodes + episodes);
-        prev.episodes += episodes;
-        prev.wallSeconds += wall;
-      } else cost.push({ agent: s.label, episodes, cpuPerEpisode, wallSeconds: wall });
-      done++;
-      const eta = ((performance.now() - start) / 1000 / done) * (total - done);
-      log(
-        `[${done}/${total}] ${protocol}: ${s.label}: ${got.length} cells, mean focal reward ${(got.reduce((a, c) => a + c.mean, 0) / got.length).toFixed(3)} ` +
-          `(${wall.toFixed(1)}s, ${episodes} episodes, ${cpuPerEpisode.toFixed(2)} CPU-s / episode; ETA ${Math.round(eta)}s)`,
-      );
+      const settings: EvalSettings = { protocol, episodes: config.episodes, seeds: config.seeds, pairings: config.pairings, seed: config.seed, focal: config.focal };
+      const tasks = planSlices(settings, game.players, coNames, perPairing(s)).map((slice) => ({ source: s.spec, env, settings, slice }));
+      jobs.push({ source: s, settings, tasks });
     }
-  const kinds = Object.fromEntries(sources.map((s) => [s.label, s.kind]));
-  const { out: _out, ...settings } = config;
-  return { format: 'hop-evaluation', version: 1, env, runs: runs.map((r) => resolve(r)), settings, cells, tables: buildTables(cells, kinds), cost };
+  const planned = jobs.reduce((a, j) => a + j.tasks.reduce((b, t) => b + t.slice.pairingCount * config.episodes, 0), 0);
+  // The library default is this thread; the CLI (`hop eval`, `hop experiment`) defaults to the machine's cores.
+  const workers = config.workers ?? 1;
+  const pool = await createEvalPool(workers);
+  log(`evaluating ${planned} episodes (${jobs.reduce((a, j) => a + j.tasks.length, 0)} tasks) ${pool.describe}`);
+  const progress = createProgress({ label: 'eval', total: planned, unit: 'episodes', mode: config.progress });
+  const start = performance.now();
+  const cpu0 = process.cpuUsage();
+  let done = 0;
+  let results: { job: (typeof jobs)[number]; got: { slice: EvalSlice; rewards: number[][]; busySeconds: number }[] }[];
+  try {
+    results = await Promise.all(
+      jobs.map(async (job) => ({
+        job,
+        got: await Promise.all(
+          job.tasks.map(async (task) => {
+            const r = await pool.run(task);
+            done += task.slice.pairingCount * config.episodes;
+            progress.update(done, `${job.settings.protocol}: ${job.source.source.label}`);
+            return { slice: task.slice, ...r };
+          }),
+        ),
+      })),
+    );
+  } finally {
+    await pool.dispose();
+  }
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const wallSeconds = (performance.now() - start) / 1000;
+  progress.stop(`${wallSeconds.toFixed(1)} s wall, ${cpuSeconds.toFixed(1)} CPU-s`);
+  const busyTotal = results.reduce((a, r) => a + r.got.reduce((b, g) => b + g.busySeconds, 0), 0);
+  const cells: EvalCell[] = [];
+  const cost: EvaluationResult['cost'] = [];
+  for (const { job, got } of results) {
+    const label = job.source.source.label;
+    const rep = replicate.get(job.source) ?? 0;
+    const jobCells = assembleCells(label, job.settings, got).map((c) => ({ ...c, seed: rep * config.seeds + c.seed }));
+    cells.push(...jobCells);
+    const episodes = got.reduce((a, g) => a + g.slice.pairingCount * config.episodes, 0);
+    const busy = got.reduce((a, g) => a + g.busySeconds, 0);
+    const rowCpu = busyTotal > 0 ? (cpuSeconds * busy) / busyTotal : 0;
+    const prev = cost.find((c) => c.agent === label);
+    if (prev) {
+      prev.cpuPerEpisode = (prev.cpuPerEpisode * prev.episodes + rowCpu) / (prev.episodes + episodes);
+      prev.episodes += episodes;
+      prev.wallSeconds += busy;
+    } else cost.push({ agent: label, episodes, cpuPerEpisode: rowCpu / Math.max(1, episodes), wallSeconds: busy });
+    log(
+      `${job.settings.protocol}: ${label}: ${jobCells.length} cells, mean focal reward ${(jobCells.reduce((a, c) => a + c.mean, 0) / jobCells.length).toFixed(3)} ` +
+        `(${episodes} episodes, ${(rowCpu / Math.max(1, episodes)).toFixed(2)} CPU-s / episode)`,
+    );
+  }
+  const kinds = Object.fromEntries(sources.map((s) => [s.source.label, s.source.kind]));
+  return {
+    format: 'hop-evaluation',
+    version: 1,
+    env,
+    runs: runs.map((r) => resolve(r)),
+    settings: evaluationSettings(config),
+    cells,
+    tables: buildTables(cells, kinds),
+    cost,
+    run: { workers, wallSeconds, cpuSeconds, episodes: planned, cpuPerEpisode: cpuSeconds / Math.max(1, planned) },
+  };
 }
 
 /** Writes evaluation.json, tables.csv (and one CSV per protocol) and evaluation.html into `dir`. */
@@ -123,11 +194,13 @@ export async function runEvalCommand(runs: string[], config: EvalConfig, log: (l
   checkOutputDir(dir, 'evaluation');
   for (const r of runs) warnIfBeingWritten(r, log);
   await prepareEnvironment(log);
-  const result = await evaluateRuns(runs, config, log);
+  const result = await evaluateRuns(runs, { ...config, workers: config.workers ?? defaultEvalWorkers() }, log);
   const html = await writeEvaluation(dir, result);
   for (const r of result.tables.rows.filter((x) => x.coPlayer === 'overall' || x.coPlayer === 'self'))
     log(`${r.protocol} (${r.focal} focal) ${r.agent}: ${r.mean.toFixed(3)} ± ${r.se.toFixed(3)} SE (${r.units} pairings; std over seeds ${r.std.toFixed(3)})`);
-  for (const c of result.cost.filter((x) => x.episodes > 0)) log(`cost ${c.agent}: ${c.episodes} episodes, ${c.cpuPerEpisode.toFixed(2)} CPU-s per episode, ${c.wallSeconds.toFixed(0)} s wall`);
+  for (const c of result.cost.filter((x) => x.episodes > 0)) log(`cost ${c.agent}: ${c.episodes} episodes, ${c.cpuPerEpisode.toFixed(2)} CPU-s per episode, ${c.wallSeconds.toFixed(0)} s busy`);
+  const t = result.run;
+  log(`cost overall: ${t.episodes} episodes on ${t.workers} worker${t.workers === 1 ? '' : 's'}, ${t.wallSeconds.toFixed(1)} s wall, ${t.cpuSeconds.toFixed(1)} CPU-s (${t.cpuPerEpisode.toFixed(3)} CPU-s per episode)`);
   log(`tables: ${join(dir, 'tables.csv')}\nreport: ${html}`);
   return EXIT.ok;
 }

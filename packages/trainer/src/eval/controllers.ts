@@ -62,7 +62,7 @@ export interface AgentSource {
 }
 
 /** Rule-based players (`BatchedPopulation`), seeded per env, episode and player as the collector does. */
-export function ruleSource(population: PopulationName, label = population): AgentSource {
+export function ruleSource(population: PopulationName, label: string = population): AgentSource {
   if (!POPULATIONS.includes(population)) throw new HopError('E_CONFIG', `unknown population "${population}"; choose one of ${POPULATIONS.join(', ')}`);
   return {
     label,
@@ -140,7 +140,7 @@ async function hopController(root: string, vec: VecStagHunt, seed: number, onlin
       const agent = await HopAgent.fromRun(root, {
         focal: p,
         decisions: 'greedy',
-        seed: deriveSeed(seed, 'hop-agent', k, p),
+        seed: deriveSeed(seed, 'hop-agent', vec.streamOffset + k, p),
         variant: variant ? variantOf(variant, { env: k, observationShape: [vec.geometry.height, vec.geometry.width, vec.geometry.channels], rules: coOf }) : undefined,
         priorAlpha,
         planner: simulations ? { numSimulations: simulations } : undefined,
@@ -152,7 +152,7 @@ async function hopController(root: string, vec: VecStagHunt, seed: number, onlin
           : OnlineMOA.forFocal(
               agent.team.registry,
               p,
-              { capacity: onlineCapacity ?? config.moaCapacity ?? 1000, epochs: config.moaEpochs ?? 15, minibatch: config.moaMinibatch ?? 512, seed: deriveSeed(seed, 'eval-online', k, p) },
+              { capacity: onlineCapacity ?? config.moaCapacity ?? 1000, epochs: config.moaEpochs ?? 15, minibatch: config.moaMinibatch ?? 512, seed: deriveSeed(seed, 'eval-online', vec.streamOffset + k, p) },
               g.goalDim === 0 ? {} : { numGoals: g.numGoals, goalVector: (goal, out) => out.set(g.goalVectors.subarray(goal * g.goalDim, (goal + 1) * g.goalDim)) },
             );
       a = { agent, online };

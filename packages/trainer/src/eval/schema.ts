@@ -31,6 +31,8 @@ export const EvalConfigSchema = z.strictObject({
   simulations: z.number().int().min(2).optional().describe("Planner simulations per tree during evaluation (default: the run's); a deeper search with the diagnosis rows tells the value's horizon from the model"),
   priorAlpha: z.number().min(0).max(1).optional().describe("Inter-episode goal prior discount during evaluation (default: the run's --prior-alpha)"),
   reference: z.boolean().default(true).describe('Also evaluate the rule populations (reference rows) and, for adapt, the best-responding rule team (ceiling)'),
+  workers: z.number().int().min(1).optional().describe("Worker threads playing the evaluation's slices (default: the machine's cores; 1 = in this thread); the same cells for any count"),
+  progress: z.enum(['auto', 'bar', 'plain', 'none']).default('auto').describe('Progress display (episodes done of planned): a bar on a terminal, plain lines otherwise (auto), or forced'),
   out: z.string().min(1).optional().describe('Output directory (default <first run>/evaluation, or runs/eval-<time>)'),
 });
 export type EvalConfig = z.infer<typeof EvalConfigSchema>;
