@@ -104,7 +104,7 @@ export function planSlices(settings: EvalSettings, players: number, coPlayers: r
   return out;
 }
 
-/** Assembles the cells of one agent row from its slices' `[K][pairingCount]` rewards (any order of slices). */
+/** Assembles the cells of one agent row from its slices' `[K][pairingCount]` rewards; cells in the order of their first slice. */
 export function assembleCells(agent: string, settings: EvalSettings, slices: readonly { slice: EvalSlice; rewards: number[][] }[]): EvalCell[] {
   const cells = new Map<string, EvalCell>();
   for (const { slice } of slices) {
