@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['consumer/**/*.test.ts', 'readme-blocks/**/*.test.ts', 'release/**/*.test.ts'],
+    include: ['consumer/**/*.test.ts', 'readme-blocks/**/*.test.ts', 'layering/**/*.test.ts', 'release/**/*.test.ts'],
     // The repository's own checks. consumer/ installs the packed packages and builds in child processes:
     // minutes, not seconds.
     testTimeout: 600_000,

@@ -251,8 +251,9 @@ describe('the registry and the release flow', () => {
     writeFileSync(join(pkgDir, 'README.md'), `${readFileSync(join(pkgDir, 'README.md'), 'utf8')}\nA fix after the release.\n`);
     const publisher = join(work, 'publisher');
     expect(() => npm(['publish', pkgDir, '--provenance=false'], publisher)).toThrow(/E409|EPUBLISHCONFLICT|cannot (?:modify|publish over)|already present/i);
-    // The flow: a changeset names the package and bump, `changeset version` raises the version (here the
-    // same `npm version` step it runs), then publish takes it and the old version's bytes stay as they were.
+    // The flow: a changeset names the package and bump, `changeset version` raises the version in
+    // package.json (here `npm version patch` makes the same edit), then publish takes it and the old
+    // version's bytes stay as they were.
     run('npm', ['version', 'patch', '--no-git-tag-version'], pkgDir);
     const bumped = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version as string;
     npm(['publish', pkgDir, '--provenance=false'], publisher);

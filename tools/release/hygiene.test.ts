@@ -1,7 +1,7 @@
 /**
  * What a release needs from the repository itself, checked without building anything: no run data tracked,
  * every package.json carrying the release metadata of ./metadata.mjs and a LICENSE, every deprecation naming
- * the version that removes it, changesets configured for a public release, install scripts reviewed.
+ * the version that removes it, tfjs declared wherever a package loads it, changesets configured for a public release, install scripts reviewed.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -34,6 +34,19 @@ describe('repository hygiene for a release', () => {
     expect(pkg.repository.url).toBe(`git+${REPOSITORY}.git`);
     expect(pkg.publishConfig).toEqual({ access: 'public', provenance: true });
     expect(readFileSync(join(ROOT, 'packages', dir, 'LICENSE'), 'utf8')).toBe(readFileSync(join(ROOT, 'LICENSE'), 'utf8'));
+  });
+
+  // '@hop/core' (its tensor entry) loads @tensorflow/tfjs, an optional peer of @hop/core: a package that imports
+  // it must make tfjs a peer of its own, or an outside project installing it meets E_DEPENDENCY at import.
+  it.each(PACKAGES.filter((d) => d !== 'core'))('packages/%s loads tfjs (directly or through @hop/core) only if it peers on it', (dir) => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'packages', dir, 'package.json'), 'utf8'));
+    const peersOnTfjs = pkg.peerDependencies?.['@tensorflow/tfjs'] !== undefined && pkg.peerDependenciesMeta?.['@tensorflow/tfjs']?.optional !== true;
+    const src = join(ROOT, 'packages', dir, 'src');
+    const loading = (readdirSync(src, { recursive: true }) as string[])
+      .filter((f) => f.endsWith('.ts'))
+      .flatMap((f) => [...readFileSync(join(src, f), 'utf8').matchAll(/^(?:import|export)\s+(?!type\b)[^;]*?from\s+'(@hop\/core|@tensorflow\/[^']+)'/gm)].map((m) => `${f}: ${m[1]}`));
+    if (!peersOnTfjs) expect(loading).toEqual([]);
+    else expect(loading.length).toBeGreaterThan(0);
   });
 
   it('names the removal version in every @deprecated text', () => {

@@ -1,5 +1,5 @@
 // The release metadata every published package carries, from one place: `sync-metadata.mjs` writes it into
-// packages/*/package.json and tools/repo-hygiene.test.ts fails when a package.json drifts from it.
+// packages/*/package.json and tools/release/hygiene.test.ts fails when a package.json drifts from it.
 
 /** The repository's public home (a placeholder org until the real one exists: change it here only). */
 export const REPOSITORY = 'https://github.com/hop-ts/hop-ts';

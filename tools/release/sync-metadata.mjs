@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Writes releaseMetadata(dir) into every packages/<dir>/package.json (keeps the other fields and their order;
-// new fields go after `engines`) and a copy of the root LICENSE beside it.
+// new fields go after `repository`) and a copy of the root LICENSE beside it.
 import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -8,6 +8,7 @@ export {
   type InitBackendOptions,
 } from './backend/init';
 export { warnIfBackendNotInitialised } from './backend/warn';
+export { globalNorm, clipByGlobalNorm, type GradientSet } from './optim/clip';
 export { writeFileAtomic, writeFileAtomicSync } from './io/atomic';
 export { writeNpy, readNpy, NpyWriter, NpyReader, type NpyArray, type NpyDType, type NpyData } from './io/npy';
 export {

@@ -207,3 +207,25 @@ describe('barChartSvg', () => {
     expect(() => barChartSvg({ title: 't', labels: ['a'], values: [] })).toThrow(HopError);
   });
 });
+
+describe('lineChartSvg: bands, markers, reference lines', () => {
+  it('a reference line widens the y range and is drawn with its label; a band is one polygon per usable run; markers per point', () => {
+    const svg = lineChartSvg({
+      title: 't',
+      yLabel: 'reward',
+      xLabel: 'it',
+      series: [{ name: 'eval', x: [0, 1, 2, 3], y: [1, 2, Number.NaN, 2], band: { lo: [0.5, 1.5, 0, 1.5], hi: [1.5, 2.5, 0, 2.5] }, markers: true }],
+      referenceLines: [{ y: 5, label: 'cap 5' }],
+    });
+    // The data tops out at 2.5; the cap at 5 must be inside the axis: a tick labelled 5 exists.
+    expect(svg).toMatch(/class="tick-y"[^>]*>5</);
+    expect(svg).toContain('data-label="cap 5"');
+    // The NaN point splits the band: a 2-point polygon and a 1-point whisker.
+    expect(svg.match(/<path class="band"/g)).toHaveLength(1);
+    expect(svg.match(/<line class="band"/g)).toHaveLength(1);
+    expect(svg.match(/class="marker"/g)).toHaveLength(3);
+    const without = lineChartSvg({ title: 't', series: [{ name: 'eval', x: [0, 1], y: [1, 2] }] });
+    expect(without).not.toMatch(/class="(band|marker|reference-line)"/);
+    expect(without).not.toMatch(/class="tick-y"[^>]*>5</);
+  });
+});

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HopError } from '@hop/core';
+import { HopError } from '@hop/core/base';
 
 /** Upper bounds keep distance tables (Uint16) and the hex player glyphs of the ASCII renderer valid. */
 export const MAX_PLAYERS = 16;

@@ -25,6 +25,9 @@ export {
   isTerminal,
   makeRuleScratch,
   makeStepOutputs,
+  writeCatchRewards,
+  stagHuntRewards,
+  type RewardParams,
   type StepOutputs,
   type RuleScratch,
 } from './core/rules';
@@ -74,8 +77,8 @@ export { computeDistances, UNREACHABLE } from './agents/paths';
 
 // Rendering
 export { renderAscii, asciiGrid, parseAsciiState, type ParseStateOptions } from './render/ascii';
-export { renderSvg, PLAYER_COLORS, type SvgFrameOptions } from './render/svg';
-export { recordEpisode, replayHtml, svgFrames, asciiFrames, type EpisodeRecord } from './render/replay';
+export { renderSvg, legendHtml, PLAYER_COLORS, type SvgFrameOptions } from './render/svg';
+export { recordEpisode, replayHtml, svgFrames, asciiFrames, type EpisodeRecord, type DecisionRecord, type ReplayPageOptions } from './render/replay';
 
 // Offline data
 export { collect, type CollectOptions, type CollectProgress, type CollectResult } from './data/collect';

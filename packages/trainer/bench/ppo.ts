@@ -3,8 +3,8 @@
 // env, measured in the same run on the same networks, envs and seeds. Run: node --import tsx bench/ppo.ts
 import { Rng, describeBackend, initBackend } from '@hop/core';
 import { VecStagHunt, createStagHuntSimulator } from '@hop/env-staghunt';
-import { buildPPONetwork } from '../src/ppo/network';
-import { PPOPolicies, gatherRows } from '../src/ppo/policies';
+import { buildPPONetwork } from '../src/algos/ppo/network';
+import { PPOPolicies, gatherRows } from '../src/algos/ppo/policies';
 
 const ENVS = Number(process.env.BENCH_ENVS ?? 32);
 const STEPS = Number(process.env.BENCH_STEPS ?? 40);

@@ -6,9 +6,9 @@ import { deriveSeed } from '@hop/core';
 import { createStagHuntSimulator } from '@hop/env-staghunt';
 import { MOAModel, PairRegistry } from '@hop/moa';
 import type { SearchOutput } from '@hop/mcts';
-import { discreteGoals } from '../src/selfplay/goals';
-import { runRollout, type RolloutResult } from '../src/selfplay/rollout';
-import { HopTeam } from '../src/selfplay/team';
+import { discreteGoals } from '../src/team/goals';
+import { runRollout, type RolloutResult } from '../src/algos/hop/rollout';
+import { HopTeam } from '../src/team/team';
 
 const ENVS = Number(process.env.BENCH_SELFPLAY_ENVS ?? 4);
 const SIMS = Number(process.env.BENCH_SELFPLAY_SIMS ?? 50);

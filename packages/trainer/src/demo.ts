@@ -5,9 +5,7 @@ import { collectDataset } from './collect/command';
 import { PretrainConfigSchema, type DemoConfig } from './config/schemas';
 import { pretrain } from './pretrain/train';
 import { writeReport } from './report/build';
-import { hop } from './algos/hop';
 import { trainConfigOf } from './train/command';
-import { trainSelfPlay } from './selfplay/loop';
 
 /**
  * `hop demo` (what `npm run demo` runs): collect a small dataset, pretrain the VAE + MOA jointly for a few
@@ -42,6 +40,9 @@ export async function runDemo(config: DemoConfig, log: (line: string) => void = 
       out: join(config.out, `pretrain-${stamp}`),
       seed: config.seed,
       epochs: config.epochs,
+      // The subgoal CVAE: the plain VAE's latent collapses on this data (its KL goes to ~0), the CVAE's prior
+      // carries the history (measured in the trainer README's demo section).
+      latent: 'cvae',
       // The small dataset needs the KL weight to arrive within the few hundred steps of the demo.
       alphaWarmupSteps: 300,
       logEvery: 10,
@@ -67,9 +68,10 @@ export async function runDemo(config: DemoConfig, log: (line: string) => void = 
       { log },
     );
     if (goals.status === 'interrupted') return EXIT.interrupted;
-    const { config: trainConfig } = trainConfigOf({
+    log(`true-goal pretraining report: ${await writeReport(goals.runDir)}`);
+    const { algo, config: trainConfig } = trainConfigOf({
       algo: 'hop',
-      preset: 'quick',
+      budget: 'quick',
       env: config.preset,
       seed: config.seed,
       pretrained: goals.runDir,
@@ -77,7 +79,7 @@ export async function runDemo(config: DemoConfig, log: (line: string) => void = 
       out: join(config.out, `train-hop-${stamp}`),
       progress: config.progress,
     });
-    const trained = await trainSelfPlay(hop, trainConfig, { log });
+    const trained = await algo.train(trainConfig, { log });
     if (trained.status === 'interrupted') return EXIT.interrupted;
     report = await writeReport(trained.runDir);
     log(`self-play training report: ${report}`);
@@ -85,6 +87,7 @@ export async function runDemo(config: DemoConfig, log: (line: string) => void = 
   const minutes = (performance.now() - t0) / 60000;
   log(`\ndemo finished in ${minutes.toFixed(1)} min`);
   log(`report: ${report}`);
+  log(`TensorBoard: tensorboard --logdir ${resolve(config.out)}`);
   log(`open it in a browser, e.g. file://${resolve(report)}`);
   return EXIT.ok;
 }

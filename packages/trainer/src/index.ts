@@ -47,31 +47,37 @@ export { RunDir, type RunConfigFile, type RunMetric } from './run/layout';
 export { createProgress, type Progress, type ProgressOptions, type ProgressMode } from './run/progress';
 export { InterruptFlag } from './run/interrupt';
 
-// Self-play training (`hop train`): the HOP agent, the shared loop pieces and the algorithms
-export { HopAgent, type HopAgentOptions } from './selfplay/agent';
-export { HopTeam, emptyTally, type HopTeamOptions, type InferenceTally, type RootEncoder } from './selfplay/team';
-export { discreteGoals, latentGoals, type GoalSetup } from './selfplay/goals';
-export { runRollout, type RolloutSpec, type RolloutResult, type RolloutSamples, type EpisodeSummary } from './selfplay/rollout';
-export { PolicyLearner, type LearnerBatch, type LearnerReport, type LearnerSettings } from './selfplay/learner';
-export { warmStartBatch } from './selfplay/warm-start';
-export { SelfPlayConfigSchema, BUDGET_PRESETS, type SelfPlayConfig } from './selfplay/config';
-export { trainSelfPlay, resumeSelfPlay, type SelfPlayOptions, type SelfPlayResult } from './selfplay/loop';
-export { envSlices } from './selfplay/runner';
-export { ALGORITHMS, algorithm, planningAlgorithm } from './algos/registry';
-export { isLoopAlgorithm, type SelfPlayAlgorithm, type LoopAlgorithm, type TrainAlgorithm, type AlgorithmBase, type PlanningSetup } from './algos/types';
+// Training (`hop train`): the algorithm contract and registry, the run lifecycle, the shared pieces
+export { ALGORITHMS, algorithm } from './algos/registry';
+export type { Algorithm, Controller, ResumeOverrides } from './algos/types';
+export type { RunOptions, RunResult, RunStatus } from './run/lifecycle';
+export { HopTeam, emptyTally, type HopTeamOptions, type InferenceTally, type RootEncoder } from './team/team';
+export { discreteGoals, latentGoals, type GoalSetup } from './team/goals';
+export type { PlanningSpec } from './planning/open';
+export type { PlanningSetup } from './planning/setup';
+
+// hop, hop-wm, direct-om: the HOP agent and the planning self-play loop (algos/hop/)
+export { HopAgent, type HopAgentOptions } from './algos/hop/agent';
+export { runRollout, type RolloutSpec, type RolloutResult, type RolloutSamples, type EpisodeSummary } from './algos/hop/rollout';
+export { PolicyLearner, type LearnerBatch, type LearnerReport, type LearnerSettings } from './algos/hop/learner';
+export { warmStartBatch } from './algos/hop/warm-start';
+export { SelfPlayConfigSchema, BUDGET_PRESETS, type SelfPlayConfig } from './algos/hop/settings';
+export { trainSelfPlay, resumeSelfPlay, type HopVariant, type HopRunConfig } from './algos/hop/loop';
+export { hopFamily } from './algos/hop/family';
+export { envSlices } from './algos/hop/runner';
 
 // PPO and what builds on it (`hop train --algo ppo | hop-onestep`)
 export { PPOConfigSchema, PPO_PRESETS, type PPOConfig } from './algos/ppo/config';
 export { HopOneStepConfigSchema, type HopOneStepConfig } from './algos/hop-onestep/config';
-export type { MaskedVecEnv, EpisodeExtras } from './ppo/env';
-export { buildPPONetwork, orthogonalInit, type PPONetworkSpec } from './ppo/network';
-export { PPOPolicies, type ActInput, type ActOutput } from './ppo/policies';
-export { PPOLearner, explainedVariance, type PPOSettings, type PPOUpdateReport } from './ppo/learner';
-export { allocateBatch, collectRollout, gae, type PPOBatch, type PPOEpisode, type CollectResult, type Conditioner, type StepObserver } from './ppo/rollout';
-export { trainPPO, resumePPO, ppoIterations, type PPOExtension, type PPOExtensionFactory, type PPOLoopConfig } from './ppo/loop';
+export type { MaskedVecEnv, EpisodeExtras } from './algos/ppo/env';
+export { buildPPONetwork, orthogonalInit, type PPONetworkSpec } from './algos/ppo/network';
+export { PPOPolicies, type ActInput, type ActOutput } from './algos/ppo/policies';
+export { PPOLearner, explainedVariance, type PPOSettings, type PPOUpdateReport } from './algos/ppo/learner';
+export { allocateBatch, collectRollout, gae, type PPOBatch, type PPOEpisode, type CollectResult, type Conditioner, type StepObserver } from './algos/ppo/rollout';
+export { trainPPO, resumePPO, ppoIterations, type PPOExtension, type PPOExtensionFactory, type PPOLoopConfig } from './algos/ppo/loop';
 
 // Evaluation, comparison and experiment grids (`hop eval | compare | experiment`)
-export { ruleSource, runSource, type AgentSource, type Controller } from './eval/controllers';
+export { ruleSource, runSource, type AgentSource } from './eval/controllers';
 export {
   evaluateAgent,
   focalCounts,

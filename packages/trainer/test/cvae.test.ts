@@ -10,7 +10,7 @@ import { buildModels, disposeModels, type PretrainModels } from '../src/pretrain
 import { trainStep } from '../src/pretrain/step';
 import { validateCvae } from '../src/pretrain/validate-cvae';
 import { RunDir } from '../src/run/layout';
-import { latentGoalVectors } from '../src/selfplay/latent-goals';
+import { latentGoalVectors } from '../src/team/latent-goals';
 import { pretrain } from '../src/pretrain/train';
 import { errorOf, tempDir, tinyDataset } from './helpers';
 

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { TINY_NET, runHopInProcess, tempDir, tinyDataset } from './helpers';
-import { ppoIterations } from '../src/ppo/loop';
+import { ppoIterations } from '../src/algos/ppo/loop';
 
 /**
  * Random sequences of collect / pretrain / train / --force / --resume / kill / the user writing files, on a

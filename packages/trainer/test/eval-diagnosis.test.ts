@@ -9,8 +9,8 @@ import { ruleSource, runSource, type Controller, type RuleCoPlayers } from '../s
 import type { EvalCell } from '../src/eval/protocol';
 import { EvalConfigSchema } from '../src/eval/schema';
 import { buildTables, compareRows, evaluationSections } from '../src/eval/tables';
-import { ruleCoPlayerModel } from '../src/eval/variants';
-import { HopAgent } from '../src/selfplay/agent';
+import { ruleCoPlayerModel } from '../src/algos/hop/variants';
+import { HopAgent } from '../src/algos/hop/agent';
 import { runHop, tempDir } from './helpers';
 
 /** A hand-made cell: `rewards[k][e]` focal reward of pairing e's k-th episode. */

@@ -121,7 +121,7 @@ describe('hop eval', () => {
   it('a hop (MCTS) run as the agent: HopAgents per focal player, the same seeds give the same cells', async () => {
     const run = join(tempDir('eval-hop'), 'hop');
     const t = await runHop([
-      'train', '--algo', 'hop', '--env', 'small-2p', '--iterations', '1', '--num-envs', '2', '--tree-num', '1', '--simulations', '4',
+      'train', '--algo', 'hop', '--env', 'small-2p', '--iterations', '1', '--num-envs', '2', '--num-trees', '1', '--num-simulations', '4',
       '--eval-envs', '1', '--eval-episodes', '1', '--replay-every', '0', '--policy-filters', '8', '--policy-hidden', '16', '--moa-filters', '8',
       '--moa-hidden', '16', '--sgd-passes', '1', '--minibatch', '32', '--progress', 'none', '--out', run,
     ]);

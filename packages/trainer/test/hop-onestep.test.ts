@@ -4,9 +4,9 @@ import { initBackend } from '@hop/core';
 import { VecStagHunt, createStagHuntSimulator } from '@hop/env-staghunt';
 import { HopOneStepConfigSchema } from '../src/algos/hop-onestep/config';
 import { oneStepExtension } from '../src/algos/hop-onestep/extension';
-import type { PPOLoopConfig } from '../src/ppo/loop';
-import type { SelfPlayConfig } from '../src/selfplay/config';
-import { buildCoPlayers } from '../src/selfplay/models';
+import type { PPOLoopConfig } from '../src/algos/ppo/loop';
+import type { SelfPlayConfig } from '../src/algos/hop/settings';
+import { buildCoPlayers } from '../src/team/models';
 
 const game = createStagHuntSimulator('small-2p');
 const config = HopOneStepConfigSchema.parse({ env: 'small-2p', seed: 4, moaFilters: [8], moaHidden: 16, policyFilters: [8], policyHidden: 16 });

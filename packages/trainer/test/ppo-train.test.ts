@@ -58,7 +58,7 @@ describe('hop train --algo ppo (child processes)', () => {
     // MCTS settings are no PPO keys: refused by name.
     const bad = await runHop([...TINY_PPO, '--tree-num', '3', '--out', join(root, 'bad')]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/unknown key "treeNum"/);
+    expect(bad.stderr).toMatch(/unknown key "numTrees"/);
   }, 180_000);
 });
 

@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HopError, Rng, initBackend } from '@hop/core';
-import type { MaskedVecEnv } from '../src/ppo/env';
-import { PPOLearner, type PPOSettings } from '../src/ppo/learner';
-import { buildPPONetwork, orthogonalMatrix } from '../src/ppo/network';
-import { PPOPolicies } from '../src/ppo/policies';
-import { allocateBatch, collectRollout, gae } from '../src/ppo/rollout';
+import type { MaskedVecEnv } from '../src/algos/ppo/env';
+import { PPOLearner, type PPOSettings } from '../src/algos/ppo/learner';
+import { buildPPONetwork, orthogonalMatrix } from '../src/algos/ppo/network';
+import { PPOPolicies } from '../src/algos/ppo/policies';
+import { allocateBatch, collectRollout, gae } from '../src/algos/ppo/rollout';
 
 const LEFT = 0;
 const RIGHT = 1;

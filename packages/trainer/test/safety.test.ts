@@ -8,7 +8,7 @@ import { fileFingerprint, inputFingerprint, fingerprintChanges } from '../src/ru
 const COLLECT = (out: string, seed: number, episodes = 60) => ['collect', '--preset', 'small-2p', '--population', 'mixed', '--episodes', String(episodes), '--seed', String(seed), '--out', out, '--progress', 'none'];
 /** A tiny self-play config on the 2-player preset (as in train-e2e.test.ts). */
 const TINY_TRAIN = [
-  '--env', 'small-2p', '--num-envs', '3', '--tree-num', '2', '--simulations', '6',
+  '--env', 'small-2p', '--num-envs', '3', '--num-trees', '2', '--num-simulations', '6',
   '--eval-envs', '2', '--eval-episodes', '2', '--eval-every', '2', '--replay-every', '0',
   '--policy-filters', '8', '--policy-hidden', '16', '--moa-filters', '8', '--moa-hidden', '16',
   '--moa-capacity', '12', '--moa-epochs', '1', '--moa-minibatch', '16', '--sgd-passes', '2', '--minibatch', '32',

@@ -3,15 +3,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng, initBackend } from '@hop/core';
 import { createStagHuntSimulator, VecStagHunt } from '@hop/env-staghunt';
 import { MOAModel, OnlineMOA, PairRegistry } from '@hop/moa';
-import { SelfPlayConfigSchema } from '../src/selfplay/config';
-import { discreteGoals } from '../src/selfplay/goals';
-import { PolicyLearner } from '../src/selfplay/learner';
-import { buildPolicy } from '../src/selfplay/models';
-import { feedOnline } from '../src/selfplay/online';
-import { runRollout, type EpisodeSummary, type RolloutSamples } from '../src/selfplay/rollout';
-import { envSlices } from '../src/selfplay/runner';
-import { HopTeam } from '../src/selfplay/team';
-import { HopAgent } from '../src/selfplay/agent';
+import { SelfPlayConfigSchema } from '../src/algos/hop/settings';
+import { discreteGoals } from '../src/team/goals';
+import { PolicyLearner } from '../src/algos/hop/learner';
+import { buildPolicy } from '../src/team/models';
+import { feedOnline } from '../src/team/online';
+import { runRollout, type EpisodeSummary, type RolloutSamples } from '../src/algos/hop/rollout';
+import { envSlices } from '../src/algos/hop/runner';
+import { HopTeam } from '../src/team/team';
+import { HopAgent } from '../src/algos/hop/agent';
 
 const game = createStagHuntSimulator('small-2p');
 const config = SelfPlayConfigSchema.parse({ env: 'small-2p', policyFilters: [8], policyHidden: 16, seed: 5 });
@@ -217,7 +217,7 @@ describe('self-play pieces', () => {
 
 describe('resume on another inference engine', () => {
   it('says so, naming both engines and how to resume on the first; silent when the engine is the same or unknown', async () => {
-    const { warnEngineChange } = await import('../src/selfplay/loop');
+    const { warnEngineChange } = await import('../src/run/lifecycle');
     const env = (engine: 'onnx' | 'tfjs' | null) =>
       ({ inference: engine ? { engine, reason: 'test', threads: 1, executionProvider: 'cpu' } : null }) as unknown as Parameters<typeof warnEngineChange>[0];
     const lines: string[] = [];

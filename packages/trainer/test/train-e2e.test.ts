@@ -5,7 +5,7 @@ import { PKG, TINY_NET, runHop, runNode, tempDir, tinyDataset } from './helpers'
 
 /** A tiny self-play config on the 2-player preset: seconds per iteration. */
 const TINY_TRAIN = [
-  '--env', 'small-2p', '--num-envs', '3', '--tree-num', '2', '--simulations', '6',
+  '--env', 'small-2p', '--num-envs', '3', '--num-trees', '2', '--num-simulations', '6',
   '--eval-envs', '2', '--eval-episodes', '2', '--eval-every', '1', '--replay-every', '2',
   '--policy-filters', '8', '--policy-hidden', '16', '--moa-filters', '8', '--moa-hidden', '16',
   '--moa-capacity', '12', '--moa-epochs', '1', '--moa-minibatch', '16', '--sgd-passes', '2', '--minibatch', '32',

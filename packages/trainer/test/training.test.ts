@@ -10,7 +10,7 @@ import { validate } from '../src/pretrain/validate';
 import { errorOf, tempDir, tinyDataset } from './helpers';
 import { klWeight } from '@hop/vae';
 import { openDataset } from '@hop/env-staghunt';
-import { warmStartBatch } from '../src/selfplay/warm-start';
+import { warmStartBatch } from '../src/algos/hop/warm-start';
 
 const config = (over: Partial<PretrainConfig> = {}): PretrainConfig =>
   PretrainConfigSchema.parse({ data: 'unused', seed: 7, moaFilters: [8], moaHidden: 32, vaeFilters: [8], latentDim: 4, batchSize: 32, alphaMax: 0.5, alphaWarmupSteps: 10, ...over });

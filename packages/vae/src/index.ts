@@ -45,7 +45,7 @@ export {
   type ClassicStepResult,
   type ClassicTrainerStep,
 } from './train/classic';
-export { CHECKPOINT_KIND, readVaeCheckpoint, type LoadOptions } from './io/checkpoint';
+export { CHECKPOINT_KIND, readVaeCheckpoint, type CheckpointedVae, type LoadOptions } from './io/checkpoint';
 export { loadVae } from './io/load';
 export {
   SubgoalCVAE,

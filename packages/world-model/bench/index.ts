@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng, describeBackend, initBackend } from '@hop/core';
-import { StagHuntSimulator, VecStagHunt } from '@hop/env-staghunt';
+import { StagHuntSimulator, VecStagHunt, stagHuntRewards } from '@hop/env-staghunt';
 import { WorldModel, WorldModelSimulator, createWorldModelInference, stagHuntLayout, type ModelInputs } from '../src/index';
 
 const info = await initBackend();
@@ -15,7 +15,7 @@ console.log(describeBackend(info));
 
 const env = new StagHuntSimulator('hop-msh');
 const model = new WorldModel({ layout: stagHuntLayout({ height: 8, width: 8, players: 4 }), finalTime: 35 });
-const sim = new WorldModelSimulator(model);
+const sim = new WorldModelSimulator(model, { rewards: stagHuntRewards('hop-msh') });
 console.log(`model: direct, ${model.countParams()} weights`);
 
 const POOL = 64;

@@ -6,12 +6,17 @@
  * obstacles, time; the rules' end time is left out), plus the observer's reward.
  */
 import { describeBackend, initBackend } from '@hop/core';
+import { openDataset, stagHuntRewards } from '@hop/env-staghunt';
 import { StateCodec, WorldModelSimulator, gridSizeOf, openTransitionData } from '../src/index';
 
 const [dataDir, ckpt, frac = '0.1', seed = '0'] = process.argv.slice(2);
 console.log(describeBackend(await initBackend()));
 const { val } = await openTransitionData(dataDir, { valFraction: Number(frac), seed: Number(seed) });
-const sim = await WorldModelSimulator.fromCheckpoint(ckpt);
+// the reward rule of the game that collected the data (the script composes, as the trainer does)
+const ds = openDataset(dataDir);
+const rule = stagHuntRewards(ds.config);
+ds.close();
+const sim = await WorldModelSimulator.fromCheckpoint(ckpt, { rewards: rule });
 const layout = sim.layout;
 const G = gridSizeOf(layout);
 const P = layout.players;

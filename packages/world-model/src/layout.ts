@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { HopError } from '@hop/core';
 
 /**
- * How rewards and episode ends follow from who caught what (the rules the planning adapter applies to the
- * hunt outcome the network predicts, so rewards are exact sums, not regressed floats):
+ * The rule parameters a world model records with its layout: the episode end the planning adapter counts
+ * (`endAfterFirstCatch`) and the rewards the validation figures read off one view (`observerRuleReward`).
+ * The adapter's own rewards come from the game's rule it is handed (`CatchRewards`, for the stag hunt
+ * `stagHuntRewards` of @hop/env-staghunt), not from these numbers. What they say:
  * a group of players that catches prey `k` on one cell splits `preyRewards[k]` (in proportion to
  * `strength[player]` when `strength` is set and `strengthPrey[k]` is true or `strengthPrey` null, else
  * equally); every acting player gets `stepReward` each step; with

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, initBackend, type SimStepBatch } from '@hop/core';
-import { StagHuntSimulator, VecStagHunt, type PresetName } from '@hop/env-staghunt';
+import { Rng, initBackend, type CatchRewards, type SimStepBatch } from '@hop/core';
+import { StagHuntSimulator, VecStagHunt, stagHuntRewards, type PresetName } from '@hop/env-staghunt';
 import { stagHuntLayout, stagHuntRules } from '../src/layout';
 import { WorldModel } from '../src/model/world-model';
 import { WorldModelSimulator } from '../src/sim/adapter';
@@ -42,7 +42,7 @@ function randomModel(seed: number): WorldModel {
 
 /** The adapter started from the true game's start positions (encoded from player 0's observation). */
 function adapterSubject(seed: number): ContractSubject & { adapter: WorldModelSimulator } {
-  const adapter = new WorldModelSimulator(randomModel(seed), { ownsModel: true });
+  const adapter = new WorldModelSimulator(randomModel(seed), { ownsModel: true, rewards: stagHuntRewards({ players: 2 }) });
   const env = stagHuntStarts('small-2p');
   const grid = new Float32Array(env.sim.numAgents * env.sim.observationSize);
   return {
@@ -79,7 +79,7 @@ describe('WorldModelSimulator', () => {
   it('renders encoded observations exactly as the true game does, for every player', () => {
     const env = stagHuntStarts('hop-msh');
     const model = new WorldModel({ layout: stagHuntLayout({ height: 8, width: 8, players: 4 }), finalTime: 35 });
-    const adapter = new WorldModelSimulator(model, { ownsModel: true });
+    const adapter = new WorldModelSimulator(model, { ownsModel: true, rewards: stagHuntRewards({ players: 4 }) });
     const P = 4;
     const G = adapter.observationSize;
     expect(env.sim.observationSize).toBe(G);
@@ -181,22 +181,33 @@ describe('WorldModelSimulator', () => {
   });
 });
 
-describe('WorldModelSimulator rewards and ends: the rules applied to the predicted hunt outcome', () => {
+describe('WorldModelSimulator rewards and ends: the handed rule applied to the predicted hunt outcome', () => {
   /**
-   * 3 players on 3x3 (tiny layout), prey worth 6 split by strength [1, 2, 3], step reward -0.5, end 2 steps
-   * after the first catch. The outcome head is pinned to "caught" (or "not caught") whatever it sees, and
-   * the direct model starts at "nothing changes", so the expected values follow by hand.
+   * 3 players on 3x3 (tiny layout), one prey, end 2 steps after the first catch. The outcome head is pinned
+   * to "caught" (or "not caught") whatever it sees, and the direct model starts at "nothing changes". The
+   * reward rule handed in records what the adapter tells it (who acted, who caught what, the groups) and
+   * writes `10 * (caught + 1) + group + 1` for acting players, so what reaches the rewards is worked out by hand.
+   * Mutations caught: done players passed as acting, the group not the cell, the end after the catch dropped.
    */
-  function pinned(caught: boolean, prosocial = false): WorldModelSimulator {
+  type Call = { acting: number[]; caught: number[]; group: number[] };
+  function pinned(caught: boolean): { sim: WorldModelSimulator; calls: Call[] } {
+    const calls: Call[] = [];
+    const rewards: CatchRewards = {
+      players: 3,
+      write(acting, by, group, out, off) {
+        calls.push({ acting: Array.from(acting), caught: Array.from(by), group: Array.from(group) });
+        for (let p = 0; p < 3; p++) out[off + p] = acting[p] ? 10 * (by[p] + 1) + group[p] + 1 : 0;
+      },
+    };
     const base = tinyLayout({ players: 3 });
-    const layout = { ...base, rules: { preyRewards: [6], strength: [1, 2, 3], stepReward: -0.5, prosocial, endAfterFirstCatch: 2 } };
+    const layout = { ...base, rules: { preyRewards: [6], endAfterFirstCatch: 2 } };
     const model = new WorldModel({ layout, finalTime: 10, direct: { layers: [{ filters: 4, kernel: 3 }] }, headUnits: 4 });
     const head = model.network.outputs[1].sourceLayer;
     const [kernel] = head.getWeights(); // the layer's own variable: not ours to dispose
     const pins = [tf.zerosLike(kernel), tf.tensor1d(caught ? [-20, 20] : [20, -20])];
     head.setWeights(pins);
     tf.dispose(pins);
-    return new WorldModelSimulator(model, { ownsModel: true });
+    return { sim: new WorldModelSimulator(model, { ownsModel: true, rewards }), calls };
   }
 
   /** p0 and p1 hunt the prey on the centre cell together, p2 stays in the corner. */
@@ -214,44 +225,44 @@ describe('WorldModelSimulator rewards and ends: the rules applied to the predict
     return { arena, rewards: Array.from(rewards), terminal: terminal[0], step, read: () => ({ rewards: Array.from(rewards), terminal: terminal[0] }) };
   }
 
-  it('splits a caught prey by strength, adds the step reward, and ends the episode 2 steps after the catch', async () => {
-    const sim = pinned(true);
+  it('hands the rule the catch of the group on its cell, and ends the episode 2 steps after the catch', async () => {
+    const { sim, calls } = pinned(true);
     const c = sim.codec;
     const W = sim.stateWords;
     const s = await huntStep(sim);
-    // the group {p0, p1} has strength 1 + 2: shares 1/3 and 2/3 of 6, each minus 0.5; p2 only -0.5
-    expect(s.rewards).toEqual([6 * (1 / 3) - 0.5, 6 * (2 / 3) - 0.5, -0.5].map((v) => Math.fround(v)));
+    expect(calls).toEqual([{ acting: [1, 1, 1], caught: [0, 0, -1], group: [4, 4, 0] }]);
+    expect(s.rewards).toEqual([15, 15, 1]);
     expect(s.terminal).toBe(0);
     expect(Array.from(s.arena.subarray(W + c.POS, W + c.POS + 3))).toEqual([-1, -1, 0]);
     expect(c.bit(s.arena, W, c.preyOff[0], 4)).toBe(0);
     expect(s.arena[W + c.T]).toBe(1);
     expect(s.arena[W + c.END]).toBe(3); // caught at t = 0: 0 + 1 + 2
     await s.step(1, 1, [4, 4, 4]);
-    expect(s.read()).toEqual({ rewards: [0, 0, -0.5], terminal: 0 }); // done players get nothing
+    expect(calls[1]).toEqual({ acting: [0, 0, 1], caught: [-1, -1, -1], group: [-1, -1, 0] });
+    expect(s.read()).toEqual({ rewards: [0, 0, 1], terminal: 0 }); // done players get nothing
     await s.step(1, 1, [4, 4, 4]);
-    expect(s.read()).toEqual({ rewards: [0, 0, -0.5], terminal: 1 }); // t = 3: the rules' end
+    expect(s.read()).toEqual({ rewards: [0, 0, 1], terminal: 1 }); // t = 3: the rules' end
     sim.dispose();
   });
 
-  it('hands every acting player the total over the players when prosocial', async () => {
-    const sim = pinned(true, true);
-    const s = await huntStep(sim);
-    // total 1.5 + 3.5 - 0.5 = 4.5 over 3 players
-    expect(s.rewards).toEqual([1.5, 1.5, 1.5]);
-    sim.dispose();
-  });
-
-  it('keeps the hunters and the prey, pays only the step reward and sets no end, when the head says not caught', async () => {
-    const sim = pinned(false);
+  it('keeps the hunters and the prey and sets no end, when the head says not caught', async () => {
+    const { sim, calls } = pinned(false);
     const c = sim.codec;
     const W = sim.stateWords;
     const s = await huntStep(sim);
-    expect(s.rewards).toEqual([-0.5, -0.5, -0.5]);
+    expect(calls).toEqual([{ acting: [1, 1, 1], caught: [-1, -1, -1], group: [4, 4, 0] }]);
+    expect(s.rewards).toEqual([5, 5, 1]);
     expect(Array.from(s.arena.subarray(W + c.POS, W + c.POS + 3))).toEqual([4, 4, 0]);
     expect(c.bit(s.arena, W, c.preyOff[0], 4)).toBe(1);
     expect(s.arena[W + c.END]).toBe(0);
     expect(s.terminal).toBe(0);
     sim.dispose();
+  });
+
+  it('refuses a rule for another number of players', () => {
+    const model = new WorldModel({ layout: tinyLayout({ players: 3 }), finalTime: 10, direct: { layers: [{ filters: 4, kernel: 3 }] }, headUnits: 4 });
+    expect(() => new WorldModelSimulator(model, { rewards: stagHuntRewards({ players: 2 }) })).toThrow(/reward rule is for 2 players, the world model for 3/);
+    model.dispose();
   });
 });
 
@@ -283,7 +294,7 @@ describe('WorldModelSimulator rewards agree with @hop/env-staghunt', () => {
       const pins = [tf.zerosLike(kernel), tf.tensor1d([-20, 20, 20])];
       head.setWeights(pins);
       tf.dispose(pins);
-      const sim = new WorldModelSimulator(model, { ownsModel: true });
+      const sim = new WorldModelSimulator(model, { ownsModel: true, rewards: stagHuntRewards(config) });
       const grid = new Float32Array(5 * env.observationSize);
       env.observe({ states: arena, slots: Int32Array.of(0), count: 1 }, grid);
       const mine = sim.allocate(2);

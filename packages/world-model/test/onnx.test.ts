@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng, initBackend, probeOnnxRuntime } from '@hop/core';
-import { StagHuntSimulator, VecStagHunt } from '@hop/env-staghunt';
+import { StagHuntSimulator, VecStagHunt, stagHuntRewards } from '@hop/env-staghunt';
 import { createWorldModelInference, exportWorldModelToOnnx } from '../src/index';
 import { stagHuntLayout } from '../src/layout';
 import { WorldModel, type ModelInputs } from '../src/model/world-model';
@@ -138,8 +138,8 @@ describe.runIf(available || required)('world model through ONNX Runtime equals t
     const model = new WorldModel({ layout: stagHuntLayout({ height: 4, width: 4, players: 2 }), finalTime: 20, headUnits: 8, seed: 7 });
     randomiseWeights(model, 8);
     const inf = await createWorldModelInference(model, { engine: 'onnx' });
-    const simT = new WorldModelSimulator(model);
-    const simO = new WorldModelSimulator(model, { predictor: inf });
+    const simT = new WorldModelSimulator(model, { rewards: stagHuntRewards({ players: 2 }) });
+    const simO = new WorldModelSimulator(model, { predictor: inf, rewards: stagHuntRewards({ players: 2 }) });
     const env = new StagHuntSimulator('small-2p');
     const vec = new VecStagHunt('small-2p', { numEnvs: 8, seed: 3, observations: 'none' });
     const pool = env.allocate(8);

@@ -11,7 +11,7 @@ import { loadWorldModel } from '../src/model/checkpoint';
 import { WorldModelSimulator } from '../src/sim/adapter';
 import { trainWorldModel, type TrainWorldModelResult } from '../src/train/train';
 import { TINY_WORLD_SIZES, simulatorContractTests } from './helpers/contract';
-import { TinyWorld, collectTinyDataset, randomLegalActions, tinyLayout } from './helpers/tiny-world';
+import { TinyWorld, collectTinyDataset, randomLegalActions, tinyLayout, tinyRewards } from './helpers/tiny-world';
 
 const dirs: string[] = [];
 const tmp = () => {
@@ -62,7 +62,7 @@ describe('a world model trained on a tiny deterministic world', () => {
   });
 
   it('steps exactly like the true world from fresh states, through the planning adapter', async () => {
-    const sim = new WorldModelSimulator(trained.model);
+    const sim = new WorldModelSimulator(trained.model, { rewards: tinyRewards(world.rules, world.numAgents) });
     const rng = new Rng(77);
     const n = 200;
     const W = world.stateWords;
@@ -94,7 +94,7 @@ describe('a world model trained on a tiny deterministic world', () => {
   });
 
   it('matches the true world off the data\'s policy: every step, rollouts, categories (compareWithTruth)', async () => {
-    const sim = new WorldModelSimulator(trained.model);
+    const sim = new WorldModelSimulator(trained.model, { rewards: tinyRewards(world.rules, world.numAgents) });
     const n = 60;
     const starts = new Int32Array(n * world.stateWords);
     const rng = new Rng(91);
@@ -159,7 +159,7 @@ describe('a world model trained on a tiny deterministic world', () => {
 
   describe('simulator contract on the trained model', () => {
     simulatorContractTests(() => ({
-      sim: new WorldModelSimulator(trained.model),
+      sim: new WorldModelSimulator(trained.model, { rewards: tinyRewards(world.rules, world.numAgents) }),
       maxSteps: 8,
       sizes: TINY_WORLD_SIZES, // the model was trained on tinyLayout()
       start: (rng, arena, slot) => world.randomState(rng, arena, slot, counts),

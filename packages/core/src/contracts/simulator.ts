@@ -66,3 +66,25 @@ export interface BatchedSimulator extends SimulatorSpec {
   /** Out `[count, numGoals]`: 1 when goal g can still be achieved in that state. */
   goalsAvailable(view: SimViewBatch, out: Uint8Array): void;
 }
+
+/**
+ * The reward rule of a hunting game: the rewards of one step from who caught what. The environment that
+ * owns the rule implements it (`@hop/env-staghunt`'s `stagHuntRewards`, the same code its step runs), and a
+ * simulator that only predicts the catch (`@hop/world-model`'s planning adapter) is handed it, so the rule
+ * is written once. Inputs are per player `p` in `[0, players)`:
+ * - `acting[p]`: 1 when the player was in play before the step (its action counted), else 0;
+ * - `caught[p]`: the goal (prey kind, the simulator's goal index) the player caught this step, or -1;
+ * - `group[p]`: which prey it caught: players with the same `caught` and `group` caught one prey together
+ *   (a prey index, or the cell).
+ */
+export interface CatchRewards {
+  readonly players: number;
+  /** Writes every player's reward at `rewards[off + p]` (0 for players not acting). */
+  write(
+    acting: ArrayLike<number>,
+    caught: ArrayLike<number>,
+    group: ArrayLike<number>,
+    rewards: Float32Array,
+    off: number,
+  ): void;
+}

@@ -10,8 +10,19 @@ export {
   type MetricValue,
   type RunWriterOptions,
 } from './run-writer';
+export {
+  TensorBoardWriter,
+  maskedCrc32c,
+  tfRecord,
+  scalarEvent,
+  fileVersionEvent,
+  scalarsOf,
+  decodeTfEvents,
+  type TfEvent,
+  type TensorBoardWriterOptions,
+} from './tensorboard';
 export { captureEnvironment, type RunEnvironment } from './environment';
-export { lineChartSvg, type LineChartOptions, type LineSeries } from './svg/line-chart';
+export { lineChartSvg, type LineChartOptions, type LineSeries, type ReferenceLine } from './svg/line-chart';
 export { heatmapSvg, type HeatmapOptions } from './svg/heatmap';
 export { barChartSvg, type BarChartOptions } from './svg/bar-chart';
 export { stackedBarChartSvg, type StackedBarChartOptions } from './svg/stacked-bar-chart';

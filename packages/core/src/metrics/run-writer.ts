@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { HopError } from '../errors';
 import { writeFileAtomicSync } from '../io/atomic';
 import { captureEnvironment, type RunEnvironment } from './environment';
+import { TensorBoardWriter } from './tensorboard';
 
 /** A logged value. Non-finite numbers are stored as the strings "NaN", "Infinity", "-Infinity". */
 export type MetricValue = number | string | boolean | null;
@@ -15,6 +16,11 @@ export interface RunWriterOptions {
   fsync?: boolean;
   /** Start `metrics.jsonl` empty instead of appending to what an earlier run left. Default false. */
   overwrite?: boolean;
+  /**
+   * Also write every record's numbers to a TensorBoard event file `events.out.tfevents.*` in the directory
+   * (see `TensorBoardWriter`; a new file per writer, as TensorFlow does). Default false.
+   */
+  tensorboard?: boolean;
 }
 
 export const METRICS_FILE = 'metrics.jsonl';
@@ -28,6 +34,7 @@ export const ENVIRONMENT_FILE = 'environment.json';
  *     dir/environment.json   node, platform, CPUs, tfjs backend, git commit at open (atomic)
  *     dir/metrics.jsonl      one JSON record per line, append-only
  *     dir/metrics.csv        `writeCsv()`: the records as a table, one column per key ever logged
+ *     dir/events.out.tfevents.*  with `tensorboard: true`: the same numbers for TensorBoard
  *
  * Every record is one `write(2)` of a whole line to a file opened with O_APPEND, so a crashed process
  * leaves only complete lines; a power loss (without `fsync: true`) at most a torn last line, which
@@ -39,6 +46,8 @@ export class RunWriter {
   private fd: number | null;
   private readonly fsync: boolean;
   private written = 0;
+  /** The event file writer when `tensorboard` is on. */
+  readonly tensorboard: TensorBoardWriter | null;
 
   constructor(dir: string, options: RunWriterOptions = {}) {
     this.dir = resolve(dir);
@@ -50,6 +59,7 @@ export class RunWriter {
     this.environment = captureEnvironment();
     writeFileAtomicSync(join(this.dir, ENVIRONMENT_FILE), `${JSON.stringify(this.environment, null, 2)}\n`);
     if (options.config !== undefined) this.writeConfig(options.config);
+    this.tensorboard = options.tensorboard ? new TensorBoardWriter(this.dir) : null;
   }
 
   /** Replaces `config.json` atomically. */
@@ -69,6 +79,7 @@ export class RunWriter {
     if (fd === null) throw new HopError('E_METRICS', `${this.dir}: log() after close()`);
     writeSync(fd, formatMetricLine(record, this.dir));
     if (this.fsync) fsyncSync(fd);
+    this.tensorboard?.addRecord(record);
     this.written++;
   }
 
@@ -102,6 +113,7 @@ export class RunWriter {
 
   close(): void {
     if (this.fd === null) return;
+    this.tensorboard?.close();
     fsyncSync(this.fd);
     closeSync(this.fd);
     this.fd = null;

@@ -1,5 +1,5 @@
-import { Rng } from '@hop/core';
-import type { Agent, GridObservation } from '@hop/core';
+import { Rng } from '@hop/core/base';
+import type { Agent, GridObservation } from '@hop/core/base';
 import { AGENT_KINDS, decide, type AgentKind, type StagWait, type SwitchingParams } from './decide';
 import { ObservationDecoder } from './decode';
 import { drawKind, resolvePopulation, type PopulationInput, type ResolvedPopulation } from './population';

@@ -1,4 +1,4 @@
-import { HopError, Rng } from '@hop/core';
+import { HopError, Rng } from '@hop/core/base';
 import { NUM_ACTIONS } from '../config';
 import type { VecStagHunt } from '../env/vec';
 import { agentSeed } from '../env/seeds';

@@ -1,4 +1,4 @@
-import type { Rng } from '@hop/core';
+import type { Rng } from '@hop/core/base';
 import { Action } from '../config';
 import { UNREACHABLE } from './paths';
 

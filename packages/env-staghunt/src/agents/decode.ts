@@ -1,4 +1,4 @@
-import type { GridObservation } from '@hop/core';
+import type { GridObservation } from '@hop/core/base';
 import { makeDecisionContext, type DecisionContext } from './decide';
 import { neighbourTable } from '../core/geometry';
 import { computeDistances } from './paths';

@@ -1,4 +1,4 @@
-import { HopError, type Rng } from '@hop/core';
+import { HopError, type Rng } from '@hop/core/base';
 import {
   AGENT_KINDS,
   DEFAULT_SWITCHING,

@@ -1,4 +1,4 @@
-import type { Rng } from '@hop/core';
+import type { Rng } from '@hop/core/base';
 import type { Geometry } from './geometry';
 
 /** Obstacle components: short lines and L-shapes as (row, col) offsets. */

@@ -1,4 +1,4 @@
-import { Rng } from '@hop/core';
+import { Rng } from '@hop/core/base';
 import type { Geometry } from './geometry';
 
 /** Zobrist keys of one geometry: one random 32-bit word per (feature, cell). Fixed seed: stable across runs. */

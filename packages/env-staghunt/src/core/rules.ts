@@ -1,5 +1,5 @@
-import { HopError } from '@hop/core';
-import { ACTION_NAMES, NUM_ACTIONS } from '../config';
+import { HopError, type CatchRewards } from '@hop/core/base';
+import { ACTION_NAMES, NUM_ACTIONS, resolveConfig, type PresetName, type StagHuntConfig, type StagHuntConfigInput } from '../config';
 import type { Geometry } from './geometry';
 
 /**
@@ -161,7 +161,6 @@ export function stepState(
     terminations[o] = 0;
     truncations[o] = 0;
     hunted[o] = -1;
-    raw[p] = 0;
     const pos = st[POS + p];
     if (pos < 0 || terminalBefore) {
       active[o] = 0;
@@ -205,47 +204,33 @@ export function stepState(
     for (let k = 0; k < g.stags; k++) {
       if (st[b + g.STAG + k] < 0) continue;
       let n = 0;
-      let w = 0;
-      for (let p = 0; p < P; p++) {
-        if (eff[p] === 5 && target[p] === k) {
-          n++;
-          w += g.strength[p];
-        }
-      }
+      for (let p = 0; p < P; p++) if (eff[p] === 5 && target[p] === k) n++;
       if (n === 0 || n < g.stagMinHunters) continue;
-      for (let p = 0; p < P; p++) {
-        if (eff[p] === 5 && target[p] === k) {
-          raw[p] += (g.stagReward * g.strength[p]) / w;
-          hunted[off + p] = 0;
-        }
-      }
+      for (let p = 0; p < P; p++) if (eff[p] === 5 && target[p] === k) hunted[off + p] = 0;
       st[b + g.STAG + k] = -1;
       caught = true;
     }
   }
-  // Hares: any number of hunters (one suffices) share the reward equally.
+  // Hares: any number of hunters (one suffices) catch it.
   if (hareHunters > 0) {
     for (let k = 0; k < g.hares; k++) {
       if (st[b + g.HARE + k] < 0) continue;
       let n = 0;
-      for (let p = 0; p < P; p++) if (eff[p] === 6 && target[p] === k) n++;
-      if (n === 0) continue;
-      const share = g.hareReward / n;
       for (let p = 0; p < P; p++) {
         if (eff[p] === 6 && target[p] === k) {
-          raw[p] += share;
+          n++;
           hunted[off + p] = 1;
         }
       }
+      if (n === 0) continue;
       st[b + g.HARE + k] = -1;
       caught = true;
     }
   }
+  writeCatchRewards(g, active, hunted, off, target, raw, rewards, off);
 
-  // Moves, departures of the hunters, the time reward.
-  let total = 0;
+  // Moves, departures of the hunters.
   let left = live;
-  const timeReward = g.timeReward;
   for (let p = 0; p < P; p++) {
     const a = eff[p];
     if (a < 0) continue;
@@ -256,8 +241,6 @@ export function stepState(
     } else if (a < 4) {
       st[POS + p] = nbr[st[POS + p] * 4 + a];
     }
-    raw[p] += timeReward;
-    total += raw[p];
   }
 
   const t = st[b + g.T];
@@ -270,15 +253,79 @@ export function stepState(
     }
   }
   const terminal = left === 0 || t + 1 >= st[b + g.END];
-
-  const prosocial = g.prosocial;
-  const mean = total / P;
-  for (let p = 0; p < P; p++) {
-    if (eff[p] < 0) continue;
-    rewards[off + p] = prosocial ? mean : raw[p];
-    if (terminal && terminations[off + p] === 0) truncations[off + p] = 1;
-  }
+  if (terminal) for (let p = 0; p < P; p++) if (eff[p] >= 0 && terminations[off + p] === 0) truncations[off + p] = 1;
   return terminal;
+}
+
+/** The rule parameters `writeCatchRewards` reads (a `Geometry` has them). */
+export type RewardParams = Pick<Geometry, 'players' | 'stagReward' | 'hareReward' | 'timeReward' | 'strength' | 'prosocial'>;
+
+/**
+ * The reward rule of docs/rules.md, the one copy of it: from who caught what, each catching group splits its
+ * prey's reward (a stag by `strength`, a hare equally), every acting player adds the time reward, and
+ * prosocial play hands every acting player the step's total divided by the number of players; players not
+ * acting get 0. `acting` and `caught` are read at `[io + p]`, `group` at `[p]` (see `CatchRewards`).
+ * `stepState` and `stagHuntRewards` (the face other packages are handed) both call it.
+ */
+export function writeCatchRewards(
+  r: RewardParams,
+  acting: ArrayLike<number>,
+  caught: ArrayLike<number>,
+  io: number,
+  group: ArrayLike<number>,
+  raw: Float64Array,
+  rewards: Float32Array,
+  off: number,
+): void {
+  const P = r.players;
+  raw.fill(0, 0, P);
+  for (let p = 0; p < P; p++) {
+    const k = caught[io + p];
+    if (k < 0 || !acting[io + p]) continue;
+    // the first member of its group shares the prey among the group (in player order, as the sum runs)
+    let first = true;
+    for (let q = 0; q < p && first; q++) if (caught[io + q] === k && group[q] === group[p] && acting[io + q]) first = false;
+    if (!first) continue;
+    const byStrength = k === 0;
+    const reward = k === 0 ? r.stagReward : r.hareReward;
+    let w = 0;
+    for (let q = p; q < P; q++)
+      if (caught[io + q] === k && group[q] === group[p] && acting[io + q]) w += byStrength ? r.strength[q] : 1;
+    for (let q = p; q < P; q++)
+      if (caught[io + q] === k && group[q] === group[p] && acting[io + q]) raw[q] += (reward * (byStrength ? r.strength[q] : 1)) / w;
+  }
+  let total = 0;
+  for (let p = 0; p < P; p++) {
+    if (!acting[io + p]) continue;
+    raw[p] += r.timeReward;
+    total += raw[p];
+  }
+  const mean = total / P;
+  for (let p = 0; p < P; p++) rewards[off + p] = acting[io + p] ? (r.prosocial ? mean : raw[p]) : 0;
+}
+
+/**
+ * The Stag Hunt's reward rule behind the `@hop/core` `CatchRewards` contract (goal 0 the stag, 1 a hare),
+ * for simulators that predict only who caught what, such as `@hop/world-model`'s planning adapter: the
+ * composing code hands it over, so the rule stays written once, here.
+ */
+export function stagHuntRewards(config: StagHuntConfig | StagHuntConfigInput | PresetName = {}): CatchRewards {
+  const c = resolveConfig(config);
+  const strength = new Float64Array(c.players).fill(1);
+  if (c.playerStrength) strength.set(c.playerStrength);
+  const r: RewardParams = {
+    players: c.players,
+    stagReward: c.stagReward,
+    hareReward: c.hareReward,
+    timeReward: c.timeReward,
+    strength,
+    prosocial: c.prosocial,
+  };
+  const raw = new Float64Array(c.players);
+  return {
+    players: c.players,
+    write: (acting, caught, group, rewards, off) => writeCatchRewards(r, acting, caught, 0, group, raw, rewards, off),
+  };
 }
 
 /** 1 per player no longer acting: done, or the episode is over. */

@@ -1,4 +1,4 @@
-import { HopError } from '@hop/core';
+import { HopError } from '@hop/core/base';
 
 /** Throws a clear error when `slot` does not fit in an arena of `stateWords`-word records. */
 export function checkSlot(arena: Int32Array, slot: number, stateWords: number, where: string): void {

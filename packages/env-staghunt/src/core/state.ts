@@ -1,4 +1,4 @@
-import { HopError } from '@hop/core';
+import { HopError } from '@hop/core/base';
 import type { Geometry } from './geometry';
 import { isObstacle } from './geometry';
 

@@ -1,6 +1,6 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { HopError, NpyWriter, Rng, deriveSeed } from '@hop/core';
+import { HopError, NpyWriter, Rng, deriveSeed } from '@hop/core/base';
 import { NUM_ACTIONS, resolveConfig, type PresetName, type StagHuntConfigInput } from '../config';
 import { BatchedPopulation } from '../agents/batched';
 import { AGENT_KINDS } from '../agents/decide';

@@ -1,4 +1,4 @@
-import type { NpyDType } from '@hop/core';
+import type { NpyDType } from '@hop/core/base';
 import type { Geometry } from '../core/geometry';
 
 /**

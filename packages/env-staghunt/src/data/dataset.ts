@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HopError, NpyReader, Rng } from '@hop/core';
+import { HopError, NpyReader, Rng } from '@hop/core/base';
 import { resolveConfig, type StagHuntConfig } from '../config';
 import { makeGeometry, type Geometry } from '../core/geometry';
 import {

@@ -1,5 +1,5 @@
-import { HopError } from '@hop/core';
-import type { AgentId, GridObservation, ParallelEnv, PerAgent, ResetResult, StepResult } from '@hop/core';
+import { HopError } from '@hop/core/base';
+import type { AgentId, GridObservation, ParallelEnv, PerAgent, ResetResult, StepResult } from '@hop/core/base';
 import type { PresetName, StagHuntConfig, StagHuntConfigInput } from '../config';
 import { NUM_ACTIONS } from '../config';
 import type { Geometry } from '../core/geometry';

@@ -1,4 +1,4 @@
-import { deriveSeed } from '@hop/core';
+import { deriveSeed } from '@hop/core/base';
 
 /**
  * Seed of episode `episode` of environment `env` under base seed `seed`. `VecStagHunt` env k and a

@@ -1,4 +1,4 @@
-import { HopError, Rng } from '@hop/core';
+import { HopError, Rng } from '@hop/core/base';
 import { NUM_ACTIONS, resolveConfig, type PresetName, type StagHuntConfig, type StagHuntConfigInput } from '../config';
 import { makeGenScratch, generateEpisode, type GenScratch } from '../core/generate';
 import { makeGeometry, type Geometry } from '../core/geometry';

@@ -1,11 +1,11 @@
-import type { Agent, GridObservation } from '@hop/core';
-import { HopError } from '@hop/core';
+import type { Agent, GridObservation } from '@hop/core/base';
+import { HopError } from '@hop/core/base';
 import { ACTION_NAMES, type StagHuntConfig } from '../config';
 import { makeGeometry } from '../core/geometry';
 import type { StagHuntEnv } from '../env/parallel';
 import type { EpisodeStats } from '../env/stats';
 import { renderAscii } from './ascii';
-import { renderSvg } from './svg';
+import { legendHtml, renderSvg } from './svg';
 
 /** An episode as a sequence of state records (what a replay shows). */
 export interface EpisodeRecord {
@@ -17,6 +17,22 @@ export interface EpisodeRecord {
   /** `rewards[t][p]`. */
   rewards: number[][];
   stats: EpisodeStats;
+  /** What the agents thought at each decision (recorded by planners that have beliefs / search trees). */
+  decisions?: DecisionRecord;
+}
+
+/**
+ * Per step t and player p, what p's agent computed when it chose `actions[t][p]` (null where p was done or the
+ * agent records nothing): the root visit counts of its search over the actions, and its belief about each
+ * co-player's goal.
+ */
+export interface DecisionRecord {
+  /** Names of the goals the beliefs range over (e.g. ['stag', 'hare']). */
+  goalNames: string[];
+  /** `visits[t][p]`: `[A]` root visit counts of the search of player p at step t. */
+  visits: (number[] | null)[][];
+  /** `beliefs[t][p]`: `[P-1][G]` p's belief about each co-player (co-players in player order, p skipped). */
+  beliefs: (number[][] | null)[][];
 }
 
 /**
@@ -72,21 +88,38 @@ export function svgFrames(rec: EpisodeRecord, cellSize?: number): string[] {
   });
 }
 
+export interface ReplayPageOptions {
+  /** Page title and heading; say which episode this is (default 'Stag-Hunt episode replay'). */
+  title?: string;
+  /** A line under the heading (e.g. which run, iteration and seed the episode comes from). */
+  subtitle?: string;
+  cellSize?: number;
+}
+
 /**
- * A self-contained HTML page (no network) replaying a record: a step slider, previous / next / play buttons
- * (arrow keys and space work too) and the episode statistics.
+ * A self-contained HTML page (no network) replaying ONE episode: a step slider, previous / next / play buttons
+ * (arrow keys and space work too), the episode's statistics, a legend of the glyphs, and, when the record has
+ * `decisions`, an overlay of one chosen player's root visit distribution and beliefs about its co-players at
+ * the shown step.
  */
-export function replayHtml(rec: EpisodeRecord, opts: { title?: string; cellSize?: number } = {}): string {
+export function replayHtml(rec: EpisodeRecord, opts: ReplayPageOptions = {}): string {
   const title = opts.title ?? 'Stag-Hunt episode replay';
   const frames = svgFrames(rec, opts.cellSize);
   const s = rec.stats;
   const statsLine =
-    `length ${s.length} · stags ${s.stagsCaught} · hares ${s.haresCaught} · prey ratio ` +
+    `length ${s.length} steps · stags ${s.stagsCaught} · hares ${s.haresCaught} · prey ratio ` +
     `${s.preyRatio === null ? 'n/a' : s.preyRatio.toFixed(2)} · first hunt ${s.firstHuntTime < 0 ? 'none' : `t=${s.firstHuntTime}`} · ` +
-    `returns ${s.returns.map((r) => r.toFixed(2)).join(', ')}`;
+    `episode returns ${s.returns.map((r, p) => `P${p} ${r.toFixed(2)}`).join(', ')}`;
+  const players = makeGeometry(rec.config).players;
   // </script> inside the JSON would end the script element early
-  const data = JSON.stringify(frames).replace(/</g, '\\u003c');
+  const json = (x: unknown) => JSON.stringify(x).replace(/</g, '\\u003c');
   const esc = (x: string) => x.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const d = rec.decisions;
+  const overlay = d
+    ? `<div id="overlay-controls"><label>Show what a player computed at this step: <select id="who"><option value="-1">nobody</option>` +
+      Array.from({ length: players }, (_, p) => `<option value="${p}"${p === 0 ? ' selected' : ''}>P${p}</option>`).join('') +
+      `</select></label></div><div id="overlay"></div>`
+    : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <style>
@@ -95,19 +128,46 @@ body{font-family:Helvetica,Arial,sans-serif;margin:24px;color:#222;background:#f
 #slider{width:260px}
 #label{white-space:nowrap;font-size:13px}
 button{font-size:14px;padding:4px 10px}
-#stats{color:#555;font-size:13px}
+#stats,.sub{color:#555;font-size:13px}
+#legend{display:flex;gap:14px;align-items:center;font-size:13px;margin:8px 0}
+#legend span{display:inline-flex;align-items:center;gap:4px}
+#view{display:flex;gap:24px;align-items:flex-start;flex-wrap:wrap}
+#overlay{font-size:12px;min-width:260px}
+#overlay h4{margin:10px 0 4px;font-size:13px}
+.bar{display:flex;align-items:center;gap:6px;margin:2px 0}.bar i{display:inline-block;height:10px;background:#4e79a7}
+.bar b{display:inline-block;width:74px;font-weight:normal;text-align:right}.bar em{font-style:normal;color:#555}
 </style></head><body>
-<h2>${esc(title)}</h2>
+<h2 id="title">${esc(title)}</h2>
+${opts.subtitle ? `<div class="sub">${esc(opts.subtitle)}</div>` : ''}
 <div id="stats">${esc(statsLine)}</div>
+<div id="legend">${legendHtml(players, rec.config.stagMinHunters)}</div>
 <div id="controls"><button id="prev">&#9664;</button><button id="play">play</button><button id="next">&#9654;</button>
 <input id="slider" type="range" min="0" max="${frames.length - 1}" value="0"><span id="label"></span></div>
-<div id="frame"></div>
+${overlay}
+<div id="view"><div id="frame"></div><div id="panel"></div></div>
 <script>
-const frames = ${data};
+const frames = ${json(frames)};
+const actions = ${json(rec.actions)};
+const decisions = ${json(d ?? null)};
+const actionNames = ${json(ACTION_NAMES)};
 const slider = document.getElementById('slider'), frame = document.getElementById('frame'), label = document.getElementById('label');
+const who = document.getElementById('who'), panel = document.getElementById('panel');
 let timer = null;
-function show(i){ i = Math.max(0, Math.min(frames.length - 1, i)); slider.value = i; frame.innerHTML = frames[i]; label.textContent = 'step ' + i + ' / ' + (frames.length - 1); }
+function bars(values, names){ const tot = values.reduce((a, b) => a + b, 0) || 1;
+  return values.map((v, i) => '<div class="bar"><b>' + names[i] + '</b><i style="width:' + Math.round(150 * v / tot) + 'px"></i><em>' + (v / tot).toFixed(2) + '</em></div>').join(''); }
+function overlay(t){ if (!decisions || !who || +who.value < 0) { panel.innerHTML = ''; return; }
+  const p = +who.value;
+  if (t >= decisions.visits.length) { panel.innerHTML = '<p>P' + p + ': the episode is over; no decision at this step.</p>'; return; }
+  const v = decisions.visits[t][p], b = decisions.beliefs[t] ? decisions.beliefs[t][p] : null;
+  if (!v && !b) { panel.innerHTML = '<p>P' + p + ' made no decision at step ' + t + ' (done).</p>'; return; }
+  let h = '<div id="overlay-p' + p + '">';
+  if (v) h += '<h4>P' + p + ' at step ' + t + ': root visit share of its search (chose ' + actionNames[actions[t][p]] + ')</h4>' + bars(v, actionNames);
+  if (b) { const co = []; for (let q = 0; q < ${players}; q++) if (q !== p) co.push(q);
+    b.forEach((row, j) => { h += '<h4>P' + p + '\u2019s belief about P' + co[j] + '\u2019s goal</h4>' + bars(row, decisions.goalNames); }); }
+  panel.innerHTML = h + '</div>'; }
+function show(i){ i = Math.max(0, Math.min(frames.length - 1, i)); slider.value = i; frame.innerHTML = frames[i]; label.textContent = 'step ' + i + ' / ' + (frames.length - 1); overlay(i); }
 slider.addEventListener('input', () => show(+slider.value));
+if (who) who.addEventListener('change', () => show(+slider.value));
 document.getElementById('prev').onclick = () => show(+slider.value - 1);
 document.getElementById('next').onclick = () => show(+slider.value + 1);
 function toggle(){ const b = document.getElementById('play'); if (timer) { clearInterval(timer); timer = null; b.textContent = 'play'; return; }

@@ -129,3 +129,27 @@ export function renderSvg(g: Geometry, st: Int32Array, b = 0, opts: SvgFrameOpti
   parts.push('</svg>');
   return parts.join('');
 }
+
+/**
+ * The legend of the frames as inline HTML: each glyph drawn by the same code as the board (stag, hare,
+ * obstacle, one disc per player), with its name.
+ */
+export function legendHtml(players: number, stagMinHunters = 2, size = 26): string {
+  const box = (inner: string, label: string, cls: string) =>
+    `<span class="legend-${cls}"><svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 ${size} ${size}">${inner}</svg>${esc(label)}</span>`;
+  const c = size / 2;
+  const items = [
+    box(stagGlyph(c, c + size * 0.08, size), `stag (needs ${stagMinHunters} hunter${stagMinHunters === 1 ? '' : 's'})`, 'stag'),
+    box(hareGlyph(c, c + size * 0.1, size), 'hare (1 hunter)', 'hare'),
+    box(`<rect x="1" y="1" width="${size - 2}" height="${size - 2}" fill="#37474f"/>`, 'obstacle', 'obstacle'),
+  ];
+  for (let p = 0; p < players; p++)
+    items.push(
+      box(
+        `<circle cx="${c}" cy="${c}" r="${f(size * 0.4)}" fill="${PLAYER_COLORS[p % 16]}"/><text x="${c}" y="${f(c + size * 0.16)}" font-size="${f(size * 0.44)}" text-anchor="middle" fill="#fff" font-weight="bold" font-family="Helvetica, Arial, sans-serif">${p}</text>`,
+        `player ${p}`,
+        `player`,
+      ),
+    );
+  return items.join('');
+}

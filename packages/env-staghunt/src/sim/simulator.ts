@@ -1,5 +1,5 @@
-import { HopError } from '@hop/core';
-import type { BatchedSimulator, SimStepBatch, SimViewBatch } from '@hop/core';
+import { HopError } from '@hop/core/base';
+import type { BatchedSimulator, SimStepBatch, SimViewBatch } from '@hop/core/base';
 import { NUM_ACTIONS, resolveConfig, type PresetName, type StagHuntConfig, type StagHuntConfigInput } from '../config';
 import { makeGeometry, type Geometry } from '../core/geometry';
 import { hashState, makeZobrist, type ZobristTable } from '../core/hash';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { HopError, Rng } from '@hop/core';
+import { HopError, Rng, clipByGlobalNorm } from '@hop/core';
 import { TrainConfigSchema, parseConfig, type TrainConfig, type TrainConfigInput } from '../config';
 import type { MOAInput } from '../model/inputs';
 import type { MOAModel } from '../model/moa-model';
@@ -128,10 +128,8 @@ export class MOATrainer {
           }
           return total;
         }, vars);
-        const named = Object.entries(grads);
-        const norm = tf.sqrt(tf.addN(named.map(([, g]) => tf.sum(tf.square(g))))) as tf.Scalar;
-        const scale = tf.minimum(1, tf.div(this.config.maxGradNorm, tf.maximum(norm, 1e-12)));
-        this.optimizer.applyGradients(Object.fromEntries(named.map(([k, g]) => [k, g.mul(scale)])));
+        const { grads: clipped, norm } = clipByGlobalNorm(grads, this.config.maxGradNorm);
+        (this.optimizer as tf.Optimizer).applyGradients(clipped); // Optimizer's signature takes tensors by name
         const zero = tf.scalar(0);
         return tf.stack([parts.ce ?? zero, parts.value ?? zero, parts.extra ?? zero, norm, ...parts.named.map(([, v]) => v)]);
       });

@@ -1,62 +1,95 @@
 import type { z } from 'zod';
-import type { BatchedSimulator } from '@hop/core';
-import type { StagHuntSimulator } from '@hop/env-staghunt';
-import type { SelfPlayConfig } from '../selfplay/config';
-import type { SelfPlayOptions, SelfPlayResult } from '../selfplay/loop';
-import type { VecStagHunt } from '@hop/env-staghunt';
-import type { Controller } from '../eval/controllers';
-import type { RootEncoder } from '../selfplay/team';
+import type { RuleParams, VecStagHunt } from '@hop/env-staghunt';
+import type { RunConfigFile, RunDir } from '../run/layout';
+import type { RunOptions, RunResult } from '../run/lifecycle';
 
-/** Where an algorithm's planner searches: the game itself, or a learned model of it. */
-export interface PlanningSetup {
-  planning?: BatchedSimulator;
-  roots?: RootEncoder;
-  /** What the run records about it (e.g. the world model's run). */
-  facts: Record<string, unknown>;
-  dispose(): void;
+/**
+ * The contract between an algorithm's folder and everything outside it: the registry, the CLI (`hop train`),
+ * `hop eval` and `HopAgent.fromRun` see an algorithm only through this record. It imports no algorithm.
+ */
+
+/**
+ * Whoever plays some players of an evaluation's envs: a trained run's agents or a rule population. One
+ * controller lives for one pairing group (a seed, a focal count and a co-player type), so whatever it learns
+ * about its co-players (beliefs, priors) carries across the K episodes of the pairing: the few-shot part.
+ */
+export interface Controller {
+  /** Actions of the players `mine[k * P + p] = 1` (others untouched), all envs at once. */
+  act(env: VecStagHunt, mine: Uint8Array, out: Int32Array): Promise<void>;
+  /** After the step: `prev` is the state arena before it, `actions` the joint actions, `acted` who was in play. */
+  observe(env: VecStagHunt, prev: Int32Array, actions: Int32Array, acted: Uint8Array): Promise<void>;
+  /** Env k just started an episode (after a reset). */
+  startEpisode(env: VecStagHunt, k: number): void;
+  /**
+   * Env k's episode ended; `achieved[p]` the goal player p hunted (0 stag, 1 hare, -1 none) and `achievedStep[p]`
+   * the time step it hunted at. Agents with online co-player models train them here when a buffer is full.
+   */
+  endEpisode(k: number, achieved: number[], achievedStep: number[]): Promise<void>;
+  dispose(): Promise<void>;
+  /** Rule controllers: what their players are (the diagnosis rows' oracles read it). */
+  readonly rules?: RuleCoPlayers;
+  /** Before the pairing starts: the rule co-players it meets (null: none, e.g. self-play). */
+  meet?(co: RuleCoPlayers | null): void;
+  /** Planning agents: the `[P-1, G]` belief env k's player p planned with at its last decision (null: none). */
+  belief?(k: number, p: number): Float32Array | null;
 }
 
-/** What every `hop train --algo` choice has: a name, a one-line summary and its validated config record. */
-export interface AlgorithmBase {
+/** The truth about rule co-players, for the oracle diagnosis rows. */
+export interface RuleCoPlayers {
+  /** Kind index (`AGENT_KINDS`) of env k's player p this episode. */
+  kindOf(k: number, p: number): number;
+  /** The goal env k's player p went for at its last decision (0 stag, 1 hare, -1 none). */
+  goalOf(k: number, p: number): number;
+  /** The switching agent's latch. */
+  latched(k: number, p: number): boolean;
+  /** Whether env k's player p is played by these rules in this pairing. */
+  controls(k: number, p: number): boolean;
+  readonly params: RuleParams;
+}
+
+/**
+ * The diagnosis rows of `hop eval` for HOP-family runs: the trained agent with one component replaced by
+ * the truth (or removed), without retraining. Side by side they say where adaptation is lost:
+ * - `oracle-goals`: beliefs are each rule co-player's true current goal (inference made perfect);
+ * - `oracle-model`: inside the tree, rule co-players are simulated by their true rule policy instead of the
+ *   per-pair model (co-player model made perfect);
+ * - `uniform-beliefs`: no inference at all, no inter-episode prior (what the beliefs are worth);
+ * - `no-search`: the policy prior's argmax (what the search adds over the prior it leans on).
+ */
+export const DIAGNOSIS_VARIANTS = ['oracle-goals', 'oracle-model', 'uniform-beliefs', 'no-search'] as const;
+export type DiagnosisVariant = (typeof DIAGNOSIS_VARIANTS)[number];
+
+/** Variants that only change the goal beliefs: nothing to diagnose for goal-free agents (direct-om). */
+export const BELIEF_VARIANTS: readonly DiagnosisVariant[] = ['oracle-goals', 'uniform-beliefs'];
+
+/** How `hop eval` wants a run's agents: online co-player capacity and, for planning runs, a diagnosis row. */
+export interface ControllerOptions {
+  onlineCapacity?: number;
+  variant?: DiagnosisVariant;
+  /** Overrides the run's inter-episode prior discount. */
+  priorAlpha?: number;
+  /** Overrides the planner's simulations per tree. */
+  simulations?: number;
+}
+
+/** What `--resume` may change in a `hop train` run. */
+export interface ResumeOverrides {
+  iterations?: number;
+  progress?: 'auto' | 'bar' | 'plain' | 'none';
+}
+
+/** A `hop train --algo` choice. Adding one: a folder under `algos/` and one line in `algos/registry.ts`. */
+export interface Algorithm {
   readonly name: string;
   readonly summary: string;
-  /** The algorithm's config record. */
+  /** The algorithm's config record (CleanRL's `Args`): every key with its default and description. */
   readonly schema: z.ZodObject;
-  /** Its budget presets (`--preset`), when the shared self-play ones (MCTS budgets) do not apply to it. */
-  readonly presets?: Record<string, Record<string, unknown>>;
-}
-
-/**
- * An algorithm with its own training loop (PPO and what builds on it): it creates, resumes and records its run
- * in the shared run layout (config.json, metrics.jsonl with kinds 'iteration' / 'eval', checkpoints/iter-N).
- */
-export interface LoopAlgorithm extends AlgorithmBase {
-  readonly loop: 'own';
-  train(config: Record<string, unknown>, options: SelfPlayOptions): Promise<SelfPlayResult>;
-  /** Continues a run of this algorithm from its newest complete checkpoint; `iterations` may extend it. */
-  resume(runDir: string, overrides: { iterations?: number; progress?: 'auto' | 'bar' | 'plain' | 'none' }, options: SelfPlayOptions): Promise<SelfPlayResult>;
+  /** Its budget presets (`--budget`): a layer under the config file and the flags. */
+  readonly budgets: Record<string, Record<string, unknown>>;
+  /** Starts a run in a fresh directory; `config` has been validated by `schema` (once, by the caller). */
+  train(config: Record<string, unknown>, options: RunOptions): Promise<RunResult>;
+  /** Continues `run` from its newest complete checkpoint; `file` is its config.json, read once by the caller. */
+  resume(run: RunDir, file: RunConfigFile<Record<string, unknown>>, overrides: ResumeOverrides, options: RunOptions): Promise<RunResult>;
   /** The run's agents for `hop eval`, from checkpoint `dir`, playing in `env`. */
-  controller(runDir: string, dir: string, env: VecStagHunt, seed: number, options: { onlineCapacity?: number }): Promise<Controller>;
-}
-
-/** Any `hop train --algo` choice. */
-export type TrainAlgorithm = SelfPlayAlgorithm | LoopAlgorithm;
-
-export function isLoopAlgorithm(a: TrainAlgorithm): a is LoopAlgorithm {
-  return (a as LoopAlgorithm).loop === 'own';
-}
-
-/**
- * A planning self-play algorithm: its validated config record and the two choices that make it what it is. The shared
- * loop (`selfplay/loop.ts`) does everything else. Adding an algorithm = a folder + one line in `registry.ts`.
- */
-export interface SelfPlayAlgorithm extends AlgorithmBase {
-  readonly loop?: 'selfplay';
-  /**
-   * Co-player models with discrete goal input and beliefs (`goals`), or without goal input (`none`, direct
-   * opponent modelling). A pretrained MOA must have been made with the matching `--goal-input`.
-   */
-  readonly coPlayerGoals: 'goals' | 'none';
-  /** The planner's simulator. `game` is the true game (for root states and views); workers call this too. */
-  planning(config: SelfPlayConfig & Record<string, unknown>, game: StagHuntSimulator): Promise<PlanningSetup>;
+  controller(runDir: string, dir: string, env: VecStagHunt, seed: number, options: ControllerOptions): Promise<Controller>;
 }

@@ -1,2 +1,7 @@
 /** Exit codes: 0 done, 1 unexpected failure, 2 bad input (config, dataset, run), 130 interrupted after saving. */
 export const EXIT = { ok: 0, failure: 1, usage: 2, interrupted: 130 } as const;
+
+/** The exit code of a long command's status (run/lifecycle.ts): 0 completed, 130 interrupted after saving. */
+export function exitCodeOf(status: 'completed' | 'interrupted'): number {
+  return status === 'interrupted' ? EXIT.interrupted : EXIT.ok;
+}

@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { HopError } from '@hop/core';
 import type { z } from 'zod';
 import { readConfigFile, resolveConfig } from '../config/load';
@@ -9,11 +9,11 @@ import {
   WorldModelCliSchema,
 } from '../config/schemas';
 import { addSchemaOptions, pickSchemaFlags } from './options';
-import { TrainCliSchema } from '../train/schema';
+import { DEPRECATED_TRAIN_FLAGS, TrainCliSchema } from '../train/schema';
 import { EvalConfigSchema } from '../eval/schema';
 import { ExperimentCliSchema } from '../experiment/schema';
 
-import { EXIT } from './exit';
+import { EXIT, exitCodeOf } from './exit';
 import { fsErrorToHop } from '../run/fs-errors';
 import { trainerVersion } from './version';
 
@@ -23,6 +23,13 @@ export { EXIT };
 async function configFrom<S extends z.ZodObject>(schema: S, command: string, opts: Record<string, unknown>): Promise<z.infer<S>> {
   const file = typeof opts.config === 'string' ? { path: opts.config, values: await readConfigFile(opts.config) } : undefined;
   return resolveConfig(schema, command, { file, flags: pickSchemaFlags(schema, opts) });
+}
+
+/** The deprecated `hop train` flags the user typed. */
+function pickDeprecated(opts: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of DEPRECATED_TRAIN_FLAGS) if (opts[key] !== undefined) out[key] = opts[key];
+  return out;
 }
 
 const CONFIG_HELP = 'JSON or YAML file with any of the options below (flags override it)';
@@ -49,7 +56,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     name: string,
     description: string,
     schema: S,
-    run: (input: { config: z.infer<S> } | { resume: string; flags: Record<string, unknown>; configFile?: string }) => Promise<number>,
+    run: (input: { config: z.infer<S> } | { resume: string; flags: Record<string, unknown>; configFile?: string }) => Promise<'completed' | 'interrupted'>,
   ) =>
     addSchemaOptions(
       program
@@ -63,7 +70,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         typeof opts.resume === 'string'
           ? { resume: opts.resume, flags: pickSchemaFlags(schema, opts), configFile: opts.config as string | undefined }
           : { config: await configFrom(schema, name, opts) };
-      setExit(await run(input));
+      setExit(exitCodeOf(await run(input)));
     });
 
   trainingCommand(
@@ -86,13 +93,18 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .option('--config <file>', CONFIG_HELP)
       .option('--resume <run>', 'Continue an interrupted run from its newest complete checkpoint; --iterations may extend it'),
     TrainCliSchema,
-  ).action(async (opts: Record<string, unknown>) => {
+  )
+    // The old spellings still work (hidden from --help); the config layering reports them as deprecated.
+    .addOption(new Option('--tree-num <n>').argParser(Number).hideHelp())
+    .addOption(new Option('--simulations <n>').argParser(Number).hideHelp())
+    .addOption(new Option('--preset <name>').hideHelp())
+    .action(async (opts: Record<string, unknown>) => {
     const { runTrainCommand } = await import('../train/command');
-    const flags = pickSchemaFlags(TrainCliSchema, opts);
-    if (typeof opts.resume === 'string') setExit(await runTrainCommand({ resume: opts.resume, flags, configFile: opts.config as string | undefined }));
+    const flags = { ...pickSchemaFlags(TrainCliSchema, opts), ...pickDeprecated(opts) };
+    if (typeof opts.resume === 'string') setExit(exitCodeOf(await runTrainCommand({ resume: opts.resume, flags, configFile: opts.config as string | undefined })));
     else {
       const file = typeof opts.config === 'string' ? { path: opts.config, values: await readConfigFile(opts.config) } : undefined;
-      setExit(await runTrainCommand({ flags, file }));
+      setExit(exitCodeOf(await runTrainCommand({ flags, file })));
     }
   });
 
@@ -124,12 +136,68 @@ export function buildProgram(setExit: (code: number) => void): Command {
     program
       .command('experiment')
       .description('Run a grid of algos x seeds x overrides (resumable: finished cells are skipped), then hop eval and hop compare')
-      .argument('<file>', 'experiment YAML (e.g. experiments/msh-baselines.yaml)'),
+      .argument('<file>', 'experiment YAML (e.g. experiments/msh-baselines.yaml)')
+      .option('--queue <url>', 'Enqueue the grid on a Redis server (redis://host:port[/db]) for hop worker processes instead of running it here')
+      .option('--status', 'With --queue: show what is waiting, running where, finished and failed, and the ETA')
+      .option('--follow', 'With --status: keep showing it until the experiment is done')
+      .option('--seeds-per-shard <n>', 'With --queue: evaluation seeds per evaluation job (default 1)', (v: string) => Number(v)),
     ExperimentCliSchema,
   ).action(async (file: string, opts: Record<string, unknown>) => {
+    const cli = resolveConfig(ExperimentCliSchema, 'experiment', { flags: pickSchemaFlags(ExperimentCliSchema, opts) });
+    if (typeof opts.queue === 'string') {
+      const { queueExperimentCommand } = await import('../queue/command');
+      setExit(await queueExperimentCommand(file, cli, opts.queue, { status: opts.status === true, follow: opts.follow === true, seedsPerShard: opts.seedsPerShard as number | undefined }));
+      return;
+    }
+    if (opts.status || opts.follow) throw new HopError('E_CONFIG', '--status and --follow show a queued experiment: give --queue redis://host:port too');
     const { runExperimentCommand } = await import('../experiment/command');
-    setExit(await runExperimentCommand(file, resolveConfig(ExperimentCliSchema, 'experiment', { flags: pickSchemaFlags(ExperimentCliSchema, opts) })));
+    setExit(await runExperimentCommand(file, cli));
   });
+
+  const number = (v: string) => Number(v);
+  program
+    .command('worker')
+    .description('Run queued experiment jobs (hop experiment --queue) from a Redis server, each in its own process; run one per machine')
+    .requiredOption('--queue <url>', 'Redis server of the queue: redis://host:port[/db]')
+    .option('--concurrency <n>', 'Jobs at once (default: cores / cpus-per-job)', number)
+    .option('--cpus-per-job <k>', "Cores one job's tensor thread pools may use (default 1)", number)
+    .option('--lock-seconds <s>', "How long a killed worker's job stays locked before another worker takes it (default 30)", number)
+    .action(async (opts: { queue: string; concurrency?: number; cpusPerJob?: number; lockSeconds?: number }) => {
+      const { workerCommand } = await import('../queue/command');
+      setExit(await workerCommand(opts.queue, opts));
+    });
+
+  const queueCmd = program.command('queue').description('The Redis queue of hop experiment --queue: status, and taking an experiment off it');
+  queueCmd
+    .command('status')
+    .description('Jobs of the queued experiments: waiting, running where (host, pid), finished, failed; ETA')
+    .argument('[experiment]', 'only this experiment (its name:)')
+    .requiredOption('--queue <url>', 'redis://host:port[/db]')
+    .option('--follow', 'keep showing it until the experiments are done')
+    .action(async (experiment: string | undefined, opts: { queue: string; follow?: boolean }) => {
+      const { showStatus } = await import('../queue/status');
+      setExit(await showStatus(opts.queue, experiment, opts.follow === true, (t) => process.stdout.write(t + '\n')));
+    });
+  queueCmd
+    .command('remove')
+    .description('Take an experiment\'s jobs off the queue (its files stay), e.g. to enqueue a changed file under the same name')
+    .argument('<experiment>', 'its name:')
+    .requiredOption('--queue <url>', 'redis://host:port[/db]')
+    .action(async (experiment: string, opts: { queue: string }) => {
+      const { removeExperiment } = await import('../queue/status');
+      setExit(await removeExperiment(opts.queue, experiment, (l) => process.stdout.write(l + '\n')));
+    });
+  program
+    .command('queue-job', { hidden: true })
+    .description('One queued job, run by hop worker in a child process')
+    .argument('<root>')
+    .argument('<experiment>')
+    .argument('<job>')
+    .argument('<recipe>')
+    .action(async (root: string, experiment: string, job: string, recipe: string) => {
+      const { queueJobCommand } = await import('../queue/command');
+      setExit(await queueJobCommand(root, experiment, job, recipe));
+    });
 
   program
     .command('report')
@@ -147,7 +215,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
   addSchemaOptions(
     program
       .command('demo')
-      .description('Collect a small dataset, pretrain a few epochs, self-play train HOP agents (--preset quick) and write the reports (about 20 minutes on 2 cores; --no-train: a few)')
+      .description('Collect a small dataset, pretrain a few epochs, self-play train HOP agents (--budget quick) and write the reports (about 20 minutes on 2 cores; --no-train: a few)')
       .option('--config <file>', CONFIG_HELP),
     DemoConfigSchema,
   ).action(async (opts: Record<string, unknown>) => {

@@ -9,7 +9,7 @@ import { evaluationSections } from '../eval/tables';
 import { singleChart } from '../report/charts';
 import { figure, htmlPage, table, type ReportSection } from '../report/html';
 import { RunDir, writeFileAtomic, type RunMetric } from '../run/layout';
-import { TIME_GROUPS } from '../selfplay/metrics';
+import { TIME_GROUPS } from '../metrics/scalars';
 
 export interface CompareOptions {
   /** Output HTML file (default `compare.html` in the working directory). */
@@ -49,7 +49,7 @@ export async function writeComparison(runDirs: string[], options: CompareOptions
   const charts: string[] = [];
   for (const [x, label] of [['global_step', 'env steps'], ['time', 'wall seconds']] as const)
     for (const [kind, metric, what] of [['eval', 'eval/episodic_return', 'greedy evaluation'], ['iteration', 'charts/episodic_return', 'training (sampled)']] as const) {
-      const c = singleChart(`compare-${what.split(' ')[0]}-${x}`, `Mean reward per agent, ${what}, vs ${label}`, series(kind, metric, x, ''), label);
+      const c = singleChart(`compare-${what.split(' ')[0]}-${x}`, `Mean reward per agent, ${what}, vs ${label}`, series(kind, metric, x, ''), label, 'mean reward per agent per episode');
       if (c) {
         charts.push(c.html);
         plots.push({ file: c.file, svg: c.svg });

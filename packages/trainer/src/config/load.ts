@@ -3,15 +3,26 @@ import { extname } from 'node:path';
 import { HopError } from '@hop/core';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { renameKeys } from './renames';
 
-/** Where a config value came from, so an error can say which flag or file line to fix. */
-export type ValueSource = 'default' | 'file' | 'flag';
+/** Where a config value came from, so an error can say which flag, file line or preset to fix. */
+export type ValueSource = 'default' | 'preset' | 'file' | 'flag';
 
+/**
+ * The layers of a command's config, lowest first: the schema's defaults < a named preset < the config file <
+ * the flags. Merged and validated in `resolveConfig`, the one place that does it.
+ */
 export interface ConfigInput {
+  /** A named preset's values (e.g. `hop train --budget quick`), under the file and flags. */
+  preset?: { name: string; values: Record<string, unknown> };
   /** Values read from a config file, with its path for messages. */
   file?: { path: string; values: Record<string, unknown> };
   /** Values given as flags (camelCase keys); they override the file. */
   flags?: Record<string, unknown>;
+  /** Renamed keys (old -> new): accepted in any layer under their old name, reported through `warn`. */
+  renamed?: Readonly<Record<string, string>>;
+  /** Where deprecation notes go (default: stderr). */
+  warn?: (line: string) => void;
 }
 
 /** Reads a JSON or YAML config file into a plain record (`.json` is JSON, anything else is YAML, a superset). */
@@ -41,21 +52,38 @@ export async function readConfigFile(path: string): Promise<Record<string, unkno
 export function resolveConfig<S extends z.ZodObject>(schema: S, command: string, input: ConfigInput): z.infer<S> {
   const merged: Record<string, unknown> = {};
   const source: Record<string, ValueSource> = {};
-  for (const [k, v] of Object.entries(input.file?.values ?? {})) {
-    merged[k] = v;
-    source[k] = 'file';
-  }
-  for (const [k, v] of Object.entries(input.flags ?? {})) {
-    if (v === undefined) continue;
-    merged[k] = v;
-    source[k] = 'flag';
+  const warn = input.warn ?? ((line: string) => process.stderr.write(line + '\n'));
+  const layers: [ValueSource, Record<string, unknown> | undefined][] = [
+    ['preset', input.preset?.values],
+    ['file', input.file?.values],
+    ['flag', input.flags],
+  ];
+  for (const [layer, raw] of layers) {
+    if (!raw) continue;
+    const { values, moved } = input.renamed ? renameKeys(raw, input.renamed) : { values: raw, moved: [] };
+    for (const old of moved) {
+      const now = input.renamed![old];
+      const was = layer === 'flag' ? `--${kebab(old)}` : layer === 'file' ? `"${old}" in ${input.file?.path}` : `"${old}" in preset ${input.preset?.name}`;
+      warn(`warning: ${was} is deprecated; use ${layer === 'flag' ? `--${kebab(now)}` : `"${now}"`} (same meaning)`);
+    }
+    for (const [k, v] of Object.entries(values)) {
+      if (v === undefined) continue;
+      merged[k] = v;
+      source[k] = layer;
+    }
   }
   const r = schema.safeParse(merged);
   if (r.success) return r.data;
 
   const keys = Object.keys(schema.shape);
   const where = (k: string) =>
-    source[k] === 'flag' ? `from --${kebab(k)}` : source[k] === 'file' ? `from ${input.file?.path}` : 'default';
+    source[k] === 'flag'
+      ? `from --${kebab(k)}`
+      : source[k] === 'file'
+        ? `from ${input.file?.path}`
+        : source[k] === 'preset'
+          ? `from preset ${input.preset?.name}`
+          : 'default';
   const lines = r.error.issues.map((issue) => {
     if (issue.code === 'unrecognized_keys') {
       return issue.keys

@@ -19,6 +19,11 @@ const progress = z
   .enum(['auto', 'bar', 'plain', 'none'])
   .default('auto')
   .describe('Progress display: a bar on a terminal, plain lines otherwise (auto), or forced');
+/** On by default: the field's habit is `tensorboard --logdir runs/`. */
+export const tensorboard = z
+  .boolean()
+  .default(true)
+  .describe('Also write the metrics as TensorBoard scalars (events.out.tfevents.*, step = global_step)');
 
 export const CollectConfigSchema = z.strictObject({
   preset,
@@ -82,6 +87,7 @@ export const PretrainConfigSchema = z.strictObject({
   logEvery: z.number().int().positive().default(50).describe('Training steps between train-metric records'),
   pairs: z.boolean().default(true).describe('Write the per-pair models player_i_to_j at the end'),
   progress,
+  tensorboard,
 });
 export type PretrainConfig = z.infer<typeof PretrainConfigSchema>;
 
@@ -110,6 +116,7 @@ export const WorldModelCliSchema = z.strictObject({
     .default(200)
     .describe('Fresh episodes of the true game, random legal actions and uniformly random ones, on which the trained model is checked after training (0 = skip)'),
   progress,
+  tensorboard,
 });
 export type WorldModelCliConfig = z.infer<typeof WorldModelCliSchema>;
 

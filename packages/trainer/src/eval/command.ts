@@ -9,12 +9,10 @@ import { RunDir, writeFileAtomic } from '../run/layout';
 import { prepareEnvironment } from '../run/environment';
 import { htmlPage } from '../report/html';
 import { availableParallelism } from 'node:os';
-import { algorithm } from '../algos/registry';
-import { isLoopAlgorithm } from '../algos/types';
 import { createProgress } from '../run/progress';
-import { ruleSource } from './controllers';
-import { BELIEF_VARIANTS } from './variants';
-import { ADAPT_CO_PLAYERS, REFERENCE_POPULATIONS, assembleCells, planSlices, type EvalCell, type EvalSettings, type EvalSlice, type Protocol } from './protocol';
+import { ruleSource, type AgentSource } from './controllers';
+import { BELIEF_VARIANTS } from '../algos/types';
+import { ADAPT_CO_PLAYERS, REFERENCE_POPULATIONS, assembleCells, evaluateAgent, planSlices, type EvalCell, type EvalSettings, type EvalSlice, type Protocol } from './protocol';
 import { createEvalPool } from './pool';
 import { sourceOf, type EvalTask, type SourceSpec } from './worker';
 import type { EvalConfig } from './schema';
@@ -35,8 +33,8 @@ export interface EvaluationResult {
    * CPU apportioned to rows by the busy time of their tasks) and the tasks' busy seconds summed over workers.
    */
   cost: { agent: string; episodes: number; cpuPerEpisode: number; wallSeconds: number }[];
-  /** The whole evaluation: worker threads, wall seconds, process CPU seconds (all threads), episodes played. */
-  run: { workers: number; wallSeconds: number; cpuSeconds: number; episodes: number; cpuPerEpisode: number };
+  /** The whole evaluation (`evaluateRuns`): worker threads, wall seconds, process CPU seconds (all threads), episodes. */
+  run?: { workers: number; wallSeconds: number; cpuSeconds: number; episodes: number; cpuPerEpisode: number };
 }
 
 export type EvaluationSettings = Omit<EvalConfig, 'out' | 'workers' | 'progress'>;
@@ -47,63 +45,99 @@ export function evaluationSettings(config: EvalConfig): EvaluationSettings {
   return settings;
 }
 
-/** `--workers` default: the machine's cores. */
+/** `--workers` default of `hop eval` and `hop experiment`: the machine's cores. */
 export function defaultEvalWorkers(): number {
   return Math.max(1, availableParallelism());
 }
 
-/**
- * Evaluates runs (and the rule references) under the chosen protocols and returns every cell and the tables.
- * Every row's slices (pairings x seeds x focal counts x co-player types, see `planSlices`) run on a pool of
- * `config.workers` threads; each slice rebuilds its agents from the run directory and plays its own seed
- * streams, so the cells are the same whatever the number of workers. Pure of files: `runEvalCommand` writes them.
- */
-export async function evaluateRuns(runs: string[], config: EvalConfig, log: (line: string) => void = () => {}): Promise<EvaluationResult> {
+/** What an evaluation plays: its agent sources (runs and their variants, then rule references), each run's replicate index, the game, the protocols and the adapt co-players. */
+export interface EvaluationPlan {
+  env: string;
+  game: ReturnType<typeof resolveGame>;
+  sources: AgentSource[];
+  /** What each source is rebuilt from in a worker (or a queue consumer). */
+  specs: Map<AgentSource, SourceSpec>;
+  /** Grouped runs of one algorithm share a row; their cells count as further seeds (run-major). */
+  replicate: Map<AgentSource, number>;
+  protocols: Protocol[];
+  coPlayers: AgentSource[];
+}
+
+export function evaluationPlan(runs: string[], config: EvalConfig, log: (line: string) => void = () => {}): EvaluationPlan {
   const algoOf = (r: string) => String(new RunDir(r).readConfig<{ algo?: string }>().config.algo);
-  // Grouped: the runs of one algorithm share a row; their cells count as further seeds (run-major).
-  const specs: SourceSpec[] = [];
+  const sources: AgentSource[] = [];
+  const specs = new Map<AgentSource, SourceSpec>();
+  const add = (spec: SourceSpec) => {
+    const source = sourceOf(spec);
+    specs.set(source, spec);
+    sources.push(source);
+  };
   for (const r of runs) {
     const label = config.groupByAlgo ? algoOf(r) : undefined;
     const runDir = resolve(r);
-    specs.push({ kind: 'run', runDir, label, onlineCapacity: config.onlineCapacity, priorAlpha: config.priorAlpha, simulations: config.simulations });
+    add({ kind: 'run', runDir, label, onlineCapacity: config.onlineCapacity, priorAlpha: config.priorAlpha, simulations: config.simulations });
     const algo = algoOf(r);
     for (const variant of config.variants) {
       if (algo === 'ppo' || algo === 'hop-onestep' || (algo === 'direct-om' && BELIEF_VARIANTS.includes(variant))) {
         log(`${variant}: skipped for ${r} (${algo} ${algo === 'direct-om' ? 'plans without goal beliefs' : 'does not plan'})`);
         continue;
       }
-      specs.push({ kind: 'run', runDir, label, onlineCapacity: config.onlineCapacity, variant, priorAlpha: config.priorAlpha, simulations: config.simulations });
+      add({ kind: 'run', runDir, label, onlineCapacity: config.onlineCapacity, variant, priorAlpha: config.priorAlpha, simulations: config.simulations });
     }
   }
-  // Built here too (not only in the workers): a run that cannot be evaluated fails before any work starts.
-  const sources = specs.map((spec) => ({ spec, source: sourceOf(spec) }));
-  const envs = [...new Set(sources.map((s) => s.source.env!))];
+  const replicate = new Map<AgentSource, number>();
+  const seen = new Map<string, number>();
+  for (const s of sources) {
+    replicate.set(s, seen.get(s.label) ?? 0);
+    seen.set(s.label, (seen.get(s.label) ?? 0) + 1);
+  }
+  const envs = [...new Set(sources.map((s) => s.env!))];
   if (envs.length > 1) throw new HopError('E_CONFIG', `the runs were trained on different presets (${envs.join(', ')}); evaluate them separately`);
   const env = config.env ?? envs[0];
   if (!env) throw new HopError('E_CONFIG', 'give --env when no run is evaluated (the rule references need a preset)');
   if (envs.length === 1 && env !== envs[0]) throw new HopError('E_CONFIG', `--env ${env} differs from the runs' preset ${envs[0]}`);
   const game = resolveGame(env as Parameters<typeof resolveGame>[0]);
-  if (config.reference) for (const p of REFERENCE_POPULATIONS) sources.push({ spec: { kind: 'rule', population: p, label: p }, source: ruleSource(p) });
-  const replicate = new Map<(typeof sources)[number], number>();
-  const seen = new Map<string, number>();
-  for (const s of sources) {
-    replicate.set(s, seen.get(s.source.label) ?? 0);
-    seen.set(s.source.label, (seen.get(s.source.label) ?? 0) + 1);
-  }
+  if (config.reference) for (const p of REFERENCE_POPULATIONS) add({ kind: 'rule', population: p, label: p });
   const protocols: Protocol[] = config.protocol === 'both' ? ['self-play', 'adapt'] : [config.protocol];
-  const coNames = (config.coPlayers ?? ADAPT_CO_PLAYERS).map((p) => ruleSource(p).label);
+  const coPlayers = (config.coPlayers ?? ADAPT_CO_PLAYERS).map((p) => ruleSource(p));
+  return { env, game, sources, specs, replicate, protocols, coPlayers };
+}
+
+/** One source's cells under one protocol for some seed indices (default all), their seeds renumbered run-major. */
+export async function evaluateSource(plan: EvaluationPlan, source: AgentSource, protocol: Protocol, config: EvalConfig, seedIndices?: readonly number[]): Promise<EvalCell[]> {
+  const settings = { protocol, episodes: config.episodes, seeds: config.seeds, pairings: config.pairings, seed: config.seed, focal: config.focal };
+  return (await evaluateAgent(source, plan.game, settings, plan.coPlayers, seedIndices)).map((c) => ({ ...c, seed: (plan.replicate.get(source) ?? 0) * config.seeds + c.seed }));
+}
+
+/** The evaluation's record from its cells (in plan order: protocols, then sources, then seeds) and their cost. */
+export function evaluationResult(runs: string[], config: EvalConfig, plan: EvaluationPlan, cells: EvalCell[], cost: EvaluationResult['cost'] = [], run?: EvaluationResult['run']): EvaluationResult {
+  const kinds = Object.fromEntries(plan.sources.map((s) => [s.label, s.kind]));
+  return { format: 'hop-evaluation', version: 1, env: plan.env, runs: runs.map((r) => resolve(r)), settings: evaluationSettings(config), cells, tables: buildTables(cells, kinds), cost, ...(run ? { run } : {}) };
+}
+
+/**
+ * Evaluates runs (and the rule references) under the chosen protocols and returns every cell and the tables.
+ * Every row's slices (pairings x seeds x focal counts x co-player types, see `planSlices`) run on a pool of
+ * `config.workers` threads (default 1 here; the CLI defaults to the cores); each slice rebuilds its agent from
+ * the run directory and plays its own seed streams, so the cells are the same whatever the number of workers.
+ * Pure of files: `runEvalCommand` writes them.
+ */
+export async function evaluateRuns(runs: string[], config: EvalConfig, log: (line: string) => void = () => {}): Promise<EvaluationResult> {
+  const plan = evaluationPlan(runs, config, log);
+  const coNames = plan.coPlayers.map((c) => c.label);
   // HOP-family agents keep nothing across pairings (one agent per env and player): one task per pairing.
-  // Loop algorithms' controllers batch (and may share online models across) their envs: one task per cell.
-  const perPairing = (s: (typeof sources)[number]) => s.spec.kind === 'run' && !isLoopAlgorithm(algorithm(algoOf(s.spec.runDir)));
-  const jobs: { source: (typeof sources)[number]; settings: EvalSettings; tasks: EvalTask[] }[] = [];
-  for (const protocol of protocols)
-    for (const s of sources) {
+  // PPO / hop-onestep controllers batch (and share online models across) their envs, rules are cheap: one per cell.
+  const perPairing = (spec: SourceSpec) =>
+    spec.kind === 'run' && !['ppo', 'hop-onestep'].includes(String(new RunDir(spec.runDir).readConfig<{ algo?: string }>().config.algo));
+  const jobs: { source: AgentSource; settings: EvalSettings; tasks: EvalTask[] }[] = [];
+  for (const protocol of plan.protocols)
+    for (const source of plan.sources) {
+      const spec = plan.specs.get(source)!;
       const settings: EvalSettings = { protocol, episodes: config.episodes, seeds: config.seeds, pairings: config.pairings, seed: config.seed, focal: config.focal };
-      const tasks = planSlices(settings, game.players, coNames, perPairing(s)).map((slice) => ({ source: s.spec, env, settings, slice }));
-      jobs.push({ source: s, settings, tasks });
+      const tasks = planSlices(settings, plan.game.players, coNames, perPairing(spec)).map((slice) => ({ source: spec, env: plan.env, settings, slice }));
+      jobs.push({ source, settings, tasks });
     }
   const planned = jobs.reduce((a, j) => a + j.tasks.reduce((b, t) => b + t.slice.pairingCount * config.episodes, 0), 0);
-  // The library default is this thread; the CLI (`hop eval`, `hop experiment`) defaults to the machine's cores.
   const workers = config.workers ?? 1;
   const pool = await createEvalPool(workers);
   log(`evaluating ${planned} episodes (${jobs.reduce((a, j) => a + j.tasks.length, 0)} tasks) ${pool.describe}`);
@@ -120,7 +154,7 @@ export async function evaluateRuns(runs: string[], config: EvalConfig, log: (lin
           job.tasks.map(async (task) => {
             const r = await pool.run(task);
             done += task.slice.pairingCount * config.episodes;
-            progress.update(done, `${job.settings.protocol}: ${job.source.source.label}`);
+            progress.update(done, `${job.settings.protocol}: ${job.source.label}`);
             return { slice: task.slice, ...r };
           }),
         ),
@@ -137,12 +171,13 @@ export async function evaluateRuns(runs: string[], config: EvalConfig, log: (lin
   const cells: EvalCell[] = [];
   const cost: EvaluationResult['cost'] = [];
   for (const { job, got } of results) {
-    const label = job.source.source.label;
-    const rep = replicate.get(job.source) ?? 0;
+    const label = job.source.label;
+    const rep = plan.replicate.get(job.source) ?? 0;
     const jobCells = assembleCells(label, job.settings, got).map((c) => ({ ...c, seed: rep * config.seeds + c.seed }));
     cells.push(...jobCells);
     const episodes = got.reduce((a, g) => a + g.slice.pairingCount * config.episodes, 0);
     const busy = got.reduce((a, g) => a + g.busySeconds, 0);
+    // Worker threads share one process, whose CPU cannot be told apart per thread: apportioned by busy time.
     const rowCpu = busyTotal > 0 ? (cpuSeconds * busy) / busyTotal : 0;
     const prev = cost.find((c) => c.agent === label);
     if (prev) {
@@ -155,18 +190,7 @@ export async function evaluateRuns(runs: string[], config: EvalConfig, log: (lin
         `(${episodes} episodes, ${(rowCpu / Math.max(1, episodes)).toFixed(2)} CPU-s / episode)`,
     );
   }
-  const kinds = Object.fromEntries(sources.map((s) => [s.source.label, s.source.kind]));
-  return {
-    format: 'hop-evaluation',
-    version: 1,
-    env,
-    runs: runs.map((r) => resolve(r)),
-    settings: evaluationSettings(config),
-    cells,
-    tables: buildTables(cells, kinds),
-    cost,
-    run: { workers, wallSeconds, cpuSeconds, episodes: planned, cpuPerEpisode: cpuSeconds / Math.max(1, planned) },
-  };
+  return evaluationResult(runs, config, plan, cells, cost, { workers, wallSeconds, cpuSeconds, episodes: planned, cpuPerEpisode: cpuSeconds / Math.max(1, planned) });
 }
 
 /** Writes evaluation.json, tables.csv (and one CSV per protocol) and evaluation.html into `dir`. */
@@ -200,7 +224,8 @@ export async function runEvalCommand(runs: string[], config: EvalConfig, log: (l
     log(`${r.protocol} (${r.focal} focal) ${r.agent}: ${r.mean.toFixed(3)} ± ${r.se.toFixed(3)} SE (${r.units} pairings; std over seeds ${r.std.toFixed(3)})`);
   for (const c of result.cost.filter((x) => x.episodes > 0)) log(`cost ${c.agent}: ${c.episodes} episodes, ${c.cpuPerEpisode.toFixed(2)} CPU-s per episode, ${c.wallSeconds.toFixed(0)} s busy`);
   const t = result.run;
-  log(`cost overall: ${t.episodes} episodes on ${t.workers} worker${t.workers === 1 ? '' : 's'}, ${t.wallSeconds.toFixed(1)} s wall, ${t.cpuSeconds.toFixed(1)} CPU-s (${t.cpuPerEpisode.toFixed(3)} CPU-s per episode)`);
+  if (t)
+    log(`cost overall: ${t.episodes} episodes on ${t.workers} worker${t.workers === 1 ? '' : 's'}, ${t.wallSeconds.toFixed(1)} s wall, ${t.cpuSeconds.toFixed(1)} CPU-s (${t.cpuPerEpisode.toFixed(3)} CPU-s per episode)`);
   log(`tables: ${join(dir, 'tables.csv')}\nreport: ${html}`);
   return EXIT.ok;
 }

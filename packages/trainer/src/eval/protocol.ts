@@ -53,18 +53,20 @@ export function focalCounts(protocol: Protocol, players: number): number[] {
 /**
  * Plays the protocol for one agent source: for every seed, focal count and co-player type a fresh agent
  * (and fresh co-players) plays K episodes in `pairings` envs; the agent keeps what it learned across the K
- * episodes of its pairing. Deterministic in `settings.seed`.
+ * episodes of its pairing. Deterministic in `settings.seed`. `seedIndices` (default all `settings.seeds`)
+ * plays only some seeds: each seed's cells depend on its index alone, so a queue can spread them over workers.
  */
 export async function evaluateAgent(
   source: AgentSource,
   game: StagHuntConfig,
   settings: EvalSettings,
   coPlayers: readonly AgentSource[] = ADAPT_CO_PLAYERS.map((p) => ruleSource(p)),
+  seedIndices: readonly number[] = Array.from({ length: settings.seeds }, (_, s) => s),
 ): Promise<EvalCell[]> {
   const P = game.players;
   const cells: EvalCell[] = [];
   const coTypes = settings.protocol === 'self-play' ? [null] : coPlayers;
-  for (let s = 0; s < settings.seeds; s++)
+  for (const s of seedIndices)
     for (const focal of focalCounts(settings.protocol, P).filter((f) => settings.protocol === 'self-play' || !settings.focal || settings.focal.includes(f)))
       for (const co of coTypes) {
         const coName = co?.label ?? 'self';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { POPULATIONS, presetNames, type PresetName } from '@hop/env-staghunt';
-import { DIAGNOSIS_VARIANTS } from './variants';
+import { DIAGNOSIS_VARIANTS } from '../algos/types';
 
 const int = (min: number) => z.number().int().min(min);
 

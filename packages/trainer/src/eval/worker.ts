@@ -3,7 +3,7 @@ import { resolveConfig as resolveGame, type PopulationName } from '@hop/env-stag
 import { ruleSource, runSource, type AgentSource } from './controllers';
 import type { EvalSettings, EvalSlice } from './protocol';
 import { playSlice } from './protocol';
-import type { DiagnosisVariant } from './variants';
+import type { DiagnosisVariant } from '../algos/types';
 
 /** What an evaluation task rebuilds its agent from: a rule population, or a run directory with options. */
 export type SourceSpec =

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { HopError } from '@hop/core';
-import { EXIT } from '../cli/exit';
+import { EXIT, exitCodeOf } from '../cli/exit';
 import { writeComparison } from '../compare/command';
 import { readConfigFile, resolveConfig } from '../config/load';
 import { prepareEnvironment } from '../run/environment';
@@ -10,7 +10,8 @@ import { EvalConfigSchema, type EvalConfig } from '../eval/schema';
 import { RunDir } from '../run/layout';
 import { runTrainCommand, trainConfigOf } from '../train/command';
 import { trainBudget } from '../run/budget';
-import type { SelfPlayOptions } from '../selfplay/loop';
+import type { RunOptions } from '../run/lifecycle';
+import { TRAIN_RENAMES, renameKeys } from '../config/renames';
 import { prepareInputs, resolveRefs } from './inputs';
 import { cellStatus } from './status';
 import { ExperimentSchema, type Experiment, type ExperimentCli } from './schema';
@@ -65,30 +66,17 @@ export function validateGrid(cells: readonly Cell[], file: string): void {
  * `hop experiment <file>`: trains every cell of the grid one after another (a finished cell is skipped, an
  * interrupted one resumed from its checkpoint), then evaluates all cells together and writes the comparison.
  */
-export async function runExperimentCommand(file: string, cli: ExperimentCli, options: SelfPlayOptions = {}): Promise<number> {
+export async function runExperimentCommand(file: string, cli: ExperimentCli, options: RunOptions = {}): Promise<number> {
   const log = options.log ?? ((l: string) => process.stdout.write(l + '\n'));
-  const parsed = ExperimentSchema.safeParse(await readConfigFile(file));
-  if (!parsed.success)
-    throw new HopError('E_CONFIG', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`);
-  const exp = parsed.data;
-  const root = resolve(cli.out ?? exp.out ?? join('runs', 'experiments', exp.name));
-  const cells = experimentCells(exp, root, cli.scale);
-  validateGrid(cells, file);
+  const { exp, root, cells } = await loadExperiment(file, cli);
   log(`experiment ${exp.name}: ${cells.length} cells (${Object.keys(exp.algos).join(', ')} x ${exp.overrides.length} override set(s) x seeds ${exp.seeds.join(', ')}), scale ${cli.scale}, in ${root}`);
   if (!(await prepareInputs(exp, root, log))) {
     log('an input was interrupted; rerun the experiment to continue where it stopped');
     return EXIT.interrupted;
   }
   for (const [n, cell] of cells.entries()) {
-    const status = cellStatus(cell.dir);
     const head = `cell ${n + 1}/${cells.length} ${cell.algo} ${cell.override} seed ${cell.seed}`;
-    if (status !== 'new') refuseChangedCell(cell, head);
-    if (status === 'finished') {
-      log(`${head}: finished, skipped`);
-      continue;
-    }
-    log(`${head}: ${status === 'started' ? 'resuming' : 'starting'} (${cell.dir})`);
-    const code = status === 'started' ? await runTrainCommand({ resume: cell.dir, flags: {} }, options) : await runTrainCommand({ flags: cell.settings }, options);
+    const code = await trainCell(cell, head, options);
     if (code !== EXIT.ok) {
       log(`${head}: stopped (exit ${code}); rerun the experiment to continue where it stopped`);
       return code;
@@ -98,12 +86,7 @@ export async function runExperimentCommand(file: string, cli: ExperimentCli, opt
   const runs = cells.map((c) => c.dir);
   const evalDir = join(root, 'evaluation');
   const evalJson = join(evalDir, 'evaluation.json');
-  const quick = { episodes: cli.evalEpisodes, seeds: cli.evalSeeds, pairings: cli.evalPairings };
-  // The paper's tables: one row per algorithm, its training seeds pooled (unless the file says otherwise).
-  const config = resolveConfig(EvalConfigSchema, `${file} eval`, {
-    file: { path: file, values: { groupByAlgo: true, ...exp.eval, env: exp.env, out: evalDir } },
-    flags: quick,
-  });
+  const config = experimentEvalConfig(file, exp, root, cli);
   if (existsSync(evalJson) && sameEvaluation(evalJson, runs, config)) log(`evaluation: ${evalJson} already covers these runs with these settings, skipped`);
   else {
     await prepareEnvironment(log);
@@ -116,13 +99,49 @@ export async function runExperimentCommand(file: string, cli: ExperimentCli, opt
   return EXIT.ok;
 }
 
+/** Reads and checks an experiment file (or its `values` read earlier), the whole grid before anything runs: the experiment, its directory and its cells. */
+export async function loadExperiment(file: string, cli: ExperimentCli, values?: unknown): Promise<{ exp: Experiment; root: string; cells: Cell[] }> {
+  const parsed = ExperimentSchema.safeParse(values ?? (await readConfigFile(file)));
+  if (!parsed.success)
+    throw new HopError('E_CONFIG', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`);
+  const exp = parsed.data;
+  const root = resolve(cli.out ?? exp.out ?? join('runs', 'experiments', exp.name));
+  const cells = experimentCells(exp, root, cli.scale);
+  validateGrid(cells, file);
+  return { exp, root, cells };
+}
+
+/** Trains one cell: skipped when finished, resumed from its checkpoint when started, refused when its run has other settings. */
+export async function trainCell(cell: Cell, head: string, options: RunOptions = {}): Promise<number> {
+  const log = options.log ?? ((l: string) => process.stdout.write(l + '\n'));
+  const status = cellStatus(cell.dir);
+  if (status !== 'new') refuseChangedCell(cell, head);
+  if (status === 'finished') {
+    log(`${head}: finished, skipped`);
+    return EXIT.ok;
+  }
+  log(`${head}: ${status === 'started' ? 'resuming' : 'starting'} (${cell.dir})`);
+  const ran = status === 'started' ? await runTrainCommand({ resume: cell.dir, flags: {} }, options) : await runTrainCommand({ flags: cell.settings }, options);
+  return exitCodeOf(ran);
+}
+
+/** The `hop eval` settings of the experiment's evaluation: the paper's tables, one row per algorithm (training seeds pooled) unless the file says otherwise. */
+export function experimentEvalConfig(file: string, exp: Experiment, root: string, cli: ExperimentCli): EvalConfig {
+  const quick = { episodes: cli.evalEpisodes, seeds: cli.evalSeeds, pairings: cli.evalPairings };
+  return resolveConfig(EvalConfigSchema, `${file} eval`, {
+    file: { path: file, values: { groupByAlgo: true, ...exp.eval, env: exp.env, out: join(root, 'evaluation') } },
+    flags: quick,
+  });
+}
+
 /**
  * A cell's run must have been made from the settings the file gives it now: otherwise a finished cell of an
  * older file would be skipped and mixed into the tables. Paths inside the experiment compare relative to its
  * directory, so a moved experiment still matches.
  */
 export function refuseChangedCell(cell: Cell, head: string): void {
-  const saved = new RunDir(cell.dir).readConfig<Record<string, unknown>>().config;
+  // A cell trained before the renames (treeNum, simulations) compares under the new names.
+  const saved = renameKeys(new RunDir(cell.dir).readConfig<Record<string, unknown>>().config, TRAIN_RENAMES).values;
   const oldRoot = typeof saved.out === 'string' ? dirname(resolve(saved.out)) : null;
   const norm = (v: unknown, root: string | null) =>
     JSON.stringify(typeof v === 'string' && root && resolve(v).startsWith(root + sep) ? `<experiment>/${relative(root, resolve(v))}` : v);

@@ -18,7 +18,7 @@ const recordFile = (root: string, name: string) => join(root, 'inputs', `${name}
 
 type Input = Experiment['inputs'][string];
 /** What an input is made from: its kind, its settings as the file writes them (keys sorted) and, for every input it names, that input's own recipe; so a changed upstream input changes the recipe of all that use it. */
-interface Recipe {
+export interface Recipe {
   kind: 'collect' | 'pretrain';
   settings: Record<string, unknown>;
   uses: Record<string, Recipe>;
@@ -40,44 +40,58 @@ const settingsOf = (input: Input) => ('collect' in input ? input.collect : input
 export async function prepareInputs(exp: Experiment, root: string, log: (line: string) => void): Promise<boolean> {
   const names = Object.keys(exp.inputs);
   // Every reference is checked before anything is made (and so none can form a cycle).
-  const resolved = names.map((name, n) => resolveRefs(exp, root, settingsOf(exp.inputs[name]), `inputs.${name}`, names.slice(0, n)));
+  names.forEach((name, n) => resolveRefs(exp, root, settingsOf(exp.inputs[name]), `inputs.${name}`, names.slice(0, n)));
+  for (const name of names) if (!(await prepareInput(exp, root, name, log))) return false;
+  return true;
+}
+
+/** The recipe of every input of the experiment (an input's holds those of the inputs it names). */
+export function inputRecipes(exp: Experiment): Record<string, Recipe> {
   const recipes: Record<string, Recipe> = {};
-  for (const [n, [name, input]] of Object.entries(exp.inputs).entries()) {
-    const dir = inputDir(root, name);
-    const settings = resolved[n];
-    const recipe = recipeOf(input, recipes);
-    recipes[name] = recipe;
-    const file = recordFile(root, name);
-    const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as InputRecord) : null;
-    if (saved && JSON.stringify(saved.recipe) !== JSON.stringify(recipe)) {
-      const users = [...names.slice(n + 1).filter((u) => dependsOn(exp, u, name)).map((u) => `input ${u}`), ...cellsUsing(exp, name)];
-      throw new HopError(
-        'E_CONFIG',
-        `experiment input '${name}' in ${dir} was made from another recipe than the file's (${recipeDiff(saved.recipe, recipe).join('; ')}); ` +
-          `delete ${dir} and ${file} to make it again${users.length ? ` (and what was made from it: ${users.join(', ')})` : ''}, or give the input another name`,
-      );
-    }
-    if (saved?.complete) {
-      const missing = missingArtifact(saved.recipe.kind, dir);
-      if (missing)
-        throw new HopError('E_CONFIG', `experiment input '${name}': ${file} says it is complete but ${missing}; delete ${file} to make the input again`);
-      log(`input ${name}: made earlier from this recipe (${dir}), reused`);
-      continue;
-    }
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileAtomicSync(file, JSON.stringify({ recipe, complete: false } satisfies InputRecord));
-    if ('collect' in input) {
-      log(`input ${name}: hop collect into ${dir}`);
-      await collectDataset(asConfig(CollectConfigSchema, { preset: exp.env, ...settings, out: dir, force: true }, name), log);
-    } else if (existsSync(join(dir, 'config.json'))) {
-      log(`input ${name}: resuming the pretraining in ${dir}`);
-      if ((await resumePretrain(dir, {}, { log })).status === 'interrupted') return false;
-    } else {
-      log(`input ${name}: hop pretrain into ${dir}`);
-      if ((await pretrain(asConfig(PretrainConfigSchema, { ...settings, out: dir }, name), { log })).status === 'interrupted') return false;
-    }
-    writeFileAtomicSync(file, JSON.stringify({ recipe, complete: true } satisfies InputRecord));
+  for (const [name, input] of Object.entries(exp.inputs)) recipes[name] = recipeOf(input, recipes);
+  return recipes;
+}
+
+/**
+ * Makes one input of the experiment (see prepareInputs); the inputs it names must be complete. Returns false
+ * when its pretraining was interrupted.
+ */
+export async function prepareInput(exp: Experiment, root: string, name: string, log: (line: string) => void): Promise<boolean> {
+  const names = Object.keys(exp.inputs);
+  const n = names.indexOf(name);
+  const input = exp.inputs[name];
+  const dir = inputDir(root, name);
+  const settings = resolveRefs(exp, root, settingsOf(input), `inputs.${name}`, names.slice(0, n));
+  const recipe = inputRecipes(exp)[name];
+  const file = recordFile(root, name);
+  const saved = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as InputRecord) : null;
+  if (saved && JSON.stringify(saved.recipe) !== JSON.stringify(recipe)) {
+    const users = [...names.slice(n + 1).filter((u) => dependsOn(exp, u, name)).map((u) => `input ${u}`), ...cellsUsing(exp, name)];
+    throw new HopError(
+      'E_CONFIG',
+      `experiment input '${name}' in ${dir} was made from another recipe than the file's (${recipeDiff(saved.recipe, recipe).join('; ')}); ` +
+        `delete ${dir} and ${file} to make it again${users.length ? ` (and what was made from it: ${users.join(', ')})` : ''}, or give the input another name`,
+    );
   }
+  if (saved?.complete) {
+    const missing = missingArtifact(saved.recipe.kind, dir);
+    if (missing) throw new HopError('E_CONFIG', `experiment input '${name}': ${file} says it is complete but ${missing}; delete ${file} to make the input again`);
+    log(`input ${name}: made earlier from this recipe (${dir}), reused`);
+    return true;
+  }
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileAtomicSync(file, JSON.stringify({ recipe, complete: false } satisfies InputRecord));
+  if ('collect' in input) {
+    log(`input ${name}: hop collect into ${dir}`);
+    await collectDataset(asConfig(CollectConfigSchema, { preset: exp.env, ...settings, out: dir, force: true }, name), log);
+  } else if (existsSync(join(dir, 'config.json'))) {
+    log(`input ${name}: resuming the pretraining in ${dir}`);
+    if ((await resumePretrain(dir, {}, { log })).status === 'interrupted') return false;
+  } else {
+    log(`input ${name}: hop pretrain into ${dir}`);
+    if ((await pretrain(asConfig(PretrainConfigSchema, { ...settings, out: dir }, name), { log })).status === 'interrupted') return false;
+  }
+  writeFileAtomicSync(file, JSON.stringify({ recipe, complete: true } satisfies InputRecord));
   return true;
 }
 

@@ -1,6 +1,7 @@
 import type { Evaluation } from '@hop/moa';
 
-const MOVES = ['up', 'down', 'left', 'right'];
+/** The action labels that are moves (the hard part of the task). */
+export const MOVES = ['up', 'down', 'left', 'right'];
 
 /**
  * Top-1 accuracy on the samples whose true action is a move (up / down / left / right): the hard part of

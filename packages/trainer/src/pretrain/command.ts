@@ -1,15 +1,15 @@
 import type { PretrainConfig } from '../config/schemas';
-import { EXIT } from '../cli/exit';
 import { resumeEpochs } from '../config/load';
 import { writeReport } from '../report/build';
+import type { RunStatus } from '../run/lifecycle';
 import { pretrain, resumePretrain, type PretrainResult } from './train';
 
 export type PretrainCommandInput =
   | { config: PretrainConfig }
   | { resume: string; flags: Record<string, unknown>; configFile?: string };
 
-/** `hop pretrain`: trains, writes the report, prints where it is; exit 130 after a Ctrl-C checkpoint. */
-export async function runPretrainCommand(input: PretrainCommandInput): Promise<number> {
+/** `hop pretrain`: trains, writes the report, prints where it is; returns the run's status (the CLI's exit code). */
+export async function runPretrainCommand(input: PretrainCommandInput): Promise<RunStatus> {
   let result: PretrainResult;
   if ('resume' in input) {
     // The schema validates the epochs flag against the saved config (errors name --epochs).
@@ -20,8 +20,8 @@ export async function runPretrainCommand(input: PretrainCommandInput): Promise<n
   } else {
     result = await pretrain(input.config);
   }
-  if (result.status === 'interrupted') return EXIT.interrupted;
+  if (result.status === 'interrupted') return result.status;
   const report = await writeReport(result.runDir);
   process.stdout.write(`report: ${report}\n`);
-  return EXIT.ok;
+  return result.status;
 }

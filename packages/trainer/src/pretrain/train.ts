@@ -8,7 +8,8 @@ import { PretrainConfigSchema, type PretrainConfig } from '../config/schemas';
 import { resolveConfig } from '../config/load';
 import { actionCounts, epochOrder, openTrainingData, readHostBatch, type HostBatch, type TrainingData } from '../data/dataset';
 import { prepareEnvironment } from '../run/environment';
-import { InterruptFlag } from '../run/interrupt';
+import type { InterruptFlag } from '../run/interrupt';
+import { continueWith, defaultLog, defaultRunName as runName, interruptOf, warnEngineChange, type RunStatus } from '../run/lifecycle';
 import { RunDir, writeFileAtomic, type RunMetric } from '../run/layout';
 import { checkInputs, fingerprintInputs } from '../run/fingerprint';
 import { newestVerifiedCheckpoint } from '../run/verify';
@@ -42,7 +43,7 @@ export interface EpochEvaluation {
 }
 
 export interface PretrainResult {
-  status: 'completed' | 'interrupted';
+  status: RunStatus;
   runDir: string;
   epochsDone: number;
   step: number;
@@ -51,8 +52,6 @@ export interface PretrainResult {
   /** Seconds spent in the training loop (all invocations of a resumed run). */
   elapsed: number;
 }
-
-const defaultLog = (line: string) => process.stdout.write(line + '\n');
 
 /** Starts a pretraining run in a fresh directory (made only once the dataset has been opened and checked). */
 export async function pretrain(config: PretrainConfig, options: PretrainOptions = {}): Promise<PretrainResult> {
@@ -115,13 +114,14 @@ export async function resumePretrain(
   try {
     checkInputs(run.root, file.inputs?.fingerprints, { data: config.data }, { data: '--data' });
     const environment = await prepareEnvironment(log);
+    warnEngineChange(file.resumes?.at(-1) ?? file.environment, environment, log);
     data = openTrainingData(config.data, { valFraction: config.valFraction, seed: config.seed });
     point = resumePoint(run, log);
     state = point ? await readLoopState(point) : null;
     const planned = (file.config as PretrainConfig).epochs;
     checkResumeBudget({ run: run.root, flag: '--epochs', unit: 'epochs', requested: overrides.epochs, done: state?.epochsDone ?? 0, planned });
     // Records written after the checkpoint (a kill between a metrics write and the next checkpoint) go.
-    run.reopen(environment, (r) => (r.kind === 'epoch' ? r.epoch <= (state?.epochsDone ?? 0) : r.step <= (state?.step ?? 0)), config);
+    run.reopen(environment, (r) => (r.kind === 'epoch' ? r.epoch <= (state?.epochsDone ?? 0) : r.step <= (state?.step ?? 0)), config, file);
   } catch (e) {
     run.close();
     throw e;
@@ -162,7 +162,7 @@ async function loop(
   log: (line: string) => void,
   interruptFlag?: InterruptFlag,
 ): Promise<PretrainResult> {
-  const interrupt = interruptFlag ?? new InterruptFlag().listen();
+  const { flag: interrupt, release } = interruptOf(interruptFlag);
   const models = buildModels(config, data);
   try {
     let state: LoopState = {
@@ -203,7 +203,7 @@ async function loop(
     disposeModels(models);
     data.dataset.close();
     run.close();
-    if (!interruptFlag) interrupt.dispose();
+    release();
   }
 }
 
@@ -277,7 +277,7 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
         run.appendMetrics(event(state, 'interrupt'));
         log(
           `interrupted in epoch ${epoch} after batch ${b + 1}/${numBatches}; checkpoint saved to ${run.interruptCheckpoint}\n` +
-            `continue with: hop pretrain --resume ${run.root}`,
+            `continue with: ${continueWith('pretrain', run.root)}`,
         );
         return { status: 'interrupted', runDir: run.root, epochsDone: state.epochsDone, step: state.step, last, elapsed: state.elapsed };
       }
@@ -352,7 +352,7 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
       );
     if (interrupt.stopRequested && epoch < config.epochs) {
       run.appendMetrics(event(state, 'interrupt'));
-      log(`interrupted after epoch ${epoch}; checkpoint ${run.epochCheckpoint(epoch)}\ncontinue with: hop pretrain --resume ${run.root}`);
+      log(`interrupted after epoch ${epoch}; checkpoint ${run.epochCheckpoint(epoch)}\ncontinue with: ${continueWith('pretrain', run.root)}`);
       return { status: 'interrupted', runDir: run.root, epochsDone: state.epochsDone, step: state.step, last, elapsed: state.elapsed };
     }
   }
@@ -463,8 +463,7 @@ function datasetFacts(data: TrainingData, trainCounts: number[]): Record<string,
 }
 
 function defaultRunName(config: PretrainConfig): string {
-  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-  return join('runs', `pretrain-${config.objective}-${config.latent}-${config.goalInput}-${stamp}`);
+  return runName('pretrain', `${config.objective}-${config.latent}-${config.goalInput}`);
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;

@@ -1,11 +1,11 @@
 import { assertWritable } from '../run/fs-errors';
 import { warnIfBeingWritten } from '../run/readers';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { HopError } from '@hop/core';
 import { RunDir, writeFileAtomic, type RunConfigFile, type RunMetric } from '../run/layout';
 import { dualChart, metricNames, seriesOf, type NamedRun } from './charts';
 import { esc, htmlPage, recordTable, table, type ReportSection } from './html';
-import { pretrainSections, pretrainSummary, type SectionOutput } from './pretrain-section';
+import { lastEvaluation, pretrainSections, pretrainSummary, sampleCounts, wilson, type SectionOutput } from './pretrain-section';
 import { worldModelSections } from './world-model-section';
 import { trainSections, trainSummary } from './train-section';
 
@@ -82,7 +82,46 @@ function summaryHtml(file: RunConfigFile, records: RunMetric[], run: RunDir, run
       ['resumed', String(file.resumes?.length ?? 0)],
     ],
   );
-  return (file.command === 'pretrain' ? pretrainSummary(run, runs) : file.command === 'train' ? trainSummary(records) : '') + facts;
+  return (file.command === 'pretrain' ? pretrainSummary(run, runs) : file.command === 'train' ? trainSummary(records) + usedRuns(run, cfg) : '') + facts;
+}
+
+/**
+ * The pretraining and world-model runs a training run used: a link to each one's report and its headline
+ * figure, so a reader can check what the co-player models and the planner's model were worth.
+ */
+function usedRuns(run: RunDir, cfg: Record<string, unknown>): string {
+  const rows: string[] = [];
+  for (const [key, what] of [['pretrained', 'co-player models (hop pretrain)'], ['worldModel', 'world model (hop world-model)']] as const) {
+    const dir = cfg[key];
+    if (typeof dir !== 'string') continue;
+    const abs = resolve(run.root, dir);
+    const href = relative(run.root, join(abs, 'report.html')).split('\\').join('/');
+    let headline = 'no metrics found';
+    try {
+      const used = new RunDir(abs);
+      const recs = used.readMetrics();
+      const last = [...recs].reverse().find((r) => r.kind === 'epoch');
+      if (last && key === 'pretrained') {
+        const ev = lastEvaluation(used, recs);
+        const n = ev && ev.epoch === last.epoch ? sampleCounts(ev) : null;
+        const moves = last['val/top1_moves'];
+        const base = last['val/majority_baseline_moves'];
+        headline =
+          typeof moves === 'number'
+            ? `validation top-1 on move labels ${moves.toFixed(3)}${n ? ` ${wilson(moves, n.moves)} (95%, n = ${n.moves})` : ''}` +
+              (typeof base === 'number' ? `, majority baseline ${base.toFixed(3)}` : '') +
+              `, epoch ${last.epoch}`
+            : `epoch ${last.epoch}`;
+      } else if (last) {
+        const vals = Object.entries(last).filter(([k, v]) => k.startsWith('val/') && typeof v === 'number').slice(0, 3);
+        headline = `${vals.map(([k, v]) => `${k} ${(v as number).toPrecision(4)}`).join(', ')} (epoch ${last.epoch})`;
+      }
+    } catch {
+      // A run moved or deleted since: the link says where it was.
+    }
+    rows.push(`<li>${esc(what)}: <a href="${esc(href)}">${esc(dir)}</a> — ${esc(headline)}</li>`);
+  }
+  return rows.length ? `<h3>Runs this run used</h3><ul>${rows.join('')}</ul>` : '';
 }
 
 /** The config, the inputs (dataset facts) and the environment: what it takes to rerun it. */
@@ -108,7 +147,7 @@ export function genericSections(runs: NamedRun[]): SectionOutput {
   const html: string[] = [];
   for (const kind of ['train', 'epoch'] as const) {
     for (const m of metricNames(runs[0].records, kind)) {
-      const c = dualChart(`${kind}-${m.replace(/[^A-Za-z0-9]+/g, '-')}`, m, seriesOf(runs, kind, m, kind === 'train' ? 'step' : 'epoch'), kind === 'train' ? 'step' : 'epoch');
+      const c = dualChart(`${kind}-${m.replace(/[^A-Za-z0-9]+/g, '-')}`, m, seriesOf(runs, kind, m, kind === 'train' ? 'step' : 'epoch'), kind === 'train' ? 'step' : 'epoch', m);
       if (c) {
         plots.push({ file: c.file, svg: c.svg });
         html.push(c.html);

@@ -1,4 +1,4 @@
-import { lineChartSvg, type LineSeries } from '@hop/core';
+import { lineChartSvg, type LineSeries, type ReferenceLine } from '@hop/core';
 import type { RunMetric } from '../run/layout';
 import { dualScaleFigure, figure } from './html';
 
@@ -36,16 +36,16 @@ export interface ChartOut {
 }
 
 /** A line chart in linear and log scale (the page's switch picks one); the linear one is the plot file. */
-export function dualChart(file: string, title: string, series: LineSeries[], xLabel: string, yLabel?: string): ChartOut | null {
+export function dualChart(file: string, title: string, series: LineSeries[], xLabel: string, yLabel?: string, referenceLines?: ReferenceLine[]): ChartOut | null {
   if (series.length === 0 || series.every((s) => s.x.length === 0)) return null;
-  const lin = lineChartSvg({ title, series, xLabel, yLabel });
-  const log = lineChartSvg({ title: `${title} (log scale)`, series, xLabel, yLabel, logY: true });
+  const lin = lineChartSvg({ title, series, xLabel, yLabel, referenceLines });
+  const log = lineChartSvg({ title: `${title} (log scale)`, series, xLabel, yLabel: yLabel && `${yLabel}, log scale`, logY: true, referenceLines });
   return { file, svg: lin, html: dualScaleFigure(lin, log) };
 }
 
-export function singleChart(file: string, title: string, series: LineSeries[], xLabel: string, yLabel?: string): ChartOut | null {
+export function singleChart(file: string, title: string, series: LineSeries[], xLabel: string, yLabel?: string, referenceLines?: ReferenceLine[]): ChartOut | null {
   if (series.length === 0 || series.every((s) => s.x.length === 0)) return null;
-  const svg = lineChartSvg({ title, series, xLabel, yLabel });
+  const svg = lineChartSvg({ title, series, xLabel, yLabel, referenceLines });
   return { file, svg, html: figure(svg) };
 }
 

@@ -25,12 +25,18 @@ export function table(header: string[], rows: unknown[][], digits = 4): string {
   );
 }
 
-/** Key / value table of a flat or nested record (nested values shown as JSON). */
+/**
+ * Key / value table of a flat or nested record; a nested value (a fingerprint, a list of files) is a
+ * collapsed `<details>` holding its own table, so the page stays readable.
+ */
 export function recordTable(rec: Record<string, unknown>): string {
-  return table(
-    ['key', 'value'],
-    Object.entries(rec).map(([k, v]) => [k, typeof v === 'object' && v !== null ? JSON.stringify(v) : v]),
-  );
+  const rows = Object.entries(rec).map(([k, v]) => {
+    if (typeof v !== 'object' || v === null) return `<tr><td>${esc(k)}</td><td>${esc(v ?? '')}</td></tr>`;
+    const size = Array.isArray(v) ? `${v.length} item(s)` : `${Object.keys(v).length} field(s)`;
+    const inner = Array.isArray(v) ? `<pre>${esc(JSON.stringify(v, null, 1))}</pre>` : recordTable(v as Record<string, unknown>);
+    return `<tr><td>${esc(k)}</td><td><details><summary>${esc(size)}</summary>${inner}</details></td></tr>`;
+  });
+  return `<table><thead><tr><th>key</th><th>value</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
 /** A chart in both scales; the page's log-scale switch shows one of them. */
@@ -55,23 +61,26 @@ th:first-child,td:first-child{text-align:left}thead th{background:#f0f2f5}
 figcaption{font-size:12px;color:#5b6475}.kpi{display:flex;gap:18px;flex-wrap:wrap}.kpi div{background:#f0f4ff;border-radius:6px;padding:8px 14px}
 .kpi b{display:block;font-size:20px}.note{color:#5b6475;font-size:13px}.warn{background:#fff3cd;border-left:4px solid #e0a800;padding:8px 12px}
 .log{display:none}body.logscale .log{display:block}body.logscale .lin{display:none}
+.kpi .se{font-size:14px;font-weight:normal;color:#5b6475}.headline{background:#eef7ee;border-left:4px solid #59a14f;padding:8px 12px}
+details>summary{cursor:pointer;color:#2b59c3}
 `;
 
 export function htmlPage(o: { title: string; subtitle: string; sections: ReportSection[] }): string {
   const nav = o.sections.map((s) => `<a href="#${esc(s.id)}">${esc(s.title)}</a>`).join('');
   const body = o.sections.map((s) => `<section id="${esc(s.id)}"><h2>${esc(s.title)}</h2>${s.html}</section>`).join('\n');
+  // The switch only where there is something to switch: charts drawn in both scales.
+  const dual = body.includes('<div class="log">');
+  const toggle = dual ? '<label><input type="checkbox" id="logscale"> log-scale y axes</label>' : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${esc(o.title)}</title><style>${CSS}</style></head>
 <body>
 <header><h1>${esc(o.title)}</h1><p>${esc(o.subtitle)}</p></header>
-<nav>${nav}<label><input type="checkbox" id="logscale"> log-scale losses</label></nav>
+<nav>${nav}${toggle}</nav>
 <main>
 ${body}
 </main>
-<script>
-document.getElementById('logscale').addEventListener('change',function(e){document.body.classList.toggle('logscale',e.target.checked)});
-</script>
+${dual ? "<script>\ndocument.getElementById('logscale').addEventListener('change',function(e){document.body.classList.toggle('logscale',e.target.checked)});\n</script>" : ''}
 </body></html>
 `;
 }

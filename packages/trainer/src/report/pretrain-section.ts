@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { barChartSvg, heatmapSvg } from '@hop/core';
+import { barChartSvg, heatmapSvg, stackedBarChartSvg } from '@hop/core';
 import type { EpochEvaluation, PairEvaluation } from '../pretrain/train';
-import { majorityBaselines, moveAccuracy } from '../pretrain/accuracy';
+import { MOVES, majorityBaselines, moveAccuracy } from '../pretrain/accuracy';
 import { RunDir, type RunMetric } from '../run/layout';
 import { dualChart, seriesOf, singleChart, type ChartOut, type NamedRun } from './charts';
 import { esc, figure, table, type ReportSection } from './html';
@@ -36,14 +36,14 @@ export function pretrainSections(run: RunDir, runs: NamedRun[]): SectionOutput {
   const charts: string[] = [];
 
   const lossSeries = LOSSES.flatMap((m) => seriesOf(runs, 'train', m, 'step', m.replace('losses/', '')));
-  charts.push(add(dualChart('losses', 'Training losses (mean over each logging window)', lossSeries, 'step', 'loss')));
+  charts.push(add(dualChart('losses', 'Training losses (mean over each logging window)', lossSeries, 'step', 'loss (nats per sample)')));
   const valSeries = [
     ...seriesOf(runs, 'epoch', 'train/policy', 'epoch', 'train CE'),
     ...seriesOf(runs, 'epoch', 'val/nll', 'epoch', 'validation CE'),
     ...seriesOf(runs, 'epoch', 'val/kl', 'epoch', 'validation KL'),
     ...seriesOf(runs, 'epoch', 'val/recon', 'epoch', 'validation recon'),
   ];
-  charts.push(add(dualChart('epoch-losses', 'Per-epoch losses', valSeries, 'epoch', 'loss')));
+  charts.push(add(dualChart('epoch-losses', 'Per-epoch losses', valSeries, 'epoch', 'loss (nats per sample)')));
   const accSeries = [
     ...seriesOf(runs, 'epoch', 'val/top1', 'epoch', 'top-1'),
     ...seriesOf(runs, 'epoch', 'val/top3', 'epoch', 'top-3'),
@@ -53,21 +53,49 @@ export function pretrainSections(run: RunDir, runs: NamedRun[]): SectionOutput {
     ...seriesOf(runs, 'epoch', 'val/majority_baseline', 'epoch', 'majority-class baseline'),
     ...seriesOf(runs, 'epoch', 'val/majority_baseline_moves', 'epoch', 'majority-class baseline, moves'),
   ];
-  charts.push(add(singleChart('accuracy', 'Validation accuracy of the MOA', accSeries, 'epoch', 'accuracy')));
+  const classes = lastEvaluation(run, runs[0].records)?.evaluation.labels.length ?? 7;
+  charts.push(
+    add(
+      singleChart('accuracy', 'Validation accuracy of the MOA', accSeries, 'epoch', 'accuracy (fraction of samples)', [
+        { y: 1 / classes, label: `chance (1/${classes})` },
+      ]),
+    ),
+  );
   const schedule = [
     ...seriesOf(runs, 'train', 'charts/alpha', 'step', 'alpha (KL weight)'),
     ...seriesOf(runs, 'train', 'charts/temperature', 'step', 'Gumbel temperature'),
   ];
-  charts.push(add(singleChart('schedules', 'Schedules', schedule, 'step')));
+  charts.push(add(singleChart('schedules', 'Schedules', schedule, 'step', 'weight / temperature (unitless)')));
   const gradSeries = seriesOf(runs, 'train', 'charts/grad_norm', 'step', 'gradient norm (before clipping)');
-  charts.push(add(dualChart('grad-norm', 'Gradient norm', gradSeries, 'step')));
+  const clip = runs[0].config?.gradClipNorm;
+  charts.push(
+    add(
+      dualChart('grad-norm', 'Gradient norm', gradSeries, 'step', 'global L2 norm of the gradient', typeof clip === 'number' && clip > 0 ? [{ y: clip, label: `clip threshold ${clip}` }] : []),
+    ),
+  );
+  const epochRecs = runs[0].records.filter((r) => r.kind === 'epoch');
+  if (epochRecs.some((r) => typeof r['perf/epoch_seconds'] === 'number')) {
+    const sec = (r: RunMetric, k: string) => (typeof r[k] === 'number' ? (r[k] as number) : 0);
+    const svg = stackedBarChartSvg({
+      title: 'Wall seconds per epoch',
+      labels: epochRecs.map((r) => String(r.epoch)),
+      parts: [
+        { name: 'training', values: epochRecs.map((r) => Math.max(0, sec(r, 'perf/epoch_seconds') - sec(r, 'perf/val_seconds'))) },
+        { name: 'validation', values: epochRecs.map((r) => sec(r, 'perf/val_seconds')) },
+      ],
+      yLabel: 'wall seconds',
+      xLabel: 'epoch',
+    });
+    plots.push({ file: 'epoch-time', svg, html: '' });
+    charts.push(figure(svg));
+  }
 
   const sections: ReportSection[] = [
     {
       id: 'curves',
       title: 'Training curves',
       html:
-        `<p class="note">Tick <b>log-scale losses</b> at the top to switch the loss charts to a log axis. ` +
+        `<p class="note">Tick <b>log-scale y axes</b> at the top to switch the loss and gradient charts to a log axis. ` +
         `Under the joint objective the total is CE + alpha*KL; under recon it is recon + alpha*KL (the MOA then ` +
         `trains on CE with z detached), so both objectives' CE and KL can be read on one plot with --compare.</p>` +
         `<div class="grid">${charts.join('')}</div>`,
@@ -95,13 +123,13 @@ export function pretrainSections(run: RunDir, runs: NamedRun[]): SectionOutput {
       title: 'Class distribution (training labels)',
       labels,
       values: ev.trainActionCounts.map((c) => c / Math.max(total, 1)),
-      yLabel: 'ratio',
+      yLabel: 'share of training labels (fraction)',
     });
     const recall = barChartSvg({
       title: `Per-class recall, epoch ${ev.epoch}`,
       labels,
       values: e.perClass.map((m) => m.recall),
-      yLabel: 'recall',
+      yLabel: 'recall (fraction)',
     });
     plots.push({ file: 'confusion', svg: confusion, html: '' }, { file: 'class-distribution', svg: dist, html: '' }, { file: 'recall', svg: recall, html: '' });
     sections.push({
@@ -229,18 +257,36 @@ export function pretrainSummary(run: RunDir, runs: NamedRun[]): string {
   const last = epochs[epochs.length - 1];
   const h = headline(last, lastEvaluation(run, records));
   const sps = epochs.map((r) => r['perf/samples_per_s'] as number).filter(Number.isFinite);
-  const kpi = (label: string, value: string) => `<div><b>${esc(value)}</b>${esc(label)}</div>`;
+  const ev = lastEvaluation(run, records);
+  const n = ev && ev.epoch === last.epoch ? sampleCounts(ev) : null;
+  const kpi = (label: string, value: string, interval?: string) =>
+    `<div><b>${esc(value)}${interval ? ` <span class="se">${esc(interval)}</span>` : ''}</b>${esc(label)}</div>`;
+  const acc = (p: number, count: number | undefined) => (count ? wilson(p, count) : undefined);
   const config = runs[0].config;
+  const latent = String(config?.latent ?? 'vanilla');
+  const cvae = latent.startsWith('cvae') && config?.goalInput === 'z';
+  const post = last['val/top1_moves_posterior'];
+  const prior = last['val/top1_moves_prior_mean'];
   let html =
-    `<p>Goal input of this run: <b>${esc(goalInputLabel(config))}</b>; validation after epoch ${last.epoch}.</p>` +
+    `<p>Goal input of this run: <b>${esc(goalInputLabel(config))}</b>; validation after epoch ${last.epoch} (the final epoch).` +
+    (n ? ` Intervals are 95% Wilson intervals over n = ${n.all} validation samples (${n.moves} with a move label).` : '') +
+    '</p>';
+  if (cvae && typeof post === 'number' && typeof prior === 'number')
+    html +=
+      `<p class="headline">Does the latent carry information? On move labels the MOA reaches <b>${fixed(post)}</b>${n ? ` ${esc(wilson(post, n.moves))}` : ''} top-1 ` +
+      `with z drawn from the posterior (which sees the hindsight subgoal) against <b>${fixed(prior)}</b>${n ? ` ${esc(wilson(prior, n.moves))}` : ''} ` +
+      `with z = the prior mean: a difference of <b>${((post - prior) * 100).toFixed(1)}</b> points` +
+      `${typeof last['val/kl'] === 'number' ? `, with a validation KL of ${esc((last['val/kl'] as number).toFixed(3))} nats` : ''}. ` +
+      'A collapsed latent gives no difference and a KL near 0.</p>';
+  html +=
     '<div class="kpi">' +
-    kpi('top-1, all labels', fixed(h.top1)) +
-    kpi('top-1, move labels only', fixed(h.moves)) +
-    kpi('majority-class baseline, all labels', fixed(h.majority)) +
-    kpi('majority-class baseline, moves', fixed(h.majorityMoves)) +
-    kpi('validation top-3', fixed(last['val/top3'])) +
-    (typeof last['val/top1_moves_prior_mean'] === 'number' ? kpi('top-1 moves, z = prior mean', fixed(last['val/top1_moves_prior_mean'])) : '') +
-    (typeof last['val/top1_moves_posterior'] === 'number' ? kpi('top-1 moves, z from the posterior (sees the subgoal; not usable at inference)', fixed(last['val/top1_moves_posterior'])) : '') +
+    kpi('top-1, all labels', fixed(h.top1), acc(h.top1, n?.all)) +
+    kpi('majority-class baseline, all labels', fixed(h.majority), acc(h.majority, n?.all)) +
+    kpi('top-1, move labels only', fixed(h.moves), acc(h.moves, n?.moves)) +
+    kpi('majority-class baseline, move labels only', fixed(h.majorityMoves), acc(h.majorityMoves, n?.moves)) +
+    kpi('validation top-3', fixed(last['val/top3']), typeof last['val/top3'] === 'number' ? acc(last['val/top3'] as number, n?.all) : undefined) +
+    (typeof prior === 'number' ? kpi('top-1 moves, z = prior mean', fixed(prior), acc(prior, n?.moves)) : '') +
+    (typeof post === 'number' ? kpi('top-1 moves, z from the posterior (sees the subgoal; not usable at inference)', fixed(post), acc(post, n?.moves)) : '') +
     kpi('epochs', String(last.epoch)) +
     kpi('wall time in the loop', `${last.time.toFixed(0)} s`) +
     kpi('training samples/s', sps.length ? String(Math.round(sps.reduce((a, b) => a + b, 0) / sps.length)) : '-') +
@@ -282,4 +328,21 @@ export function pretrainSummary(run: RunDir, runs: NamedRun[]): string {
         ? 'the posterior adds almost nothing to the prior, so the hindsight subgoal goes unused; the prior can still carry the history (compare the top-1 on moves with the no-goal bound). Try --free-bits.</p>'
         : 'the latent carries almost no information (collapsed); the MOA is then no better than without a goal. Try --latent cvae, or a lower --alpha-max.</p>');
   return html;
+}
+
+/** Validation samples of an evaluation, all labels and move labels only (the n of its accuracies). */
+export function sampleCounts(ev: EpochEvaluation): { all: number; moves: number } {
+  const rows = ev.evaluation.confusion.map((row) => row.reduce((a, b) => a + b, 0));
+  const moves = ev.evaluation.labels.reduce((a, label, t) => a + (MOVES.includes(label) ? rows[t] : 0), 0);
+  return { all: rows.reduce((a, b) => a + b, 0), moves };
+}
+
+/** The 95% Wilson score interval of a proportion `p` observed over `n` trials, as "[lo, hi]". */
+export function wilson(p: number, n: number): string {
+  if (!(n > 0) || !Number.isFinite(p)) return '';
+  const z = 1.959964;
+  const d = 1 + (z * z) / n;
+  const c = (p + (z * z) / (2 * n)) / d;
+  const w = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
+  return `[${Math.max(0, c - w).toFixed(3)}, ${Math.min(1, c + w).toFixed(3)}]`;
 }

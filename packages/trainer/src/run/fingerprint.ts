@@ -27,7 +27,7 @@ export interface InputFingerprint {
 }
 
 /** Files of a run directory that change without the models changing (reports, logs, locks, temporaries). */
-const VOLATILE = /(^|\/)(report\.html|metrics\.jsonl|environment\.json|config\.json|\.lock(\.json)?|plots|eval|replays)(\/|$)|\.tmp-|\.old-|(^|\/)damaged-/;
+const VOLATILE = /(^|\/)(report\.html|metrics\.jsonl|environment\.json|config\.json|\.lock(\.json)?|plots|eval|replays)(\/|$)|(^|\/)events\.out\.tfevents\.|\.tmp-|\.old-|(^|\/)damaged-/;
 
 export function fileFingerprint(path: string): FileFingerprint {
   const size = statSync(path).size;

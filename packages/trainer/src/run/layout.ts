@@ -58,6 +58,11 @@ export interface RunMetric extends MetricRecord {
   time: number;
 }
 
+/** A run writes TensorBoard events unless its config says `tensorboard: false` (--no-tensorboard). */
+function wantsTensorBoard(config: unknown): boolean {
+  return !(typeof config === 'object' && config !== null && (config as { tensorboard?: unknown }).tensorboard === false);
+}
+
 export class RunDir {
   readonly root: string;
   private writer: RunWriter | null = null;
@@ -117,7 +122,7 @@ export class RunDir {
     this.before = before;
     const file: RunConfigFile<C> = { format: 'hop-run', version: 1, command, config, environment, ...(inputs ? { inputs } : {}) };
     try {
-      this.writer = new RunWriter(this.root, { config: file, overwrite: true });
+      this.writer = new RunWriter(this.root, { config: file, overwrite: true, tensorboard: wantsTensorBoard(config) });
     } catch (e) {
       // A full disk while writing config.json: nothing half-made stays behind to block the same --out.
       this.discardFailedStart();
@@ -146,10 +151,11 @@ export class RunDir {
   /**
    * Reopens a run to continue it: keeps the metric records `keep` accepts (those up to the checkpoint
    * resumed from; a kill between a metrics write and the next checkpoint leaves later ones), records the
-   * environment of this invocation, and returns the kept records.
+   * environment of this invocation, and returns the kept records. `read` is config.json as the caller
+   * already read it (a resume reads it once).
    */
-  reopen(environment: RunEnvironment, keep: (r: RunMetric) => boolean, config?: unknown): RunMetric[] {
-    const file = this.readConfig();
+  reopen(environment: RunEnvironment, keep: (r: RunMetric) => boolean, config?: unknown, read?: RunConfigFile<unknown>): RunMetric[] {
+    const file = read ? { ...read } : this.readConfig();
     this.acquire(`${file.command} --resume`);
     const changes = config === undefined ? [] : configChanges(file.config, config);
     const at = new Date().toISOString();
@@ -159,7 +165,7 @@ export class RunDir {
     // A kill inside create() can leave config.json without metrics.jsonl: nothing to keep then.
     const kept = existsSync(this.metricsPath) ? this.readMetrics().filter(keep) : [];
     writeFileAtomicSync(this.metricsPath, kept.map((r) => JSON.stringify(r) + '\n').join(''));
-    this.writer = new RunWriter(this.root, { config: file });
+    this.writer = new RunWriter(this.root, { config: file, tensorboard: wantsTensorBoard(file.config) });
     if (changes.length) {
       const last = kept.at(-1);
       this.appendMetrics({ kind: 'event', event: 'config-change', changes: describeChanges(changes), epoch: last?.epoch ?? 0, step: last?.step ?? 0, time: last?.time ?? 0, at });

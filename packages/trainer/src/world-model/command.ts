@@ -9,12 +9,12 @@ import { openCheckedDataset } from '../data/dataset';
 import { warnBatchSize } from '../pretrain/train';
 import { checkInputs, fingerprintInputs } from '../run/fingerprint';
 import { verifyCheckpoint, newestVerifiedCheckpoint } from '../run/verify';
-import { EXIT } from '../cli/exit';
 import { resolveConfig, resumeEpochs } from '../config/load';
 import { WorldModelCliSchema, type WorldModelCliConfig } from '../config/schemas';
 import { writeReport } from '../report/build';
 import { prepareEnvironment } from '../run/environment';
 import { InterruptFlag } from '../run/interrupt';
+import { continueWith, defaultLog, defaultRunName, warnEngineChange, type RunStatus } from '../run/lifecycle';
 import { RunDir, writeDirAtomic } from '../run/layout';
 import { createProgress, type Progress } from '../run/progress';
 import { checkOffPolicy } from './offpolicy';
@@ -44,7 +44,7 @@ export function worldModelConfigOf(c: WorldModelCliConfig): WorldModelConfigInpu
  * layout as pretraining: config.json, metrics.jsonl, checkpoint/, best/, report.html), resumable after a
  * kill or Ctrl-C (from the last finished epoch, same batch order), with the world-model report section.
  */
-export async function runWorldModelCommand(input: WorldModelCommandInput, log: (l: string) => void = (l) => process.stdout.write(l + '\n')): Promise<number> {
+export async function runWorldModelCommand(input: WorldModelCommandInput, log: (l: string) => void = defaultLog): Promise<RunStatus> {
   let config: WorldModelCliConfig;
   let run: RunDir;
   const environment = await prepareEnvironment(log);
@@ -61,6 +61,7 @@ export async function runWorldModelCommand(input: WorldModelCommandInput, log: (
       flags: { epochs, progress: input.flags.progress },
     });
     run.acquire('world-model --resume');
+    warnEngineChange(file.resumes?.at(-1) ?? file.environment, environment, log);
     try {
       checkInputs(run.root, file.inputs?.fingerprints, { data: config.data }, { data: '--data' });
       data = await openData(config, log);
@@ -74,15 +75,14 @@ export async function runWorldModelCommand(input: WorldModelCommandInput, log: (
       }
       checkResumeBudget({ run: run.root, flag: '--epochs', unit: 'epochs', requested: epochs as number | undefined, done: epoch, planned: file.config.epochs });
       // A fallback to an older checkpoint drops the records of the epochs after it.
-      run.reopen(environment, (r) => (r.section === 'world-model' ? r.epoch <= epoch : true), config);
+      run.reopen(environment, (r) => (r.section === 'world-model' ? r.epoch <= epoch : true), config, file);
       log(point ? `resuming ${run.root} from ${point === ckpt ? RUN_FILES.checkpoint : RUN_FILES.checkpoint + '-previous'}: epoch ${epoch + 1} (seed ${config.seed})` : `no checkpoint in ${run.root}: restarting from epoch 1 (seed ${config.seed})`);
     } catch (e) {
       run.close();
       throw e;
     }
   } else {
-    const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-    config = { ...input.config, out: input.config.out ?? join('runs', `wm-${input.config.arch}-${stamp}`) };
+    config = { ...input.config, out: input.config.out ?? defaultRunName('wm', input.config.arch) };
     // Everything that can fail on bad input is checked before the run directory exists.
     data = await openData(config, log);
     run = new RunDir(config.out as string);
@@ -99,7 +99,7 @@ export async function runWorldModelCommand(input: WorldModelCommandInput, log: (
   let progress: Progress | null = null;
   let epochNow = 0;
   run.appendMetrics({ kind: 'event', event: 'resume' in input ? 'resume' : 'start', epoch: 0, step: 0, time: 0, at: new Date().toISOString() });
-  const body = async (): Promise<number> => {
+  const body = async (): Promise<RunStatus> => {
     const result = await trainWorldModel({
       config: worldModelConfigOf(config),
       data: { train, val },
@@ -135,8 +135,8 @@ export async function runWorldModelCommand(input: WorldModelCommandInput, log: (
     const at = new Date().toISOString();
     if (result.aborted) {
       run.appendMetrics({ kind: 'event', event: 'interrupt', epoch: result.completedEpochs, step: 0, time: 0, at });
-      log(`interrupted; epochs 1..${result.completedEpochs} are saved in ${result.checkpointDir}\ncontinue with: hop world-model --resume ${run.root}`);
-      return EXIT.interrupted;
+      log(`interrupted; epochs 1..${result.completedEpochs} are saved in ${result.checkpointDir}\ncontinue with: ${continueWith('world-model', run.root)}`);
+      return 'interrupted';
     }
     run.appendMetrics({ kind: 'event', event: 'end', epoch: result.completedEpochs, step: 0, time: 0, at });
     log(`done: ${result.completedEpochs} epochs; best epoch ${result.bestEpoch} in ${result.bestDir}`);
@@ -144,19 +144,19 @@ export async function runWorldModelCommand(input: WorldModelCommandInput, log: (
       log(`checking the best model off the data's policy on ${config.offPolicyEpisodes} fresh episodes of the true game ...`);
       await checkOffPolicy(run.root, result.bestDir, config.data, { episodes: config.offPolicyEpisodes, seed: config.seed }, log);
     }
-    return EXIT.ok;
+    return 'completed';
   };
-  let code: number;
+  let status: RunStatus;
   try {
-    code = fresh ? await run.guardStart(() => existsSync(join(run.root, RUN_FILES.checkpoint)), body, log) : await body();
+    status = fresh ? await run.guardStart(() => existsSync(join(run.root, RUN_FILES.checkpoint)), body, log) : await body();
   } finally {
     interrupt.dispose();
     run.close();
   }
-  if (code !== EXIT.ok) return code;
+  if (status !== 'completed') return status;
   const report = await writeReport(run.root);
   log(`report: ${report}`);
-  return EXIT.ok;
+  return status;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { deriveSeed } from '@hop/core';
-import { VecStagHunt, createStagHuntSimulator, openDataset, type StagHuntConfig } from '@hop/env-staghunt';
+import { VecStagHunt, createStagHuntSimulator, openDataset, stagHuntRewards, type StagHuntConfig } from '@hop/env-staghunt';
 import {
   RUN_FILES,
   STEP_CATEGORIES,
@@ -44,7 +44,7 @@ export async function checkOffPolicy(
   for (let k = 0; k < o.episodes; k++) vec.snapshot(k, starts, k);
   const { model } = await loadWorldModel(checkpoint);
   const inference = await createWorldModelInference(model);
-  const sim = new WorldModelSimulator(model, { predictor: inference });
+  const sim = new WorldModelSimulator(model, { predictor: inference, rewards: stagHuntRewards(config) });
   const g = truth.geometry;
   try {
     const figures = await evaluateOffPolicy(sim, {

@@ -1,7 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { HopError, loadCheckpoint, readCheckpointMeta } from '@hop/core';
 import { parseConfig, vaeConfigSchema, type VaeConfig } from '../config';
-import type { VaeBase } from '../model/base';
 
 /** Checkpoint `kind` of each VAE. */
 export const CHECKPOINT_KIND = { vanilla: 'hop-vae/vanilla', gumbel: 'hop-vae/gumbel' } as const;
@@ -13,10 +12,22 @@ export type LoadOptions = {
 };
 
 /**
+ * What reading a checkpoint needs of a model (`VaeBase` has it): the two networks to load weights into, the
+ * sampling state to restore, and disposal on failure. Structural, so this module does not import the model
+ * (which imports `CHECKPOINT_KIND` from here).
+ */
+export interface CheckpointedVae {
+  readonly encoder: tf.LayersModel;
+  readonly decoder: tf.LayersModel;
+  restoreExtraState(extra: Record<string, unknown> | undefined): void;
+  dispose(): void;
+}
+
+/**
  * Reads a VAE checkpoint: validates its kind and config, builds the model with `build`, loads the
  * weights into it and restores the sampling state. `expected` = undefined accepts either kind.
  */
-export async function readVaeCheckpoint<M extends VaeBase<VaeConfig>>(
+export async function readVaeCheckpoint<M extends CheckpointedVae>(
   dir: string,
   expected: VaeConfig['kind'] | undefined,
   build: (config: VaeConfig) => M,

@@ -3,6 +3,7 @@ import { HopError, Rng, assertShape, saveCheckpoint, warnIfBackendNotInitialised
 import { sumSquaredError } from '../loss/kl';
 import { CHECKPOINT_KIND } from '../io/checkpoint';
 import { buildDecoder, buildEncoder, type HeadSpec } from './networks';
+import { restoredRng } from './sampling';
 import type { VaeConfig } from '../config';
 import type {
   EncodeOptions,
@@ -104,8 +105,7 @@ export abstract class VaeBase<C extends VaeConfig> implements GoalEncoder {
 
   /** Restores what `extraState` saved. */
   restoreExtraState(extra: Record<string, unknown> | undefined): void {
-    const s = extra?.rngState;
-    if (Array.isArray(s) && s.every((v) => typeof v === 'number')) this.rng = Rng.fromState(s, this.config.seed);
+    this.rng = restoredRng(extra, this.config.seed, this.rng);
   }
 
   dispose(): void {

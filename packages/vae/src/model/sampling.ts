@@ -1,5 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '@hop/core';
+import { Rng } from '@hop/core';
+
+/**
+ * The noise stream a checkpoint saved in its extra state (`{ rngState }`, written by every VAE's save), or
+ * `current` when it saved none (older checkpoints keep their seeded start).
+ */
+export function restoredRng(extra: Record<string, unknown> | undefined, seed: number, current: Rng): Rng {
+  const s = extra?.rngState;
+  return Array.isArray(s) && s.every((v) => typeof v === 'number') ? Rng.fromState(s, seed) : current;
+}
 
 /**
  * Standard-normal noise of `shape` drawn from the seeded Rng: one Float32Array per call, so the same

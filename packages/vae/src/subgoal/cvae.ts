@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { HopError, Rng, loadCheckpoint, readCheckpointMeta, saveCheckpoint } from '@hop/core';
 import { parseConfig } from '../config';
 import { sumSquaredError } from '../loss/kl';
-import { gumbelNoise, gumbelSoftmax, hardOneHot, normalNoise, reparameterize } from '../model/sampling';
+import { gumbelNoise, gumbelSoftmax, hardOneHot, normalNoise, reparameterize, restoredRng } from '../model/sampling';
 import { temperatureAt } from '../schedule/schedules';
 import type { LoadOptions } from '../io/checkpoint';
 import type { SaveOptions } from '../model/types';
@@ -194,8 +194,7 @@ export class SubgoalCVAE {
 
   /** Restores the noise stream saved with the weights. */
   restoreExtraState(extra: Record<string, unknown> | undefined): void {
-    const s = extra?.rngState;
-    if (Array.isArray(s) && s.every((v) => typeof v === 'number')) this.rng = Rng.fromState(s, this.config.seed);
+    this.rng = restoredRng(extra, this.config.seed, this.rng);
   }
 
   dispose(): void {

@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
-import { HopError, Rng, readCheckpointMeta } from '@hop/core';
+import { HopError, Rng, clipByGlobalNorm, globalNorm, readCheckpointMeta } from '@hop/core';
 import { parseConfig, vaeTrainConfigSchema, type VaeTrainConfig, type VaeTrainConfigInput } from '../config';
 import { GumbelVAE } from '../model/gumbel';
 import { loadVae } from '../io/load';
 import { klWeight } from '../schedule/schedules';
-import { clipByGlobalNorm, globalNorm } from './clip';
 import type { EncodeOptions, GoalEncoder } from '../model/types';
 
 export type ClassicStepOptions = Omit<EncodeOptions, 'sample' | 'training'> & {

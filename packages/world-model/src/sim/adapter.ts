@@ -1,4 +1,4 @@
-import { HopError, type BatchedSimulator, type SimStepBatch, type SimViewBatch } from '@hop/core';
+import { HopError, type BatchedSimulator, type CatchRewards, type SimStepBatch, type SimViewBatch } from '@hop/core';
 import { cellsOf, gridSizeOf, rulesOf, type GridLayout, type RewardRules } from '../layout';
 import { loadWorldModel } from '../model/checkpoint';
 import type { WorldModel } from '../model/world-model';
@@ -6,6 +6,12 @@ import type { WorldModelPredictor } from '../inference/engine';
 import { StateCodec } from './state';
 
 export interface WorldModelSimulatorOptions {
+  /**
+   * The game's reward rule (`@hop/core`'s `CatchRewards`), handed in by the code that composes the game and
+   * the model: for the Markov stag hunt, `stagHuntRewards(config)` of `@hop/env-staghunt`, the code the
+   * environment's own step runs. Its goals are the layout's prey in `preyChannels` order.
+   */
+  rewards: CatchRewards;
   /** A state at this time is terminal (default: the model config's `finalTime`). */
   finalTime?: number;
   /**
@@ -25,10 +31,10 @@ export interface WorldModelSimulatorOptions {
  * - players hunting prey they stand on succeed or fail together per cell: on success (their mean
  *   predicted probability of "caught this prey" >= 0.5, the outcome head) the prey is removed and they
  *   leave the grid, else they stay; prey is removed in no other way and never appears; static cells are copied;
- * - rewards are not predicted but summed by the layout's rules (`RewardRules`) from who caught what: the
- *   prey's reward split in the group, the step reward, the prosocial mean; done players get 0;
+ * - rewards are not predicted but written by the game's own reward rule (the `rewards` option, a
+ *   `CatchRewards`) from who caught what; done players get 0;
  * - the episode ends when every player left, at `finalTime`, or `endAfterFirstCatch` steps after the
- *   first catch (counted, not learned).
+ *   first catch (the layout's `rules`; counted, not learned).
  */
 export class WorldModelSimulator implements BatchedSimulator {
   readonly model: WorldModel;
@@ -41,11 +47,15 @@ export class WorldModelSimulator implements BatchedSimulator {
   readonly observationSize: number;
   readonly noopAction: number;
   readonly numGoals: number;
+  /** The layout's rules: the adapter reads `endAfterFirstCatch` (rewards come from `rewards`). */
   readonly rules: RewardRules;
+  readonly rewards: CatchRewards;
   private readonly outcomes: number;
   /** Per player: the prey channel it caught this step, or -1. */
   private readonly caughtBy: Int32Array;
-  private readonly raw: Float64Array;
+  /** Per player: 1 when in play before the step; the cell it hunted on (its catching group). */
+  private readonly acting: Uint8Array;
+  private readonly huntCell: Int32Array;
   private readonly predictor: WorldModelPredictor;
   private readonly owned: boolean;
   // Scratch grown on demand: no allocation per step once warm (besides the network's outputs).
@@ -59,7 +69,7 @@ export class WorldModelSimulator implements BatchedSimulator {
   /** Per player: the prey channel it hunts on its cell this step, or -1. */
   private readonly groupOf: Int32Array;
 
-  constructor(model: WorldModel, opts: WorldModelSimulatorOptions & { ownsModel?: boolean } = {}) {
+  constructor(model: WorldModel, opts: WorldModelSimulatorOptions & { ownsModel?: boolean }) {
     const finalTime = opts.finalTime ?? model.config.finalTime;
     if (finalTime === undefined)
       throw new HopError('E_CONFIG', 'the world model has no finalTime (train it from a dataset, or pass finalTime)');
@@ -74,9 +84,17 @@ export class WorldModelSimulator implements BatchedSimulator {
     this.noopAction = this.layout.stayAction;
     this.numGoals = this.layout.preyChannels.length;
     this.rules = rulesOf(this.layout);
+    if (opts.rewards?.players !== this.numAgents)
+      throw new HopError(
+        'E_CONFIG',
+        `the reward rule is for ${opts.rewards?.players ?? 'no'} players, the world model for ${this.numAgents}; ` +
+          'hand in the rule of the game the model was trained on (e.g. stagHuntRewards(config) from @hop/env-staghunt)',
+      );
+    this.rewards = opts.rewards;
     this.outcomes = this.layout.preyChannels.length + 1;
     this.caughtBy = new Int32Array(this.numAgents);
-    this.raw = new Float64Array(this.numAgents);
+    this.acting = new Uint8Array(this.numAgents);
+    this.huntCell = new Int32Array(this.numAgents);
     this.predictor = opts.predictor ?? model;
     this.owned = opts.ownsModel ?? false;
     this.acc = new Float32Array(this.observationSize);
@@ -86,9 +104,14 @@ export class WorldModelSimulator implements BatchedSimulator {
   }
 
   /** A simulator over the model of a checkpoint directory (`best/` of a run); `dispose()` frees the model. */
-  static async fromCheckpoint(dir: string, opts: WorldModelSimulatorOptions = {}): Promise<WorldModelSimulator> {
+  static async fromCheckpoint(dir: string, opts: WorldModelSimulatorOptions): Promise<WorldModelSimulator> {
     const { model } = await loadWorldModel(dir);
-    return new WorldModelSimulator(model, { ...opts, ownsModel: true });
+    try {
+      return new WorldModelSimulator(model, { ...opts, ownsModel: true });
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
   }
 
   /** A zeroed arena of `capacity` slots. */
@@ -169,48 +192,18 @@ export class WorldModelSimulator implements BatchedSimulator {
       }
       this.averageViews(pred.next, k);
       const caught = this.decode(srcBuf, sb, states, db, actions, k * P, pred.outcome);
-      this.applyRules(srcBuf, sb, rewards, k * P);
+      for (let p = 0; p < P; p++) {
+        const pos = srcBuf[sb + c.POS + p];
+        this.acting[p] = pos >= 0 ? 1 : 0;
+        this.huntCell[p] = pos;
+      }
+      this.rewards.write(this.acting, this.caughtBy, this.huntCell, rewards, k * P);
       const t = srcBuf[sb + c.T];
       states[db + c.T] = t + 1;
       const after = this.rules.endAfterFirstCatch;
       if (caught && after !== null && states[db + c.END] === 0) states[db + c.END] = t + 1 + after;
       terminal[k] = c.isTerminal(states, db) ? 1 : 0;
     }
-  }
-
-  /**
-   * Rewards of one step from `caughtBy` (stepState's arithmetic in @hop/env-staghunt, written for any
-   * layout): each catching group splits its prey's reward by strength (for the prey `strengthPrey` names) or equally, every acting player adds the step
-   * reward, and prosocial play hands every acting player the step's total divided by the number of players.
-   */
-  private applyRules(src: Int32Array, sb: number, rewards: Float32Array, rb: number): void {
-    const c = this.codec;
-    const P = this.numAgents;
-    const { preyRewards, strength, strengthPrey, stepReward, prosocial } = this.rules;
-    const raw = this.raw;
-    const by = this.caughtBy;
-    raw.fill(0);
-    for (let p = 0; p < P; p++) {
-      const k = by[p];
-      if (k < 0) continue;
-      const cell = src[sb + c.POS + p];
-      // first member of its group: share the prey among the group
-      let first = true;
-      for (let q = 0; q < p; q++) if (by[q] === k && src[sb + c.POS + q] === cell) first = false;
-      if (!first) continue;
-      const weights = strength && (strengthPrey === null || strengthPrey[k]) ? strength : null;
-      let w = 0;
-      for (let q = p; q < P; q++) if (by[q] === k && src[sb + c.POS + q] === cell) w += weights ? weights[q] : 1;
-      for (let q = p; q < P; q++)
-        if (by[q] === k && src[sb + c.POS + q] === cell) raw[q] += (preyRewards[k] * (weights ? weights[q] : 1)) / w;
-    }
-    let total = 0;
-    for (let p = 0; p < P; p++) {
-      if (src[sb + c.POS + p] < 0) continue;
-      raw[p] += stepReward;
-      total += raw[p];
-    }
-    for (let p = 0; p < P; p++) if (src[sb + c.POS + p] >= 0) rewards[rb + p] = prosocial ? total / P : raw[p];
   }
 
   /** `acc` = mean over live players' predicted views, player channels moved to player 0's frame. */

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { HopError, Rng, RunWriter, readCheckpointMeta, readMetrics, type MetricRecord } from '@hop/core';
+import { HopError, Rng, RunWriter, clipByGlobalNorm as clipGradients, readCheckpointMeta, readMetrics, type MetricRecord } from '@hop/core';
 import type { TransitionBatch, TransitionSource } from '../data/batch';
 import { parseWorldModelConfig, type WorldModelConfig, type WorldModelConfigInput } from '../config';
 import { evaluateWorldModel, type Evaluation } from '../eval/evaluate';
@@ -201,7 +201,7 @@ export async function trainWorldModel(opts: TrainWorldModelOptions): Promise<Tra
             parts = [l.total, l.recon, l.outcome].map((t) => tf.keep(t));
             return l.total;
           });
-          const applied = config.gradClipNorm > 0 ? clipByGlobalNorm(grads, config.gradClipNorm) : grads;
+          const applied = config.gradClipNorm > 0 ? clipGradients(grads, config.gradClipNorm).grads : grads;
           optimizer.applyGradients(applied as Parameters<typeof optimizer.applyGradients>[0]);
           // wasm / cpu backends are synchronous: reading 4 numbers per batch costs nothing measurable.
           tf.stack(parts).dataSync().forEach((v, i) => (sums[i] += v * n));
@@ -293,15 +293,12 @@ function loggedEpoch(dir: string, epoch: number): boolean {
   }
 }
 
-/** Scales gradients so their global L2 norm is at most `maxNorm`. */
+/**
+ * Scales gradients so their global L2 norm is at most `maxNorm`.
+ * @deprecated Use `clipByGlobalNorm` from `@hop/core` (it also returns the norm); this one is removed in 0.2.0.
+ */
 export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.NamedTensorMap {
-  // (returns new tensors; the caller's tidy disposes both maps)
-  return tf.tidy(() => {
-    const names = Object.keys(grads);
-    const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n])))));
-    const scale = tf.minimum(1, tf.div(maxNorm, tf.maximum(norm, 1e-12)));
-    return Object.fromEntries(names.map((n) => [n, tf.mul(grads[n], scale)]));
-  });
+  return tf.tidy(() => clipGradients(grads, maxNorm).grads);
 }
 
 /** JSON of an evaluation (metrics, pictures, reward pairs). */

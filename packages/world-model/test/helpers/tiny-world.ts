@@ -1,4 +1,4 @@
-import type { BatchedSimulator, SimStepBatch, SimViewBatch } from '@hop/core';
+import type { BatchedSimulator, CatchRewards, SimStepBatch, SimViewBatch } from '@hop/core';
 import { Rng } from '@hop/core';
 import { TransitionDataset } from '../../src/data/dataset';
 import { FOUR_MOVES, gridSizeOf, parseGridLayout, type GridLayout } from '../../src/layout';
@@ -256,4 +256,24 @@ export function collectTinyDataset(
     time: Float32Array.from(time),
     episodeKey: Float64Array.from(ep),
   }, world.rules.finalTime);
+}
+
+/**
+ * The TinyWorld's reward rule behind `@hop/core`'s `CatchRewards` (what a caller hands the planning adapter):
+ * `reward[k]` split equally in the group that caught prey `k`, nothing else.
+ */
+export function tinyRewards(rules: TinyRules, players: number): CatchRewards {
+  return {
+    players,
+    write(acting, caught, group, rewards, off) {
+      for (let p = 0; p < players; p++) {
+        rewards[off + p] = 0;
+        const k = caught[p];
+        if (k < 0 || !acting[p]) continue;
+        let n = 0;
+        for (let q = 0; q < players; q++) if (caught[q] === k && group[q] === group[p]) n++;
+        rewards[off + p] = rules.reward[k] / n;
+      }
+    },
+  };
 }

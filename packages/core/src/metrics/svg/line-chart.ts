@@ -5,6 +5,16 @@ export interface LineSeries {
   name: string;
   x: number[];
   y: number[];
+  /** A shaded band around the line (e.g. mean +- SE), `lo[i]` / `hi[i]` at `x[i]`. */
+  band?: { lo: number[]; hi: number[] };
+  /** Draw a marker at every point (sparse series such as evaluations). */
+  markers?: boolean;
+}
+
+/** A horizontal line at a known value (a baseline, a bound, a threshold), named at the right edge. */
+export interface ReferenceLine {
+  y: number;
+  label: string;
 }
 
 export interface LineChartOptions {
@@ -14,6 +24,8 @@ export interface LineChartOptions {
   yLabel?: string;
   /** log10 y axis; points with y <= 0 are left out (the line breaks there). */
   logY?: boolean;
+  /** Horizontal reference lines; the y range includes them. */
+  referenceLines?: ReferenceLine[];
   width?: number;
   height?: number;
 }
@@ -31,6 +43,7 @@ export function lineChartSvg(o: LineChartOptions): string {
       throw new HopError('E_CHART', `lineChartSvg '${o.title}': series '${s.name}' has ${s.x.length} x values and ${s.y.length} y values`);
   const logY = o.logY ?? false;
   const usable = (x: number, y: number) => Number.isFinite(x) && Number.isFinite(y) && (!logY || y > 0);
+  const refs = (o.referenceLines ?? []).filter((r) => Number.isFinite(r.y) && (!logY || r.y > 0));
 
   let xLo = Infinity;
   let xHi = -Infinity;
@@ -42,10 +55,15 @@ export function lineChartSvg(o: LineChartOptions): string {
       if (!usable(x, y)) return;
       xLo = Math.min(xLo, x);
       xHi = Math.max(xHi, x);
-      yLo = Math.min(yLo, y);
-      yHi = Math.max(yHi, y);
+      yLo = Math.min(yLo, y, s.band && usable(x, s.band.lo[i]) ? s.band.lo[i] : y);
+      yHi = Math.max(yHi, y, s.band && usable(x, s.band.hi[i]) ? s.band.hi[i] : y);
     });
   const empty = xLo > xHi;
+  if (!empty)
+    for (const r of refs) {
+      yLo = Math.min(yLo, r.y);
+      yHi = Math.max(yHi, r.y);
+    }
   const xAxis = linearAxis(xLo, xHi, 6, false, xLo < xHi);
   const yAxis = logY ? logAxis(yLo, yHi) : linearAxis(yLo, yHi, 5);
 
@@ -73,6 +91,12 @@ export function lineChartSvg(o: LineChartOptions): string {
   if (empty)
     svg += `<text class="no-data" x="${px((left + right) / 2)}" y="${px((top + bottom) / 2)}" text-anchor="middle" fill="#888">no data</text>\n`;
 
+  if (!empty)
+    for (const r of refs) {
+      const ry = px(sy(r.y));
+      svg += `<g class="reference-line" data-label="${esc(r.label)}"><line x1="${px(left)}" y1="${ry}" x2="${px(right)}" y2="${ry}" stroke="#888" stroke-width="1.2" stroke-dasharray="2 4"/>`;
+      svg += `<text x="${px(right - 4)}" y="${px(sy(r.y) - 4)}" text-anchor="end" font-size="11" fill="#666">${esc(r.label)}</text></g>\n`;
+    }
   const sameAs = o.series.map((s, k) => o.series.slice(0, k).findIndex((e) => coincide(e, s)));
   o.series.forEach((s, k) => {
     const color = PALETTE[k % PALETTE.length];
@@ -95,7 +119,29 @@ export function lineChartSvg(o: LineChartOptions): string {
     });
     flush();
     svg += `<g class="series" data-series="${esc(s.name)}">`;
+    if (s.band) {
+      // One polygon per run of points where the line and both band edges are usable.
+      let seg: [number, number, number][] = [];
+      const poly = () => {
+        if (seg.length > 1)
+          svg += `<path class="band" d="M${seg.map(([x, , hi]) => `${px(sx(x))},${px(sy(hi))}`).join('L')}L${[...seg].reverse().map(([x, lo]) => `${px(sx(x))},${px(sy(lo))}`).join('L')}Z" fill="${color}" fill-opacity="0.18" stroke="none"/>`;
+        else if (seg.length === 1)
+          svg += `<line class="band" x1="${px(sx(seg[0][0]))}" y1="${px(sy(seg[0][1]))}" x2="${px(sx(seg[0][0]))}" y2="${px(sy(seg[0][2]))}" stroke="${color}" stroke-width="2"/>`;
+        seg = [];
+      };
+      s.x.forEach((x, i) => {
+        const lo = s.band!.lo[i];
+        const hi = s.band!.hi[i];
+        if (usable(x, s.y[i]) && usable(x, lo) && usable(x, hi)) seg.push([x, lo, hi]);
+        else poly();
+      });
+      poly();
+    }
     if (d) svg += `<path d="${d}" fill="none" stroke="${color}" stroke-width="1.8" stroke-linejoin="round"${dash}/>`;
+    if (s.markers)
+      s.x.forEach((x, i) => {
+        if (usable(x, s.y[i])) svg += `<circle class="marker" cx="${px(sx(x))}" cy="${px(sy(s.y[i]))}" r="3.5" fill="${color}" stroke="#fff"/>`;
+      });
     svg += `${dots}</g>\n`;
     const ly = top + 8 + k * 18;
     svg += `<g class="legend-entry"><line x1="${px(right + 14)}" y1="${px(ly)}" x2="${px(right + 34)}" y2="${px(ly)}" stroke="${color}" stroke-width="3"${dash}/>`;

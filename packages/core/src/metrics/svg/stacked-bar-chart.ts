@@ -56,7 +56,7 @@ export function stackedBarChartSvg(o: StackedBarChartOptions): string {
     if (i % every !== 0 && i !== n - 1) return;
     svg += `<text class="bar-label" x="${px(left + (i + 0.5) * slot)}" y="${px(bottom + 16)}" text-anchor="middle" font-size="11">${esc(l)}</text>\n`;
   });
-  if (o.xLabel) svg += `<text x="${px((left + right) / 2)}" y="${px(height - 10)}" text-anchor="middle" font-size="12">${esc(o.xLabel)}</text>\n`;
+  if (o.xLabel) svg += `<text class="axis-label" x="${px((left + right) / 2)}" y="${px(height - 10)}" text-anchor="middle" font-size="12">${esc(o.xLabel)}</text>\n`;
   svg += '</g>\n<g class="legend">\n';
   o.parts.forEach((p, k) => {
     const y = top + 6 + k * 18;

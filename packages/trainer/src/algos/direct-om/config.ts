@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SelfPlayConfigShape } from '../../selfplay/config';
+import { SelfPlayConfigShape } from '../hop/settings';
 
 /** `hop train --algo direct-om`: the paper's ablation — co-player models with no goal input, no beliefs. */
 export const DirectOmConfigSchema = z.strictObject({

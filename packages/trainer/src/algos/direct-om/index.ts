@@ -1,10 +1,11 @@
-import type { SelfPlayAlgorithm } from '../types';
+import { hopFamily } from '../hop/family';
 import { DirectOmConfigSchema } from './config';
 
-export const directOm: SelfPlayAlgorithm = {
+/** `hop train --algo direct-om`: hop's loop with co-player models that take no goal, and no beliefs. */
+export const directOm = hopFamily({
   name: 'direct-om',
   summary: 'direct opponent modelling: per-pair co-player models without goals, no beliefs, MCTS in the true simulator',
   schema: DirectOmConfigSchema,
   coPlayerGoals: 'none',
-  planning: async () => ({ facts: { simulator: 'true game' }, dispose() {} }),
-};
+  planning: () => ({ simulator: 'true game' }),
+});

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SelfPlayConfigShape } from '../../selfplay/config';
+import { SelfPlayConfigShape } from '../hop/settings';
 import { PPOConfigShape } from '../ppo/config';
 
 const S = SelfPlayConfigShape;

@@ -3,13 +3,13 @@ import * as tf from '@tensorflow/tfjs';
 import { deriveSeed } from '@hop/core';
 import type { StagHuntSimulator, VecStagHunt } from '@hop/env-staghunt';
 import { MOAModel, OnlineMOA, coPlayerAgent, loadPairRegistry, savePairRegistry, type PairRegistry } from '@hop/moa';
-import type { PPOExtension, PPOLoopConfig } from '../../ppo/loop';
-import type { MaskedVecEnv } from '../../ppo/env';
-import { loadOnlineBuffers, saveOnlineBuffers } from '../../selfplay/checkpoint';
-import type { SelfPlayConfig } from '../../selfplay/config';
-import { onlineMoaMetrics } from '../../selfplay/metrics';
-import { buildCoPlayers } from '../../selfplay/models';
-import { HopTeam } from '../../selfplay/team';
+import { onlineMoaMetrics } from '../../metrics/scalars';
+import { buildCoPlayers } from '../../team/models';
+import { loadOnlineBuffers, saveOnlineBuffers } from '../../team/online-buffers';
+import { HopTeam } from '../../team/team';
+import type { SelfPlayConfig } from '../hop/settings';
+import type { MaskedVecEnv } from '../ppo/env';
+import type { PPOExtension, PPOLoopConfig } from '../ppo/loop';
 import type { HopOneStepConfig } from './config';
 
 /** One co-player step kept until its episode ends (the online buffers take whole episodes, in order). */

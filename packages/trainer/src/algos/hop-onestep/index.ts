@@ -1,7 +1,7 @@
-import { resumePPO, trainPPO, type PPOLoopConfig } from '../../ppo/loop';
-import { ppoController } from '../../ppo/agent';
-import type { LoopAlgorithm } from '../types';
+import { ppoController, refuseDiagnosis } from '../ppo/agent';
 import { PPO_PRESETS } from '../ppo/config';
+import { resumePPO, trainPPO, type PPOLoopConfig } from '../ppo/loop';
+import type { Algorithm } from '../types';
 import { HopOneStepConfigSchema } from './config';
 import { oneStepExtension } from './extension';
 
@@ -11,13 +11,15 @@ import { oneStepExtension } from './extension';
  * distribution under the current goal belief, and the belief), trained with the PPO learner; co-player models,
  * beliefs and online buffers as in `hop`.
  */
-export const hopOneStep: LoopAlgorithm = {
+export const hopOneStep: Algorithm = {
   name: 'hop-onestep',
   summary: 'one-step HOP: PPO policies conditioned on the per-pair models\' predictions under the goal beliefs, no search',
   schema: HopOneStepConfigSchema,
-  presets: PPO_PRESETS,
-  loop: 'own',
-  train: (config, options) => trainPPO(HopOneStepConfigSchema.parse(config) as PPOLoopConfig, options, oneStepExtension),
-  resume: (runDir, overrides, options) => resumePPO(runDir, HopOneStepConfigSchema, overrides, options, oneStepExtension),
-  controller: (runDir, dir, env, _seed, options) => ppoController(runDir, dir, env, oneStepExtension, options.onlineCapacity),
+  budgets: PPO_PRESETS,
+  train: (config, options) => trainPPO(config as PPOLoopConfig, options, oneStepExtension),
+  resume: (run, file, overrides, options) => resumePPO(run, file, HopOneStepConfigSchema, overrides, options, oneStepExtension),
+  controller: async (runDir, dir, env, _seed, options) => {
+    refuseDiagnosis(runDir, 'hop-onestep', options);
+    return ppoController(runDir, dir, env, oneStepExtension, options.onlineCapacity);
+  },
 };

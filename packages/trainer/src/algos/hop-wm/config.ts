@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SelfPlayConfigShape } from '../../selfplay/config';
+import { SelfPlayConfigShape } from '../hop/settings';
 
 /** `hop train --algo hop-wm`: HOP+ planning inside a learned world model. */
 export const HopWmConfigSchema = z.strictObject({

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SelfPlayConfigShape } from '../../selfplay/config';
+import { SelfPlayConfigShape } from './settings';
 
 /** `hop train --algo hop`: HOP+ — goal beliefs, goal-conditioned per-pair co-player models, MCTS in the true game. */
 export const HopConfigSchema = z.strictObject({

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { SelfPlayConfigShape } from '../../selfplay/config';
+import { TrainRunShape as S } from '../../config/train-shape';
 
 const int = (min: number) => z.number().int().min(min);
-const S = SelfPlayConfigShape;
 
 /**
  * The PPO settings, CleanRL `ppo.py`'s `Args` with its defaults (learning rate 2.5e-4 annealed, 128 steps per
@@ -10,7 +9,7 @@ const S = SelfPlayConfigShape;
  * value 0.5, gradient norm 0.5), plus the run settings `hop train` shares. hop-onestep extends this record.
  */
 export const PPOConfigShape = {
-  preset: z.enum(['none', 'quick', 'msh-2h']).default('none').describe('Budget preset: quick (minutes) or msh-2h (600k env steps, about an hour on a quiet 2-core machine); flags override it'),
+  budget: z.enum(['none', 'quick', 'msh-2h']).default('none').describe('Budget preset: quick (minutes) or msh-2h (600k env steps, about an hour on a quiet 2-core machine); the config file and flags override it (was --preset)'),
   env: S.env,
   seed: S.seed,
   out: S.out,

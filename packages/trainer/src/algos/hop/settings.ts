@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { TrainRunShape as T } from '../../config/train-shape';
+import { tensorboard } from '../../config/schemas';
+
+const int = (min: number) => z.number().int().min(min);
+
+/**
+ * The settings every self-play algorithm shares (CleanRL's `Args`: every default visible). Each algorithm's
+ * folder extends this record with its own keys; `hop train --help` lists them all.
+ */
+export const SelfPlayConfigShape = {
+  budget: z.enum(['none', 'quick', 'msh-2h']).default('none').describe('Budget preset: quick (~15 min) or msh-2h (~2 h on 2 cores); the config file and flags override it (was --preset)'),
+  env: T.env,
+  seed: T.seed,
+  out: T.out,
+  pretrained: z.string().min(1).optional().describe('Pretraining run (hop pretrain) whose MOA starts the co-player models; else from scratch'),
+  warmStart: z.string().min(1).optional().describe('Dataset (hop collect) to fit the policy prior (cloning) and value head (returns) before self-play'),
+  warmStartEpochs: int(1).default(3).describe('Passes over the warm-start rows'),
+  warmStartSamples: int(1).default(50_000).describe('Warm-start rows drawn from the dataset (at most)'),
+  iterations: int(1).default(100).describe('Self-play iterations (rollout + updates)'),
+  numEnvs: int(1).default(16).describe('Environments played in lock-step per iteration (all workers together)'),
+  episodesPerEnv: int(1).default(1).describe('Complete episodes each environment plays per iteration'),
+  workers: int(1).default(1).describe('Worker threads for rollouts (each owns a slice of the environments); same results for any count'),
+  numTrees: int(1).default(5).describe('MCTS trees per decision (each with its own sampled goal orderings; was --tree-num)'),
+  numSimulations: int(2).default(200).describe('Simulations per tree (was --simulations)'),
+  cPuct: z.number().min(0).default(1).describe('PUCT exploration constant c'),
+  beta: z.number().min(0).default(2).describe('Decision softmax(beta * Q) temperature'),
+  gamma: z.number().min(0).max(1).default(0.95).describe('Discount of planning and of the value targets'),
+  lr: z.number().positive().default(5e-4).describe('Adam learning rate of the policy / value network'),
+  sgdPasses: int(1).default(15).describe('Passes over each rollout in the policy / value update'),
+  minibatch: int(1).default(1024).describe('Minibatch of the policy / value update'),
+  gradClipNorm: z.number().positive().default(1).describe('Global gradient-norm clip of the policy / value update'),
+  policyFilters: z.array(z.number().int().positive()).min(1).default([16, 32, 32]).describe('Policy / value net conv filters (comma list)'),
+  policyHidden: int(1).default(512).describe('Policy / value net fully connected width'),
+  moaFilters: z.array(z.number().int().positive()).min(1).default([16, 32, 32]).describe('Co-player model conv filters without --pretrained (comma list)'),
+  moaHidden: int(1).default(512).describe('Co-player model width without --pretrained'),
+  onlineMoa: z.boolean().default(true).describe('Train the per-pair co-player models online from what the co-players do'),
+  moaCapacity: int(1).default(1000).describe('Online MOA: train a pair model when its buffer holds this many steps'),
+  moaEpochs: int(1).default(15).describe('Online MOA: epochs per training round'),
+  moaMinibatch: int(1).default(512).describe('Online MOA: minibatch'),
+  moaLr: z.number().positive().default(5e-4).describe('Online MOA: Adam learning rate'),
+  priorAlpha: z.number().min(0).max(1).default(0.995).describe('Inter-episode goal prior discount'),
+  evalEvery: int(0).default(5).describe('Greedy evaluation on held-out seeds every N iterations (0 = only at the end)'),
+  evalEpisodes: T.evalEpisodes,
+  finalEvalEpisodes: T.finalEvalEpisodes,
+  evalEnvs: T.evalEnvs,
+  replayEvery: int(0).default(10).describe('Write a replay page of an evaluation episode every N iterations (0 = off)'),
+  checkpointEvery: T.checkpointEvery,
+  progress: T.progress,
+  tensorboard,
+} as const;
+
+export const SelfPlayConfigSchema = z.strictObject(SelfPlayConfigShape);
+export type SelfPlayConfig = z.infer<typeof SelfPlayConfigSchema>;
+
+/** The budget presets: a layer under the config file and flags. */
+export const BUDGET_PRESETS: Record<string, Record<string, unknown>> = {
+  none: {},
+  // Measured: planning depth is what turns a cloned prior into stag hunts (2 trees x 100 simulations with
+  // beta 10 scored 2.89 greedy after a warm start that alone scored 1.25), so the presets buy simulations
+  // and a sharp decision temperature rather than trees.
+  quick: {
+    iterations: 8,
+    numEnvs: 16,
+    workers: 2,
+    numTrees: 2,
+    numSimulations: 64,
+    beta: 10,
+    sgdPasses: 4,
+    minibatch: 256,
+    moaEpochs: 2,
+    evalEvery: 4,
+    evalEpisodes: 32,
+    replayEvery: 4,
+    warmStartEpochs: 6,
+    warmStartSamples: 20_000,
+    policyFilters: [16, 32],
+    policyHidden: 128,
+  },
+  // Measured (README, seed 1): 4.42 on 200 held-out episodes after 80 iterations, 4,654 CPU-s in all (at least
+  // 39 min on 2 cores, 1 h 31 min beside another run); the evaluations at 40-70 were already 4.0-4.2.
+  'msh-2h': {
+    iterations: 80,
+    numEnvs: 16,
+    workers: 2,
+    numTrees: 2,
+    numSimulations: 128,
+    beta: 10,
+    sgdPasses: 4,
+    minibatch: 512,
+    moaEpochs: 3,
+    evalEvery: 10,
+    evalEpisodes: 48,
+    finalEvalEpisodes: 200,
+    evalEnvs: 25,
+    replayEvery: 20,
+    warmStartEpochs: 8,
+    warmStartSamples: 50_000,
+  },
+};

@@ -1,0 +1,35 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { HopError } from '@hop/core';
+
+/** Iteration numbers with a complete checkpoint (`iter-N/state.json`), newest first. */
+export function checkpointIterations(checkpointsDir: string): number[] {
+  if (!existsSync(checkpointsDir)) return [];
+  return readdirSync(checkpointsDir)
+    .map((n) => /^iter-(\d+)$/.exec(n))
+    .filter((m): m is RegExpExecArray => m !== null && existsSync(join(checkpointsDir, m[0], 'state.json')))
+    .map((m) => Number(m[1]))
+    .sort((a, b) => b - a);
+}
+
+/**
+ * Reads a checkpoint's state.json and checks its format (E_CHECKPOINT when it is missing, unreadable or of
+ * another kind). Shared by every loop that writes `state.json` last into its checkpoints.
+ */
+export function readStateFile<S extends { format: string }>(dir: string, format: S['format'], what: string): S {
+  const path = join(dir, 'state.json');
+  let s: S;
+  try {
+    s = JSON.parse(readFileSync(path, 'utf8')) as S;
+  } catch (e) {
+    throw new HopError('E_CHECKPOINT', `${path} cannot be read (${(e as Error).message}); the checkpoint is incomplete`);
+  }
+  if (s.format !== format) throw new HopError('E_CHECKPOINT', `${path} is not a ${what} checkpoint state`);
+  return s;
+}
+
+/** Keeps the two newest iteration checkpoints (a truncated newest one still leaves an intact one). */
+export async function pruneCheckpoints(checkpointsDir: string): Promise<void> {
+  for (const it of checkpointIterations(checkpointsDir).slice(2)) await rm(join(checkpointsDir, `iter-${it}`), { recursive: true, force: true });
+}

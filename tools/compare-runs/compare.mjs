@@ -1,0 +1,99 @@
+#!/usr/bin/env node
+// Behaviour check across two builds: one tiny `hop train` run of each algorithm on git revision A and on B,
+// same seeds and same inputs, then metrics.jsonl compared record by record. Only wall-clock fields are
+// dropped before comparing (WALL_CLOCK below); everything else must be byte-identical as JSON.
+//
+//   node tools/compare-runs/compare.mjs <revA> <revB> [--work /work/runs/<you>/compare] [--algos hop,ppo]
+//
+// Each revision is exported (git archive) into the work directory with a hard-linked copy of this
+// checkout's node_modules, and built there with tsup, package by package: the checkout itself is not touched.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args.splice(i, 2)[1] : def;
+};
+const work = resolve(opt('--work', join(repo, '..', 'compare-runs-work')));
+const algos = opt('--algos', 'hop,direct-om,hop-wm,ppo,hop-onestep').split(',');
+const [revA, revB] = args;
+if (!revA || !revB) {
+  console.error('usage: compare.mjs <revA> <revB> [--work dir] [--algos hop,ppo,...]');
+  process.exit(2);
+}
+
+/** Fields that are wall-clock or CPU times (they differ between any two runs); nothing else is dropped. */
+const WALL_CLOCK = (k) => k === 'time' || k.startsWith('time/') || k === 'charts/SPS' || k === 'charts/SPS_total' || k === 'perf/cpu_seconds' || k === 'at';
+// In dependency order (package.json deps).
+const PACKAGES = ['core', 'env-staghunt', 'vae', 'moa', 'world-model', 'mcts', 'trainer'];
+
+function build(rev) {
+  const sha = execFileSync('git', ['-C', repo, 'rev-parse', rev], { encoding: 'utf8' }).trim();
+  const dir = join(work, sha.slice(0, 12));
+  if (existsSync(join(dir, 'packages/trainer/dist/cli.js'))) return dir;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  execFileSync('sh', ['-c', `git -C "${repo}" archive ${sha} | tar -x -C "${dir}"`]);
+  // Hard links: nothing under node_modules is written; @hop/* links are relative, so they resolve into `dir`.
+  execFileSync('cp', ['-al', join(repo, 'node_modules'), join(dir, 'node_modules')]);
+  for (const p of PACKAGES) {
+    console.log(`build ${rev} (${sha.slice(0, 12)}): @hop/${p}`);
+    execFileSync(join(dir, 'node_modules/.bin/tsup'), [], { cwd: join(dir, 'packages', p), stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  return dir;
+}
+
+function hop(dir, argv) {
+  const r = spawnSync(process.execPath, [join(dir, 'packages/trainer/dist/cli.js'), ...argv], { encoding: 'utf8', env: { ...process.env, HOP_INFERENCE: 'tfjs' } });
+  if (r.status !== 0) throw new Error(`hop ${argv.join(' ')} failed (${r.status}):\n${r.stderr}`);
+  return r;
+}
+
+// Old flag spellings on purpose: both builds must take them (the newer one reports them as deprecated).
+const TINY = ['--env', 'small-2p', '--num-envs', '3', '--tree-num', '2', '--simulations', '6', '--eval-envs', '2', '--eval-episodes', '2', '--eval-every', '1',
+  '--replay-every', '0', '--policy-filters', '8', '--policy-hidden', '16', '--moa-filters', '8', '--moa-hidden', '16', '--moa-capacity', '12', '--moa-epochs', '1',
+  '--moa-minibatch', '16', '--sgd-passes', '2', '--minibatch', '32', '--iterations', '2', '--progress', 'none', '--seed', '3'];
+const TINY_PPO = ['--env', 'small-2p', '--total-timesteps', '288', '--num-envs', '4', '--num-steps', '24', '--policy-filters', '8', '--policy-hidden', '16',
+  '--eval-every', '2', '--eval-episodes', '4', '--eval-envs', '2', '--progress', 'none', '--seed', '3'];
+
+const dirA = build(revA);
+const dirB = build(revB);
+const inputs = join(work, 'inputs');
+if (!existsSync(join(inputs, 'wm', 'best', 'meta.json'))) {
+  rmSync(inputs, { recursive: true, force: true });
+  hop(dirA, ['collect', '--preset', 'small-2p', '--population', 'mixed', '--episodes', '40', '--seed', '5', '--explore', '0.3', '--out', join(inputs, 'data'), '--progress', 'none']);
+  hop(dirA, ['pretrain', '--data', join(inputs, 'data'), '--out', join(inputs, 'pre'), '--epochs', '1', '--goal-input', 'true', '--moa-filters', '8', '--moa-hidden', '32',
+    '--vae-filters', '8', '--latent-dim', '4', '--batch-size', '32', '--progress', 'none']);
+  hop(dirA, ['world-model', '--data', join(inputs, 'data'), '--out', join(inputs, 'wm'), '--epochs', '1', '--batch-size', '64', '--progress', 'none', '--off-policy-episodes', '0']);
+}
+const argvOf = {
+  hop: ['--algo', 'hop', '--pretrained', join(inputs, 'pre'), ...TINY],
+  'direct-om': ['--algo', 'direct-om', ...TINY],
+  'hop-wm': ['--algo', 'hop-wm', '--world-model', join(inputs, 'wm'), '--pretrained', join(inputs, 'pre'), ...TINY],
+  ppo: ['--algo', 'ppo', ...TINY_PPO],
+  'hop-onestep': ['--algo', 'hop-onestep', '--moa-capacity', '40', '--moa-epochs', '1', ...TINY_PPO],
+};
+
+const records = (run) => readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const strip = (r) => JSON.stringify(Object.fromEntries(Object.entries(r).filter(([k]) => !WALL_CLOCK(k))));
+let failed = 0;
+for (const algo of algos) {
+  const runs = [dirA, dirB].map((dir, i) => {
+    const out = join(work, 'runs', `${algo}-${i ? 'B' : 'A'}`);
+    rmSync(out, { recursive: true, force: true });
+    hop(dir, ['train', ...argvOf[algo], '--out', out]);
+    return records(out);
+  });
+  const [a, b] = runs.map((rs) => rs.map(strip));
+  const diff = a.length !== b.length ? `${a.length} vs ${b.length} records` : a.findIndex((x, i) => x !== b[i]);
+  if (diff === -1) console.log(`${algo}: ${a.length} records identical (wall-clock fields dropped)`);
+  else {
+    failed++;
+    console.log(`${algo}: DIFFERENT at ${typeof diff === 'number' ? `record ${diff}:\n  A ${a[diff]}\n  B ${b[diff]}` : diff}`);
+  }
+}
+process.exit(failed ? 1 : 0);
