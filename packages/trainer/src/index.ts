@@ -91,7 +91,8 @@ export {
   type EvalSlice,
   type Protocol,
 } from './eval/protocol';
-export { default as evalTask, sourceOf, type EvalTask, type EvalTaskResult, type SourceSpec } from './eval/worker';
+export { sourceOf, type EvalTask, type EvalTaskResult, type SourceSpec } from './eval/task';
+export { default as evalTask } from './eval/worker';
 export { buildTables, meanStd, tablesCsv, type EvalRow, type EvalTables } from './eval/tables';
 export { EvalConfigSchema, type EvalConfig } from './eval/schema';
 export { evaluateRuns, writeEvaluation, runEvalCommand, evaluationSettings, defaultEvalWorkers, type EvaluationResult, type EvaluationSettings } from './eval/command';

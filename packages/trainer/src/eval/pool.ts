@@ -1,5 +1,6 @@
-import { fileURLToPath } from 'node:url';
-import evalTask, { type EvalTask, type EvalTaskResult } from './worker';
+import { fileURLToPath } from "node:url";
+import type { EvalTask, EvalTaskResult } from "./task";
+import evalTask from "./worker";
 
 /** Runs evaluation tasks on `workers` threads (1: in this thread, one after another). */
 export interface EvalPool {
@@ -13,7 +14,7 @@ export async function createEvalPool(workers: number): Promise<EvalPool> {
     // One after another, as a pool of one would: the results do not depend on the interleaving anyway.
     let chain: Promise<unknown> = Promise.resolve();
     return {
-      describe: 'in this thread (--workers 1)',
+      describe: "in this thread (--workers 1)",
       run: (task) => {
         const next = chain.then(() => evalTask(task));
         chain = next.catch(() => {});
@@ -22,11 +23,18 @@ export async function createEvalPool(workers: number): Promise<EvalPool> {
       dispose: async () => {},
     };
   }
-  const { Piscina } = await import('piscina');
+  const { Piscina } = await import("piscina");
   const self = fileURLToPath(import.meta.url);
   // From source (tests) the worker is ./worker.ts; the build bundles it as dist/eval-worker.js.
-  const filename = self.endsWith('.ts') ? new URL('./worker.ts', import.meta.url).href : new URL('./eval-worker.js', import.meta.url).href;
-  const pool = new Piscina({ filename, minThreads: workers, maxThreads: workers, idleTimeout: 60_000 });
+  const filename = self.endsWith(".ts")
+    ? new URL("./worker.ts", import.meta.url).href
+    : new URL("./eval-worker.js", import.meta.url).href;
+  const pool = new Piscina({
+    filename,
+    minThreads: workers,
+    maxThreads: workers,
+    idleTimeout: 60_000,
+  });
   return {
     describe: `${workers} worker threads`,
     run: (task) => pool.run(task) as Promise<EvalTaskResult>,
