@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +11,8 @@ import { checkResumeBudget, configChanges } from '../src/run/resume-budget';
 import { collectBudget, trainBudget } from '../src/run/budget';
 import { verifyCheckpoint } from '../src/run/verify';
 import { removeStaleStaging } from '../src/run/staging';
+import { collectDataset } from '../src/collect/command';
+import { CollectConfigSchema } from '../src/config/schemas';
 
 const COLLECT = (out: string, seed: number, episodes = 40) => ['collect', '--preset', 'small-2p', '--population', 'mixed', '--episodes', String(episodes), '--seed', String(seed), '--out', out, '--progress', 'none'];
 const PRETRAIN = (data: string, out: string, epochs: number) => ['pretrain', '--data', data, '--out', out, '--epochs', String(epochs), '--seed', '11', ...TINY_NET, '--progress', 'none'];
@@ -47,6 +49,81 @@ describe('--force replaces only what the command owns; no command writes into an
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/E_OUT_OCCUPIED\]: .*holds a dataset and also (notes\.txt, analysis|analysis, notes\.txt), which no collect wrote; --force replaces only the files its meta\.json names/);
     expect(snapshot(out)).toEqual(before);
+  });
+
+  it('a meta.json that lies (names notes.txt and a folder as column files) or a column file that is a folder: --force refuses, nothing changes', async () => {
+    // Mutation caught: datasetFiles trusting meta.json's `file` names or not checking that each is a regular file
+    // (the old code counted notes.txt and analysis/ as the dataset's, so --force swapped them away).
+    const out = join(tempDir('lying-meta'), 'd');
+    expect((await hop(COLLECT(out, 1))).code).toBe(0);
+    writeFileSync(join(out, 'notes.txt'), 'mine');
+    mkdirSync(join(out, 'analysis'));
+    writeFileSync(join(out, 'analysis', 'fig.svg'), '<svg/>');
+    const meta = JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8')) as { columns: Record<string, { file: string }> };
+    meta.columns.notes = { ...meta.columns.obs, file: 'notes.txt' };
+    meta.columns.analysis = { ...meta.columns.obs, file: 'analysis' };
+    writeFileSync(join(out, 'meta.json'), JSON.stringify(meta));
+    let before = snapshot(out);
+    let r = await hop([...COLLECT(out, 2), '--force']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/E_OUT_OCCUPIED\]: .*holds a dataset and also .*which no collect wrote/);
+    expect(r.stderr).toMatch(/also (notes\.txt, analysis|analysis, notes\.txt), which/);
+    expect(snapshot(out)).toEqual(before);
+
+    // An honest meta.json, but reward.npy is a folder of the user's: not a file a collect wrote.
+    rmSync(join(out, 'notes.txt'));
+    rmSync(join(out, 'analysis'), { recursive: true });
+    delete meta.columns.notes;
+    delete meta.columns.analysis;
+    writeFileSync(join(out, 'meta.json'), JSON.stringify(meta));
+    rmSync(join(out, 'reward.npy'));
+    mkdirSync(join(out, 'reward.npy'));
+    writeFileSync(join(out, 'reward.npy', 'mine.txt'), 'mine');
+    before = snapshot(out);
+    r = await hop([...COLLECT(out, 2), '--force']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/E_OUT_OCCUPIED\]: .*holds a dataset and also reward\.npy, which no collect wrote/);
+    expect(snapshot(out)).toEqual(before);
+  });
+
+  it('a file written into --out while a --force collect runs (after its check) survives the swap, beside the new dataset', async () => {
+    // Mutation caught: the swap removing the moved-aside folder whole (the old code: rmSync(old, recursive)).
+    const out = join(tempDir('late-file'), 'd');
+    expect((await hop(COLLECT(out, 1))).code).toBe(0);
+    const oldMeta = readFileSync(join(out, 'meta.json'), 'utf8');
+    const lines: string[] = [];
+    const config = CollectConfigSchema.parse({ preset: 'small-2p', population: 'mixed', episodes: 20, seed: 2, out, force: true, progress: 'none' });
+    await collectDataset(config, (line) => {
+      lines.push(line);
+      // The first line is logged after the occupancy check, before the episodes are played.
+      if (line.startsWith('collecting')) {
+        writeFileSync(join(out, 'late.txt'), 'written during the collect');
+        mkdirSync(join(out, 'late-dir'));
+        writeFileSync(join(out, 'late-dir', 'x'), 'y');
+      }
+    });
+    expect(readFileSync(join(out, 'late.txt'), 'utf8')).toBe('written during the collect');
+    expect(readFileSync(join(out, 'late-dir', 'x'), 'utf8')).toBe('y');
+    expect(readFileSync(join(out, 'meta.json'), 'utf8')).not.toBe(oldMeta);
+    expect(JSON.parse(readFileSync(join(out, 'meta.json'), 'utf8')).seed).toBe(2);
+    expect(lines.join('\n')).toMatch(/warning: (late\.txt, late-dir|late-dir, late\.txt) appeared in .* while the dataset was collected; moved back/);
+    // No moved-aside folder, staging folder or lock is left beside it.
+    expect(readdirSync(join(out, '..'))).toEqual(['d']);
+  });
+
+  it('--out a link to a dataset folder: --force replaces the link with the new dataset; the folder it pointed to stays whole', async () => {
+    // Mutation caught: the swap emptying the folder behind the link and then failing on it (rmdir of a link: ENOTDIR).
+    const root = tempDir('link');
+    const target = join(root, 'real');
+    expect((await hop(COLLECT(target, 1))).code).toBe(0);
+    const before = snapshot(target);
+    symlinkSync(target, join(root, 'd'));
+    const r = await hop([...COLLECT(join(root, 'd'), 2), '--force']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lstatSync(join(root, 'd')).isDirectory()).toBe(true);
+    expect(JSON.parse(readFileSync(join(root, 'd', 'meta.json'), 'utf8')).seed).toBe(2);
+    expect(snapshot(target)).toEqual(before);
+    expect(readdirSync(root).sort()).toEqual(['d', 'real']);
   });
 
   it('pretrain into a dataset folder, collect into a run folder, eval into a dataset folder: each refused (E_OUT_OCCUPIED) before any work', async () => {
@@ -101,9 +178,10 @@ describe('sizes are checked before any directory is made (E_BUDGET, E_DISK_FULL)
     const out = join(root, 'd');
     expect((await hop(COLLECT(out, 1))).code).toBe(0);
     const before = snapshot(out);
-    // Interrupted once its staging folder exists (polled, so the signal lands while it plays).
+    // Interrupted once its staging folder exists (polled, so the signal lands while it plays). 50,000 episodes take
+    // seconds; their size bound (1.4 GiB) must fit the free space of the temporary folder, or E_DISK_FULL comes first.
     let poll: NodeJS.Timeout | undefined;
-    const r = await runHop([...COLLECT(out, 2, 200000), '--force'], undefined, (kill) => {
+    const r = await runHop([...COLLECT(out, 2, 50000), '--force'], undefined, (kill) => {
       poll = setInterval(() => {
         if (readdirSync(root).some((n) => n.startsWith('.d.collect-'))) kill('SIGINT');
       }, 50);
@@ -202,6 +280,9 @@ describe('filesystem errors are named (E_DISK_FULL, E_READ_ONLY, E_NOT_A_DIRECTO
     expect(fsErrorToHop(err('EROFS'))?.message).toBe('write /x/y: the filesystem is read-only (EROFS); choose an --out on a writable filesystem');
     expect(fsErrorToHop(err('EACCES'))?.code).toBe('E_PERMISSION');
     expect(fsErrorToHop(err('ENOTDIR'))?.code).toBe('E_NOT_A_DIRECTORY');
+    // A read meets these too: the fix must not send the user to --out for an unreadable input.
+    const read = Object.assign(new Error('EACCES: boom'), { code: 'EACCES', syscall: 'open', path: '/data/d/obs.npy' });
+    expect(fsErrorToHop(read)?.message).toBe('open /data/d/obs.npy: permission denied (EACCES); change its permissions, or give a path you may read (inputs) or write (--out)');
     expect(fsErrorToHop(err('EEXIST'))?.code).toBe('E_PATH_EXISTS');
     expect(fsErrorToHop(new Error('wrapped', { cause: err('ENOSPC') }))?.code).toBe('E_DISK_FULL');
     expect(fsErrorToHop(err('ENOENT'))).toBeNull();
@@ -299,11 +380,14 @@ describe('damage and readers', () => {
     expect(quiet.stderr).not.toMatch(/being written/);
   });
 
-  it('removeStaleStaging removes other pids\' staging folders only', () => {
+  it('removeStaleStaging removes the staging of dead pids only (never ours, never a live reader\'s)', () => {
+    // Mutation caught: removing a live process's staging (e.g. `hop report` writing report.html.tmp-<pid>-<n> into a
+    // world-model run's root, the parent of its checkpoint-previous).
     const d = tempDir('staging');
-    for (const n of ['iter-3.tmp-4212345', `iter-4.tmp-${process.pid}`, 'iter-2', 'epoch-1.tmp-77-3', 'notes.tmp']) mkdirSync(join(d, n));
-    expect(removeStaleStaging(d).sort()).toEqual(['epoch-1.tmp-77-3', 'iter-3.tmp-4212345']);
-    expect(readdirSync(d).sort()).toEqual(['iter-2', `iter-4.tmp-${process.pid}`, 'notes.tmp']);
+    for (const n of ['iter-3.tmp-4212345', `iter-4.tmp-${process.pid}`, 'iter-2', 'epoch-1.tmp-4212346-3', 'notes.tmp']) mkdirSync(join(d, n));
+    writeFileSync(join(d, `report.html.tmp-${process.ppid}-0`), 'a live writer');
+    expect(removeStaleStaging(d).sort()).toEqual(['epoch-1.tmp-4212346-3', 'iter-3.tmp-4212345']);
+    expect(readdirSync(d).sort()).toEqual(['iter-2', `iter-4.tmp-${process.pid}`, 'notes.tmp', `report.html.tmp-${process.ppid}-0`].sort());
   });
 });
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, mkdirSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, statSync, mkdirSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { HopError } from '@hop/core';
 import { collect, ACTION_NAMES, openDataset } from '@hop/env-staghunt';
@@ -10,7 +10,7 @@ import { table } from '../cli/text';
 import { InterruptFlag } from '../run/interrupt';
 import { collectBudget } from '../run/budget';
 import { assertFreeSpace, assertWritable } from '../run/fs-errors';
-import { datasetFiles, listNames, refuseForeignArtifacts, strangers } from '../run/artifacts';
+import { datasetFiles, isRegularFile, listNames, refuseForeignArtifacts, strangers } from '../run/artifacts';
 
 export interface CollectSummary {
   dir: string;
@@ -78,7 +78,41 @@ function recoverKilledCollects(out: string, log: (line: string) => void): void {
     if (m[1] === 'old' && !existsSync(out)) {
       renameSync(p, out);
       log(`restored the dataset ${out} that a killed collect was replacing`);
-    } else rmSync(p, { recursive: true, force: true });
+    } else if (m[1] === 'old') discardOldDataset(p, out, datasetFiles(p) ?? new Set(), log);
+    else rmSync(p, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Empties `old`, the dataset folder a --force swap moved aside, of the regular files in `owned` (what the
+ * collect that wrote it owns) and removes it. Anything else found there (written into --out while the new
+ * dataset was being collected, after the occupant check) is moved back into `out`, never deleted; what cannot
+ * be moved back (its name is taken) stays in `old`, which is then kept and named.
+ */
+function discardOldDataset(old: string, out: string, owned: ReadonlySet<string>, log: (line: string) => void): void {
+  // An --out that was a link to a folder: the link goes, the folder it pointed to (and the old dataset) stays.
+  if (lstatSync(old).isSymbolicLink()) return rmSync(old);
+  const back: string[] = [];
+  for (const name of readdirSync(old)) {
+    const p = join(old, name);
+    if (owned.has(name) && isRegularFile(p)) rmSync(p, { force: true });
+    else if (!exists(join(out, name))) {
+      renameSync(p, join(out, name));
+      back.push(name);
+    }
+  }
+  if (back.length) log(`warning: ${listNames(back)} appeared in ${out} while the dataset was collected; moved back beside the new dataset`);
+  if (readdirSync(old).length) log(`warning: kept ${old}: it holds ${listNames(readdirSync(old))}, which no collect wrote and whose names the new dataset uses`);
+  else rmdirSync(old);
+}
+
+/** Whether anything (a broken link included) is at `path`. */
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -136,8 +170,8 @@ async function collectInto(out: string, config: CollectConfig, log: (line: strin
       const old = tempName(out, 'old', process.pid);
       renameSync(out, old);
       renameSync(tmp, out);
-      rmSync(old, { recursive: true, force: true });
-      log(`replaced the dataset in ${out} (--force): its ${replaced?.size ?? 0} files (${listNames([...(replaced ?? [])])}), nothing else`);
+      discardOldDataset(old, out, replaced ?? new Set(), log);
+      if (replaced) log(`replaced the dataset in ${out} (--force): its ${replaced.size} files (${listNames([...replaced])}), nothing else`);
     } else renameSync(tmp, out);
   } catch (e) {
     if (e instanceof CollectInterrupted) progress.stop('interrupted');

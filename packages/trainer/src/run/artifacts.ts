@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { HopError } from '@hop/core';
+import { COLUMN_NAMES } from '@hop/env-staghunt';
 import { assertWritable } from './fs-errors';
 
 /** What a command leaves in its --out: the dataset of `hop collect`, a run, the tables of `hop eval`. */
@@ -38,16 +39,32 @@ export function refuseForeignArtifacts(dir: string, mine: ArtifactKind, flag = '
   throw new HopError('E_OUT_OCCUPIED', `${flag} ${dir} holds ${list}; choose another ${flag} (nothing was written)`);
 }
 
+/** Whether `path` is a regular file (not a folder, not a link): the only kind of entry a collect writes. */
+export function isRegularFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
 /**
- * The entries of a dataset directory that its `meta.json` names (itself and each column's file): all that
- * `hop collect --force` may replace. Null when meta.json is unreadable or not a dataset's.
+ * The entries of a dataset directory that a collect wrote: `meta.json` and, for each known column its
+ * meta.json lists, `<column>.npy` when it is a regular file; all that `hop collect --force` may replace.
+ * A meta.json is not trusted to name anything else (another file, a folder): an edited or foreign one that
+ * lists `notes.txt` as a column's file does not make notes.txt the dataset's. Null when meta.json is
+ * unreadable or not a dataset's.
  */
 export function datasetFiles(dir: string): Set<string> | null {
+  if (!isRegularFile(join(dir, 'meta.json'))) return null;
   const meta = readJson(join(dir, 'meta.json'));
   if (!meta || meta.format !== 'hop-staghunt-dataset' || !meta.columns || typeof meta.columns !== 'object') return null;
   const files = new Set(['meta.json']);
-  for (const [name, c] of Object.entries(meta.columns as Record<string, { file?: unknown }>))
-    files.add(typeof c?.file === 'string' ? c.file : `${name}.npy`);
+  const known = new Set<string>(COLUMN_NAMES);
+  for (const [name, c] of Object.entries(meta.columns as Record<string, { file?: unknown } | null>)) {
+    const file = `${name}.npy`;
+    if (known.has(name) && (c?.file === undefined || c.file === file) && isRegularFile(join(dir, file))) files.add(file);
+  }
   return files;
 }
 

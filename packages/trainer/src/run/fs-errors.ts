@@ -11,9 +11,10 @@ const FS_ERRORS: Record<string, { code: string; what: string; fix: string }> = {
   ENOSPC: { code: 'E_DISK_FULL', what: 'the disk is full', fix: 'free space on that filesystem or choose an --out on another one' },
   EDQUOT: { code: 'E_DISK_FULL', what: 'the disk quota is exhausted', fix: 'free space or choose an --out on another filesystem' },
   EROFS: { code: 'E_READ_ONLY', what: 'the filesystem is read-only', fix: 'choose an --out on a writable filesystem' },
-  EACCES: { code: 'E_PERMISSION', what: 'permission denied', fix: 'choose an --out you may write, or change its permissions' },
-  EPERM: { code: 'E_PERMISSION', what: 'operation not permitted', fix: 'choose an --out you may write, or change its permissions' },
-  ENOTDIR: { code: 'E_NOT_A_DIRECTORY', what: 'a part of the path is a file, not a directory', fix: 'choose an --out whose parents are directories' },
+  // Reads meet these too (an unreadable --data, a --data path through a file): the fix names no flag.
+  EACCES: { code: 'E_PERMISSION', what: 'permission denied', fix: 'change its permissions, or give a path you may read (inputs) or write (--out)' },
+  EPERM: { code: 'E_PERMISSION', what: 'operation not permitted', fix: 'change its permissions, or give a path you may read (inputs) or write (--out)' },
+  ENOTDIR: { code: 'E_NOT_A_DIRECTORY', what: 'a part of the path is a file, not a directory', fix: 'correct the path: every part before the last must be a directory' },
   EEXIST: { code: 'E_PATH_EXISTS', what: 'something is already there', fix: 'remove it or choose another --out' },
 };
 
