@@ -5,6 +5,6 @@ import { tsupDefaults } from '../../tools/tsup.shared';
 // the rollout worker that piscina loads by path (a sibling of the bundles in dist/).
 export default defineConfig({
   ...tsupDefaults,
-  entry: { index: 'src/index.ts', cli: 'src/cli.ts', 'rollout-worker': 'src/algos/hop/rollout-worker.ts' },
+  entry: { index: 'src/index.ts', cli: 'src/cli.ts', 'rollout-worker': 'src/algos/hop/rollout-worker.ts', 'eval-worker': 'src/eval/worker.ts' },
   dts: { entry: { index: 'src/index.ts' } },
 });

@@ -78,10 +78,24 @@ export { trainPPO, resumePPO, ppoIterations, type PPOExtension, type PPOExtensio
 
 // Evaluation, comparison and experiment grids (`hop eval | compare | experiment`)
 export { ruleSource, runSource, type AgentSource } from './eval/controllers';
-export { evaluateAgent, focalCounts, ADAPT_CO_PLAYERS, REFERENCE_POPULATIONS, type EvalCell, type EvalSettings, type Protocol } from './eval/protocol';
+export {
+  evaluateAgent,
+  focalCounts,
+  planSlices,
+  playSlice,
+  assembleCells,
+  ADAPT_CO_PLAYERS,
+  REFERENCE_POPULATIONS,
+  type EvalCell,
+  type EvalSettings,
+  type EvalSlice,
+  type Protocol,
+} from './eval/protocol';
+export { sourceOf, type EvalTask, type EvalTaskResult, type SourceSpec } from './eval/task';
+export { default as evalTask } from './eval/worker';
 export { buildTables, meanStd, tablesCsv, type EvalRow, type EvalTables } from './eval/tables';
 export { EvalConfigSchema, type EvalConfig } from './eval/schema';
-export { evaluateRuns, writeEvaluation, runEvalCommand, type EvaluationResult } from './eval/command';
+export { evaluateRuns, writeEvaluation, runEvalCommand, evaluationSettings, defaultEvalWorkers, type EvaluationResult, type EvaluationSettings } from './eval/command';
 export { writeComparison, type CompareOptions } from './compare/command';
 export { ExperimentSchema, type Experiment } from './experiment/schema';
 export { experimentCells, runExperimentCommand, type Cell } from './experiment/command';

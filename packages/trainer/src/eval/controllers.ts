@@ -1,30 +1,44 @@
-import { join, basename } from 'node:path';
-import { HopError } from '@hop/core';
-import { BatchedPopulation, POPULATIONS, type PopulationName, type VecStagHunt } from '@hop/env-staghunt';
-import { algorithm } from '../algos/registry';
-import type { Controller, DiagnosisVariant } from '../algos/types';
-import { checkpointIterations } from '../run/checkpoints';
-import { RunDir } from '../run/layout';
+import { join, basename } from "node:path";
+import { HopError } from "@hop/core";
+import {
+  BatchedPopulation,
+  POPULATIONS,
+  type PopulationName,
+  type VecStagHunt,
+} from "@hop/env-staghunt";
+import { algorithm } from "../algos/registry";
+import type { Controller, DiagnosisVariant } from "../algos/types";
+import { checkpointIterations } from "../run/checkpoints";
+import { RunDir } from "../run/layout";
 
-export type { Controller, RuleCoPlayers } from '../algos/types';
+export type { Controller, RuleCoPlayers } from "../algos/types";
 
 /** Makes fresh controllers for one agent kind (a run, or a rule population). */
 export interface AgentSource {
   /** The row name in the tables. */
   readonly label: string;
   /** `run` (a trained agent) or `rule` (a reference row). */
-  readonly kind: 'run' | 'rule';
+  readonly kind: "run" | "rule";
   /** The environment preset the agent was trained on (a run's), or null (rules play any). */
   readonly env: string | null;
   create(env: VecStagHunt, seed: number): Promise<Controller>;
 }
 
 /** Rule-based players (`BatchedPopulation`), seeded per env, episode and player as the collector does. */
-export function ruleSource(population: PopulationName, label = population): AgentSource {
-  if (!POPULATIONS.includes(population)) throw new HopError('E_CONFIG', `unknown population "${population}"; choose one of ${POPULATIONS.join(', ')}`);
+export function ruleSource(
+  population: PopulationName,
+  label: string = population
+): AgentSource {
+  if (!POPULATIONS.includes(population))
+    throw new HopError(
+      "E_CONFIG",
+      `unknown population "${population}"; choose one of ${POPULATIONS.join(
+        ", "
+      )}`
+    );
   return {
     label,
-    kind: 'rule',
+    kind: "rule",
     env: null,
     create: async (env, seed) => {
       const pop = new BatchedPopulation(env, population, seed);
@@ -41,7 +55,8 @@ export function ruleSource(population: PopulationName, label = population): Agen
         },
         act: async (e, mine, out) => {
           pop.act(e, all);
-          for (let j = 0; j < all.length; j++) if (mine[j]) (out[j] = all[j]), (playing[j] = 1);
+          for (let j = 0; j < all.length; j++)
+            if (mine[j]) (out[j] = all[j]), (playing[j] = 1);
         },
         observe: async () => {},
         // Kinds drawn now (the same draws act would make) so that oracles can read them before the first step.
@@ -58,15 +73,40 @@ export function ruleSource(population: PopulationName, label = population): Agen
  * `label` names its rows (default `<algo> (<run directory name>)`); `onlineCapacity` overrides the run's online
  * buffer capacity during evaluation (smaller: the co-player models adapt within a few episodes).
  */
-export function runSource(runDir: string, label?: string, onlineCapacity?: number, opts: { variant?: DiagnosisVariant; priorAlpha?: number; simulations?: number } = {}): AgentSource {
+export function runSource(
+  runDir: string,
+  label?: string,
+  onlineCapacity?: number,
+  opts: {
+    variant?: DiagnosisVariant;
+    priorAlpha?: number;
+    simulations?: number;
+  } = {}
+): AgentSource {
   const run = new RunDir(runDir);
   const file = run.readConfig<{ algo?: string; env?: string }>();
-  if (file.command !== 'train') throw new HopError('E_RUN', `${run.root} is a '${file.command}' run; hop eval needs \`hop train\` runs`);
+  if (file.command !== "train")
+    throw new HopError(
+      "E_RUN",
+      `${run.root} is a '${file.command}' run; hop eval needs \`hop train\` runs`
+    );
   const its = checkpointIterations(run.checkpointsDir);
-  if (its.length === 0) throw new HopError('E_RUN', `${run.root} has no complete checkpoint yet (checkpoints/iter-N/state.json)`);
+  if (its.length === 0)
+    throw new HopError(
+      "E_RUN",
+      `${run.root} has no complete checkpoint yet (checkpoints/iter-N/state.json)`
+    );
   const algo = algorithm(String(file.config.algo));
   const dir = join(run.checkpointsDir, `iter-${its[0]}`);
   const env = String(file.config.env);
-  const name = (label ?? `${algo.name} (${basename(run.root)})`) + (opts.variant ? ` [${opts.variant}]` : '');
-  return { label: name, kind: 'run', env, create: async (vec, seed) => algo.controller(run.root, dir, vec, seed, { onlineCapacity, ...opts }) };
+  const name =
+    (label ?? `${algo.name} (${basename(run.root)})`) +
+    (opts.variant ? ` [${opts.variant}]` : "");
+  return {
+    label: name,
+    kind: "run",
+    env,
+    create: async (vec, seed) =>
+      algo.controller(run.root, dir, vec, seed, { onlineCapacity, ...opts }),
+  };
 }

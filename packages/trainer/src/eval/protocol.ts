@@ -1,13 +1,29 @@
-import { HopError, deriveSeed } from '@hop/core';
-import { Action, VecStagHunt, type PopulationName, type StagHuntConfig } from '@hop/env-staghunt';
-import { ruleSource, type AgentSource } from './controllers';
+import { HopError, deriveSeed } from "@hop/core";
+import {
+  Action,
+  VecStagHunt,
+  type PopulationName,
+  type StagHuntConfig,
+} from "@hop/env-staghunt";
+import { ruleSource, type AgentSource } from "./controllers";
 
-export type Protocol = 'self-play' | 'adapt';
+export type Protocol = "self-play" | "adapt";
 
 /** The co-player types of the adapt protocol: rule populations no agent trained with (self-play only). */
-export const ADAPT_CO_PLAYERS: readonly PopulationName[] = ['random', 'stag', 'hare', 'switching'];
+export const ADAPT_CO_PLAYERS: readonly PopulationName[] = [
+  "random",
+  "stag",
+  "hare",
+  "switching",
+];
 /** The rule populations that give the reference rows. */
-export const REFERENCE_POPULATIONS: readonly PopulationName[] = ['random', 'stag', 'hare', 'switching', 'mixed'];
+export const REFERENCE_POPULATIONS: readonly PopulationName[] = [
+  "random",
+  "stag",
+  "hare",
+  "switching",
+  "mixed",
+];
 
 export interface EvalSettings {
   protocol: Protocol;
@@ -45,8 +61,12 @@ export interface EvalCell {
 
 /** The focal counts of a protocol on P players: all of them (self-play); 1 and P - 1 (adapt). */
 export function focalCounts(protocol: Protocol, players: number): number[] {
-  if (protocol === 'self-play') return [players];
-  if (players < 2) throw new HopError('E_CONFIG', 'the adapt protocol needs at least 2 players');
+  if (protocol === "self-play") return [players];
+  if (players < 2)
+    throw new HopError(
+      "E_CONFIG",
+      "the adapt protocol needs at least 2 players"
+    );
   return [...new Set([1, players - 1])];
 }
 
@@ -60,32 +80,199 @@ export async function evaluateAgent(
   source: AgentSource,
   game: StagHuntConfig,
   settings: EvalSettings,
-  coPlayers: readonly AgentSource[] = ADAPT_CO_PLAYERS.map((p) => ruleSource(p)),
-  seedIndices: readonly number[] = Array.from({ length: settings.seeds }, (_, s) => s),
+  coPlayers: readonly AgentSource[] = ADAPT_CO_PLAYERS.map((p) =>
+    ruleSource(p)
+  ),
+  seedIndices: readonly number[] = Array.from(
+    { length: settings.seeds },
+    (_, s) => s
+  )
 ): Promise<EvalCell[]> {
   const P = game.players;
   const cells: EvalCell[] = [];
-  const coTypes = settings.protocol === 'self-play' ? [null] : coPlayers;
+  const coTypes = settings.protocol === "self-play" ? [null] : coPlayers;
   for (const s of seedIndices)
-    for (const focal of focalCounts(settings.protocol, P).filter((f) => settings.protocol === 'self-play' || !settings.focal || settings.focal.includes(f)))
+    for (const focal of focalCounts(settings.protocol, P).filter(
+      (f) =>
+        settings.protocol === "self-play" ||
+        !settings.focal ||
+        settings.focal.includes(f)
+    ))
       for (const co of coTypes) {
-        const coName = co?.label ?? 'self';
+        const coName = co?.label ?? "self";
         // The layouts depend on (seed, focal count, co-player), not on the agent: every agent meets the same ones.
-        const cellSeed = deriveSeed(settings.seed, 'eval', settings.protocol, s, focal, coName);
-        const rewards = await playPairings(source, co, focal, game, settings, cellSeed);
-        const perEpisode = rewards.map((r) => r.reduce((a, b) => a + b, 0) / r.length);
-        cells.push({ agent: source.label, protocol: settings.protocol, coPlayer: coName, focal, seed: s, perEpisode, rewards, mean: perEpisode.reduce((a, b) => a + b, 0) / perEpisode.length });
+        const rewards = await playSlice(source, co, game, settings, {
+          seed: s,
+          focal,
+          coPlayer: coName,
+          pairingStart: 0,
+          pairingCount: settings.pairings,
+        });
+        const perEpisode = rewards.map(
+          (r) => r.reduce((a, b) => a + b, 0) / r.length
+        );
+        cells.push({
+          agent: source.label,
+          protocol: settings.protocol,
+          coPlayer: coName,
+          focal,
+          seed: s,
+          perEpisode,
+          rewards,
+          mean: perEpisode.reduce((a, b) => a + b, 0) / perEpisode.length,
+        });
       }
   return cells;
 }
 
-/** `[K][pairings]` focal reward of every pairing's episodes. */
-async function playPairings(source: AgentSource, co: AgentSource | null, focal: number, game: StagHuntConfig, settings: EvalSettings, seed: number): Promise<number[][]> {
-  const E = settings.pairings;
+/**
+ * The unit of parallel work of an evaluation: pairings `pairingStart ..< pairingStart + pairingCount` of one
+ * (seed, focal count, co-player type) cell of one agent row. Pairing k plays seed stream k of the cell's seed
+ * (layouts, rule agents, the agent's own seeds), so a cell's slices played anywhere, in any grouping whose
+ * controllers keep no state across pairings, give the cell's rewards pairing by pairing.
+ */
+export interface EvalSlice {
+  /** Seed index (0 ..< settings.seeds). */
+  seed: number;
+  focal: number;
+  /** Co-player type, `self` in self-play. */
+  coPlayer: string;
+  pairingStart: number;
+  pairingCount: number;
+}
+
+/** The slices of one agent row: one per pairing (`perPairing`), or one per cell (all its pairings in lock-step). */
+export function planSlices(
+  settings: EvalSettings,
+  players: number,
+  coPlayers: readonly string[],
+  perPairing: boolean
+): EvalSlice[] {
+  const out: EvalSlice[] = [];
+  const coTypes = settings.protocol === "self-play" ? ["self"] : coPlayers;
+  for (let s = 0; s < settings.seeds; s++)
+    for (const focal of focalCounts(settings.protocol, players).filter(
+      (f) =>
+        settings.protocol === "self-play" ||
+        !settings.focal ||
+        settings.focal.includes(f)
+    ))
+      for (const coPlayer of coTypes)
+        if (perPairing)
+          for (let k = 0; k < settings.pairings; k++)
+            out.push({
+              seed: s,
+              focal,
+              coPlayer,
+              pairingStart: k,
+              pairingCount: 1,
+            });
+        else
+          out.push({
+            seed: s,
+            focal,
+            coPlayer,
+            pairingStart: 0,
+            pairingCount: settings.pairings,
+          });
+  return out;
+}
+
+/** Assembles the cells of one agent row from its slices' `[K][pairingCount]` rewards; cells in the order of their first slice. */
+export function assembleCells(
+  agent: string,
+  settings: EvalSettings,
+  slices: readonly { slice: EvalSlice; rewards: number[][] }[]
+): EvalCell[] {
+  const cells = new Map<string, EvalCell>();
+  for (const { slice } of slices) {
+    const key = `${slice.seed}\u0000${slice.focal}\u0000${slice.coPlayer}`;
+    if (!cells.has(key))
+      cells.set(key, {
+        agent,
+        protocol: settings.protocol,
+        coPlayer: slice.coPlayer,
+        focal: slice.focal,
+        seed: slice.seed,
+        perEpisode: [],
+        rewards: Array.from({ length: settings.episodes }, () =>
+          new Array<number>(settings.pairings).fill(Number.NaN)
+        ),
+        mean: 0,
+      });
+  }
+  for (const { slice, rewards } of slices) {
+    const c = cells.get(
+      `${slice.seed}\u0000${slice.focal}\u0000${slice.coPlayer}`
+    )!;
+    rewards.forEach((r, e) =>
+      r.forEach((x, n) => (c.rewards[e][slice.pairingStart + n] = x))
+    );
+  }
+  const out = [...cells.values()];
+  for (const c of out) {
+    if (c.rewards.some((r) => r.some((x) => Number.isNaN(x))))
+      throw new HopError(
+        "E_INTERNAL",
+        `evaluation cell ${c.agent} ${c.protocol} ${c.coPlayer} seed ${c.seed} misses pairings`
+      );
+    c.perEpisode = c.rewards.map(
+      (r) => r.reduce((a, b) => a + b, 0) / r.length
+    );
+    c.mean = c.perEpisode.reduce((a, b) => a + b, 0) / c.perEpisode.length;
+  }
+  return out;
+}
+
+/** `[K][pairingCount]` focal reward of the slice's pairings' episodes. */
+export async function playSlice(
+  source: AgentSource,
+  co: AgentSource | null,
+  game: StagHuntConfig,
+  settings: EvalSettings,
+  slice: EvalSlice
+): Promise<number[][]> {
+  // The layouts depend on (seed, focal count, co-player), not on the agent: every agent meets the same ones.
+  const cellSeed = deriveSeed(
+    settings.seed,
+    "eval",
+    settings.protocol,
+    slice.seed,
+    slice.focal,
+    slice.coPlayer
+  );
+  return playPairings(
+    source,
+    co,
+    slice.focal,
+    game,
+    settings,
+    cellSeed,
+    slice.pairingStart,
+    slice.pairingCount
+  );
+}
+
+async function playPairings(
+  source: AgentSource,
+  co: AgentSource | null,
+  focal: number,
+  game: StagHuntConfig,
+  settings: EvalSettings,
+  seed: number,
+  start: number,
+  E: number
+): Promise<number[][]> {
   const P = game.players;
-  const env = new VecStagHunt(game, { numEnvs: E, seed, observations: 'grid', autoReset: false });
-  const agent = await source.create(env, deriveSeed(seed, 'agent'));
-  const other = co ? await co.create(env, deriveSeed(seed, 'co-player')) : null;
+  const env = new VecStagHunt(game, {
+    numEnvs: E,
+    seed,
+    observations: "grid",
+    autoReset: false,
+    streamOffset: start,
+  });
+  const agent = await source.create(env, deriveSeed(seed, "agent"));
+  const other = co ? await co.create(env, deriveSeed(seed, "co-player")) : null;
   agent.meet?.(other?.rules ?? null);
   const mineAgent = new Uint8Array(E * P);
   const mineCo = new Uint8Array(E * P);

@@ -5,7 +5,7 @@ import { EXIT, exitCodeOf } from '../cli/exit';
 import { writeComparison } from '../compare/command';
 import { readConfigFile, resolveConfig } from '../config/load';
 import { prepareEnvironment } from '../run/environment';
-import { evaluateRuns, writeEvaluation } from '../eval/command';
+import { defaultEvalWorkers, evaluateRuns, evaluationSettings, writeEvaluation } from '../eval/command';
 import { EvalConfigSchema, type EvalConfig } from '../eval/schema';
 import { RunDir } from '../run/layout';
 import { runTrainCommand, trainConfigOf } from '../train/command';
@@ -90,7 +90,7 @@ export async function runExperimentCommand(file: string, cli: ExperimentCli, opt
   if (existsSync(evalJson) && sameEvaluation(evalJson, runs, config)) log(`evaluation: ${evalJson} already covers these runs with these settings, skipped`);
   else {
     await prepareEnvironment(log);
-    const result = await evaluateRuns(runs, config, log);
+    const result = await evaluateRuns(runs, { ...config, workers: config.workers ?? defaultEvalWorkers() }, log);
     await writeEvaluation(evalDir, result);
     log(`evaluation: ${join(evalDir, 'tables.csv')}`);
   }
@@ -158,7 +158,7 @@ export function refuseChangedCell(cell: Cell, head: string): void {
 
 function sameEvaluation(evalJson: string, runs: string[], config: EvalConfig): boolean {
   const saved = JSON.parse(readFileSync(evalJson, 'utf8')) as { runs?: string[]; settings?: Record<string, unknown> };
-  const { out: _out, ...settings } = config;
+  const settings = evaluationSettings(config);
   const savedRuns = saved.runs ?? [];
   return savedRuns.length === runs.length && savedRuns.every((r, i) => resolve(r) === resolve(runs[i])) && JSON.stringify(saved.settings) === JSON.stringify(settings);
 }

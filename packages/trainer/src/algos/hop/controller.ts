@@ -28,7 +28,7 @@ export async function hopController(root: string, vec: VecStagHunt, seed: number
       const agent = await HopAgent.fromRun(root, {
         focal: p,
         decisions: 'greedy',
-        seed: deriveSeed(seed, 'hop-agent', k, p),
+        seed: deriveSeed(seed, 'hop-agent', vec.streamOffset + k, p),
         variant: variant ? variantOf(variant, { env: k, observationShape: [vec.geometry.height, vec.geometry.width, vec.geometry.channels], rules: coOf }) : undefined,
         priorAlpha,
         planner: simulations ? { numSimulations: simulations } : undefined,
@@ -40,7 +40,7 @@ export async function hopController(root: string, vec: VecStagHunt, seed: number
           : OnlineMOA.forFocal(
               agent.team.registry,
               p,
-              { capacity: onlineCapacity ?? config.moaCapacity ?? 1000, epochs: config.moaEpochs ?? 15, minibatch: config.moaMinibatch ?? 512, seed: deriveSeed(seed, 'eval-online', k, p) },
+              { capacity: onlineCapacity ?? config.moaCapacity ?? 1000, epochs: config.moaEpochs ?? 15, minibatch: config.moaMinibatch ?? 512, seed: deriveSeed(seed, 'eval-online', vec.streamOffset + k, p) },
               g.goalDim === 0 ? {} : { numGoals: g.numGoals, goalVector: (goal, out) => out.set(g.goalVectors.subarray(goal * g.goalDim, (goal + 1) * g.goalDim)) },
             );
       a = { agent, online };
