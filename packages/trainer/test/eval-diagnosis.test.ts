@@ -318,7 +318,7 @@ describe('experiments/msh-adapt.yaml', () => {
     const exp = ExperimentSchema.parse(await readConfigFile(join(PKG, '..', '..', 'experiments', 'msh-adapt.yaml')));
     const cells = experimentCells(exp, '/r', 1);
     expect(cells.map((c) => [c.algo, c.settings.seed])).toEqual([['hop', 1], ['hop', 2], ['direct-om', 1], ['direct-om', 2]]);
-    for (const c of cells) expect(trainConfigOf(c.settings).config, c.dir).toMatchObject({ preset: 'msh-2h', iterations: 80, treeNum: 2, simulations: 128 });
+    for (const c of cells) expect(trainConfigOf(c.settings).config, c.dir).toMatchObject({ budget: 'msh-2h', iterations: 80, numTrees: 2, numSimulations: 128 });
     const ev = EvalConfigSchema.parse(exp.eval);
     expect(ev.groupByAlgo).toBe(true);
     const units = exp.seeds.length * ev.seeds * ev.pairings;
