@@ -59,14 +59,14 @@ async function stopWorkers(ws: Proc[]): Promise<void> {
   await Promise.all(ws.map((w) => w.closed));
 }
 
-/** Learning records of a run (iterations, evaluations) without wall-clock fields. */
+/** Learning records of a run (iterations, evaluations) without clock fields (wall time, SPS, the process's CPU seconds). */
 function records(run: string): Record<string, unknown>[] {
   return readFileSync(join(run, 'metrics.jsonl'), 'utf8')
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as Record<string, unknown>)
     .filter((r) => r.kind === 'iteration' || r.kind === 'eval')
-    .map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'time' && !k.startsWith('time/') && !k.startsWith('charts/SPS'))));
+    .map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'time' && !k.startsWith('time/') && !k.startsWith('charts/SPS') && k !== 'perf/cpu_seconds')));
 }
 
 const PPO = (extra = '') => `{ totalTimesteps: 384, numEnvs: 4, numSteps: 24, policyFilters: [8], policyHidden: 16, evalEpisodes: 2, evalEnvs: 2, progress: none${extra} }`;
