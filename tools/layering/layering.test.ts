@@ -9,8 +9,11 @@ const depcruise = resolve(here, '../../node_modules/.bin/depcruise');
 
 /** The lint's layering check (dependency-cruiser with tools/layering/rules.cjs) over some of the fixture's files. */
 function cruise(...paths: string[]): { code: number | null; out: string } {
-  const r = spawnSync(depcruise, [...paths, '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], { cwd: fixture, encoding: 'utf8' });
-  return { code: r.status, out: r.stdout + r.stderr };
+  // nx sets FORCE_COLOR for the tasks it runs: without colour the report is plain text the checks can read.
+  const env = { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' };
+  const r = spawnSync(depcruise, [...paths, '--config', '.dependency-cruiser.cjs', '--output-type', 'err'], { cwd: fixture, encoding: 'utf8', env });
+  // eslint-disable-next-line no-control-regex
+  return { code: r.status, out: (r.stdout + r.stderr).replace(/\u001b\[[0-9;]*m/g, '') };
 }
 
 describe('layering check (npm run lint:layers)', () => {
