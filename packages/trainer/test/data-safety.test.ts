@@ -466,7 +466,7 @@ describe('the checkpoints a run will keep are checked against free space before 
     expect(onlineBufferBytes({ env: 'small-2p', moaCapacity: 10 })).toBe(2 * 1 * 30 * (4 * 87 + NUM_ACTIONS + 12));
   });
 
-  it('control: the same tiny ppo run with the real free space is not refused and completes', async () => {
+  it('control: a tiny ppo run and a 1-epoch pretraining with the real free space are not refused and complete', async () => {
     const root = tempDir('ckptspace-ok');
     const out = join(root, 'ppo');
     const status = await runTrainCommand(
@@ -475,5 +475,10 @@ describe('the checkpoints a run will keep are checked against free space before 
     );
     expect(status).toBe('completed');
     expect(existsSync(join(out, 'config.json'))).toBe(true);
+    const data = await tinyDataset(join(root, 'data'), 20);
+    const pre = await hop(PRETRAIN(data, join(root, 'pre'), 1));
+    expect(pre.stderr).not.toMatch(/E_DISK_FULL/);
+    expect(pre.code).toBe(0);
+    expect(existsSync(join(root, 'pre', 'checkpoints', 'epoch-1', 'state.json'))).toBe(true);
   });
 });
