@@ -58,7 +58,7 @@ describe('report', () => {
     expect(html).toContain('Goal input of this run: <b>z sampled from the subgoal CVAE prior (cvae)</b>');
     expect(html).toContain('<b>0.7000</b>top-1, move labels only');
     expect(html).toContain('<b>0.5800</b>majority-class baseline, all labels');
-    expect(html).toContain('<b>0.2700</b>majority-class baseline, moves');
+    expect(html).toContain('<b>0.2700</b>majority-class baseline, move labels only');
     expect(html).toContain('<td>none</td><td>no goal (lower bound)</td>');
     expect(html).toContain('<td>true</td><td>true hindsight goal (upper bound)</td>');
     // (0.7 - 0.6) / (0.8 - 0.6) = 50%
@@ -97,9 +97,10 @@ describe('report', () => {
     writeFileSync(run.evalPath(1, 'json'), JSON.stringify({ epoch: 1, step: 3, evaluation, trainActionCounts: [2, 1, 0, 0, 5, 0, 0] }));
     const html = readFileSync(await writeReport(root), 'utf8');
     // majority: stay 5 of 8; moves: up 2 of 3
-    expect(html).toContain('<b>0.6250</b>majority-class baseline, all labels');
-    expect(html).toContain('<b>0.6667</b>majority-class baseline, moves');
-    expect(html).toContain('<b>0.6667</b>top-1, move labels only');
+    // n is known from the evaluation file: each figure carries its 95% interval.
+    expect(html).toMatch(/<b>0\.6250 <span class="se">[^<]+<\/span><\/b>majority-class baseline, all labels/);
+    expect(html).toMatch(/<b>0\.6667 <span class="se">[^<]+<\/span><\/b>majority-class baseline, move labels only/);
+    expect(html).toMatch(/<b>0\.6667 <span class="se">[^<]+<\/span><\/b>top-1, move labels only/);
     expect(html).toContain('<td>left</td><td>0</td><td>0</td><td>0</td><td>—</td><td>—</td><td>—</td>');
     // down: 1 sample, never predicted: recall 0 (a real zero), precision undefined
     expect(html).toContain('<td>down</td><td>1</td><td>0.1250</td><td>0</td><td>—</td><td>0</td><td>—</td>');
