@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { experimentCells } from '../src/experiment/command';
+import { cellTimes, experimentCells } from '../src/experiment/command';
 import { ExperimentSchema } from '../src/experiment/schema';
-import { PKG, errorOf, runHop, tempDir } from './helpers';
+import { PKG, errorOf, runHop, runHopInProcess, tempDir } from './helpers';
 
 const YAML = (out: string) => `
 name: tiny
@@ -175,5 +175,53 @@ algos:
     expect(third.code, third.stderr).toBe(0);
     expect(third.stdout.match(/finished, skipped/g)).toHaveLength(2);
     expect(third.stdout).toMatch(/evaluation: .* already covers these runs with these settings, skipped/);
+  }, 240_000);
+  it('cellTimes: elapsed and the ETA as given, n/a before any cell has been trained', () => {
+    expect(cellTimes(12.34, 45.66)).toBe('elapsed 12.3s, ETA 45.7s');
+    expect(cellTimes(0.5, null)).toBe('elapsed 0.5s, ETA n/a');
+  });
+
+  it('--progress plain: inputs, cells (k/n, cell name, elapsed, ETA) and compare lines; --progress none: none of them', async () => {
+    const root = tempDir('experiment-progress');
+    const out = join(root, 'exp');
+    const file = join(root, 'tiny.yaml');
+    writeFileSync(file, YAML(out).replace('algos:', 'inputs:\n  d: { collect: { episodes: 2, seed: 1, progress: none } }\nalgos:'));
+    const plain = await runHop(['experiment', file, '--progress', 'plain']);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/^inputs: 1\/1 made \(100%, [\d.]+s\)$/m);
+    // Cell 1 trained (its time is the mean), so cell 2 gets an ETA of about that time.
+    const first = plain.stdout.match(/^cells: 1\/2 cells \(50%, ([\d.]+)s\) ppo-s0 done; elapsed ([\d.]+)s, ETA ([\d.]+)s$/m);
+    expect(first, plain.stdout).not.toBeNull();
+    expect(Number(first![3])).toBeGreaterThan(0);
+    expect(Number(first![3])).toBeLessThanOrEqual(Number(first![2]));
+    expect(plain.stdout).toMatch(/^cells: 2\/2 cells \(100%, [\d.]+s\) all done; elapsed [\d.]+s, ETA 0\.0s$/m);
+    expect(plain.stdout).toMatch(/^eval: \d+\/\d+ episodes/m);
+    expect(plain.stdout).toMatch(/^compare: 1\/2 runs read \(50%, [\d.]+s\) ppo-s0$/m);
+    expect(plain.stdout).toMatch(/^compare: 2\/2 runs read \(100%/m);
+    expect(plain.stdout).toMatch(/^compare: (\d+)\/\1 charts written \(100%, [\d.]+s\) into .*compare$/m);
+    // (The experiment runs in a child: its evaluation starts worker threads from the TypeScript sources.)
+    // Rerun: both cells finished and skipped, nothing trained, so no mean time and no ETA.
+    const again = await runHop(['experiment', file, '--progress', 'plain', '--skip-eval']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^cells: 1\/2 cells \(50%, [\d.]+s\) ppo-s0 skipped; elapsed [\d.]+s, ETA n\/a$/m);
+    // Control: the same commands with --progress none print none of those lines (the log lines stay).
+    rmSync(out, { recursive: true });
+    const none = await runHop(['experiment', file, '--progress', 'none']);
+    expect(none.code, none.stderr).toBe(0);
+    expect(none.stdout).toMatch(/cell 2\/2 ppo default seed 1: starting/);
+    expect(none.stdout).not.toMatch(/^(inputs|cells|eval|compare): /m);
+    expect(none.stdout).not.toMatch(/ETA/);
+    const runs = [join(out, 'ppo-s0'), join(out, 'ppo-s1')];
+    const cmp = await runHopInProcess(['compare', ...runs, '--out', join(root, 'c.html'), '--progress', 'plain']);
+    expect(cmp.code, cmp.stderr).toBe(0);
+    expect(cmp.stdout).toMatch(/^compare: 2\/2 runs read/m);
+    expect(cmp.stdout).toMatch(/^compare: (\d+)\/\1 charts written/m);
+    const quiet = await runHopInProcess(['compare', ...runs, '--out', join(root, 'd.html'), '--progress', 'none']);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stdout).toMatch(/^comparison written to .*d\.html$/m);
+    expect(quiet.stdout).not.toMatch(/^compare: /m);
+    const bad = await runHopInProcess(['compare', ...runs, '--progress', 'loud']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/loud/);
   }, 240_000);
 });

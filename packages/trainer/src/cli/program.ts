@@ -3,6 +3,7 @@ import { HopError } from '@hop/core';
 import type { z } from 'zod';
 import { readConfigFile, resolveConfig } from '../config/load';
 import {
+  CompareCliSchema,
   CollectConfigSchema,
   DemoConfigSchema,
   PretrainConfigSchema,
@@ -126,9 +127,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('<runs...>', 'hop train run directories')
     .option('--out <file>', 'output HTML file (default compare.html)')
     .option('--evaluation <file>', 'an evaluation.json written by hop eval, for the tables')
-    .action(async (runs: string[], opts: { out?: string; evaluation?: string }) => {
+    .addOption(new Option('--progress <mode>', 'Progress: runs read k/n, charts written k/n; a bar on a terminal, plain lines otherwise (auto), or forced (default: auto)').choices(['auto', 'bar', 'plain', 'none']))
+    .action(async (runs: string[], opts: Record<string, unknown>) => {
       const { writeComparison } = await import('../compare/command');
-      process.stdout.write(`comparison written to ${await writeComparison(runs, opts)}\n`);
+      const { out, evaluation, progress } = resolveConfig(CompareCliSchema, 'compare', { flags: pickSchemaFlags(CompareCliSchema, opts) });
+      process.stdout.write(`comparison written to ${await writeComparison(runs, { out, evaluation, progress })}\n`);
       setExit(EXIT.ok);
     });
 

@@ -10,12 +10,15 @@ import { singleChart } from '../report/charts';
 import { figure, htmlPage, table, type ReportSection } from '../report/html';
 import { RunDir, writeFileAtomic, type RunMetric } from '../run/layout';
 import { TIME_GROUPS } from '../metrics/scalars';
+import { createProgress, type ProgressMode } from '../run/progress';
 
 export interface CompareOptions {
   /** Output HTML file (default `compare.html` in the working directory). */
   out?: string;
   /** An `evaluation.json` of `hop eval` whose tables go on the page. */
   evaluation?: string;
+  /** Progress lines: runs read k/n, then charts written k/n (default auto). */
+  progress?: ProgressMode;
 }
 
 interface LoadedRun {
@@ -33,12 +36,16 @@ export async function writeComparison(runDirs: string[], options: CompareOptions
   if (runDirs.length === 0) throw new HopError('E_CONFIG', 'hop compare needs at least one run directory');
   assertWritable(options.out ?? 'compare.html', 'file');
   for (const d of runDirs) warnIfBeingWritten(d, (l) => process.stderr.write(l + '\n'));
-  const runs: LoadedRun[] = runDirs.map((d) => {
+  const reading = createProgress({ label: 'compare', total: runDirs.length, unit: 'runs read', mode: options.progress, everyFraction: 1 / runDirs.length });
+  const runs: LoadedRun[] = runDirs.map((d, n) => {
     const run = new RunDir(d);
     const file = run.readConfig<{ algo?: string }>();
     if (file.command !== 'train') throw new HopError('E_RUN', `${run.root} is a '${file.command}' run; hop compare draws \`hop train\` runs`);
-    return { name: basename(run.root), algo: String(file.config.algo), records: run.readMetrics() };
+    const loaded = { name: basename(run.root), algo: String(file.config.algo), records: run.readMetrics() };
+    if (n + 1 < runDirs.length) reading.update(n + 1, loaded.name);
+    return loaded;
   });
+  reading.stop();
   const sections: ReportSection[] = [];
   const plots: { file: string; svg: string }[] = [];
   const series = (kind: RunMetric['kind'], metric: string, x: 'global_step' | 'time', suffix: string): LineSeries[] =>
@@ -89,8 +96,13 @@ export async function writeComparison(runDirs: string[], options: CompareOptions
   const out = resolve(options.out ?? 'compare.html');
   const plotsDir = out.replace(/\.html$/, '');
   const madePlots = !existsSync(plotsDir);
+  const writing = createProgress({ label: 'compare', total: plots.length, unit: 'charts written', mode: options.progress, everyFraction: 1 / plots.length });
   try {
-    for (const p of plots) await writeFileAtomic(join(plotsDir, `${p.file}.svg`), p.svg);
+    for (const [n, p] of plots.entries()) {
+      await writeFileAtomic(join(plotsDir, `${p.file}.svg`), p.svg);
+      if (n + 1 < plots.length) writing.update(n + 1, p.file);
+    }
+    writing.stop(`into ${plotsDir}`);
     await writeFileAtomic(out, htmlPage({ title: `HOP comparison of ${runs.length} runs`, subtitle: `written ${new Date().toISOString()}`, sections }));
   } catch (e) {
     // A failed write (a full disk) leaves no half comparison: the plots folder it made goes again.

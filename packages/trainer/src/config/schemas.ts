@@ -120,6 +120,14 @@ export const WorldModelCliSchema = z.strictObject({
 });
 export type WorldModelCliConfig = z.infer<typeof WorldModelCliSchema>;
 
+/** `hop compare`'s flags (its run directories are arguments). */
+export const CompareCliSchema = z.strictObject({
+  out: z.string().min(1).optional().describe('Output HTML file (default compare.html)'),
+  evaluation: z.string().min(1).optional().describe('An evaluation.json written by hop eval, for the tables'),
+  progress,
+});
+export type CompareCli = z.infer<typeof CompareCliSchema>;
+
 export const DemoConfigSchema = z.strictObject({
   out: z.string().min(1).default('runs/demo').describe('Directory for the demo dataset and run'),
   preset,

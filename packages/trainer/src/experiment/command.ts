@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { HopError } from '@hop/core';
 import { EXIT, exitCodeOf } from '../cli/exit';
 import { writeComparison } from '../compare/command';
@@ -8,6 +9,7 @@ import { prepareEnvironment } from '../run/environment';
 import { defaultEvalWorkers, evaluateRuns, evaluationSettings, writeEvaluation } from '../eval/command';
 import { EvalConfigSchema, type EvalConfig } from '../eval/schema';
 import { RunDir } from '../run/layout';
+import { createProgress, type ProgressMode } from '../run/progress';
 import { runTrainCommand, trainConfigOf } from '../train/command';
 import { trainBudget } from '../run/budget';
 import type { RunOptions } from '../run/lifecycle';
@@ -70,18 +72,17 @@ export async function runExperimentCommand(file: string, cli: ExperimentCli, opt
   const log = options.log ?? ((l: string) => process.stdout.write(l + '\n'));
   const { exp, root, cells } = await loadExperiment(file, cli);
   log(`experiment ${exp.name}: ${cells.length} cells (${Object.keys(exp.algos).join(', ')} x ${exp.overrides.length} override set(s) x seeds ${exp.seeds.join(', ')}), scale ${cli.scale}, in ${root}`);
-  if (!(await prepareInputs(exp, root, log))) {
+  const mode = cli.progress ?? 'auto';
+  const inputCount = Object.keys(exp.inputs).length;
+  const inputsProgress = inputCount ? createProgress({ label: 'inputs', total: inputCount, unit: 'made', mode, everyFraction: 1 / inputCount }) : undefined;
+  if (!(await prepareInputs(exp, root, log, inputsProgress))) {
+    inputsProgress?.stop('interrupted');
     log('an input was interrupted; rerun the experiment to continue where it stopped');
     return EXIT.interrupted;
   }
-  for (const [n, cell] of cells.entries()) {
-    const head = `cell ${n + 1}/${cells.length} ${cell.algo} ${cell.override} seed ${cell.seed}`;
-    const code = await trainCell(cell, head, options);
-    if (code !== EXIT.ok) {
-      log(`${head}: stopped (exit ${code}); rerun the experiment to continue where it stopped`);
-      return code;
-    }
-  }
+  inputsProgress?.stop();
+  const code = await trainCells(cells, mode, log, options);
+  if (code !== EXIT.ok) return code;
   if (cli.skipEval) return EXIT.ok;
   const runs = cells.map((c) => c.dir);
   const evalDir = join(root, 'evaluation');
@@ -94,9 +95,47 @@ export async function runExperimentCommand(file: string, cli: ExperimentCli, opt
     await writeEvaluation(evalDir, result);
     log(`evaluation: ${join(evalDir, 'tables.csv')}`);
   }
-  const page = await writeComparison(runs, { out: join(root, 'compare.html'), evaluation: evalJson });
+  const page = await writeComparison(runs, { out: join(root, 'compare.html'), evaluation: evalJson, progress: mode });
   log(`comparison: ${page}`);
   return EXIT.ok;
+}
+
+/**
+ * The grid's cells one after another, with a progress line per cell: its name, the elapsed time and an ETA
+ * from the mean time of the cells trained in this run (skipped finished cells take no time and would make
+ * the estimate too short).
+ */
+async function trainCells(cells: readonly Cell[], mode: ProgressMode, log: (line: string) => void, options: RunOptions): Promise<number> {
+  const progress = createProgress({ label: 'cells', total: cells.length, unit: 'cells', mode, everyFraction: 1 / cells.length });
+  const start = performance.now();
+  let trained = 0;
+  let trainedSeconds = 0;
+  for (const [n, cell] of cells.entries()) {
+    const name = basename(cell.dir);
+    const head = `cell ${n + 1}/${cells.length} ${cell.algo} ${cell.override} seed ${cell.seed}`;
+    const wasFinished = cellStatus(cell.dir) === 'finished';
+    progress.update(n, `${name} training`);
+    const t0 = performance.now();
+    const code = await trainCell(cell, head, options);
+    if (code !== EXIT.ok) {
+      progress.stop(`${name} stopped`);
+      log(`${head}: stopped (exit ${code}); rerun the experiment to continue where it stopped`);
+      return code;
+    }
+    if (!wasFinished) {
+      trained += 1;
+      trainedSeconds += (performance.now() - t0) / 1000;
+    }
+    const left = cells.length - n - 1;
+    if (left > 0) progress.update(n + 1, `${name} ${wasFinished ? 'skipped' : 'done'}; ${cellTimes((performance.now() - start) / 1000, trained ? (left * trainedSeconds) / trained : null)}`);
+  }
+  progress.stop(`all done; ${cellTimes((performance.now() - start) / 1000, 0)}`);
+  return EXIT.ok;
+}
+
+/** `elapsed 12.3s, ETA 45.6s` (ETA n/a until a cell has been trained in this run). */
+export function cellTimes(elapsedSeconds: number, etaSeconds: number | null): string {
+  return `elapsed ${elapsedSeconds.toFixed(1)}s, ETA ${etaSeconds === null ? 'n/a' : `${etaSeconds.toFixed(1)}s`}`;
 }
 
 /** Reads and checks an experiment file (or its `values` read earlier), the whole grid before anything runs: the experiment, its directory and its cells. */
@@ -127,7 +166,8 @@ export async function trainCell(cell: Cell, head: string, options: RunOptions = 
 
 /** The `hop eval` settings of the experiment's evaluation: the paper's tables, one row per algorithm (training seeds pooled) unless the file says otherwise. */
 export function experimentEvalConfig(file: string, exp: Experiment, root: string, cli: ExperimentCli): EvalConfig {
-  const quick = { episodes: cli.evalEpisodes, seeds: cli.evalSeeds, pairings: cli.evalPairings };
+  // The experiment's --progress governs its evaluation too unless left at auto (then the file's eval.progress).
+  const quick = { episodes: cli.evalEpisodes, seeds: cli.evalSeeds, pairings: cli.evalPairings, progress: cli.progress === undefined || cli.progress === 'auto' ? undefined : cli.progress };
   return resolveConfig(EvalConfigSchema, `${file} eval`, {
     file: { path: file, values: { groupByAlgo: true, ...exp.eval, env: exp.env, out: join(root, 'evaluation') } },
     flags: quick,

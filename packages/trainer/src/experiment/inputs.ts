@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import type { Progress } from '../run/progress';
 import { dirname, join } from 'node:path';
 import { HopError, writeFileAtomicSync } from '@hop/core';
 import { collectDataset } from '../collect/command';
@@ -37,11 +38,15 @@ const settingsOf = (input: Input) => ('collect' in input ? input.collect : input
  * (a pretraining), and one whose recipe changed in the file, or whose upstream input did, is refused rather
  * than silently stale. Returns false when a pretraining was interrupted (Ctrl-C).
  */
-export async function prepareInputs(exp: Experiment, root: string, log: (line: string) => void): Promise<boolean> {
+export async function prepareInputs(exp: Experiment, root: string, log: (line: string) => void, progress?: Progress): Promise<boolean> {
   const names = Object.keys(exp.inputs);
   // Every reference is checked before anything is made (and so none can form a cycle).
   names.forEach((name, n) => resolveRefs(exp, root, settingsOf(exp.inputs[name]), `inputs.${name}`, names.slice(0, n)));
-  for (const name of names) if (!(await prepareInput(exp, root, name, log))) return false;
+  for (const [n, name] of names.entries()) {
+    progress?.update(n, `making ${name}`);
+    if (!(await prepareInput(exp, root, name, log))) return false;
+    progress?.update(n + 1, `${name} ready`);
+  }
   return true;
 }
 

@@ -61,5 +61,9 @@ export const ExperimentCliSchema = z.strictObject({
   evalEpisodes: z.number().int().min(1).optional().describe("Override the file's eval.episodes (a quicker look)"),
   evalSeeds: z.number().int().min(1).optional().describe("Override the file's eval.seeds"),
   evalPairings: z.number().int().min(1).optional().describe("Override the file's eval.pairings"),
+  progress: z
+    .enum(['auto', 'bar', 'plain', 'none'])
+    .default('auto')
+    .describe('Progress of the inputs, cells (with an ETA), evaluation and comparison: a bar on a terminal, plain lines otherwise (auto), or forced'),
 });
 export type ExperimentCli = z.infer<typeof ExperimentCliSchema>;

@@ -54,7 +54,8 @@ function barProgress(o: ProgressOptions, stream: NodeJS.WriteStream): Progress {
 
 function plainProgress(o: ProgressOptions, stream: NodeJS.WriteStream): Progress {
   const interval = o.intervalMs ?? 10_000;
-  const step = Math.max(1, Math.ceil(o.total * (o.everyFraction ?? 0.25)));
+  // The small epsilon keeps `everyFraction: 1 / total` at one line per item despite rounding.
+  const step = Math.max(1, Math.ceil(o.total * (o.everyFraction ?? 0.25) - 1e-9));
   const start = Date.now();
   let lastTime = start;
   let lastMark = 0;
