@@ -16,9 +16,6 @@ import { newestVerifiedCheckpoint } from '../run/verify';
 import { checkResumeBudget } from '../run/resume-budget';
 import { createProgress } from '../run/progress';
 import { buildModels, disposeModels, type PretrainModels } from './models';
-import { checkpointBytes } from '../run/budget';
-import { assertFreeSpace, formatBytes } from '../run/fs-errors';
-import * as tf from '@tensorflow/tfjs';
 import { RunningMeans } from './means';
 import { loadTrainingCheckpoint, readLoopState, saveTrainingCheckpoint, type LoopState } from './state';
 import { trainStep } from './step';
@@ -32,8 +29,6 @@ export interface PretrainOptions {
   log?: (line: string) => void;
   /** Stop flag (default: one listening to SIGINT / SIGTERM for the duration of the run). */
   interrupt?: InterruptFlag;
-  /** Free bytes of the filesystem holding a path (tests simulate a small disk with it). */
-  freeBytes?: (path: string) => number;
 }
 
 /** What the per-epoch evaluation file `eval/epoch-N.json` holds (read back by the report). */
@@ -69,7 +64,6 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
   let trainCounts: number[];
   try {
     trainCounts = actionCounts(data, data.train);
-    assertCheckpointSpace(out, resolved, data, options.freeBytes);
     const fingerprints = fingerprintInputs({ data: resolved.data });
     run.create('pretrain', resolved, environment, { dataset: datasetFacts(data, trainCounts), fingerprints });
   } catch (e) {
@@ -79,27 +73,6 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
   log(`seed ${resolved.seed}; run directory ${run.root}`);
   warnBatchSize(resolved.batchSize, data.train.length, log);
   return run.guardStart(() => hasCheckpoint(run), () => loop(run, resolved, data, null, trainCounts, log, options.interrupt), log);
-}
-
-/**
- * Every epoch's checkpoint is kept, with a Ctrl-C checkpoint and the exported models beside them: epochs + 2
- * copies of the models, each with Adam's two moments. The weights are counted by building the models once
- * (seeded, so the run builds the same ones) and measuring the tensors they hold: an upper bound.
- */
-function assertCheckpointSpace(out: string, config: PretrainConfig, data: TrainingData, free?: (path: string) => number): void {
-  const before = tf.memory().numBytes;
-  const models = buildModels(config, data);
-  const tensorBytes = Math.max(0, tf.memory().numBytes - before);
-  disposeModels(models);
-  const one = checkpointBytes(tensorBytes);
-  const copies = config.epochs + 2;
-  assertFreeSpace(
-    out,
-    copies * one,
-    `hop pretrain --epochs ${config.epochs}: ${copies} checkpoints (one per epoch, a Ctrl-C one and the exported models) of at most ` +
-      `${formatBytes(one)} each (${formatBytes(tensorBytes)} of weights x 3 with Adam's moments; an upper bound)`,
-    free,
-  );
 }
 
 /** A batch larger than the training split is one short batch per epoch: almost surely not what was meant. */

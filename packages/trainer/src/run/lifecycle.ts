@@ -1,12 +1,9 @@
 import { join, relative } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import type { RunEnvironment } from '@hop/core';
 import { prepareEnvironment } from './environment';
 import { InterruptFlag } from './interrupt';
 import { checkResumeBudget } from './resume-budget';
 import { RunDir, type RunConfigFile, type RunMetric } from './layout';
-import { CHECKPOINTS_AT_ONCE, checkpointBytes } from './budget';
-import { assertFreeSpace, formatBytes } from './fs-errors';
 
 /**
  * The life of a long command's run, written once for `hop train` (every algorithm), `hop pretrain` and
@@ -22,8 +19,6 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Ctrl-C handling; without one the run listens to SIGINT / SIGTERM itself. */
   interrupt?: InterruptFlag;
-  /** Free bytes of the filesystem holding a path (tests simulate a small disk with it). */
-  freeBytes?: (path: string) => number;
 }
 
 /** What `hop train` (any algorithm) returns. */
@@ -71,25 +66,11 @@ export async function startRun<S>(p: {
   hasCheckpoint: (run: RunDir) => boolean;
   seed: number;
   body: (run: RunDir, setup: S) => Promise<RunResult>;
-  /** The checkpoints' space check: what to call the run in the error, online buffer bytes, the free-space probe. */
-  space?: { what: string; bufferBytes: number; freeBytes?: (path: string) => number };
 }): Promise<RunResult> {
   const environment = await prepareEnvironment(p.log);
-  // Every tensor `open` leaves alive (the networks, co-player models, world model) counts as a weight: an upper bound.
-  const before = tf.memory().numBytes;
   const setup = await p.open();
-  const tensorBytes = Math.max(0, tf.memory().numBytes - before);
   const run = new RunDir(p.out);
   try {
-    const space: NonNullable<typeof p.space> = p.space ?? { what: `hop ${p.command}`, bufferBytes: 0 };
-    const one = checkpointBytes(tensorBytes, space.bufferBytes);
-    assertFreeSpace(
-      p.out,
-      CHECKPOINTS_AT_ONCE * one,
-      `${space.what}: ${CHECKPOINTS_AT_ONCE} checkpoints on disk at once (2 kept + 1 being written) of at most ${formatBytes(one)} each ` +
-        `(${formatBytes(tensorBytes)} of weights x 3 with Adam's moments, ${formatBytes(space.bufferBytes)} of online buffers at capacity; an upper bound)`,
-      space.freeBytes,
-    );
     run.create(p.command, p.config, environment, p.inputs(setup));
   } catch (e) {
     p.dispose(setup);

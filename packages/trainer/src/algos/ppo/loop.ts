@@ -4,7 +4,6 @@ import { HopError, Rng, deriveSeed } from '@hop/core';
 import { VecStagHunt, createStagHuntSimulator, type StagHuntSimulator } from '@hop/env-staghunt';
 import { episodeMetrics } from '../../metrics/scalars';
 import { checkpointIterations, pruneCheckpoints } from '../../run/checkpoints';
-import { onlineBufferBytes } from '../../run/budget';
 import {
   RunClock,
   checkpointDue,
@@ -69,7 +68,6 @@ export async function trainPPO(config: PPOLoopConfig, options: RunOptions = {}, 
     inputs: (setup) => ({ networks: setup.learners.length, ...(setup.ext ? { extension: setup.ext.facts } : {}) }),
     dispose: disposeSetup,
     hasCheckpoint: (run) => checkpointIterations(run.checkpointsDir).length > 0,
-    space: { what: `hop train --algo ${resolved.algo}`, bufferBytes: onlineBufferBytes(resolved), freeBytes: options.freeBytes },
     body: (run, setup) => loop(run, resolved, setup, log, options),
   });
 }
