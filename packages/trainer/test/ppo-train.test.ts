@@ -15,7 +15,7 @@ const metrics = (run: string): Rec[] => readFileSync(join(run, 'metrics.jsonl'),
 const learning = (run: string): Rec[] =>
   metrics(run)
     .filter((r) => r.kind === 'iteration' || r.kind === 'eval')
-    .map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'time' && !k.startsWith('time/') && !k.startsWith('charts/SPS'))));
+    .map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'time' && !k.startsWith('time/') && !k.startsWith('charts/SPS') && k !== 'perf/cpu_seconds')));
 
 describe('hop train --algo ppo (child processes)', () => {
   it("logs CleanRL's scalars under CleanRL's names; same seed same records, another seed not; SIGKILL + --resume replays exactly", async () => {
