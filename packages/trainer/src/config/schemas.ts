@@ -126,7 +126,6 @@ export const CompareCliSchema = z.strictObject({
   evaluation: z.string().min(1).optional().describe('An evaluation.json written by hop eval, for the tables'),
   progress,
 });
-export type CompareCli = z.infer<typeof CompareCliSchema>;
 
 export const DemoConfigSchema = z.strictObject({
   out: z.string().min(1).default('runs/demo').describe('Directory for the demo dataset and run'),
