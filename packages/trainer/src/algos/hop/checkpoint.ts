@@ -7,24 +7,17 @@ import { writeDirAtomic } from '../../run/layout';
 import { loadOnlineBuffers, saveOnlineBuffers } from '../../team/online-buffers';
 import type { GoalSetup } from '../../team/goals';
 import type { HopTeam } from '../../team/team';
+import type { RunCounters } from '../../run/lifecycle';
 import type { PolicyLearner } from './learner';
 
 export const SELFPLAY_POLICY_KIND = 'hop-selfplay-policy';
 
 /** The loop's own counters, saved beside the networks. */
-export interface SelfPlayState {
+/** `elapsed` spans warm start, evaluations and iterations; `cpuSeconds` counts every thread (the rollout workers too). */
+export interface SelfPlayState extends RunCounters {
   format: 'hop-selfplay-state';
   version: 1;
   algo: string;
-  /** Iterations completed. */
-  iteration: number;
-  /** Seconds of wall time of the run (warm start, evaluations and iterations; all invocations). */
-  elapsed: number;
-  /**
-   * CPU seconds of the process over the same spans (user + system, every thread: the rollout workers are
-   * threads of it). Absent in checkpoints written before it was recorded.
-   */
-  cpuSeconds?: number;
   envSteps: number;
   episodes: number;
   warmStarted: boolean;

@@ -4,19 +4,16 @@ import { loadCheckpoint, saveCheckpoint } from '@hop/core';
 import type * as tf from '@tensorflow/tfjs';
 import { readStateFile } from '../../run/checkpoints';
 import { writeDirAtomic } from '../../run/layout';
+import type { RunCounters } from '../../run/lifecycle';
 import type { PPOLearner } from './learner';
 
 export const PPO_POLICY_KIND = 'hop-ppo-policy';
 
 /** The PPO loop's counters, saved beside the networks. */
-export interface PPOState {
+export interface PPOState extends RunCounters {
   format: 'hop-ppo-state';
   version: 1;
   algo: string;
-  iteration: number;
-  elapsed: number;
-  /** CPU seconds of the run (absent in checkpoints written before PPO recorded it). */
-  cpuSeconds?: number;
   envSteps: number;
   episodes: number;
   /** What an algorithm built on PPO keeps besides (hop-onestep: its beliefs' priors). */
