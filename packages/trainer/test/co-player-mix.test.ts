@@ -20,6 +20,7 @@ import { coPlayerDecisionSeed, coPlayerTeam, drawCoPlayers } from '../src/algos/
 import { coPlayerMixMetrics } from '../src/algos/hop/metrics';
 import { ADAPT_CO_PLAYERS, REFERENCE_POPULATIONS } from '../src/eval/protocol';
 import { HopTeam } from '../src/team/team';
+import { trainConfigOf } from '../src/train/command';
 
 const game = createStagHuntSimulator('small-2p');
 const config = SelfPlayConfigSchema.parse({ env: 'small-2p', policyFilters: [8], policyHidden: 16, seed: 5 });
@@ -44,6 +45,14 @@ describe('--co-player-mix: the training population', () => {
     expect(evaluation.size).toBe(7); // random, nearest-stag, nearest-hare, switching, stag, hare, mixed
     expect(TRAINING_CO_PLAYERS).toEqual(['committed']);
     for (const name of TRAINING_CO_PLAYERS) expect(evaluation.has(name), name).toBe(false);
+  });
+
+  it('a setting of hop, hop-wm and direct-om; refused by name for ppo and hop-onestep (no planner to train beside them)', () => {
+    for (const algo of ['hop', 'hop-wm', 'direct-om'])
+      expect(trainConfigOf({ algo, coPlayerMix: 0.5, ...(algo === 'hop-wm' ? { worldModel: 'wm-run' } : {}) }).config.coPlayerMix, algo).toBe(0.5);
+    expect(trainConfigOf({ algo: 'hop' }).config.coPlayerMix).toBe(0);
+    for (const algo of ['ppo', 'hop-onestep']) expect(() => trainConfigOf({ algo, coPlayerMix: 0.5 }), algo).toThrow(/unknown key "coPlayerMix" from --co-player-mix/);
+    expect(() => trainConfigOf({ algo: 'hop', coPlayerMix: 1.5 })).toThrow(/"coPlayerMix" = 1.5 \(from --co-player-mix\) is invalid/);
   });
 
   it('draws rule envs with probability mix, and all-hare, all-stag and mixed teams 3/8, 3/8, 1/4', () => {

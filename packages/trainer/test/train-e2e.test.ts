@@ -193,11 +193,10 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
       'train', '--algo', algo, '--pretrained', algo === 'hop' ? preTrue : preNone, '--iterations', '1', '--workers', String(workers), '--seed', '2',
       '--out', out, ...TINY_TRAIN, '--num-envs', '4', '--episodes-per-env', '2', '--co-player-mix', '0.5', '--eval-every', '0', ...extra,
     ];
-    const [one, two, om, ppo] = await Promise.all([
+    const [one, two, om] = await Promise.all([
       runHop(args(join(root, 'one'), 'hop', 1, ['--focal-goals', 'co-player'])),
       runHop(args(join(root, 'two'), 'hop', 2, ['--focal-goals', 'co-player'])),
       runHop(args(join(root, 'om'), 'direct-om', 1)),
-      runHop(['train', '--algo', 'ppo', '--env', 'small-2p', '--co-player-mix', '0.5', '--out', join(root, 'ppo')]),
     ]);
     for (const r of [one, two, om]) expect(r.code, r.stderr).toBe(0);
     expect(learning(join(root, 'two'))).toEqual(learning(join(root, 'one')));
@@ -210,10 +209,7 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
       expect(counted).toBe((it['mix/fraction'] as number) * 8);
     }
     expect(one.stdout).toMatch(/vs rules \(\d+% of episodes\)/);
-    // PPO trains no planner beside rule co-players: the flag is not one of its settings
-    expect(ppo.code).toBe(2);
-    expect(ppo.stderr).toMatch(/co-player-mix/);
-  }, 240_000);
+  }, 300_000);
 
   it('Ctrl-C during the warm start stops it at once (exit 130, nothing saved); --resume ends as the uninterrupted run', async () => {
     const root = tempDir('warm-int');
