@@ -16,7 +16,7 @@ import type { RunOptions } from '../run/lifecycle';
 import { TRAIN_RENAMES, renameKeys } from '../config/renames';
 import { prepareInputs, resolveRefs } from './inputs';
 import { cellStatus } from './status';
-import { ExperimentSchema, type Experiment, type ExperimentCli } from './schema';
+import { ExperimentSchema, scaleBudget, scaleInputs, type Experiment, type ExperimentCli } from './schema';
 
 export interface Cell {
   algo: string;
@@ -33,8 +33,7 @@ export function experimentCells(exp: Experiment, root: string, scale: number): C
   for (const [algo, own] of Object.entries(exp.algos))
     for (const o of exp.overrides)
       for (const seed of exp.seeds) {
-        const settings: Record<string, unknown> = { ...exp.base, ...own, ...o.values, algo, env: exp.env, seed };
-        for (const k of exp.scaled) if (typeof settings[k] === 'number') settings[k] = Math.max(1, Math.round((settings[k] as number) * scale));
+        const settings = scaleBudget({ ...exp.base, ...own, ...o.values, algo, env: exp.env, seed }, exp.scaled, scale);
         const name = `${algo}${exp.overrides.length > 1 || o.name !== 'default' ? `-${o.name}` : ''}-s${seed}`;
         const where = `algos.${algo}${o.name !== 'default' ? ` (overrides ${o.name})` : ''}`;
         cells.push({ algo, seed, override: o.name, dir: join(root, name), settings: { ...resolveRefs(exp, root, settings, where), out: join(root, name) } });
@@ -138,12 +137,13 @@ export function cellTimes(elapsedSeconds: number, etaSeconds: number | null): st
   return `elapsed ${elapsedSeconds.toFixed(1)}s, ETA ${etaSeconds === null ? 'n/a' : `${etaSeconds.toFixed(1)}s`}`;
 }
 
-/** Reads and checks an experiment file (or its `values` read earlier), the whole grid before anything runs: the experiment, its directory and its cells. */
+/** Reads and checks an experiment file (or its `values` read earlier), the whole grid before anything runs: the experiment (its inputs scaled by `--scale`), its directory and its cells. */
 export async function loadExperiment(file: string, cli: ExperimentCli, values?: unknown): Promise<{ exp: Experiment; root: string; cells: Cell[] }> {
   const parsed = ExperimentSchema.safeParse(values ?? (await readConfigFile(file)));
   if (!parsed.success)
     throw new HopError('E_CONFIG', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`);
-  const exp = parsed.data;
+  // Scaled here, once: the in-process run, the queue's plan and its workers all see the same inputs and recipes.
+  const exp = scaleInputs(parsed.data, cli.scale);
   const root = resolve(cli.out ?? exp.out ?? join('runs', 'experiments', exp.name));
   const cells = experimentCells(exp, root, cli.scale);
   validateGrid(cells, file);
