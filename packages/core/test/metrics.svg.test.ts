@@ -276,3 +276,26 @@ describe('barChartSvg: error bars and reference lines', () => {
     expect(() => barChartSvg({ title: 't', labels: ['a'], values: [1], errors: [] })).toThrow(/1 values but 0 error bars/);
   });
 });
+
+describe('reference line labels', () => {
+  it('labels of equal or near values are pushed a line of text apart; far ones stay on their line', () => {
+    const svg = lineChartSvg({
+      title: 't',
+      series: [{ name: 's', x: [0, 1], y: [0, 5] }],
+      referenceLines: [
+        { y: 5, label: 'rule: stag 5.00' },
+        { y: 5, label: 'ceiling 5.00' },
+        { y: 1, label: 'rule: hare 1.00' },
+      ],
+    });
+    const ref = (label: string) => {
+      const m = new RegExp(`data-label="${label}"><line [^>]*y1="([^"]+)"[^>]*/><text [^>]*y="([^"]+)"`).exec(svg)!;
+      return { line: Number(m[1]), text: Number(m[2]) };
+    };
+    const [stag, ceiling, hare] = [ref('rule: stag 5.00'), ref('ceiling 5.00'), ref('rule: hare 1.00')];
+    expect(stag.line).toBe(ceiling.line);
+    expect(stag.text).toBeCloseTo(stag.line - 4, 5);
+    expect(ceiling.text - stag.text).toBeCloseTo(12, 5);
+    expect(hare.text).toBeCloseTo(hare.line - 4, 5);
+  });
+});

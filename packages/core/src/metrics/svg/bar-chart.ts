@@ -34,7 +34,9 @@ export function barChartSvg(o: BarChartOptions): string {
   const axis = linearAxis(finite.length ? Math.min(...finite) : 0, finite.length ? Math.max(...finite) : 1, 5, true);
   const n = o.values.length;
   const labelW = Math.max(0, ...o.labels.map((l) => textWidth(l, 12)));
-  const width = o.width ?? Math.max(360, 90 + n * Math.max(48, Math.min(90, labelW + 12)));
+  // Wide enough for the title and the reference lines' labels as well as the bars.
+  const refW = Math.max(0, ...refs.map((r) => textWidth(r.label, 11)));
+  const width = o.width ?? Math.max(360, textWidth(o.title, 15) * 0.95 + 40, 120 + refW + n * 40, 90 + n * Math.max(48, Math.min(90, labelW + 12)));
   const left = 18 + (o.yLabel ? 18 : 0) + Math.max(...axis.labels.map((l) => textWidth(l, 12)));
   const right = width - 16;
   const slot = (right - left) / Math.max(1, n);

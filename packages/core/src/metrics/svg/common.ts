@@ -131,14 +131,26 @@ export function fitText(s: string, size: number, maxWidth: number): string {
   return `${s.slice(0, keep)}…`;
 }
 
-/** Horizontal reference lines (baselines, bounds, thresholds), each named at the right edge of the plot area. */
+/**
+ * Horizontal reference lines (baselines, bounds, thresholds), each named at the right edge of the plot area.
+ * Labels of lines closer than a line of text are pushed apart downwards (top to bottom), so that equal or near
+ * values (two rule teams that both reach the cap) stay readable.
+ */
 export function referenceLinesSvg(refs: { y: number; label: string }[], sy: (v: number) => number, left: number, right: number): string {
+  const order = refs.map((r, i) => ({ r, i, y: sy(r.y) })).sort((a, b) => a.y - b.y || a.i - b.i);
+  const labelY = new Map<number, number>();
+  let prev = -Infinity;
+  for (const o of order) {
+    const ty = Math.max(o.y - 4, prev + 12);
+    labelY.set(o.i, ty);
+    prev = ty;
+  }
   let svg = '';
-  for (const r of refs) {
+  refs.forEach((r, i) => {
     const ry = px(sy(r.y));
     svg += `<g class="reference-line" data-label="${esc(r.label)}"><line x1="${px(left)}" y1="${ry}" x2="${px(right)}" y2="${ry}" stroke="#888" stroke-width="1.2" stroke-dasharray="2 4"/>`;
-    svg += `<text x="${px(right - 4)}" y="${px(sy(r.y) - 4)}" text-anchor="end" font-size="11" fill="#666">${esc(r.label)}</text></g>\n`;
-  }
+    svg += `<text x="${px(right - 4)}" y="${px(labelY.get(i)!)}" text-anchor="end" font-size="11" fill="#666">${esc(r.label)}</text></g>\n`;
+  });
   return svg;
 }
 
