@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { barChartSvg, heatmapSvg, stackedBarChartSvg } from '@hop/core';
+import { barChartSvg, heatmapSvg, stackedBarChartSvg, wilsonInterval } from '@hop/core';
 import type { EpochEvaluation, PairEvaluation } from '../pretrain/train';
 import { MOVES, majorityBaselines, moveAccuracy } from '../pretrain/accuracy';
 import { RunDir, type RunMetric } from '../run/layout';
@@ -339,10 +339,6 @@ export function sampleCounts(ev: EpochEvaluation): { all: number; moves: number 
 
 /** The 95% Wilson score interval of a proportion `p` observed over `n` trials, as "[lo, hi]". */
 export function wilson(p: number, n: number): string {
-  if (!(n > 0) || !Number.isFinite(p)) return '';
-  const z = 1.959964;
-  const d = 1 + (z * z) / n;
-  const c = (p + (z * z) / (2 * n)) / d;
-  const w = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
-  return `[${Math.max(0, c - w).toFixed(3)}, ${Math.min(1, c + w).toFixed(3)}]`;
+  const ci = wilsonInterval(p, n);
+  return ci ? `[${ci[0].toFixed(3)}, ${ci[1].toFixed(3)}]` : '';
 }
