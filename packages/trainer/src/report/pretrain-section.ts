@@ -275,8 +275,8 @@ export function pretrainSummary(run: RunDir, runs: NamedRun[]): string {
     html +=
       `<p class="headline">Does the latent carry information? On move labels the MOA reaches <b>${fixed(post)}</b>${n ? ` ${esc(wilson(post, n.moves))}` : ''} top-1 ` +
       `with z drawn from the posterior (which sees the hindsight subgoal) against <b>${fixed(prior)}</b>${n ? ` ${esc(wilson(prior, n.moves))}` : ''} ` +
-      `with z = the prior mean: a difference of <b>${((post - prior) * 100).toFixed(1)}</b> points` +
-      `${typeof last['val/kl'] === 'number' ? `, with a validation KL of ${esc((last['val/kl'] as number).toFixed(3))} nats` : ''}. ` +
+      `with z = the prior mean: ${latentVerdict(post, prior, n?.moves)}` +
+      `${typeof last['val/kl'] === 'number' ? ` The validation KL is ${esc((last['val/kl'] as number).toFixed(3))} nats.` : ''} ` +
       'A collapsed latent gives no difference and a KL near 0.</p>';
   html +=
     '<div class="kpi">' +
@@ -328,6 +328,21 @@ export function pretrainSummary(run: RunDir, runs: NamedRun[]): string {
         ? 'the posterior adds almost nothing to the prior, so the hindsight subgoal goes unused; the prior can still carry the history (compare the top-1 on moves with the no-goal bound). Try --free-bits.</p>'
         : 'the latent carries almost no information (collapsed); the MOA is then no better than without a goal. Try --latent cvae, or a lower --alpha-max.</p>');
   return html;
+}
+
+/**
+ * The posterior-minus-prior-mean difference in points with its 95% interval, and what it says. The SE treats the
+ * two accuracies as independent (sqrt(p1 q1 / n + p2 q2 / n)); they are measured on the same rows and positively
+ * correlated, so the interval is wider than a paired one: a difference it calls measurable is one.
+ */
+export function latentVerdict(post: number, prior: number, n: number | undefined): string {
+  const diff = (post - prior) * 100;
+  if (!n) return `a difference of <b>${diff.toFixed(1)}</b> points (no validation count, so no interval).`;
+  const se = 100 * Math.sqrt((post * (1 - post)) / n + (prior * (1 - prior)) / n);
+  const [lo, hi] = [diff - 1.96 * se, diff + 1.96 * se];
+  const interval = `<b>${diff.toFixed(1)}</b> points, 95% interval [${lo.toFixed(1)}, ${hi.toFixed(1)}] (n = ${n})`;
+  if (lo > 0) return `a difference of ${interval}: the latent carries information the prior mean lacks.`;
+  return `a difference of ${interval}, which includes 0: <b>at this size the latent carries nothing measurable</b> (the subgoal the posterior sees does not change the MOA's predictions detectably).`;
 }
 
 /** Validation samples of an evaluation, all labels and move labels only (the n of its accuracies). */

@@ -218,7 +218,7 @@ export function worldModelReportSection(runDir: string): string {
       values: [m.impossible.playerJump, m.impossible.playerMulti, m.impossible.playerReturn, m.impossible.preyAppear],
       yLabel: `predictions (count, of ${m.samples} transitions)`,
     });
-    html += scatterSvg({ title: 'Reward: rules on the predicted outcome vs true', x: ev.scatter.truth, y: ev.scatter.pred, xLabel: 'true reward', yLabel: 'predicted reward' });
+    html += scatterSvg({ title: 'Reward: rules on the predicted outcome vs true', x: ev.scatter.truth, y: ev.scatter.pred, xLabel: 'true reward (per player and step)', yLabel: 'predicted reward (per player and step)' });
     ev.samples.forEach((s, i) => (html += samplePictures(layout, s, `Validation sample ${i + 1} (row ${s.row})`)));
     if (ev.worst) html += samplePictures(layout, ev.worst, `Largest-error validation sample (row ${ev.worst.row})`);
   }
