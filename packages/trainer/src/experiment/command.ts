@@ -140,7 +140,10 @@ export async function trainCells(cells: readonly Cell[], mode: ProgressMode, out
     const left = cells.length - n - 1;
     if (left > 0) progress.update(n + 1, `${name} ${wasFinished ? 'skipped' : 'done'}; ${cellTimes((performance.now() - start) / 1000, trained ? (left * trainedSeconds) / trained : null)}`);
   }
-  progress.stop(`all done; ${cellTimes((performance.now() - start) / 1000, 0)}`);
+  const done = `all done; ${cellTimes((performance.now() - start) / 1000, 0)}`;
+  // The bar ends at n/n (the loop updates it only while cells are left).
+  progress.update(cells.length, done);
+  progress.stop(done);
   return EXIT.ok;
 }
 
