@@ -9,7 +9,7 @@ import { prepareEnvironment } from '../run/environment';
 import { defaultEvalWorkers, evaluateRuns, evaluationSettings, writeEvaluation } from '../eval/command';
 import { EvalConfigSchema, type EvalConfig } from '../eval/schema';
 import { RunDir } from '../run/layout';
-import { createProgress, type ProgressMode } from '../run/progress';
+import { createParentProgress, type ProgressMode } from '../run/progress';
 import { runTrainCommand, trainConfigOf } from '../train/command';
 import { trainBudget } from '../run/budget';
 import type { RunOptions } from '../run/lifecycle';
@@ -73,8 +73,12 @@ export async function runExperimentCommand(file: string, cli: ExperimentCli, opt
   log(`experiment ${exp.name}: ${cells.length} cells (${Object.keys(exp.algos).join(', ')} x ${exp.overrides.length} override set(s) x seeds ${exp.seeds.join(', ')}), scale ${cli.scale}, in ${root}`);
   const mode = cli.progress ?? 'auto';
   const inputCount = Object.keys(exp.inputs).length;
-  const inputsProgress = inputCount ? createProgress({ label: 'inputs', total: inputCount, unit: 'made', mode, everyFraction: 1 / inputCount }) : undefined;
-  if (!(await prepareInputs(exp, root, log, inputsProgress))) {
+  const inputsProgress = inputCount ? createParentProgress({ label: 'inputs', total: inputCount, unit: 'made', mode, everyFraction: 1 / inputCount }) : undefined;
+  const made = await prepareInputs(exp, root, inputsProgress?.wrap(log) ?? log, inputsProgress).catch((e: unknown) => {
+    inputsProgress?.stop('failed');
+    throw e;
+  });
+  if (!made) {
     inputsProgress?.stop('interrupted');
     log('an input was interrupted; rerun the experiment to continue where it stopped');
     return EXIT.interrupted;
@@ -104,8 +108,11 @@ export async function runExperimentCommand(file: string, cli: ExperimentCli, opt
  * from the mean time of the cells trained in this run (skipped finished cells take no time and would make
  * the estimate too short).
  */
-async function trainCells(cells: readonly Cell[], mode: ProgressMode, log: (line: string) => void, options: RunOptions): Promise<number> {
-  const progress = createProgress({ label: 'cells', total: cells.length, unit: 'cells', mode, everyFraction: 1 / cells.length });
+export async function trainCells(cells: readonly Cell[], mode: ProgressMode, outerLog: (line: string) => void, options: RunOptions, stream?: NodeJS.WriteStream): Promise<number> {
+  const progress = createParentProgress({ label: 'cells', total: cells.length, unit: 'cells', mode, everyFraction: 1 / cells.length, stream });
+  // Under the bar the cells' own lines (and their progress) are printed above it, not between its redraws.
+  const log = progress.wrap(outerLog);
+  options = { ...options, log };
   const start = performance.now();
   let trained = 0;
   let trainedSeconds = 0;
@@ -115,10 +122,14 @@ async function trainCells(cells: readonly Cell[], mode: ProgressMode, log: (line
     const wasFinished = cellStatus(cell.dir) === 'finished';
     progress.update(n, `${name} training`);
     const t0 = performance.now();
-    const code = await trainCell(cell, head, options);
+    const code = await trainCell(cell, head, options).catch((e: unknown) => {
+      // The bar is taken down before the error is printed (and its timer would keep the process alive).
+      progress.stop(`${name} failed`);
+      throw e;
+    });
     if (code !== EXIT.ok) {
       progress.stop(`${name} stopped`);
-      log(`${head}: stopped (exit ${code}); rerun the experiment to continue where it stopped`);
+      outerLog(`${head}: stopped (exit ${code}); rerun the experiment to continue where it stopped`);
       return code;
     }
     if (!wasFinished) {
@@ -128,7 +139,10 @@ async function trainCells(cells: readonly Cell[], mode: ProgressMode, log: (line
     const left = cells.length - n - 1;
     if (left > 0) progress.update(n + 1, `${name} ${wasFinished ? 'skipped' : 'done'}; ${cellTimes((performance.now() - start) / 1000, trained ? (left * trainedSeconds) / trained : null)}`);
   }
-  progress.stop(`all done; ${cellTimes((performance.now() - start) / 1000, 0)}`);
+  const done = `all done; ${cellTimes((performance.now() - start) / 1000, 0)}`;
+  // The bar ends at n/n (the loop updates it only while cells are left).
+  progress.update(cells.length, done);
+  progress.stop(done);
   return EXIT.ok;
 }
 
