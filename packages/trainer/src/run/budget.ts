@@ -1,6 +1,6 @@
 import { totalmem } from 'node:os';
 import { HopError } from '@hop/core';
-import { COLUMN_SPECS, makeGeometry, resolveConfig, type PresetName } from '@hop/env-staghunt';
+import { COLUMN_SPECS, NUM_ACTIONS, makeGeometry, resolveConfig, type PresetName } from '@hop/env-staghunt';
 import { formatBytes } from './fs-errors';
 
 /**
@@ -58,4 +58,31 @@ export function trainBudget(config: { env: string; numEnvs: number; numSteps?: n
   arrayBound(`--num-envs ${config.numEnvs}: one forward pass over every player`, agents * g.flatSize * (config.treeNum ?? 1), fix);
   const steps = config.numSteps ?? (config.episodesPerEnv ?? 1) * g.finalTime;
   arrayBound(`--num-envs ${config.numEnvs} x ${steps} steps: the rollout of an iteration`, agents * steps * g.flatSize, fix);
+}
+
+/**
+ * Checkpoint directories on disk at once: the two that pruneCheckpoints keeps, and the newest one being written
+ * (with its temporary sibling) before the prune removes the oldest.
+ */
+export const CHECKPOINTS_AT_ONCE = 3;
+
+/**
+ * Bytes of one checkpoint at most: every float32 weight the run holds (`tensorBytes`) saved with Adam's two
+ * moments beside it (x 3), plus `bufferBytes` (online buffers at capacity) and 64 KiB of JSON and headers.
+ */
+export function checkpointBytes(tensorBytes: number, bufferBytes = 0): number {
+  return 3 * tensorBytes + bufferBytes + 64 * 1024;
+}
+
+/**
+ * Bytes of the online co-player buffers of a `hop train` checkpoint at most: each of the P focal players keeps
+ * one buffer per co-player, filled to `moaCapacity` plus one episode (a buffer trains once an episode end finds
+ * it full), each step a float32 observation, a uint8 action mask, float32 time and int32 action and label.
+ * Zero when the run has no online co-player models.
+ */
+export function onlineBufferBytes(config: { env: string; moaCapacity?: unknown; onlineMoa?: unknown }): number {
+  if (typeof config.moaCapacity !== 'number' || config.onlineMoa === false) return 0;
+  const g = geometryOf(config.env);
+  const step = 4 * g.flatSize + NUM_ACTIONS + 12;
+  return g.players * (g.players - 1) * (config.moaCapacity + g.finalTime) * step;
 }
