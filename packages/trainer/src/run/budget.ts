@@ -1,6 +1,7 @@
 import { totalmem } from 'node:os';
 import { HopError } from '@hop/core';
 import { COLUMN_SPECS, NUM_ACTIONS, makeGeometry, resolveConfig, type PresetName } from '@hop/env-staghunt';
+import type { PairRegistry } from '@hop/moa';
 import { formatBytes } from './fs-errors';
 
 /**
@@ -68,10 +69,28 @@ export const CHECKPOINTS_AT_ONCE = 3;
 
 /**
  * Bytes of one checkpoint at most: every float32 weight the run holds (`tensorBytes`) saved with Adam's two
- * moments beside it (x 3), plus `bufferBytes` (online buffers at capacity) and 64 KiB of JSON and headers.
+ * moments beside it (x 3), plus `extraBytes` (what the tensors alive at the start do not show: online buffers
+ * at capacity, pairs that still share the generic model) and 64 KiB of JSON and headers.
  */
-export function checkpointBytes(tensorBytes: number, bufferBytes = 0): number {
-  return 3 * tensorBytes + bufferBytes + 64 * 1024;
+export function checkpointBytes(tensorBytes: number, extraBytes = 0): number {
+  return 3 * tensorBytes + extraBytes + 64 * 1024;
+}
+
+/**
+ * What a run writes beside its checkpoints at most: config, events, report.html and its plots (512 KiB; the
+ * tiny runs measured write 120-430 KB), and 8 KiB of records per iteration or epoch. Replay pages are not counted.
+ */
+export function recordBytes(iterations: number): number {
+  return 512 * 1024 + 8 * 1024 * iterations;
+}
+
+/**
+ * Bytes the pairs of a co-player registry add to a checkpoint beyond the tensors alive now: a pair that still
+ * shares the generic model's weights is saved as its own copy with its Adam moments (x 3) once trained.
+ */
+export function sharedPairsBytes(registry: PairRegistry): number {
+  const shared = registry.pairs().filter(([i, j]) => registry.isShared(i, j)).length;
+  return shared * 3 * 4 * registry.generic.net.countParams();
 }
 
 /**

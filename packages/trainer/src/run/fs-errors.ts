@@ -74,6 +74,13 @@ export function freeBytes(path: string): number {
   return s.bavail * s.bsize;
 }
 
+/** What a command will write at most, for assertFreeSpace; `freeBytes` replaces the probe (tests). */
+export interface FreeSpaceCheck {
+  bytes: number;
+  what: string;
+  freeBytes?: (path: string) => number;
+}
+
 /**
  * Refuses a write of about `bytes` to `out` when its filesystem has less free space (E_DISK_FULL naming the
  * estimate and the free space), before any of it is written. `what` says what would be written; `free` is
