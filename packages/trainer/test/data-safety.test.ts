@@ -8,11 +8,16 @@ import { openDataset } from '@hop/env-staghunt';
 import { TINY_NET, runHop, runHopInProcess as hop, tempDir, tinyDataset } from './helpers';
 import { fsErrorToHop, assertWritable } from '../src/run/fs-errors';
 import { checkResumeBudget, configChanges } from '../src/run/resume-budget';
-import { collectBudget, trainBudget } from '../src/run/budget';
+import { checkpointBytes, collectBudget, onlineBufferBytes, recordBytes, trainBudget } from '../src/run/budget';
+import { formatBytes } from '../src/run/fs-errors';
+import { runTrainCommand } from '../src/train/command';
+import { pretrain } from '../src/pretrain/train';
+import { runWorldModelCommand } from '../src/world-model/command';
+import { NUM_ACTIONS } from '@hop/env-staghunt';
 import { verifyCheckpoint } from '../src/run/verify';
 import { removeStaleStaging } from '../src/run/staging';
 import { collectDataset } from '../src/collect/command';
-import { CollectConfigSchema } from '../src/config/schemas';
+import { CollectConfigSchema, PretrainConfigSchema, WorldModelCliSchema } from '../src/config/schemas';
 
 const COLLECT = (out: string, seed: number, episodes = 40) => ['collect', '--preset', 'small-2p', '--population', 'mixed', '--episodes', String(episodes), '--seed', String(seed), '--out', out, '--progress', 'none'];
 const PRETRAIN = (data: string, out: string, epochs: number) => ['pretrain', '--data', data, '--out', out, '--epochs', String(epochs), '--seed', '11', ...TINY_NET, '--progress', 'none'];
@@ -305,16 +310,38 @@ describe('filesystem errors are named (E_DISK_FULL, E_READ_ONLY, E_NOT_A_DIRECTO
 
   describe.runIf(canMount)('on a real 3 MB tmpfs and a read-only one', () => {
     let small: string;
+    let tiny: string;
     let ro: string;
     let data: string;
     beforeAll(async () => {
       const root = tempDir('mounts');
       small = join(root, 'small');
+      tiny = join(root, 'tiny');
       ro = join(root, 'ro');
       if (mountTmpfs(small, 'size=3m')) MOUNTS.push(small);
+      if (mountTmpfs(tiny, 'size=256k')) MOUNTS.push(tiny);
       if (mountTmpfs(ro, 'size=1m,ro')) MOUNTS.push(ro);
-      data = await tinyDataset(join(root, 'data'), 20, 3);
+      data = await tinyDataset(join(root, 'data'), 20, 3, 0.3);
     });
+
+    it('runs whose checkpoints and records exceed a 256 KiB tmpfs: E_DISK_FULL with the estimate before any directory; a read-only one says E_READ_ONLY first', async () => {
+      const ppo = await hop([...TINY_PPO(join(tiny, 'ppo')), '--progress', 'none']);
+      const pre = await hop(PRETRAIN(data, join(tiny, 'pre'), 2));
+      const wm = await hop(['world-model', '--data', data, '--out', join(tiny, 'wm'), '--epochs', '1', '--filters', '8', '--progress', 'none']);
+      expect(ppo.stderr).toMatch(/E_DISK_FULL\]: hop train --algo ppo: 3 checkpoints on disk at once .* needs about .* but the filesystem of .*ppo has 256 KiB free/);
+      expect(pre.stderr).toMatch(/E_DISK_FULL\]: hop pretrain --epochs 2: 3 checkpoints .* has 256 KiB free/);
+      expect(wm.stderr).toMatch(/E_DISK_FULL\]: hop world-model --arch direct: checkpoint\/, checkpoint-previous\/, best\/ .* has 256 KiB free/);
+      for (const r of [ppo, pre, wm]) expect(r.code).toBe(2);
+      expect(readdirSync(tiny)).toEqual([]);
+      // The same runs onto the read-only mount (1 MiB "free", less than pretrain's and world-model's estimates):
+      // E_READ_ONLY, not E_DISK_FULL: writability is checked first.
+      const rw = [
+        await hop([...TINY_PPO(join(ro, 'ppo')), '--progress', 'none']),
+        await hop(PRETRAIN(data, join(ro, 'pre'), 2)),
+        await hop(['world-model', '--data', data, '--out', join(ro, 'wm'), '--epochs', '1', '--filters', '8', '--progress', 'none']),
+      ];
+      for (const r of rw) expect(r.stderr).toMatch(/E_READ_ONLY\]: access .*ro: the filesystem is read-only \(EROFS\)/);
+    }, 120_000);
 
     it('collect larger than the free space: E_DISK_FULL with the estimate, before writing; a full disk mid-write: E_DISK_FULL, no stack', async () => {
       const big = await hop(COLLECT(join(small, 'd'), 1, 200));
@@ -428,5 +455,51 @@ ${algos}
       expect(r.stderr).toMatch(bad);
       expect(readdirSync(root)).toEqual(['x.yaml']);
     }
+  });
+});
+
+describe('the checkpoints and records a run will keep are checked against free space before its directory is made (E_DISK_FULL)', () => {
+  const tiny = () => 64 * 1024;
+  // Estimate / real on the tiny runs (small-2p, seeds as here; checkpoint sizes measured with du -sb, real peak =
+  // the finished run + the checkpoint being written): hop (TINY_TRAIN of safety.test.ts, 3 iterations) 209 KiB
+  // per checkpoint / 173 KB real = 1.24; ppo (4 iterations of 2 x 8 steps) 82 KiB / 63 KB = 1.33; pretrain
+  // (TINY_NET, 3 epochs) 369 KiB / 339 KB = 1.11; world-model (default filters, 2 epochs) 2.1 MiB whole run /
+  // 1.94 MB peak = 1.13. The whole-run ratios of the first three (1.7-2.8) are the 512 KiB allowance for records
+  // and report, which the tiny runs do not reach (120-430 KB).
+  it('hop train (hop with online buffers and shared pairs, ppo), hop pretrain and hop world-model on a simulated 64 KiB filesystem: E_DISK_FULL with the estimate; no directory', async () => {
+    const root = tempDir('ckptspace');
+    const data = await tinyDataset(join(root, 'data'), 20, 3, 0.3);
+    const quiet = { log: () => {}, freeBytes: tiny };
+    const ppo = runTrainCommand({ flags: { algo: 'ppo', env: 'small-2p', totalTimesteps: 32, numEnvs: 2, numSteps: 8, policyFilters: [4], policyHidden: 8, out: join(root, 'ppo'), progress: 'none' } }, quiet);
+    await expect(ppo).rejects.toThrow(/hop train --algo ppo: 3 checkpoints on disk at once \(2 kept \+ 1 being written\) of at most .*, and 528 KiB of records and report; an upper bound needs about .* but the filesystem of .*ppo has 64 KiB free/);
+    const h = runTrainCommand({ flags: { algo: 'hop', env: 'small-2p', numEnvs: 1, iterations: 2, moaCapacity: 1000, out: join(root, 'hop'), progress: 'none' } }, quiet);
+    await expect(h).rejects.toMatchObject({ code: 'E_DISK_FULL' });
+    const p = pretrain(PretrainConfigSchema.parse({ data, out: join(root, 'pre'), epochs: 3, progress: 'none' }), quiet);
+    await expect(p).rejects.toMatchObject({ code: 'E_DISK_FULL' });
+    await expect(p).rejects.toThrow(/hop pretrain --epochs 3: 4 checkpoints \(one per epoch, and a Ctrl-C one or the exported models\) of at most .* has 64 KiB free/);
+    const wm = runWorldModelCommand({ config: WorldModelCliSchema.parse({ data, out: join(root, 'wm'), epochs: 2, filters: 8, progress: 'none' }) }, () => {}, { freeBytes: tiny });
+    await expect(wm).rejects.toMatchObject({ code: 'E_DISK_FULL' });
+    await expect(wm).rejects.toThrow(/hop world-model --arch direct: checkpoint\/, checkpoint-previous\/, best\/ and one being written .* has 64 KiB free/);
+    expect(readdirSync(root)).toEqual(['data']);
+  });
+
+  it('bounds by hand: one checkpoint is 3 x the weights + extra + 64 KiB; records 512 KiB + 8 KiB an iteration; buffers only with an online MOA', () => {
+    expect(checkpointBytes(1000, 500)).toBe(3000 + 500 + 65536);
+    expect(recordBytes(3)).toBe(512 * 1024 + 3 * 8192);
+    expect(onlineBufferBytes({ env: 'small-2p', moaCapacity: 10, onlineMoa: false })).toBe(0);
+    expect(onlineBufferBytes({ env: 'small-2p' })).toBe(0);
+    // small-2p: 2 focal players x 1 co-player x (10 + 20 steps) x (4 x 87 obs + 5 mask + 12) bytes.
+    expect(onlineBufferBytes({ env: 'small-2p', moaCapacity: 10 })).toBe(2 * 1 * 30 * (4 * 87 + NUM_ACTIONS + 12));
+    expect(formatBytes(onlineBufferBytes({ env: 'small-2p', moaCapacity: 1000 }))).toBe('727 KiB');
+  });
+
+  it('control: a tiny ppo run with the real free space is not refused and completes', async () => {
+    const out = join(tempDir('ckptspace-ok'), 'ppo');
+    const status = await runTrainCommand(
+      { flags: { algo: 'ppo', env: 'small-2p', totalTimesteps: 16, numEnvs: 2, numSteps: 8, policyFilters: [4], policyHidden: 8, evalEvery: 0, evalEpisodes: 2, finalEvalEpisodes: 2, evalEnvs: 2, out, progress: 'none' } },
+      { log: () => {} },
+    );
+    expect(status).toBe('completed');
+    expect(existsSync(join(out, 'config.json'))).toBe(true);
   });
 });
