@@ -1,6 +1,6 @@
 import { totalmem } from 'node:os';
 import { HopError } from '@hop/core';
-import { COLUMN_SPECS, NUM_ACTIONS, makeGeometry, resolveConfig, type PresetName } from '@hop/env-staghunt';
+import { COLUMN_NAMES, COLUMN_SPECS, NUM_ACTIONS, collect, makeGeometry, resolveConfig, type PresetName } from '@hop/env-staghunt';
 import type { PairRegistry } from '@hop/moa';
 import { formatBytes } from './fs-errors';
 
@@ -39,12 +39,50 @@ export function collectBudget(preset: string, episodes: number): { rows: number;
       `--episodes ${episodes} of ${preset} is up to ${rows.toExponential(2)} rows; a dataset holds at most ${INT32_MAX} (int32 indices); ` +
         'collect fewer episodes (several datasets if you need more)',
     );
+  return { rows, bytes: datasetBytes(preset, rows) };
+}
+
+/** Bytes of a dataset of `rows` rows: every column's row width x dtype, a 128-byte .npy header each, and meta.json. */
+function datasetBytes(preset: string, rows: number): number {
+  const g = geometryOf(preset);
   let rowBytes = 0;
-  for (const spec of Object.values(COLUMN_SPECS)) {
-    const width = spec.inner(g).reduce((a, b) => a * b, 1);
-    rowBytes += width * (spec.dtype === 'uint8' ? 1 : 4);
+  for (const spec of Object.values(COLUMN_SPECS)) rowBytes += spec.inner(g).reduce((a, b) => a * b, 1) * (spec.dtype === 'uint8' ? 1 : 4);
+  return rows * rowBytes + 128 * COLUMN_NAMES.length + 16 * 1024;
+}
+
+/** Episodes a collect plays without writing to size itself (exactly, for collects this long or shorter). */
+export const PILOT_EPISODES = 256;
+
+/**
+ * A tight estimate of a collect's bytes: its first PILOT_EPISODES episodes are played without writing (the
+ * same options play the same episodes, so their rows are exact), and the rest are bounded by their mean plus
+ * 4 standard errors (of the pilot's mean, and of the remaining episodes' own spread), never above the hard bound.
+ */
+export async function collectEstimate(c: { preset: string; population: string; stagWait?: string; episodes: number; explore: number; seed: number }): Promise<{ rows: number; bytes: number; how: string }> {
+  const hard = collectBudget(c.preset, c.episodes);
+  const m = Math.min(c.episodes, PILOT_EPISODES);
+  const rows: number[] = [];
+  await collect({
+    preset: c.preset as PresetName,
+    population: { name: c.population, stagWait: c.stagWait } as Parameters<typeof collect>[0]['population'],
+    episodes: m,
+    numEnvs: Math.min(32, c.episodes),
+    explore: c.explore,
+    seed: c.seed,
+    out: '',
+    dryRun: true,
+    onEpisode: (n) => rows.push(n),
+  });
+  const played = rows.reduce((a, b) => a + b, 0);
+  let total = played;
+  const rest = c.episodes - m;
+  if (rest > 0) {
+    const mean = played / m;
+    const sd = Math.sqrt(rows.reduce((a, r) => a + (r - mean) ** 2, 0) / Math.max(1, m - 1));
+    total = Math.min(hard.rows, Math.ceil(played + rest * mean + 4 * sd * Math.sqrt((rest * rest) / m + rest)));
   }
-  return { rows, bytes: rows * rowBytes + 64 * 1024 };
+  const how = rest > 0 ? `${m} episodes played to size it, the rest bounded from their mean and spread` : 'played to size it';
+  return { rows: total, bytes: datasetBytes(c.preset, total), how };
 }
 
 /**
