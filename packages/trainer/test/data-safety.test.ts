@@ -171,9 +171,9 @@ describe('sizes are checked before any directory is made (E_BUDGET, E_DISK_FULL)
 
   it('bounds worked out by hand: small-2p rows are episodes x 2 players x 20 steps, each row 2 x 87 float32 obs + 8 scalars + 2 int32 joint actions', () => {
     // flat size 7 + 4*4*5 = 87; obs + next_obs 2*87*4 = 696 bytes; action, time, env_id, episode, agent, reward, goal 7*4 = 28;
-    // done, explored 2*1; joint_action 2*4 = 8: 734 bytes a row, plus a 128-byte header for each of the 13
+    // done, explored 2*1; joint_action 2*4 = 8: 734 bytes a row, plus a 128-byte header for each of the 12
     // columns and 16 KiB for meta.json.
-    expect(collectBudget('small-2p', 10)).toEqual({ rows: 400, bytes: 400 * 734 + 13 * 128 + 16384 });
+    expect(collectBudget('small-2p', 10)).toEqual({ rows: 400, bytes: 400 * 734 + 12 * 128 + 16384 });
     expect(() => collectBudget('small-2p', 2 ** 31)).toThrow(/E_BUDGET|int32/);
     expect(() => trainBudget({ env: 'hop-msh', numEnvs: 16, episodesPerEnv: 1 })).not.toThrow();
     expect(() => trainBudget({ env: 'hop-msh', numEnvs: 1e6, numSteps: 128 })).toThrow(HopError);
