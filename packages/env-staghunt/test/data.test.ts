@@ -200,6 +200,22 @@ describe('collect', () => {
     expect(readFileSync(join(reseeded, 'obs.npy')).equals(readFileSync(join(dir, 'obs.npy')))).toBe(false);
   });
 
+  it('a dry run writes nothing and counts what the same options write; its first episodes are the full run\'s', async () => {
+    const out = join(root, 'dry');
+    const rows: number[] = [];
+    const dry = await collect({ preset: 'small-2p', population: 'mixed', episodes: EPISODES, seed: SEED, out, numEnvs: 4, dryRun: true, onEpisode: (n) => rows.push(n) });
+    expect(existsSync(out)).toBe(false);
+    expect(dry.meta.counts).toEqual(JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')).counts);
+    expect(rows.length).toBe(EPISODES);
+    expect(rows.reduce((a, b) => a + b, 0)).toBe(ds.size);
+    // The first 5 episodes of a dry run are the first 5 of the 14-episode dataset (same envs, same seed).
+    const head: number[] = [];
+    await collect({ preset: 'small-2p', population: 'mixed', episodes: 5, seed: SEED, out, numEnvs: 4, dryRun: true, onEpisode: (n) => head.push(n) });
+    expect(head).toEqual(rows.slice(0, 5));
+    const episode = ds.batch(Int32Array.from({ length: ds.size }, (_, i) => i), ['episode']).episode;
+    expect(episode.filter((e) => e < 5).length).toBe(head.reduce((a, b) => a + b, 0));
+  });
+
 });
 
 describe('openDataset', () => {

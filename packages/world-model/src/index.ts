@@ -49,7 +49,7 @@ export {
   type ForwardOutputs,
   type Prediction,
 } from './model/world-model';
-export { buildNetwork, networkShapes, type NetworkShapes } from './model/network';
+export { buildNetwork, networkParams, networkShapes, type NetworkShapes } from './model/network';
 export { saveWorldModel, loadWorldModel, restoreWorldModel, checkWorldModelFormat, WORLD_MODEL_KIND } from './model/checkpoint';
 
 // Training

@@ -7,6 +7,7 @@ import { Rng, initBackend, saveCheckpoint } from '@hop/core';
 import { stagHuntLayout } from '../src/layout';
 import { loadWorldModel, saveWorldModel } from '../src/model/checkpoint';
 import { WorldModel, type ModelInputs } from '../src/model/world-model';
+import { networkParams } from '../src/model/network';
 
 const dirs: string[] = [];
 beforeAll(async () => {
@@ -46,6 +47,21 @@ function randomiseWeights(m: WorldModel, seed: number): void {
 }
 
 describe('WorldModel', () => {
+  it('networkParams counts the built network\'s weights from the shapes (both archs, with and without action planes)', () => {
+    // Direct, small, no action planes, by hand: grid 5 + 1 channels, cond 2 x 7 + 1 = 15; conv3x3 6x6 + 6 = 330,
+    // cond bias 15 x 6 = 90, conv1x1 6 x 6 + 6 = 42, delta 6 x 5 + 5 = 35, head (18 + 15) x 5 + 5 = 170 and 5 x 3 + 3 = 18.
+    const direct = new WorldModel({ ...small, actionPlanes: false });
+    expect(networkParams(direct.config, layout)).toBe(330 + 90 + 42 + 35 + 170 + 18);
+    expect(networkParams(direct.config, layout)).toBe(direct.network.countParams());
+    direct.dispose();
+    for (const arch of ['direct', 'latent'] as const)
+      for (const actionPlanes of [false, true]) {
+        const m = new WorldModel({ ...small, arch, actionPlanes, direct: { layers: [{ filters: 6, kernel: 3 }, { filters: 7, kernel: 3 }, { filters: 5, kernel: 1 }] } });
+        expect(networkParams(m.config, layout), `${arch} ${actionPlanes}`).toBe(m.network.countParams());
+        m.dispose();
+      }
+  });
+
   it('encodes actions one-hot per player (zeros for done players) and scaled time', () => {
     const m = new WorldModel(small);
     const cond = m.condArray({ size: 1, obs: new Float32Array(G), jointAction: Int32Array.of(6, -1), time: [5] });

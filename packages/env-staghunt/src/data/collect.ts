@@ -45,6 +45,13 @@ export interface CollectOptions {
   /** Rows buffered before they are appended to the files (default 4096). */
   chunkRows?: number;
   onProgress?: (p: CollectProgress) => void;
+  /** Called with the row count of each episode kept, in dataset order. */
+  onEpisode?: (rows: number) => void;
+  /**
+   * Play and count only: no directory, no file (`out` is ignored). The same options play the same episodes, so
+   * a dry run of the first episodes sizes a collect exactly (the CLI's free-space check).
+   */
+  dryRun?: boolean;
 }
 
 export interface CollectResult {
@@ -119,17 +126,18 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
   const chunk = allocColumns(chunkRows, widths);
   let chunkFill = 0;
 
-  await mkdir(opts.out, { recursive: true });
+  const dry = opts.dryRun === true;
+  if (!dry) await mkdir(opts.out, { recursive: true });
   const writers = {} as Record<ColumnName, NpyWriter>;
   const counts = { samples: 0, episodes: 0, stagsCaught: 0, haresCaught: 0, goals: { stag: 0, hare: 0, none: 0 } };
   let exploredRows = 0;
   try {
-    for (const name of COLUMN_NAMES) {
+    for (const name of dry ? [] : COLUMN_NAMES) {
       writers[name] = await NpyWriter.open(join(opts.out, `${name}.npy`), COLUMN_SPECS[name].dtype, COLUMN_SPECS[name].inner(g));
     }
     const flush = async () => {
       if (chunkFill === 0) return;
-      for (const name of COLUMN_NAMES) await writers[name].append(chunk[name].subarray(0, chunkFill * widths[name]));
+      for (const name of dry ? [] : COLUMN_NAMES) await writers[name].append(chunk[name].subarray(0, chunkFill * widths[name]));
       chunkFill = 0;
     };
     const finishEpisode = async (k: number) => {
@@ -152,6 +160,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
       }
       chunkFill += n;
       counts.samples += n;
+      opts.onEpisode?.(n);
       const stats = vec.lastEpisode(k);
       if (stats) {
         counts.stagsCaught += stats.stagsCaught;
@@ -210,7 +219,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
       }
     }
     await flush();
-    for (const name of COLUMN_NAMES) await writers[name].close();
+    for (const name of dry ? [] : COLUMN_NAMES) await writers[name].close();
   } catch (e) {
     await Promise.all(Object.values(writers).map((w) => w.abort()));
     throw e;
@@ -244,6 +253,7 @@ export async function collect(opts: CollectOptions): Promise<CollectResult> {
       ]),
     ),
   };
+  if (dry) return { dir: opts.out, meta };
   const metaPath = join(opts.out, 'meta.json');
   await writeFile(`${metaPath}.tmp`, `${JSON.stringify(meta, null, 2)}\n`);
   await rename(`${metaPath}.tmp`, metaPath);

@@ -8,8 +8,8 @@ import { EXIT } from '../cli/exit';
 import { createProgress } from '../run/progress';
 import { table } from '../cli/text';
 import { InterruptFlag } from '../run/interrupt';
-import { collectBudget } from '../run/budget';
-import { assertFreeSpace, assertWritable } from '../run/fs-errors';
+import { collectBudget, collectEstimate } from '../run/budget';
+import { assertFreeSpace, assertWritable, freeBytes } from '../run/fs-errors';
 import { datasetFiles, isRegularFile, listNames, refuseForeignArtifacts, strangers } from '../run/artifacts';
 
 export interface CollectSummary {
@@ -127,7 +127,12 @@ export async function collectDataset(config: CollectConfig, log: (line: string) 
   // Sizes first, before any directory is made: counts past the int32 columns, then bytes against free space.
   const { bytes } = collectBudget(config.preset, config.episodes);
   assertWritable(out, 'dir');
-  assertFreeSpace(out, bytes, `hop collect --episodes ${config.episodes} (${config.preset}, at most)`);
+  // The bound from the shapes (every player acts every step) is loose (~2.4x on small-2p); when it does not fit,
+  // the collect is sized by playing its first episodes without writing.
+  if (bytes > freeBytes(out)) {
+    const est = await collectEstimate(config);
+    assertFreeSpace(out, est.bytes, `hop collect --episodes ${config.episodes} (${config.preset}, ${est.rows} rows: ${est.how})`);
+  }
   mkdirSync(dirname(out), { recursive: true });
   const lock = DirLock.acquire(out, { lockPath: `${out}.lock`, what: `dataset directory ${out}`, command: `hop collect --out ${config.out}`, code: 'E_DATASET_LOCKED' });
   try {

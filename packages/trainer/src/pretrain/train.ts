@@ -16,6 +16,9 @@ import { newestVerifiedCheckpoint } from '../run/verify';
 import { checkResumeBudget } from '../run/resume-budget';
 import { createProgress } from '../run/progress';
 import { buildModels, disposeModels, type PretrainModels } from './models';
+import * as tf from '@tensorflow/tfjs';
+import { checkpointBytes, recordBytes } from '../run/budget';
+import { formatBytes, type FreeSpaceCheck } from '../run/fs-errors';
 import { RunningMeans } from './means';
 import { loadTrainingCheckpoint, readLoopState, saveTrainingCheckpoint, type LoopState } from './state';
 import { trainStep } from './step';
@@ -29,6 +32,8 @@ export interface PretrainOptions {
   log?: (line: string) => void;
   /** Stop flag (default: one listening to SIGINT / SIGTERM for the duration of the run). */
   interrupt?: InterruptFlag;
+  /** Free bytes of the filesystem holding a path (tests simulate a small disk with it). */
+  freeBytes?: (path: string) => number;
 }
 
 /** What the per-epoch evaluation file `eval/epoch-N.json` holds (read back by the report). */
@@ -62,17 +67,42 @@ export async function pretrain(config: PretrainConfig, options: PretrainOptions 
   const data = openTrainingData(resolved.data, { valFraction: resolved.valFraction, seed: resolved.seed });
   const run = new RunDir(out);
   let trainCounts: number[];
+  let models: PretrainModels | null = null;
   try {
     trainCounts = actionCounts(data, data.train);
     const fingerprints = fingerprintInputs({ data: resolved.data });
-    run.create('pretrain', resolved, environment, { dataset: datasetFacts(data, trainCounts), fingerprints });
+    // The run's own models, built once here (the loop trains these): their tensors size the checkpoints.
+    const before = tf.memory().numBytes;
+    models = buildModels(resolved, data);
+    const space = checkpointSpace(resolved, Math.max(0, tf.memory().numBytes - before), options.freeBytes);
+    run.create('pretrain', resolved, environment, { dataset: datasetFacts(data, trainCounts), fingerprints }, space);
   } catch (e) {
+    if (models) disposeModels(models);
     data.dataset.close();
     throw e;
   }
   log(`seed ${resolved.seed}; run directory ${run.root}`);
   warnBatchSize(resolved.batchSize, data.train.length, log);
-  return run.guardStart(() => hasCheckpoint(run), () => loop(run, resolved, data, null, trainCounts, log, options.interrupt), log);
+  const built = models;
+  return run.guardStart(() => hasCheckpoint(run), () => loop(run, resolved, data, null, trainCounts, log, options.interrupt, built), log);
+}
+
+/**
+ * What a pretraining run keeps at most: every epoch's checkpoint and one more (a Ctrl-C checkpoint beside the
+ * epochs done, or the exported per-pair models at the end), each the models' weights with Adam's two moments
+ * (x 3), and its records (per-epoch evaluation files, report).
+ */
+function checkpointSpace(config: PretrainConfig, tensorBytes: number, freeBytes?: (path: string) => number): FreeSpaceCheck {
+  const one = checkpointBytes(tensorBytes);
+  const copies = config.epochs + 1;
+  const records = recordBytes(config.epochs);
+  return {
+    bytes: copies * one + records,
+    what:
+      `hop pretrain --epochs ${config.epochs}: ${copies} checkpoints (one per epoch, and a Ctrl-C one or the exported models) of at most ` +
+      `${formatBytes(one)} each (${formatBytes(tensorBytes)} of weights x 3 with Adam's moments), and ${formatBytes(records)} of records and report; an upper bound`,
+    freeBytes,
+  };
 }
 
 /** A batch larger than the training split is one short batch per epoch: almost surely not what was meant. */
@@ -161,9 +191,10 @@ async function loop(
   trainCounts: number[],
   log: (line: string) => void,
   interruptFlag?: InterruptFlag,
+  built?: PretrainModels,
 ): Promise<PretrainResult> {
   const { flag: interrupt, release } = interruptOf(interruptFlag);
-  const models = buildModels(config, data);
+  const models = built ?? buildModels(config, data);
   try {
     let state: LoopState = {
       format: 'hop-pretrain-state',

@@ -74,16 +74,24 @@ export function freeBytes(path: string): number {
   return s.bavail * s.bsize;
 }
 
+/** What a command will write at most, for assertFreeSpace; `freeBytes` replaces the probe (tests). */
+export interface FreeSpaceCheck {
+  bytes: number;
+  what: string;
+  freeBytes?: (path: string) => number;
+}
+
 /**
  * Refuses a write of about `bytes` to `out` when its filesystem has less free space (E_DISK_FULL naming the
- * estimate and the free space), before any of it is written. `what` says what would be written.
+ * estimate and the free space), before any of it is written. `what` says what would be written; `free` is
+ * replaceable so tests can simulate a small filesystem.
  */
-export function assertFreeSpace(out: string, bytes: number, what: string): void {
-  const free = freeBytes(out);
-  if (bytes > free)
+export function assertFreeSpace(out: string, bytes: number, what: string, free: (path: string) => number = freeBytes): void {
+  const avail = free(out);
+  if (bytes > avail)
     throw new HopError(
       'E_DISK_FULL',
-      `${what} needs about ${formatBytes(bytes)} but the filesystem of ${out} has ${formatBytes(free)} free; ` +
+      `${what} needs about ${formatBytes(bytes)} but the filesystem of ${out} has ${formatBytes(avail)} free; ` +
         'lower the budget, free space, or choose an --out on another filesystem',
     );
 }

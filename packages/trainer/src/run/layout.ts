@@ -14,7 +14,7 @@ import {
 } from '@hop/core';
 import { DirLock } from './lock';
 import { removeStaleStaging } from './staging';
-import { assertWritable, fsErrorToHop } from './fs-errors';
+import { assertFreeSpace, assertWritable, fsErrorToHop, type FreeSpaceCheck } from './fs-errors';
 import { refuseForeignArtifacts } from './artifacts';
 import { configChanges, describeChanges, type ConfigChange } from './resume-budget';
 
@@ -103,11 +103,16 @@ export class RunDir {
     return join(this.root, 'report.html');
   }
 
-  /** Starts a fresh run: refuses a directory that already holds one (use --resume or another --out). */
-  create<C>(command: string, config: C, environment: RunEnvironment, inputs?: Record<string, unknown>): void {
-    // Before anything is made: a writable place that holds no other command's artifacts.
+  /**
+   * Starts a fresh run: refuses a directory that already holds one (use --resume or another --out). `space`:
+   * what the run will write at most, refused (E_DISK_FULL) when the filesystem has less free space.
+   */
+  create<C>(command: string, config: C, environment: RunEnvironment, inputs?: Record<string, unknown>, space?: FreeSpaceCheck): void {
+    // Before anything is made: a writable place (a read-only one says so, not "full") that holds no other
+    // command's artifacts and has room for what the run will write.
     assertWritable(this.root, 'dir');
     refuseForeignArtifacts(this.root, 'run');
+    if (space) assertFreeSpace(this.root, space.bytes, space.what, space.freeBytes);
     const existed = existsSync(this.root);
     const before = existed ? new Set(readdirSync(this.root)) : null;
     mkdirSync(this.root, { recursive: true });

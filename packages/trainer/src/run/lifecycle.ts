@@ -1,9 +1,12 @@
 import { join, relative } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import type { RunEnvironment } from '@hop/core';
 import { prepareEnvironment } from './environment';
 import { InterruptFlag } from './interrupt';
 import { checkResumeBudget } from './resume-budget';
 import { RunDir, type RunConfigFile, type RunMetric } from './layout';
+import { CHECKPOINTS_AT_ONCE, checkpointBytes, recordBytes } from './budget';
+import { formatBytes } from './fs-errors';
 
 /**
  * The life of a long command's run, written once for `hop train` (every algorithm), `hop pretrain` and
@@ -19,6 +22,8 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Ctrl-C handling; without one the run listens to SIGINT / SIGTERM itself. */
   interrupt?: InterruptFlag;
+  /** Free bytes of the filesystem holding a path (tests simulate a small disk with it). */
+  freeBytes?: (path: string) => number;
 }
 
 /** What `hop train` (any algorithm) returns. */
@@ -54,6 +59,8 @@ export function defaultRunName(command: string, name: string): string {
  * Starts a fresh run: the backend and inference engine first, then `open` builds everything that can fail
  * on bad input before the directory exists, then the directory is created (config.json with `inputs(setup)`)
  * and `body` runs; a failure before the first checkpoint removes what the run wrote (RunDir.guardStart).
+ * The checkpoints the run will keep are checked against the free space of `out` before the directory is made
+ * (after its writability: a read-only --out is E_READ_ONLY, not E_DISK_FULL).
  */
 export async function startRun<S>(p: {
   command: string;
@@ -66,12 +73,31 @@ export async function startRun<S>(p: {
   hasCheckpoint: (run: RunDir) => boolean;
   seed: number;
   body: (run: RunDir, setup: S) => Promise<RunResult>;
+  /**
+   * The run's space check: its name in the error, its iterations (records), the bytes a checkpoint holds beyond
+   * the tensors `open` leaves alive (online buffers, shared pairs; default none), the free-space probe (tests).
+   */
+  space?: { what: string; iterations: number; extraBytes?: (setup: S) => number; freeBytes?: (path: string) => number };
 }): Promise<RunResult> {
   const environment = await prepareEnvironment(p.log);
+  // The tensors `open` leaves alive (networks, co-player models, world model) are what a checkpoint saves, at most.
+  const before = tf.memory().numBytes;
   const setup = await p.open();
+  const tensorBytes = Math.max(0, tf.memory().numBytes - before);
   const run = new RunDir(p.out);
   try {
-    run.create(p.command, p.config, environment, p.inputs(setup));
+    const space = p.space ?? { what: `hop ${p.command}`, iterations: 0 };
+    const extra = space.extraBytes?.(setup) ?? 0;
+    const one = checkpointBytes(tensorBytes, extra);
+    const records = recordBytes(space.iterations);
+    run.create(p.command, p.config, environment, p.inputs(setup), {
+      bytes: CHECKPOINTS_AT_ONCE * one + records,
+      what:
+        `${space.what}: ${CHECKPOINTS_AT_ONCE} checkpoints on disk at once (2 kept + 1 being written) of at most ${formatBytes(one)} each ` +
+        `(${formatBytes(tensorBytes)} of weights x 3 with Adam's moments, ${formatBytes(extra)} of online buffers and co-player pairs), ` +
+        `and ${formatBytes(records)} of records and report; an upper bound`,
+      freeBytes: space.freeBytes,
+    });
   } catch (e) {
     p.dispose(setup);
     throw e;

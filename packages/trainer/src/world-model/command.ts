@@ -3,7 +3,7 @@ import { cp } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { HopError, readCheckpointMeta } from '@hop/core';
-import { RUN_FILES, openTransitionData, trainWorldModel, type WorldModelConfigInput } from '@hop/world-model';
+import { RUN_FILES, networkParams, openTransitionData, parseWorldModelConfig, trainWorldModel, type WorldModelConfigInput } from '@hop/world-model';
 import { explorationOf } from '@hop/env-staghunt';
 import { openCheckedDataset } from '../data/dataset';
 import { warnBatchSize } from '../pretrain/train';
@@ -18,6 +18,8 @@ import { continueWith, defaultLog, defaultRunName, warnEngineChange, type RunSta
 import { RunDir, writeDirAtomic } from '../run/layout';
 import { createProgress, type Progress } from '../run/progress';
 import { checkOffPolicy } from './offpolicy';
+import { checkpointBytes, recordBytes } from '../run/budget';
+import { formatBytes, type FreeSpaceCheck } from '../run/fs-errors';
 
 export type WorldModelCommandInput =
   | { config: WorldModelCliConfig }
@@ -44,7 +46,11 @@ export function worldModelConfigOf(c: WorldModelCliConfig): WorldModelConfigInpu
  * layout as pretraining: config.json, metrics.jsonl, checkpoint/, best/, report.html), resumable after a
  * kill or Ctrl-C (from the last finished epoch, same batch order), with the world-model report section.
  */
-export async function runWorldModelCommand(input: WorldModelCommandInput, log: (l: string) => void = defaultLog): Promise<RunStatus> {
+export async function runWorldModelCommand(
+  input: WorldModelCommandInput,
+  log: (l: string) => void = defaultLog,
+  options: { freeBytes?: (path: string) => number } = {},
+): Promise<RunStatus> {
   let config: WorldModelCliConfig;
   let run: RunDir;
   const environment = await prepareEnvironment(log);
@@ -86,7 +92,8 @@ export async function runWorldModelCommand(input: WorldModelCommandInput, log: (
     // Everything that can fail on bad input is checked before the run directory exists.
     data = await openData(config, log);
     run = new RunDir(config.out as string);
-    run.create('world-model', config, environment, { dataset: { dir: config.data }, fingerprints: fingerprintInputs({ data: config.data }) });
+    const space = checkpointSpace(config, data, options.freeBytes);
+    run.create('world-model', config, environment, { dataset: { dir: config.data }, fingerprints: fingerprintInputs({ data: config.data }) }, space);
     log(`seed ${config.seed}; run directory ${run.root}`);
   }
 
@@ -180,6 +187,23 @@ async function openData(config: WorldModelCliConfig, log: (l: string) => void) {
     log(`warning: ${what} (--on-policy-data)`);
   } else log(`dataset exploration: ${(100 * exploration.share).toFixed(0)}% uniformly random actions (${exploration.exploredRows} rows)`);
   return openTransitionData(config.data, { valFraction: config.valFraction, seed: config.seed });
+}
+
+/**
+ * What a world-model run keeps at most: `checkpoint/` and `checkpoint-previous/` (weights with Adam's two
+ * moments, x 3 each), `best/` (weights only) and one of them being written beside its old copy (x 3): 10 x the
+ * network's weights, counted from its shapes (the network is built once, by the trainer).
+ */
+function checkpointSpace(config: WorldModelCliConfig, data: { train: { layout: Parameters<typeof networkParams>[1] } }, freeBytes?: (path: string) => number): FreeSpaceCheck {
+  const weights = 4 * networkParams(parseWorldModelConfig(worldModelConfigOf(config)), data.train.layout);
+  const records = recordBytes(config.epochs);
+  return {
+    bytes: 10 * weights + 4 * checkpointBytes(0) + records,
+    what:
+      `hop world-model --arch ${config.arch}: checkpoint/, checkpoint-previous/, best/ and one being written ` +
+      `(${formatBytes(weights)} of weights, x 3 with Adam's moments but in best/), and ${formatBytes(records)} of records and report; an upper bound`,
+    freeBytes,
+  };
 }
 
 function previousCheckpoint(run: RunDir): string {

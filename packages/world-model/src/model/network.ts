@@ -122,3 +122,28 @@ function buildLatent(c: WorldModelConfig, l: GridLayout): tf.LayersModel {
 export function buildNetwork(c: WorldModelConfig, l: GridLayout): tf.LayersModel {
   return c.arch === 'direct' ? buildDirect(c, l) : buildLatent(c, l);
 }
+
+/**
+ * Trainable values of the network `buildNetwork` makes for a config, worked out from the shapes without
+ * building it (a caller sizing checkpoints must not allocate a second network); tested against the built one.
+ */
+export function networkParams(c: WorldModelConfig, l: GridLayout): number {
+  const s = networkShapes(l, c.actionPlanes);
+  const conv = (k: number, cin: number, cout: number) => k * k * cin * cout + cout;
+  const dense = (cin: number, cout: number) => cin * cout + cout;
+  const head = (features: number) => dense(features + s.condSize, c.headUnits) + dense(c.headUnits, s.outcomes);
+  if (c.arch === 'direct') {
+    const layers = c.direct.layers;
+    let n = conv(layers[0].kernel, s.gridChannels, layers[0].filters) + s.condSize * layers[0].filters;
+    for (let i = 1; i < layers.length; i++) n += conv(layers[i].kernel, layers[i - 1].filters, layers[i].filters);
+    const last = layers[layers.length - 1].filters;
+    // delta, then the head over average, max and own-cell features of the trunk
+    return n + conv(1, last, l.channels) + head(3 * last);
+  }
+  const { encoderFilters: fe, latentDim: d, dynamicsUnits: u, decoderFilters: fd } = c.latent;
+  return (
+    conv(3, s.gridChannels, fe) + conv(3, fe, fe) + dense(s.cells * fe, d) +
+    dense(d + s.condSize, u) + dense(u, d) + dense(d, s.cells * fd) + conv(3, fd, fd) + conv(1, fd, l.channels) +
+    head(d + fe)
+  );
+}

@@ -6,6 +6,7 @@ import { MOAModel, OnlineMOA, coPlayerAgent, loadPairRegistry, savePairRegistry,
 import { onlineMoaMetrics } from '../../metrics/scalars';
 import { buildCoPlayers } from '../../team/models';
 import { loadOnlineBuffers, saveOnlineBuffers } from '../../team/online-buffers';
+import { onlineBufferBytes, sharedPairsBytes } from '../../run/budget';
 import { HopTeam } from '../../team/team';
 import type { SelfPlayConfig } from '../hop/settings';
 import type { MaskedVecEnv } from '../ppo/env';
@@ -162,6 +163,7 @@ export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulat
       if (!config.onlineMoa) return { 'moa/train_rounds': 0 };
       return { ...onlineMoaMetrics(feed(episodes)), 'moa/episodes_fed': episodes.length };
     },
+    checkpointExtraBytes: () => onlineBufferBytes(config) + sharedPairsBytes(registry),
     async save(tmp) {
       await savePairRegistry(join(tmp, 'pairs'), registry);
       await saveOnlineBuffers(tmp, online);

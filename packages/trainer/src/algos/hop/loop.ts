@@ -3,6 +3,7 @@ import { HopError, Rng, deriveSeed } from '@hop/core';
 import { createStagHuntSimulator, replayHtml, type StagHuntSimulator } from '@hop/env-staghunt';
 import { OnlineMOA } from '@hop/moa';
 import { checkpointIterations, pruneCheckpoints } from '../../run/checkpoints';
+import { onlineBufferBytes, sharedPairsBytes } from '../../run/budget';
 import {
   RunClock,
   continueWith,
@@ -74,6 +75,12 @@ export async function trainSelfPlay(algo: HopVariant, config: AnyConfig, options
     inputs: (setup) => ({ coPlayers: setup.models.source, planning: setup.planning.facts, fingerprints: trainFingerprints(resolved) }),
     dispose: disposeSetup,
     hasCheckpoint: (run) => checkpointIterations(run.checkpointsDir).length > 0,
+    space: {
+      what: `hop train --algo ${resolved.algo}`,
+      iterations: resolved.iterations,
+      extraBytes: (setup) => onlineBufferBytes(resolved) + sharedPairsBytes(setup.models.registry),
+      freeBytes: options.freeBytes,
+    },
     body: (run, setup) => loop(run, algo, resolved, setup, log, options),
   });
 }

@@ -48,6 +48,8 @@ export interface PPOExtension {
   afterRollout(iteration: number): Promise<Record<string, number>>;
   /** Writes its state into a checkpoint directory being built; returns what goes into state.json. */
   save(tmp: string): Promise<Record<string, unknown>>;
+  /** Bytes `save` writes beyond the tensors the extension holds at the start (online buffers, shared pairs). */
+  checkpointExtraBytes?(): number;
   load(dir: string, extra: Record<string, unknown> | undefined): Promise<void>;
   dispose(): void;
 }
@@ -68,6 +70,12 @@ export async function trainPPO(config: PPOLoopConfig, options: RunOptions = {}, 
     inputs: (setup) => ({ networks: setup.learners.length, ...(setup.ext ? { extension: setup.ext.facts } : {}) }),
     dispose: disposeSetup,
     hasCheckpoint: (run) => checkpointIterations(run.checkpointsDir).length > 0,
+    space: {
+      what: `hop train --algo ${resolved.algo}`,
+      iterations: ppoIterations(resolved),
+      extraBytes: (setup) => setup.ext?.checkpointExtraBytes?.() ?? 0,
+      freeBytes: options.freeBytes,
+    },
     body: (run, setup) => loop(run, resolved, setup, log, options),
   });
 }
