@@ -25,7 +25,7 @@ import { writeFileAtomic, type RunConfigFile, type RunDir, type RunMetric } from
 import { createProgress } from '../../run/progress';
 import { ModelEngines } from '../../team/engines';
 import { buildCoPlayers, buildPolicy, type SelfPlayModels } from '../../team/models';
-import { feedOnline } from '../../team/online';
+import { feedOnline } from '../../beliefs/online-feed';
 import { HopTeam } from '../../team/team';
 import { openPlanning, type PlanningSpec } from '../../planning/open';
 import type { PlanningSetup } from '../../planning/setup';
