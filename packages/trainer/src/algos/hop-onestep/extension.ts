@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { deriveSeed } from '@hop/core';
 import type { StagHuntSimulator, VecStagHunt } from '@hop/env-staghunt';
-import { MOAModel, OnlineMOA, coPlayerAgent, loadPairRegistry, savePairRegistry, type PairRegistry } from '@hop/moa';
+import { MOAModel, loadPairRegistry, savePairRegistry, type PairRegistry } from '@hop/moa';
+import { feedEpisode, onlineMoaFor, type CoPlayerStep } from '../../beliefs/online-feed';
 import { onlineMoaMetrics } from '../../metrics/scalars';
 import { buildCoPlayers } from '../../team/models';
 import { loadOnlineBuffers, saveOnlineBuffers } from '../../team/online-buffers';
@@ -12,13 +13,6 @@ import type { MaskedVecEnv } from '../ppo/env';
 import type { PPOExtension, PPOLoopConfig } from '../ppo/loop';
 import type { HopOneStepConfig } from './config';
 
-/** One co-player step kept until its episode ends (the online buffers take whole episodes, in order). */
-interface Step {
-  obs: Float32Array;
-  mask: Uint8Array;
-  time: number;
-  action: number;
-}
 
 /**
  * HOP without search: each agent's policy row is conditioned, per co-player (in increasing player order), on
@@ -44,17 +38,12 @@ export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulat
   };
   const makeOnline = (reg: PairRegistry) =>
     Array.from({ length: P }, (_, i) =>
-      OnlineMOA.forFocal(
-        reg,
-        i,
-        { capacity: config.moaCapacity, epochs: config.moaEpochs, minibatch: config.moaMinibatch, seed: deriveSeed(config.seed, 'online-moa', i) },
-        { numGoals: G, goalVector: (g, out) => out.set(goals.goalVectors.subarray(g * goals.goalDim, (g + 1) * goals.goalDim)) },
-      ),
+      onlineMoaFor(reg, i, { capacity: config.moaCapacity, epochs: config.moaEpochs, minibatch: config.moaMinibatch, seed: deriveSeed(config.seed, 'online-moa', i) }, goals),
     );
   let online = makeOnline(registry);
   let trainTeam: HopTeam | null = null;
   /** Finished training episodes since the last online update: per env, the steps of every player and what each achieved. */
-  let finished: { steps: Step[][]; achieved: number[]; achievedStep: number[] }[] = [];
+  let finished: { steps: CoPlayerStep[][]; achieved: number[]; achievedStep: number[] }[] = [];
 
   let loadedPriors: { histogram: number[]; outcomes: number[] }[] | null = null;
 
@@ -62,22 +51,11 @@ export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulat
   const feed = (episodes: typeof finished) => {
     const reports = [];
     for (const ep of episodes)
-      for (let i = 0; i < P; i++) {
-        for (let j = 0; j < P; j++) {
-          if (j === i) continue;
-          for (const s of ep.steps[j]) online[i].addStep(j < i ? j : j - 1, { ...s, inPlay: true });
-        }
-        const achievements = [];
-        for (let m = 0; m < P - 1; m++) {
-          const j = coPlayerAgent(i, m);
-          if (ep.achieved[j] >= 0) achievements.push({ coPlayer: m, goal: ep.achieved[j], step: ep.achievedStep[j] });
-        }
-        for (const r of online[i].endEpisode(achievements)) {
-          reports.push(r);
-          // The belief likelihoods run on inference engines: retrained weights are re-exported at the next observe.
-          const model = registry.model(i, coPlayerAgent(i, r.coPlayer));
-          for (const t of teams) t.engines.changed(model);
-        }
+      for (const r of feedEpisode(online, { ...ep, steps: (visit) => ep.steps.forEach((l, j) => l.forEach((s) => visit(j, s))) })) {
+        reports.push(r);
+        // The belief likelihoods run on inference engines: retrained weights are re-exported at the next observe.
+        const model = registry.model(r.focal, r.agent);
+        for (const t of teams) t.engines.changed(model);
       }
     return reports;
   };
@@ -96,7 +74,7 @@ export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulat
     let stepObs = new Float32Array(0);
     let stepMask = new Uint8Array(0);
     let stepTime = new Int32Array(0);
-    const running: Step[][][] = Array.from({ length: E }, () => Array.from({ length: P }, () => []));
+    const running: CoPlayerStep[][][] = Array.from({ length: E }, () => Array.from({ length: P }, () => []));
     const achieved = new Int32Array(N).fill(-1);
     const achievedStep = new Int32Array(N).fill(-1);
     /** Beliefs restart when an env starts an episode (a reset, or training's auto-reset). */
