@@ -38,6 +38,9 @@ describe('axes', () => {
     expect(c.min).toBeLessThan(5);
     expect(c.max).toBeGreaterThan(5);
     expect(linearAxis(0, 0).ticks.length).toBeGreaterThan(1);
+    // All zeros (a ratio or count that stayed 0) get 0..1, not a symmetric -1..1 of values that cannot occur.
+    expect([linearAxis(0, 0).min, linearAxis(0, 0).max]).toEqual([0, 1]);
+    expect(linearAxis(0, 0).ticks[0]).toBe(0);
     expect(linearAxis(Infinity, -Infinity).ticks).toEqual([0, 0.2, 0.4, 0.6, 0.8, 1]);
   });
 
@@ -125,6 +128,22 @@ describe('lineChartSvg', () => {
     expect(count(s, /stroke-dasharray/)).toBe(2); // the dashed path and its legend swatch
     expect(/data-series="total"><path [^>]*stroke-dasharray/.test(s)).toBe(true);
     expect(/data-series="kl"><path [^>]*stroke-dasharray/.test(s)).toBe(false);
+  });
+
+  it('a long series name is shortened with an ellipsis inside the picture, its full text in a tooltip', () => {
+    const long = 'hop (train-hop-20261206-225900) [oracle-goals] vs switching co-players, focal 1';
+    const s = lineChartSvg({ title: 't', series: [{ name: 'short', x: [0, 1], y: [0, 1] }, { name: long, x: [0, 1], y: [1, 0] }] });
+    const width = Number(/<svg[^>]* width="([\d.]+)"/.exec(s)![1]);
+    const entry = [...s.matchAll(/<text class="legend" x="([\d.]+)"[^>]*>(?:<title>([^<]*)<\/title>)?([^<]*)<\/text>/g)].map((m) => ({ x: Number(m[1]), title: m[2], shown: m[3] }));
+    expect(entry[0]).toEqual({ x: entry[0].x, title: undefined, shown: 'short' });
+    expect(entry[1].title).toBe(long);
+    expect(entry[1].shown.endsWith('…')).toBe(true);
+    expect(long.startsWith(entry[1].shown.slice(0, -1))).toBe(true);
+    // Within the picture by the layout's own text measure (12 px x 0.6 per character).
+    expect(entry[1].x + entry[1].shown.length * 7.2).toBeLessThanOrEqual(width);
+    // Up to 360 px of legend a name is shown whole (200 px cut names of ~22 characters before).
+    const mid = 'a name of forty characters, shown whole!';
+    expect(texts(lineChartSvg({ title: 't', series: [{ name: mid, x: [0, 1], y: [0, 1] }] }), 'legend')).toEqual([mid]);
   });
 
   it('rejects series whose x and y differ in length', () => {
@@ -227,5 +246,56 @@ describe('lineChartSvg: bands, markers, reference lines', () => {
     const without = lineChartSvg({ title: 't', series: [{ name: 'eval', x: [0, 1], y: [1, 2] }] });
     expect(without).not.toMatch(/class="(band|marker|reference-line)"/);
     expect(without).not.toMatch(/class="tick-y"[^>]*>5</);
+  });
+});
+
+describe('barChartSvg: error bars and reference lines', () => {
+  it('whiskers span value ± error on the axis scale, the value label sits past the whisker, reference lines widen the range', () => {
+    const svg = barChartSvg({
+      title: 'Mean reward ± SE',
+      labels: ['hop', 'ppo'],
+      values: [2, 1],
+      errors: [0.5, 0],
+      yLabel: 'reward',
+      referenceLines: [{ y: 4, label: 'ceiling 4' }],
+    });
+    expectCleanSvg(svg);
+    // The axis reaches the reference line at 4 (the data tops out at 2.5).
+    const [y0, y4] = [tickY(svg, '0'), tickY(svg, '4')];
+    expect(Number.isFinite(y4)).toBe(true);
+    const at = (v: number) => y0 + ((y4 - y0) * v) / 4;
+    const bar = /<g class="error-bar" data-label="hop"[^>]*><line x1="[^"]+" y1="([^"]+)" x2="[^"]+" y2="([^"]+)"\/>/.exec(svg)!;
+    expect(Number(bar[1])).toBeCloseTo(at(1.5), 1);
+    expect(Number(bar[2])).toBeCloseTo(at(2.5), 1);
+    // A zero error draws no whisker.
+    expect(svg).not.toContain('class="error-bar" data-label="ppo"');
+    const valueY = Number(/<text class="bar-value" x="[^"]+" y="([^"]+)"[^>]*>2<\/text>/.exec(svg)![1]);
+    expect(valueY).toBeLessThan(at(2.5));
+    const ref = /<g class="reference-line" data-label="ceiling 4"><line x1="[^"]+" y1="([^"]+)"/.exec(svg)!;
+    expect(Number(ref[1])).toBeCloseTo(y4, 1);
+    expect(() => barChartSvg({ title: 't', labels: ['a'], values: [1], errors: [] })).toThrow(/1 values but 0 error bars/);
+  });
+});
+
+describe('reference line labels', () => {
+  it('labels of equal or near values are pushed a line of text apart; far ones stay on their line', () => {
+    const svg = lineChartSvg({
+      title: 't',
+      series: [{ name: 's', x: [0, 1], y: [0, 5] }],
+      referenceLines: [
+        { y: 5, label: 'rule: stag 5.00' },
+        { y: 5, label: 'ceiling 5.00' },
+        { y: 1, label: 'rule: hare 1.00' },
+      ],
+    });
+    const ref = (label: string) => {
+      const m = new RegExp(`data-label="${label}"><line [^>]*y1="([^"]+)"[^>]*/><text [^>]*y="([^"]+)"`).exec(svg)!;
+      return { line: Number(m[1]), text: Number(m[2]) };
+    };
+    const [stag, ceiling, hare] = [ref('rule: stag 5.00'), ref('ceiling 5.00'), ref('rule: hare 1.00')];
+    expect(stag.line).toBe(ceiling.line);
+    expect(stag.text).toBeCloseTo(stag.line - 4, 5);
+    expect(ceiling.text - stag.text).toBeCloseTo(12, 5);
+    expect(hare.text).toBeCloseTo(hare.line - 4, 5);
   });
 });

@@ -36,6 +36,41 @@ describe('hop experiment', () => {
     expect(cells[6].settings).toMatchObject({ algo: 'hop', seed: 3, iterations: 13, lr: 0.1 });
   });
 
+  it('--scale scales the inputs (scaledInputs:) too, into their recipes and job ids: inputs made at one scale are refused at another', async () => {
+    const { loadExperiment } = await import('../src/experiment/command');
+    const { inputRecipes, prepareInputs } = await import('../src/experiment/inputs');
+    const { jobId, planExperiment } = await import('../src/queue/plan');
+    const root = tempDir('experiment-scale');
+    const values = {
+      name: 'sc',
+      env: 'small-2p',
+      seeds: [0],
+      out: root,
+      inputs: { d: { collect: { episodes: 10, seed: 1, progress: 'none' } }, p: { pretrain: { data: 'input:d', epochs: 3, batchSize: 32 } } },
+      algos: { ppo: { totalTimesteps: 1000 } },
+    };
+    const at = (scale: number) => loadExperiment('sc.yaml', { scale, skipEval: true, progress: 'none' }, values);
+    const [full, quarter, custom] = [await at(1), await at(0.25), await loadExperiment('sc.yaml', { scale: 0.5, skipEval: true, progress: 'none' }, { ...values, scaledInputs: ['batchSize'] })];
+    // 10 x 0.25 = 2.5 rounds to 3; 3 x 0.25 = 0.75 rounds to 1 (never below 1); keys not listed stay.
+    expect(inputRecipes(quarter.exp)).toEqual({
+      d: { kind: 'collect', settings: { episodes: 3, progress: 'none', seed: 1 }, uses: {} },
+      p: { kind: 'pretrain', settings: { batchSize: 32, data: 'input:d', epochs: 1 }, uses: { d: { kind: 'collect', settings: { episodes: 3, progress: 'none', seed: 1 }, uses: {} } } },
+    });
+    expect(inputRecipes(full.exp).p.settings).toEqual({ batchSize: 32, data: 'input:d', epochs: 3 });
+    expect(inputRecipes(custom.exp).p.settings).toEqual({ batchSize: 16, data: 'input:d', epochs: 3 });
+    expect(quarter.cells[0].settings.totalTimesteps).toBe(250);
+    const ids = (e: Awaited<ReturnType<typeof at>>) => planExperiment(e.exp, root, e.cells, null).map((j) => jobId('sc', j));
+    const [idsFull, idsQuarter] = [ids(full), ids(quarter)];
+    expect(idsFull.filter((id) => idsQuarter.includes(id))).toEqual([]);
+    expect(ids(await at(1))).toEqual(idsFull);
+    // Made at 0.25, the dataset holds 3 episodes; the unscaled file then refuses it by name instead of reusing it.
+    const only = (e: Awaited<ReturnType<typeof at>>) => ({ ...e.exp, inputs: { d: e.exp.inputs.d } });
+    expect(await prepareInputs(only(quarter), root, () => {})).toBe(true);
+    expect(JSON.parse(readFileSync(join(root, 'inputs', 'd', 'meta.json'), 'utf8')).counts.episodes).toBe(3);
+    await expect(prepareInputs(only(full), root, () => {})).rejects.toThrow(/input 'd' .* another recipe than the file's \(episodes: 3 -> 10\)/);
+    expect(await prepareInputs(only(await at(0.25)), root, () => {})).toBe(true);
+  }, 60_000);
+
   it('input:<name> settings become the input directories; naming a missing or later input is a named error', () => {
     const exp = ExperimentSchema.parse({
       name: 'x',
@@ -63,6 +98,8 @@ describe('hop experiment', () => {
     for (const c of cells) expect(() => trainConfigOf(c.settings), c.dir).not.toThrow();
     expect(cells.find((c) => c.algo === 'hop')?.settings).toMatchObject({ pretrained: '/r/inputs/pre-true', warmStart: '/r/inputs/stag', iterations: 3 });
     expect(cells.find((c) => c.algo === 'direct-om')?.settings).toMatchObject({ pretrained: '/r/inputs/pre-none' });
+    const { scaleInputs } = await import('../src/experiment/schema');
+    expect(scaleInputs(exp, 0.25).inputs).toMatchObject({ mixed: { collect: { episodes: 300 } }, stag: { collect: { episodes: 150 } }, 'pre-true': { pretrain: { epochs: 2 } }, 'pre-none': { pretrain: { epochs: 2 } } });
     const names = Object.keys(exp.inputs);
     for (const [n, [name, input]] of Object.entries(exp.inputs).entries()) {
       const values = resolveRefs(exp, '/r', 'collect' in input ? input.collect : input.pretrain, `inputs.${name}`, names.slice(0, n));

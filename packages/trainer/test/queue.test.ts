@@ -114,6 +114,29 @@ describe('queue plan and status (pure)', () => {
     expect(scaled.map((j) => jobId('p', j) === jobId('p', jobs.find((x) => x.name === j.name)!))).toEqual(jobs.map((j) => !j.name.startsWith('cell.ppo')));
   });
 
+  it('eval variants: a shard per variant row that applies to the cell\'s algorithm, in evaluationPlan\'s source order', async () => {
+    const { ExperimentSchema } = await import('../src/experiment/schema');
+    const { experimentCells } = await import('../src/experiment/command');
+    const { EvalConfigSchema } = await import('../src/eval/schema');
+    const { planExperiment } = await import('../src/queue/plan');
+    const exp = ExperimentSchema.parse({ name: 'v', env: 'small-2p', seeds: [0], algos: { hop: {}, 'direct-om': {}, ppo: {} } });
+    const evalConfig = EvalConfigSchema.parse({ protocol: 'adapt', seeds: 1, reference: true, variants: ['oracle-goals', 'no-search'], simulations: 8 });
+    const shards = planExperiment(exp, '/r', experimentCells(exp, '/r', 1), evalConfig).filter((j) => j.kind === 'eval');
+    // direct-om has no goal beliefs (no oracle-goals row), ppo does not plan (no row at all).
+    expect(shards.map((j) => `${j.name} ${j.shard!.source}${j.shard!.variant ? ` ${j.shard!.variant}` : ''}`)).toEqual([
+      'eval.adapt.hop-s0.seeds-0-0 0',
+      'eval.adapt.hop-s0.oracle-goals.seeds-0-0 1 oracle-goals',
+      'eval.adapt.hop-s0.no-search.seeds-0-0 2 no-search',
+      'eval.adapt.direct-om-s0.seeds-0-0 3',
+      'eval.adapt.direct-om-s0.no-search.seeds-0-0 4 no-search',
+      'eval.adapt.ppo-s0.seeds-0-0 5',
+      ...['random', 'stag', 'hare', 'switching', 'mixed'].map((p, i) => `eval.adapt.rule-${p}.seeds-0-0 ${6 + i}`),
+    ]);
+    // The shard's recipe holds the evaluation settings: another simulation count is another job.
+    const deeper = planExperiment(exp, '/r', experimentCells(exp, '/r', 1), { ...evalConfig, simulations: 16 }).filter((j) => j.kind === 'eval');
+    expect(deeper.map((j) => JSON.stringify(j.recipe) === JSON.stringify(shards.find((x) => x.name === j.name)!.recipe))).toEqual(shards.map(() => false));
+  });
+
   it('status text: counts, where jobs run, failures, ETA = finished cells\' mean x cells left / jobs running', async () => {
     const { formatStatus } = await import('../src/queue/status');
     const now = Date.now();
@@ -268,6 +291,47 @@ eval: { protocol: both, episodes: 2, seeds: 2, pairings: 1, reference: false }
     // Different seeds train different cells: the comparison above can fail.
     expect(records(join(queued, 'hop-onestep-s1'))).not.toEqual(records(join(queued, 'hop-onestep-s0')));
     expect(existsSync(join(queued, 'compare.html'))).toBe(true);
+  }, 900_000);
+
+  it('diagnosis variants through the queue: one shard per variant row, the rows equal the in-process ones, with simulations, prior alpha, co-players and focal counts honoured', async () => {
+    const root = tempDir('queue-variants');
+    const file = join(root, 'variants.yaml');
+    writeFileSync(
+      file,
+      `name: variants
+env: small-2p
+seeds: [0]
+algos:
+  hop: { iterations: 1, numEnvs: 2, numTrees: 1, numSimulations: 4, evalEnvs: 1, evalEpisodes: 1, replayEvery: 0, policyFilters: [8], policyHidden: 16, moaFilters: [8], moaHidden: 16, sgdPasses: 1, minibatch: 32, progress: none }
+eval: { protocol: adapt, episodes: 2, seeds: 1, pairings: 1, reference: false, variants: [oracle-goals, no-search], simulations: 6, priorAlpha: 0.5, coPlayers: [stag, hare], focal: [1] }
+`,
+    );
+    const inproc = join(root, 'inproc');
+    const queued = join(root, 'queued');
+    const url = `${redis.url}/8`;
+    const ref = await runHop(['experiment', file, '--out', inproc]);
+    expect(ref.code, ref.stderr).toBe(0);
+    const enq = hop(['experiment', file, '--out', queued, '--queue', url]);
+    expect(await enq.closed, enq.lines.join('\n')).toBe(0);
+    const worker = hop(['worker', '--queue', url, '--concurrency', '1']);
+    try {
+      await until('the queued grid with variants', done(url, 'variants'));
+    } finally {
+      await stopWorkers([worker]);
+    }
+    const [view] = await queueStatus(url, 'variants');
+    expect(view.jobs.map((j) => `${j.name} ${j.state}`)).toEqual(
+      ['cell.hop-s0', 'eval.adapt.hop-s0.seeds-0-0', 'eval.adapt.hop-s0.oracle-goals.seeds-0-0', 'eval.adapt.hop-s0.no-search.seeds-0-0', 'tables'].map((n) => `${n} completed`),
+    );
+    const evaluation = (dir: string) => JSON.parse(readFileSync(join(dir, 'evaluation', 'evaluation.json'), 'utf8')) as { cells: { agent: string; coPlayer: string; focal: number }[]; settings: Record<string, unknown> };
+    const [q, p] = [evaluation(queued), evaluation(inproc)];
+    // The options reached the cells: only the chosen co-players and focal count, one row per variant (rows by algorithm: the experiment's groupByAlgo).
+    expect([...new Set(q.cells.map((c) => `${c.agent} ${c.coPlayer} ${c.focal}`))].sort()).toEqual(
+      ['hop', 'hop [no-search]', 'hop [oracle-goals]'].flatMap((a) => [`${a} hare 1`, `${a} stag 1`]).sort(),
+    );
+    expect(q.settings).toMatchObject({ simulations: 6, priorAlpha: 0.5, coPlayers: ['stag', 'hare'], focal: [1], variants: ['oracle-goals', 'no-search'] });
+    expect(q.cells).toEqual(p.cells);
+    for (const t of ['table-adapt.csv', 'tables.csv']) expect(readFileSync(join(queued, 'evaluation', t), 'utf8'), t).toBe(readFileSync(join(inproc, 'evaluation', t), 'utf8'));
   }, 900_000);
 
   it('a worker SIGKILLed in the middle of a training cell: another resumes it from its checkpoint, and weights and records equal an uninterrupted run', async () => {

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { inflateSync } from 'node:zlib';
 import { decodeTfEvents, readMetrics } from '@hop/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TINY_NET, runHop, tempDir, tinyDataset } from './helpers';
@@ -50,6 +51,45 @@ function expectIntervals(html: string, measured: RegExp): number {
   const cards = [...html.matchAll(/<div><b>([\s\S]*?)<\/b>([^<]*)<\/div>/g)].filter((m) => measured.test(m[2]));
   for (const m of cards) expect(m[1], `interval next to '${m[2]}'`).toMatch(/class="se">(± \d|\[\d)/);
   return cards.length;
+}
+
+/**
+ * Distinct colours in a PNG screenshot, counted on the decoded pixels (zlib-inflated IDAT, scanline filters
+ * undone): a blank or one-colour page has 1. Handles Chromium's 8-bit RGB / RGBA, non-interlaced output.
+ */
+function pngColours(png: Buffer): number {
+  const width = png.readUInt32BE(16);
+  const height = png.readUInt32BE(20);
+  const colourType = png[25];
+  const bpp = colourType === 6 ? 4 : colourType === 2 ? 3 : 0;
+  expect(png[24], 'bit depth').toBe(8);
+  expect(bpp, 'colour type').toBeGreaterThan(0);
+  const parts: Buffer[] = [];
+  for (let o = 8; o < png.length; ) {
+    const len = png.readUInt32BE(o);
+    if (png.toString('latin1', o + 4, o + 8) === 'IDAT') parts.push(png.subarray(o + 8, o + 8 + len));
+    o += 12 + len;
+  }
+  const raw = inflateSync(Buffer.concat(parts));
+  const stride = width * bpp;
+  const prev = Buffer.alloc(stride);
+  const cur = Buffer.alloc(stride);
+  const colours = new Set<number>();
+  for (let y = 0; y < height; y++) {
+    const f = raw[y * (stride + 1)];
+    const line = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    for (let i = 0; i < stride; i++) {
+      const a = i >= bpp ? cur[i - bpp] : 0;
+      const b = prev[i];
+      const c = i >= bpp ? prev[i - bpp] : 0;
+      const p = a + b - c;
+      const pred = f === 0 ? 0 : f === 1 ? a : f === 2 ? b : f === 3 ? (a + b) >> 1 : Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+      cur[i] = (line[i] + pred) & 255;
+    }
+    for (let x = 0; x < width && colours.size < 1000; x += 7) colours.add(cur.readUIntBE(x * bpp, 3));
+    cur.copy(prev);
+  }
+  return colours.size;
 }
 
 describe.runIf(haveChromium)('report pages in headless Chromium (tiny runs): screenshots and DOM checks', () => {
@@ -143,6 +183,40 @@ describe.runIf(haveChromium)('report pages in headless Chromium (tiny runs): scr
     for (const v of decisions.visits[0]) expect(v!.reduce((a, b) => a + b, 0)).toBe(10);
     for (const b of decisions.beliefs[0]) expect(b![0].reduce((a, c) => a + c, 0)).toBeCloseTo(1, 3);
   }, 120_000);
+
+  it('hop eval page: y labels with units, mean bars with SE whiskers, rule teams and the ceiling as reference lines, adaptation curves with SE bands', async () => {
+    // A real `hop eval` of the tiny training run: self-play and few-shot adaptation (1 focal + 1 co-player).
+    const out = join(root, 'eval');
+    const e = await runHop(['eval', train, '--episodes', '2', '--seeds', '1', '--pairings', '2', '--protocol', 'both', '--workers', '1', '--out', out, '--progress', 'none']);
+    expect(e.code, e.stderr).toBe(0);
+    const file = join(out, 'evaluation.html');
+    const dom = await chromium(file, { dom: true });
+    const png = join(shots, 'evaluation.png');
+    await chromium(file, { png, height: 2600 });
+    // The screenshot is a real picture: big, and not one colour (a blank page compresses to a few hundred bytes).
+    expect(statSync(png).size).toBeGreaterThan(20_000);
+    expect(pngColours(readFileSync(png))).toBeGreaterThan(8);
+    // Two mean charts (self-play, adaptation) and one adaptation curve per co-player type (random, stag, hare, switching).
+    expect(expectAxisLabels(dom)).toBe(6);
+    for (const svg of svgs(dom)) expect(svg, titleOf(svg)).toContain('mean focal reward per agent per episode');
+    const bars = svgs(dom).filter((s) => titleOf(s).startsWith('Mean focal reward'));
+    expect(bars.map(titleOf)).toEqual(['Mean focal reward, self-play (whiskers: ± 1 SE)', 'Mean focal reward, all co-player types (whiskers: ± 1 SE)']);
+    for (const svg of bars) {
+      // The run is the bar; the five rule teams are lines (and, in adaptation, the ceiling).
+      expect(svg.match(/<rect class="bar"/g)).toHaveLength(1);
+      for (const rule of ['random', 'stag', 'hare', 'switching', 'mixed']) expect(svg).toMatch(new RegExp(`data-label="rule: ${rule} -?\\d+\\.\\d\\d"`));
+    }
+    expect(bars[1]).toMatch(/data-label="ceiling \d+\.\d\d"/);
+    const curves = svgs(dom).filter((s) => titleOf(s).startsWith('Focal reward by episode'));
+    expect(curves).toHaveLength(4);
+    for (const svg of curves) {
+      expect(svg).toMatch(/class="band"/);
+      expect(svg).toMatch(/data-label="ceiling \d+\.\d\d"/);
+      // Two episodes per pairing: a marker at each episode index.
+      expect(svg.match(/class="marker"/g)).toHaveLength(2);
+      expect(svg).toContain('episode of the pairing (1 = first meeting)');
+    }
+  }, 300_000);
 
   it('TensorBoard: the event files of both runs decode (CRCs checked) to exactly the numbers of metrics.jsonl at global_step', () => {
     for (const dir of [pre, train]) {

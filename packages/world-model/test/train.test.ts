@@ -144,6 +144,27 @@ describe('a world model trained on a tiny deterministic world', () => {
     expect(ev.epoch).toBe(config.epochs);
     expect(ev.samples.length).toBe(1);
     expect(ev.scatter.truth.length).toBe(50);
+    // Every line and bar chart names its y axis with a unit (a rotated axis label); the scatter names both.
+    const charts = [...html.matchAll(/<svg[^>]*role="img"[\s\S]*?<\/svg>/g)].map((m) => m[0]).filter((svg) => !/class="cell"/.test(svg));
+    expect(charts.length).toBeGreaterThanOrEqual(7);
+    for (const svg of charts) expect(svg, /<title>([^<]*)/.exec(svg)?.[1]).toMatch(/class="axis-label" transform="translate\([^)]*\) rotate\(-90\)"/);
+    // The spec's reference figures are drawn as lines on the MSE and PSNR charts.
+    expect(html).toContain('data-label="reference obs MSE 0.0074"');
+    expect(html).toContain('data-label="reference 24.08 dB"');
+    // The position accuracy of the last epoch with its Wilson 95% interval over the 50 validation transitions,
+    // worked out here from the score-interval formula: centre (p + z²/2n) / (1 + z²/n), half-width
+    // z sqrt(p(1-p)/n + z²/4n²) / (1 + z²/n).
+    const last = lines[lines.length - 1];
+    const p = Number(last['val/position_accuracy']);
+    const [n, z] = [50, 1.959964];
+    const d = 1 + (z * z) / n;
+    const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
+    const centre = (p + (z * z) / (2 * n)) / d;
+    const row = /<tr><td>player positions exact<\/td><td>[^<]*<\/td><td>\[([\d.]+), ([\d.]+)\]<\/td>/.exec(html);
+    expect(row, 'interval next to the position accuracy').not.toBeNull();
+    expect(Number(row![1])).toBeCloseTo(Math.max(0, centre - half), 3);
+    expect(Number(row![2])).toBeCloseTo(Math.min(1, centre + half), 3);
+    expect(html).toContain('95% interval (last, n = 50)');
     expect(worldModelReportSection(tmp())).toContain('No world-model epochs');
   });
 

@@ -25,3 +25,4 @@ export { lineChartSvg, type LineChartOptions, type LineSeries, type ReferenceLin
 export { heatmapSvg, type HeatmapOptions } from './svg/heatmap';
 export { barChartSvg, type BarChartOptions } from './svg/bar-chart';
 export { stackedBarChartSvg, type StackedBarChartOptions } from './svg/stacked-bar-chart';
+export { wilsonInterval } from './intervals';

@@ -11,7 +11,7 @@ import { htmlPage } from "../report/html";
 import { availableParallelism } from "node:os";
 import { createProgress } from "../run/progress";
 import { ruleSource, type AgentSource } from "./controllers";
-import { BELIEF_VARIANTS } from "../algos/types";
+import { BELIEF_VARIANTS, type DiagnosisVariant } from "../algos/types";
 import {
   ADAPT_CO_PLAYERS,
   REFERENCE_POPULATIONS,
@@ -84,6 +84,20 @@ export function defaultEvalWorkers(): number {
   return Math.max(1, availableParallelism());
 }
 
+/**
+ * Why a diagnosis variant makes no row for an algorithm's runs (null: it does): the variants change the
+ * planner's tree or its goal beliefs. The queue's plan names its shards from the same rule.
+ */
+export function variantSkipped(
+  algo: string,
+  variant: DiagnosisVariant
+): string | null {
+  if (algo === "ppo" || algo === "hop-onestep") return "does not plan";
+  if (algo === "direct-om" && BELIEF_VARIANTS.includes(variant))
+    return "plans without goal beliefs";
+  return null;
+}
+
 /** What an evaluation plays: its agent sources (runs and their variants, then rule references), each run's replicate index, the game, the protocols and the adapt co-players. */
 export interface EvaluationPlan {
   env: string;
@@ -124,18 +138,9 @@ export function evaluationPlan(
     });
     const algo = algoOf(r);
     for (const variant of config.variants) {
-      if (
-        algo === "ppo" ||
-        algo === "hop-onestep" ||
-        (algo === "direct-om" && BELIEF_VARIANTS.includes(variant))
-      ) {
-        log(
-          `${variant}: skipped for ${r} (${algo} ${
-            algo === "direct-om"
-              ? "plans without goal beliefs"
-              : "does not plan"
-          })`
-        );
+      const skipped = variantSkipped(algo, variant);
+      if (skipped) {
+        log(`${variant}: skipped for ${r} (${algo} ${skipped})`);
         continue;
       }
       add({

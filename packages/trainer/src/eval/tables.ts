@@ -1,4 +1,5 @@
-import { type ReportSection, table } from "../report/html";
+import { barChartSvg } from "@hop/core";
+import { type ReportSection, figure, table } from "../report/html";
 import { singleChart } from "../report/charts";
 import type { EvalCell, Protocol } from "./protocol";
 
@@ -345,32 +346,107 @@ export function evaluationSections(
               }`,
             ])
           );
+      const headline = cos.includes("overall")
+        ? "overall"
+        : cos.includes("self")
+        ? "self"
+        : cos[0];
+      const bars = meansChart(rows, headline, protocol, focal);
+      if (bars) {
+        html += figure(bars.svg);
+        plots.push(bars);
+      }
       if (protocol === "adapt") {
         const curves = t.curves.filter(
           (c) => c.protocol === "adapt" && c.focal === focal
         );
+        let charts = "";
         for (const co of unique(curves.map((c) => c.coPlayer))) {
-          const chart = singleChart(
-            `adapt-${focal}-${co}`,
-            `Focal reward per episode index vs ${co} co-players (${focal} focal)`,
-            curves
-              .filter((c) => c.coPlayer === co)
-              .map((c) => ({
-                name: c.agent,
-                x: c.perEpisode.map((_, e) => e + 1),
-                y: c.perEpisode,
-              })),
-            "episode of the pairing"
-          );
+          const chart = adaptationChart(curves, rows, focal, co);
           if (chart) {
-            html += chart.html;
+            charts += chart.html;
             plots.push({ file: chart.file, svg: chart.svg });
           }
         }
+        if (charts)
+          html +=
+            '<h3>Adaptation: focal reward by episode of the pairing</h3><p class="note">Each curve is the mean over pairings x seeds at that episode index, with a ± 1 SE band; dashed lines are the rule teams and the ceiling against the same co-players (their mean over all episodes).</p>' +
+            `<div class="grid">${charts}</div>`;
       }
       sections.push({ id: `eval-${protocol}-${focal}`, title, html });
     }
   return { sections, plots };
+}
+
+/** The y-axis label of every evaluation chart: what is measured and its unit. */
+const REWARD_AXIS = "mean focal reward per agent per episode";
+
+/** A rule or ceiling row as a reference line, named with its value. */
+function referenceOf(r: EvalRow): { y: number; label: string } {
+  const name = r.kind === "ceiling" ? "ceiling" : `rule: ${r.agent}`;
+  return { y: r.mean, label: `${name} ${r.mean.toFixed(2)}` };
+}
+
+/**
+ * The agents' means in one column of a table (overall, or self-play) as bars with ± 1 SE whiskers; the rule
+ * teams and the ceiling as reference lines, so an agent's bar reads against what fixed rules reach.
+ */
+function meansChart(
+  rows: EvalRow[],
+  column: string,
+  protocol: Protocol,
+  focal: number
+): { file: string; svg: string } | null {
+  const of = rows.filter((r) => r.coPlayer === column);
+  const agents = of.filter((r) => r.kind === "run");
+  const refs = of.filter((r) => r.kind !== "run").map(referenceOf);
+  // Without runs the rule teams themselves are the bars (an evaluation of references only).
+  const shown = agents.length ? agents : of;
+  if (shown.length === 0) return null;
+  const what = column === "overall" ? "all co-player types" : column === "self" ? "self-play" : `${column} co-players`;
+  return {
+    file: `means-${protocol}-${focal}`,
+    svg: barChartSvg({
+      title: `Mean focal reward, ${what} (whiskers: ± 1 SE)`,
+      labels: shown.map((r) => r.agent),
+      values: shown.map((r) => r.mean),
+      errors: shown.map((r) => r.se),
+      yLabel: REWARD_AXIS,
+      referenceLines: agents.length ? refs : [],
+    }),
+  };
+}
+
+/** The few-shot adaptation curve against one co-player type: run agents with SE bands, rule rows as lines. */
+function adaptationChart(
+  curves: EvalTables["curves"],
+  rows: EvalRow[],
+  focal: number,
+  co: string
+) {
+  const runs = curves.filter(
+    (c) => c.coPlayer === co && !rows.some((r) => r.agent === c.agent && r.kind !== "run")
+  );
+  const refRows = rows.filter((r) => r.coPlayer === co && r.kind !== "run");
+  // Without runs the rule teams' own curves are drawn (the page still shows how a rule fares by episode).
+  const drawn = runs.length ? runs : curves.filter((c) => c.coPlayer === co);
+  return singleChart(
+    `adapt-${focal}-${co}`,
+    `Focal reward by episode vs ${co} co-players (${focal} focal; bands: ± 1 SE)`,
+    drawn.map((c) => ({
+      name: c.agent,
+      x: c.perEpisode.map((_, e) => e + 1),
+      y: c.perEpisode,
+      band: {
+        lo: c.perEpisode.map((m, e) => m - c.se[e]),
+        hi: c.perEpisode.map((m, e) => m + c.se[e]),
+      },
+      markers: true,
+    })),
+    "episode of the pairing (1 = first meeting)",
+    REWARD_AXIS,
+    runs.length ? refRows.map(referenceOf) : []
+  );
 }
 
 /** A diagnosis row's agent (`hop (run) [oracle-goals]` -> `hop (run)`), or null for a plain row. */

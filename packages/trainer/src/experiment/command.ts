@@ -9,14 +9,14 @@ import { prepareEnvironment } from '../run/environment';
 import { defaultEvalWorkers, evaluateRuns, evaluationSettings, writeEvaluation } from '../eval/command';
 import { EvalConfigSchema, type EvalConfig } from '../eval/schema';
 import { RunDir } from '../run/layout';
-import { createProgress, type ProgressMode } from '../run/progress';
+import { createParentProgress, type ProgressMode } from '../run/progress';
 import { runTrainCommand, trainConfigOf } from '../train/command';
 import { trainBudget } from '../run/budget';
 import type { RunOptions } from '../run/lifecycle';
 import { TRAIN_RENAMES, renameKeys } from '../config/renames';
 import { prepareInputs, resolveRefs } from './inputs';
 import { cellStatus } from './status';
-import { ExperimentSchema, type Experiment, type ExperimentCli } from './schema';
+import { ExperimentSchema, scaleBudget, scaleInputs, type Experiment, type ExperimentCli } from './schema';
 
 export interface Cell {
   algo: string;
@@ -33,8 +33,7 @@ export function experimentCells(exp: Experiment, root: string, scale: number): C
   for (const [algo, own] of Object.entries(exp.algos))
     for (const o of exp.overrides)
       for (const seed of exp.seeds) {
-        const settings: Record<string, unknown> = { ...exp.base, ...own, ...o.values, algo, env: exp.env, seed };
-        for (const k of exp.scaled) if (typeof settings[k] === 'number') settings[k] = Math.max(1, Math.round((settings[k] as number) * scale));
+        const settings = scaleBudget({ ...exp.base, ...own, ...o.values, algo, env: exp.env, seed }, exp.scaled, scale);
         const name = `${algo}${exp.overrides.length > 1 || o.name !== 'default' ? `-${o.name}` : ''}-s${seed}`;
         const where = `algos.${algo}${o.name !== 'default' ? ` (overrides ${o.name})` : ''}`;
         cells.push({ algo, seed, override: o.name, dir: join(root, name), settings: { ...resolveRefs(exp, root, settings, where), out: join(root, name) } });
@@ -74,8 +73,12 @@ export async function runExperimentCommand(file: string, cli: ExperimentCli, opt
   log(`experiment ${exp.name}: ${cells.length} cells (${Object.keys(exp.algos).join(', ')} x ${exp.overrides.length} override set(s) x seeds ${exp.seeds.join(', ')}), scale ${cli.scale}, in ${root}`);
   const mode = cli.progress ?? 'auto';
   const inputCount = Object.keys(exp.inputs).length;
-  const inputsProgress = inputCount ? createProgress({ label: 'inputs', total: inputCount, unit: 'made', mode, everyFraction: 1 / inputCount }) : undefined;
-  if (!(await prepareInputs(exp, root, log, inputsProgress))) {
+  const inputsProgress = inputCount ? createParentProgress({ label: 'inputs', total: inputCount, unit: 'made', mode, everyFraction: 1 / inputCount }) : undefined;
+  const made = await prepareInputs(exp, root, inputsProgress?.wrap(log) ?? log, inputsProgress).catch((e: unknown) => {
+    inputsProgress?.stop('failed');
+    throw e;
+  });
+  if (!made) {
     inputsProgress?.stop('interrupted');
     log('an input was interrupted; rerun the experiment to continue where it stopped');
     return EXIT.interrupted;
@@ -105,8 +108,11 @@ export async function runExperimentCommand(file: string, cli: ExperimentCli, opt
  * from the mean time of the cells trained in this run (skipped finished cells take no time and would make
  * the estimate too short).
  */
-async function trainCells(cells: readonly Cell[], mode: ProgressMode, log: (line: string) => void, options: RunOptions): Promise<number> {
-  const progress = createProgress({ label: 'cells', total: cells.length, unit: 'cells', mode, everyFraction: 1 / cells.length });
+export async function trainCells(cells: readonly Cell[], mode: ProgressMode, outerLog: (line: string) => void, options: RunOptions, stream?: NodeJS.WriteStream): Promise<number> {
+  const progress = createParentProgress({ label: 'cells', total: cells.length, unit: 'cells', mode, everyFraction: 1 / cells.length, stream });
+  // Under the bar the cells' own lines (and their progress) are printed above it, not between its redraws.
+  const log = progress.wrap(outerLog);
+  options = { ...options, log };
   const start = performance.now();
   let trained = 0;
   let trainedSeconds = 0;
@@ -116,10 +122,14 @@ async function trainCells(cells: readonly Cell[], mode: ProgressMode, log: (line
     const wasFinished = cellStatus(cell.dir) === 'finished';
     progress.update(n, `${name} training`);
     const t0 = performance.now();
-    const code = await trainCell(cell, head, options);
+    const code = await trainCell(cell, head, options).catch((e: unknown) => {
+      // The bar is taken down before the error is printed (and its timer would keep the process alive).
+      progress.stop(`${name} failed`);
+      throw e;
+    });
     if (code !== EXIT.ok) {
       progress.stop(`${name} stopped`);
-      log(`${head}: stopped (exit ${code}); rerun the experiment to continue where it stopped`);
+      outerLog(`${head}: stopped (exit ${code}); rerun the experiment to continue where it stopped`);
       return code;
     }
     if (!wasFinished) {
@@ -129,7 +139,10 @@ async function trainCells(cells: readonly Cell[], mode: ProgressMode, log: (line
     const left = cells.length - n - 1;
     if (left > 0) progress.update(n + 1, `${name} ${wasFinished ? 'skipped' : 'done'}; ${cellTimes((performance.now() - start) / 1000, trained ? (left * trainedSeconds) / trained : null)}`);
   }
-  progress.stop(`all done; ${cellTimes((performance.now() - start) / 1000, 0)}`);
+  const done = `all done; ${cellTimes((performance.now() - start) / 1000, 0)}`;
+  // The bar ends at n/n (the loop updates it only while cells are left).
+  progress.update(cells.length, done);
+  progress.stop(done);
   return EXIT.ok;
 }
 
@@ -138,12 +151,13 @@ export function cellTimes(elapsedSeconds: number, etaSeconds: number | null): st
   return `elapsed ${elapsedSeconds.toFixed(1)}s, ETA ${etaSeconds === null ? 'n/a' : `${etaSeconds.toFixed(1)}s`}`;
 }
 
-/** Reads and checks an experiment file (or its `values` read earlier), the whole grid before anything runs: the experiment, its directory and its cells. */
+/** Reads and checks an experiment file (or its `values` read earlier), the whole grid before anything runs: the experiment (its inputs scaled by `--scale`), its directory and its cells. */
 export async function loadExperiment(file: string, cli: ExperimentCli, values?: unknown): Promise<{ exp: Experiment; root: string; cells: Cell[] }> {
   const parsed = ExperimentSchema.safeParse(values ?? (await readConfigFile(file)));
   if (!parsed.success)
     throw new HopError('E_CONFIG', `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`);
-  const exp = parsed.data;
+  // Scaled here, once: the in-process run, the queue's plan and its workers all see the same inputs and recipes.
+  const exp = scaleInputs(parsed.data, cli.scale);
   const root = resolve(cli.out ?? exp.out ?? join('runs', 'experiments', exp.name));
   const cells = experimentCells(exp, root, cli.scale);
   validateGrid(cells, file);

@@ -47,15 +47,20 @@ export const ExperimentSchema = z.strictObject({
     .refine((a) => Object.keys(a).length > 0, 'at least one algorithm'),
   /** Named override sets (a third grid axis); default one set without overrides. */
   overrides: z.array(z.strictObject({ name: z.string().regex(SAFE_SEGMENT, SAFE_SEGMENT_MESSAGE), values: z.record(z.string(), z.unknown()) })).default([{ name: 'default', values: {} }]),
-  /** Budget keys multiplied by `--scale` (rounded to integers). */
+  /** Budget keys of the cells multiplied by `--scale` (rounded to integers, at least 1). */
   scaled: z.array(z.string()).default(['totalTimesteps', 'iterations']),
+  /**
+   * Budget keys of the inputs multiplied by `--scale` the same way (a collect's episodes, a pretraining's
+   * epochs). The scaled values are the input's recipe, so inputs made at one scale are never taken for another's.
+   */
+  scaledInputs: z.array(z.string()).default(['episodes', 'epochs']),
   /** `hop eval` settings (checked by its record when the evaluation starts; `env` and `out` come from here). */
   eval: z.record(z.string(), z.unknown()).default({}),
 });
 export type Experiment = z.infer<typeof ExperimentSchema>;
 
 export const ExperimentCliSchema = z.strictObject({
-  scale: z.number().positive().default(1).describe('Multiply every budget key of the file (scaled:) by this, for bigger machines'),
+  scale: z.number().positive().default(1).describe("Multiply every budget key of the file (the cells' scaled:, the inputs' scaledInputs:) by this, for bigger machines"),
   out: z.string().min(1).optional().describe("Directory of the experiment (default: the file's out, or runs/experiments/<name>)"),
   skipEval: z.boolean().default(false).describe('Only train the grid'),
   evalEpisodes: z.number().int().min(1).optional().describe("Override the file's eval.episodes (a quicker look)"),
@@ -67,3 +72,21 @@ export const ExperimentCliSchema = z.strictObject({
     .describe('Progress of the inputs, cells (with an ETA), evaluation and comparison: a bar on a terminal, plain lines otherwise (auto), or forced'),
 });
 export type ExperimentCli = z.infer<typeof ExperimentCliSchema>;
+
+/** `settings` with each of `keys` that holds a number multiplied by `scale` (rounded, at least 1). */
+export function scaleBudget(settings: Record<string, unknown>, keys: readonly string[], scale: number): Record<string, unknown> {
+  const out = { ...settings };
+  for (const k of keys) {
+    const v = out[k];
+    if (typeof v === 'number') out[k] = Math.max(1, Math.round(v * scale));
+  }
+  return out;
+}
+
+/** The experiment with its inputs' budgets (scaledInputs:) multiplied by `scale`. */
+export function scaleInputs(exp: Experiment, scale: number): Experiment {
+  const inputs: Experiment['inputs'] = {};
+  for (const [name, input] of Object.entries(exp.inputs))
+    inputs[name] = 'collect' in input ? { collect: scaleBudget(input.collect, exp.scaledInputs, scale) } : { pretrain: scaleBudget(input.pretrain, exp.scaledInputs, scale) };
+  return { ...exp, inputs };
+}

@@ -46,9 +46,6 @@ export async function enqueueExperiment(file: string, cli: ExperimentCli, url: s
   const values = await readConfigFile(file);
   const { exp, root, cells } = await loadExperiment(file, cli, values);
   const evalConfig = cli.skipEval ? null : experimentEvalConfig(file, exp, root, cli);
-  // The shards index the evaluation's sources as cells then rule references; variant rows add sources between them.
-  if (evalConfig?.variants.length)
-    throw new HopError('E_QUEUE', `${file}: eval.variants (${evalConfig.variants.join(', ')}) are not evaluated through the queue yet; evaluate the variants with hop eval on the finished cells`);
   const seedsPerShard = options.seedsPerShard ?? 1;
   const jobs = planExperiment(exp, root, cells, evalConfig, seedsPerShard);
   const identity = options.identity ?? trainerIdentity();

@@ -37,8 +37,17 @@ export async function runQueueJob(root: string, experiment: string, name: string
     }
     case 'eval': {
       await prepareEnvironment(log);
-      const { protocol, source, seeds } = job!.shard!;
+      const { protocol, source, seeds, variant } = job!.shard!;
       const plan = evaluationPlan(cells.map((c) => c.dir), evalConfig!);
+      const spec = plan.specs.get(plan.sources[source]);
+      const specVariant = spec?.kind === 'run' ? spec.variant : undefined;
+      // The shard names its source by index: the plan read from the runs must list the same row there.
+      if (!spec || specVariant !== variant)
+        throw new HopError(
+          'E_QUEUE',
+          `evaluation shard ${name} of experiment '${experiment}': source ${source} of the evaluation is ${spec ? `${plan.sources[source].label}${specVariant ? ` (${specVariant})` : ''}` : 'missing'}, not the ${variant ?? 'plain'} row the shard was planned for; ` +
+            `is an algorithm of a cell in ${root} not the one the file gives it? take the experiment off the queue (\`hop queue remove ${experiment}\`) and enqueue it again`,
+        );
       const t0 = performance.now();
       const got = await evaluateSource(plan, plan.sources[source], protocol, evalConfig!, seeds);
       const file = shardFile(root, name);

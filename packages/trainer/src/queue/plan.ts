@@ -3,6 +3,8 @@ import { basename, join, relative, sep } from 'node:path';
 import type { Protocol } from '../eval/protocol';
 import { REFERENCE_POPULATIONS } from '../eval/protocol';
 import type { EvalConfig } from '../eval/schema';
+import { variantSkipped } from '../eval/command';
+import type { DiagnosisVariant } from '../algos/types';
 import type { Cell } from '../experiment/command';
 import { inputRecipes } from '../experiment/inputs';
 import type { Experiment } from '../experiment/schema';
@@ -11,12 +13,15 @@ export type JobKind = 'input' | 'cell' | 'eval' | 'tables';
 
 /**
  * An evaluation shard: some seeds of one agent source under one protocol. `source` indexes the evaluation's
- * sources as `evaluationPlan` lists them (the cells' runs in grid order, then the rule references).
+ * sources as `evaluationPlan` lists them (each cell's run in grid order, followed by its diagnosis variants
+ * that apply to its algorithm, then the rule references); `variant` names the variant of a variant row, so
+ * the worker can check that the index still points at it.
  */
 export interface EvalShard {
   protocol: Protocol;
   source: number;
   seeds: number[];
+  variant?: DiagnosisVariant;
 }
 
 /** One job of an experiment: what it makes, from what recipe, after which other jobs (by name). */
@@ -49,18 +54,26 @@ export function planExperiment(exp: Experiment, root: string, cells: Cell[], eva
   });
   if (!evalConfig) return jobs;
   const { out: _out, ...settings } = evalConfig;
-  const sources = [...cells.map((c) => basename(c.dir)), ...(evalConfig.reference ? REFERENCE_POPULATIONS.map((p) => `rule-${p}`) : [])];
+  // The evaluation's sources in evaluationPlan's order: a cell's variant rows follow its own.
+  const sources: { name: string; variant?: DiagnosisVariant }[] = [
+    ...cells.flatMap((c) => [
+      { name: basename(c.dir) },
+      ...evalConfig.variants.filter((v) => !variantSkipped(c.algo, v)).map((variant) => ({ name: `${basename(c.dir)}.${variant}`, variant })),
+    ]),
+    ...(evalConfig.reference ? REFERENCE_POPULATIONS.map((p) => ({ name: `rule-${p}` })) : []),
+  ];
   const protocols: Protocol[] = evalConfig.protocol === 'both' ? ['self-play', 'adapt'] : [evalConfig.protocol];
   const shards: string[] = [];
   for (const protocol of protocols)
-    sources.forEach((s, source) => {
+    sources.forEach(({ name: s, variant }, source) => {
       for (let lo = 0; lo < evalConfig.seeds; lo += seedsPerShard) {
         const seeds = Array.from({ length: Math.min(seedsPerShard, evalConfig.seeds - lo) }, (_, i) => lo + i);
         const name = `eval.${protocol}.${s}.seeds-${seeds[0]}-${seeds[seeds.length - 1]}`;
         shards.push(name);
         // Every cell, not only its own: the evaluation's sources are built from all runs (their algorithms give
-        // the rows and the seed numbering, and a run is loaded from its newest checkpoint).
-        jobs.push({ name, kind: 'eval', shard: { protocol, source, seeds }, recipe: sorted({ settings, protocol, source: s, seeds }), deps: cells.map(cellJob) });
+        // the rows and the seed numbering, and a run is loaded from its newest checkpoint). The recipe holds
+        // every evaluation setting (variants, simulations, prior alpha, co-players, focal counts, ...).
+        jobs.push({ name, kind: 'eval', shard: { protocol, source, seeds, ...(variant ? { variant } : {}) }, recipe: sorted({ settings, protocol, source: s, seeds }), deps: cells.map(cellJob) });
       }
     });
   jobs.push({ name: 'tables', kind: 'tables', recipe: sorted({ settings, runs: cells.map((c) => basename(c.dir)) }), deps: shards });

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { barChartSvg, heatmapSvg, stackedBarChartSvg } from '@hop/core';
+import { barChartSvg, heatmapSvg, stackedBarChartSvg, wilsonInterval } from '@hop/core';
 import type { EpochEvaluation, PairEvaluation } from '../pretrain/train';
 import { MOVES, majorityBaselines, moveAccuracy } from '../pretrain/accuracy';
 import { RunDir, type RunMetric } from '../run/layout';
@@ -275,8 +275,8 @@ export function pretrainSummary(run: RunDir, runs: NamedRun[]): string {
     html +=
       `<p class="headline">Does the latent carry information? On move labels the MOA reaches <b>${fixed(post)}</b>${n ? ` ${esc(wilson(post, n.moves))}` : ''} top-1 ` +
       `with z drawn from the posterior (which sees the hindsight subgoal) against <b>${fixed(prior)}</b>${n ? ` ${esc(wilson(prior, n.moves))}` : ''} ` +
-      `with z = the prior mean: a difference of <b>${((post - prior) * 100).toFixed(1)}</b> points` +
-      `${typeof last['val/kl'] === 'number' ? `, with a validation KL of ${esc((last['val/kl'] as number).toFixed(3))} nats` : ''}. ` +
+      `with z = the prior mean: ${latentVerdict(post, prior, n?.moves)}` +
+      `${typeof last['val/kl'] === 'number' ? ` The validation KL is ${esc((last['val/kl'] as number).toFixed(3))} nats.` : ''} ` +
       'A collapsed latent gives no difference and a KL near 0.</p>';
   html +=
     '<div class="kpi">' +
@@ -330,6 +330,21 @@ export function pretrainSummary(run: RunDir, runs: NamedRun[]): string {
   return html;
 }
 
+/**
+ * The posterior-minus-prior-mean difference in points with its 95% interval, and what it says. The SE treats the
+ * two accuracies as independent (sqrt(p1 q1 / n + p2 q2 / n)); they are measured on the same rows and positively
+ * correlated, so the interval is wider than a paired one: a difference it calls measurable is one.
+ */
+export function latentVerdict(post: number, prior: number, n: number | undefined): string {
+  const diff = (post - prior) * 100;
+  if (!n) return `a difference of <b>${diff.toFixed(1)}</b> points (no validation count, so no interval).`;
+  const se = 100 * Math.sqrt((post * (1 - post)) / n + (prior * (1 - prior)) / n);
+  const [lo, hi] = [diff - 1.96 * se, diff + 1.96 * se];
+  const interval = `<b>${diff.toFixed(1)}</b> points, 95% interval [${lo.toFixed(1)}, ${hi.toFixed(1)}] (n = ${n})`;
+  if (lo > 0) return `a difference of ${interval}: the latent carries information the prior mean lacks.`;
+  return `a difference of ${interval}, which includes 0: <b>at this size the latent carries nothing measurable</b> (the subgoal the posterior sees does not change the MOA's predictions detectably).`;
+}
+
 /** Validation samples of an evaluation, all labels and move labels only (the n of its accuracies). */
 export function sampleCounts(ev: EpochEvaluation): { all: number; moves: number } {
   const rows = ev.evaluation.confusion.map((row) => row.reduce((a, b) => a + b, 0));
@@ -339,10 +354,6 @@ export function sampleCounts(ev: EpochEvaluation): { all: number; moves: number 
 
 /** The 95% Wilson score interval of a proportion `p` observed over `n` trials, as "[lo, hi]". */
 export function wilson(p: number, n: number): string {
-  if (!(n > 0) || !Number.isFinite(p)) return '';
-  const z = 1.959964;
-  const d = 1 + (z * z) / n;
-  const c = (p + (z * z) / (2 * n)) / d;
-  const w = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
-  return `[${Math.max(0, c - w).toFixed(3)}, ${Math.min(1, c + w).toFixed(3)}]`;
+  const ci = wilsonInterval(p, n);
+  return ci ? `[${ci[0].toFixed(3)}, ${ci[1].toFixed(3)}]` : '';
 }

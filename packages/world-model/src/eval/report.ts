@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { barChartSvg, heatmapSvg, lineChartSvg, readMetrics, type MetricRecord } from '@hop/core';
+import { barChartSvg, heatmapSvg, lineChartSvg, readMetrics, wilsonInterval, type MetricRecord } from '@hop/core';
 import { channelNamesOf, type GridLayout } from '../layout';
 import type { Evaluation, PictureSample } from './evaluate';
 import { STEP_CATEGORIES, STEP_CATEGORY_HELP, type OffPolicyFigures } from './offpolicy';
@@ -57,6 +57,16 @@ export function samplePictures(layout: GridLayout, s: PictureSample, caption: st
   }
   return `${html}</figure>\n`;
 }
+
+/** The notes' Python world model (spec §6: 4x4 grid, 7 channels, 50,000 samples), drawn as reference lines. */
+const REFERENCE = { obsMse: 0.0074, psnr: 24.08, rewardMse: 0.0012 };
+const REFERENCE_TEXT: Record<string, string> = {
+  'val/obs_mse': String(REFERENCE.obsMse),
+  'val/psnr': String(REFERENCE.psnr),
+  'val/reward_mse': String(REFERENCE.rewardMse),
+};
+/** Summary rows that are proportions of validation transitions. */
+const RATES = new Set(['val/reward_exact', 'val/outcome_accuracy', 'val/position_accuracy', 'val/presence_accuracy', 'val/impossible_rate']);
 
 const pct = (v: number) => (Number.isFinite(v) ? `${(100 * v).toFixed(2)}%` : '-');
 
@@ -146,24 +156,53 @@ export function worldModelReportSection(runDir: string): string {
       ['val/impossible_rate', 'impossible-prediction rate'],
       ['time/epoch_seconds', 'epoch seconds'],
     ];
+    // Rates over the validation transitions get a Wilson 95% interval (n known from the evaluation of that epoch).
+    const n = ev && ev.epoch === num(last, 'epoch') ? ev.metrics.samples : 0;
+    const ci = (k: string) => {
+      const w = RATES.has(k) ? wilsonInterval(num(last, k), n) : null;
+      return w ? `[${w[0].toFixed(3)}, ${w[1].toFixed(3)}]` : '';
+    };
     html += '<table class="wm-summary"><thead><tr><th></th>' +
-      `<th>last (epoch ${num(last, 'epoch')})</th><th>best (epoch ${num(best, 'epoch')})</th></tr></thead><tbody>\n`;
-    for (const [k, label] of keys) html += `<tr><td>${esc(label)}</td><td>${fmt(num(last, k))}</td><td>${fmt(num(best, k))}</td></tr>\n`;
-    html += '</tbody></table>\n';
+      `<th>last (epoch ${num(last, 'epoch')})</th><th>95% interval (last${n ? `, n = ${n}` : ''})</th><th>best (epoch ${num(best, 'epoch')})</th>` +
+      '<th>reference</th></tr></thead><tbody>\n';
+    for (const [k, label] of keys)
+      html += `<tr><td>${esc(label)}</td><td>${fmt(num(last, k))}</td><td>${ci(k)}</td><td>${fmt(num(best, k))}</td><td>${esc(REFERENCE_TEXT[k] ?? '')}</td></tr>\n`;
+    html += '</tbody></table>\n<p class="note">Rates are over validation transitions (Wilson 95% intervals; a rate over players or cells ' +
+      'counts a transition as one trial, so the interval is conservative). MSE figures have no interval: the per-transition spread is not ' +
+      'logged. The reference is the notes\' Python world model on a 4x4 grid with 7 channels and 50,000 samples (spec §6).</p>\n';
     const x = rows.map((r) => num(r, 'epoch'));
     const series = (k: string, name = k) => ({ name, x, y: rows.map((r) => num(r, k)) });
     html += lineChartSvg({
       title: 'Training losses',
       series: [series('losses/total', 'total'), series('losses/recon', 'recon'), series('losses/outcome', 'outcome')],
       xLabel: 'epoch',
+      yLabel: 'loss (per-channel weighted MSE + outcome CE), log scale',
       logY: true,
     });
-    html += lineChartSvg({ title: 'Validation obs / reward MSE', series: [series('val/obs_mse', 'obs MSE'), series('val/reward_mse', 'reward MSE')], xLabel: 'epoch', logY: true });
-    html += lineChartSvg({ title: 'Validation PSNR', series: [series('val/psnr', 'PSNR (dB)')], xLabel: 'epoch' });
+    html += lineChartSvg({
+      title: 'Validation obs / reward MSE',
+      series: [series('val/obs_mse', 'obs MSE'), series('val/reward_mse', 'reward MSE')],
+      xLabel: 'epoch',
+      yLabel: 'MSE (obs: per cell value; reward: reward²), log scale',
+      logY: true,
+      referenceLines: [
+        { y: REFERENCE.obsMse, label: `reference obs MSE ${REFERENCE.obsMse}` },
+        { y: REFERENCE.rewardMse, label: `reference reward MSE ${REFERENCE.rewardMse}` },
+      ],
+    });
+    html += lineChartSvg({
+      title: 'Validation PSNR',
+      series: [series('val/psnr', 'PSNR (dB)')],
+      xLabel: 'epoch',
+      yLabel: 'PSNR (dB)',
+      referenceLines: [{ y: REFERENCE.psnr, label: `reference ${REFERENCE.psnr} dB` }],
+    });
     html += lineChartSvg({
       title: 'Structural accuracy',
       series: [series('val/position_accuracy', 'positions exact'), series('val/impossible_rate', 'impossible-prediction rate')],
       xLabel: 'epoch',
+      yLabel: 'fraction of validation transitions (0-1)',
+      referenceLines: [{ y: 1, label: 'perfect 1' }],
     });
   }
   if (offPolicy) html += offPolicySection(offPolicy);
@@ -172,13 +211,14 @@ export function worldModelReportSection(runDir: string): string {
     const names = channelNamesOf(layout);
     const m = ev.metrics;
     html += `<p>Evaluation of epoch ${ev.epoch} (${esc(ev.config.arch)} model) on ${m.samples} validation transitions.</p>\n`;
-    html += barChartSvg({ title: 'Validation MSE per channel', labels: names, values: m.perChannelMse, yLabel: 'MSE' });
+    html += barChartSvg({ title: 'Validation MSE per channel', labels: names, values: m.perChannelMse, yLabel: 'MSE (per cell value, 0-1 scale)' });
     html += barChartSvg({
       title: 'Impossible predictions (count)',
       labels: ['jump > 1 cell', 'on 2+ cells', 'back after done', 'prey appears'],
       values: [m.impossible.playerJump, m.impossible.playerMulti, m.impossible.playerReturn, m.impossible.preyAppear],
+      yLabel: `predictions (count, of ${m.samples} transitions)`,
     });
-    html += scatterSvg({ title: 'Reward: rules on the predicted outcome vs true', x: ev.scatter.truth, y: ev.scatter.pred, xLabel: 'true reward', yLabel: 'predicted reward' });
+    html += scatterSvg({ title: 'Reward: rules on the predicted outcome vs true', x: ev.scatter.truth, y: ev.scatter.pred, xLabel: 'true reward (per player and step)', yLabel: 'predicted reward (per player and step)' });
     ev.samples.forEach((s, i) => (html += samplePictures(layout, s, `Validation sample ${i + 1} (row ${s.row})`)));
     if (ev.worst) html += samplePictures(layout, ev.worst, `Largest-error validation sample (row ${ev.worst.row})`);
   }

@@ -38,8 +38,8 @@ export function scatterSvg(o: { title: string; x: number[]; y: number[]; xLabel:
     svg += `<text x="${f(sx(v))}" y="${pad.t + h + 16}" text-anchor="middle">${f(v)}</text>`;
     svg += `<text x="${pad.l - 6}" y="${f(sy(v))}" text-anchor="end" dominant-baseline="middle">${f(v)}</text>\n`;
   }
-  svg += `<text x="${pad.l + w / 2}" y="${size - 8}" text-anchor="middle">${esc(o.xLabel)}</text>\n`;
-  svg += `<text transform="translate(14 ${pad.t + h / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>\n<g class="points">`;
+  svg += `<text class="axis-label" x="${pad.l + w / 2}" y="${size - 8}" text-anchor="middle">${esc(o.xLabel)}</text>\n`;
+  svg += `<text class="axis-label" transform="translate(14 ${pad.t + h / 2}) rotate(-90)" text-anchor="middle">${esc(o.yLabel)}</text>\n<g class="points">`;
   o.x.forEach((x, i) => {
     const y = o.y[i];
     if (Number.isFinite(x) && Number.isFinite(y))

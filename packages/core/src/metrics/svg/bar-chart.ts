@@ -1,5 +1,5 @@
 import { HopError } from '../../errors';
-import { PALETTE, esc, fmt, linearAxis, px, scale, svgOpen, textWidth, yAxisSvg } from './common';
+import { PALETTE, esc, fmt, linearAxis, px, referenceLinesSvg, scale, svgOpen, textWidth, yAxisSvg } from './common';
 
 export interface BarChartOptions {
   title: string;
@@ -10,17 +10,33 @@ export interface BarChartOptions {
   height?: number;
   /** One colour for all bars (default), or one per bar. */
   colors?: string | string[];
+  /** Error bars: half-widths (e.g. one standard error) drawn as whiskers from `value - e` to `value + e`. */
+  errors?: number[];
+  /** Horizontal reference lines (baselines, bounds); the y range includes them. */
+  referenceLines?: { y: number; label: string }[];
 }
 
-/** Bars from a zero baseline (negative values hang below it), each with its value printed on it. */
+/**
+ * Bars from a zero baseline (negative values hang below it), each with its value printed on it; optional error
+ * whiskers and horizontal reference lines.
+ */
 export function barChartSvg(o: BarChartOptions): string {
   if (o.labels.length !== o.values.length)
     throw new HopError('E_CHART', `barChartSvg '${o.title}': ${o.labels.length} labels but ${o.values.length} values`);
-  const finite = o.values.filter(Number.isFinite);
+  if (o.errors && o.errors.length !== o.values.length)
+    throw new HopError('E_CHART', `barChartSvg '${o.title}': ${o.values.length} values but ${o.errors.length} error bars`);
+  const err = (i: number) => (o.errors && Number.isFinite(o.errors[i]) ? Math.abs(o.errors[i]) : 0);
+  const refs = (o.referenceLines ?? []).filter((r) => Number.isFinite(r.y));
+  const finite = [
+    ...o.values.flatMap((v, i) => (Number.isFinite(v) ? [v - err(i), v + err(i)] : [])),
+    ...(o.values.some(Number.isFinite) ? refs.map((r) => r.y) : []),
+  ];
   const axis = linearAxis(finite.length ? Math.min(...finite) : 0, finite.length ? Math.max(...finite) : 1, 5, true);
   const n = o.values.length;
   const labelW = Math.max(0, ...o.labels.map((l) => textWidth(l, 12)));
-  const width = o.width ?? Math.max(360, 90 + n * Math.max(48, Math.min(90, labelW + 12)));
+  // Wide enough for the title and the reference lines' labels as well as the bars.
+  const refW = Math.max(0, ...refs.map((r) => textWidth(r.label, 11)));
+  const width = o.width ?? Math.max(360, textWidth(o.title, 15) * 0.95 + 40, 120 + refW + n * 40, 90 + n * Math.max(48, Math.min(90, labelW + 12)));
   const left = 18 + (o.yLabel ? 18 : 0) + Math.max(...axis.labels.map((l) => textWidth(l, 12)));
   const right = width - 16;
   const slot = (right - left) / Math.max(1, n);
@@ -41,12 +57,22 @@ export function barChartSvg(o: BarChartOptions): string {
     if (Number.isFinite(v)) {
       const y = sy(v);
       svg += `<rect class="bar" data-label="${esc(o.labels[i])}" x="${px(x)}" y="${px(Math.min(y, zero))}" width="${px(w)}" height="${px(Math.abs(zero - y))}" fill="${esc(color)}"/>`;
-      svg += `<text class="bar-value" x="${px(x + w / 2)}" y="${px(v >= 0 ? y - 4 : y + 13)}" text-anchor="middle" font-size="11">${esc(fmt(v))}</text>\n`;
+      const e = err(i);
+      if (e > 0) {
+        const [y0, y1, cx] = [sy(v - e), sy(v + e), x + w / 2];
+        svg += `<g class="error-bar" data-label="${esc(o.labels[i])}" stroke="#333" stroke-width="1.4"><line x1="${px(cx)}" y1="${px(y0)}" x2="${px(cx)}" y2="${px(y1)}"/>`;
+        svg += `<line x1="${px(cx - 6)}" y1="${px(y0)}" x2="${px(cx + 6)}" y2="${px(y0)}"/><line x1="${px(cx - 6)}" y1="${px(y1)}" x2="${px(cx + 6)}" y2="${px(y1)}"/></g>`;
+      }
+      // The value sits beyond the whisker's end, where it cannot be overdrawn.
+      const ty = v >= 0 ? sy(v + e) - 4 : sy(v - e) + 13;
+      svg += `<text class="bar-value" x="${px(x + w / 2)}" y="${px(ty)}" text-anchor="middle" font-size="11">${esc(fmt(v))}</text>\n`;
     } else {
       svg += `<text class="bar-value" x="${px(x + w / 2)}" y="${px(zero - 4)}" text-anchor="middle" font-size="11" fill="#888">${esc(fmt(v))}</text>\n`;
     }
   });
-  svg += `<line x1="${px(left)}" y1="${px(zero)}" x2="${px(right)}" y2="${px(zero)}" stroke="#333"/>\n</g>\n<g class="x-axis">\n`;
+  svg += `<line x1="${px(left)}" y1="${px(zero)}" x2="${px(right)}" y2="${px(zero)}" stroke="#333"/>\n</g>\n`;
+  if (n > 0) svg += referenceLinesSvg(refs, sy, left, right);
+  svg += '<g class="x-axis">\n';
   o.labels.forEach((l, i) => {
     const x = left + (i + 0.5) * slot;
     svg += rotate

@@ -42,8 +42,10 @@ export interface Axis {
 export function linearAxis(lo: number, hi: number, count = 5, includeZero = false, tight = false): Axis {
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) [lo, hi] = [0, 1];
   if (includeZero) [lo, hi] = [Math.min(lo, 0), Math.max(hi, 0)];
-  if (lo === hi) {
-    const pad = lo === 0 ? 1 : Math.abs(lo) * 0.1;
+  // All zeros (no prey caught, a loss term that is off): 0..1, not -1..1, which shows values that cannot occur.
+  if (lo === 0 && hi === 0) hi = 1;
+  else if (lo === hi) {
+    const pad = Math.abs(lo) * 0.1;
     [lo, hi] = [lo - pad, hi + pad];
   }
   const raw = (hi - lo) / count;
@@ -117,6 +119,39 @@ export function viridis(t: number): { fill: string; darkBackground: boolean } {
 /** Rough width of `s` in px at `size` px sans-serif (layout only; SVG renderers measure for real). */
 export function textWidth(s: string, size: number): number {
   return s.length * size * 0.6;
+}
+
+/**
+ * `s` shortened with an ellipsis to fit `maxWidth` px at `size` px (by `textWidth`); the full text is for a
+ * tooltip (`<title>`).
+ */
+export function fitText(s: string, size: number, maxWidth: number): string {
+  if (textWidth(s, size) <= maxWidth) return s;
+  const keep = Math.max(1, Math.floor(maxWidth / (size * 0.6)) - 1);
+  return `${s.slice(0, keep)}…`;
+}
+
+/**
+ * Horizontal reference lines (baselines, bounds, thresholds), each named at the right edge of the plot area.
+ * Labels of lines closer than a line of text are pushed apart downwards (top to bottom), so that equal or near
+ * values (two rule teams that both reach the cap) stay readable.
+ */
+export function referenceLinesSvg(refs: { y: number; label: string }[], sy: (v: number) => number, left: number, right: number): string {
+  const order = refs.map((r, i) => ({ r, i, y: sy(r.y) })).sort((a, b) => a.y - b.y || a.i - b.i);
+  const labelY = new Map<number, number>();
+  let prev = -Infinity;
+  for (const o of order) {
+    const ty = Math.max(o.y - 4, prev + 12);
+    labelY.set(o.i, ty);
+    prev = ty;
+  }
+  let svg = '';
+  refs.forEach((r, i) => {
+    const ry = px(sy(r.y));
+    svg += `<g class="reference-line" data-label="${esc(r.label)}"><line x1="${px(left)}" y1="${ry}" x2="${px(right)}" y2="${ry}" stroke="#888" stroke-width="1.2" stroke-dasharray="2 4"/>`;
+    svg += `<text x="${px(right - 4)}" y="${px(labelY.get(i)!)}" text-anchor="end" font-size="11" fill="#666">${esc(r.label)}</text></g>\n`;
+  });
+  return svg;
 }
 
 export function svgOpen(width: number, height: number, title: string): string {

@@ -1,5 +1,5 @@
 import { HopError } from '../../errors';
-import { PALETTE, esc, linearAxis, logAxis, px, scale, svgOpen, textWidth, yAxisSvg } from './common';
+import { PALETTE, esc, fitText, linearAxis, logAxis, px, referenceLinesSvg, scale, svgOpen, textWidth, yAxisSvg } from './common';
 
 export interface LineSeries {
   name: string;
@@ -67,7 +67,11 @@ export function lineChartSvg(o: LineChartOptions): string {
   const xAxis = linearAxis(xLo, xHi, 6, false, xLo < xHi);
   const yAxis = logY ? logAxis(yLo, yHi) : linearAxis(yLo, yHi, 5);
 
-  const legendWidth = o.series.length ? Math.min(200, 34 + Math.max(...o.series.map((s) => textWidth(s.name, 12)))) : 0;
+  // The legend grows with its longest name up to LEGEND_MAX px; a longer name is shortened with an ellipsis
+  // (its full text in a tooltip) instead of running off the picture.
+  const sameAs = o.series.map((s, k) => o.series.slice(0, k).findIndex((e) => coincide(e, s)));
+  const names = o.series.map((s, k) => (sameAs[k] >= 0 ? `${s.name} (= ${o.series[sameAs[k]].name})` : s.name));
+  const legendWidth = o.series.length ? Math.min(LEGEND_MAX, 34 + Math.max(...names.map((n) => textWidth(n, 12)))) : 0;
   const width = o.width ?? 640 + legendWidth;
   const height = o.height ?? 400;
   const left = 18 + (o.yLabel ? 18 : 0) + Math.max(...yAxis.labels.map((l) => textWidth(l, 12)));
@@ -91,17 +95,11 @@ export function lineChartSvg(o: LineChartOptions): string {
   if (empty)
     svg += `<text class="no-data" x="${px((left + right) / 2)}" y="${px((top + bottom) / 2)}" text-anchor="middle" fill="#888">no data</text>\n`;
 
-  if (!empty)
-    for (const r of refs) {
-      const ry = px(sy(r.y));
-      svg += `<g class="reference-line" data-label="${esc(r.label)}"><line x1="${px(left)}" y1="${ry}" x2="${px(right)}" y2="${ry}" stroke="#888" stroke-width="1.2" stroke-dasharray="2 4"/>`;
-      svg += `<text x="${px(right - 4)}" y="${px(sy(r.y) - 4)}" text-anchor="end" font-size="11" fill="#666">${esc(r.label)}</text></g>\n`;
-    }
-  const sameAs = o.series.map((s, k) => o.series.slice(0, k).findIndex((e) => coincide(e, s)));
+  if (!empty) svg += referenceLinesSvg(refs, sy, left, right);
   o.series.forEach((s, k) => {
     const color = PALETTE[k % PALETTE.length];
     const dash = sameAs[k] >= 0 ? ' stroke-dasharray="6 5"' : '';
-    const name = sameAs[k] >= 0 ? `${s.name} (= ${o.series[sameAs[k]].name})` : s.name;
+    const name = names[k];
     // One sub-path per run of usable points; a lone point is drawn as a dot.
     let d = '';
     let dots = '';
@@ -145,10 +143,15 @@ export function lineChartSvg(o: LineChartOptions): string {
     svg += `${dots}</g>\n`;
     const ly = top + 8 + k * 18;
     svg += `<g class="legend-entry"><line x1="${px(right + 14)}" y1="${px(ly)}" x2="${px(right + 34)}" y2="${px(ly)}" stroke="${color}" stroke-width="3"${dash}/>`;
-    svg += `<text class="legend" x="${px(right + 40)}" y="${px(ly)}" dominant-baseline="middle">${esc(name)}</text></g>\n`;
+    const shown = fitText(name, 12, legendWidth - 22);
+    const tip = shown === name ? '' : `<title>${esc(name)}</title>`;
+    svg += `<text class="legend" x="${px(right + 40)}" y="${px(ly)}" dominant-baseline="middle">${tip}${esc(shown)}</text></g>\n`;
   });
   return `${svg}</svg>\n`;
 }
+
+/** The widest legend, in px (a longer name is shortened). */
+const LEGEND_MAX = 360;
 
 /** Same x values and y values equal to 1e-9 (relative): the later line would hide under the earlier one. */
 function coincide(a: LineSeries, b: LineSeries): boolean {
