@@ -55,6 +55,15 @@ export {
 } from './agents/agents';
 export { BatchedPopulation } from './agents/batched';
 export {
+  BatchedCommitted,
+  committedAction,
+  committedParams,
+  COMMITTED_DEFAULTS,
+  TRAINING_CO_PLAYERS,
+  type CommittedParams,
+  type TrainingCoPlayer,
+} from './agents/committed';
+export {
   POPULATIONS,
   resolvePopulation,
   type PopulationName,
@@ -66,8 +75,10 @@ export { ObservationDecoder } from './agents/decode';
 export {
   AGENT_KINDS,
   DEFAULT_SWITCHING,
+  makeDecisionContext,
   ruleActionProbs,
   STAG_WAITS,
+  type DecisionContext,
   type AgentKind,
   type RuleParams,
   type StagWait,

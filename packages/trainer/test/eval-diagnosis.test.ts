@@ -318,7 +318,9 @@ describe('experiments/msh-adapt.yaml', () => {
     const exp = ExperimentSchema.parse(await readConfigFile(join(PKG, '..', '..', 'experiments', 'msh-adapt.yaml')));
     const cells = experimentCells(exp, '/r', 1);
     expect(cells.map((c) => [c.algo, c.settings.seed])).toEqual([['hop', 1], ['hop', 2], ['direct-om', 1], ['direct-om', 2]]);
-    for (const c of cells) expect(trainConfigOf(c.settings).config, c.dir).toMatchObject({ budget: 'msh-2h', iterations: 80, numTrees: 2, numSimulations: 128 });
+    for (const c of cells) expect(trainConfigOf(c.settings).config, c.dir).toMatchObject({ budget: 'msh-2h', iterations: 80, numTrees: 2, numSimulations: 128, coPlayerMix: 0.5 });
+    // hop reads the co-players' goals; direct-om has none to read
+    expect(cells.map((c) => (trainConfigOf(c.settings).config as { focalGoals?: string }).focalGoals)).toEqual(['co-player', 'co-player', 'off', 'off']);
     const ev = EvalConfigSchema.parse(exp.eval);
     expect(ev.groupByAlgo).toBe(true);
     const units = exp.seeds.length * ev.seeds * ev.pairings;

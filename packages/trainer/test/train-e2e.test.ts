@@ -173,16 +173,43 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
   it('1 and 2 workers give the same metrics; another seed does not', async () => {
     const root = tempDir('workers');
     const args = (out: string, workers: number, seed: number) => ['train', '--pretrained', preTrue, '--iterations', '2', '--workers', String(workers), '--seed', String(seed), '--out', out, ...TINY_TRAIN, '--num-envs', '4'];
-    const [one, two, other] = await Promise.all([
+    const [one, two, other, zeroMix] = await Promise.all([
       runHop(args(join(root, 'one'), 1, 3)),
       runHop(args(join(root, 'two'), 2, 3)),
       runHop(args(join(root, 'other'), 1, 4)),
+      runHop([...args(join(root, 'zero-mix'), 1, 3), '--co-player-mix', '0']),
     ]);
-    for (const r of [one, two, other]) expect(r.code, r.stderr).toBe(0);
+    for (const r of [one, two, other, zeroMix]) expect(r.code, r.stderr).toBe(0);
     expect(two.stdout).toMatch(/2 worker threads, environments 0..1 \/ 2..3/);
     expect(learning(join(root, 'two'))).toEqual(learning(join(root, 'one')));
     expect(learning(join(root, 'other'))).not.toEqual(learning(join(root, 'one')));
+    // --co-player-mix 0 is pure self-play: the records of the run without the flag, bit for bit
+    expect(learning(join(root, 'zero-mix'))).toEqual(learning(join(root, 'one')));
   });
+
+  it('--co-player-mix 0.5: goal-committed co-players in half the environments, same for 1 and 2 workers, hop and direct-om', async () => {
+    const root = tempDir('co-player-mix');
+    const args = (out: string, algo: string, workers: number, extra: string[] = []) => [
+      'train', '--algo', algo, '--pretrained', algo === 'hop' ? preTrue : preNone, '--iterations', '1', '--workers', String(workers), '--seed', '2',
+      '--out', out, ...TINY_TRAIN, '--num-envs', '4', '--episodes-per-env', '2', '--co-player-mix', '0.5', '--eval-every', '0', ...extra,
+    ];
+    const [one, two, om] = await Promise.all([
+      runHop(args(join(root, 'one'), 'hop', 1, ['--focal-goals', 'co-player'])),
+      runHop(args(join(root, 'two'), 'hop', 2, ['--focal-goals', 'co-player'])),
+      runHop(args(join(root, 'om'), 'direct-om', 1)),
+    ]);
+    for (const r of [one, two, om]) expect(r.code, r.stderr).toBe(0);
+    expect(learning(join(root, 'two'))).toEqual(learning(join(root, 'one')));
+    for (const run of ['one', 'om']) {
+      const it = metrics(join(root, run)).find((x) => x.kind === 'iteration')!;
+      // 8 episodes, each with rule co-players with probability 0.5: both kinds occur at seed 2 (checked)
+      expect(it['mix/fraction'], run).toBeGreaterThan(0);
+      expect(it['mix/fraction'], run).toBeLessThan(1);
+      const counted = ['hare', 'stag', 'mixed'].reduce((a, k) => a + (it[`mix/episodes_vs_${k}`] as number), 0);
+      expect(counted).toBe((it['mix/fraction'] as number) * 8);
+    }
+    expect(one.stdout).toMatch(/vs rules \(\d+% of episodes\)/);
+  }, 300_000);
 
   it('Ctrl-C during the warm start stops it at once (exit 130, nothing saved); --resume ends as the uninterrupted run', async () => {
     const root = tempDir('warm-int');

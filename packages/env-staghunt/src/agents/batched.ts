@@ -1,6 +1,7 @@
 import { HopError, Rng } from '@hop/core/base';
 import { NUM_ACTIONS } from '../config';
 import type { VecStagHunt } from '../env/vec';
+import type { Geometry } from '../core/geometry';
 import { agentSeed } from '../env/seeds';
 import { KIND_HARE, KIND_STAG, KIND_SWITCHING, decide, makeDecisionContext, type DecisionContext } from './decide';
 import { computeDistances } from './paths';
@@ -72,13 +73,9 @@ export class BatchedPopulation {
 
   private startEpisode(vec: VecStagHunt, k: number): void {
     const g = vec.geometry;
-    const b = k * g.stateWords;
     const e = vec.episodeIndex[k];
     this.seenEpisode[k] = e;
-    if (this.population.needsPaths) {
-      for (let c = 0; c < g.cells; c++) this.blocked[c] = (vec.states[b + g.OBST + (c >> 5)] >>> (c & 31)) & 1;
-      computeDistances(g.cells, g.nbr, this.blocked, this.dist, k * g.cells * g.cells, this.queue);
-    }
+    if (this.population.needsPaths) layoutDistances(vec, k, this.blocked, this.dist, this.queue);
     for (let p = 0; p < g.players; p++) {
       const i = k * g.players + p;
       const rng = new Rng(agentSeed(this.seed, vec.streamOffset + k, e, p));
@@ -111,30 +108,49 @@ export class BatchedPopulation {
     const ctx = this.ctx;
     ctx.mask = vec.masks;
     for (let k = 0; k < this.numEnvs; k++) {
-      const b = k * g.stateWords;
-      ctx.distOff = k * g.cells * g.cells;
-      ctx.time = st[b + g.T];
-      ctx.numStags = 0;
-      for (let s = 0; s < g.stags; s++) {
-        const c = st[b + g.STAG + s];
-        if (c >= 0) ctx.stags[ctx.numStags++] = c;
-      }
-      ctx.numHares = 0;
-      for (let s = 0; s < g.hares; s++) {
-        const c = st[b + g.HARE + s];
-        if (c >= 0) ctx.hares[ctx.numHares++] = c;
-      }
+      envContext(ctx, st, g, k);
       for (let p = 0; p < g.players; p++) {
         const i = k * g.players + p;
-        ctx.self = st[b + g.POS + p];
-        ctx.numOthers = 0;
-        for (let q = 0; q < g.players; q++) {
-          const c = st[b + g.POS + q];
-          if (q !== p && c >= 0) ctx.others[ctx.numOthers++] = c;
-        }
-        ctx.maskOff = i * NUM_ACTIONS;
+        playerContext(ctx, st, g, k, p);
         out[i] = decide(this.kinds[i], ctx, this.rngs[i], this.memory, i, this.population);
       }
     }
   }
+}
+
+/** Shortest-path distances of env k's current layout, written at `dist[k * cells * cells ...]`. */
+export function layoutDistances(vec: VecStagHunt, k: number, blocked: Uint8Array, dist: Uint16Array, queue: Int32Array): void {
+  const g = vec.geometry;
+  const b = k * g.stateWords;
+  for (let c = 0; c < g.cells; c++) blocked[c] = (vec.states[b + g.OBST + (c >> 5)] >>> (c & 31)) & 1;
+  computeDistances(g.cells, g.nbr, blocked, dist, k * g.cells * g.cells, queue);
+}
+
+/** The env-wide part of a decision context for env k of a state arena: distances row, time, live prey. */
+export function envContext(ctx: DecisionContext, st: Int32Array, g: Geometry, k: number): void {
+  const b = k * g.stateWords;
+  ctx.distOff = k * g.cells * g.cells;
+  ctx.time = st[b + g.T];
+  ctx.numStags = 0;
+  for (let s = 0; s < g.stags; s++) {
+    const c = st[b + g.STAG + s];
+    if (c >= 0) ctx.stags[ctx.numStags++] = c;
+  }
+  ctx.numHares = 0;
+  for (let s = 0; s < g.hares; s++) {
+    const c = st[b + g.HARE + s];
+    if (c >= 0) ctx.hares[ctx.numHares++] = c;
+  }
+}
+
+/** The player part of a decision context (after `envContext`): own cell, the other live players, mask row. */
+export function playerContext(ctx: DecisionContext, st: Int32Array, g: Geometry, k: number, p: number): void {
+  const b = k * g.stateWords;
+  ctx.self = st[b + g.POS + p];
+  ctx.numOthers = 0;
+  for (let q = 0; q < g.players; q++) {
+    const c = st[b + g.POS + q];
+    if (q !== p && c >= 0) ctx.others[ctx.numOthers++] = c;
+  }
+  ctx.maskOff = (k * g.players + p) * NUM_ACTIONS;
 }

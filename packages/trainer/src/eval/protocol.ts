@@ -9,7 +9,10 @@ import { ruleSource, type AgentSource } from "./controllers";
 
 export type Protocol = "self-play" | "adapt";
 
-/** The co-player types of the adapt protocol: rule populations no agent trained with (self-play only). */
+/**
+ * The co-player types of the adapt protocol: rule populations no agent trained with (training meets HOP agents
+ * and, with --co-player-mix, `TRAINING_CO_PLAYERS`, which a test keeps disjoint from these).
+ */
 export const ADAPT_CO_PLAYERS: readonly PopulationName[] = [
   "random",
   "stag",

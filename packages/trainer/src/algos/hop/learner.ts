@@ -16,6 +16,8 @@ export interface LearnerBatch {
   ret: Float32Array;
   /** `[n, goalDim]` goal inputs of a goal-conditioned focal network (`--focal-goals co-player`); else absent. */
   goals?: Float32Array;
+  /** `[n]` 0 for rows the update skips (rule co-players' steps, `--co-player-mix`); absent: every row trains. */
+  learn?: Uint8Array;
 }
 
 export interface LearnerSettings {
@@ -62,15 +64,17 @@ export class PolicyLearner {
    * The same update one minibatch at a time: yields after each Adam step and returns the report, so a long
    * update (the warm start) can give the event loop a turn (Ctrl-C) and stop between steps.
    */
-  *steps(batch: LearnerBatch, rng: Rng, epochs = this.settings.epochs): Generator<void, LearnerReport, void> {
-    const n = batch.count;
+  *steps(all: LearnerBatch, rng: Rng, epochs = this.settings.epochs): Generator<void, LearnerReport, void> {
     const D = this.model.goalDim;
-    if (D > 0 && batch.goals?.length !== n * D)
-      throw new HopError('E_CONFIG', `the focal network is goal-conditioned (width ${D}); the batch carries ${batch.goals?.length ?? 'no'} goal values for ${n} rows`);
+    if (D > 0 && all.goals?.length !== all.count * D)
+      throw new HopError('E_CONFIG', `the focal network is goal-conditioned (width ${D}); the batch carries ${all.goals?.length ?? 'no'} goal values for ${all.count} rows`);
     const acc = { policyLoss: 0, valueLoss: 0, totalLoss: 0, gradNorm: 0, steps: 0, entropy: 0 };
+    if (all.count === 0) return acc;
+    const O = all.obs.length / all.time.length;
+    const A = all.mask.length / all.time.length;
+    const batch = learnedRows(all, O, A, D);
+    const n = batch.count;
     if (n === 0) return acc;
-    const O = batch.obs.length / batch.time.length;
-    const A = batch.mask.length / batch.time.length;
     const mb = this.settings.minibatch;
     for (let e = 0; e < epochs; e++) {
       const order = rng.permutation(n);
@@ -156,4 +160,16 @@ function gather(b: LearnerBatch, rows: Int32Array, O: number, A: number, D: numb
     if (out.goals && b.goals) out.goals.set(b.goals.subarray(k * D, (k + 1) * D), r * D);
   }
   return out;
+}
+
+/** The rows of `b` the update trains on (`learn` 1); `b` itself when every row does (no copy). */
+function learnedRows(b: LearnerBatch, O: number, A: number, D: number): LearnerBatch {
+  const learn = b.learn;
+  if (!learn) return b;
+  let kept = 0;
+  for (let k = 0; k < b.count; k++) kept += learn[k] ? 1 : 0;
+  if (kept === b.count) return b;
+  const rows = new Int32Array(kept);
+  for (let k = 0, r = 0; k < b.count; k++) if (learn[k]) rows[r++] = k;
+  return gather(b, rows, O, A, D);
 }

@@ -30,7 +30,7 @@ import { HopTeam } from '../../team/team';
 import { openPlanning, type PlanningSpec } from '../../planning/open';
 import type { PlanningSetup } from '../../planning/setup';
 import { episodeMetrics, inferenceMetrics, mergeTallies, onlineMoaMetrics } from '../../metrics/scalars';
-import { learnerMetrics, timingMetrics } from './metrics';
+import { coPlayerMixMetrics, learnerMetrics, timingMetrics } from './metrics';
 import { loadOnlineAndPriors, loadPairs, loadPolicy, readSelfPlayState, saveSelfPlayCheckpoint, type SelfPlayState } from './checkpoint';
 import { prepareTrainResume, trainFingerprints, validateTrainInputs } from './inputs';
 import { PolicyLearner } from './learner';
@@ -307,6 +307,7 @@ async function loop(
         ...learnerMetrics(update),
         ...inferenceMetrics(tally, team.usesBeliefs),
         ...onlineMoaMetrics(reports),
+        ...(config.coPlayerMix > 0 ? coPlayerMixMetrics(episodes) : {}),
         'charts/SPS': results.reduce((a, r) => a + r.envSteps, 0) / Math.max(1e-9, wall.rollout / 1000),
         'perf/decisions': decisions,
         'perf/network_rows_per_decision': decisions > 0 ? rows / decisions : 0,
@@ -329,12 +330,13 @@ async function loop(
         checkpointMs = performance.now() - tc;
       }
       const ret = record['charts/episodic_return'] as number;
-      progress.update(it, `return ${ret.toFixed(2)}${lastEval ? ` | eval ${(lastEval['eval/episodic_return'] as number).toFixed(2)}` : ''}`);
+      progress.update(it, `return ${ret.toFixed(2)}${mixLine(record)}${lastEval ? ` | eval ${(lastEval['eval/episodic_return'] as number).toFixed(2)}` : ''}`);
       log(
         `iteration ${it}/${config.iterations}: return ${ret.toFixed(2)} (stags ${(record['charts/stags_per_episode'] as number).toFixed(2)}, hares ` +
           `${(record['charts/hares_per_episode'] as number).toFixed(2)}) | CE ${update.policyLoss.toFixed(3)} V ${update.valueLoss.toFixed(3)}` +
           (record['moa/online_top1'] !== undefined ? ` | MOA top-1 ${(record['moa/online_top1'] as number).toFixed(3)}` : '') +
           (record['beliefs/accuracy'] !== undefined ? ` belief ${(record['beliefs/accuracy'] as number).toFixed(3)}` : '') +
+          mixLine(record) +
           (evalRecord ? ` | eval ${(evalRecord['eval/episodic_return'] as number).toFixed(2)} over ${evalRecord['eval/episodes']} episodes` : '') +
           ` | ${iterSeconds.toFixed(1)}s`,
       );
@@ -356,6 +358,13 @@ async function loop(
     run.close();
     release();
   }
+}
+
+/** `--co-player-mix`: player 0's return beside each team of rule co-players drawn this iteration. */
+function mixLine(record: RunMetric): string {
+  if (record['mix/fraction'] === undefined) return '';
+  const part = (k: string) => (record[`mix/return_vs_${k}`] === undefined ? '' : ` ${k} ${(record[`mix/return_vs_${k}`] as number).toFixed(2)}`);
+  return ` | vs rules (${((record['mix/fraction'] as number) * 100).toFixed(0)}% of episodes):${part('hare')}${part('stag')}${part('mixed')}`;
 }
 
 /**

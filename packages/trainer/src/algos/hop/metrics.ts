@@ -1,5 +1,6 @@
 import type { LearnerReport } from './learner';
-import type { RolloutResult, RolloutTiming } from './rollout';
+import type { EpisodeSummary, RolloutResult, RolloutTiming } from './rollout';
+import { coPlayerTeam } from './co-players';
 
 export function learnerMetrics(r: LearnerReport): Record<string, number> {
   return {
@@ -26,4 +27,30 @@ export function timingMetrics(results: RolloutResult[], wall: Record<string, num
     'time/env': s(sum.env),
     ...Object.fromEntries(Object.entries(wall).map(([k, v]) => [`time/${k}`, s(v)])),
   };
+}
+
+/**
+ * `--co-player-mix`: how the learner (player 0) does beside rule co-players, by the team they formed, and how
+ * the self-play environments do beside it. `mix/fraction`: share of episodes with rule co-players;
+ * `mix/return_vs_{hare,stag,mixed}`: player 0's mean return in those episodes (absent when none of that team
+ * was drawn); `mix/return_selfplay`: mean return per player in the self-play episodes.
+ */
+export function coPlayerMixMetrics(episodes: Pick<EpisodeSummary, 'returns' | 'coPlayers'>[]): Record<string, number> {
+  const sum = { hare: 0, stag: 0, mixed: 0, self: 0 };
+  const n = { hare: 0, stag: 0, mixed: 0, self: 0 };
+  for (const e of episodes) {
+    if (!e.coPlayers) {
+      sum.self += e.returns.reduce((a, b) => a + b, 0) / e.returns.length;
+      n.self++;
+      continue;
+    }
+    const team = coPlayerTeam(e.coPlayers);
+    sum[team] += e.returns[0];
+    n[team]++;
+  }
+  const out: Record<string, number> = { 'mix/fraction': episodes.length > 0 ? (n.hare + n.stag + n.mixed) / episodes.length : 0 };
+  for (const k of ['hare', 'stag', 'mixed'] as const) if (n[k] > 0) out[`mix/return_vs_${k}`] = sum[k] / n[k];
+  for (const k of ['hare', 'stag', 'mixed'] as const) out[`mix/episodes_vs_${k}`] = n[k];
+  if (n.self > 0) out['mix/return_selfplay'] = sum.self / n.self;
+  return out;
 }

@@ -1,7 +1,8 @@
-import { deriveSeed } from '@hop/core';
-import { VecStagHunt, type StagHuntConfig, type EpisodeRecord } from '@hop/env-staghunt';
+import { Rng, deriveSeed } from '@hop/core';
+import { BatchedCommitted, COMMITTED_DEFAULTS, VecStagHunt, type StagHuntConfig, type EpisodeRecord } from '@hop/env-staghunt';
 import type { HopTeam, InferenceTally } from '../../team/team';
 import { emptyTally } from '../../team/team';
+import { coPlayerDecisionSeed, drawCoPlayers } from './co-players';
 
 /** Which episodes a rollout plays: env k (global index) plays episodes `episodeSeed(seed, k, e)`. */
 export interface RolloutSpec {
@@ -16,6 +17,11 @@ export interface RolloutSpec {
   gamma: number;
   /** Record the first episode of the slice's first environment (for a replay page). */
   record?: boolean;
+  /**
+   * Fraction of environments (per env and episode, `drawCoPlayers`) whose players 1..P-1 are goal-committed
+   * rule agents instead of planners (`--co-player-mix`; default 0: pure self-play).
+   */
+  coPlayerMix?: number;
 }
 
 /**
@@ -40,6 +46,11 @@ export interface RolloutSamples {
   episode: Int32Array;
   /** Goal the player achieved at or after this step in its episode (-1: none): the hindsight label. */
   goal: Int32Array;
+  /**
+   * 1: a planner's step, trained on (policy and value targets); 0: a rule co-player's step (`--co-player-mix`),
+   * kept for the online co-player models and the co-players' hindsight goals, skipped by the policy / value update.
+   */
+  learn: Uint8Array;
 }
 
 /** One finished episode. */
@@ -55,6 +66,8 @@ export interface EpisodeSummary {
   achievedStep: number[];
   /** Per focal player, the outcome row it folds into its prior `[P, P-1]`. */
   priorOutcomes: Int32Array;
+  /** Per player, the goal a rule co-player was committed to (0 stag, 1 hare; -1 a planner); null in self-play. */
+  coPlayers: number[] | null;
 }
 
 /** Wall-clock milliseconds of the phases of a rollout. */
@@ -109,6 +122,8 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
   const ctxEnv = new Int32Array(numEnvs * P);
   const ctxFocal = new Int32Array(numEnvs * P);
   const seeds = new Float64Array(numEnvs * P);
+  const ruleEnv = new Int32Array(numEnvs * P);
+  const rulePlayer = new Int32Array(numEnvs * P);
   const actions = new Int32Array(numEnvs * P);
   const done = new Uint8Array(numEnvs * P);
   const prev = new Int32Array(env.states.length);
@@ -117,6 +132,11 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
   const stepsOf: number[][] = Array.from({ length: numEnvs * P }, () => []);
   const achieved = new Int32Array(numEnvs * P);
   const achievedStep = new Int32Array(numEnvs * P);
+  // --co-player-mix: the committed goal of each rule-played (env, player) this episode; -1 = planned.
+  const mix = spec.coPlayerMix ?? 0;
+  const committed = mix > 0 ? new BatchedCommitted(env, COMMITTED_DEFAULTS) : null;
+  const coGoal = new Int32Array(numEnvs * P).fill(-1);
+  const ruled = new Uint8Array(numEnvs);
   let decisions = 0;
   let networkRows = 0;
   let envSteps = 0;
@@ -132,7 +152,13 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
 
   for (let e = 0; e < episodesPerEnv; e++) {
     if (e > 0) for (let c = 0; c < numEnvs; c++) env.resetEnv(c);
-    for (let c = 0; c < numEnvs; c++) team.startEpisode(env.states, c);
+    for (let c = 0; c < numEnvs; c++) {
+      team.startEpisode(env.states, c);
+      if (committed) {
+        ruled[c] = drawCoPlayers(spec.seed, envStart + c, env.episodeIndex[c], mix, P, coGoal, c * P) ? 1 : 0;
+        committed.startEpisode(env, c);
+      }
+    }
     ended.fill(0);
     achieved.fill(-1);
     achievedStep.fill(-1);
@@ -143,44 +169,63 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
       for (let c = 0; c < numEnvs; c++) if (!ended[c]) live[liveCount++] = c;
       game.agentDone({ states: env.states, slots: envIdx, count: numEnvs }, done);
       let D = 0;
+      let R = 0;
       for (let n = 0; n < liveCount; n++) {
         const c = live[n];
         const t = env.times[c];
         for (let p = 0; p < P; p++) {
           if (done[c * P + p]) continue;
+          if (coGoal[c * P + p] >= 0) {
+            // a rule co-player: not planned; acts below from its own seed
+            ruleEnv[R] = c;
+            rulePlayer[R++] = p;
+            continue;
+          }
           ctxEnv[D] = c;
           ctxFocal[D] = p;
           seeds[D] = deriveSeed(spec.seed, 'decision', envStart + c, env.episodeIndex[c], t, p);
           D++;
         }
       }
-      const out = await team.plan(env.states, ctxEnv, ctxFocal, seeds, D);
+      // (with rule co-players an environment may have no planned player left while they still play)
+      const out = D > 0 ? await team.plan(env.states, ctxEnv, ctxFocal, seeds, D) : null;
       decisions += D;
-      networkRows += out.counts.evaluatorRows + out.counts.coPlayerRows;
-      timing.planSelect += out.timing.select;
-      timing.planModels += out.timing.models;
-      timing.planSimulator += out.timing.simulator;
-      timing.planBackup += out.timing.backup;
-      timing.planBookkeeping += out.timing.bookkeeping;
+      if (out) {
+        networkRows += out.counts.evaluatorRows + out.counts.coPlayerRows;
+        timing.planSelect += out.timing.select;
+        timing.planModels += out.timing.models;
+        timing.planSimulator += out.timing.simulator;
+        timing.planBackup += out.timing.backup;
+        timing.planBookkeeping += out.timing.bookkeeping;
+      }
       // Only the first episode of env 0 is recorded: env 0 plays its later episodes with `ended[0]` reset.
       const recordNow = recording !== null && e === 0 && !ended[0];
       if (recordNow) recordDecisions(recording.decisions, team, out, ctxEnv, ctxFocal, D, P, A);
       actions.fill(game.noopAction);
-      for (let d = 0; d < D; d++) {
-        const c = ctxEnv[d];
-        const p = ctxFocal[d];
-        const a = out.action[d];
+      const row = (c: number, p: number, a: number, learn: number): number => {
         actions[c * P + p] = a;
         const k = s.count++;
         s.obs.set(env.observations.subarray((c * P + p) * O, (c * P + p + 1) * O), k * O);
         s.mask.set(env.masks.subarray((c * P + p) * A, (c * P + p + 1) * A), k * A);
-        s.policy.set(out.policy.subarray(d * A, (d + 1) * A), k * A);
         s.time[k] = env.times[c];
         s.action[k] = a;
         s.player[k] = p;
         s.env[k] = envStart + c;
         s.episode[k] = env.episodeIndex[c];
+        s.learn[k] = learn;
         stepsOf[c * P + p].push(k);
+        return k;
+      };
+      for (let d = 0; d < D; d++) {
+        const k = row(ctxEnv[d], ctxFocal[d], out!.action[d], 1);
+        s.policy.set(out!.policy.subarray(d * A, (d + 1) * A), k * A);
+      }
+      // Rule co-players' rows keep a zero policy target (they have none) and learn = 0.
+      for (let r = 0; r < R; r++) {
+        const c = ruleEnv[r];
+        const p = rulePlayer[r];
+        const rng = new Rng(coPlayerDecisionSeed(spec.seed, envStart + c, env.episodeIndex[c], env.times[c], p));
+        row(c, p, committed!.act(env, c, p, coGoal[c * P + p], rng), 0);
       }
       const te = performance.now();
       prev.set(env.states);
@@ -225,6 +270,7 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
           achieved: ach,
           achievedStep: Array.from(achievedStep.subarray(c * P, (c + 1) * P)),
           priorOutcomes,
+          coPlayers: ruled[c] ? Array.from(coGoal.subarray(c * P, (c + 1) * P)) : null,
         });
         if (recording && c === 0 && e === 0) replay = { config, ...recording, stats };
       }
@@ -247,7 +293,7 @@ function goalNames(team: HopTeam): string[] {
 function recordDecisions(
   into: { visits: (number[] | null)[][]; beliefs: (number[][] | null)[][] },
   team: HopTeam,
-  out: { visits: Int32Array },
+  out: { visits: Int32Array } | null,
   ctxEnv: Int32Array,
   ctxFocal: Int32Array,
   D: number,
@@ -257,7 +303,7 @@ function recordDecisions(
   const visits: (number[] | null)[] = new Array<number[] | null>(P).fill(null);
   const beliefs: (number[][] | null)[] = new Array<number[][] | null>(P).fill(null);
   const G = team.goals.numGoals;
-  for (let d = 0; d < D; d++) {
+  for (let d = 0; d < D && out; d++) {
     if (ctxEnv[d] !== 0) continue;
     const p = ctxFocal[d];
     visits[p] = Array.from(out.visits.subarray(d * A, (d + 1) * A));
@@ -285,6 +331,7 @@ function allocSamples(n: number, obsW: number, A: number): RolloutSamples {
     env: new Int32Array(n),
     episode: new Int32Array(n),
     goal: new Int32Array(n),
+    learn: new Uint8Array(n),
   };
 }
 
@@ -326,6 +373,7 @@ export function permuteSamples(s: RolloutSamples, idx: ArrayLike<number>): Rollo
     out.env[r] = s.env[k];
     out.episode[r] = s.episode[k];
     out.goal[r] = s.goal[k];
+    out.learn[r] = s.learn[k];
   }
   return out;
 }
@@ -346,8 +394,8 @@ function mergeRaw(parts: RolloutSamples[]): RolloutSamples {
     out.obs.set(p.obs.subarray(0, p.count * obsW), at * obsW);
     out.mask.set(p.mask.subarray(0, p.count * A), at * A);
     out.policy.set(p.policy.subarray(0, p.count * A), at * A);
-    for (const key of ['time', 'action', 'reward', 'ret', 'player', 'env', 'episode', 'goal'] as const)
-      (out[key] as Float32Array | Int32Array).set((p[key] as Float32Array | Int32Array).subarray(0, p.count), at);
+    for (const key of ['time', 'action', 'reward', 'ret', 'player', 'env', 'episode', 'goal', 'learn'] as const)
+      (out[key] as Float32Array | Int32Array | Uint8Array).set((p[key] as Float32Array | Int32Array | Uint8Array).subarray(0, p.count), at);
     at += p.count;
   }
   return out;

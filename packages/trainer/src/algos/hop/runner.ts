@@ -59,6 +59,7 @@ export function rolloutSpec(config: SelfPlayConfig, iteration: number, start: nu
     numEnvs: count,
     episodesPerEnv: config.episodesPerEnv,
     gamma: config.gamma,
+    coPlayerMix: config.coPlayerMix,
   };
 }
 

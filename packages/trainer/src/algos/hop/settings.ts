@@ -46,6 +46,14 @@ export const SelfPlayConfigShape = {
     .describe(
       "Focal policy / value input: 'off' = observation only; 'co-player' = also each co-player's goal (one-hot; inside tree k the goals tree k sampled, in training the hindsight goals). Not with --algo direct-om (no goals)",
     ),
+  coPlayerMix: z
+    .number()
+    .min(0)
+    .max(1)
+    .default(0)
+    .describe(
+      'Fraction of training environments (drawn per env and episode) whose players 1..P-1 are goal-committed rule agents (TRAINING_CO_PLAYERS, never an evaluation type), each given stag or hare per episode (all-hare, all-stag and mixed teams); player 0 stays the learner. 0 = pure self-play',
+    ),
   evalEvery: int(0).default(5).describe('Greedy evaluation on held-out seeds every N iterations (0 = only at the end)'),
   evalEpisodes: T.evalEpisodes,
   finalEvalEpisodes: T.finalEvalEpisodes,
