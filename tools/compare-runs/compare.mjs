@@ -6,7 +6,8 @@
 //   node tools/compare-runs/compare.mjs <revA> <revB> [--work /work/runs/<you>/compare] [--algos hop,ppo]
 //
 // Each revision is exported (git archive) into the work directory with a hard-linked copy of this
-// checkout's node_modules, and built there with tsup, package by package: the checkout itself is not touched.
+// checkout's node_modules, and built there with each package's build script, package by package: the checkout
+// itself is not touched.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
@@ -42,7 +43,8 @@ function build(rev) {
   execFileSync('cp', ['-al', join(repo, 'node_modules'), join(dir, 'node_modules')]);
   for (const p of PACKAGES) {
     console.log(`build ${rev} (${sha.slice(0, 12)}): @hop/${p}`);
-    execFileSync(join(dir, 'node_modules/.bin/tsup'), [], { cwd: join(dir, 'packages', p), stdio: ['ignore', 'ignore', 'inherit'] });
+    // The package's own build script (tsup, and for @hop/core since e0f596e a second step writing dist/index.*).
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd: join(dir, 'packages', p), stdio: ['ignore', 'ignore', 'inherit'] });
   }
   return dir;
 }

@@ -7,7 +7,7 @@ import { SelfPlayConfigSchema } from '../src/algos/hop/settings';
 import { discreteGoals } from '../src/team/goals';
 import { PolicyLearner } from '../src/algos/hop/learner';
 import { buildPolicy } from '../src/team/models';
-import { feedOnline } from '../src/team/online';
+import { feedOnline } from '../src/beliefs/online-feed';
 import { runRollout, type EpisodeSummary, type RolloutSamples } from '../src/algos/hop/rollout';
 import { envSlices } from '../src/algos/hop/runner';
 import { HopTeam } from '../src/team/team';

@@ -191,6 +191,11 @@ export function evaluationPlan(
   return { env, game, sources, specs, replicate, protocols, coPlayers };
 }
 
+/** The protocol settings of one protocol of an evaluation config. */
+function settingsOf(protocol: Protocol, config: EvalConfig): EvalSettings {
+  return { protocol, episodes: config.episodes, seeds: config.seeds, pairings: config.pairings, seed: config.seed, focal: config.focal };
+}
+
 /** One source's cells under one protocol for some seed indices (default all), their seeds renumbered run-major. */
 export async function evaluateSource(
   plan: EvaluationPlan,
@@ -199,19 +204,11 @@ export async function evaluateSource(
   config: EvalConfig,
   seedIndices?: readonly number[]
 ): Promise<EvalCell[]> {
-  const settings = {
-    protocol,
-    episodes: config.episodes,
-    seeds: config.seeds,
-    pairings: config.pairings,
-    seed: config.seed,
-    focal: config.focal,
-  };
   return (
     await evaluateAgent(
       source,
       plan.game,
-      settings,
+      settingsOf(protocol, config),
       plan.coPlayers,
       seedIndices
     )
@@ -275,14 +272,7 @@ export async function evaluateRuns(
   for (const protocol of plan.protocols)
     for (const source of plan.sources) {
       const spec = plan.specs.get(source)!;
-      const settings: EvalSettings = {
-        protocol,
-        episodes: config.episodes,
-        seeds: config.seeds,
-        pairings: config.pairings,
-        seed: config.seed,
-        focal: config.focal,
-      };
+      const settings = settingsOf(protocol, config);
       const tasks = planSlices(
         settings,
         plan.game.players,

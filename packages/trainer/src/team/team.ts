@@ -1,12 +1,8 @@
-import { HopError, Rng, coPlayerAgent, deriveSeed, sampleGoalOrders, type BatchedSimulator } from '@hop/core';
+import { HopError, Rng, deriveSeed, sampleGoalOrders, type BatchedSimulator } from '@hop/core';
 import { HopPlanner, type MctsConfigInput, type SearchOutput } from '@hop/mcts';
-import {
-  gatherWidth,
-  pairCoPlayerModel,
-  type MOAModel,
-  type PairRegistry,
-} from '@hop/moa';
-import { CoPlayerBeliefs, type BeliefMode } from '../beliefs/co-player-beliefs';
+import { pairCoPlayerModel, type MOAModel, type PairRegistry } from '@hop/moa';
+import type { BeliefMode, CoPlayerBeliefs } from '../beliefs/co-player-beliefs';
+import { CoPlayerInference } from '../beliefs/inference';
 import { goalConditionedEvaluator } from './focal-goals';
 import { ModelEngines } from './engines';
 import type { GoalSetup } from './goals';
@@ -72,10 +68,10 @@ export function emptyTally(numAgents: number): InferenceTally {
 }
 
 /**
- * HOP's decision making for every (environment, player) at once: per-context goal beliefs (the inter-episode
- * prior of each focal player, the intra-episode belief of each environment), goal orderings sampled from
- * them, and ONE `HopPlanner.plan` call per step for all decisions. `observe` updates beliefs from the
- * co-players' last actions with one batched `probsForGoals` pass per distinct co-player model.
+ * HOP's decision making for every (environment, player) at once: per-context goal beliefs (a
+ * `CoPlayerInference`: the inter-episode prior of each focal player, the intra-episode belief of each
+ * environment), goal orderings sampled from them, and ONE `HopPlanner.plan` call per step for all decisions;
+ * the goal-inference tallies of the run's metrics.
  */
 export class HopTeam {
   readonly game: BatchedSimulator;
@@ -88,16 +84,12 @@ export class HopTeam {
   readonly engines: ModelEngines;
   readonly numAgents: number;
   readonly numEnvs: number;
-  /** Goal beliefs of every (env, focal player): intra-episode, inter-episode prior, or a diagnosis mode. */
-  readonly beliefs: CoPlayerBeliefs;
+  /** Goal inference from real play: the beliefs the planner samples goal orderings from. */
+  readonly inference: CoPlayerInference;
   private readonly roots: RootEncoder | null;
   private readonly numTrees: number;
   /** Per (env, focal, co-player) rows of the running episode, for the inference tallies. */
   private readonly pending: PendingRow[][];
-  private readonly obsBuf: Float32Array;
-  private readonly legalBuf: Uint8Array;
-  private readonly timeBuf: Float32Array;
-  private readonly availBuf: Uint8Array;
 
   constructor(opts: HopTeamOptions) {
     const { game, policy, registry, goals } = opts;
@@ -131,16 +123,17 @@ export class HopTeam {
       config: goalConditioned ? { ...opts.planner, evaluatorCoPlayerGoals: true } : opts.planner,
     });
     this.numTrees = this.planner.config.numTrees;
-    this.beliefs = new CoPlayerBeliefs({ numAgents: P, numEnvs: this.numEnvs, numGoals: G, priorAlpha: opts.priorAlpha, mode: opts.beliefs });
+    this.inference = new CoPlayerInference({ game, registry, goals, numEnvs: this.numEnvs, priorAlpha: opts.priorAlpha, engines: this.engines, beliefs: opts.beliefs });
     this.pending = Array.from({ length: this.numEnvs * P * P }, () => []);
-    this.obsBuf = new Float32Array(this.numEnvs * P * game.observationSize);
-    this.legalBuf = new Uint8Array(this.numEnvs * P * game.numActions);
-    this.timeBuf = new Float32Array(this.numEnvs);
-    this.availBuf = new Uint8Array(this.numEnvs * Math.max(1, game.numGoals));
   }
 
   get usesBeliefs(): boolean {
-    return this.goals.mode !== 'none';
+    return this.inference.usesBeliefs;
+  }
+
+  /** Goal beliefs of every (env, focal player): intra-episode, inter-episode prior, or a diagnosis mode. */
+  get beliefs(): CoPlayerBeliefs {
+    return this.inference.beliefs;
   }
 
   /** Per focal player: prior over each co-player's goals `[P-1, G]` (checkpointed, handed to workers). */
@@ -151,9 +144,7 @@ export class HopTeam {
   /** New episode in env k: intra-episode beliefs back to uniform over the goals available in its state. */
   startEpisode(states: Int32Array, k: number): void {
     const P = this.numAgents;
-    const G = this.goals.numGoals;
-    const avail = this.available(states, Int32Array.of(k), 1);
-    this.beliefs.startEpisode(k, tileAvailability(avail, 0, P - 1, G));
+    this.inference.startEpisode(states, k);
     for (let i = 0; i < P; i++) for (let j = 0; j < P; j++) this.pending[(k * P + i) * P + j].length = 0;
   }
 
@@ -167,66 +158,13 @@ export class HopTeam {
     await this.syncEngines();
     const P = this.numAgents;
     const A = this.game.numActions;
-    const O = this.game.observationSize;
     const G = this.goals.numGoals;
-    const view = { states: prev, slots: envs, count };
-    this.game.observe(view, this.obsBuf);
-    this.game.legalActions(view, this.legalBuf);
-    this.game.time(view, this.timeBuf);
-    // One likelihood row per (model, env, co-player): pairs sharing a model share the row.
-    const rowKey = new Map<number, number>();
-    const modelId = new Map<MOAModel, number>();
-    const rowModel: MOAModel[] = [];
-    const rowSrc: number[] = [];
-    const use: { k: number; i: number; j: number; row: number }[] = [];
+    const { probs, Ge, byContext } = await this.inference.observe(prev, next, envs, count, actions, acted);
     for (let c = 0; c < count; c++) {
       const k = envs[c];
-      for (let i = 0; i < P; i++) {
-        if (!acted[k * P + i]) continue;
-        for (let j = 0; j < P; j++) {
-          if (j === i || !acted[k * P + j]) continue;
-          const model = this.registry.model(i, j);
-          let id = modelId.get(model);
-          if (id === undefined) modelId.set(model, (id = modelId.size));
-          const key = (id * count + c) * P + j;
-          let row = rowKey.get(key);
-          if (row === undefined) {
-            row = rowSrc.length;
-            rowKey.set(key, row);
-            rowModel.push(model);
-            rowSrc.push(c * P + j);
-          }
-          use.push({ k, i, j, row });
-        }
-      }
-    }
-    const Ge = this.goals.mode === 'none' ? 1 : G;
-    const probs = await this.likelihoods(rowModel, rowSrc, A, O, Ge);
-    const avail = this.available(next, envs, count);
-    const lik = new Float64Array((P - 1) * G);
-    const observed = new Uint8Array(P - 1);
-    const byContext = new Map<number, typeof use>();
-    for (const u of use) {
-      const ctx = u.k * P + u.i;
-      let l = byContext.get(ctx);
-      if (!l) byContext.set(ctx, (l = []));
-      l.push(u);
-    }
-    for (let c = 0; c < count; c++) {
-      const k = envs[c];
-      const availRow = tileAvailability(avail, c, P - 1, G);
       for (let i = 0; i < P; i++) {
         const ctx = k * P + i;
         const rows = byContext.get(ctx) ?? [];
-        lik.fill(1);
-        observed.fill(0);
-        for (const u of rows) {
-          const m = u.j < i ? u.j : u.j - 1;
-          const a = actions[k * P + u.j];
-          observed[m] = 1;
-          for (let g = 0; g < G; g++) lik[m * G + g] = probs[(u.row * Ge + (Ge === 1 ? 0 : g)) * A + a];
-        }
-        if (this.usesBeliefs) this.beliefs.update(i, k, lik, availRow, observed);
         const belief = this.belief(i, k);
         for (const u of rows) {
           const m = u.j < i ? u.j : u.j - 1;
@@ -248,9 +186,7 @@ export class HopTeam {
    */
   endEpisode(k: number, achieved: ArrayLike<number>, tally: InferenceTally | null): Int32Array {
     const P = this.numAgents;
-    const outcomes = new Int32Array(P * (P - 1));
     for (let i = 0; i < P; i++) {
-      for (let m = 0; m < P - 1; m++) outcomes[i * (P - 1) + m] = achieved[coPlayerAgent(i, m)];
       for (let j = 0; j < P; j++) {
         const rows = this.pending[(k * P + i) * P + j];
         const g = achieved[j];
@@ -272,7 +208,7 @@ export class HopTeam {
         rows.length = 0;
       }
     }
-    return outcomes;
+    return this.inference.outcomes(achieved);
   }
 
   /** Folds per-focal outcomes `[P, P-1]` (from `endEpisode`) into the inter-episode priors. */
@@ -323,42 +259,7 @@ export class HopTeam {
    * training update mark them with `engines.changed`). Called by `plan` and `observe`; cheap when nothing changed.
    */
   async syncEngines(): Promise<number> {
-    const models = new Set<MOAModel>([this.policy, this.registry.generic]);
-    for (const [i, j] of this.registry.pairs()) models.add(this.registry.model(i, j));
-    return this.engines.sync(models);
-  }
-
-  /** `[count, G]` goal availability of the given states. */
-  private available(states: Int32Array, envs: Int32Array, count: number): Uint8Array {
-    if (this.game.numGoals === 0) return this.availBuf.fill(1, 0, count);
-    this.game.goalsAvailable({ states, slots: envs, count }, this.availBuf);
-    return this.availBuf;
-  }
-
-  /** `[rows, Ge, A]` probabilities of each row's co-player view under every goal (Ge = 1 without goals). */
-  private async likelihoods(models: MOAModel[], src: number[], A: number, O: number, Ge: number): Promise<Float32Array> {
-    const out = new Float32Array(src.length * Ge * A);
-    const groups = new Map<MOAModel, number[]>();
-    models.forEach((m, r) => {
-      let l = groups.get(m);
-      if (!l) groups.set(m, (l = []));
-      l.push(r);
-    });
-    const P = this.numAgents;
-    for (const [model, rows] of groups) {
-      const srcRows = rows.map((r) => src[r]);
-      const obs = gatherWidth(this.obsBuf, srcRows, O, (n) => new Float32Array(n));
-      const mask = gatherWidth(this.legalBuf, srcRows, A, (n) => new Uint8Array(n));
-      const time = Float32Array.from(srcRows, (s) => this.timeBuf[Math.floor(s / P)]);
-      const engine = this.engines.of(model);
-      const batch = { batch: srcRows.length, observations: obs, masks: mask, times: time };
-      const v =
-        Ge === 1 && this.goals.mode === 'none'
-          ? (await engine.coPlayerModel({ ...batch, goals: new Float32Array(0), goalDim: 0 })).probs
-          : await engine.probsForGoals(batch, this.goals.goalVectors);
-      rows.forEach((r, n) => out.set(v.subarray(n * Ge * A, (n + 1) * Ge * A), r * Ge * A));
-    }
-    return out;
+    return this.inference.syncEngines([this.policy]);
   }
 }
 
@@ -369,13 +270,6 @@ interface PendingRow {
   belief: Float32Array;
   /** TV distance between the goal-0 and goal-1 predictions. */
   tv: number;
-}
-
-/** `[M, G]` availability rows for M co-players from one state's `[G]` row. */
-function tileAvailability(avail: Uint8Array, c: number, M: number, G: number): Uint8Array {
-  const out = new Uint8Array(M * G);
-  for (let m = 0; m < M; m++) for (let g = 0; g < G; g++) out[m * G + g] = avail[c * G + g];
-  return out;
 }
 
 function argmax(x: ArrayLike<number>, off: number, n: number): number {

@@ -2,30 +2,24 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { deriveSeed } from '@hop/core';
 import type { StagHuntSimulator, VecStagHunt } from '@hop/env-staghunt';
-import { MOAModel, OnlineMOA, coPlayerAgent, loadPairRegistry, savePairRegistry, type PairRegistry } from '@hop/moa';
+import { MOAModel, loadPairRegistry, savePairRegistry, type PairRegistry } from '@hop/moa';
+import { feedEpisode, onlineMoaFor, type CoPlayerStep } from '../../beliefs/online-feed';
 import { onlineMoaMetrics } from '../../metrics/scalars';
 import { buildCoPlayers } from '../../team/models';
 import { loadOnlineBuffers, saveOnlineBuffers } from '../../team/online-buffers';
 import { onlineBufferBytes, sharedPairsBytes } from '../../run/budget';
-import { HopTeam } from '../../team/team';
+import { CoPlayerInference } from '../../beliefs/inference';
 import type { SelfPlayConfig } from '../hop/settings';
 import type { MaskedVecEnv } from '../ppo/env';
 import type { PPOExtension, PPOLoopConfig } from '../ppo/loop';
 import type { HopOneStepConfig } from './config';
 
-/** One co-player step kept until its episode ends (the online buffers take whole episodes, in order). */
-interface Step {
-  obs: Float32Array;
-  mask: Uint8Array;
-  time: number;
-  action: number;
-}
 
 /**
  * HOP without search: each agent's policy row is conditioned, per co-player (in increasing player order), on
  * the per-pair model's predicted action distribution under the current belief, `sum_g b(g) pi_ij(a | o_j, t, g)`,
  * followed by the belief itself. Beliefs (intra-episode from the co-players' actions, inter-episode prior from
- * their achieved goals) come from a `HopTeam`, whose planner is never called; the per-pair models train online
+ * their achieved goals) come from a `CoPlayerInference` as in `hop`'s team; the per-pair models train online
  * from the co-players' finished episodes after each rollout, as in `hop`.
  */
 export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulator): Promise<PPOExtension> {
@@ -35,27 +29,20 @@ export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulat
   const G = game.numGoals;
   const O = game.observationSize;
   let { registry, goals } = await buildCoPlayers(config, game, 'goals');
-  // HopTeam wants a goal-free policy for its planner; nothing here plans, so a minimal one stands in.
-  const placeholder = new MOAModel({ observationShape: [...game.observationShape], numActions: A, goalDim: 0, maxTime: game.config.finalTime, convFilters: [1], hiddenUnits: 1, seed: 0 });
-  const teams: HopTeam[] = [];
-  const teamOf = (numEnvs: number) => {
-    const t = new HopTeam({ game, policy: placeholder, registry, goals, planner: { numSimulations: 2, numTrees: 1 }, numEnvs, priorAlpha: config.priorAlpha });
-    teams.push(t);
+  const inferences: CoPlayerInference[] = [];
+  const inferenceOf = (numEnvs: number) => {
+    const t = new CoPlayerInference({ game, registry, goals, numEnvs, priorAlpha: config.priorAlpha });
+    inferences.push(t);
     return t;
   };
   const makeOnline = (reg: PairRegistry) =>
     Array.from({ length: P }, (_, i) =>
-      OnlineMOA.forFocal(
-        reg,
-        i,
-        { capacity: config.moaCapacity, epochs: config.moaEpochs, minibatch: config.moaMinibatch, seed: deriveSeed(config.seed, 'online-moa', i) },
-        { numGoals: G, goalVector: (g, out) => out.set(goals.goalVectors.subarray(g * goals.goalDim, (g + 1) * goals.goalDim)) },
-      ),
+      onlineMoaFor(reg, i, { capacity: config.moaCapacity, epochs: config.moaEpochs, minibatch: config.moaMinibatch, seed: deriveSeed(config.seed, 'online-moa', i) }, goals),
     );
   let online = makeOnline(registry);
-  let trainTeam: HopTeam | null = null;
+  let trainBeliefs: CoPlayerInference | null = null;
   /** Finished training episodes since the last online update: per env, the steps of every player and what each achieved. */
-  let finished: { steps: Step[][]; achieved: number[]; achievedStep: number[] }[] = [];
+  let finished: { steps: CoPlayerStep[][]; achieved: number[]; achievedStep: number[] }[] = [];
 
   let loadedPriors: { histogram: number[]; outcomes: number[] }[] | null = null;
 
@@ -63,22 +50,11 @@ export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulat
   const feed = (episodes: typeof finished) => {
     const reports = [];
     for (const ep of episodes)
-      for (let i = 0; i < P; i++) {
-        for (let j = 0; j < P; j++) {
-          if (j === i) continue;
-          for (const s of ep.steps[j]) online[i].addStep(j < i ? j : j - 1, { ...s, inPlay: true });
-        }
-        const achievements = [];
-        for (let m = 0; m < P - 1; m++) {
-          const j = coPlayerAgent(i, m);
-          if (ep.achieved[j] >= 0) achievements.push({ coPlayer: m, goal: ep.achieved[j], step: ep.achievedStep[j] });
-        }
-        for (const r of online[i].endEpisode(achievements)) {
-          reports.push(r);
-          // The belief likelihoods run on inference engines: retrained weights are re-exported at the next observe.
-          const model = registry.model(i, coPlayerAgent(i, r.coPlayer));
-          for (const t of teams) t.engines.changed(model);
-        }
+      for (const r of feedEpisode(online, { ...ep, steps: (visit) => ep.steps.forEach((l, j) => l.forEach((s) => visit(j, s))) })) {
+        reports.push(r);
+        // The belief likelihoods run on inference engines: retrained weights are re-exported at the next observe.
+        const model = registry.model(r.focal, r.agent);
+        for (const t of inferences) t.engines.changed(model);
       }
     return reports;
   };
@@ -86,18 +62,19 @@ export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulat
   const hooks = (env: VecStagHunt, mode: 'train' | 'eval') => {
     const E = env.numEnvs;
     const N = E * P;
-    const team = teamOf(E);
+    const beliefs = inferenceOf(E);
+    const priors = beliefs.beliefs.priors;
     // Training keeps its priors across iterations; an evaluation starts from them and adapts on its own copy.
-    const from = mode === 'train' || !trainTeam ? loadedPriors : trainTeam.priors.map((p) => ({ histogram: Array.from(p.histogram), outcomes: Array.from(p.outcomes) }));
-    from?.forEach((p, i) => (team.priors[i].histogram.set(p.histogram), team.priors[i].outcomes.set(p.outcomes)));
-    if (mode === 'train') trainTeam = team;
+    const from = mode === 'train' || !trainBeliefs ? loadedPriors : savedPriors(trainBeliefs);
+    from?.forEach((p, i) => (priors[i].histogram.set(p.histogram), priors[i].outcomes.set(p.outcomes)));
+    if (mode === 'train') trainBeliefs = beliefs;
     const seen = new Int32Array(E).fill(-1);
     let generation = -1;
     const prev = new Int32Array(env.states.length);
     let stepObs = new Float32Array(0);
     let stepMask = new Uint8Array(0);
     let stepTime = new Int32Array(0);
-    const running: Step[][][] = Array.from({ length: E }, () => Array.from({ length: P }, () => []));
+    const running: CoPlayerStep[][][] = Array.from({ length: E }, () => Array.from({ length: P }, () => []));
     const achieved = new Int32Array(N).fill(-1);
     const achievedStep = new Int32Array(N).fill(-1);
     /** Beliefs restart when an env starts an episode (a reset, or training's auto-reset). */
@@ -109,7 +86,7 @@ export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulat
       for (let k = 0; k < E; k++)
         if (seen[k] !== env.episodeIndex[k]) {
           seen[k] = env.episodeIndex[k];
-          team.startEpisode(env.states, k);
+          beliefs.startEpisode(env.states, k);
           running[k].forEach((l) => (l.length = 0));
           achieved.fill(-1, k * P, (k + 1) * P);
           achievedStep.fill(-1, k * P, (k + 1) * P);
@@ -122,13 +99,16 @@ export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulat
         stepObs = env.observations.slice(0, N * O);
         stepMask = env.masks.slice(0, N * A);
         stepTime = env.times.slice();
-        writeConditions(env, team, registry, goals.goalVectors, G, out);
+        writeConditions(env, beliefs, registry, goals.goalVectors, G, out);
       },
       observe: async (_e: MaskedVecEnv, actions: Int32Array, inPlay: Uint8Array) => {
         // Envs that just ended were auto-reset (training) or are over: their beliefs are not updated.
         const live: number[] = [];
         for (let k = 0; k < E; k++) if (!env.ended[k]) live.push(k);
-        await team.observe(prev, env.states, Int32Array.from(live), live.length, actions, inPlay);
+        if (live.length > 0) {
+          await beliefs.syncEngines();
+          await beliefs.observe(prev, env.states, Int32Array.from(live), live.length, actions, inPlay);
+        }
         for (let k = 0; k < E; k++) {
           for (let p = 0; p < P; p++) {
             const j = k * P + p;
@@ -142,7 +122,7 @@ export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulat
           if (!env.ended[k]) continue;
           const ach = Array.from(achieved.subarray(k * P, (k + 1) * P));
           // The inter-episode prior learns what each co-player went for (in evaluation too: the few-shot part).
-          team.foldPriors(team.endEpisode(k, ach, null));
+          beliefs.beliefs.foldPriors(beliefs.outcomes(ach));
           const episode = { steps: running[k].map((l) => l.slice()), achieved: ach, achievedStep: Array.from(achievedStep.subarray(k * P, (k + 1) * P)) };
           // Training feeds the online models after the rollout; an evaluation adapts them as its episodes end.
           if (mode === 'train') finished.push(episode);
@@ -167,8 +147,7 @@ export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulat
     async save(tmp) {
       await savePairRegistry(join(tmp, 'pairs'), registry);
       await saveOnlineBuffers(tmp, online);
-      const priors = trainTeam ? trainTeam.priors.map((p) => ({ histogram: Array.from(p.histogram), outcomes: Array.from(p.outcomes) })) : [];
-      return { priors, onlineRounds: online.map((o) => o.snapshot().rounds) };
+      return { priors: trainBeliefs ? savedPriors(trainBeliefs) : [], onlineRounds: online.map((o) => o.snapshot().rounds) };
     },
     async load(dir, extra) {
       const saved = await loadPairRegistry(join(dir, 'pairs'));
@@ -182,10 +161,9 @@ export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulat
     },
     dispose() {
       // Engine sessions close asynchronously; nothing waits on them.
-      for (const t of teams) void t.engines.dispose();
+      for (const t of inferences) void t.engines.dispose();
       registry.dispose();
       registry.generic.dispose();
-      placeholder.dispose();
     },
   };
 }
@@ -195,14 +173,14 @@ export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulat
  * action distribution for j's view mixed over goals by i's belief, then the belief. One forward per distinct
  * model (before online training every pair shares the generic model: one call for the whole step).
  */
-function writeConditions(env: VecStagHunt, team: HopTeam, registry: PairRegistry, goalVectors: Float32Array, G: number, out: Float32Array): void {
+function writeConditions(env: VecStagHunt, beliefs: CoPlayerInference, registry: PairRegistry, goalVectors: Float32Array, G: number, out: Float32Array): void {
   const P = env.numAgents;
   const E = env.numEnvs;
   const A = env.numActions;
   const O = env.observationSize;
   const C = (P - 1) * (A + G);
   out.fill(0, 0, E * P * C);
-  const beliefs = Array.from({ length: E * P }, (_, x) => team.belief(x % P, Math.floor(x / P)));
+  const rows = Array.from({ length: E * P }, (_, x) => beliefs.belief(x % P, Math.floor(x / P)));
   // Distinct (model, env, co-player) rows.
   const groups = new Map<MOAModel, { rows: number[]; use: { x: number; m: number; row: number }[] }>();
   for (let k = 0; k < E; k++)
@@ -230,7 +208,7 @@ function writeConditions(env: VecStagHunt, team: HopTeam, registry: PairRegistry
     const probs = t.dataSync() as Float32Array;
     t.dispose();
     for (const u of g.use) {
-      const b = beliefs[u.x];
+      const b = rows[u.x];
       const base = u.x * C + u.m * (A + G);
       for (let goal = 0; goal < G; goal++) {
         const w = b[u.m * G + goal];
@@ -239,4 +217,9 @@ function writeConditions(env: VecStagHunt, team: HopTeam, registry: PairRegistry
       }
     }
   }
+}
+
+/** The inter-episode priors as a checkpoint keeps them. */
+function savedPriors(inference: CoPlayerInference): { histogram: number[]; outcomes: number[] }[] {
+  return inference.beliefs.priors.map((p) => ({ histogram: Array.from(p.histogram), outcomes: Array.from(p.outcomes) }));
 }

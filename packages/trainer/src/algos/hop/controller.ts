@@ -1,6 +1,7 @@
 import { deriveSeed } from '@hop/core';
 import type { VecStagHunt } from '@hop/env-staghunt';
-import { OnlineMOA, coPlayerAgent } from '@hop/moa';
+import { coPlayerAgent, type OnlineMOA } from '@hop/moa';
+import { endFeedEpisode, feedStep, onlineMoaFor } from '../../beliefs/online-feed';
 import { RunDir } from '../../run/layout';
 import type { Controller, DiagnosisVariant, RuleCoPlayers } from '../types';
 import { HopAgent } from './agent';
@@ -33,15 +34,14 @@ export async function hopController(root: string, vec: VecStagHunt, seed: number
         priorAlpha,
         planner: simulations ? { numSimulations: simulations } : undefined,
       });
-      const g = agent.team.goals;
       const online =
         config.onlineMoa === false
           ? null
-          : OnlineMOA.forFocal(
+          : onlineMoaFor(
               agent.team.registry,
               p,
               { capacity: onlineCapacity ?? config.moaCapacity ?? 1000, epochs: config.moaEpochs ?? 15, minibatch: config.moaMinibatch ?? 512, seed: deriveSeed(seed, 'eval-online', vec.streamOffset + k, p) },
-              g.goalDim === 0 ? {} : { numGoals: g.numGoals, goalVector: (goal, out) => out.set(g.goalVectors.subarray(goal * g.goalDim, (goal + 1) * g.goalDim)) },
+              agent.team.goals,
             );
       a = { agent, online };
       agents.set(k * P + p, a);
@@ -89,7 +89,7 @@ export async function hopController(root: string, vec: VecStagHunt, seed: number
           for (let q = 0; q < P; q++) {
             const r = k * P + q;
             if (q === p || !acted[r]) continue;
-            online.addStep(q < p ? q : q - 1, { obs: stepObs.subarray(r * O, (r + 1) * O), mask: stepMask.subarray(r * A, (r + 1) * A), time: stepTime[k], action: actions[r], inPlay: true });
+            feedStep(online, p, q, { obs: stepObs.subarray(r * O, (r + 1) * O), mask: stepMask.subarray(r * A, (r + 1) * A), time: stepTime[k], action: actions[r] });
           }
       }
     },
@@ -104,13 +104,8 @@ export async function hopController(root: string, vec: VecStagHunt, seed: number
         if (!a) continue;
         a.agent.endEpisode(achieved);
         if (!a.online) continue;
-        const achievements = [];
-        for (let m = 0; m < P - 1; m++) {
-          const q = coPlayerAgent(p, m);
-          if (achieved[q] >= 0) achievements.push({ coPlayer: m, goal: achieved[q], step: achievedStep[q] });
-        }
-        const reports = a.online.endEpisode(achievements);
-        for (const r of reports) a.agent.team.engines.changed(a.agent.team.registry.model(p, coPlayerAgent(p, r.coPlayer)));
+        const reports = endFeedEpisode(a.online, p, achieved, achievedStep);
+        for (const r of reports) a.agent.team.engines.changed(a.agent.team.registry.model(p, r.agent));
         if (reports.length) await a.agent.team.syncEngines();
       }
     },

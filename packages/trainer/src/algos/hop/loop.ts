@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { HopError, Rng, deriveSeed } from '@hop/core';
 import { createStagHuntSimulator, replayHtml, type StagHuntSimulator } from '@hop/env-staghunt';
-import { OnlineMOA } from '@hop/moa';
+import type { OnlineMOA } from '@hop/moa';
 import { checkpointIterations, pruneCheckpoints } from '../../run/checkpoints';
 import { onlineBufferBytes, sharedPairsBytes } from '../../run/budget';
 import {
@@ -26,7 +26,7 @@ import { writeFileAtomic, type RunConfigFile, type RunDir, type RunMetric } from
 import { createProgress } from '../../run/progress';
 import { ModelEngines } from '../../team/engines';
 import { buildCoPlayers, buildPolicy, type SelfPlayModels } from '../../team/models';
-import { feedOnline } from '../../team/online';
+import { feedOnline, onlineMoaFor } from '../../beliefs/online-feed';
 import { HopTeam } from '../../team/team';
 import { openPlanning, type PlanningSpec } from '../../planning/open';
 import type { PlanningSetup } from '../../planning/setup';
@@ -153,16 +153,8 @@ async function openSetup(algo: HopVariant, config: AnyConfig, game: StagHuntSimu
       });
     const team = teamOf(config.numEnvs, false);
     const evalTeam = teamOf(config.evalEnvs, true);
-    const P = game.numAgents;
-    const goalDim = models.goals.goalDim;
-    const vectors = models.goals.goalVectors;
-    const online = Array.from({ length: P }, (_, i) =>
-      OnlineMOA.forFocal(
-        models!.registry,
-        i,
-        { capacity: config.moaCapacity, epochs: config.moaEpochs, minibatch: config.moaMinibatch, seed: deriveSeed(config.seed, 'online-moa', i) },
-        goalDim === 0 ? {} : { numGoals: models!.goals.numGoals, goalVector: (g, out) => out.set(vectors.subarray(g * goalDim, (g + 1) * goalDim)) },
-      ),
+    const online = Array.from({ length: game.numAgents }, (_, i) =>
+      onlineMoaFor(models!.registry, i, { capacity: config.moaCapacity, epochs: config.moaEpochs, minibatch: config.moaMinibatch, seed: deriveSeed(config.seed, 'online-moa', i) }, models!.goals),
     );
     let state: SelfPlayState = {
       format: 'hop-selfplay-state',
