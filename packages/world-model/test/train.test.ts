@@ -151,12 +151,16 @@ describe('a world model trained on a tiny deterministic world', () => {
     // The spec's reference figures are drawn as lines on the MSE and PSNR charts.
     expect(html).toContain('data-label="reference obs MSE 0.0074"');
     expect(html).toContain('data-label="reference 24.08 dB"');
-    // The position accuracy of the last epoch with its Wilson 95% interval over the 50 validation transitions,
-    // worked out here from the score-interval formula: centre (p + z²/2n) / (1 + z²/n), half-width
-    // z sqrt(p(1-p)/n + z²/4n²) / (1 + z²/n).
+    // The position accuracy of the last epoch with its Wilson 95% interval over the epoch's validation
+    // transitions (n: the count the evaluation section reports), worked out here from the score-interval
+    // formula: centre (p + z²/2n) / (1 + z²/n), half-width z sqrt(p(1-p)/n + z²/4n²) / (1 + z²/n).
     const last = lines[lines.length - 1];
     const p = Number(last['val/position_accuracy']);
-    const [n, z] = [50, 1.959964];
+    const evaluated = /on (\d+) validation transitions/.exec(html);
+    expect(evaluated, 'the evaluation section names its transitions').not.toBeNull();
+    const n = Number(evaluated![1]);
+    expect(n).toBeGreaterThan(0);
+    const z = 1.959964;
     const d = 1 + (z * z) / n;
     const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
     const centre = (p + (z * z) / (2 * n)) / d;
@@ -164,7 +168,7 @@ describe('a world model trained on a tiny deterministic world', () => {
     expect(row, 'interval next to the position accuracy').not.toBeNull();
     expect(Number(row![1])).toBeCloseTo(Math.max(0, centre - half), 3);
     expect(Number(row![2])).toBeCloseTo(Math.min(1, centre + half), 3);
-    expect(html).toContain('95% interval (last, n = 50)');
+    expect(html).toContain(`95% interval (last, n = ${n})`);
     expect(worldModelReportSection(tmp())).toContain('No world-model epochs');
   });
 
