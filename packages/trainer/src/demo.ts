@@ -5,6 +5,7 @@ import { collectDataset } from './collect/command';
 import { PretrainConfigSchema, type DemoConfig } from './config/schemas';
 import { pretrain } from './pretrain/train';
 import { writeReport } from './report/build';
+import { cvaeHeadlineText } from './report/pretrain-section';
 import { trainConfigOf } from './train/command';
 
 /**
@@ -89,6 +90,9 @@ export async function runDemo(config: DemoConfig, log: (line: string) => void = 
   log(`report: ${report}`);
   log(`TensorBoard: tensorboard --logdir ${resolve(config.out)}`);
   log(`open it in a browser, e.g. file://${resolve(report)}`);
+  // The demo ends with what its subgoal CVAE shows (or does not) at this size.
+  const headline = cvaeHeadlineText(result.runDir);
+  if (headline) log(headline);
   return EXIT.ok;
 }
 

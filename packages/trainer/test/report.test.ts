@@ -49,6 +49,17 @@ describe('report', () => {
     for (const f of ['losses.svg', 'accuracy.svg', 'epoch-losses.svg', 'schedules.svg']) expect(existsSync(join(a, 'plots', f)), f).toBe(true);
   });
 
+  it("the demo's last line: the CVAE headline as text (no evaluation file: the difference without an interval); null for other runs", async () => {
+    const { cvaeHeadlineText } = await import('../src/report/pretrain-section');
+    const dir = tempDir('report-headline');
+    const z = fakeRun(dir, 'cvae', [0.6, 0.8], { goalInput: 'z', latent: 'cvae' }, { 'val/top1_moves_posterior': 0.709, 'val/top1_moves_prior_mean': 0.711 });
+    expect(cvaeHeadlineText(z)).toBe(
+      'CVAE headline (epoch 2, move labels): top-1 0.709 with z from the posterior vs 0.711 with z = the prior mean: a difference of -0.2 points (no validation count, so no interval).',
+    );
+    expect(cvaeHeadlineText(fakeRun(dir, 'true', [0.9], { goalInput: 'true' }, { 'val/top1_moves_posterior': 0.7, 'val/top1_moves_prior_mean': 0.6 }))).toBeNull();
+    expect(cvaeHeadlineText(fakeRun(dir, 'vae', [0.9], { goalInput: 'z', latent: 'vanilla' }))).toBeNull();
+  });
+
   it('names the bounds it is compared against, with the share of the gap closed on moves, and warns on a collapsed KL', async () => {
     const dir = tempDir('report-bounds');
     const z = fakeRun(dir, 'cvae', [0.8], { goalInput: 'z', latent: 'cvae', klWarn: 0.01 }, { 'val/top1_moves': 0.7, 'val/majority_baseline': 0.58, 'val/majority_baseline_moves': 0.27, 'val/kl': 0.5 });

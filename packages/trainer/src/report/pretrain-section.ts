@@ -335,6 +335,28 @@ export function pretrainSummary(run: RunDir, runs: NamedRun[]): string {
  * two accuracies as independent (sqrt(p1 q1 / n + p2 q2 / n)); they are measured on the same rows and positively
  * correlated, so the interval is wider than a paired one: a difference it calls measurable is one.
  */
+/**
+ * The CVAE headline of a pretraining run as one plain-text line (what `hop demo` ends with): move-label
+ * top-1 with z from the posterior against z = the prior mean, their difference with its 95% interval and
+ * the verdict. Null for runs that are not subgoal CVAEs or have no finished epoch.
+ */
+export function cvaeHeadlineText(runDir: string): string | null {
+  const run = new RunDir(runDir);
+  const config = run.readConfig().config as Record<string, unknown> | undefined;
+  if (!String(config?.latent ?? '').startsWith('cvae') || config?.goalInput !== 'z') return null;
+  const records = run.readMetrics();
+  const epochs = records.filter((r) => r.kind === 'epoch');
+  if (epochs.length === 0) return null;
+  const last = epochs[epochs.length - 1];
+  const post = last['val/top1_moves_posterior'];
+  const prior = last['val/top1_moves_prior_mean'];
+  if (typeof post !== 'number' || typeof prior !== 'number') return null;
+  const ev = lastEvaluation(run, records);
+  const n = ev && ev.epoch === last.epoch ? sampleCounts(ev).moves : undefined;
+  const verdict = latentVerdict(post, prior, n).replace(/<[^>]+>/g, '');
+  return `CVAE headline (epoch ${last.epoch}, move labels): top-1 ${post.toFixed(3)} with z from the posterior vs ${prior.toFixed(3)} with z = the prior mean: ${verdict}`;
+}
+
 export function latentVerdict(post: number, prior: number, n: number | undefined): string {
   const diff = (post - prior) * 100;
   if (!n) return `a difference of <b>${diff.toFixed(1)}</b> points (no validation count, so no interval).`;
