@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateOnlineScenarios, trainOnlineScenarios, type OnlineRecord } from './fixtures/online-scenarios';
 
 /**
@@ -23,6 +23,7 @@ describe('online co-player feeding: the recorded tiny runs', () => {
     records = [...runs.records, ...(await evaluateOnlineScenarios(runs, 3, 4))];
     // About 25 s on an idle 2-core machine; the margin is for a loaded one.
   }, 900_000);
+  afterAll(() => removeRuns(runs));
 
   it('the fixture trains co-player models online in every scenario', () => {
     expect(recorded.map((r) => r.name)).toEqual(['train hop', 'train hop-onestep', 'eval hop', 'eval hop-onestep']);
@@ -59,5 +60,10 @@ describe('online co-player feeding: a different seed', () => {
       if (r.metrics) expect(r.metrics, r.name).not.toEqual(want.metrics);
       if (r.episodes) expect(r.episodes, r.name).not.toEqual(want.episodes);
     }
+    removeRuns(runs);
   }, 900_000);
 });
+
+function removeRuns(runs: { hop: string; onestep: string } | undefined): void {
+  for (const root of runs ? [runs.hop, runs.onestep] : []) rmSync(dirname(root), { recursive: true, force: true });
+}
