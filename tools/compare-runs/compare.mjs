@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Behaviour check across two builds: one tiny `hop train` run of each algorithm on git revision A and on B,
-// same seeds and same inputs, then metrics.jsonl compared record by record. Only wall-clock fields are
-// dropped before comparing (WALL_CLOCK below); everything else must be byte-identical as JSON.
+// Behaviour check across two builds: one tiny `hop train` run of each algorithm, one tiny `hop pretrain` (VAE
+// and subgoal CVAE) and one tiny `hop world-model` run on git revision A and on B, same seeds and same inputs,
+// then metrics.jsonl compared record by record and the final weights byte for byte. Only wall-clock fields
+// are dropped before comparing (WALL_CLOCK below); everything else must be byte-identical as JSON.
 //
-//   node tools/compare-runs/compare.mjs <revA> <revB> [--work /work/runs/<you>/compare] [--algos hop,ppo]
+//   node tools/compare-runs/compare.mjs <revA> <revB> [--work /work/runs/<you>/compare] [--algos hop,ppo] [--commands train,pretrain,world-model]
 //
 // Each revision is exported (git archive) into the work directory with a hard-linked copy of this
 // checkout's node_modules, and built there with each package's build script, package by package: the checkout
@@ -20,15 +21,17 @@ const opt = (name, def) => {
   return i >= 0 ? args.splice(i, 2)[1] : def;
 };
 const work = resolve(opt('--work', join(repo, '..', 'compare-runs-work')));
-const algos = opt('--algos', 'hop,direct-om,hop-wm,ppo,hop-onestep').split(',');
+const algos = opt('--algos', 'hop,direct-om,hop-wm,ppo,hop-onestep').split(',').filter(Boolean);
+const commands = opt('--commands', 'train,pretrain,world-model').split(',');
 const [revA, revB] = args;
 if (!revA || !revB) {
-  console.error('usage: compare.mjs <revA> <revB> [--work dir] [--algos hop,ppo,...]');
+  console.error('usage: compare.mjs <revA> <revB> [--work dir] [--algos hop,ppo,...] [--commands train,pretrain,world-model]');
   process.exit(2);
 }
 
 /** Fields that are wall-clock or CPU times (they differ between any two runs); nothing else is dropped. */
-const WALL_CLOCK = (k) => k === 'time' || k.startsWith('time/') || k === 'charts/SPS' || k === 'charts/SPS_total' || k === 'perf/cpu_seconds' || k === 'at';
+const PERF_CLOCK = new Set(['perf/cpu_seconds', 'perf/epoch_cpu_seconds', 'perf/samples_per_s', 'perf/epoch_seconds', 'perf/val_seconds']);
+const WALL_CLOCK = (k) => k === 'time' || k.startsWith('time/') || k === 'charts/SPS' || k === 'charts/SPS_total' || PERF_CLOCK.has(k) || k === 'at';
 // In dependency order (package.json deps).
 const PACKAGES = ['core', 'env-staghunt', 'vae', 'moa', 'world-model', 'mcts', 'trainer'];
 
@@ -82,20 +85,44 @@ const argvOf = {
 
 const records = (run) => readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 const strip = (r) => JSON.stringify(Object.fromEntries(Object.entries(r).filter(([k]) => !WALL_CLOCK(k))));
+
+// Pretraining and world-model runs: argv (without --out) and the weight files compared byte for byte.
+const TINY_PRE = ['pretrain', '--data', join(inputs, 'data'), '--epochs', '3', '--moa-filters', '8', '--moa-hidden', '16', '--vae-filters', '8',
+  '--latent-dim', '4', '--batch-size', '32', '--log-every', '2', '--progress', 'none', '--seed', '7'];
+const others = {
+  pretrain: { argv: TINY_PRE, weights: ['checkpoints/epoch-3/moa/moa/weights.bin', 'checkpoints/epoch-3/vae/encoder/weights.bin', 'checkpoints/epoch-3/vae/decoder/weights.bin'] },
+  'pretrain-cvae': {
+    argv: [...TINY_PRE, '--latent', 'cvae', '--history-units', '8', '--no-pairs'],
+    weights: ['checkpoints/epoch-3/moa/moa/weights.bin', 'checkpoints/epoch-3/cvae/history/weights.bin', 'checkpoints/epoch-3/cvae/prior/weights.bin'],
+  },
+  'world-model': {
+    argv: ['world-model', '--data', join(inputs, 'data'), '--epochs', '2', '--batch-size', '64', '--filters', '8', '--progress', 'none', '--off-policy-episodes', '2', '--seed', '7'],
+    weights: ['checkpoint/network/weights.bin', 'checkpoint/optimizers/adam/weights.bin', 'best/network/weights.bin'],
+  },
+};
+const cases = [
+  ...(commands.includes('train') ? algos.map((algo) => ({ name: algo, argv: ['train', ...argvOf[algo]], weights: [] })) : []),
+  ...(commands.includes('pretrain') ? ['pretrain', 'pretrain-cvae'].map((name) => ({ name, ...others[name] })) : []),
+  ...(commands.includes('world-model') ? [{ name: 'world-model', ...others['world-model'] }] : []),
+];
+
 let failed = 0;
-for (const algo of algos) {
-  const runs = [dirA, dirB].map((dir, i) => {
-    const out = join(work, 'runs', `${algo}-${i ? 'B' : 'A'}`);
+for (const c of cases) {
+  const outs = [dirA, dirB].map((dir, i) => {
+    const out = join(work, 'runs', `${c.name}-${i ? 'B' : 'A'}`);
     rmSync(out, { recursive: true, force: true });
-    hop(dir, ['train', ...argvOf[algo], '--out', out]);
-    return records(out);
+    hop(dir, [...c.argv, '--out', out]);
+    return out;
   });
-  const [a, b] = runs.map((rs) => rs.map(strip));
+  const [a, b] = outs.map((out) => records(out).map(strip));
   const diff = a.length !== b.length ? `${a.length} vs ${b.length} records` : a.findIndex((x, i) => x !== b[i]);
-  if (diff === -1) console.log(`${algo}: ${a.length} records identical (wall-clock fields dropped)`);
+  const weights = c.weights.filter((f) => !readFileSync(join(outs[0], f)).equals(readFileSync(join(outs[1], f))));
+  if (diff === -1 && weights.length === 0)
+    console.log(`${c.name}: ${a.length} records identical (wall-clock fields dropped)${c.weights.length ? `, ${c.weights.length} weight files identical` : ''}`);
   else {
     failed++;
-    console.log(`${algo}: DIFFERENT at ${typeof diff === 'number' ? `record ${diff}:\n  A ${a[diff]}\n  B ${b[diff]}` : diff}`);
+    if (diff !== -1) console.log(`${c.name}: DIFFERENT at ${typeof diff === 'number' ? `record ${diff}:\n  A ${a[diff]}\n  B ${b[diff]}` : diff}`);
+    if (weights.length) console.log(`${c.name}: weights DIFFERENT: ${weights.join(', ')}`);
   }
 }
 process.exit(failed ? 1 : 0);
