@@ -3,11 +3,15 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { HopError } from '@hop/core';
 
-/** Iteration numbers with a complete checkpoint (`iter-N/state.json`), newest first. */
-export function checkpointIterations(checkpointsDir: string): number[] {
+/** The checkpoint directories of a run's units: `iter-N` (hop train) or `epoch-N` (hop pretrain). */
+export type CheckpointPrefix = 'iter' | 'epoch';
+
+/** Iteration numbers with a complete checkpoint (`iter-N/state.json`; `epoch-N/...` with `prefix`), newest first. */
+export function checkpointIterations(checkpointsDir: string, prefix: CheckpointPrefix = 'iter'): number[] {
   if (!existsSync(checkpointsDir)) return [];
+  const pattern = new RegExp(`^${prefix}-(\\d+)$`);
   return readdirSync(checkpointsDir)
-    .map((n) => /^iter-(\d+)$/.exec(n))
+    .map((n) => pattern.exec(n))
     .filter((m): m is RegExpExecArray => m !== null && existsSync(join(checkpointsDir, m[0], 'state.json')))
     .map((m) => Number(m[1]))
     .sort((a, b) => b - a);
@@ -29,7 +33,7 @@ export function readStateFile<S extends { format: string }>(dir: string, format:
   return s;
 }
 
-/** Keeps the two newest iteration checkpoints (a truncated newest one still leaves an intact one). */
-export async function pruneCheckpoints(checkpointsDir: string): Promise<void> {
-  for (const it of checkpointIterations(checkpointsDir).slice(2)) await rm(join(checkpointsDir, `iter-${it}`), { recursive: true, force: true });
+/** Keeps the two newest complete checkpoints (a truncated newest one still leaves an intact one). */
+export async function pruneCheckpoints(checkpointsDir: string, prefix: CheckpointPrefix = 'iter'): Promise<void> {
+  for (const it of checkpointIterations(checkpointsDir, prefix).slice(2)) await rm(join(checkpointsDir, `${prefix}-${it}`), { recursive: true, force: true });
 }

@@ -1,12 +1,12 @@
 import { join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { RunEnvironment } from '@hop/core';
+import { HopError, type MetricRecord, type RunEnvironment } from '@hop/core';
 import { prepareEnvironment } from './environment';
 import { InterruptFlag } from './interrupt';
 import { checkResumeBudget } from './resume-budget';
 import { RunDir, type RunConfigFile, type RunMetric } from './layout';
 import { CHECKPOINTS_AT_ONCE, checkpointBytes, recordBytes } from './budget';
-import { formatBytes } from './fs-errors';
+import { formatBytes, type FreeSpaceCheck } from './fs-errors';
 
 /**
  * The life of a long command's run, written once for `hop train` (every algorithm), `hop pretrain` and
@@ -26,24 +26,60 @@ export interface RunOptions {
   freeBytes?: (path: string) => number;
 }
 
-/** What `hop train` (any algorithm) returns. */
-export interface RunResult {
+/** What a run counts in: `hop train` in iterations, `hop pretrain` and `hop world-model` in epochs. */
+export type RunUnit = 'iteration' | 'epoch';
+
+/** What every long command returns; each command adds its own counts. */
+export interface RunOutcome {
   status: RunStatus;
   runDir: string;
-  iterations: number;
-  /** The last greedy evaluation record, if any. */
-  lastEval: RunMetric | null;
+  /** Seconds of wall time over every invocation of the run. */
   elapsed: number;
 }
 
-/** The counters every loop keeps in its checkpoints' state.json. */
-export interface RunCounters {
-  iteration: number;
+/** What `hop train` (any algorithm) returns. */
+export interface RunResult extends RunOutcome {
+  iterations: number;
+  /** The last greedy evaluation record, if any. */
+  lastEval: RunMetric | null;
+}
+
+/** The run clock's totals, kept in every checkpoint (state.json) and carried over by a resume. */
+export interface RunTime {
   /** Seconds of wall time over every invocation. */
   elapsed: number;
   /** CPU seconds over the same spans; absent in checkpoints written before it was recorded. */
   cpuSeconds?: number;
 }
+
+/** The counters of `hop train`'s loops (state.json). */
+export interface RunCounters extends RunTime {
+  iteration: number;
+}
+
+/** Where a run stands, as its records say it: `epoch` is the unit count (iterations for `hop train`), `step` the optimiser steps. */
+export interface RunAt {
+  epoch: number;
+  step: number;
+}
+
+/**
+ * The free space a fresh run needs: the checkpoints on disk at once (each the tensors `open` left alive x 3 with
+ * Adam's moments, plus `extraBytes`) and the records of `length` units; or a command's own estimate (`check`).
+ */
+export type RunSpace<S> =
+  | {
+      what: string;
+      /** Units of the run (iterations or epochs): its records grow with them. */
+      length: number;
+      /** Checkpoint directories on disk at once (default: 2 kept + 1 being written). */
+      copies?: number;
+      /** Why that many, in the error (default: "2 kept + 1 being written"). */
+      copiesWhy?: string;
+      extraBytes?: (setup: S) => number;
+      freeBytes?: (path: string) => number;
+    }
+  | { check: (setup: S, tensorBytes: number) => FreeSpaceCheck };
 
 export const defaultLog = (line: string): void => {
   process.stdout.write(line + '\n');
@@ -62,7 +98,7 @@ export function defaultRunName(command: string, name: string): string {
  * The checkpoints the run will keep are checked against the free space of `out` before the directory is made
  * (after its writability: a read-only --out is E_READ_ONLY, not E_DISK_FULL).
  */
-export async function startRun<S>(p: {
+export async function startRun<S, R extends RunOutcome = RunResult>(p: {
   command: string;
   out: string;
   config: unknown;
@@ -72,13 +108,10 @@ export async function startRun<S>(p: {
   dispose: (setup: S) => void;
   hasCheckpoint: (run: RunDir) => boolean;
   seed: number;
-  body: (run: RunDir, setup: S) => Promise<RunResult>;
-  /**
-   * The run's space check: its name in the error, its iterations (records), the bytes a checkpoint holds beyond
-   * the tensors `open` leaves alive (online buffers, shared pairs; default none), the free-space probe (tests).
-   */
-  space?: { what: string; iterations: number; extraBytes?: (setup: S) => number; freeBytes?: (path: string) => number };
-}): Promise<RunResult> {
+  body: (run: RunDir, setup: S) => Promise<R>;
+  /** The run's space check (default: `hop <command>`, no records counted). */
+  space?: RunSpace<S>;
+}): Promise<R> {
   const environment = await prepareEnvironment(p.log);
   // The tensors `open` leaves alive (networks, co-player models, world model) are what a checkpoint saves, at most.
   const before = tf.memory().numBytes;
@@ -86,18 +119,7 @@ export async function startRun<S>(p: {
   const tensorBytes = Math.max(0, tf.memory().numBytes - before);
   const run = new RunDir(p.out);
   try {
-    const space = p.space ?? { what: `hop ${p.command}`, iterations: 0 };
-    const extra = space.extraBytes?.(setup) ?? 0;
-    const one = checkpointBytes(tensorBytes, extra);
-    const records = recordBytes(space.iterations);
-    run.create(p.command, p.config, environment, p.inputs(setup), {
-      bytes: CHECKPOINTS_AT_ONCE * one + records,
-      what:
-        `${space.what}: ${CHECKPOINTS_AT_ONCE} checkpoints on disk at once (2 kept + 1 being written) of at most ${formatBytes(one)} each ` +
-        `(${formatBytes(tensorBytes)} of weights x 3 with Adam's moments, ${formatBytes(extra)} of online buffers and co-player pairs), ` +
-        `and ${formatBytes(records)} of records and report; an upper bound`,
-      freeBytes: space.freeBytes,
-    });
+    run.create(p.command, p.config, environment, p.inputs(setup), spaceCheck(p.space ?? { what: `hop ${p.command}`, length: 0 }, setup, tensorBytes));
   } catch (e) {
     p.dispose(setup);
     throw e;
@@ -106,12 +128,41 @@ export async function startRun<S>(p: {
   return run.guardStart(() => p.hasCheckpoint(run), () => p.body(run, setup), p.log);
 }
 
+function spaceCheck<S>(space: RunSpace<S>, setup: S, tensorBytes: number): FreeSpaceCheck {
+  if ('check' in space) return space.check(setup, tensorBytes);
+  const extra = space.extraBytes?.(setup) ?? 0;
+  const one = checkpointBytes(tensorBytes, extra);
+  const records = recordBytes(space.length);
+  const copies = space.copies ?? CHECKPOINTS_AT_ONCE;
+  return {
+    bytes: copies * one + records,
+    what:
+      `${space.what}: ${copies} checkpoints on disk at once (${space.copiesWhy ?? '2 kept + 1 being written'}) of at most ${formatBytes(one)} each ` +
+      `(${formatBytes(tensorBytes)} of weights x 3 with Adam's moments, ${formatBytes(extra)} of online buffers and co-player pairs), ` +
+      `and ${formatBytes(records)} of records and report; an upper bound`,
+    freeBytes: space.freeBytes,
+  };
+}
+
 /**
- * Continues a run from its newest complete checkpoint (`point(environment)` picks it, null: from the start):
- * warns when the inference engine changed, opens the setup, keeps the metric records up to the checkpoint and
- * records this invocation's environment in config.json (read once, by the command: `file`).
+ * Reads a run's config.json for `--resume`, once (the command hands it on), checks that `command` made the run
+ * (E_RUN otherwise) and locks the run (E_RUN_LOCKED when another process writes it).
  */
-export async function resumeRun<S extends { state: RunCounters }>(p: {
+export function openForResume<C>(dir: string, command: string, what: string): { run: RunDir; file: RunConfigFile<C> } {
+  const run = new RunDir(dir);
+  const file = run.readConfig<C>();
+  if (file.command !== command) throw new HopError('E_RUN', `${run.root} is a '${file.command}' run, not ${what}`);
+  run.acquire(`${command} --resume`);
+  return { run, file };
+}
+
+/**
+ * Continues a run from its newest complete checkpoint (`point()` picks it, null: from the start): warns when
+ * the inference engine changed, opens the setup, checks the requested length against what is done, keeps the
+ * metric records up to the checkpoint (`keep`) and records this invocation's environment in config.json (read
+ * once, by the command: `file`). `done` is the count of `unit`s the setup's checkpoint holds.
+ */
+export async function resumeRun<S>(p: {
   run: RunDir;
   file: RunConfigFile<unknown>;
   config: unknown;
@@ -119,34 +170,46 @@ export async function resumeRun<S extends { state: RunCounters }>(p: {
   point: () => string | null;
   open: (point: string | null) => Promise<S>;
   seed: number;
-  /** `--iterations` on resume against what the run planned: never below what it has done (E_RESUME_BUDGET). */
+  done: (setup: S) => number;
+  /** iteration (default) or epoch: the resume's log line and its budget flag (--iterations / --epochs). */
+  unit?: RunUnit;
+  /** The records kept (default: events, and the others up to step `done`). */
+  keep?: (record: RunMetric, setup: S) => boolean;
+  /** Where inside the next unit the checkpoint stands (", batch 3"); default nothing. */
+  detail?: (setup: S) => string;
+  /** What "no checkpoint in ..." names (default: the run's checkpoints/). */
+  checkpointsDir?: string;
+  /** The requested length on resume against what the run planned: never below what it has done (E_RESUME_BUDGET). */
   budget?: { requested: number | undefined; planned: number };
   /** Releases what `open` built when the resume is refused after it. */
   dispose?: (setup: S) => void;
 }): Promise<S> {
   const { run, log } = p;
+  const unit = p.unit ?? 'iteration';
   const environment = await prepareEnvironment(log);
   warnEngineChange(p.file.resumes?.at(-1) ?? p.file.environment, environment, log);
-  const point = p.point();
+  let point: string | null;
   let setup: S;
   try {
+    point = p.point();
     setup = await p.open(point);
   } catch (e) {
     run.close();
     throw e;
   }
-  const done = setup.state.iteration;
+  const done = p.done(setup);
   if (p.budget)
     try {
-      checkResumeBudget({ run: run.root, flag: '--iterations', unit: 'iterations', requested: p.budget.requested, done, planned: p.budget.planned });
+      checkResumeBudget({ run: run.root, flag: `--${unit}s`, unit: `${unit}s`, requested: p.budget.requested, done, planned: p.budget.planned });
     } catch (e) {
       p.dispose?.(setup);
       run.close();
       throw e;
     }
-  run.reopen(environment, (r) => (r.kind === 'event' ? true : r.step <= done), p.config, p.file);
-  if (!point) log(`no checkpoint in ${run.checkpointsDir}: restarting the run from iteration 1 (seed ${p.seed})`);
-  else log(`resuming ${run.root} from ${relative(run.root, point)}: iteration ${done + 1} (seed ${p.seed})`);
+  const keep = p.keep ?? ((r: RunMetric) => r.kind === 'event' || r.step <= done);
+  run.reopen(environment, (r) => keep(r, setup), p.config, p.file);
+  if (!point) log(`no checkpoint in ${p.checkpointsDir ?? run.checkpointsDir}: restarting the run from ${unit} 1 (seed ${p.seed})`);
+  else log(`resuming ${run.root} from ${relative(run.root, point)}: ${unit} ${done + 1}${p.detail?.(setup) ?? ''} (seed ${p.seed})`);
   return setup;
 }
 
@@ -167,9 +230,14 @@ export function interruptOf(given: InterruptFlag | undefined): { flag: Interrupt
   return { flag, release: () => (given ? undefined : flag.dispose()) };
 }
 
-/** A run's event record (start, resume, warm-start, interrupt, end). */
+/** A run's event record (start, resume, warm-start, interrupt, end) of `hop train`. */
 export function runEvent(state: RunCounters, name: string): RunMetric {
-  return { kind: 'event', event: name, epoch: state.iteration, step: state.iteration, time: round(state.elapsed), at: new Date().toISOString() };
+  return eventRecord(name, { epoch: state.iteration, step: state.iteration }, state);
+}
+
+/** An event record of any run: where it stands and its clock. */
+export function eventRecord(name: string, at: RunAt, time: RunTime): RunMetric {
+  return { kind: 'event', event: name, epoch: at.epoch, step: at.step, time: round(time.elapsed), at: new Date().toISOString() };
 }
 
 /** The last evaluation record of a run (reopened runs keep theirs). */
@@ -198,9 +266,35 @@ export function stopIfRequested(
   const { run, state } = p;
   if (!p.interrupt.stopRequested || state.iteration >= p.last) return null;
   stopProgress('interrupted');
-  run.appendMetrics(runEvent(state, 'interrupt'));
-  p.log(`interrupted after iteration ${state.iteration}; checkpoint saved\ncontinue with: ${continueWith(p.command, run.root)}`);
-  return { status: 'interrupted', runDir: run.root, iterations: state.iteration, lastEval: p.lastEval, elapsed: state.elapsed };
+  return interruptTail({
+    run,
+    command: p.command,
+    log: p.log,
+    at: { epoch: state.iteration, step: state.iteration },
+    time: state,
+    where: `after iteration ${state.iteration}`,
+    result: { status: 'interrupted', runDir: run.root, iterations: state.iteration, lastEval: p.lastEval, elapsed: state.elapsed },
+  });
+}
+
+/**
+ * How every long command ends on Ctrl-C, once its checkpoint is saved: an `interrupt` event, the line saying
+ * where it stopped and what was saved, and the command that continues it. `where` is "after epoch 2" at a
+ * unit's end, or "in epoch 2 after batch 5/9" when a command saved a checkpoint inside a unit (`saved`: where).
+ */
+export function interruptTail<R extends RunOutcome>(p: {
+  run: RunDir;
+  command: string;
+  log: (line: string) => void;
+  at: RunAt;
+  time: RunTime;
+  where: string;
+  saved?: string;
+  result: R;
+}): R {
+  p.run.appendMetrics(eventRecord('interrupt', p.at, p.time));
+  p.log(`interrupted ${p.where}; checkpoint saved${p.saved ? ` to ${p.saved}` : ''}\ncontinue with: ${continueWith(p.command, p.run.root)}`);
+  return { ...p.result, status: 'interrupted' };
 }
 
 /** The command line that continues an interrupted run. */
@@ -219,7 +313,7 @@ export class RunClock {
   private wall = performance.now();
   private cpu = process.cpuUsage();
 
-  constructor(private readonly state: RunCounters) {}
+  constructor(private readonly state: RunTime) {}
 
   tick(): { wall: number; cpu: number } {
     const now = performance.now();
@@ -234,6 +328,22 @@ export class RunClock {
 }
 
 /** The clock's scalars of a record: CPU seconds of the span, and of the run so far when recorded. */
-export function spentMetrics(spent: { wall: number; cpu: number }, state: RunCounters): Record<string, number> {
+export function spentMetrics(spent: { wall: number; cpu: number }, state: RunTime): Record<string, number> {
   return { 'time/cpu': spent.cpu, ...(state.cpuSeconds !== undefined ? { 'perf/cpu_seconds': round(state.cpuSeconds) } : {}) };
+}
+
+/** The clock's scalars every record of the run carries at its end: wall seconds (`time`) and, when recorded, CPU seconds. */
+export function clockFields(state: RunTime): { time: number; 'perf/cpu_seconds'?: number } {
+  return { time: round(state.elapsed), ...(state.cpuSeconds !== undefined ? { 'perf/cpu_seconds': round(state.cpuSeconds) } : {}) };
+}
+
+/** The clock a run's records end on (`time`, `perf/cpu_seconds` of the last that has them): where a resumed run's clock goes on from. */
+export function clockOfRecords(records: readonly MetricRecord[]): RunTime {
+  let elapsed = 0;
+  let cpuSeconds: number | undefined;
+  for (const r of records) {
+    if (typeof r.time === 'number') elapsed = r.time;
+    if (typeof r['perf/cpu_seconds'] === 'number') cpuSeconds = r['perf/cpu_seconds'];
+  }
+  return { elapsed, ...(cpuSeconds !== undefined ? { cpuSeconds } : {}) };
 }

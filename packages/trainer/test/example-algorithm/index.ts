@@ -133,8 +133,9 @@ export const random: Algorithm = {
   },
   resume: async (run, file, overrides, options) => {
     const config = RandomConfigSchema.parse({ ...file.config, ...(overrides.iterations ? { iterations: overrides.iterations } : {}) });
-    const { state } = await resumeRun({
+    const { state } = await resumeRun<{ state: RandomState }>({
       run,
+      done: (s) => s.state.iteration,
       file,
       config,
       seed: config.seed,

@@ -77,7 +77,7 @@ export async function trainSelfPlay(algo: HopVariant, config: AnyConfig, options
     hasCheckpoint: (run) => checkpointIterations(run.checkpointsDir).length > 0,
     space: {
       what: `hop train --algo ${resolved.algo}`,
-      iterations: resolved.iterations,
+      length: resolved.iterations,
       extraBytes: (setup) => onlineBufferBytes(resolved) + sharedPairsBytes(setup.models.registry),
       freeBytes: options.freeBytes,
     },
@@ -98,6 +98,7 @@ export async function resumeSelfPlay(
   const game = createStagHuntSimulator(config.env);
   const setup = await resumeRun({
     run,
+    done: (s) => s.state.iteration,
     file,
     config,
     seed: config.seed,

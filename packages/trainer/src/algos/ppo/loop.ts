@@ -72,7 +72,7 @@ export async function trainPPO(config: PPOLoopConfig, options: RunOptions = {}, 
     hasCheckpoint: (run) => checkpointIterations(run.checkpointsDir).length > 0,
     space: {
       what: `hop train --algo ${resolved.algo}`,
-      iterations: ppoIterations(resolved),
+      length: ppoIterations(resolved),
       extraBytes: (setup) => setup.ext?.checkpointExtraBytes?.() ?? 0,
       freeBytes: options.freeBytes,
     },
@@ -98,6 +98,7 @@ export async function resumePPO(
   const config = schema.parse({ ...saved, totalTimesteps: total, ...(overrides.progress ? { progress: overrides.progress } : {}) }) as PPOLoopConfig;
   const setup = await resumeRun({
     run,
+    done: (s) => s.state.iteration,
     file,
     config,
     seed: config.seed,
