@@ -477,7 +477,7 @@ describe('the checkpoints and records a run will keep are checked against free s
     await expect(h).rejects.toMatchObject({ code: 'E_DISK_FULL' });
     const p = pretrain(PretrainConfigSchema.parse({ data, out: join(root, 'pre'), epochs: 3, progress: 'none' }), quiet);
     await expect(p).rejects.toMatchObject({ code: 'E_DISK_FULL' });
-    await expect(p).rejects.toThrow(/hop pretrain --epochs 3: 4 checkpoints \(one per epoch, and a Ctrl-C one or the exported models\) of at most .* has 64 KiB free/);
+    await expect(p).rejects.toThrow(/hop pretrain --epochs 3: 4 checkpoints on disk at once \(2 kept \+ 1 being written, and a Ctrl-C one or the exported models\) of at most .* has 64 KiB free/);
     const wm = runWorldModelCommand({ config: WorldModelCliSchema.parse({ data, out: join(root, 'wm'), epochs: 2, filters: 8, progress: 'none' }) }, () => {}, { freeBytes: tiny });
     await expect(wm).rejects.toMatchObject({ code: 'E_DISK_FULL' });
     await expect(wm).rejects.toThrow(/hop world-model --arch direct: checkpoint\/, checkpoint-previous\/, best\/ and one being written .* has 64 KiB free/);

@@ -17,8 +17,10 @@ export interface LoopState {
   batch: number;
   /** Optimizer steps so far (the clock of the KL and temperature schedules). */
   step: number;
-  /** Seconds of wall time spent in the loop so far. */
+  /** Seconds of wall time spent in the loop so far (the run clock, run/lifecycle.ts). */
   elapsed: number;
+  /** CPU seconds over the same spans; absent in checkpoints written before it was recorded. */
+  cpuSeconds?: number;
   /** Partial sums of the current epoch and of the current logging window. */
   epochMeans: { sums: Record<string, number>; counts: Record<string, number> };
   windowMeans: { sums: Record<string, number>; counts: Record<string, number> };

@@ -1,5 +1,4 @@
-import { rm, writeFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { HopError } from '@hop/core';
 import { PairRegistry, confusionCsv, pairKey, perClassCsv, savePairRegistry, type Evaluation } from '@hop/moa';
@@ -7,34 +6,39 @@ import { ACTION_NAMES } from '@hop/env-staghunt';
 import { PretrainConfigSchema, type PretrainConfig } from '../config/schemas';
 import { resolveConfig } from '../config/load';
 import { actionCounts, epochOrder, openTrainingData, readHostBatch, type HostBatch, type TrainingData } from '../data/dataset';
-import { prepareEnvironment } from '../run/environment';
 import type { InterruptFlag } from '../run/interrupt';
-import { continueWith, defaultLog, defaultRunName as runName, interruptOf, warnEngineChange, type RunStatus } from '../run/lifecycle';
-import { RunDir, writeFileAtomic, type RunMetric } from '../run/layout';
+import {
+  RunClock,
+  defaultLog,
+  defaultRunName as runName,
+  eventRecord,
+  hasRunCheckpoint,
+  interruptOf,
+  interruptTail,
+  openForResume,
+  resumePoint,
+  resumeRun,
+  round,
+  startRun,
+  stopInsideUnit,
+  unitCheckpointSaved,
+  type RunOptions,
+  type RunOutcome,
+} from '../run/lifecycle';
+import { writeFileAtomic, type RunDir, type RunMetric } from '../run/layout';
 import { checkInputs, fingerprintInputs } from '../run/fingerprint';
-import { newestVerifiedCheckpoint } from '../run/verify';
-import { checkResumeBudget } from '../run/resume-budget';
 import { createProgress } from '../run/progress';
 import { buildModels, disposeModels, type PretrainModels } from './models';
-import * as tf from '@tensorflow/tfjs';
-import { checkpointBytes, recordBytes } from '../run/budget';
-import { formatBytes, type FreeSpaceCheck } from '../run/fs-errors';
 import { RunningMeans } from './means';
-import { loadTrainingCheckpoint, readLoopState, saveTrainingCheckpoint, type LoopState } from './state';
+import { loadTrainingCheckpoint, saveTrainingCheckpoint, type LoopState } from './state';
 import { trainStep } from './step';
 import { validate } from './validate';
 import { validateCvae, type CvaeValidation } from './validate-cvae';
 import { majorityBaselines, moveAccuracy } from './accuracy';
 import { layoutOf, packTrajectories, trajectoriesOf, trajectoryOrder, type SequenceBatchLayout, type Trajectories } from '../data/trajectories';
 
-export interface PretrainOptions {
-  /** Lines for the user (default: stdout). */
-  log?: (line: string) => void;
-  /** Stop flag (default: one listening to SIGINT / SIGTERM for the duration of the run). */
-  interrupt?: InterruptFlag;
-  /** Free bytes of the filesystem holding a path (tests simulate a small disk with it). */
-  freeBytes?: (path: string) => number;
-}
+/** Lines for the user (default: stdout), a stop flag (default: one listening to SIGINT / SIGTERM), a free-space probe (tests). */
+export type PretrainOptions = RunOptions;
 
 /** What the per-epoch evaluation file `eval/epoch-N.json` holds (read back by the report). */
 export interface EpochEvaluation {
@@ -47,62 +51,51 @@ export interface EpochEvaluation {
   latent?: Pick<CvaeValidation, 'variants' | 'slotMeaning'>;
 }
 
-export interface PretrainResult {
-  status: RunStatus;
-  runDir: string;
+export interface PretrainResult extends RunOutcome {
   epochsDone: number;
   step: number;
   /** The last epoch record (validation metrics), null before the first epoch ends. */
   last: RunMetric | null;
-  /** Seconds spent in the training loop (all invocations of a resumed run). */
-  elapsed: number;
 }
 
-/** Starts a pretraining run in a fresh directory (made only once the dataset has been opened and checked). */
-export async function pretrain(config: PretrainConfig, options: PretrainOptions = {}): Promise<PretrainResult> {
-  const log = options.log ?? defaultLog;
-  const environment = await prepareEnvironment(log);
-  const out = config.out ?? defaultRunName(config);
-  const resolved: PretrainConfig = { ...config, out };
-  const data = openTrainingData(resolved.data, { valFraction: resolved.valFraction, seed: resolved.seed });
-  const run = new RunDir(out);
-  let trainCounts: number[];
-  let models: PretrainModels | null = null;
-  try {
-    trainCounts = actionCounts(data, data.train);
-    const fingerprints = fingerprintInputs({ data: resolved.data });
-    // The run's own models, built once here (the loop trains these): their tensors size the checkpoints.
-    const before = tf.memory().numBytes;
-    models = buildModels(resolved, data);
-    const space = checkpointSpace(resolved, Math.max(0, tf.memory().numBytes - before), options.freeBytes);
-    run.create('pretrain', resolved, environment, { dataset: datasetFacts(data, trainCounts), fingerprints }, space);
-  } catch (e) {
-    if (models) disposeModels(models);
-    data.dataset.close();
-    throw e;
-  }
-  log(`seed ${resolved.seed}; run directory ${run.root}`);
-  warnBatchSize(resolved.batchSize, data.train.length, log);
-  const built = models;
-  return run.guardStart(() => hasCheckpoint(run), () => loop(run, resolved, data, null, trainCounts, log, options.interrupt, built), log);
+/** The dataset, the models and where the loop stands: fresh, or from a checkpoint. */
+interface Setup {
+  data: TrainingData;
+  models: PretrainModels;
+  trainCounts: number[];
+  state: LoopState;
 }
 
 /**
- * What a pretraining run keeps at most: every epoch's checkpoint and one more (a Ctrl-C checkpoint beside the
- * epochs done, or the exported per-pair models at the end), each the models' weights with Adam's two moments
- * (x 3), and its records (per-epoch evaluation files, report).
+ * Starts a pretraining run in a fresh directory (made only once the dataset has been opened and checked), on
+ * the run lifecycle of every long command (run/lifecycle.ts).
  */
-function checkpointSpace(config: PretrainConfig, tensorBytes: number, freeBytes?: (path: string) => number): FreeSpaceCheck {
-  const one = checkpointBytes(tensorBytes);
-  const copies = config.epochs + 1;
-  const records = recordBytes(config.epochs);
-  return {
-    bytes: copies * one + records,
-    what:
-      `hop pretrain --epochs ${config.epochs}: ${copies} checkpoints (one per epoch, and a Ctrl-C one or the exported models) of at most ` +
-      `${formatBytes(one)} each (${formatBytes(tensorBytes)} of weights x 3 with Adam's moments), and ${formatBytes(records)} of records and report; an upper bound`,
-    freeBytes,
-  };
+export async function pretrain(config: PretrainConfig, options: PretrainOptions = {}): Promise<PretrainResult> {
+  const log = options.log ?? defaultLog;
+  const out = config.out ?? defaultRunName(config);
+  const resolved: PretrainConfig = { ...config, out };
+  const E = resolved.epochs;
+  return startRun<Setup, PretrainResult>({
+    command: 'pretrain',
+    out,
+    config: resolved,
+    seed: resolved.seed,
+    log,
+    // The run's own models, built once here (the loop trains these): their tensors size the checkpoints.
+    open: async () => openSetup(resolved, null),
+    inputs: (setup) => ({ dataset: datasetFacts(setup.data, setup.trainCounts), fingerprints: fingerprintInputs({ data: resolved.data }) }),
+    dispose: disposeSetup,
+    hasCheckpoint: (run) => hasRunCheckpoint(run, 'epoch'),
+    // At most: 2 epochs kept + 1 being written, and a Ctrl-C checkpoint beside them or the exported per-pair models.
+    space: {
+      what: `hop pretrain --epochs ${E}`,
+      length: E,
+      copies: Math.min(E, 3) + 1,
+      copiesWhy: '2 kept + 1 being written, and a Ctrl-C one or the exported models',
+      freeBytes: options.freeBytes,
+    },
+    body: (run, setup) => loop(run, resolved, setup, log, options.interrupt),
+  });
 }
 
 /** A batch larger than the training split is one short batch per epoch: almost surely not what was meant. */
@@ -114,15 +107,12 @@ export function warnBatchSize(batchSize: number, trainSamples: number, log: (lin
     );
 }
 
-function hasCheckpoint(run: RunDir): boolean {
-  return run.completeEpochs().length > 0 || existsSync(run.interruptCheckpoint);
-}
-
 /**
  * Continues a run from its latest checkpoint that verifies (a Ctrl-C checkpoint inside an epoch, else the
  * last complete epoch; a damaged one is moved aside and the previous one used) with the same data order.
  * The dataset must be the one the run started with (E_INPUT_CHANGED otherwise); the run is locked
  * (E_RUN_LOCKED when another process writes it). `epochs` may extend the run; nothing else can change.
+ * config.json is read once, here.
  */
 export async function resumePretrain(
   runDir: string,
@@ -130,72 +120,45 @@ export async function resumePretrain(
   options: PretrainOptions = {},
 ): Promise<PretrainResult> {
   const log = options.log ?? defaultLog;
-  const run = new RunDir(runDir);
-  const file = run.readConfig<PretrainConfig>();
-  if (file.command !== 'pretrain') throw new HopError('E_RUN', `${run.root} is a '${file.command}' run, not a pretraining run`);
-  const config = resolveConfig(PretrainConfigSchema, 'pretrain', {
-    file: { path: run.configPath, values: file.config as Record<string, unknown> },
-    flags: { epochs: overrides.epochs, progress: overrides.progress },
-  });
-  run.acquire('pretrain --resume');
-  let data: TrainingData;
-  let point: string | null;
-  let state: LoopState | null;
+  const { run, file } = openForResume<PretrainConfig>(runDir, 'pretrain', 'a pretraining run');
+  let config: PretrainConfig;
   try {
-    checkInputs(run.root, file.inputs?.fingerprints, { data: config.data }, { data: '--data' });
-    const environment = await prepareEnvironment(log);
-    warnEngineChange(file.resumes?.at(-1) ?? file.environment, environment, log);
-    data = openTrainingData(config.data, { valFraction: config.valFraction, seed: config.seed });
-    point = resumePoint(run, log);
-    state = point ? await readLoopState(point) : null;
-    const planned = (file.config as PretrainConfig).epochs;
-    checkResumeBudget({ run: run.root, flag: '--epochs', unit: 'epochs', requested: overrides.epochs, done: state?.epochsDone ?? 0, planned });
-    // Records written after the checkpoint (a kill between a metrics write and the next checkpoint) go.
-    run.reopen(environment, (r) => (r.kind === 'epoch' ? r.epoch <= (state?.epochsDone ?? 0) : r.step <= (state?.step ?? 0)), config, file);
+    config = resolveConfig(PretrainConfigSchema, 'pretrain', {
+      file: { path: run.configPath, values: file.config as unknown as Record<string, unknown> },
+      flags: { epochs: overrides.epochs, progress: overrides.progress },
+    });
   } catch (e) {
     run.close();
     throw e;
   }
-  if (!point) log(`no checkpoint in ${run.checkpointsDir}: restarting the run from epoch 1 (seed ${config.seed})`);
-  else log(`resuming ${run.root} from ${relative(run.root, point)}: epoch ${state!.epochsDone + 1}, batch ${state!.batch} (seed ${config.seed})`);
-  warnBatchSize(config.batchSize, data.train.length, log);
-  return loop(run, config, data, point, actionCounts(data, data.train), log, options.interrupt);
+  const setup = await resumeRun<Setup>({
+    run,
+    file,
+    config,
+    seed: config.seed,
+    log,
+    unit: 'epoch',
+    point: () => {
+      checkInputs(run.root, file.inputs?.fingerprints, { data: config.data }, { data: '--data' });
+      return resumePoint(run, { prefix: 'epoch', required: ['state.json', 'moa/meta.json'], unitsDone: (s) => (s as LoopState).epochsDone, log });
+    },
+    open: (point) => openSetup(config, point),
+    done: (s) => s.state.epochsDone,
+    // Records written after the checkpoint (a kill between a metrics write and the next checkpoint) go.
+    keep: (r, s) => (r.kind === 'epoch' ? r.epoch <= s.state.epochsDone : r.step <= s.state.step),
+    detail: (s) => `, batch ${s.state.batch}`,
+    budget: { requested: overrides.epochs, planned: file.config.epochs },
+    dispose: disposeSetup,
+  });
+  return loop(run, config, setup, log, options.interrupt);
 }
 
-/**
- * The newest checkpoint that verifies: the Ctrl-C one when it is ahead of the last complete epoch, then the
- * epochs newest first. Damaged ones are moved aside (`checkpoints/damaged-*`) and said so.
- */
-function resumePoint(run: RunDir, log: (line: string) => void): string | null {
-  const epochs = run.completeEpochs();
-  const lastDone = epochs.length ? epochs[epochs.length - 1] : 0;
-  const candidates: string[] = [];
-  if (existsSync(run.interruptCheckpoint)) {
-    let ahead = true;
-    try {
-      ahead = (JSON.parse(readFileSync(join(run.interruptCheckpoint, 'state.json'), 'utf8')) as LoopState).epochsDone >= lastDone;
-    } catch {
-      // Unreadable: a candidate that verification will reject and move aside.
-    }
-    if (ahead) candidates.push(run.interruptCheckpoint);
-  }
-  for (const e of [...epochs].reverse()) candidates.push(run.epochCheckpoint(e));
-  return newestVerifiedCheckpoint(candidates, ['state.json', 'moa/meta.json'], log);
-}
-
-async function loop(
-  run: RunDir,
-  config: PretrainConfig,
-  data: TrainingData,
-  checkpoint: string | null,
-  trainCounts: number[],
-  log: (line: string) => void,
-  interruptFlag?: InterruptFlag,
-  built?: PretrainModels,
-): Promise<PretrainResult> {
-  const { flag: interrupt, release } = interruptOf(interruptFlag);
-  const models = built ?? buildModels(config, data);
+async function openSetup(config: PretrainConfig, checkpoint: string | null): Promise<Setup> {
+  const data = openTrainingData(config.data, { valFraction: config.valFraction, seed: config.seed });
+  let models: PretrainModels | null = null;
   try {
+    const trainCounts = actionCounts(data, data.train);
+    models = buildModels(config, data);
     let state: LoopState = {
       format: 'hop-pretrain-state',
       version: 1,
@@ -203,10 +166,29 @@ async function loop(
       batch: 0,
       step: 0,
       elapsed: 0,
+      cpuSeconds: 0,
       epochMeans: { sums: {}, counts: {} },
       windowMeans: { sums: {}, counts: {} },
     };
     if (checkpoint) state = await loadTrainingCheckpoint(checkpoint, models);
+    return { data, models, trainCounts, state };
+  } catch (e) {
+    if (models) disposeModels(models);
+    data.dataset.close();
+    throw e;
+  }
+}
+
+function disposeSetup(setup: Setup): void {
+  disposeModels(setup.models);
+  setup.data.dataset.close();
+}
+
+async function loop(run: RunDir, config: PretrainConfig, setup: Setup, log: (line: string) => void, interruptFlag?: InterruptFlag): Promise<PretrainResult> {
+  const { flag: interrupt, release } = interruptOf(interruptFlag);
+  const { data, models, trainCounts, state } = setup;
+  try {
+    warnBatchSize(config.batchSize, data.train.length, log);
     const last = [...run.readMetrics()].reverse().find((r) => r.kind === 'epoch') ?? null;
 
     log(
@@ -231,8 +213,7 @@ async function loop(
     }
     return await epochs(ctx, state, last);
   } finally {
-    disposeModels(models);
-    data.dataset.close();
+    disposeSetup(setup);
     run.close();
     release();
   }
@@ -256,8 +237,10 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
   const { run, config, data, models, log, interrupt } = ctx;
   const bs = config.batchSize;
   let last = lastRecord;
-  if (state.step === 0) run.appendMetrics(event(state, 'start'));
-  else run.appendMetrics(event(state, 'resume'));
+  run.appendMetrics(event(state, state.step === 0 ? 'start' : 'resume'));
+  // Wall and CPU time of the run, as in every loop (run/lifecycle.ts).
+  const clock = new RunClock(state);
+  const result = (): PretrainResult => ({ status: 'completed', runDir: run.root, epochsDone: state.epochsDone, step: state.step, last, elapsed: state.elapsed });
 
   while (state.epochsDone < config.epochs) {
     const epoch = state.epochsDone + 1;
@@ -270,7 +253,7 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
     const windowMeans = RunningMeans.from(state.windowMeans);
     const progress = createProgress({ label: `epoch ${epoch}/${config.epochs}`, total: numBatches, unit: 'batches', mode: config.progress });
     const t0 = performance.now();
-    const elapsed0 = state.elapsed;
+    let epochCpu = 0;
     for (let b = state.batch; b < numBatches; b++) {
       const layout = packed && traj ? layoutOf(traj, packed[b]) : undefined;
       const batch = readHostBatch(data, layout ? layout.rows : order.subarray(b * bs, Math.min(order.length, (b + 1) * bs)));
@@ -283,7 +266,7 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
       windowMeans.add(values);
       state.step++;
       state.batch = b + 1;
-      state.elapsed = elapsed0 + (performance.now() - t0) / 1000;
+      epochCpu += clock.tick().cpu;
       if (state.step % config.logEvery === 0) {
         run.appendMetrics({
           kind: 'train',
@@ -304,13 +287,16 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
         progress.stop('interrupted');
         state.epochMeans = epochMeans.toJSON();
         state.windowMeans = windowMeans.toJSON();
-        await saveTrainingCheckpoint(run.interruptCheckpoint, models, state);
-        run.appendMetrics(event(state, 'interrupt'));
-        log(
-          `interrupted in epoch ${epoch} after batch ${b + 1}/${numBatches}; checkpoint saved to ${run.interruptCheckpoint}\n` +
-            `continue with: ${continueWith('pretrain', run.root)}`,
-        );
-        return { status: 'interrupted', runDir: run.root, epochsDone: state.epochsDone, step: state.step, last, elapsed: state.elapsed };
+        return stopInsideUnit({
+          run,
+          command: 'pretrain',
+          log,
+          at: at(state),
+          time: state,
+          where: `in epoch ${epoch} after batch ${b + 1}/${numBatches}`,
+          save: (dir) => saveTrainingCheckpoint(dir, models, state),
+          result: result(),
+        });
       }
     }
     const trainSeconds = (performance.now() - t0) / 1000;
@@ -322,7 +308,7 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
     const valSeconds = (performance.now() - v0) / 1000;
     state.epochsDone = epoch;
     state.batch = 0;
-    state.elapsed = elapsed0 + (performance.now() - t0) / 1000;
+    epochCpu += clock.tick().cpu;
     const ev = v.evaluation;
     const baseline = majorityBaselines(ev);
     const record: RunMetric = {
@@ -351,6 +337,8 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
       'perf/samples_per_s': trainSeconds > 0 ? trainedSamples / trainSeconds : 0,
       'perf/epoch_seconds': trainSeconds,
       'perf/val_seconds': valSeconds,
+      'perf/epoch_cpu_seconds': round(epochCpu),
+      ...(state.cpuSeconds !== undefined ? { 'perf/cpu_seconds': round(state.cpuSeconds) } : {}),
     };
     const evalFile: EpochEvaluation = {
       epoch,
@@ -365,7 +353,7 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
     state.epochMeans = { sums: {}, counts: {} };
     state.windowMeans = windowMeans.toJSON();
     await saveTrainingCheckpoint(run.epochCheckpoint(epoch), models, state);
-    await rm(run.interruptCheckpoint, { recursive: true, force: true });
+    await unitCheckpointSaved(run, 'epoch');
     last = record;
     log(
       `epoch ${epoch}/${config.epochs}: train CE ${fmt(record['train/policy'] as number)}` +
@@ -381,17 +369,18 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
             ? 'the posterior adds almost nothing to the prior (the subgoal goes unused); compare the prior-sampled top-1 with the no-goal bound, and try --free-bits'
             : 'the latent carries almost no information (collapsed); try --latent cvae, or a lower --alpha-max'),
       );
-    if (interrupt.stopRequested && epoch < config.epochs) {
-      run.appendMetrics(event(state, 'interrupt'));
-      log(`interrupted after epoch ${epoch}; checkpoint ${run.epochCheckpoint(epoch)}\ncontinue with: ${continueWith('pretrain', run.root)}`);
-      return { status: 'interrupted', runDir: run.root, epochsDone: state.epochsDone, step: state.step, last, elapsed: state.elapsed };
-    }
+    if (interrupt.stopRequested && epoch < config.epochs)
+      return interruptTail({ run, command: 'pretrain', log, at: at(state), time: state, where: `after epoch ${epoch}`, saved: run.epochCheckpoint(epoch), result: result() });
   }
 
   if (config.pairs && ctx.models.moa) await writePairs(ctx);
+  clock.tick();
   run.appendMetrics(event(state, 'end'));
-  log(`done: ${state.epochsDone} epochs, ${state.step} steps, ${state.elapsed.toFixed(1)}s in the loop`);
-  return { status: 'completed', runDir: run.root, epochsDone: state.epochsDone, step: state.step, last, elapsed: state.elapsed };
+  log(
+    `done: ${state.epochsDone} epochs, ${state.step} steps, ${state.elapsed.toFixed(1)}s ` +
+      `(${(state.cpuSeconds ?? 0).toFixed(1)} CPU-s${state.cpuSeconds === undefined ? ', not recorded by the checkpoint it resumed from' : ''})`,
+  );
+  return result();
 }
 
 /** Validation of one per-pair model on its pair's rows. */
@@ -472,9 +461,8 @@ async function writePairs(ctx: LoopContext): Promise<void> {
 
 export { moveAccuracy } from './accuracy';
 
-function event(state: LoopState, name: string): RunMetric {
-  return { kind: 'event', event: name, epoch: state.epochsDone, step: state.step, time: round(state.elapsed), at: new Date().toISOString() };
-}
+const at = (state: LoopState) => ({ epoch: state.epochsDone, step: state.step });
+const event = (state: LoopState, name: string): RunMetric => eventRecord(name, at(state), state);
 
 function datasetFacts(data: TrainingData, trainCounts: number[]): Record<string, unknown> {
   const m = data.dataset.meta;
@@ -497,6 +485,5 @@ function defaultRunName(config: PretrainConfig): string {
   return runName('pretrain', `${config.objective}-${config.latent}-${config.goalInput}`);
 }
 
-const round = (x: number) => Math.round(x * 1000) / 1000;
 const fmt = (x: number | undefined) => (x === undefined ? '-' : Math.abs(x) >= 100 ? x.toFixed(1) : x.toPrecision(4));
 

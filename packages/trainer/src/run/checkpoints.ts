@@ -6,13 +6,16 @@ import { HopError } from '@hop/core';
 /** The checkpoint directories of a run's units: `iter-N` (hop train) or `epoch-N` (hop pretrain). */
 export type CheckpointPrefix = 'iter' | 'epoch';
 
-/** Iteration numbers with a complete checkpoint (`iter-N/state.json`; `epoch-N/...` with `prefix`), newest first. */
-export function checkpointIterations(checkpointsDir: string, prefix: CheckpointPrefix = 'iter'): number[] {
+/**
+ * Iteration numbers with a complete checkpoint (`iter-N/state.json`; `epoch-N/...` with `prefix`), newest first;
+ * with `complete: false` every `<prefix>-N` directory (candidates that verification may reject and set aside).
+ */
+export function checkpointIterations(checkpointsDir: string, prefix: CheckpointPrefix = 'iter', complete = true): number[] {
   if (!existsSync(checkpointsDir)) return [];
   const pattern = new RegExp(`^${prefix}-(\\d+)$`);
   return readdirSync(checkpointsDir)
     .map((n) => pattern.exec(n))
-    .filter((m): m is RegExpExecArray => m !== null && existsSync(join(checkpointsDir, m[0], 'state.json')))
+    .filter((m): m is RegExpExecArray => m !== null && (!complete || existsSync(join(checkpointsDir, m[0], 'state.json'))))
     .map((m) => Number(m[1]))
     .sort((a, b) => b - a);
 }

@@ -178,10 +178,16 @@ export class RunDir {
     return kept;
   }
 
-  /** The run's RunWriter, for trainers of other packages that log their own records into the run. */
-  writerForExtensions(): RunWriter {
-    if (!this.writer) throw new HopError('E_RUN', `${this.root}: create() or reopen() the run first`);
-    return this.writer;
+  /**
+   * The run's RunWriter, for trainers of other packages that log their own records into the run; `stamp` adds
+   * what the run's lifecycle puts on every record (its clock) to each one before it is written.
+   */
+  writerForExtensions(stamp?: (record: MetricRecord) => MetricRecord): RunWriter {
+    const writer = this.writer;
+    if (!writer) throw new HopError('E_RUN', `${this.root}: create() or reopen() the run first`);
+    if (!stamp) return writer;
+    // The same writer (its directory, file and counts) with `log` going through `stamp`.
+    return Object.assign(Object.create(writer) as RunWriter, { log: (record: MetricRecord) => writer.log(stamp(record)) });
   }
 
   appendMetrics(record: RunMetric): void {

@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { HopError, type MetricRecord, type RunEnvironment } from '@hop/core';
@@ -7,6 +9,8 @@ import { checkResumeBudget } from './resume-budget';
 import { RunDir, type RunConfigFile, type RunMetric } from './layout';
 import { CHECKPOINTS_AT_ONCE, checkpointBytes, recordBytes } from './budget';
 import { formatBytes, type FreeSpaceCheck } from './fs-errors';
+import { checkpointIterations, pruneCheckpoints, type CheckpointPrefix } from './checkpoints';
+import { newestVerifiedCheckpoint } from './verify';
 
 /**
  * The life of a long command's run, written once for `hop train` (every algorithm), `hop pretrain` and
@@ -134,11 +138,12 @@ function spaceCheck<S>(space: RunSpace<S>, setup: S, tensorBytes: number): FreeS
   const one = checkpointBytes(tensorBytes, extra);
   const records = recordBytes(space.length);
   const copies = space.copies ?? CHECKPOINTS_AT_ONCE;
+  const extraText = space.extraBytes ? `, ${formatBytes(extra)} of online buffers and co-player pairs` : '';
   return {
     bytes: copies * one + records,
     what:
       `${space.what}: ${copies} checkpoints on disk at once (${space.copiesWhy ?? '2 kept + 1 being written'}) of at most ${formatBytes(one)} each ` +
-      `(${formatBytes(tensorBytes)} of weights x 3 with Adam's moments, ${formatBytes(extra)} of online buffers and co-player pairs), ` +
+      `(${formatBytes(tensorBytes)} of weights x 3 with Adam's moments${extraText}), ` +
       `and ${formatBytes(records)} of records and report; an upper bound`,
     freeBytes: space.freeBytes,
   };
@@ -289,12 +294,62 @@ export function interruptTail<R extends RunOutcome>(p: {
   at: RunAt;
   time: RunTime;
   where: string;
-  saved?: string;
+  /** Where the checkpoint went; null: the run stopped before its first one (a resume starts from the beginning). */
+  saved?: string | null;
   result: R;
 }): R {
   p.run.appendMetrics(eventRecord('interrupt', p.at, p.time));
-  p.log(`interrupted ${p.where}; checkpoint saved${p.saved ? ` to ${p.saved}` : ''}\ncontinue with: ${continueWith(p.command, p.run.root)}`);
+  const saved = p.saved === null ? 'no checkpoint yet (a resume starts from the beginning)' : `checkpoint saved${p.saved ? ` to ${p.saved}` : ''}`;
+  p.log(`interrupted ${p.where}; ${saved}\ncontinue with: ${continueWith(p.command, p.run.root)}`);
   return { ...p.result, status: 'interrupted' };
+}
+
+/**
+ * A stop inside a unit (a pretraining epoch is minutes of batches on real data): the command's `save` writes
+ * its state into the run's Ctrl-C checkpoint (`checkpoints/interrupt/`), then the interrupt tail. A resume
+ * starts from it when it is ahead of the last complete unit (resumePoint); the next unit's checkpoint removes
+ * it (unitCheckpointSaved). Nothing trained is lost, and the resumed run ends as the uninterrupted one.
+ */
+export async function stopInsideUnit<R extends RunOutcome>(
+  p: Omit<Parameters<typeof interruptTail<R>>[0], 'saved'> & { save: (dir: string) => Promise<void> },
+): Promise<R> {
+  await p.save(p.run.interruptCheckpoint);
+  return interruptTail({ ...p, saved: p.run.interruptCheckpoint });
+}
+
+/** After a unit's checkpoint is written: the two newest are kept, and a Ctrl-C checkpoint from inside an earlier unit goes. */
+export async function unitCheckpointSaved(run: RunDir, prefix: CheckpointPrefix): Promise<void> {
+  await pruneCheckpoints(run.checkpointsDir, prefix);
+  await rm(run.interruptCheckpoint, { recursive: true, force: true });
+}
+
+/** A fresh run has something to resume from: a unit's checkpoint or a Ctrl-C one. */
+export function hasRunCheckpoint(run: RunDir, prefix: CheckpointPrefix): boolean {
+  return checkpointIterations(run.checkpointsDir, prefix).length > 0 || existsSync(run.interruptCheckpoint);
+}
+
+/**
+ * The newest checkpoint that verifies: the Ctrl-C one when it is ahead of the last complete unit (`unitsDone`
+ * reads that from its state.json), then the units' newest first. Damaged ones are moved aside
+ * (`checkpoints/damaged-*`) and said so.
+ */
+export function resumePoint(
+  run: RunDir,
+  p: { prefix: CheckpointPrefix; required: readonly string[]; unitsDone: (state: unknown) => number; log: (line: string) => void },
+): string | null {
+  const units = checkpointIterations(run.checkpointsDir, p.prefix, false);
+  const candidates: string[] = [];
+  if (existsSync(run.interruptCheckpoint)) {
+    let ahead = true;
+    try {
+      ahead = p.unitsDone(JSON.parse(readFileSync(join(run.interruptCheckpoint, 'state.json'), 'utf8'))) >= (units[0] ?? 0);
+    } catch {
+      // Unreadable: a candidate that verification will reject and move aside.
+    }
+    if (ahead) candidates.push(run.interruptCheckpoint);
+  }
+  for (const u of units) candidates.push(join(run.checkpointsDir, `${p.prefix}-${u}`));
+  return newestVerifiedCheckpoint(candidates, p.required, p.log);
 }
 
 /** The command line that continues an interrupted run. */

@@ -1,4 +1,3 @@
-import { checkResumeBudget } from '../run/resume-budget';
 import { cp } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,10 +11,26 @@ import { verifyCheckpoint, newestVerifiedCheckpoint } from '../run/verify';
 import { resolveConfig, resumeEpochs } from '../config/load';
 import { WorldModelCliSchema, type WorldModelCliConfig } from '../config/schemas';
 import { writeReport } from '../report/build';
-import { prepareEnvironment } from '../run/environment';
-import { InterruptFlag } from '../run/interrupt';
-import { continueWith, defaultLog, defaultRunName, warnEngineChange, type RunStatus } from '../run/lifecycle';
-import { RunDir, writeDirAtomic } from '../run/layout';
+import {
+  RunClock,
+  clockOfRecords,
+  defaultLog,
+  defaultRunName,
+  eventRecord,
+  interruptOf,
+  interruptTail,
+  openForResume,
+  resumeRun,
+  round,
+  spentMetrics,
+  startRun,
+  type RunAt,
+  type RunOptions,
+  type RunOutcome,
+  type RunStatus,
+  type RunTime,
+} from '../run/lifecycle';
+import { writeDirAtomic, type RunDir } from '../run/layout';
 import { createProgress, type Progress } from '../run/progress';
 import { checkOffPolicy } from './offpolicy';
 import { checkpointBytes, recordBytes } from '../run/budget';
@@ -41,78 +56,144 @@ export function worldModelConfigOf(c: WorldModelCliConfig): WorldModelConfigInpu
   };
 }
 
+/** What `hop world-model` returns to its command. */
+export interface WorldModelResult extends RunOutcome {
+  epochsDone: number;
+}
+
+/** The data, where the run stands (its clock included) and the checkpoint @hop/world-model resumes from. */
+interface Setup {
+  data: Awaited<ReturnType<typeof openTransitionData>>;
+  time: RunTime;
+  /** Where the run stands for its events: the epochs done (`step` stays 0: the optimiser steps are in the epoch records). */
+  at: RunAt;
+  /** `true`: `<run>/checkpoint`; a path: the previous epoch's copy (the newest was damaged); false: from the start. */
+  resumeFrom: string | boolean;
+}
+
 /**
- * `hop world-model`: trains @hop/world-model's model on a collected dataset in a run directory (same
- * layout as pretraining: config.json, metrics.jsonl, checkpoint/, best/, report.html), resumable after a
- * kill or Ctrl-C (from the last finished epoch, same batch order), with the world-model report section.
+ * `hop world-model`: trains @hop/world-model's model on a collected dataset in a run directory (config.json,
+ * metrics.jsonl, checkpoint/, checkpoint-previous/, best/, report.html), on the run lifecycle of every long
+ * command (run/lifecycle.ts): resumable after a kill or Ctrl-C (from the last finished epoch, same batch
+ * order), with the run clock on every record, and the world-model report section. Returns the run's status
+ * (the CLI maps it to an exit code).
  */
 export async function runWorldModelCommand(
   input: WorldModelCommandInput,
   log: (l: string) => void = defaultLog,
-  options: { freeBytes?: (path: string) => number } = {},
+  options: Omit<RunOptions, 'log'> = {},
 ): Promise<RunStatus> {
+  const result = 'resume' in input ? await resumeWorldModel(input, log, options) : await startWorldModel(input.config, log, options);
+  if (result.status !== 'completed') return result.status;
+  const report = await writeReport(result.runDir);
+  log(`report: ${report}`);
+  return result.status;
+}
+
+async function startWorldModel(given: WorldModelCliConfig, log: (l: string) => void, options: Omit<RunOptions, 'log'>): Promise<WorldModelResult> {
+  const config: WorldModelCliConfig = { ...given, out: given.out ?? defaultRunName('wm', given.arch) };
+  return startRun<Setup, WorldModelResult>({
+    command: 'world-model',
+    out: config.out as string,
+    config,
+    seed: config.seed,
+    log,
+    // Everything that can fail on bad input is checked before the run directory exists.
+    open: async () => ({ data: await openData(config, log), at: { epoch: 0, step: 0 }, time: { elapsed: 0, cpuSeconds: 0 }, resumeFrom: false }),
+    inputs: () => ({ dataset: { dir: config.data }, fingerprints: fingerprintInputs({ data: config.data }) }),
+    dispose: () => {},
+    hasCheckpoint: (run) => existsSync(join(run.root, RUN_FILES.checkpoint)),
+    space: { check: (setup) => checkpointSpace(config, setup.data, options.freeBytes) },
+    body: (run, setup) => loop(run, config, setup, true, log, options),
+  });
+}
+
+/** Continues a run from `checkpoint/` (or `checkpoint-previous/` when that is damaged); config.json is read once, here. */
+async function resumeWorldModel(
+  input: Extract<WorldModelCommandInput, { resume: string }>,
+  log: (l: string) => void,
+  options: Omit<RunOptions, 'log'>,
+): Promise<WorldModelResult> {
+  const epochs = resumeEpochs(input.flags, input.configFile) as number | undefined;
+  const { run, file } = openForResume<WorldModelCliConfig>(input.resume, 'world-model', 'a world-model run');
   let config: WorldModelCliConfig;
-  let run: RunDir;
-  const environment = await prepareEnvironment(log);
-  /** The checkpoint to resume from: `<run>/checkpoint`, or the previous epoch's copy when that one is damaged. */
-  let resumeFrom: string | boolean = false;
-  let data: Awaited<ReturnType<typeof openTransitionData>>;
-  if ('resume' in input) {
-    const epochs = resumeEpochs(input.flags, input.configFile);
-    run = new RunDir(input.resume);
-    const file = run.readConfig<WorldModelCliConfig>();
-    if (file.command !== 'world-model') throw new HopError('E_RUN', `${run.root} is a '${file.command}' run, not a world-model run`);
+  try {
     config = resolveConfig(WorldModelCliSchema, 'world-model', {
-      file: { path: run.configPath, values: file.config as Record<string, unknown> },
+      file: { path: run.configPath, values: file.config as unknown as Record<string, unknown> },
       flags: { epochs, progress: input.flags.progress },
     });
-    run.acquire('world-model --resume');
-    warnEngineChange(file.resumes?.at(-1) ?? file.environment, environment, log);
-    try {
-      checkInputs(run.root, file.inputs?.fingerprints, { data: config.data }, { data: '--data' });
-      data = await openData(config, log);
-      const ckpt = join(run.root, RUN_FILES.checkpoint);
-      const point = existsSync(ckpt) || existsSync(previousCheckpoint(run)) ? newestVerifiedCheckpoint([ckpt, previousCheckpoint(run)].filter((d) => existsSync(d)), ['meta.json'], log) : null;
-      let epoch = 0;
-      if (point) {
-        const meta = await readCheckpointMeta(point);
-        epoch = Number((meta.extra as { epoch?: unknown } | undefined)?.epoch ?? 0);
-        resumeFrom = point === ckpt ? true : point;
-      }
-      checkResumeBudget({ run: run.root, flag: '--epochs', unit: 'epochs', requested: epochs as number | undefined, done: epoch, planned: file.config.epochs });
-      // A fallback to an older checkpoint drops the records of the epochs after it.
-      run.reopen(environment, (r) => (r.section === 'world-model' ? r.epoch <= epoch : true), config, file);
-      log(point ? `resuming ${run.root} from ${point === ckpt ? RUN_FILES.checkpoint : RUN_FILES.checkpoint + '-previous'}: epoch ${epoch + 1} (seed ${config.seed})` : `no checkpoint in ${run.root}: restarting from epoch 1 (seed ${config.seed})`);
-    } catch (e) {
-      run.close();
-      throw e;
-    }
-  } else {
-    config = { ...input.config, out: input.config.out ?? defaultRunName('wm', input.config.arch) };
-    // Everything that can fail on bad input is checked before the run directory exists.
-    data = await openData(config, log);
-    run = new RunDir(config.out as string);
-    const space = checkpointSpace(config, data, options.freeBytes);
-    run.create('world-model', config, environment, { dataset: { dir: config.data }, fingerprints: fingerprintInputs({ data: config.data }) }, space);
-    log(`seed ${config.seed}; run directory ${run.root}`);
+  } catch (e) {
+    run.close();
+    throw e;
   }
+  const ckpt = join(run.root, RUN_FILES.checkpoint);
+  const setup = await resumeRun<Setup>({
+    run,
+    file,
+    config,
+    seed: config.seed,
+    log,
+    unit: 'epoch',
+    checkpointsDir: run.root,
+    point: () => {
+      checkInputs(run.root, file.inputs?.fingerprints, { data: config.data }, { data: '--data' });
+      const candidates = [ckpt, previousCheckpoint(run)].filter((d) => existsSync(d));
+      return candidates.length ? newestVerifiedCheckpoint(candidates, ['meta.json'], log) : null;
+    },
+    open: async (point) => {
+      const data = await openData(config, log);
+      if (!point) return { data, at: { epoch: 0, step: 0 }, time: { elapsed: 0, cpuSeconds: 0 }, resumeFrom: false };
+      const extra = ((await readCheckpointMeta(point)).extra ?? {}) as { epoch?: unknown };
+      // Events carry step 0 as they always have: the optimiser steps are in the epoch records.
+      const at = { epoch: Number(extra.epoch ?? 0), step: 0 };
+      // The clock goes on from the record of the checkpoint's epoch (the records after it are dropped).
+      const time = clockOfRecords(run.readMetrics().filter((r) => r.section === 'world-model' && r.epoch <= at.epoch));
+      return { data, at, time, resumeFrom: point === ckpt ? true : point };
+    },
+    done: (s) => s.at.epoch,
+    // A fallback to an older checkpoint drops the records of the epochs after it.
+    keep: (r, s) => (r.section === 'world-model' ? r.epoch <= s.at.epoch : true),
+    budget: { requested: epochs, planned: file.config.epochs },
+  });
+  return loop(run, config, setup, false, log, options);
+}
 
-  const { dataset, train, val } = data;
-  log(`dataset ${config.data}: ${dataset.size} transitions, train ${train.size} / validation ${val.size} (split by episode)`);
-  warnBatchSize(config.batchSize, train.size, log);
-  const fresh = !('resume' in input);
+async function loop(
+  run: RunDir,
+  config: WorldModelCliConfig,
+  setup: Setup,
+  fresh: boolean,
+  log: (l: string) => void,
+  options: Omit<RunOptions, 'log'>,
+): Promise<WorldModelResult> {
+  const { flag: interrupt, release } = interruptOf(options.interrupt);
+  // @hop/world-model stops on an AbortSignal, after the batch it is training.
   const abort = new AbortController();
-  const interrupt = new InterruptFlag().onRequest(() => abort.abort()).listen();
-  let progress: Progress | null = null;
-  let epochNow = 0;
-  run.appendMetrics({ kind: 'event', event: 'resume' in input ? 'resume' : 'start', epoch: 0, step: 0, time: 0, at: new Date().toISOString() });
-  const body = async (): Promise<RunStatus> => {
-    const result = await trainWorldModel({
+  interrupt.onRequest(() => abort.abort());
+  if (interrupt.stopRequested) abort.abort();
+  const { at, time: state } = setup;
+  const result = (status: RunStatus): WorldModelResult => ({ status, runDir: run.root, elapsed: state.elapsed, epochsDone: at.epoch });
+  try {
+    const { dataset, train, val } = setup.data;
+    log(`dataset ${config.data}: ${dataset.size} transitions, train ${train.size} / validation ${val.size} (split by episode)`);
+    warnBatchSize(config.batchSize, train.size, log);
+    run.appendMetrics(eventRecord(fresh ? 'start' : 'resume', at, state));
+    // Wall and CPU time of the run, as in every loop: each epoch record carries it (time, time/cpu, perf/cpu_seconds).
+    const clock = new RunClock(state);
+    const writer = run.writerForExtensions((r) => {
+      if (r.section !== 'world-model') return r;
+      at.epoch = Number(r.epoch);
+      const spent = clock.tick();
+      return { ...r, time: round(state.elapsed), ...spentMetrics(spent, state) };
+    });
+    let progress: Progress | null = null;
+    let epochNow = 0;
+    const trained = await trainWorldModel({
       config: worldModelConfigOf(config),
       data: { train, val },
       outDir: run.root,
-      runWriter: run.writerForExtensions(),
-      resumeFrom,
+      runWriter: writer,
+      resumeFrom: setup.resumeFrom,
       signal: abort.signal,
       onBatch: ({ epoch, batch, batches }) => {
         if (epoch !== epochNow) {
@@ -138,32 +219,37 @@ export async function runWorldModelCommand(
         await new Promise<void>((done) => setImmediate(done));
       },
     });
-    result.model.dispose();
-    const at = new Date().toISOString();
-    if (result.aborted) {
-      run.appendMetrics({ kind: 'event', event: 'interrupt', epoch: result.completedEpochs, step: 0, time: 0, at });
-      log(`interrupted; epochs 1..${result.completedEpochs} are saved in ${result.checkpointDir}\ncontinue with: ${continueWith('world-model', run.root)}`);
-      return 'interrupted';
+    trained.model.dispose();
+    clock.tick();
+    at.epoch = trained.completedEpochs;
+    if (trained.aborted) {
+      (progress as Progress | null)?.stop('interrupted');
+      const n = trained.completedEpochs;
+      return interruptTail({
+        run,
+        command: 'world-model',
+        log,
+        at,
+        time: state,
+        where: `in epoch ${n + 1} (a resume trains it again from its start)`,
+        saved: n > 0 ? trained.checkpointDir : null,
+        result: result('interrupted'),
+      });
     }
-    run.appendMetrics({ kind: 'event', event: 'end', epoch: result.completedEpochs, step: 0, time: 0, at });
-    log(`done: ${result.completedEpochs} epochs; best epoch ${result.bestEpoch} in ${result.bestDir}`);
+    run.appendMetrics(eventRecord('end', at, state));
+    log(
+      `done: ${trained.completedEpochs} epochs; best epoch ${trained.bestEpoch} in ${trained.bestDir}; ${state.elapsed.toFixed(1)}s ` +
+        `(${(state.cpuSeconds ?? 0).toFixed(1)} CPU-s${state.cpuSeconds === undefined ? ', not recorded by the run it resumed' : ''})`,
+    );
     if (config.offPolicyEpisodes > 0) {
       log(`checking the best model off the data's policy on ${config.offPolicyEpisodes} fresh episodes of the true game ...`);
-      await checkOffPolicy(run.root, result.bestDir, config.data, { episodes: config.offPolicyEpisodes, seed: config.seed }, log);
+      await checkOffPolicy(run.root, trained.bestDir, config.data, { episodes: config.offPolicyEpisodes, seed: config.seed }, log);
     }
-    return 'completed';
-  };
-  let status: RunStatus;
-  try {
-    status = fresh ? await run.guardStart(() => existsSync(join(run.root, RUN_FILES.checkpoint)), body, log) : await body();
+    return result('completed');
   } finally {
-    interrupt.dispose();
     run.close();
+    release();
   }
-  if (status !== 'completed') return status;
-  const report = await writeReport(run.root);
-  log(`report: ${report}`);
-  return status;
 }
 
 /**
