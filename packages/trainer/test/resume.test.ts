@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TINY_NET, runHop, tempDir, tinyDataset } from './helpers';
@@ -45,6 +45,11 @@ describe('resume: a killed or interrupted run ends exactly where an uninterrupte
     expect(trainRecords(run)).toEqual(trainRecords(reference));
     expect(weights(run, 3, 'moa/moa').equals(weights(reference, 3, 'moa/moa'))).toBe(true);
     expect(weights(run, 3, 'vae/encoder').equals(weights(reference, 3, 'vae/encoder'))).toBe(true);
+    // The lifecycle keeps the two newest epoch checkpoints, and every epoch record carries the run clock's CPU seconds.
+    expect(readdirSync(join(reference, 'checkpoints')).sort()).toEqual(['epoch-2', 'epoch-3']);
+    const cpu = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.kind === 'epoch').map((r) => r['perf/cpu_seconds']);
+    expect(cpu).toHaveLength(3);
+    for (let i = 1; i < 3; i++) expect(cpu[i]).toBeGreaterThan(cpu[i - 1]);
   });
 
   it('Ctrl-C inside epoch 2 saves a checkpoint and exits 130; --resume continues mid-epoch to the same end', async () => {
