@@ -25,7 +25,7 @@ import { configChanges, describeChanges, type ConfigChange } from './resume-budg
  *   environment.json       the same environment as @hop/core's RunWriter records it
  *   metrics.jsonl          one JSON record per line, append-only: kind "train" (every logEvery steps),
  *                          "epoch" (validation metrics), "event" (start, resume, interrupt, end)
- *   checkpoints/epoch-N/   a complete checkpoint after epoch N (written atomically)
+ *   checkpoints/epoch-N/   a complete checkpoint after epoch N (written atomically; the two newest are kept)
  *   checkpoints/interrupt/ where Ctrl-C stopped inside an epoch
  *   eval/epoch-N.json|csv  the full validation evaluation (per-class table, confusion matrix)
  *   plots/*.svg            the pictures of the report, one file each
