@@ -387,11 +387,6 @@ export function spentMetrics(spent: { wall: number; cpu: number }, state: RunTim
   return { 'time/cpu': spent.cpu, ...(state.cpuSeconds !== undefined ? { 'perf/cpu_seconds': round(state.cpuSeconds) } : {}) };
 }
 
-/** The clock's scalars every record of the run carries at its end: wall seconds (`time`) and, when recorded, CPU seconds. */
-export function clockFields(state: RunTime): { time: number; 'perf/cpu_seconds'?: number } {
-  return { time: round(state.elapsed), ...(state.cpuSeconds !== undefined ? { 'perf/cpu_seconds': round(state.cpuSeconds) } : {}) };
-}
-
 /** The clock a run's records end on (`time`, `perf/cpu_seconds` of the last that has them): where a resumed run's clock goes on from. */
 export function clockOfRecords(records: readonly MetricRecord[]): RunTime {
   let elapsed = 0;
