@@ -120,17 +120,12 @@ export async function resumePretrain(
   options: PretrainOptions = {},
 ): Promise<PretrainResult> {
   const log = options.log ?? defaultLog;
-  const { run, file } = openForResume<PretrainConfig>(runDir, 'pretrain', 'a pretraining run');
-  let config: PretrainConfig;
-  try {
-    config = resolveConfig(PretrainConfigSchema, 'pretrain', {
-      file: { path: run.configPath, values: file.config as unknown as Record<string, unknown> },
+  const { run, file, config } = openForResume<PretrainConfig, PretrainConfig>(runDir, 'pretrain', 'a pretraining run', (f, r) =>
+    resolveConfig(PretrainConfigSchema, 'pretrain', {
+      file: { path: r.configPath, values: f.config as unknown as Record<string, unknown> },
       flags: { epochs: overrides.epochs, progress: overrides.progress },
-    });
-  } catch (e) {
-    run.close();
-    throw e;
-  }
+    }),
+  );
   const setup = await resumeRun<Setup>({
     run,
     file,

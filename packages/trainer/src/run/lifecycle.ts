@@ -151,14 +151,20 @@ function spaceCheck<S>(space: RunSpace<S>, setup: S, tensorBytes: number): FreeS
 
 /**
  * Reads a run's config.json for `--resume`, once (the command hands it on), checks that `command` made the run
- * (E_RUN otherwise) and locks the run (E_RUN_LOCKED when another process writes it).
+ * (E_RUN otherwise), locks the run (E_RUN_LOCKED when another process writes it) and resolves the config the
+ * resume runs with (`resolve`: the saved one with the flags a resume may change; the lock is released when it throws).
  */
-export function openForResume<C>(dir: string, command: string, what: string): { run: RunDir; file: RunConfigFile<C> } {
+export function openForResume<C, R>(dir: string, command: string, what: string, resolve: (file: RunConfigFile<C>, run: RunDir) => R): { run: RunDir; file: RunConfigFile<C>; config: R } {
   const run = new RunDir(dir);
   const file = run.readConfig<C>();
   if (file.command !== command) throw new HopError('E_RUN', `${run.root} is a '${file.command}' run, not ${what}`);
   run.acquire(`${command} --resume`);
-  return { run, file };
+  try {
+    return { run, file, config: resolve(file, run) };
+  } catch (e) {
+    run.close();
+    throw e;
+  }
 }
 
 /**

@@ -115,17 +115,12 @@ async function resumeWorldModel(
   options: Omit<RunOptions, 'log'>,
 ): Promise<WorldModelResult> {
   const epochs = resumeEpochs(input.flags, input.configFile) as number | undefined;
-  const { run, file } = openForResume<WorldModelCliConfig>(input.resume, 'world-model', 'a world-model run');
-  let config: WorldModelCliConfig;
-  try {
-    config = resolveConfig(WorldModelCliSchema, 'world-model', {
-      file: { path: run.configPath, values: file.config as unknown as Record<string, unknown> },
+  const { run, file, config } = openForResume<WorldModelCliConfig, WorldModelCliConfig>(input.resume, 'world-model', 'a world-model run', (f, r) =>
+    resolveConfig(WorldModelCliSchema, 'world-model', {
+      file: { path: r.configPath, values: f.config as unknown as Record<string, unknown> },
       flags: { epochs, progress: input.flags.progress },
-    });
-  } catch (e) {
-    run.close();
-    throw e;
-  }
+    }),
+  );
   const ckpt = join(run.root, RUN_FILES.checkpoint);
   const setup = await resumeRun<Setup>({
     run,
