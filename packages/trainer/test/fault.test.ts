@@ -1,14 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PKG, TINY_NET, runNode, tempDir, tinyDataset, type CliRun } from './helpers';
-
-/**
- * The built executable (the test target depends on the build): half the start-up of running the sources
- * through tsx, which keeps 40 child processes within the suite's budget.
- */
-const runHop = (args: string[], onLine?: Parameters<typeof runNode>[1], onSpawn?: Parameters<typeof runNode>[2]): Promise<CliRun> =>
-  runNode([join(PKG, 'dist', 'cli.js'), ...args], onLine, onSpawn);
+import { TINY_NET, runHop, tempDir, tinyDataset, type CliRun } from './helpers';
 
 /**
  * The fault property: a pretraining run SIGKILLed at a random moment (start-up, before or after the run
