@@ -10,8 +10,8 @@ import { runCli } from '../src/cli/program';
 export const PKG = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /**
  * The built executable, what users run (the test target depends on the build). Started through tsx from
- * src/cli.ts, a child spent about 1.7 CPU-s more before doing anything (`hop --version`: 3.4 CPU-s instead of
- * 1.7), and the CLI tests start well over a hundred children. After a change in src/, rebuild (`npx tsup`)
+ * src/cli.ts, a child spent 1-1.7 CPU-s more before doing anything (`hop --version`: 2.7-3.4 CPU-s instead
+ * of 1.6-1.9), and the CLI tests start well over a hundred children. After a change in src/, rebuild (`npx tsup`)
  * before running them.
  */
 export const CLI = join(PKG, 'dist', 'cli.js');
