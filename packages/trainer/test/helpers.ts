@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,9 +26,10 @@ function newest(dir: string): number {
   return t;
 }
 let builtChecked = false;
-/** Says once per file when dist/cli.js is older than the sources, so a stale build is not tested unawares. */
+/** A missing dist/cli.js is a named error; one older than the sources is said once per file, so a stale build is not tested unawares. */
 function warnIfStale(): void {
   if (builtChecked) return;
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: the CLI tests run the built CLI; build it first (npx nx run @hop/trainer:build)`);
   builtChecked = true;
   const src = newest(join(PKG, 'src'));
   if (statSync(CLI).mtimeMs < src)
