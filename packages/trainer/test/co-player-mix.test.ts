@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Rng, initBackend } from '@hop/core';
+import { CounterRng, Rng, initBackend } from '@hop/core';
 import {
   AGENT_KINDS,
   BatchedCommitted,
@@ -15,9 +16,11 @@ import { discreteGoals } from '../src/team/goals';
 import { PolicyLearner, type LearnerBatch } from '../src/algos/hop/learner';
 import { buildPolicy } from '../src/team/models';
 import { hindsightCoGoals } from '../src/team/focal-goals';
-import { runRollout, type RolloutResult, type RolloutSamples, type RolloutSpec } from '../src/algos/hop/rollout';
-import { coPlayerDecisionSeed, coPlayerTeam, drawCoPlayers } from '../src/algos/hop/co-players';
+import { permuteSamples, runRollout, type RolloutResult, type RolloutSamples, type RolloutSpec } from '../src/algos/hop/rollout';
+import { feedOnline, onlineMoaFor } from '../src/beliefs/online-feed';
+import { coPlayerDecision, coPlayerStreamSeed, coPlayerTeam, drawCoPlayers } from '../src/algos/hop/co-players';
 import { coPlayerMixMetrics } from '../src/algos/hop/metrics';
+import { episodeMetrics } from '../src/metrics/scalars';
 import { ADAPT_CO_PLAYERS, REFERENCE_POPULATIONS } from '../src/eval/protocol';
 import { HopTeam } from '../src/team/team';
 import { trainConfigOf } from '../src/train/command';
@@ -36,6 +39,39 @@ const COLUMNS = ['obs', 'mask', 'time', 'action', 'policy', 'reward', 'ret', 'pl
 function sameSamples(a: RolloutSamples, b: RolloutSamples): boolean {
   if (a.count !== b.count) return false;
   return COLUMNS.every((k) => a[k].length === b[k].length && a[k].every((v, i) => Object.is(v, b[k][i])));
+}
+
+/**
+ * Replays every episode of a 2-player rollout in a fresh vector with the recorded joint actions, asking a committed
+ * agent of `epsilon` for player 1's action at each step (draws from coPlayerDecision's counter-based stream).
+ */
+function replayRulePlayer(r: RolloutResult, seed: number, epsilon: number): { replayed: number; mismatches: number; returnsAgree: boolean } {
+  const s = r.samples;
+  const P = 2;
+  const cursor = new CounterRng();
+  let replayed = 0;
+  let mismatches = 0;
+  let returnsAgree = true;
+  for (const ep of r.episodes) {
+    const vec = new VecStagHunt(game.config, { numEnvs: 1, seed, observations: 'none', autoReset: false, streamOffset: ep.env });
+    for (let e = 0; e < ep.episode; e++) vec.resetEnv(0);
+    const agent = new BatchedCommitted(vec, { ...COMMITTED_DEFAULTS, epsilon });
+    agent.startEpisode(vec, 0);
+    const steps = Array.from({ length: s.count }, (_, k) => k).filter((k) => s.env[k] === ep.env && s.episode[k] === ep.episode);
+    const acts = new Int32Array(P).fill(4);
+    for (let t = 0; !vec.ended[0]; t++) {
+      acts.fill(4);
+      for (const k of steps.filter((k) => s.time[k] === t)) acts[s.player[k]] = s.action[k];
+      const k1 = steps.find((k) => s.time[k] === t && s.player[k] === 1);
+      if (k1 !== undefined) {
+        if (agent.act(vec, 0, 1, ep.coPlayers![1], coPlayerDecision(cursor, coPlayerStreamSeed(seed), ep.env, ep.episode, t, 1)) !== s.action[k1]) mismatches++;
+        replayed++;
+      }
+      vec.step(acts);
+    }
+    returnsAgree &&= JSON.stringify(vec.lastEpisode(0)!.returns) === JSON.stringify(ep.returns);
+  }
+  return { replayed, mismatches, returnsAgree };
 }
 
 describe('--co-player-mix: the training population', () => {
@@ -94,7 +130,34 @@ describe('--co-player-mix: the training population', () => {
       'mix/episodes_vs_stag': 1,
       'mix/episodes_vs_mixed': 1,
       'mix/return_selfplay': 2,
+      // the rule players' returns: (1 + 1 + 1) + (0 + 0 + 0) + (5 + 5 + 5) + (5 + 5 + 1) over 12 rule players
+      'mix/return_rule_players': 29 / 12,
     });
+    expect(coPlayerMixMetrics([{ returns: [4, 2], coPlayers: null }])['mix/return_rule_players']).toBeUndefined();
+  });
+
+  it('charts/episodic_return is the learners\' return: player 0 beside rule co-players, every player in self-play', () => {
+    const ep = (returns: number[], coPlayers: number[] | null) => ({ returns, coPlayers, stags: 1, hares: 0, length: 10 });
+    const m = episodeMetrics([ep([3, 0, 0, 0], [-1, 1, 1, 1]), ep([4, 2, 0, 2], null), ep([1, 5, 5, 5], [-1, 0, 0, 0])], 'charts');
+    // per episode: 3 (player 0 only), (4 + 2 + 0 + 2) / 4 = 2, 1 (player 0 only): mean 2, population std sqrt(2/3)
+    expect(m['charts/episodic_return']).toBe(2);
+    expect(m['charts/episodic_return_std']).toBeCloseTo(Math.sqrt(2 / 3), 12);
+    expect(m['charts/episodes']).toBe(3);
+    // control: without the rule marks every player counts (the old mean over all players: 0.75, 2, 4)
+    const all = episodeMetrics([ep([3, 0, 0, 0], null), ep([4, 2, 0, 2], null), ep([1, 5, 5, 5], null)], 'charts');
+    expect(all['charts/episodic_return']).toBeCloseTo((0.75 + 2 + 4) / 3, 12);
+  });
+
+  it('--co-player-epsilon: default 0.1, 0..1, a named error outside; refused where --co-player-mix is', () => {
+    expect(trainConfigOf({ algo: 'hop' }).config.coPlayerEpsilon).toBe(0.1);
+    for (const algo of ['hop', 'hop-wm', 'direct-om'])
+      expect(trainConfigOf({ algo, coPlayerMix: 0.5, coPlayerEpsilon: 0, ...(algo === 'hop-wm' ? { worldModel: 'wm-run' } : {}) }).config.coPlayerEpsilon, algo).toBe(0);
+    expect(trainConfigOf({ algo: 'hop', coPlayerEpsilon: 1 }).config.coPlayerEpsilon).toBe(1);
+    for (const bad of [1.5, -0.1])
+      expect(() => trainConfigOf({ algo: 'hop', coPlayerEpsilon: bad })).toThrow(
+        new RegExp(`"coPlayerEpsilon" = ${bad} \\(from --co-player-epsilon\\) is invalid: a probability must be between 0 and 1`),
+      );
+    for (const algo of ['ppo', 'hop-onestep']) expect(() => trainConfigOf({ algo, coPlayerEpsilon: 0.2 }), algo).toThrow(/unknown key "coPlayerEpsilon" from --co-player-epsilon/);
   });
 });
 
@@ -122,28 +185,12 @@ describe('--co-player-mix in the rollout', () => {
       if (s.player[k] === 1) expect(Array.from(s.policy.subarray(k * A, (k + 1) * A))).toEqual([0, 0, 0, 0, 0, 0, 0]);
     }
     // Replay every episode in a fresh vector with the recorded joint actions: player 1's action at each step is
-    // the committed agent's, from coPlayerDecisionSeed. Mutation caught: another seed label or a planned player 1.
-    let replayed = 0;
-    for (const ep of r.episodes) {
-      const vec = new VecStagHunt(game.config, { numEnvs: 1, seed: 3, observations: 'none', autoReset: false, streamOffset: ep.env });
-      for (let e = 0; e < ep.episode; e++) vec.resetEnv(0);
-      const agent = new BatchedCommitted(vec, COMMITTED_DEFAULTS);
-      agent.startEpisode(vec, 0);
-      const steps = Array.from({ length: s.count }, (_, k) => k).filter((k) => s.env[k] === ep.env && s.episode[k] === ep.episode);
-      const acts = new Int32Array(P).fill(4);
-      for (let t = 0; !vec.ended[0]; t++) {
-        acts.fill(4);
-        for (const k of steps.filter((k) => s.time[k] === t)) acts[s.player[k]] = s.action[k];
-        const k1 = steps.find((k) => s.time[k] === t && s.player[k] === 1);
-        if (k1 !== undefined) {
-          expect(agent.act(vec, 0, 1, ep.coPlayers![1], new Rng(coPlayerDecisionSeed(3, ep.env, ep.episode, t, 1)))).toBe(s.action[k1]);
-          replayed++;
-        }
-        vec.step(acts);
-      }
-      expect(vec.lastEpisode(0)!.returns).toEqual(ep.returns);
-    }
-    expect(replayed).toBeGreaterThan(10);
+    // the committed agent's, from the counter-based draws of coPlayerDecision. Mutation caught: another key or a
+    // planned player 1.
+    const replay = replayRulePlayer(r, 3, COMMITTED_DEFAULTS.epsilon);
+    expect(replay.mismatches).toBe(0);
+    expect(replay.returnsAgree).toBe(true);
+    expect(replay.replayed).toBeGreaterThan(10);
     // The co-player's hindsight goal reaches player 0's rows (what --focal-goals co-player trains on).
     const co = hindsightCoGoals(s, P);
     let seen = 0;
@@ -155,6 +202,28 @@ describe('--co-player-mix in the rollout', () => {
       if (hasRow && ep.achieved[1] >= 0) seen++;
     }
     expect(seen).toBeGreaterThan(0);
+  });
+
+  it('--co-player-epsilon reaches the rule players: epsilon 0 replays with epsilon 0, not with 0.1 (control)', async () => {
+    const r = await runRollout(team(policy, registry, 2), game.config, spec({ numEnvs: 2, coPlayerMix: 1, coPlayerEpsilon: 0 }));
+    const same = replayRulePlayer(r, 3, 0);
+    expect(same.mismatches).toBe(0);
+    expect(same.replayed).toBeGreaterThan(10);
+    // the default agent's random actions (10% of steps, and the draws they consume) show up at seed 3 (checked)
+    expect(replayRulePlayer(r, 3, 0.1).mismatches).toBeGreaterThan(0);
+  });
+
+  it("rule decisions are keyed by the rollout's seed: the same env and episode under another seed draw otherwise (control)", async () => {
+    const a = new CounterRng();
+    const b = new CounterRng();
+    const draws = (c: CounterRng, seed: number) => Array.from({ length: 40 }, (_, t) => coPlayerDecision(c, coPlayerStreamSeed(seed), 2, 1, t, 1).next());
+    expect(draws(a, 3)).toEqual(draws(b, 3));
+    const other = draws(b, 4);
+    expect(other.filter((u, t) => u === draws(a, 3)[t]).length).toBe(0);
+    // the key words: env, episode, step and player each move the stream
+    const first = (env: number, episode: number, t: number, p: number) => coPlayerDecision(a, coPlayerStreamSeed(3), env, episode, t, p).next();
+    const base = first(2, 1, 5, 1);
+    for (const [env, episode, t, p] of [[3, 1, 5, 1], [2, 2, 5, 1], [2, 1, 6, 1], [2, 1, 5, 2]]) expect(first(env, episode, t, p)).not.toBe(base);
   });
 
   it('mix 0 is the self-play rollout bit for bit; another seed differs (control)', async () => {
@@ -242,3 +311,99 @@ describe('the policy / value update skips learn = 0 rows', () => {
     expect(await updated({ ...b, learn: all.learn })).not.toEqual(await updated(all));
   });
 });
+
+describe('rule co-players are observed by the learners, never observers (4 players)', () => {
+  const game4 = createStagHuntSimulator({ players: 4, height: 5, width: 5, stags: 1, hares: 2, obstacles: 0, finalTime: 10 });
+  const cfg4 = SelfPlayConfigSchema.parse({ env: 'small-2p', policyFilters: [8], policyHidden: 16, seed: 5 });
+  let policy: MOAModel;
+  let registry: PairRegistry;
+  const team4 = (numEnvs: number) =>
+    new HopTeam({ game: game4, policy, registry, goals: discreteGoals(registry.generic.goalDim, game4.numGoals), planner: { numSimulations: 4, numTrees: 1 }, numEnvs });
+  const learner = (ep: { coPlayers: number[] | null }, i: number) => !ep.coPlayers || ep.coPlayers[i] < 0;
+  const spec4 = (mix: number): RolloutSpec => ({ seed: 3, envStart: 0, numEnvs: 4, episodesPerEnv: 2, gamma: 0.95, coPlayerMix: mix });
+
+  beforeAll(async () => {
+    await initBackend();
+    policy = buildPolicy(cfg4, game4);
+    const generic = new MOAModel({ observationShape: [...game4.observationShape], numActions: 7, goalDim: 3, maxTime: game4.config.finalTime, convFilters: [8], hiddenUnits: 16, seed: 1 });
+    registry = new PairRegistry(generic, game4.numAgents);
+  });
+
+  /** Per target j: the (observer, step) rows the inference should have made, counting observers that `counts`. */
+  function expectedRows(r: RolloutResult, counts: (ep: RolloutResult['episodes'][number], i: number) => boolean): number[] {
+    const s = r.samples;
+    const P = 4;
+    const out = new Array<number>(P).fill(0);
+    const at = new Map<string, number[]>();
+    for (let k = 0; k < s.count; k++) {
+      const key = `${s.env[k]}/${s.episode[k]}/${s.time[k]}`;
+      at.set(key, [...(at.get(key) ?? []), s.player[k]]);
+    }
+    for (const [key, players] of at) {
+      const [env, episode] = key.split('/').map(Number);
+      const ep = r.episodes.find((e) => e.env === env && e.episode === episode)!;
+      for (const j of players) for (const i of players) if (i !== j && counts(ep, i)) out[j]++;
+    }
+    return out;
+  }
+
+  it('mix 0.5: inference rows and tallies only from the learners\' point of view; prior outcomes only for learners', async () => {
+    const r = await runRollout(team4(4), game4.config, spec4(0.5));
+    const ruled = r.episodes.filter((e) => e.coPlayers);
+    // both kinds of episode occur at seed 3 (checked), so the counts below tell observers apart
+    expect(ruled.length).toBeGreaterThan(0);
+    expect(ruled.length).toBeLessThan(r.episodes.length);
+    // Every (observer, target, step) row the tallies saw: one per learner observer, rule targets included (player
+    // 0 models its rule co-players); none from a rule player's view. Mutation caught: rule players as observers
+    // (the count with every observer, checked larger below), or rule targets skipped.
+    const want = expectedRows(r, learner);
+    expect(Array.from(r.tally.sensitivityRows)).toEqual(want);
+    const everyone = expectedRows(r, () => true);
+    expect(everyone.reduce((a, b) => a + b, 0)).toBeGreaterThan(want.reduce((a, b) => a + b, 0));
+    // Prior outcomes: a learner folds what its co-players (rule or not) achieved; a rule player's row is -1 (nothing folded).
+    for (const ep of r.episodes)
+      for (let i = 0; i < 4; i++)
+        for (let m = 0; m < 3; m++)
+          expect(ep.priorOutcomes[i * 3 + m], `env ${ep.env} episode ${ep.episode} focal ${i}`).toBe(learner(ep, i) ? ep.achieved[m < i ? m : m + 1] : -1);
+  });
+
+  it('mix 0: every player observes every other (the expectation above, on self-play)', async () => {
+    const r = await runRollout(team4(4), game4.config, spec4(0));
+    expect(r.episodes.every((e) => e.coPlayers === null)).toBe(true);
+    expect(Array.from(r.tally.sensitivityRows)).toEqual(expectedRows(r, () => true));
+  });
+
+  it('online MOA: a learner\'s buffers take every co-player (rule ones too); a rule player\'s take nothing of that episode', async () => {
+    const r = await runRollout(team4(4), game4.config, spec4(0.5));
+    const goals = discreteGoals(registry.generic.goalDim, game4.numGoals);
+    const fed = (episodes: RolloutResult['episodes'], samples: RolloutSamples) => {
+      const online = Array.from({ length: 4 }, (_, i) => onlineMoaFor(registry, i, { capacity: 100_000, epochs: 1, minibatch: 16, seed: 1 }, goals));
+      expect(feedOnline(online, samples, episodes)).toEqual([]); // nothing trains: the buffers hold everything
+      // each buffer as its size and a digest of its columns (typed-array equality element by element is slow)
+      return online.map((o) =>
+        o.snapshot().buffers.map((b) => {
+          const h = createHash('sha256');
+          for (const col of [b.obs, b.mask, b.time, b.action, b.label]) h.update(new Uint8Array(col.buffer, col.byteOffset, col.byteLength));
+          return { size: b.size, digest: h.digest('hex') };
+        }),
+      );
+    };
+    const withRules = fed(r.episodes, r.samples);
+    const asSelfPlay = fed(r.episodes.map((e) => ({ ...e, coPlayers: null })), r.samples);
+    const selfIdx = Array.from({ length: r.samples.count }, (_, k) => k).filter((k) => learnerEpisode(r, k));
+    const selfOnly = fed(r.episodes.filter((e) => !e.coPlayers), permuteSamples(r.samples, selfIdx));
+    // player 0 is the learner everywhere: it learns the rule players' steps as well as the planners'
+    expect(withRules[0]).toEqual(asSelfPlay[0]);
+    expect(withRules[0].reduce((a, b) => a + b.size, 0)).toBeGreaterThan(selfOnly[0].reduce((a, b) => a + b.size, 0));
+    // players 1..3 learn from the self-play episodes only; control: fed as self-play, they would hold more
+    for (let i = 1; i < 4; i++) {
+      expect(withRules[i], `focal ${i}`).toEqual(selfOnly[i]);
+      expect(withRules[i], `focal ${i}`).not.toEqual(asSelfPlay[i]);
+    }
+  });
+});
+
+/** Whether sample k belongs to a self-play episode of `r`. */
+function learnerEpisode(r: RolloutResult, k: number): boolean {
+  return r.episodes.find((e) => e.env === r.samples.env[k] && e.episode === r.samples.episode[k])!.coPlayers === null;
+}

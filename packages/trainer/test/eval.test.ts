@@ -7,7 +7,7 @@ import { ruleSource, type AgentSource } from '../src/eval/controllers';
 import { evaluateRuns } from '../src/eval/command';
 import { evaluateAgent, focalCounts } from '../src/eval/protocol';
 import { EvalConfigSchema } from '../src/eval/schema';
-import { runHop, tempDir } from './helpers';
+import { runHop, runHopInProcess, tempDir } from './helpers';
 
 const small = resolveConfig('small-2p');
 const tiny = (over: Record<string, unknown> = {}) => EvalConfigSchema.parse({ env: 'small-2p', episodes: 3, seeds: 2, pairings: 3, ...over });
@@ -113,7 +113,7 @@ describe('hop eval', () => {
       const per = json.tables.rows.filter((x) => x.coPlayer === r.coPlayer && x.agent.startsWith('ppo ('));
       expect(r.mean).toBeCloseTo((per[0].mean + per[1].mean) / 2, 10);
     }
-    const bad = await runHop(['eval', a, '--protocol', 'mixed-up']);
+    const bad = await runHopInProcess(['eval', a, '--protocol', 'mixed-up']); // a refusal: in this process
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/protocol/);
   }, 180_000);

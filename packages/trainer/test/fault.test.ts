@@ -1,21 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PKG, TINY_NET, runNode, tempDir, tinyDataset, type CliRun } from './helpers';
-
-/**
- * The built executable (the test target depends on the build): half the start-up of running the sources
- * through tsx, which keeps 40 child processes within the suite's budget.
- */
-const runHop = (args: string[], onLine?: Parameters<typeof runNode>[1], onSpawn?: Parameters<typeof runNode>[2]): Promise<CliRun> =>
-  runNode([join(PKG, 'dist', 'cli.js'), ...args], onLine, onSpawn);
+import { TINY_NET, runHop, tempDir, tinyDataset, type CliRun } from './helpers';
 
 /**
  * The fault property: a pretraining run SIGKILLed at a random moment (start-up, before or after the run
  * directory exists, mid-epoch, while a checkpoint or the per-pair models are written, at the end), then
  * resumed (or started again when the kill came before config.json existed), ends with the weights and epoch
- * records of the uninterrupted run, every time. 20 moments, 2 at a time: about 165 s on 2 idle cores,
- * about 250 s beside another test file (vitest runs 2 files at once), hence the generous timeout.
+ * records of the uninterrupted run, every time. 20 moments, 2 at a time, about 45 children of the built CLI
+ * (runHop: no tsx, which cost each child about 1.7 CPU-s of start-up): 120 CPU-s for the file, down from 190
+ * (measured with /usr/bin/time on a loaded machine). Beside another test file (vitest runs 2 files at once) the
+ * wall time grows, hence the generous timeout.
  */
 const MOMENTS = 20;
 /** Seed of the kill moments (printed, so a failure can be replayed). */

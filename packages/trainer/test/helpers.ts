@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,33 @@ import { collect } from '@hop/env-staghunt';
 import { runCli } from '../src/cli/program';
 
 export const PKG = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-export const CLI = join(PKG, 'src', 'cli.ts');
+/**
+ * The built executable, what users run (the test target depends on the build). Started through tsx from
+ * src/cli.ts, a child spent 1-1.7 CPU-s more before doing anything (`hop --version`: 2.7-3.4 CPU-s instead
+ * of 1.6-1.9), and the CLI tests start well over a hundred children. After a change in src/, rebuild (`npx tsup`)
+ * before running them.
+ */
+export const CLI = join(PKG, 'dist', 'cli.js');
+
+/** Newest modification time of the files under `dir`. */
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+let builtChecked = false;
+/** A missing dist/cli.js is a named error; one older than the sources is said once per file, so a stale build is not tested unawares. */
+function warnIfStale(): void {
+  if (builtChecked) return;
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: the CLI tests run the built CLI; build it first (npx nx run @hop/trainer:build)`);
+  builtChecked = true;
+  const src = newest(join(PKG, 'src'));
+  if (statSync(CLI).mtimeMs < src)
+    console.warn(`${CLI} is older than ${join(PKG, 'src')}: the CLI tests run the built CLI; rebuild it (npx tsup) to test your change`);
+}
 
 /**
  * Runs the CLI in this process (no child start-up: most of these cases end before any training), capturing
@@ -53,25 +79,28 @@ export interface CliRun {
 }
 
 /**
- * Runs the CLI in a child process (tsx from source). `onLine` sees stdout lines as they come and may kill
- * the child. The child inherits the environment (HOP_BACKEND, TSX_TSCONFIG_PATH).
+ * Runs the built CLI in a child process. `onLine` sees stdout lines as they come and may kill the child.
+ * The child inherits the environment (HOP_BACKEND, HOP_INFERENCE).
  */
 export function runHop(
   args: string[],
   onLine?: (line: string, kill: (signal: NodeJS.Signals) => void) => void,
   onSpawn?: (kill: (signal: NodeJS.Signals) => void) => void,
 ): Promise<CliRun> {
+  warnIfStale();
   return runNode([CLI, ...args], onLine, onSpawn);
 }
 
-/** Runs a TypeScript file with node + tsx in a child process (see runHop). */
+/** Runs a script in a child process (see runHop): a TypeScript file through tsx, a JavaScript file as it is. */
 export function runNode(
   args: string[],
   onLine?: (line: string, kill: (signal: NodeJS.Signals) => void) => void,
   onSpawn?: (kill: (signal: NodeJS.Signals) => void) => void,
 ): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: PKG, env: process.env });
+    // tsx only where there is TypeScript to run: it costs each child about a CPU-second of start-up.
+    const loader = args[0].endsWith('.ts') ? ['--import', 'tsx'] : [];
+    const child = spawn(process.execPath, [...loader, ...args], { cwd: PKG, env: process.env });
     let stdout = '';
     let stderr = '';
     let pending = '';

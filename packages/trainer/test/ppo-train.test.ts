@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runHop, tempDir } from './helpers';
+import { runHop, runHopInProcess, tempDir } from './helpers';
 
 /** A tiny PPO run on the 2-player preset: 4 iterations of 4 envs x 24 steps (episodes last 20), under a second each. */
 const TINY_PPO = [
@@ -55,8 +55,8 @@ describe('hop train --algo ppo (child processes)', () => {
     const w = (run: string) => readFileSync(join(run, 'checkpoints/iter-4/policy/player_1/weights.bin'));
     expect(w(join(root, 'killed')).equals(w(join(root, 'b')))).toBe(true);
 
-    // MCTS settings are no PPO keys: refused by name.
-    const bad = await runHop([...TINY_PPO, '--tree-num', '3', '--out', join(root, 'bad')]);
+    // MCTS settings are no PPO keys: refused by name (a property of the command: in this process).
+    const bad = await runHopInProcess([...TINY_PPO, '--tree-num', '3', '--out', join(root, 'bad')]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/unknown key "numTrees"/);
   }, 180_000);

@@ -2,8 +2,15 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, t
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from '@hop/env-staghunt';
-import { PKG, TINY_NET, runHop, runNode, tempDir, tinyDataset, type CliRun } from './helpers';
+import { PKG, TINY_NET, runHop, runHopInProcess, runNode, tempDir, tinyDataset, type CliRun } from './helpers';
 import { fileFingerprint, inputFingerprint, fingerprintChanges } from '../src/run/fingerprint';
+
+/**
+ * Commands whose outcome is a property of the command itself (a refusal, a message, what is left on disk) run
+ * in this process (`hop`, no child start-up); what needs a real process stays in children (`runHop`): two
+ * processes racing for a lock, SIGKILL at random moments, the executable and its bin launcher.
+ */
+const hop = runHopInProcess;
 
 const COLLECT = (out: string, seed: number, episodes = 60) => ['collect', '--preset', 'small-2p', '--population', 'mixed', '--episodes', String(episodes), '--seed', String(seed), '--out', out, '--progress', 'none'];
 /** A tiny self-play config on the 2-player preset (as in train-e2e.test.ts). */
@@ -33,14 +40,14 @@ const leftovers = (out: string) => readdirSync(dirname(out)).filter((n) => n !==
 describe('hop collect never destroys or mixes datasets', () => {
   it('refuses an existing dataset (E_DATASET_EXISTS) unless --force, which replaces it whole; never writes over other files', async () => {
     const out = join(tempDir('exists'), 'data');
-    expect((await runHop(COLLECT(out, 1))).code).toBe(0);
+    expect((await hop(COLLECT(out, 1))).code).toBe(0);
     const before = metaOf(out);
-    const again = await runHop(COLLECT(out, 2));
+    const again = await hop(COLLECT(out, 2));
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/E_DATASET_EXISTS.*already holds a dataset \(\d+ samples, seed 1.*--force/);
     expect(metaOf(out)).toEqual(before);
 
-    const forced = await runHop([...COLLECT(out, 2), '--force']);
+    const forced = await hop([...COLLECT(out, 2), '--force']);
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stdout).toMatch(/replaced the dataset .*: its \d+ files \(meta\.json, obs\.npy/);
     expect(metaOf(out).seed).toBe(2);
@@ -50,7 +57,7 @@ describe('hop collect never destroys or mixes datasets', () => {
     const other = join(tempDir('other'), 'data');
     mkdirSync(other);
     writeFileSync(join(other, 'thesis.tex'), 'precious');
-    const refused = await runHop([...COLLECT(other, 1), '--force']);
+    const refused = await hop([...COLLECT(other, 1), '--force']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/E_OUT_OCCUPIED.*not empty and holds no dataset \(thesis\.tex\)/);
     expect(readFileSync(join(other, 'thesis.tex'), 'utf8')).toBe('precious');
@@ -59,14 +66,14 @@ describe('hop collect never destroys or mixes datasets', () => {
   it('a collect killed between the two renames of its swap: the next collect puts the old dataset back first', async () => {
     const parent = tempDir('swap');
     const out = join(parent, 'data');
-    expect((await runHop(COLLECT(out, 1))).code).toBe(0);
+    expect((await hop(COLLECT(out, 1))).code).toBe(0);
     const old = metaOf(out);
     // What a kill leaves there: the old dataset moved aside, the new one half written, `out` itself gone.
     const dead = 4_200_000 + 12_345; // above Linux's largest pid
     renameSync(out, join(parent, `.data.old-${dead}`));
     mkdirSync(join(parent, `.data.collect-${dead}`));
     writeFileSync(join(parent, `.data.collect-${dead}`, 'obs.npy'), 'half');
-    const r = await runHop(COLLECT(out, 2));
+    const r = await hop(COLLECT(out, 2));
     expect(r.code).toBe(2);
     expect(r.stdout).toMatch(/restored the dataset .*data that a killed collect was replacing/);
     expect(r.stderr).toMatch(/E_DATASET_EXISTS.*seed 1/);
@@ -90,7 +97,7 @@ describe('hop collect never destroys or mixes datasets', () => {
 
   it('a collect --force killed at random moments leaves the old dataset or the new one, whole, never half; the next collect cleans up', async () => {
     const out = join(tempDir('killcollect'), 'data');
-    expect((await runHop(COLLECT(out, 1, 200))).code).toBe(0);
+    expect((await hop(COLLECT(out, 1, 200))).code).toBe(0);
     const old = metaOf(out);
     // Kill moments spread over start-up, playing, and the swap at the end (a collect of 200 episodes takes ~3-4 s here).
     for (const ms of [900, 1800, 2600, 3200]) {
@@ -108,7 +115,7 @@ describe('hop collect never destroys or mixes datasets', () => {
       }
       if (metaOf(out).seed === 2) break;
     }
-    const final = await runHop([...COLLECT(out, 2, 200), '--force']);
+    const final = await hop([...COLLECT(out, 2, 200), '--force']);
     expect(final.code, final.stderr).toBe(0);
     expect(leftovers(out)).toEqual([]);
     expect(readdirSync(dirname(out)).filter((n) => n.startsWith('.data.'))).toEqual([]);
@@ -152,7 +159,7 @@ describe('runs: locks, input fingerprints, checkpoint fallback, failed starts, c
     // The holder was killed (-9): its lock is taken over at once, the run resumes. A budget under the epochs it
     // has done would be refused (E_RESUME_BUDGET), so the resume ends it at the newest complete epoch (or 1).
     const done = Math.max(1, ...readdirSync(join(run, 'checkpoints')).map((n) => /^epoch-(\d+)$/.exec(n)?.[1]).filter(Boolean).map(Number));
-    const resumed = await runHop(['pretrain', '--resume', run, '--epochs', String(done)]);
+    const resumed = await hop(['pretrain', '--resume', run, '--epochs', String(done)]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(existsSync(join(run, '.lock'))).toBe(false);
     expect(existsSync(join(run, '.lock.json'))).toBe(false);
@@ -169,15 +176,15 @@ describe('runs: locks, input fingerprints, checkpoint fallback, failed starts, c
     const own = join(tempDir('fp'), 'data');
     cpSync(data, own, { recursive: true });
     const run = join(tempDir('fprun'), 'run');
-    expect((await runHop(PRETRAIN(own, run, 1))).code).toBe(0);
+    expect((await hop(PRETRAIN(own, run, 1))).code).toBe(0);
     const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
     expect(config.inputs.fingerprints.data.kind).toBe('dataset');
     expect(config.inputs.fingerprints.data.files['obs.npy'].size).toBe(statSync(join(own, 'obs.npy')).size);
     expect(config.inputs.fingerprints.data.meta.seed).toBe(3);
 
-    const recollected = await runHop([...COLLECT(own, 4, 60), '--force']);
+    const recollected = await hop([...COLLECT(own, 4, 60), '--force']);
     expect(recollected.code).toBe(0);
-    const r = await runHop(['pretrain', '--resume', run, '--epochs', '2']);
+    const r = await hop(['pretrain', '--resume', run, '--epochs', '2']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/E_INPUT_CHANGED.*--data .*meta\.json seed 3 -> 4; samples \d+ -> \d+;.*action\.npy is \d+ bytes, was \d+/);
 
@@ -192,12 +199,13 @@ describe('runs: locks, input fingerprints, checkpoint fallback, failed starts, c
   it('a truncated newest checkpoint: resume moves it aside, says so, and continues from the previous one to the same weights', async () => {
     const run = join(tempDir('trunc'), 'run');
     const reference = join(tempDir('truncref'), 'run');
-    const [a, ref] = await Promise.all([runHop(PRETRAIN(data, run, 2)), runHop(PRETRAIN(data, reference, 3))]);
+    const a = await hop(PRETRAIN(data, run, 2));
+    const ref = await hop(PRETRAIN(data, reference, 3));
     expect(a.code, a.stderr).toBe(0);
     expect(ref.code, ref.stderr).toBe(0);
     const bin = join(run, 'checkpoints/epoch-2/moa/moa/weights.bin');
     truncateSync(bin, statSync(bin).size - 100);
-    const r = await runHop(['pretrain', '--resume', run, '--epochs', '3']);
+    const r = await hop(['pretrain', '--resume', run, '--epochs', '3']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/checkpoint .*epoch-2 is damaged \(moa\/moa\/weights\.bin has \d+ bytes, its manifest says \d+ \(truncated\)\)/);
     expect(r.stdout).toMatch(/resuming from the newest checkpoint that verifies: epoch-1/);
@@ -213,21 +221,21 @@ describe('runs: locks, input fingerprints, checkpoint fallback, failed starts, c
     const F = (JSON.parse(readFileSync(join(bad, 'meta.json'), 'utf8')) as { observation: { flatSize: number } }).observation.flatSize;
     pokeNpy(join(bad, 'obs.npy'), 17 * F + 9, Number.NaN, 'float32');
     const run = join(tempDir('nanrun'), 'run');
-    const r = await runHop(PRETRAIN(bad, run, 1));
+    const r = await hop(PRETRAIN(bad, run, 1));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/E_DATASET_VALUE.*obs\.npy: row 17, column "obs" \(value 9 of the row\) holds NaN/);
     expect(r.stderr).not.toMatch(/lower --lr/);
     expect(existsSync(run)).toBe(false);
 
     const wm = join(tempDir('nanwm'), 'run');
-    const w = await runHop(['world-model', '--data', bad, '--out', wm, '--epochs', '1', '--progress', 'none']);
+    const w = await hop(['world-model', '--data', bad, '--out', wm, '--epochs', '1', '--progress', 'none']);
     expect(w.code).toBe(2);
     expect(w.stderr).toMatch(/E_DATASET_VALUE.*obs\.npy: row 17, column "obs"/);
     expect(existsSync(wm)).toBe(false);
 
     // hop train's --warm-start dataset is scanned too, before the run directory is made.
     const tr = join(tempDir('nantrain'), 'run');
-    const t = await runHop(['train', '--warm-start', bad, '--iterations', '1', '--out', tr, ...TINY_TRAIN]);
+    const t = await hop(['train', '--warm-start', bad, '--iterations', '1', '--out', tr, ...TINY_TRAIN]);
     expect(t.code).toBe(2);
     expect(t.stderr).toMatch(/E_DATASET_VALUE.*obs\.npy: row 17, column "obs"/);
     expect(existsSync(tr)).toBe(false);
@@ -235,19 +243,19 @@ describe('runs: locks, input fingerprints, checkpoint fallback, failed starts, c
 
     cpSync(data, bad, { recursive: true, force: true });
     pokeNpy(join(bad, 'action.npy'), 123, 42, 'int32');
-    const a = await runHop(PRETRAIN(bad, run, 1));
+    const a = await hop(PRETRAIN(bad, run, 1));
     expect(a.code).toBe(2);
     expect(a.stderr).toMatch(/E_DATASET_VALUE.*action\.npy: row 123, column "action" holds 42 \(an action index 0\.\.\d\)/);
     expect(existsSync(run)).toBe(false);
     // The same --out is free: nothing was left behind.
-    const ok = await runHop(PRETRAIN(data, run, 1));
+    const ok = await hop(PRETRAIN(data, run, 1));
     expect(ok.code, ok.stderr).toBe(0);
   });
 
   it('a start that fails after the run directory was made removes what it made', async () => {
     const run = join(tempDir('failstart'), 'run');
     // A learning rate this large makes the loss non-finite in the first epoch, before any checkpoint.
-    const r = await runHop([...PRETRAIN(data, run, 1), '--lr', '1e30', '--grad-clip-norm', '1e30']);
+    const r = await hop([...PRETRAIN(data, run, 1), '--lr', '1e30', '--grad-clip-norm', '1e30']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/E_DIVERGED/);
     expect(r.stdout).toMatch(/failed before its first checkpoint; removed/);
@@ -256,7 +264,7 @@ describe('runs: locks, input fingerprints, checkpoint fallback, failed starts, c
 
   it('--batch-size larger than the training split is accepted with a warning', async () => {
     const run = join(tempDir('bigbatch'), 'run');
-    const r = await runHop([...PRETRAIN(data, run, 1), '--batch-size', '100000']);
+    const r = await hop([...PRETRAIN(data, run, 1), '--batch-size', '100000']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/warning: --batch-size 100000 is larger than the training split \(\d+ samples\)/);
   });
@@ -289,11 +297,12 @@ describe('runs: locks, input fingerprints, checkpoint fallback, failed starts, c
   it('hop train: fingerprints --pretrained, refuses it changed; a truncated newest iteration checkpoint falls back to the previous one', async () => {
     const dir = tempDir('train');
     const pre = join(dir, 'pre');
-    expect((await runHop(['pretrain', '--data', data, '--out', pre, '--epochs', '1', '--goal-input', 'true', ...TINY_NET, '--progress', 'none'])).code).toBe(0);
+    expect((await hop(['pretrain', '--data', data, '--out', pre, '--epochs', '1', '--goal-input', 'true', ...TINY_NET, '--progress', 'none'])).code).toBe(0);
     const run = join(dir, 'run');
     const reference = join(dir, 'reference');
     const args = (out: string, iterations: number) => ['train', '--pretrained', pre, '--iterations', String(iterations), '--seed', '9', '--out', out, ...TINY_TRAIN];
-    const [a, ref] = await Promise.all([runHop(args(run, 3)), runHop(args(reference, 4))]);
+    const a = await hop(args(run, 3));
+    const ref = await hop(args(reference, 4));
     expect(a.code, a.stderr).toBe(0);
     expect(ref.code, ref.stderr).toBe(0);
     const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
@@ -302,7 +311,7 @@ describe('runs: locks, input fingerprints, checkpoint fallback, failed starts, c
 
     const bin = join(run, 'checkpoints/iter-3/policy/policy/weights.bin');
     truncateSync(bin, 10);
-    const r = await runHop(['train', '--resume', run, '--iterations', '4']);
+    const r = await hop(['train', '--resume', run, '--iterations', '4']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/checkpoint .*iter-3 is damaged \(policy\/policy\/weights\.bin has 10 bytes/);
     expect(r.stdout).toMatch(/resuming from the newest checkpoint that verifies: iter-2/);
@@ -315,7 +324,7 @@ describe('runs: locks, input fingerprints, checkpoint fallback, failed starts, c
     const bytes = readFileSync(moa);
     bytes[bytes.length - 1] ^= 1;
     writeFileSync(moa, bytes);
-    const changed = await runHop(['train', '--resume', run, '--iterations', '5']);
+    const changed = await hop(['train', '--resume', run, '--iterations', '5']);
     expect(changed.code).toBe(2);
     expect(changed.stderr).toMatch(/E_INPUT_CHANGED.*--pretrained .*pre: checkpoints\/epoch-1\/moa\/moa\/weights\.bin has other contents/);
   });
@@ -325,14 +334,15 @@ describe('runs: locks, input fingerprints, checkpoint fallback, failed starts, c
     const args = (out: string, epochs: number) => ['world-model', '--data', data, '--out', out, '--epochs', String(epochs), '--batch-size', '64', '--min-lr-factor', '1', '--seed', '4', '--progress', 'none', '--off-policy-episodes', '0'];
     const run = join(dir, 'run');
     const reference = join(dir, 'reference');
-    const [a, ref] = await Promise.all([runHop(args(run, 2)), runHop(args(reference, 3))]);
+    const a = await hop(args(run, 2));
+    const ref = await hop(args(reference, 3));
     expect(a.code, a.stderr).toBe(0);
     expect(ref.code, ref.stderr).toBe(0);
     expect(existsSync(join(run, 'checkpoint-previous/meta.json'))).toBe(true);
     const config = JSON.parse(readFileSync(join(run, 'config.json'), 'utf8'));
     expect(config.inputs.fingerprints.data.kind).toBe('dataset');
     writeFileSync(join(run, 'checkpoint/meta.json'), '{"format": "hop-check');
-    const r = await runHop(['world-model', '--resume', run, '--epochs', '3']);
+    const r = await hop(['world-model', '--resume', run, '--epochs', '3']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/checkpoint .*checkpoint is damaged \(meta\.json is not valid JSON/);
     expect(r.stdout).toMatch(/resuming from the newest checkpoint that verifies: checkpoint-previous/);

@@ -1,7 +1,10 @@
 import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PKG, TINY_NET, runHop, runNode, tempDir, tinyDataset } from './helpers';
+import { PKG, TINY_NET, runHop, runHopInProcess, runNode, tempDir, tinyDataset } from './helpers';
+
+/** Refusals (named errors before any training) are properties of the command: they run in this process. */
+const refusal = runHopInProcess;
 
 /** A tiny self-play config on the 2-player preset: seconds per iteration. */
 const TINY_TRAIN = [
@@ -100,11 +103,11 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
     const it = metrics(run).find((x) => x.kind === 'iteration')!;
     expect(it['beliefs/accuracy']).toBeUndefined();
     expect(typeof it['moa/online_top1']).toBe('number');
-    const bad = await runHop(['train', '--algo', 'direct-om', '--pretrained', preTrue, '--iterations', '1', '--out', join(tempDir('dom-bad'), 'run'), ...TINY_TRAIN]);
+    const bad = await refusal(['train', '--algo', 'direct-om', '--pretrained', preTrue, '--iterations', '1', '--out', join(tempDir('dom-bad'), 'run'), ...TINY_TRAIN]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/E_PRETRAINED.*--goal-input true.*--goal-input none/);
     const badRun = join(tempDir('env-bad'), 'run');
-    const wrongEnv = await runHop(['train', '--algo', 'hop', '--pretrained', preTrue, '--iterations', '1', '--out', badRun, ...TINY_TRAIN, '--env', 'hop-msh']);
+    const wrongEnv = await refusal(['train', '--algo', 'hop', '--pretrained', preTrue, '--iterations', '1', '--out', badRun, ...TINY_TRAIN, '--env', 'hop-msh']);
     expect(wrongEnv.code).toBe(2);
     expect(wrongEnv.stderr).toMatch(/E_PRETRAINED.*sees 4x4x5 grids.*8x8x7/);
     // bad input is found before the run directory exists, so the same --out works once fixed
@@ -122,7 +125,7 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
     expect(state.goals.vectors).toHaveLength(8);
     // the stag and hare goals are different points of the latent space
     expect(state.goals.vectors.slice(0, 4)).not.toEqual(state.goals.vectors.slice(4));
-    const bad = await runHop(['train', '--goals', 'latent', '--pretrained', preTrue, '--iterations', '1', '--out', join(tempDir('latent-bad'), 'run'), ...TINY_TRAIN]);
+    const bad = await refusal(['train', '--goals', 'latent', '--pretrained', preTrue, '--iterations', '1', '--out', join(tempDir('latent-bad'), 'run'), ...TINY_TRAIN]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/E_PRETRAINED.*--goal-input true.*--goal-input z/);
   });
@@ -149,13 +152,13 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
     expect(tf.code, tf.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(tfRun, 'config.json'), 'utf8')).inputs.planning.engine).toBe('tfjs');
     expect(metrics(tfRun).find((x) => x.kind === 'iteration')?.engine).toBe('tfjs');
-    const bad = await runHop(['train', '--algo', 'hop-wm', '--world-model', wm, '--iterations', '1', '--out', join(tempDir('wm-bad'), 'run'), ...TINY_TRAIN, '--env', 'hop-msh']);
+    const bad = await refusal(['train', '--algo', 'hop-wm', '--world-model', wm, '--iterations', '1', '--out', join(tempDir('wm-bad'), 'run'), ...TINY_TRAIN, '--env', 'hop-msh']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/E_WORLD_MODEL.*another preset/);
-    const noWm = await runHop(['train', '--algo', 'hop-wm', '--iterations', '1', '--out', join(tempDir('wm-none'), 'run'), ...TINY_TRAIN]);
+    const noWm = await refusal(['train', '--algo', 'hop-wm', '--iterations', '1', '--out', join(tempDir('wm-none'), 'run'), ...TINY_TRAIN]);
     expect(noWm.code).toBe(2);
     expect(noWm.stderr).toMatch(/worldModel/);
-    const notHop = await runHop(['train', '--algo', 'hop', '--world-model', wm, '--iterations', '1', '--out', join(tempDir('hop-wmkey'), 'run'), ...TINY_TRAIN]);
+    const notHop = await refusal(['train', '--algo', 'hop', '--world-model', wm, '--iterations', '1', '--out', join(tempDir('hop-wmkey'), 'run'), ...TINY_TRAIN]);
     expect(notHop.code).toBe(2);
     expect(notHop.stderr).toMatch(/unknown key "worldModel"/);
     // a world model of the old format (reward regression, done head: no `format` in its config) is named
@@ -165,7 +168,7 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
     const meta = JSON.parse(readFileSync(metaPath, 'utf8'));
     delete meta.config.format;
     writeFileSync(metaPath, JSON.stringify(meta));
-    const stale = await runHop(['train', '--algo', 'hop-wm', '--world-model', old, '--pretrained', preTrue, '--iterations', '1', '--out', join(tempDir('wm-stale'), 'run'), ...TINY_TRAIN]);
+    const stale = await refusal(['train', '--algo', 'hop-wm', '--world-model', old, '--pretrained', preTrue, '--iterations', '1', '--out', join(tempDir('wm-stale'), 'run'), ...TINY_TRAIN]);
     expect(stale.code).toBe(2);
     expect(stale.stderr).toMatch(/E_WORLD_MODEL_FORMAT.*format 1; this version reads format 2/);
   }, 240_000);
@@ -254,32 +257,29 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
     const w = (run: string) => readFileSync(join(run, 'checkpoints/iter-4/policy/policy/weights.bin'));
     expect(w(killedRun).equals(w(reference))).toBe(true);
     // Only --iterations may change on resume; a checkpoint of another algorithm is refused.
-    const flag = await runHop(['train', '--resume', killedRun, '--lr', '0.1']);
+    const flag = await refusal(['train', '--resume', killedRun, '--lr', '0.1']);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/only --iterations \(and --progress\) may change.*--lr/);
     const state = join(killedRun, 'checkpoints/iter-4/state.json');
     writeFileSync(state, readFileSync(state, 'utf8').replace('"algo": "hop"', '"algo": "direct-om"'));
-    const other = await runHop(['train', '--resume', killedRun, '--iterations', '5']);
+    const other = await refusal(['train', '--resume', killedRun, '--iterations', '5']);
     expect(other.code).toBe(2);
     expect(other.stderr).toMatch(/E_CHECKPOINT.*--algo direct-om, not hop/);
   });
-});
 
-describe('README example: a trained HopAgent in your own loop', () => {
-  it('examples/hop-agent.ts is the README block, and it runs against a trained run', async () => {
-    const example = readFileSync(join(PKG, 'examples/hop-agent.ts'), 'utf8');
-    const readme = readFileSync(join(PKG, 'README.md'), 'utf8');
-    expect(readme).toContain(example.trim());
-    const root = tempDir('example');
-    const data = await tinyDataset(join(root, 'data'), 30, 6);
-    const pre = join(root, 'pre');
-    expect((await runHop(['pretrain', '--data', data, '--out', pre, '--epochs', '1', '--goal-input', 'true', ...TINY_NET, '--progress', 'none'])).code).toBe(0);
-    const run = join(root, 'run');
-    const t = await runHop(['train', '--pretrained', pre, '--iterations', '1', '--out', run, ...TINY_TRAIN]);
-    expect(t.code, t.stderr).toBe(0);
-    const r = await runNode([join(PKG, 'examples/hop-agent.ts'), run]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/episode 0: returns [-\d.]+ [-\d.]+; belief about player 1 \(stag, hare\): [01]\.\d\d [01]\.\d\d/);
-    expect(r.stdout).toMatch(/episode 1:/);
+  // Nested here to share the pretrained co-players of the beforeAll above instead of collecting and pretraining its own.
+  describe('README example: a trained HopAgent in your own loop', () => {
+    it('examples/hop-agent.ts is the README block, and it runs against a trained run', async () => {
+      const example = readFileSync(join(PKG, 'examples/hop-agent.ts'), 'utf8');
+      const readme = readFileSync(join(PKG, 'README.md'), 'utf8');
+      expect(readme).toContain(example.trim());
+      const run = join(tempDir('example'), 'run');
+      const t = await runHop(['train', '--pretrained', preTrue, '--iterations', '1', '--out', run, ...TINY_TRAIN]);
+      expect(t.code, t.stderr).toBe(0);
+      const r = await runNode([join(PKG, 'examples/hop-agent.ts'), run]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/episode 0: returns [-\d.]+ [-\d.]+; belief about player 1 \(stag, hare\): [01]\.\d\d [01]\.\d\d/);
+      expect(r.stdout).toMatch(/episode 1:/);
+    });
   });
 });

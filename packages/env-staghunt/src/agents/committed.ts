@@ -1,4 +1,4 @@
-import { HopError, type Rng } from '@hop/core/base';
+import { HopError, type RandomSource } from '@hop/core/base';
 import { Action, Goal } from '../config';
 import type { VecStagHunt } from '../env/vec';
 import { envContext, layoutDistances, playerContext } from './batched';
@@ -39,12 +39,13 @@ export function committedParams(input: Partial<CommittedParams> = {}): Committed
  * its target is no longer a live prey of its kind, it picks a new one uniformly at random among the reachable
  * live ones (NOT the nearest: that is what sets it apart from the nearest-prey evaluation agents) and steps
  * along a shortest path towards it (hunting on it; on a stag it waits for a partner as `stagWait` says). With
- * no prey of its kind left it stays. Draws from `rng` only (no allocation).
+ * no prey of its kind left it stays. Draws from `rng` only (no allocation): an `Rng`, or a `CounterRng` reset per
+ * decision (what the trainer uses, so a decision's draws depend on its key only).
  */
 export function committedAction(
   ctx: DecisionContext,
   goal: number,
-  rng: Rng,
+  rng: RandomSource,
   target: Int32Array,
   idx: number,
   params: CommittedParams = COMMITTED_DEFAULTS,
@@ -73,8 +74,9 @@ export function committedAction(
 
 /**
  * Goal-committed agents acting for chosen players of a `VecStagHunt`, reading its state records directly. The
- * caller owns the randomness (an `Rng` per decision) and the goals; this holds the layouts' distances and each
- * agent's target. Call `startEpisode(vec, k)` whenever env k starts an episode (or was put into a new position).
+ * caller owns the randomness (a `RandomSource` per decision, e.g. one `CounterRng` reset per decision) and the
+ * goals; this holds the layouts' distances and each agent's target. Call `startEpisode(vec, k)` whenever env k
+ * starts an episode (or was put into a new position).
  */
 export class BatchedCommitted {
   readonly params: CommittedParams;
@@ -113,7 +115,7 @@ export class BatchedCommitted {
   }
 
   /** The action of env k's player p, committed to `goal` this episode (stay when it is done). */
-  act(vec: VecStagHunt, k: number, p: number, goal: number, rng: Rng): number {
+  act(vec: VecStagHunt, k: number, p: number, goal: number, rng: RandomSource): number {
     if (!this.started[k]) throw new HopError('E_STATE', `BatchedCommitted.act: env ${k} has no episode started (call startEpisode first)`);
     const ctx = this.ctx;
     ctx.mask = vec.masks;

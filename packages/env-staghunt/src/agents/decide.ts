@@ -1,4 +1,4 @@
-import type { Rng } from '@hop/core/base';
+import type { RandomSource, Rng } from '@hop/core/base';
 import { Action } from '../config';
 import { UNREACHABLE } from './paths';
 
@@ -105,7 +105,7 @@ export function stepTowards(ctx: DecisionContext, target: number, huntAction: nu
 }
 
 /** Uniform over the valid actions of the mask. */
-export function randomValid(ctx: DecisionContext, rng: Rng): number {
+export function randomValid(ctx: DecisionContext, rng: RandomSource): number {
   let count = 0;
   for (let a = 0; a < 7; a++) count += ctx.mask[ctx.maskOff + a];
   if (count === 0) return Action.Stay;

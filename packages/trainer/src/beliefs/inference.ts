@@ -1,4 +1,4 @@
-import { coPlayerAgent, type BatchedSimulator } from '@hop/core';
+import { HopError, coPlayerAgent, type BatchedSimulator } from '@hop/core';
 import { gatherWidth, type MOAModel, type PairRegistry } from '@hop/moa';
 import { ModelEngines } from '../team/engines';
 import type { GoalSetup } from '../team/goals';
@@ -55,6 +55,8 @@ export class CoPlayerInference {
   private readonly legalBuf: Uint8Array;
   private readonly timeBuf: Float32Array;
   private readonly availBuf: Uint8Array;
+  /** `[numEnvs, P]` 1 for the players of the running episode that infer (HOP agents); 0 for rule players. */
+  private readonly observers: Uint8Array;
 
   constructor(opts: CoPlayerInferenceOptions) {
     const { game, registry, goals } = opts;
@@ -69,16 +71,30 @@ export class CoPlayerInference {
     this.legalBuf = new Uint8Array(this.numEnvs * this.numAgents * game.numActions);
     this.timeBuf = new Float32Array(this.numEnvs);
     this.availBuf = new Uint8Array(this.numEnvs * Math.max(1, game.numGoals));
+    this.observers = new Uint8Array(this.numEnvs * this.numAgents).fill(1);
   }
 
   get usesBeliefs(): boolean {
     return this.goals.mode !== 'none';
   }
 
-  /** New episode in env k: intra-episode beliefs back to uniform over the goals available in its state. */
-  startEpisode(states: Int32Array, k: number): void {
+  /**
+   * New episode in env k: intra-episode beliefs back to uniform over the goals available in its state.
+   * `observers[p]` (default: all 1) says which players of the episode infer their co-players' goals (HOP
+   * agents); a 0 (a rule co-player, `--co-player-mix`) gets no likelihood rows, no belief updates and no prior
+   * outcomes, while the others still observe it.
+   */
+  startEpisode(states: Int32Array, k: number, observers?: ArrayLike<number>): void {
+    const P = this.numAgents;
+    if (observers && observers.length !== P) throw new HopError('E_SHAPE', `observers has ${observers.length} entries, the game ${P} players`);
+    for (let p = 0; p < P; p++) this.observers[k * P + p] = observers ? (observers[p] ? 1 : 0) : 1;
     const avail = this.available(states, Int32Array.of(k), 1);
-    this.beliefs.startEpisode(k, tileAvailability(avail, 0, this.numAgents - 1, this.goals.numGoals));
+    this.beliefs.startEpisode(k, tileAvailability(avail, 0, P - 1, this.goals.numGoals));
+  }
+
+  /** Whether player i of env k's running episode infers its co-players' goals (see `startEpisode`). */
+  observes(k: number, i: number): boolean {
+    return this.observers[k * this.numAgents + i] === 1;
   }
 
   /**
@@ -105,7 +121,7 @@ export class CoPlayerInference {
     for (let c = 0; c < count; c++) {
       const k = envs[c];
       for (let i = 0; i < P; i++) {
-        if (!acted[k * P + i]) continue;
+        if (!acted[k * P + i] || !this.observers[k * P + i]) continue;
         for (let j = 0; j < P; j++) {
           if (j === i || !acted[k * P + j]) continue;
           const model = this.registry.model(i, j);
@@ -140,6 +156,7 @@ export class CoPlayerInference {
         const k = envs[c];
         const availRow = tileAvailability(avail, c, P - 1, G);
         for (let i = 0; i < P; i++) {
+          if (!this.observers[k * P + i]) continue;
           const rows = byContext.get(k * P + i) ?? [];
           lik.fill(1);
           observed.fill(0);
@@ -155,11 +172,16 @@ export class CoPlayerInference {
     return { probs, Ge, byContext };
   }
 
-  /** The prior outcome per focal player (`[P, P-1]`) of an episode in which player p achieved `achieved[p]` (-1 none). */
-  outcomes(achieved: ArrayLike<number>): Int32Array {
+  /**
+   * The prior outcome per focal player (`[P, P-1]`) of an episode in which player p achieved `achieved[p]` (-1
+   * none). With `k`, the episode of env k: players that do not infer there (`startEpisode`) get -1 rows (nothing
+   * to fold).
+   */
+  outcomes(achieved: ArrayLike<number>, k?: number): Int32Array {
     const P = this.numAgents;
     const outcomes = new Int32Array(P * (P - 1));
-    for (let i = 0; i < P; i++) for (let m = 0; m < P - 1; m++) outcomes[i * (P - 1) + m] = achieved[coPlayerAgent(i, m)];
+    for (let i = 0; i < P; i++)
+      for (let m = 0; m < P - 1; m++) outcomes[i * (P - 1) + m] = k === undefined || this.observes(k, i) ? achieved[coPlayerAgent(i, m)] : -1;
     return outcomes;
   }
 

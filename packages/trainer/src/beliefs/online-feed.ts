@@ -63,12 +63,18 @@ interface FedEpisode {
   achieved: ArrayLike<number>;
   achievedStep: ArrayLike<number>;
   steps(visit: (agent: number, step: CoPlayerStep) => void): void;
+  /** Per player, >= 0 for a rule co-player (`--co-player-mix`): it models nobody; absent or null: every player does. */
+  coPlayers?: ArrayLike<number> | null;
 }
 
-/** Every focal player's buffers take its co-players' steps of one finished episode; full buffers train. */
+/**
+ * Every focal player's buffers take its co-players' steps of one finished episode; full buffers train. A rule
+ * co-player of the episode is no focal player (its buffers take nothing), but its steps reach the learners'.
+ */
 export function feedEpisode(online: OnlineMOA[], episode: FedEpisode): FeedReport[] {
   const reports: FeedReport[] = [];
   for (let i = 0; i < online.length; i++) {
+    if (episode.coPlayers && episode.coPlayers[i] >= 0) continue;
     episode.steps((j, step) => {
       if (j !== i) feedStep(online[i], i, j, step);
     });
@@ -89,12 +95,13 @@ interface FeedSamples {
   episode: Int32Array;
 }
 
-/** A finished episode of a rollout: who went for which goal, and when. */
+/** A finished episode of a rollout: who went for which goal, and when; which players were rule co-players. */
 interface FeedRolloutEpisode {
   env: number;
   episode: number;
   achieved: number[];
   achievedStep: number[];
+  coPlayers?: number[] | null;
 }
 
 /**
@@ -119,7 +126,7 @@ export function feedOnline(online: OnlineMOA[], samples: FeedSamples, episodes: 
           action: samples.action[r],
         });
     };
-    reports.push(...feedEpisode(online, { achieved: ep.achieved, achievedStep: ep.achievedStep, steps }));
+    reports.push(...feedEpisode(online, { achieved: ep.achieved, achievedStep: ep.achievedStep, steps, coPlayers: ep.coPlayers }));
   }
   if (k !== samples.count) throw new HopError('E_INTERNAL', `online MOA feed: ${samples.count - k} samples belong to no finished episode`);
   return reports;

@@ -12,9 +12,15 @@ interface EpisodeStats {
   stags: number;
   hares: number;
   length: number;
+  /** Per player, >= 0 for a rule co-player (`--co-player-mix`), -1 for a learner; absent or null: all learn. */
+  coPlayers?: number[] | null;
 }
 
-/** Episode statistics of a set of episodes (mean reward per agent, prey, lengths). */
+/**
+ * Episode statistics of a set of episodes: `episodic_return` is the mean over episodes of the mean return of
+ * the episode's learners (every player in self-play; player 0 beside rule co-players, whose returns are not
+ * the learners'), prey and lengths are the whole episode's.
+ */
 export function episodeMetrics(episodes: EpisodeStats[], prefix: 'charts' | 'eval'): Record<string, number> {
   const n = episodes.length;
   if (n === 0) return {};
@@ -24,7 +30,7 @@ export function episodeMetrics(episodes: EpisodeStats[], prefix: 'charts' | 'eva
   let hares = 0;
   let length = 0;
   for (const e of episodes) {
-    const r = e.returns.reduce((a, b) => a + b, 0) / e.returns.length;
+    const r = e.coPlayers ? learnersReturn(e.returns, e.coPlayers) : e.returns.reduce((a, b) => a + b, 0) / e.returns.length;
     reward += r;
     sq += r * r;
     stags += e.stags;
@@ -42,6 +48,18 @@ export function episodeMetrics(episodes: EpisodeStats[], prefix: 'charts' | 'eva
     [`${prefix}/prey_ratio`]: stags + hares > 0 ? stags / (stags + hares) : 0,
     [`${prefix}/episodes`]: n,
   };
+}
+
+/** Mean return of an episode's learners: the players without a rule (`coPlayers[p] < 0`). */
+function learnersReturn(returns: number[], coPlayers: number[]): number {
+  let sum = 0;
+  let n = 0;
+  for (let p = 0; p < returns.length; p++)
+    if (!(coPlayers[p] >= 0)) {
+      sum += returns[p];
+      n++;
+    }
+  return n > 0 ? sum / n : 0;
 }
 
 /** Sums the inference tallies of several rollout slices. */

@@ -141,10 +141,15 @@ export class HopTeam {
     return this.beliefs.priors;
   }
 
-  /** New episode in env k: intra-episode beliefs back to uniform over the goals available in its state. */
-  startEpisode(states: Int32Array, k: number): void {
+  /**
+   * New episode in env k: intra-episode beliefs back to uniform over the goals available in its state.
+   * `hop[p]` (default: all 1) says which players of the episode are this team's agents; the others are rule
+   * co-players (`--co-player-mix`), which the team's agents still observe and model, but which keep no beliefs,
+   * inference tallies or prior outcomes of their own (and are never planned).
+   */
+  startEpisode(states: Int32Array, k: number, hop?: ArrayLike<number>): void {
     const P = this.numAgents;
-    this.inference.startEpisode(states, k);
+    this.inference.startEpisode(states, k, hop);
     for (let i = 0; i < P; i++) for (let j = 0; j < P; j++) this.pending[(k * P + i) * P + j].length = 0;
   }
 
@@ -164,7 +169,8 @@ export class HopTeam {
       const k = envs[c];
       for (let i = 0; i < P; i++) {
         const ctx = k * P + i;
-        const rows = byContext.get(ctx) ?? [];
+        const rows = byContext.get(ctx);
+        if (!rows) continue; // a rule co-player (or nobody left to observe)
         const belief = this.belief(i, k);
         for (const u of rows) {
           const m = u.j < i ? u.j : u.j - 1;
@@ -180,9 +186,9 @@ export class HopTeam {
 
   /**
    * End of env k's episode: `achieved[p]` is the goal player p achieved (-1: none). Folds the inference
-   * facts of its rows into `tally`, and returns the prior outcome per focal player (`[P, P-1]`), which the
-   * caller folds in (`foldPriors`) — at once, or after a batch of envs so that results do not depend on
-   * how environments are split between workers.
+   * facts of its rows into `tally`, and returns the prior outcome per focal player (`[P, P-1]`; -1 rows for rule
+   * co-players), which the caller folds in (`foldPriors`) — at once, or after a batch of envs so that results do
+   * not depend on how environments are split between workers.
    */
   endEpisode(k: number, achieved: ArrayLike<number>, tally: InferenceTally | null): Int32Array {
     const P = this.numAgents;
@@ -208,7 +214,7 @@ export class HopTeam {
         rows.length = 0;
       }
     }
-    return this.inference.outcomes(achieved);
+    return this.inference.outcomes(achieved, k);
   }
 
   /** Folds per-focal outcomes `[P, P-1]` (from `endEpisode`) into the inter-episode priors. */

@@ -1,4 +1,4 @@
-import { Rng, deriveSeed } from '@hop/core';
+import { Rng, deriveSeed, type CounterRng } from '@hop/core';
 import { Goal } from '@hop/env-staghunt';
 
 /** Shares of hare-committed co-players a mixed environment's team is drawn with (all-stag, mixed, all-hare). */
@@ -22,9 +22,18 @@ export function drawCoPlayers(seed: number, env: number, episode: number, mix: n
   return true;
 }
 
-/** The seed of rule co-player p's decision at time t of env `env`'s episode (one `Rng` per decision). */
-export function coPlayerDecisionSeed(seed: number, env: number, episode: number, t: number, p: number): number {
-  return deriveSeed(seed, 'co-player', env, episode, t, p);
+/** The key seed of a rollout's rule co-player decisions (once per rollout: `deriveSeed` hashes text). */
+export function coPlayerStreamSeed(seed: number): number {
+  return deriveSeed(seed, 'co-player');
+}
+
+/**
+ * The draws of rule co-player p's decision at time t of env `env`'s (global index) episode `episode`: `cursor`
+ * reset to the counter-based stream keyed (streamSeed, env, episode, t, p). No allocation; the same numbers in
+ * any worker, whatever else it played.
+ */
+export function coPlayerDecision(cursor: CounterRng, streamSeed: number, env: number, episode: number, t: number, p: number): CounterRng {
+  return cursor.reset(streamSeed, env, episode, t, p);
 }
 
 /** Which team an episode's rule co-players formed: all committed to the hare, all to the stag, or both. */

@@ -33,11 +33,13 @@ export function timingMetrics(results: RolloutResult[], wall: Record<string, num
  * `--co-player-mix`: how the learner (player 0) does beside rule co-players, by the team they formed, and how
  * the self-play environments do beside it. `mix/fraction`: share of episodes with rule co-players;
  * `mix/return_vs_{hare,stag,mixed}`: player 0's mean return in those episodes (absent when none of that team
- * was drawn); `mix/return_selfplay`: mean return per player in the self-play episodes.
+ * was drawn); `mix/return_selfplay`: mean return per player in the self-play episodes; `mix/return_rule_players`:
+ * mean return of a rule co-player (over every rule player of every such episode; what `charts/episodic_return`
+ * leaves out).
  */
 export function coPlayerMixMetrics(episodes: Pick<EpisodeSummary, 'returns' | 'coPlayers'>[]): Record<string, number> {
-  const sum = { hare: 0, stag: 0, mixed: 0, self: 0 };
-  const n = { hare: 0, stag: 0, mixed: 0, self: 0 };
+  const sum = { hare: 0, stag: 0, mixed: 0, self: 0, rule: 0 };
+  const n = { hare: 0, stag: 0, mixed: 0, self: 0, rule: 0 };
   for (const e of episodes) {
     if (!e.coPlayers) {
       sum.self += e.returns.reduce((a, b) => a + b, 0) / e.returns.length;
@@ -47,10 +49,16 @@ export function coPlayerMixMetrics(episodes: Pick<EpisodeSummary, 'returns' | 'c
     const team = coPlayerTeam(e.coPlayers);
     sum[team] += e.returns[0];
     n[team]++;
+    for (let p = 0; p < e.returns.length; p++)
+      if (e.coPlayers[p] >= 0) {
+        sum.rule += e.returns[p];
+        n.rule++;
+      }
   }
   const out: Record<string, number> = { 'mix/fraction': episodes.length > 0 ? (n.hare + n.stag + n.mixed) / episodes.length : 0 };
   for (const k of ['hare', 'stag', 'mixed'] as const) if (n[k] > 0) out[`mix/return_vs_${k}`] = sum[k] / n[k];
   for (const k of ['hare', 'stag', 'mixed'] as const) out[`mix/episodes_vs_${k}`] = n[k];
   if (n.self > 0) out['mix/return_selfplay'] = sum.self / n.self;
+  if (n.rule > 0) out['mix/return_rule_players'] = sum.rule / n.rule;
   return out;
 }

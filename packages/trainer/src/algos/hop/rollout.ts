@@ -1,8 +1,8 @@
-import { Rng, deriveSeed } from '@hop/core';
+import { CounterRng, deriveSeed } from '@hop/core';
 import { BatchedCommitted, COMMITTED_DEFAULTS, VecStagHunt, type StagHuntConfig, type EpisodeRecord } from '@hop/env-staghunt';
 import type { HopTeam, InferenceTally } from '../../team/team';
 import { emptyTally } from '../../team/team';
-import { coPlayerDecisionSeed, drawCoPlayers } from './co-players';
+import { coPlayerDecision, coPlayerStreamSeed, drawCoPlayers } from './co-players';
 
 /** Which episodes a rollout plays: env k (global index) plays episodes `episodeSeed(seed, k, e)`. */
 export interface RolloutSpec {
@@ -22,6 +22,8 @@ export interface RolloutSpec {
    * rule agents instead of planners (`--co-player-mix`; default 0: pure self-play).
    */
   coPlayerMix?: number;
+  /** The rule co-players' probability of a random valid action (`--co-player-epsilon`; default `COMMITTED_DEFAULTS`). */
+  coPlayerEpsilon?: number;
 }
 
 /**
@@ -134,9 +136,14 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
   const achievedStep = new Int32Array(numEnvs * P);
   // --co-player-mix: the committed goal of each rule-played (env, player) this episode; -1 = planned.
   const mix = spec.coPlayerMix ?? 0;
-  const committed = mix > 0 ? new BatchedCommitted(env, COMMITTED_DEFAULTS) : null;
+  const committed = mix > 0 ? new BatchedCommitted(env, { ...COMMITTED_DEFAULTS, epsilon: spec.coPlayerEpsilon ?? COMMITTED_DEFAULTS.epsilon }) : null;
   const coGoal = new Int32Array(numEnvs * P).fill(-1);
   const ruled = new Uint8Array(numEnvs);
+  // Which players of each env are the team's agents this episode (1) or rule co-players (0).
+  const hop = new Uint8Array(numEnvs * P).fill(1);
+  // One cursor for every rule decision: its draws are a function of (env, episode, step, player) only.
+  const cursor = new CounterRng();
+  const coSeed = coPlayerStreamSeed(spec.seed);
   let decisions = 0;
   let networkRows = 0;
   let envSteps = 0;
@@ -153,11 +160,12 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
   for (let e = 0; e < episodesPerEnv; e++) {
     if (e > 0) for (let c = 0; c < numEnvs; c++) env.resetEnv(c);
     for (let c = 0; c < numEnvs; c++) {
-      team.startEpisode(env.states, c);
       if (committed) {
         ruled[c] = drawCoPlayers(spec.seed, envStart + c, env.episodeIndex[c], mix, P, coGoal, c * P) ? 1 : 0;
+        for (let p = 0; p < P; p++) hop[c * P + p] = coGoal[c * P + p] < 0 ? 1 : 0;
         committed.startEpisode(env, c);
-      }
+        team.startEpisode(env.states, c, hop.subarray(c * P, (c + 1) * P));
+      } else team.startEpisode(env.states, c);
     }
     ended.fill(0);
     achieved.fill(-1);
@@ -224,8 +232,8 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
       for (let r = 0; r < R; r++) {
         const c = ruleEnv[r];
         const p = rulePlayer[r];
-        const rng = new Rng(coPlayerDecisionSeed(spec.seed, envStart + c, env.episodeIndex[c], env.times[c], p));
-        row(c, p, committed!.act(env, c, p, coGoal[c * P + p], rng), 0);
+        const draws = coPlayerDecision(cursor, coSeed, envStart + c, env.episodeIndex[c], env.times[c], p);
+        row(c, p, committed!.act(env, c, p, coGoal[c * P + p], draws), 0);
       }
       const te = performance.now();
       prev.set(env.states);

@@ -60,6 +60,7 @@ export function rolloutSpec(config: SelfPlayConfig, iteration: number, start: nu
     episodesPerEnv: config.episodesPerEnv,
     gamma: config.gamma,
     coPlayerMix: config.coPlayerMix,
+    coPlayerEpsilon: config.coPlayerEpsilon,
   };
 }
 

@@ -54,6 +54,12 @@ export const SelfPlayConfigShape = {
     .describe(
       'Fraction of training environments (drawn per env and episode) whose players 1..P-1 are goal-committed rule agents (TRAINING_CO_PLAYERS, never an evaluation type), each given stag or hare per episode (all-hare, all-stag and mixed teams); player 0 stays the learner. 0 = pure self-play',
     ),
+  coPlayerEpsilon: z
+    .number()
+    .min(0, 'a probability must be between 0 and 1')
+    .max(1, 'a probability must be between 0 and 1')
+    .default(0.1)
+    .describe('With --co-player-mix: probability that a goal-committed co-player takes a uniformly random valid action instead of its rule (0..1)'),
   evalEvery: int(0).default(5).describe('Greedy evaluation on held-out seeds every N iterations (0 = only at the end)'),
   evalEpisodes: T.evalEpisodes,
   finalEvalEpisodes: T.finalEvalEpisodes,
