@@ -131,6 +131,11 @@ describe('run lifecycle pieces shared by train, pretrain and world-model', () =>
     expect(x).toBeGreaterThan(0);
     expect(now.cpuSeconds).toBe(spent.cpu);
     expect(now.elapsed).toBe(spent.wall);
+    // A second tick adds only its own span: a clock that forgot where the last tick ended would count the first twice.
+    for (let i = 0; i < 2e6; i++) x += Math.sqrt(i);
+    const spent2 = clock.tick();
+    expect(now.elapsed).toBeCloseTo(spent.wall + spent2.wall, 9);
+    expect(now.cpuSeconds).toBeCloseTo(spent.cpu + spent2.cpu, 9);
     const records = [
       { kind: 'event', time: 1 },
       { section: 'world-model', epoch: 1, time: 4.5, 'perf/cpu_seconds': 7.25 },

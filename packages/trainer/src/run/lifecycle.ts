@@ -197,31 +197,27 @@ export async function resumeRun<S>(p: {
 }): Promise<S> {
   const { run, log } = p;
   const unit = p.unit ?? 'iteration';
-  const environment = await prepareEnvironment(log);
-  warnEngineChange(p.file.resumes?.at(-1) ?? p.file.environment, environment, log);
-  let point: string | null;
-  let setup: S;
+  let setup: S | undefined;
+  // Anything that throws from here on (the environment probe, open, the budget check, reopen rewriting
+  // metrics.jsonl on a full disk) must not leave the run locked or its models alive for in-process callers.
   try {
-    point = p.point();
-    setup = await p.open(point);
+    const environment = await prepareEnvironment(log);
+    warnEngineChange(p.file.resumes?.at(-1) ?? p.file.environment, environment, log);
+    const point = p.point();
+    const opened = await p.open(point);
+    setup = opened;
+    const done = p.done(opened);
+    if (p.budget) checkResumeBudget({ run: run.root, flag: `--${unit}s`, unit: `${unit}s`, requested: p.budget.requested, done, planned: p.budget.planned });
+    const keep = p.keep ?? ((r: RunMetric) => r.kind === 'event' || r.step <= done);
+    run.reopen(environment, (r) => keep(r, opened), p.config, p.file);
+    if (!point) log(`no checkpoint in ${p.checkpointsDir ?? run.checkpointsDir}: restarting the run from ${unit} 1 (seed ${p.seed})`);
+    else log(`resuming ${run.root} from ${relative(run.root, point)}: ${unit} ${done + 1}${p.detail?.(opened) ?? ''} (seed ${p.seed})`);
+    return opened;
   } catch (e) {
+    if (setup !== undefined) p.dispose?.(setup);
     run.close();
     throw e;
   }
-  const done = p.done(setup);
-  if (p.budget)
-    try {
-      checkResumeBudget({ run: run.root, flag: `--${unit}s`, unit: `${unit}s`, requested: p.budget.requested, done, planned: p.budget.planned });
-    } catch (e) {
-      p.dispose?.(setup);
-      run.close();
-      throw e;
-    }
-  const keep = p.keep ?? ((r: RunMetric) => r.kind === 'event' || r.step <= done);
-  run.reopen(environment, (r) => keep(r, setup), p.config, p.file);
-  if (!point) log(`no checkpoint in ${p.checkpointsDir ?? run.checkpointsDir}: restarting the run from ${unit} 1 (seed ${p.seed})`);
-  else log(`resuming ${run.root} from ${relative(run.root, point)}: ${unit} ${done + 1}${p.detail?.(setup) ?? ''} (seed ${p.seed})`);
-  return setup;
 }
 
 /**
