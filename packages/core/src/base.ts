@@ -6,7 +6,7 @@
 export type * from './contracts/index';
 export { HopError, assertShape } from './errors';
 export { Rng, deriveSeed } from './rng/rng';
-export { CounterRng, murmur3Words, hash4, uniformAt, type RandomSource } from './rng/counter';
+export { CounterRng, murmur3Words, hash4, uniformAt, fmix32, type RandomSource } from './rng/counter';
 export { sampleGoalOrders, coPlayerAgent, coPlayerIndex, type GoalOrderOptions } from './goals/orders';
 export { createGameSimulator, GameSimulator, type GameStateValues } from './game/simulator';
 export { observeState, legalActionsOf, viewState, stepState, type StateView, type StateStep } from './game/single';

@@ -26,15 +26,19 @@ function block(h: number, w: number): number {
   return (Math.imul(h, 5) + 0xe6546b64) | 0;
 }
 
-/** MurmurHash3's finalisation after `bytes` bytes of input. */
-function finish(h: number, bytes: number): number {
-  h ^= bytes;
+/** MurmurHash3's 32-bit avalanche (fmix32), unsigned: every input bit reaches every output bit. */
+export function fmix32(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h >>> 0;
+}
+
+/** MurmurHash3's finalisation after `bytes` bytes of input. */
+function finish(h: number, bytes: number): number {
+  return fmix32(h ^ bytes);
 }
 
 /**

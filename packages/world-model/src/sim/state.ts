@@ -1,4 +1,4 @@
-import { HopError } from '@hop/core';
+import { HopError, fmix32 } from '@hop/core';
 import { cellsOf, type GridLayout } from '../layout';
 
 /**
@@ -166,11 +166,6 @@ export class StateCodec {
       h = Math.imul(h ^ st[b + i], 0x01000193);
       h ^= h >>> 15;
     }
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-    return h >>> 0;
+    return fmix32(h);
   }
 }
