@@ -157,6 +157,22 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
       }
     : null;
 
+  // One sample row for player p of env c acting a (learn: 1 planned, 0 rule co-player); returns its index.
+  const row = (c: number, p: number, a: number, learn: number): number => {
+    actions[c * P + p] = a;
+    const k = s.count++;
+    s.obs.set(env.observations.subarray((c * P + p) * O, (c * P + p + 1) * O), k * O);
+    s.mask.set(env.masks.subarray((c * P + p) * A, (c * P + p + 1) * A), k * A);
+    s.time[k] = env.times[c];
+    s.action[k] = a;
+    s.player[k] = p;
+    s.env[k] = envStart + c;
+    s.episode[k] = env.episodeIndex[c];
+    s.learn[k] = learn;
+    stepsOf[c * P + p].push(k);
+    return k;
+  };
+
   for (let e = 0; e < episodesPerEnv; e++) {
     if (e > 0) for (let c = 0; c < numEnvs; c++) env.resetEnv(c);
     for (let c = 0; c < numEnvs; c++) {
@@ -210,24 +226,11 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
       const recordNow = recording !== null && e === 0 && !ended[0];
       if (recordNow) recordDecisions(recording.decisions, team, out, ctxEnv, ctxFocal, D, P, A);
       actions.fill(game.noopAction);
-      const row = (c: number, p: number, a: number, learn: number): number => {
-        actions[c * P + p] = a;
-        const k = s.count++;
-        s.obs.set(env.observations.subarray((c * P + p) * O, (c * P + p + 1) * O), k * O);
-        s.mask.set(env.masks.subarray((c * P + p) * A, (c * P + p + 1) * A), k * A);
-        s.time[k] = env.times[c];
-        s.action[k] = a;
-        s.player[k] = p;
-        s.env[k] = envStart + c;
-        s.episode[k] = env.episodeIndex[c];
-        s.learn[k] = learn;
-        stepsOf[c * P + p].push(k);
-        return k;
-      };
-      for (let d = 0; d < D; d++) {
-        const k = row(ctxEnv[d], ctxFocal[d], out!.action[d], 1);
-        s.policy.set(out!.policy.subarray(d * A, (d + 1) * A), k * A);
-      }
+      if (out)
+        for (let d = 0; d < D; d++) {
+          const k = row(ctxEnv[d], ctxFocal[d], out.action[d], 1);
+          s.policy.set(out.policy.subarray(d * A, (d + 1) * A), k * A);
+        }
       // Rule co-players' rows keep a zero policy target (they have none) and learn = 0.
       for (let r = 0; r < R; r++) {
         const c = ruleEnv[r];
