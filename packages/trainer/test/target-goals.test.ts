@@ -58,6 +58,12 @@ describe('target-named goals (--goal-input target)', () => {
     expect(Array.from(filled.subarray(0, TARGET_GOAL_DIM))).toEqual(row(0, 1));
     expect(Array.from(filled.subarray(TARGET_GOAL_DIM))).toEqual(row(1, -1));
     expect(assembled[3]).toBe(0); // the planner's buffer is left as it was
+    // two rows under the same goal: each row's features come from its own view, not the first row's
+    const stagBoth = new Float32Array(2 * TARGET_GOAL_DIM);
+    stagBoth[0] = stagBoth[TARGET_GOAL_DIM] = 1;
+    const both = fillTargetGoals(setup, obs, stagBoth, 2);
+    expect(Array.from(both.subarray(TARGET_GOAL_DIM))).toEqual(row(1, 0));
+    expect(Array.from(both.subarray(0, TARGET_GOAL_DIM))).toEqual(row(0, 0));
   });
 
   it('the planner model sees filled rows only for a target set-up; a wrong width is a named error', () => {
