@@ -37,17 +37,17 @@ export interface EpisodeCommit {
 }
 
 /**
- * Online data of ONE co-player. Steps of the running episode wait in a pending store; at the end of the
- * episode each is labelled in hindsight with the goal the co-player achieved next (the first achievement
- * at or after its time step). Steps after the last achievement, and episodes with no achievement, are
- * dropped by default (they have no goal to learn); with the drop options off they get `noneGoal`.
- */
-/**
  * Writes the goal vector of hindsight label `goal` into `out`; `obs` is the labelled step's observation (for goal
  * vectors that name something in it, e.g. where the goal's target lies; one-hot goals ignore it).
  */
 export type GoalVectorOf = (goal: number, out: Float32Array, obs: Float32Array) => void;
 
+/**
+ * Online data of ONE co-player. Steps of the running episode wait in a pending store; at the end of the
+ * episode each is labelled in hindsight with the goal the co-player achieved next (the first achievement
+ * at or after its time step). Steps after the last achievement, and episodes with no achievement, are
+ * dropped by default (they have no goal to learn); with the drop options off they get `noneGoal`.
+ */
 export class CoPlayerBuffer {
   readonly config: OnlineBufferConfig;
   readonly samples: SampleStore;

@@ -33,7 +33,10 @@ interface OnlineSettings {
 /** How a hindsight label becomes the co-player model's goal row (target-named goals read the step's own grid). */
 export function goalVectorOf(goals: GoalSetup): GoalVectorOf {
   const { goalDim, goalVectors, gridShape } = goals;
-  if (goals.mode === 'target' && gridShape) return (g, out, obs) => writeTargetGoal(gridShape, obs, 0, g, out, 0);
+  if (goals.mode === 'target') {
+    if (!gridShape) throw new HopError('E_INTERNAL', 'a target goal set-up without its grid shape');
+    return (g, out, obs) => writeTargetGoal(gridShape, obs, 0, g, out, 0);
+  }
   return (g, out) => out.set(goalVectors.subarray(g * goalDim, (g + 1) * goalDim));
 }
 

@@ -19,13 +19,11 @@ export function targetGoals(goalDim: number, numGoals: number, gridShape: readon
   return { mode: 'target', numGoals, goalDim, goalVectors, gridShape: [...gridShape] };
 }
 
-// One feature writer per grid shape: its buffers are reused row after row (no allocation per row).
-const writers = new Map<string, GoalTargets>();
+// The feature writer of the last grid shape: its buffers are reused row after row (no allocation per row).
+let last: GoalTargets | null = null;
 function writerFor(shape: readonly number[]): GoalTargets {
-  const key = shape.join('x');
-  let w = writers.get(key);
-  if (!w) writers.set(key, (w = new GoalTargets(shape)));
-  return w;
+  if (last && last.height === shape[0] && last.width === shape[1] && last.channels === shape[2]) return last;
+  return (last = new GoalTargets(shape));
 }
 
 /** Writes goal `g`'s target-named vector (`TARGET_GOAL_DIM` wide) for the grid at `grid[off..]`; g < 0 is none. */
