@@ -72,6 +72,7 @@ export {
   type ResolvedPopulation,
 } from './agents/population';
 export { ObservationDecoder } from './agents/decode';
+export { GoalTargets, GOAL_TARGET_FEATURES } from './agents/goal-targets';
 export {
   AGENT_KINDS,
   DEFAULT_SWITCHING,

@@ -61,6 +61,7 @@ export {
   type OnlineMOAOptions,
   type OnlineTrainReport,
   type OnlineMOASnapshot,
+  type GoalVectorOf,
 } from './buffer/online-buffer';
 
 export {

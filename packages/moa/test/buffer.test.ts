@@ -170,6 +170,12 @@ describe('CoPlayerBuffer guards (review)', () => {
     expect(Array.from(s.mask.subarray(0, 16))).toEqual([1, 0, 1, 1, 1, 1, 0, 1, 1, 1, 1, 0, 0, 1, 1, 1]);
     const d = b.dataset(2);
     expect(Array.from(d.goal!)).toEqual([0, 1, 0, 1, 0, 1, 0, 1]);
+    // a custom goal vector sees each step's own stored observation (target-named goals read it)
+    const named = b.dataset(2, (g, out, o) => {
+      out[0] = g;
+      out[1] = o[0] * 10 + o[1];
+    });
+    expect(Array.from(named.goal!)).toEqual([1, 105, 1, 114, 1, 123, 1, 132]);
   });
 
   it('rejects a step whose action is not a valid action under its own mask (e.g. -1 or a shifted action)', () => {

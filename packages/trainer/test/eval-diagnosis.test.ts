@@ -321,6 +321,11 @@ describe('experiments/msh-adapt.yaml', () => {
     for (const c of cells) expect(trainConfigOf(c.settings).config, c.dir).toMatchObject({ budget: 'msh-2h', iterations: 80, numTrees: 2, numSimulations: 128, coPlayerMix: 0.5 });
     // hop reads the co-players' goals; direct-om has none to read
     expect(cells.map((c) => (trainConfigOf(c.settings).config as { focalGoals?: string }).focalGoals)).toEqual(['co-player', 'co-player', 'off', 'off']);
+    // hop's co-player models are pretrained with target-named goals, direct-om's without goal input
+    expect(cells.map((c) => c.settings.pretrained)).toEqual(['/r/inputs/pre-target', '/r/inputs/pre-target', '/r/inputs/pre-none', '/r/inputs/pre-none']);
+    const { PretrainConfigSchema } = await import('../src/config/schemas');
+    const pre = exp.inputs['pre-target'];
+    expect('pretrain' in pre && PretrainConfigSchema.parse({ ...pre.pretrain, out: 'o' }).goalInput).toBe('target');
     const ev = EvalConfigSchema.parse(exp.eval);
     expect(ev.groupByAlgo).toBe(true);
     const units = exp.seeds.length * ev.seeds * ev.pairings;

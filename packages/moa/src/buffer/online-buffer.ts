@@ -37,6 +37,12 @@ export interface EpisodeCommit {
 }
 
 /**
+ * Writes the goal vector of hindsight label `goal` into `out`; `obs` is the labelled step's observation (for goal
+ * vectors that name something in it, e.g. where the goal's target lies; one-hot goals ignore it).
+ */
+export type GoalVectorOf = (goal: number, out: Float32Array, obs: Float32Array) => void;
+
+/**
  * Online data of ONE co-player. Steps of the running episode wait in a pending store; at the end of the
  * episode each is labelled in hindsight with the goal the co-player achieved next (the first achievement
  * at or after its time step). Steps after the last achievement, and episodes with no achievement, are
@@ -146,15 +152,18 @@ export class CoPlayerBuffer {
   }
 
   /**
-   * The stored steps as a dataset, goals from their labels (`goalVector(label, out)` fills one row).
-   * obs / mask / time / action are views into the buffer: use them before the next `clear`.
+   * The stored steps as a dataset, goals from their labels (`goalVector(label, out, obs)` fills one row; `obs`
+   * is the step's observation, for goal vectors that depend on it). obs / mask / time / action are views into
+   * the buffer: use them before the next `clear`.
    */
-  dataset(goalDim: number, goalVector: (goal: number, out: Float32Array) => void = oneHotInto): MOADataset {
+  dataset(goalDim: number, goalVector: GoalVectorOf = oneHotInto): MOADataset {
     const s = this.samples;
     const n = s.size;
+    const O = s.observationSize;
     const goal = new Float32Array(n * goalDim);
     // An unconditioned model (goalDim 0) trains on the labelled steps without goal vectors.
-    if (goalDim > 0) for (let i = 0; i < n; i++) goalVector(s.label[i], goal.subarray(i * goalDim, (i + 1) * goalDim));
+    if (goalDim > 0)
+      for (let i = 0; i < n; i++) goalVector(s.label[i], goal.subarray(i * goalDim, (i + 1) * goalDim), s.obs.subarray(i * O, (i + 1) * O));
     return {
       size: n,
       obs: s.obs.subarray(0, n * s.observationSize),
@@ -193,8 +202,8 @@ export interface OnlineMOAOptions {
    * registry's `trainer(focal, agent)`; `OnlineMOA.forFocal` wires that up).
    */
   trainerFor: (coPlayer: number) => MOATrainer;
-  /** Goal vector of a hindsight label (default: one-hot of width goalDim). */
-  goalVector?: (goal: number, out: Float32Array) => void;
+  /** Goal vector of a hindsight label on a step's observation (default: one-hot of width goalDim). */
+  goalVector?: GoalVectorOf;
   /**
    * Number of goal labels; achievements and `noneGoal` must lie in `[0, numGoals)`. Default: `goalDim`
    * with the default one-hot goal vectors, unchecked with a custom `goalVector`.

@@ -2,6 +2,7 @@ import { HopError, coPlayerAgent, type BatchedSimulator } from '@hop/core';
 import { gatherWidth, type MOAModel, type PairRegistry } from '@hop/moa';
 import { ModelEngines } from '../team/engines';
 import type { GoalSetup } from '../team/goals';
+import { targetGoalRows } from '../team/target-goals';
 import { CoPlayerBeliefs, type BeliefMode } from './co-player-beliefs';
 
 export interface CoPlayerInferenceOptions {
@@ -227,7 +228,9 @@ export class CoPlayerInference {
       const v =
         Ge === 1 && this.goals.mode === 'none'
           ? (await engine.coPlayerModel({ ...batch, goals: new Float32Array(0), goalDim: 0 })).probs
-          : await engine.probsForGoals(batch, this.goals.goalVectors);
+          : this.goals.mode === 'target'
+            ? await engine.probsForGoals(batch, targetGoalRows(this.goals, obs, srcRows.length), { perRow: true })
+            : await engine.probsForGoals(batch, this.goals.goalVectors);
       rows.forEach((r, n) => out.set(v.subarray(n * Ge * A, (n + 1) * Ge * A), r * Ge * A));
     }
     return out;

@@ -1,6 +1,7 @@
 import { HopError } from '@hop/core';
-import { OnlineMOA, coPlayerAgent, type OnlineTrainReport, type PairRegistry } from '@hop/moa';
+import { OnlineMOA, coPlayerAgent, type GoalVectorOf, type OnlineTrainReport, type PairRegistry } from '@hop/moa';
 import type { GoalSetup } from '../team/goals';
+import { writeTargetGoal } from '../team/target-goals';
 
 /**
  * The online co-player models (docs/models.md) of every caller: the hop loop after each rollout, hop-onestep's
@@ -29,15 +30,19 @@ interface OnlineSettings {
   seed: number;
 }
 
+/** How a hindsight label becomes the co-player model's goal row (target-named goals read the step's own grid). */
+export function goalVectorOf(goals: GoalSetup): GoalVectorOf {
+  const { goalDim, goalVectors, gridShape } = goals;
+  if (goals.mode === 'target') {
+    if (!gridShape) throw new HopError('E_INTERNAL', 'a target goal set-up without its grid shape');
+    return (g, out, obs) => writeTargetGoal(gridShape, obs, 0, g, out, 0);
+  }
+  return (g, out) => out.set(goalVectors.subarray(g * goalDim, (g + 1) * goalDim));
+}
+
 /** Focal player `focal`'s online models over the registry's per-pair models; hindsight labels are goals of `goals`. */
 export function onlineMoaFor(registry: PairRegistry, focal: number, settings: OnlineSettings, goals: GoalSetup): OnlineMOA {
-  const { goalDim, goalVectors } = goals;
-  return OnlineMOA.forFocal(
-    registry,
-    focal,
-    settings,
-    goalDim === 0 ? {} : { numGoals: goals.numGoals, goalVector: (g, out) => out.set(goalVectors.subarray(g * goalDim, (g + 1) * goalDim)) },
-  );
+  return OnlineMOA.forFocal(registry, focal, settings, goals.goalDim === 0 ? {} : { numGoals: goals.numGoals, goalVector: goalVectorOf(goals) });
 }
 
 /** Focal player `focal`'s buffers take player `agent`'s step (agent != focal). */

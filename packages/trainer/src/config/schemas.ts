@@ -72,9 +72,12 @@ export const PretrainConfigSchema = z.strictObject({
   historyUnits: z.number().int().positive().default(64).describe('GRU state width of the subgoal CVAE (its step embedding has the same width)'),
   klWarn: z.number().min(0).default(0.01).describe('The run and its report warn when the validation KL of a latent falls under this (a collapsed latent)'),
   goalInput: z
-    .enum(['z', 'true', 'none'])
+    .enum(['z', 'true', 'target', 'none'])
     .default('z')
-    .describe('MOA goal input: the VAE latent z, the true hindsight goal one-hot (upper bound), or nothing (lower bound)'),
+    .describe(
+      'MOA goal input: the VAE latent z, the true hindsight goal one-hot (upper bound), the true goal named by its target ' +
+        '(one-hot + the moves toward the nearest prey of that type and its distance), or nothing (lower bound)',
+    ),
   alphaSchedule: z.enum(['constant', 'linear', 'sigmoid', 'cyclical']).default('linear').describe('KL weight schedule'),
   alphaMax: z.number().min(0).default(0.1).describe('KL weight after warm-up'),
   alphaWarmupSteps: z.number().int().min(0).default(2000).describe('Steps of the KL warm-up (period of cyclical)'),

@@ -3,7 +3,8 @@ import { HopError, deriveSeed } from '@hop/core';
 import { MOAModel, MOATrainer } from '@hop/moa';
 import { GumbelVAE, SubgoalCVAE, VanillaVAE, klSchedule, type KlSchedule } from '@hop/vae';
 import type { PretrainConfig } from '../config/schemas';
-import { actionCounts, type TrainingData } from '../data/dataset';
+import { actionCounts, goalOneHot, type HostBatch, type TrainingData } from '../data/dataset';
+import { TARGET_GOAL_DIM, targetLabelRows } from '../team/target-goals';
 
 /** The networks of a pretraining run and what trains them. */
 export interface PretrainModels {
@@ -23,6 +24,7 @@ export interface PretrainModels {
 export function goalDimOf(config: PretrainConfig, data: TrainingData, latent: { latentSize: number } | null): number {
   if (config.goalInput === 'none') return 0;
   if (config.goalInput === 'true') return data.numGoalClasses;
+  if (config.goalInput === 'target') return TARGET_GOAL_DIM;
   return (latent as { latentSize: number }).latentSize;
 }
 
@@ -108,4 +110,11 @@ export function disposeModels(m: PretrainModels): void {
   m.moa.dispose();
   m.vae?.dispose();
   m.cvae?.dispose();
+}
+
+/** The MOA's goal rows of a batch when its goal input is the hindsight goal (`true`: one-hot; `target`: named by its target). */
+export function hindsightGoalRows(config: PretrainConfig, data: TrainingData, batch: HostBatch): Float32Array | undefined {
+  if (config.goalInput === 'true') return goalOneHot(batch.goal);
+  if (config.goalInput === 'target') return targetLabelRows(data.gridShape, batch.grid, batch.goal);
+  return undefined;
 }

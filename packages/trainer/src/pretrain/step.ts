@@ -2,9 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { HopError, deriveSeed } from '@hop/core';
 import { GumbelVAE, klWeight, trainStepClassic, type LatentLosses, type SubgoalLosses } from '@hop/vae';
 import type { PretrainConfig } from '../config/schemas';
-import { goalOneHot, type HostBatch, type TrainingData } from '../data/dataset';
+import type { HostBatch, TrainingData } from '../data/dataset';
 import type { SequenceBatchLayout } from '../data/trajectories';
-import type { PretrainModels } from './models';
+import { hindsightGoalRows, type PretrainModels } from './models';
 
 /** Loss parts of one training step (numbers). */
 export interface StepMetrics {
@@ -47,7 +47,7 @@ export function trainStep(
     const labels = { obs: x, mask: batch.mask, time: batch.time, action: batch.action };
 
     if (m.vae === null) {
-      const goal = config.goalInput === 'true' ? goalOneHot(batch.goal) : undefined;
+      const goal = hindsightGoalRows(config, data, batch);
       const r = m.moaTrainer.step({ ...labels, goal });
       return { policy: r.ce, kl: null, recon: null, total: r.loss, gradNorm: r.gradNorm, alpha, temperature };
     }

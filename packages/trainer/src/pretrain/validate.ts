@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { ACTION_NAMES } from '@hop/env-staghunt';
 import { MetricsAccumulator, type Evaluation } from '@hop/moa';
 import type { PretrainConfig } from '../config/schemas';
-import { goalOneHot, sliceHostBatch, type HostBatch, type TrainingData } from '../data/dataset';
-import type { PretrainModels } from './models';
+import { sliceHostBatch, type HostBatch, type TrainingData } from '../data/dataset';
+import { hindsightGoalRows, type PretrainModels } from './models';
 
 export interface Validation {
   evaluation: Evaluation;
@@ -33,8 +33,8 @@ export function validate(m: PretrainModels, config: PretrainConfig, data: Traini
         goal = latent.z;
         parts.push(latent.kl.mul(b.size));
         if (config.objective === 'recon') parts.push(m.vae.losses(x, { sample: false }).recon.mul(b.size));
-      } else if (config.goalInput === 'true') {
-        goal = goalOneHot(b.goal);
+      } else {
+        goal = hindsightGoalRows(config, data, b);
       }
       const probs = m.moa.probs({ obs: x, mask: b.mask, time: b.time, goal });
       // Always a tensor (empty without a VAE), so tf.tidy can return the pair.

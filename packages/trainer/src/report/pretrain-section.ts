@@ -225,6 +225,7 @@ export function pretrainSections(run: RunDir, runs: NamedRun[]): SectionOutput {
 export function goalInputLabel(config: Record<string, unknown> | undefined): string {
   const g = config?.goalInput;
   if (g === 'true') return 'true hindsight goal (upper bound)';
+  if (g === 'target') return 'true hindsight goal named by its target (moves toward the nearest prey of its type)';
   if (g === 'none') return 'no goal (lower bound)';
   const latent = String(config?.latent ?? 'vanilla');
   if (latent === 'cvae' || latent === 'cvae-gumbel') return `z sampled from the subgoal CVAE prior (${latent})`;

@@ -5,16 +5,21 @@ import { HopError } from '@hop/core';
  * - `discrete`: goal g is a one-hot row of width `goalDim` (a MOA pretrained with `--goal-input true` has
  *   goalDim 3 — stag, hare, none — so goal g is the one-hot of g and the "none" slot stays unused);
  * - `latent`: goal g is a fixed latent vector (the mean encoder output of the pretraining rows that pursued g);
+ * - `target`: goal g is named by its target (`hop pretrain --goal-input target`): the one-hot of g, then what
+ *   `GoalTargets` reads off the row's own grid (the moves toward the nearest prey of type g, its distance), so
+ *   the vector differs per row (`targetGoalRows` in target-goals.ts);
  * - `none`: the model has no goal input (direct opponent modelling): beliefs are not used.
  */
 export interface GoalSetup {
-  mode: 'discrete' | 'latent' | 'none';
+  mode: 'discrete' | 'latent' | 'target' | 'none';
   /** Goals of the simulator (what beliefs range over). */
   numGoals: number;
   /** Width of the model's goal input (0 for `none`). */
   goalDim: number;
-  /** `[numGoals, goalDim]` the vector the model receives for each goal. */
+  /** `[numGoals, goalDim]` the vector the model receives for each goal (for `target`: its goal-type part only). */
   goalVectors: Float32Array;
+  /** `target` only: `[H, W, C]` of the grids the target features are read from. */
+  gridShape?: number[];
 }
 
 /** The goal set-up of a co-player model with goal input `goalDim` against a simulator with `numGoals` goals. */

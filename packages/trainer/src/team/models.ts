@@ -7,6 +7,7 @@ import { RunDir } from '../run/layout';
 import { focalGoalDim, type FocalGoalsMode } from './focal-goals';
 import { discreteGoals, latentGoals, type GoalSetup } from './goals';
 import { latentGoalVectors } from './latent-goals';
+import { targetGoals } from './target-goals';
 
 /** The settings the networks of a planning team are built from (a hop-family or hop-onestep record has them). */
 export interface TeamSettings {
@@ -81,11 +82,12 @@ export async function buildCoPlayers(
     throw new HopError('E_PRETRAINED', `--pretrained ${config.pretrained} is a '${file.command}' run; give a run made by \`hop pretrain\``);
   const goalInput = file.config.goalInput;
   const wanted = goalsMode === 'none' ? 'none' : latent ? 'z' : 'true';
-  if (goalInput !== wanted)
+  // discrete goals come one-hot (`true`) or named by their target (`target`)
+  if (goalInput !== wanted && !(wanted === 'true' && goalInput === 'target'))
     throw new HopError(
       'E_PRETRAINED',
       `--pretrained ${config.pretrained} was made with --goal-input ${goalInput}; this algorithm needs a MOA pretrained with ` +
-        `--goal-input ${wanted} (${wanted === 'true' ? 'discrete stag / hare goals' : wanted === 'z' ? 'the VAE latent, for --goals latent' : 'no goal input, for direct-om'})`,
+        `--goal-input ${wanted === 'true' ? 'true or target' : wanted} (${wanted === 'true' ? 'discrete stag / hare goals' : wanted === 'z' ? 'the VAE latent, for --goals latent' : 'no goal input, for direct-om'})`,
     );
   if (!existsSync(join(run.pairsDir, 'meta.json')))
     throw new HopError('E_PRETRAINED', `--pretrained ${config.pretrained} has no per-pair models (pairs/); the pretraining did not finish or ran with --no-pairs`);
@@ -110,7 +112,9 @@ export async function buildCoPlayers(
   try {
     goals = latent
       ? latentGoals(await latentGoalVectors(run, file.config, game.numGoals), game.numGoals)
-      : discreteGoals(g.goalDim, game.numGoals, `the MOA of --pretrained ${config.pretrained}`);
+      : goalInput === 'target'
+        ? targetGoals(g.goalDim, game.numGoals, game.observationShape, `the MOA of --pretrained ${config.pretrained}`)
+        : discreteGoals(g.goalDim, game.numGoals, `the MOA of --pretrained ${config.pretrained}`);
   } catch (e) {
     registry.dispose();
     g.dispose();

@@ -6,6 +6,7 @@ import { CoPlayerInference } from '../beliefs/inference';
 import { goalConditionedEvaluator } from './focal-goals';
 import { ModelEngines } from './engines';
 import type { GoalSetup } from './goals';
+import { targetGoalModel } from './target-goals';
 
 /**
  * Turns real game states into the planner's root states. Identity for the true simulator; a world model
@@ -117,7 +118,8 @@ export class HopTeam {
       simulator: this.planning,
       evaluator: focalEvaluator ?? ((input) => this.engines.of(policy).evaluator(input)),
       // Rows go to their pair's model, each run by its inference engine.
-      coPlayerModel: (opts.coPlayerModel ?? ((m) => m))(pairCoPlayerModel(registry, (m) => this.engines.of(m).coPlayerModel)),
+      // target-named goals are filled in outermost, so a diagnosis model (oracle-model) and the pair models both see them
+      coPlayerModel: targetGoalModel(goals, (opts.coPlayerModel ?? ((m) => m))(pairCoPlayerModel(registry, (m) => this.engines.of(m).coPlayerModel))),
       goalVectors: goals.goalVectors,
       goalDim: goals.goalDim,
       config: goalConditioned ? { ...opts.planner, evaluatorCoPlayerGoals: true } : opts.planner,

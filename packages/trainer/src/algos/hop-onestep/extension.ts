@@ -6,6 +6,8 @@ import { MOAModel, loadPairRegistry, savePairRegistry, type PairRegistry } from 
 import { feedEpisode, onlineMoaFor, type CoPlayerStep } from '../../beliefs/online-feed';
 import { onlineMoaMetrics } from '../../metrics/scalars';
 import { buildCoPlayers } from '../../team/models';
+import type { GoalSetup } from '../../team/goals';
+import { targetGoalRows } from '../../team/target-goals';
 import { loadOnlineBuffers, saveOnlineBuffers } from '../../team/online-buffers';
 import { onlineBufferBytes, sharedPairsBytes } from '../../run/budget';
 import { CoPlayerInference } from '../../beliefs/inference';
@@ -99,7 +101,7 @@ export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulat
         stepObs = env.observations.slice(0, N * O);
         stepMask = env.masks.slice(0, N * A);
         stepTime = env.times.slice();
-        writeConditions(env, beliefs, registry, goals.goalVectors, G, out);
+        writeConditions(env, beliefs, registry, goals, G, out);
       },
       observe: async (_e: MaskedVecEnv, actions: Int32Array, inPlay: Uint8Array) => {
         // Envs that just ended were auto-reset (training) or are over: their beliefs are not updated.
@@ -173,7 +175,7 @@ export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulat
  * action distribution for j's view mixed over goals by i's belief, then the belief. One forward per distinct
  * model (before online training every pair shares the generic model: one call for the whole step).
  */
-function writeConditions(env: VecStagHunt, beliefs: CoPlayerInference, registry: PairRegistry, goalVectors: Float32Array, G: number, out: Float32Array): void {
+function writeConditions(env: VecStagHunt, beliefs: CoPlayerInference, registry: PairRegistry, goals: GoalSetup, G: number, out: Float32Array): void {
   const P = env.numAgents;
   const E = env.numEnvs;
   const A = env.numActions;
@@ -204,7 +206,12 @@ function writeConditions(env: VecStagHunt, beliefs: CoPlayerInference, registry:
       mask.set(env.masks.subarray(src * A, (src + 1) * A), r * A);
       time[r] = env.times[Math.floor(src / P)];
     });
-    const t = tf.tidy(() => model.probsForGoals({ obs, mask, time }, goalVectors));
+    const t = tf.tidy(() =>
+      model.probsForGoals(
+        { obs, mask, time },
+        goals.mode === 'target' ? tf.tensor3d(targetGoalRows(goals, obs, n), [n, G, goals.goalDim]) : goals.goalVectors,
+      ),
+    );
     const probs = t.dataSync() as Float32Array;
     t.dispose();
     for (const u of g.use) {

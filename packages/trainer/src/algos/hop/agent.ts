@@ -135,7 +135,13 @@ export class HopAgent {
       registry = await loadPairs(dir);
       const goals: GoalSetup =
         state.goals && state.goals.mode !== 'discrete'
-          ? { mode: state.goals.mode, numGoals: state.goals.numGoals, goalDim: state.goals.goalDim, goalVectors: Float32Array.from(state.goals.vectors) }
+          ? {
+              mode: state.goals.mode,
+              numGoals: state.goals.numGoals,
+              goalDim: state.goals.goalDim,
+              goalVectors: Float32Array.from(state.goals.vectors),
+              ...(state.goals.mode === 'target' ? { gridShape: state.goals.gridShape ?? [...game.observationShape] } : {}),
+            }
           : discreteGoals(registry.generic.goalDim, game.numGoals, `the co-player models of ${run.root}`);
       return new HopAgent(
         {

@@ -26,7 +26,7 @@ export interface SelfPlayState extends RunCounters {
   /** Per focal player: training round of each co-player's online model. */
   onlineRounds: number[][];
   /** The co-player goal set-up (latent goal vectors cannot be recomputed without the pretraining data). */
-  goals?: { mode: GoalSetup['mode']; numGoals: number; goalDim: number; vectors: number[] };
+  goals?: { mode: GoalSetup['mode']; numGoals: number; goalDim: number; vectors: number[]; gridShape?: number[] };
 }
 
 /**
@@ -42,7 +42,7 @@ export async function saveSelfPlayCheckpoint(
     ...parts.state,
     priors: team.priors.map((p) => ({ histogram: Array.from(p.histogram), outcomes: Array.from(p.outcomes) })),
     onlineRounds: online.map((o) => o.snapshot().rounds),
-    goals: { mode: team.goals.mode, numGoals: team.goals.numGoals, goalDim: team.goals.goalDim, vectors: Array.from(team.goals.goalVectors) },
+    goals: { mode: team.goals.mode, numGoals: team.goals.numGoals, goalDim: team.goals.goalDim, vectors: Array.from(team.goals.goalVectors), gridShape: team.goals.gridShape },
   };
   await writeDirAtomic(dir, async (tmp) => {
     await saveCheckpoint(join(tmp, 'policy'), {
