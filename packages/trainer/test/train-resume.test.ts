@@ -1,10 +1,10 @@
-import { cpSync, existsSync, readFileSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RunDir } from '../src/run/layout';
 import { InterruptFlag } from '../src/run/interrupt';
 import { runTrainCommand } from '../src/train/command';
-import { TINY_NET, runHopInProcess, tempDir, tinyDataset } from './helpers';
+import { TINY_NET, flipLastBit, runHopInProcess, tempDir, tinyDataset } from './helpers';
 
 /**
  * The resume of `hop train` is one path for every algorithm (train/command.ts -> openForResume -> the shared
@@ -124,16 +124,13 @@ describe('hop train --resume: one resume point for every algorithm (lock first, 
       // The pretraining run is trained on after the start (one bit of its MOA): the resume is refused by name, nothing moved.
       const before = readdirSync(join(run, 'checkpoints')).sort();
       const moa = join(pre, 'checkpoints/epoch-1/moa/moa/weights.bin');
-      const bytes = readFileSync(moa);
-      bytes[bytes.length - 1] ^= 1;
-      writeFileSync(moa, bytes);
+      flipLastBit(moa);
       const changed = await hop(['train', '--resume', run, '--iterations', '5']);
       expect(changed.code).toBe(2);
       expect(changed.stderr).toMatch(/E_INPUT_CHANGED.*--pretrained .*pre: checkpoints\/epoch-1\/moa\/moa\/weights\.bin has other contents \(same size\)/);
       expect(readdirSync(join(run, 'checkpoints')).sort()).toEqual(before);
       // Restored: the same resume goes on (the refusal left the run unlocked).
-      bytes[bytes.length - 1] ^= 1;
-      writeFileSync(moa, bytes);
+      flipLastBit(moa);
       const restored = await hop(['train', '--resume', run, '--iterations', '5']);
       expect(restored.code, restored.stderr).toBe(0);
       expect(restored.stdout).toMatch(/from checkpoints\/iter-4: iteration 5/);
