@@ -49,7 +49,7 @@ export { InterruptFlag } from './run/interrupt';
 
 // Training (`hop train`): the algorithm contract and registry, the run lifecycle, the shared pieces
 export { ALGORITHMS, algorithm } from './algos/registry';
-export type { Algorithm, Controller, ResumeOverrides } from './algos/types';
+export type { Algorithm, Controller, ResumeOverrides, TrainResume } from './algos/types';
 export type { RunOptions, RunResult, RunStatus } from './run/lifecycle';
 export { HopTeam, emptyTally, type HopTeamOptions, type InferenceTally, type RootEncoder } from './team/team';
 export { discreteGoals, latentGoals, type GoalSetup } from './team/goals';
@@ -74,7 +74,7 @@ export { buildPPONetwork, orthogonalInit, type PPONetworkSpec } from './algos/pp
 export { PPOPolicies, type ActInput, type ActOutput } from './algos/ppo/policies';
 export { PPOLearner, explainedVariance, type PPOSettings, type PPOUpdateReport } from './algos/ppo/learner';
 export { allocateBatch, collectRollout, gae, type PPOBatch, type PPOEpisode, type CollectResult, type Conditioner, type StepObserver } from './algos/ppo/rollout';
-export { trainPPO, resumePPO, ppoIterations, type PPOExtension, type PPOExtensionFactory, type PPOLoopConfig } from './algos/ppo/loop';
+export { trainPPO, resumePPO, ppoResumeConfig, ppoIterations, type PPOExtension, type PPOExtensionFactory, type PPOLoopConfig } from './algos/ppo/loop';
 
 // Evaluation, comparison and experiment grids (`hop eval | compare | experiment`)
 export { ruleSource, runSource, type AgentSource } from './eval/controllers';

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VecStagHunt } from '@hop/env-staghunt';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { ALGORITHMS } from '../src/algos/registry';
 import { runSource } from '../src/eval/controllers';
 import { InterruptFlag } from '../src/run/interrupt';
+import { RunDir } from '../src/run/layout';
 import { runTrainCommand, trainConfigOf } from '../src/train/command';
 import { random } from './example-algorithm';
 import { tempDir } from './helpers';
@@ -29,7 +30,11 @@ describe('adding an algorithm: its folder and one registration line', () => {
     const root = tempDir('contract');
     // budget preset < flags: the preset's 2 envs, the flag's 4 iterations
     const full = join(root, 'full');
+    // A fresh run validates its config once, in the layering (preset < file < flags), and nothing parses it again.
+    const fresh = [vi.spyOn(random.schema, 'parse'), vi.spyOn(random.schema, 'safeParse')];
     expect(await runTrainCommand({ flags: { algo: 'random', budget: 'tiny', iterations: 4, seed: 7, out: full } }, quiet)).toBe('completed');
+    expect(fresh.map((p) => p.mock.calls.length)).toEqual([0, 1]);
+    vi.restoreAllMocks();
     const cfg = JSON.parse(readFileSync(join(full, 'config.json'), 'utf8')).config;
     expect([cfg.numEnvs, cfg.iterations, cfg.budget]).toEqual([2, 4, 'tiny']);
     const recs = learning(full);
@@ -46,7 +51,16 @@ describe('adding an algorithm: its folder and one registration line', () => {
     const first = await runTrainCommand({ flags: { algo: 'random', budget: 'tiny', iterations: 4, seed: 7, out: split } }, { log: (l) => lines.push(l), interrupt: flag });
     expect(first).toBe('interrupted');
     expect(lines.join('\n')).toContain(`continue with: hop train --resume ${split}`);
-    expect(await runTrainCommand({ resume: split, flags: {} }, quiet)).toBe('completed');
+    // The resume reads config.json once (openForResume) and validates the config once (the algorithm's resumeConfig).
+    const reads = vi.spyOn(RunDir.prototype, 'readConfig');
+    const parses = [vi.spyOn(random.schema, 'parse'), vi.spyOn(random.schema, 'safeParse')];
+    let readsAtStart = -1;
+    const resumed = await runTrainCommand({ resume: split, flags: {} }, { log: (l) => void (l.startsWith('resuming') && (readsAtStart = reads.mock.calls.length)) });
+    expect(resumed).toBe('completed');
+    // Counted when the loop takes over (the report written at the end reads it again, as a reader of the finished run).
+    expect(readsAtStart).toBe(1);
+    expect(parses.map((p) => p.mock.calls.length)).toEqual([1, 0]);
+    vi.restoreAllMocks();
     expect(learning(split)).toEqual(recs);
     // a different seed plays differently (the control of the equality above)
     const other = join(root, 'other');

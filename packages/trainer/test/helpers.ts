@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -133,4 +133,11 @@ export function errorOf(f: () => unknown): HopError {
     throw e;
   }
   throw new Error('expected a HopError');
+}
+
+/** Flips the last bit of a file (same size, other contents): an input edited after a run started from it. */
+export function flipLastBit(file: string): void {
+  const bytes = readFileSync(file);
+  bytes[bytes.length - 1] ^= 1;
+  writeFileSync(file, bytes);
 }

@@ -6,7 +6,8 @@ import { RunDir, type RunMetric } from '../src/run/layout';
 import { InterruptFlag } from '../src/run/interrupt';
 import { RunClock, clockOfRecords, interruptTail, resumePoint, stopInsideUnit, unitCheckpointSaved } from '../src/run/lifecycle';
 import { runWorldModelCommand } from '../src/world-model/command';
-import { WorldModelCliSchema } from '../src/config/schemas';
+import { PretrainConfigSchema, WorldModelCliSchema } from '../src/config/schemas';
+import { pretrain, resumePretrain } from '../src/pretrain/train';
 import { tempDir, tinyDataset } from './helpers';
 
 const ENV = { backend: 'cpu', reason: 'test' } as never;
@@ -89,8 +90,10 @@ describe('run lifecycle pieces shared by train, pretrain and world-model', () =>
     expect(r.status).toBe('interrupted');
     expect(logged).toEqual([`interrupted after epoch 2; checkpoint saved to /x/epoch-2\ncontinue with: hop pretrain --resume ${run.root}`]);
     const ev = lines(run).at(-1)!;
-    expect([ev.kind, ev.event, ev.epoch, ev.step, ev.time]).toEqual(['event', 'interrupt', 2, 17, 12.346]);
+    expect([ev.kind, ev.event, ev.epoch, ev.step, ev.time, ev['perf/cpu_seconds']]).toEqual(['event', 'interrupt', 2, 17, 12.346, 20]);
     interruptTail({ run, command: 'world-model', log: (l) => logged.push(l), at: { epoch: 0, step: 0 }, time: { elapsed: 1 }, where: 'in epoch 1', saved: null, result: r });
+    // A clock without CPU seconds (a run resumed from a checkpoint that did not record them) records none.
+    expect('perf/cpu_seconds' in lines(run).at(-1)!).toBe(false);
     expect(logged[1]).toBe(`interrupted in epoch 1; no checkpoint yet (a resume starts from the beginning)\ncontinue with: hop world-model --resume ${run.root}`);
     run.close();
   });
@@ -157,6 +160,21 @@ function wmEpochs(run: string): Record<string, unknown>[] {
     .map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => k !== 'time' && !k.startsWith('time/') && k !== 'perf/cpu_seconds')));
 }
 
+/** An interrupt flag that counts the stop callbacks registered on it. */
+class CountingFlag extends InterruptFlag {
+  registered = 0;
+  ever = 0;
+  override onRequest(f: () => void): this {
+    this.registered++;
+    this.ever++;
+    return super.onRequest(f);
+  }
+  override offRequest(f: () => void): void {
+    this.registered--;
+    super.offRequest(f);
+  }
+}
+
 describe('hop world-model on the lifecycle: Ctrl-C, the interrupt tail, resume to the uninterrupted run; the run clock', () => {
   it('stopped during epoch 2 of 3 (status interrupted), resumed: the records and weights of a straight run, and a different seed differs', { timeout: 600_000 }, async () => {
     const root = tempDir('wm-life');
@@ -166,17 +184,28 @@ describe('hop world-model on the lifecycle: Ctrl-C, the interrupt tail, resume t
     const quiet = () => {};
     const straight = join(root, 'straight');
     const other = join(root, 'other');
-    expect(await runWorldModelCommand({ config: config(straight, 3) }, quiet)).toBe('completed');
+    // Without a caller's flag the command listens to SIGINT / SIGTERM itself, and stops listening when it ends.
+    const listeners = () => [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
+    const before = listeners();
+    let during: number[] = [];
+    expect(await runWorldModelCommand({ config: config(straight, 3) }, (l) => {
+      if (l.startsWith('epoch 1/3:')) during = listeners();
+    })).toBe('completed');
+    expect(during).toEqual([before[0] + 1, before[1] + 1]);
+    expect(listeners()).toEqual(before);
     expect(await runWorldModelCommand({ config: config(other, 4) }, quiet)).toBe('completed');
 
     const run = join(root, 'run');
-    const interrupt = new InterruptFlag();
+    // A caller's flag: the command listens on it while it runs and leaves no callback on it when it ends.
+    const interrupt = new CountingFlag();
     const logged: string[] = [];
     const status = await runWorldModelCommand({ config: config(run, 3) }, (l) => {
       logged.push(l);
       if (l.startsWith('epoch 1/3:')) interrupt.request();
     }, { interrupt });
     expect(status).toBe('interrupted');
+    expect(interrupt.registered).toBe(0);
+    expect(interrupt.ever).toBe(1);
     expect(logged.join('\n')).toMatch(new RegExp(`interrupted in epoch 2 \\(a resume trains it again from its start\\); checkpoint saved to .*checkpoint\\ncontinue with: hop world-model --resume ${run}`));
     const stopped = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const ev = stopped.at(-1);
@@ -185,6 +214,10 @@ describe('hop world-model on the lifecycle: Ctrl-C, the interrupt tail, resume t
 
     const resumedLog: string[] = [];
     expect(await runWorldModelCommand({ resume: run, flags: {} }, (l) => resumedLog.push(l))).toBe('completed');
+    expect(listeners()).toEqual(before);
+    // A resume refused before its loop (the run is finished: --epochs 2 < 3 done) leaves no listener either.
+    await expect(runWorldModelCommand({ resume: run, flags: { epochs: 2 } }, quiet)).rejects.toMatchObject({ code: 'E_RESUME_BUDGET' });
+    expect(listeners()).toEqual(before);
     expect(resumedLog.join('\n')).toMatch(/resuming .* from checkpoint: epoch 2 \(seed 3\)/);
     expect(wmEpochs(run)).toEqual(wmEpochs(straight));
     expect(wmEpochs(other)).not.toEqual(wmEpochs(straight));
@@ -202,6 +235,62 @@ describe('hop world-model on the lifecycle: Ctrl-C, the interrupt tail, resume t
       expect(epochs[i]['perf/cpu_seconds']).toBeGreaterThanOrEqual(epochs[i - 1]['perf/cpu_seconds']);
     }
     expect(records.filter((r) => r.kind === 'event').map((r) => `${r.event}@${r.epoch}`)).toEqual(['start@0', 'interrupt@1', 'resume@1', 'end@3']);
+    // The time spent inside epoch 2 before the stop stays in the run clock: the resume starts where the interrupt
+    // stood (wall and CPU), not at epoch 1's record, which is earlier.
+    const interruptEv = records.find((r) => r.event === 'interrupt');
+    const resumeEv = records.find((r) => r.event === 'resume');
+    expect(interruptEv.time).toBeGreaterThan(epochs[0].time);
+    expect(interruptEv['perf/cpu_seconds']).toBeGreaterThan(epochs[0]['perf/cpu_seconds']);
+    expect(resumeEv.time).toBeGreaterThanOrEqual(interruptEv.time);
+    expect(epochs[1]['perf/cpu_seconds']).toBeGreaterThanOrEqual(interruptEv['perf/cpu_seconds']);
     expect(existsSync(join(run, 'checkpoints'))).toBe(false);
+  });
+});
+
+/** A Ctrl-C that comes once the run has written a train record of epoch `epoch` (logEvery 1: after its first batch). */
+class StopInEpoch extends InterruptFlag {
+  constructor(
+    private readonly run: string,
+    private readonly epoch: number,
+  ) {
+    super();
+  }
+
+  override get stopRequested(): boolean {
+    const path = join(this.run, 'metrics.jsonl');
+    if (!existsSync(path)) return false;
+    return readFileSync(path, 'utf8').trim().split('\n').some((l) => {
+      const r = JSON.parse(l);
+      return r.kind === 'train' && r.epoch === this.epoch;
+    });
+  }
+}
+
+describe('hop pretrain on the lifecycle: a Ctrl-C inside an epoch keeps that epoch\'s CPU time', () => {
+  it('the resumed epoch reports the CPU of the whole epoch (before the stop and after), as the run clock counts it', { timeout: 300_000 }, async () => {
+    const root = tempDir('pre-cpu');
+    const data = await tinyDataset(join(root, 'data'), 12, 3);
+    const run = join(root, 'run');
+    const config = PretrainConfigSchema.parse({ data, out: run, epochs: 2, seed: 11, moaFilters: [8], moaHidden: 32, vaeFilters: [8], latentDim: 4, batchSize: 32, logEvery: 1, progress: 'none' });
+    const quiet = () => {};
+    const stopped = await pretrain(config, { log: quiet, interrupt: new StopInEpoch(run, 2) });
+    expect(stopped.status).toBe('interrupted');
+    expect(existsSync(run + '/checkpoints/interrupt/state.json')).toBe(true);
+    const resumed = await resumePretrain(run, {}, { log: quiet });
+    expect(resumed.status).toBe('completed');
+
+    const records = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const epochs = records.filter((r) => r.kind === 'epoch');
+    const stop = records.find((r) => r.event === 'interrupt');
+    expect(epochs.map((r) => r.epoch)).toEqual([1, 2]);
+    // Stopped after batch 1 of epoch 2, with CPU spent in it (the batch, epoch 1's checkpoint before it).
+    expect(stop.step).toBe(epochs[0].step + 1);
+    const before = stop['perf/cpu_seconds'] - epochs[0]['perf/cpu_seconds'];
+    expect(before).toBeGreaterThan(0.005);
+    // Each epoch's CPU is the run clock's difference across it, to the rounding of the three figures (1 ms each).
+    expect(Math.abs(epochs[0]['perf/epoch_cpu_seconds'] - epochs[0]['perf/cpu_seconds'])).toBeLessThanOrEqual(0.0015);
+    expect(Math.abs(epochs[1]['perf/epoch_cpu_seconds'] - (epochs[1]['perf/cpu_seconds'] - epochs[0]['perf/cpu_seconds']))).toBeLessThanOrEqual(0.0015);
+    // The epoch checkpoints carry no partial count: only the Ctrl-C one did.
+    expect(JSON.parse(readFileSync(join(run, 'checkpoints/epoch-2/state.json'), 'utf8')).epochCpuSeconds).toBeUndefined();
   });
 });

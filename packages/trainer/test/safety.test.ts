@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, t
 import { dirname, join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from '@hop/env-staghunt';
-import { PKG, TINY_NET, runHop, runHopInProcess, runNode, tempDir, tinyDataset, type CliRun } from './helpers';
+import { PKG, TINY_NET, flipLastBit, runHop, runHopInProcess, runNode, tempDir, tinyDataset, type CliRun } from './helpers';
 import { fileFingerprint, inputFingerprint, fingerprintChanges } from '../src/run/fingerprint';
 
 /**
@@ -320,10 +320,7 @@ describe('runs: locks, input fingerprints, checkpoint fallback, failed starts, c
     expect(w(run).equals(w(reference))).toBe(true);
 
     // The pretraining run it loaded is trained on: its checkpoint changes, the resume is refused by name.
-    const moa = join(pre, 'checkpoints/epoch-1/moa/moa/weights.bin');
-    const bytes = readFileSync(moa);
-    bytes[bytes.length - 1] ^= 1;
-    writeFileSync(moa, bytes);
+    flipLastBit(join(pre, 'checkpoints/epoch-1/moa/moa/weights.bin'));
     const changed = await hop(['train', '--resume', run, '--iterations', '5']);
     expect(changed.code).toBe(2);
     expect(changed.stderr).toMatch(/E_INPUT_CHANGED.*--pretrained .*pre: checkpoints\/epoch-1\/moa\/moa\/weights\.bin has other contents/);

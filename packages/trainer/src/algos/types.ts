@@ -78,6 +78,29 @@ export interface ResumeOverrides {
   progress?: 'auto' | 'bar' | 'plain' | 'none';
 }
 
+/**
+ * What `hop train --resume` hands the algorithm that made the run, after the one resume check of every long
+ * command (train/command.ts through run/lifecycle.ts's openForResume: the run is a `hop train` run, it is locked
+ * by this process, config.json has been read once and the config the resume runs with resolved).
+ */
+export interface TrainResume {
+  /** The run directory, locked by this process until the loop closes it. */
+  readonly run: RunDir;
+  /** Its config.json as read (old key spellings renamed). */
+  readonly file: RunConfigFile<Record<string, unknown>>;
+  /** The config the resume runs with: `resumeConfig` of the saved one. */
+  readonly config: Record<string, unknown>;
+  /** `--iterations` given with --resume: never below what the run has done (resumeRun's budget check). */
+  readonly requestedIterations?: number;
+  /**
+   * Where the run continues from, the same for every algorithm (run/train-inputs.ts): inputs changed since the
+   * run started are refused (E_INPUT_CHANGED), then the newest `iter-N` that verifies is chosen (a damaged one is
+   * moved aside with a warning and the previous one used); null: from iteration 1. The algorithm hands it to
+   * resumeRun as its `point`.
+   */
+  point(): string | null;
+}
+
 /** A `hop train --algo` choice. Adding one: a folder under `algos/` and one line in `algos/registry.ts`. */
 export interface Algorithm {
   readonly name: string;
@@ -88,8 +111,12 @@ export interface Algorithm {
   readonly budgets: Record<string, Record<string, unknown>>;
   /** Starts a run in a fresh directory; `config` has been validated by `schema` (once, by the caller). */
   train(config: Record<string, unknown>, options: RunOptions): Promise<RunResult>;
-  /** Continues `run` from its newest complete checkpoint; `file` is its config.json, read once by the caller. */
-  resume(run: RunDir, file: RunConfigFile<Record<string, unknown>>, overrides: ResumeOverrides, options: RunOptions): Promise<RunResult>;
+  /** Files every checkpoint `iter-N/` of the algorithm holds: a resume verifies them (and every file beside them). */
+  readonly checkpointFiles: readonly string[];
+  /** The config a resume runs with: the run's saved config with what `--resume` may change, validated by `schema`. */
+  resumeConfig(saved: Record<string, unknown>, overrides: ResumeOverrides): Record<string, unknown>;
+  /** Continues a run from `resume.point()` (config.json read, the run locked and the config resolved by the caller). */
+  resume(resume: TrainResume, options: RunOptions): Promise<RunResult>;
   /** The run's agents for `hop eval`, from checkpoint `dir`, playing in `env`. */
   controller(runDir: string, dir: string, env: VecStagHunt, seed: number, options: ControllerOptions): Promise<Controller>;
 }

@@ -21,6 +21,8 @@ export interface LoopState {
   elapsed: number;
   /** CPU seconds over the same spans; absent in checkpoints written before it was recorded. */
   cpuSeconds?: number;
+  /** CPU seconds spent in the current epoch so far: a Ctrl-C checkpoint inside an epoch only (its record reports the whole epoch's). */
+  epochCpuSeconds?: number;
   /** Partial sums of the current epoch and of the current logging window. */
   epochMeans: { sums: Record<string, number>; counts: Record<string, number> };
   windowMeans: { sums: Record<string, number>; counts: Record<string, number> };

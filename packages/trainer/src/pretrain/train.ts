@@ -248,7 +248,8 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
     const windowMeans = RunningMeans.from(state.windowMeans);
     const progress = createProgress({ label: `epoch ${epoch}/${config.epochs}`, total: numBatches, unit: 'batches', mode: config.progress });
     const t0 = performance.now();
-    let epochCpu = 0;
+    // A resume inside the epoch (from its Ctrl-C checkpoint) goes on from the CPU the epoch had spent before the stop.
+    let epochCpu = state.batch > 0 ? (state.epochCpuSeconds ?? 0) : 0;
     for (let b = state.batch; b < numBatches; b++) {
       const layout = packed && traj ? layoutOf(traj, packed[b]) : undefined;
       const batch = readHostBatch(data, layout ? layout.rows : order.subarray(b * bs, Math.min(order.length, (b + 1) * bs)));
@@ -282,6 +283,7 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
         progress.stop('interrupted');
         state.epochMeans = epochMeans.toJSON();
         state.windowMeans = windowMeans.toJSON();
+        state.epochCpuSeconds = epochCpu;
         return stopInsideUnit({
           run,
           command: 'pretrain',
@@ -347,6 +349,7 @@ async function epochs(ctx: LoopContext, state: LoopState, lastRecord: RunMetric 
     run.appendMetrics(record);
     state.epochMeans = { sums: {}, counts: {} };
     state.windowMeans = windowMeans.toJSON();
+    delete state.epochCpuSeconds;
     await saveTrainingCheckpoint(run.epochCheckpoint(epoch), models, state);
     await unitCheckpointSaved(run, 'epoch');
     last = record;

@@ -30,6 +30,12 @@ export class InterruptFlag {
     return this;
   }
 
+  /** Removes a callback of `onRequest` (a command done with a caller's flag leaves nothing on it). */
+  offRequest(f: () => void): void {
+    const i = this.callbacks.indexOf(f);
+    if (i >= 0) this.callbacks.splice(i, 1);
+  }
+
   listen(): this {
     process.on('SIGINT', this.onSignal);
     process.on('SIGTERM', this.onSignal);

@@ -285,7 +285,8 @@ export function stopIfRequested(
 }
 
 /**
- * How every long command ends on Ctrl-C, once its checkpoint is saved: an `interrupt` event, the line saying
+ * How every long command ends on Ctrl-C, once its checkpoint is saved: an `interrupt` event (at the run clock,
+ * wall and CPU), the line saying
  * where it stopped and what was saved, and the command that continues it. `where` is "after epoch 2" at a
  * unit's end, or "in epoch 2 after batch 5/9" when a command saved a checkpoint inside a unit (`saved`: where).
  */
@@ -300,7 +301,10 @@ export function interruptTail<R extends RunOutcome>(p: {
   saved?: string | null;
   result: R;
 }): R {
-  p.run.appendMetrics(eventRecord('interrupt', p.at, p.time));
+  // The CPU clock too: a command whose checkpoint is behind the stop (world-model: the last complete epoch) goes on from this record.
+  const event = eventRecord('interrupt', p.at, p.time);
+  if (p.time.cpuSeconds !== undefined) event['perf/cpu_seconds'] = round(p.time.cpuSeconds);
+  p.run.appendMetrics(event);
   const saved = p.saved === null ? 'no checkpoint yet (a resume starts from the beginning)' : `checkpoint saved${p.saved ? ` to ${p.saved}` : ''}`;
   p.log(`interrupted ${p.where}; ${saved}\ncontinue with: ${continueWith(p.command, p.run.root)}`);
   return { ...p.result, status: 'interrupted' };

@@ -1,10 +1,11 @@
 import { HopError } from '@hop/core';
 import { kebab, resolveConfig } from '../config/load';
 import { TRAIN_RENAMES, renameKeys } from '../config/renames';
-import { ALGORITHMS, algorithm } from '../algos/registry';
-import type { Algorithm } from '../algos/types';
-import { RunDir } from '../run/layout';
-import { defaultLog, type RunOptions, type RunResult, type RunStatus } from '../run/lifecycle';
+import { algorithm } from '../algos/registry';
+import type { Algorithm, ResumeOverrides } from '../algos/types';
+import type { RunConfigFile } from '../run/layout';
+import { defaultLog, openForResume, type RunOptions, type RunResult, type RunStatus } from '../run/lifecycle';
+import { trainResumePoint } from '../run/train-inputs';
 import { writeReport } from '../report/build';
 import { trainBudget } from '../run/budget';
 import { assertWritable } from '../run/fs-errors';
@@ -42,8 +43,9 @@ export function trainConfigOf(
 
 /**
  * `hop train`: the CLI, the registry and the algorithm's folder, nothing else. Returns the run's status (the
- * CLI maps it to an exit code). A resume reads the run's
- * config.json once, here, and hands it to the algorithm that made the run.
+ * CLI maps it to an exit code). A resume goes through openForResume as `hop pretrain` and `hop world-model` do:
+ * config.json read once, the run locked, the config resolved; then the algorithm continues from the shared
+ * resume point (run/train-inputs.ts: inputs checked, newest verified checkpoint).
  */
 export async function runTrainCommand(input: TrainCommandInput, options: RunOptions = {}): Promise<RunStatus> {
   let result: RunResult;
@@ -52,13 +54,37 @@ export async function runTrainCommand(input: TrainCommandInput, options: RunOpti
     const bad = [...(input.configFile ? ['--config'] : []), ...Object.keys(rest).map((k) => `--${kebab(k)}`)];
     if (bad.length)
       throw new HopError('E_CONFIG', `--resume continues a run with the config saved in it; only --iterations (and --progress) may change (got ${bad.join(', ')})`);
-    const run = new RunDir(input.resume);
-    const file = run.readConfig<Record<string, unknown>>();
-    if (file.command !== 'train') throw new HopError('E_RUN', `${run.root} is a '${file.command}' run, not a \`hop train\` run`);
-    // Runs saved before the renames continue under the new names.
-    const saved = { ...file, config: renameKeys(file.config, TRAIN_RENAMES).values };
-    const overrides = { iterations: iterations as number | undefined, progress: progress as 'auto' | 'bar' | 'plain' | 'none' | undefined };
-    result = await algorithm(String(saved.config.algo)).resume(run, saved, overrides, options);
+    const overrides: ResumeOverrides = { iterations: iterations as number | undefined, progress: progress as ResumeOverrides['progress'] };
+    const log = options.log ?? defaultLog;
+    // The one resume check of every long command: a `hop train` run, locked, its config resolved by the algorithm that made it.
+    const { run, config: opened } = openForResume<Record<string, unknown>, { algo: Algorithm; file: RunConfigFile<Record<string, unknown>>; config: Record<string, unknown> }>(
+      input.resume,
+      'train',
+      'a `hop train` run',
+      (file) => {
+        // Runs saved before the renames continue under the new names.
+        const saved = { ...file, config: renameKeys(file.config, TRAIN_RENAMES).values };
+        const algo = algorithm(String(saved.config.algo));
+        return { algo, file: saved, config: algo.resumeConfig(saved.config, overrides) };
+      },
+    );
+    const { algo, file, config } = opened;
+    try {
+      result = await algo.resume(
+        {
+          run,
+          file,
+          config,
+          requestedIterations: overrides.iterations,
+          point: () => trainResumePoint(run, { recorded: file.inputs, config, required: algo.checkpointFiles, log }),
+        },
+        options,
+      );
+    } catch (e) {
+      // Whatever the algorithm did not get to close (a failure before its loop) leaves the run unlocked.
+      run.close();
+      throw e;
+    }
   } else {
     const { algo, config } = trainConfigOf(input.flags, input.file, options.log);
     // Before any directory is made or model built: sizes past memory, and an --out that cannot be written.

@@ -141,8 +141,9 @@ async function resumeWorldModel(
       const extra = ((await readCheckpointMeta(point)).extra ?? {}) as { epoch?: unknown };
       // Events carry step 0 as they always have: the optimiser steps are in the epoch records.
       const at = { epoch: Number(extra.epoch ?? 0), step: 0 };
-      // The clock goes on from the record of the checkpoint's epoch (the records after it are dropped).
-      const time = clockOfRecords(run.readMetrics().filter((r) => r.section === 'world-model' && r.epoch <= at.epoch));
+      // The clock goes on from the records kept: the checkpoint's epoch record, and the events after it (a
+      // Ctrl-C's interrupt event holds the time spent in the epoch it stopped inside, which is trained again).
+      const time = clockOfRecords(run.readMetrics().filter((r) => (r.section === 'world-model' ? r.epoch <= at.epoch : r.kind === 'event')));
       return { data, at, time, resumeFrom: point === ckpt ? true : point };
     },
     done: (s) => s.at.epoch,
@@ -164,7 +165,8 @@ async function loop(
   const { flag: interrupt, release } = interruptOf(options.interrupt);
   // @hop/world-model stops on an AbortSignal, after the batch it is training.
   const abort = new AbortController();
-  interrupt.onRequest(() => abort.abort());
+  const stop = () => abort.abort();
+  interrupt.onRequest(stop);
   if (interrupt.stopRequested) abort.abort();
   const { at, time: state } = setup;
   const result = (status: RunStatus): WorldModelResult => ({ status, runDir: run.root, elapsed: state.elapsed, epochsDone: at.epoch });
@@ -242,6 +244,7 @@ async function loop(
     }
     return result('completed');
   } finally {
+    interrupt.offRequest(stop);
     run.close();
     release();
   }

@@ -131,8 +131,12 @@ export const random: Algorithm = {
       body: (run) => loop(run, config, state, options),
     });
   },
-  resume: async (run, file, overrides, options) => {
-    const config = RandomConfigSchema.parse({ ...file.config, ...(overrides.iterations ? { iterations: overrides.iterations } : {}) });
+  // A checkpoint is its state.json: what a resume verifies before it continues from one.
+  checkpointFiles: ['state.json'],
+  resumeConfig: (saved, overrides) => RandomConfigSchema.parse({ ...saved, ...(overrides.iterations ? { iterations: overrides.iterations } : {}) }),
+  resume: async (resume, options) => {
+    const { run, file } = resume;
+    const config = resume.config as RandomConfig;
     const { state } = await resumeRun<{ state: RandomState }>({
       run,
       done: (s) => s.state.iteration,
@@ -140,10 +144,9 @@ export const random: Algorithm = {
       config,
       seed: config.seed,
       log: options.log ?? defaultLog,
-      point: () => {
-        const its = checkpointIterations(run.checkpointsDir);
-        return its.length ? join(run.checkpointsDir, `iter-${its[0]}`) : null;
-      },
+      // The shared resume point: inputs checked, the newest checkpoint that verifies.
+      point: resume.point,
+      budget: { requested: resume.requestedIterations, planned: Number(file.config.iterations) },
       open: async (point) => ({ state: point ? readStateFile<RandomState>(point, 'random-state', 'random') : { format: 'random-state' as const, iteration: 0, elapsed: 0, cpuSeconds: 0 } }),
     });
     return loop(run, config, state, options);

@@ -1,6 +1,7 @@
 import { ppoController, refuseDiagnosis } from '../ppo/agent';
 import { PPO_PRESETS } from '../ppo/config';
-import { resumePPO, trainPPO, type PPOLoopConfig } from '../ppo/loop';
+import { PPO_CHECKPOINT_FILES } from '../ppo/checkpoint';
+import { ppoResumeConfig, resumePPO, trainPPO, type PPOLoopConfig } from '../ppo/loop';
 import type { Algorithm } from '../types';
 import { HopOneStepConfigSchema } from './config';
 import { oneStepExtension } from './extension';
@@ -17,7 +18,9 @@ export const hopOneStep: Algorithm = {
   schema: HopOneStepConfigSchema,
   budgets: PPO_PRESETS,
   train: (config, options) => trainPPO(config as PPOLoopConfig, options, oneStepExtension),
-  resume: (run, file, overrides, options) => resumePPO(run, file, HopOneStepConfigSchema, overrides, options, oneStepExtension),
+  checkpointFiles: PPO_CHECKPOINT_FILES,
+  resumeConfig: (saved, overrides) => ppoResumeConfig(HopOneStepConfigSchema, saved, overrides),
+  resume: (resume, options) => resumePPO(resume, options, oneStepExtension),
   controller: async (runDir, dir, env, _seed, options) => {
     refuseDiagnosis(runDir, 'hop-onestep', options);
     return ppoController(runDir, dir, env, oneStepExtension, options.onlineCapacity);

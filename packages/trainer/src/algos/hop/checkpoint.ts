@@ -12,6 +12,9 @@ import type { PolicyLearner } from './learner';
 
 export const SELFPLAY_POLICY_KIND = 'hop-selfplay-policy';
 
+/** What every self-play checkpoint holds: the policy (with Adam's moments) and state.json, written last. */
+export const SELF_PLAY_CHECKPOINT_FILES = ['state.json', 'policy/meta.json'] as const;
+
 /** The loop's own counters, saved beside the networks. */
 /** `elapsed` spans warm start, evaluations and iterations; `cpuSeconds` counts every thread (the rollout workers too). */
 export interface SelfPlayState extends RunCounters {

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Algorithm } from '../types';
 import { hopController } from './controller';
+import { SELF_PLAY_CHECKPOINT_FILES } from './checkpoint';
 import { resumeSelfPlay, trainSelfPlay, type HopRunConfig, type HopVariant } from './loop';
 import { BUDGET_PRESETS } from './settings';
 
@@ -15,14 +16,14 @@ export function hopFamily(variant: HopVariant & { summary: string; schema: z.Zod
     schema: variant.schema,
     budgets: BUDGET_PRESETS,
     train: (config, options) => trainSelfPlay(variant, config as HopRunConfig, options),
-    resume: (run, file, overrides, options) => {
-      const config = variant.schema.parse({
-        ...file.config,
+    checkpointFiles: SELF_PLAY_CHECKPOINT_FILES,
+    resumeConfig: (saved, overrides) =>
+      variant.schema.parse({
+        ...saved,
         ...(overrides.iterations ? { iterations: overrides.iterations } : {}),
         ...(overrides.progress ? { progress: overrides.progress } : {}),
-      }) as HopRunConfig;
-      return resumeSelfPlay(variant, run, file, config, options, overrides.iterations);
-    },
+      }) as Record<string, unknown>,
+    resume: (resume, options) => resumeSelfPlay(variant, resume, options),
     controller: (runDir, _dir, env, seed, options) => hopController(runDir, env, seed, options.onlineCapacity, options.variant, options.priorAlpha, options.simulations),
   };
 }

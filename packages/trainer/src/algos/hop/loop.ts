@@ -22,7 +22,7 @@ import {
   type RunOptions,
   type RunResult,
 } from '../../run/lifecycle';
-import { writeFileAtomic, type RunConfigFile, type RunDir, type RunMetric } from '../../run/layout';
+import { writeFileAtomic, type RunDir, type RunMetric } from '../../run/layout';
 import { createProgress } from '../../run/progress';
 import { ModelEngines } from '../../team/engines';
 import { buildCoPlayers, buildPolicy, type SelfPlayModels } from '../../team/models';
@@ -33,7 +33,8 @@ import type { PlanningSetup } from '../../planning/setup';
 import { episodeMetrics, inferenceMetrics, mergeTallies, onlineMoaMetrics } from '../../metrics/scalars';
 import { coPlayerMixMetrics, learnerMetrics, timingMetrics } from './metrics';
 import { loadOnlineAndPriors, loadPairs, loadPolicy, readSelfPlayState, saveSelfPlayCheckpoint, type SelfPlayState } from './checkpoint';
-import { prepareTrainResume, trainFingerprints, validateTrainInputs } from './inputs';
+import { trainFingerprints, validateTrainInputs } from '../../run/train-inputs';
+import type { TrainResume } from '../types';
 import { PolicyLearner } from './learner';
 import { concatSamples, type RolloutResult, type RolloutSpec } from './rollout';
 import { createRunner, type RolloutRunner } from './runner';
@@ -85,15 +86,13 @@ export async function trainSelfPlay(algo: HopVariant, config: AnyConfig, options
   });
 }
 
-/** Continues a run from its newest complete checkpoint; `iterations` may extend it. */
-export async function resumeSelfPlay(
-  algo: HopVariant,
-  run: RunDir,
-  file: RunConfigFile<Record<string, unknown>>,
-  config: AnyConfig,
-  options: RunOptions = {},
-  requestedIterations?: number,
-): Promise<RunResult> {
+/**
+ * Continues a run from the shared resume point (`resume.point`: inputs checked, newest verified checkpoint);
+ * `--iterations` may extend it.
+ */
+export async function resumeSelfPlay(algo: HopVariant, resume: TrainResume, options: RunOptions = {}): Promise<RunResult> {
+  const { run, file } = resume;
+  const config = resume.config as AnyConfig;
   const log = options.log ?? defaultLog;
   const game = createStagHuntSimulator(config.env);
   const setup = await resumeRun({
@@ -103,9 +102,9 @@ export async function resumeSelfPlay(
     config,
     seed: config.seed,
     log,
-    budget: { requested: requestedIterations, planned: Number(file.config.iterations) },
+    budget: { requested: resume.requestedIterations, planned: Number(file.config.iterations) },
     dispose: disposeSetup,
-    point: () => prepareTrainResume(run, file.inputs, config, log),
+    point: resume.point,
     open: (point) => openSetup(algo, config, game, point),
   });
   return loop(run, algo, config, setup, log, options);

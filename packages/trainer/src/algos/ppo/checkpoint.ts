@@ -9,6 +9,9 @@ import type { PPOLearner } from './learner';
 
 export const PPO_POLICY_KIND = 'hop-ppo-policy';
 
+/** What every PPO checkpoint holds: the networks (with Adam's moments) and state.json, written last. */
+export const PPO_CHECKPOINT_FILES = ['state.json', 'policy/meta.json'] as const;
+
 /** The PPO loop's counters, saved beside the networks. */
 export interface PPOState extends RunCounters {
   format: 'hop-ppo-state';

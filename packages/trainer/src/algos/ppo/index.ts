@@ -1,7 +1,8 @@
 import type { Algorithm } from '../types';
 import { ppoController, refuseDiagnosis } from './agent';
 import { PPO_PRESETS, PPOConfigSchema } from './config';
-import { resumePPO, trainPPO, type PPOLoopConfig } from './loop';
+import { PPO_CHECKPOINT_FILES } from './checkpoint';
+import { ppoResumeConfig, resumePPO, trainPPO, type PPOLoopConfig } from './loop';
 
 /**
  * `hop train --algo ppo`: independent PPO per player (or one shared network), CleanRL `ppo.py` conventions,
@@ -13,7 +14,9 @@ export const ppo: Algorithm = {
   schema: PPOConfigSchema,
   budgets: PPO_PRESETS,
   train: (config, options) => trainPPO(config as PPOLoopConfig, options),
-  resume: (run, file, overrides, options) => resumePPO(run, file, PPOConfigSchema, overrides, options),
+  checkpointFiles: PPO_CHECKPOINT_FILES,
+  resumeConfig: (saved, overrides) => ppoResumeConfig(PPOConfigSchema, saved, overrides),
+  resume: (resume, options) => resumePPO(resume, options),
   controller: async (runDir, dir, env, _seed, options) => {
     refuseDiagnosis(runDir, 'ppo', options);
     return ppoController(runDir, dir, env);

@@ -21,7 +21,9 @@ import {
   type RunOptions,
   type RunResult,
 } from '../../run/lifecycle';
-import type { RunConfigFile, RunDir, RunMetric } from '../../run/layout';
+import type { RunDir, RunMetric } from '../../run/layout';
+import { trainFingerprints } from '../../run/train-inputs';
+import type { ResumeOverrides, TrainResume } from '../types';
 import { createProgress } from '../../run/progress';
 import { loadPPONetworks, readPPOState, savePPOCheckpoint, type PPOState } from './checkpoint';
 import type { PPOConfig } from './config';
@@ -67,7 +69,8 @@ export async function trainPPO(config: PPOLoopConfig, options: RunOptions = {}, 
     seed: resolved.seed,
     log,
     open: () => openSetup(resolved, null, extension),
-    inputs: (setup) => ({ networks: setup.learners.length, ...(setup.ext ? { extension: setup.ext.facts } : {}) }),
+    // Fingerprints of what the run loads (hop-onestep's --pretrained): a resume refuses them changed.
+    inputs: (setup) => ({ networks: setup.learners.length, ...(setup.ext ? { extension: setup.ext.facts } : {}), fingerprints: trainFingerprints(resolved) }),
     dispose: disposeSetup,
     hasCheckpoint: (run) => checkpointIterations(run.checkpointsDir).length > 0,
     space: {
@@ -81,21 +84,23 @@ export async function trainPPO(config: PPOLoopConfig, options: RunOptions = {}, 
 }
 
 /**
- * Continues a PPO run from its newest complete checkpoint. `--iterations N` on resume: the run becomes N PPO
- * iterations long.
+ * The config a PPO run resumes with: the saved one; `--iterations N` makes the run N PPO iterations long
+ * (`totalTimesteps` = N x numEnvs x numSteps).
  */
-export async function resumePPO(
-  run: RunDir,
-  file: RunConfigFile<Record<string, unknown>>,
-  schema: { parse(v: unknown): unknown },
-  overrides: { iterations?: number; progress?: PPOLoopConfig['progress'] },
-  options: RunOptions = {},
-  extension?: PPOExtensionFactory,
-): Promise<RunResult> {
+export function ppoResumeConfig(schema: { parse(v: unknown): unknown }, saved: Record<string, unknown>, overrides: ResumeOverrides): PPOLoopConfig {
+  const s = saved as PPOLoopConfig;
+  const total = overrides.iterations ? overrides.iterations * s.numEnvs * s.numSteps : s.totalTimesteps;
+  return schema.parse({ ...s, totalTimesteps: total, ...(overrides.progress ? { progress: overrides.progress } : {}) }) as PPOLoopConfig;
+}
+
+/**
+ * Continues a PPO run from the shared resume point (`resume.point`: inputs checked, newest verified
+ * checkpoint); `resume.config` is `ppoResumeConfig` of the saved one.
+ */
+export async function resumePPO(resume: TrainResume, options: RunOptions = {}, extension?: PPOExtensionFactory): Promise<RunResult> {
+  const { run, file } = resume;
+  const config = resume.config as PPOLoopConfig;
   const log = options.log ?? defaultLog;
-  const saved = file.config as PPOLoopConfig;
-  const total = overrides.iterations ? overrides.iterations * saved.numEnvs * saved.numSteps : saved.totalTimesteps;
-  const config = schema.parse({ ...saved, totalTimesteps: total, ...(overrides.progress ? { progress: overrides.progress } : {}) }) as PPOLoopConfig;
   const setup = await resumeRun({
     run,
     done: (s) => s.state.iteration,
@@ -103,12 +108,9 @@ export async function resumePPO(
     config,
     seed: config.seed,
     log,
-    point: () => {
-      const points = checkpointIterations(run.checkpointsDir);
-      return points.length ? join(run.checkpointsDir, `iter-${points[0]}`) : null;
-    },
+    point: resume.point,
     open: (point) => openSetup(config, point, extension),
-    budget: { requested: overrides.iterations, planned: ppoIterations(saved) },
+    budget: { requested: resume.requestedIterations, planned: ppoIterations(file.config as PPOLoopConfig) },
     dispose: disposeSetup,
   });
   return loop(run, config, setup, log, options);
