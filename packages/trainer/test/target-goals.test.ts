@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { HopError, initBackend } from '@hop/core';
-import { createStagHuntSimulator } from '@hop/env-staghunt';
+import { VecStagHunt, createStagHuntSimulator } from '@hop/env-staghunt';
 import { MOAModel, PairRegistry } from '@hop/moa';
 import { CoPlayerInference } from '../src/beliefs/inference';
 import { goalVectorOf } from '../src/beliefs/online-feed';
@@ -11,6 +11,7 @@ import { discreteGoals } from '../src/team/goals';
 import { TARGET_GOAL_DIM, fillTargetGoals, targetGoalModel, targetGoalRows, targetGoals, writeTargetGoal } from '../src/team/target-goals';
 import { HopAgent } from '../src/algos/hop/agent';
 import { HopTeam } from '../src/team/team';
+import { writeConditions } from '../src/algos/hop-onestep/extension';
 import { runHopInProcess, tempDir, tinyDataset, TINY_NET } from './helpers';
 
 const game = createStagHuntSimulator('small-2p');
@@ -122,6 +123,39 @@ describe('target-named goals (--goal-input target)', () => {
     registry.dispose();
     model.dispose();
     policy.dispose();
+  });
+
+  it("hop-onestep's conditioning rows mix each co-player's action distribution under its target-named goals", async () => {
+    const setup = targetGoals(TARGET_GOAL_DIM, 2, shape);
+    const model = new MOAModel({ observationShape: shape, numActions: 7, goalDim: TARGET_GOAL_DIM, maxTime: 20, convFilters: [4], hiddenUnits: 8, seed: 3 });
+    const registry = new PairRegistry(model, 2);
+    const env = new VecStagHunt('small-2p', { numEnvs: 1, seed: 1, observations: 'grid', autoReset: false });
+    const inference = new CoPlayerInference({ game, registry, goals: setup, numEnvs: 1 });
+    await inference.syncEngines();
+    inference.startEpisode(env.states, 0);
+    const A = 7;
+    const C = A + 2;
+    const out = new Float32Array(2 * C);
+    writeConditions(env, inference, registry, setup, 2, out);
+    // player 0's row of co-player 1: player 1's view, mixed over the goals by player 0's belief
+    const O = game.observationSize;
+    const obs1 = env.observations.slice(O, 2 * O);
+    const mix = (goals: tf.Tensor | Float32Array) => {
+      const t = tf.tidy(() => model.probsForGoals({ obs: obs1, mask: env.masks.slice(A, 2 * A), time: Float32Array.of(env.times[0]) }, goals));
+      const p = t.dataSync();
+      t.dispose();
+      const b = inference.belief(0, 0);
+      return Array.from({ length: A }, (_, a) => b[0] * p[a] + b[1] * p[A + a]);
+    };
+    const want = mix(tf.tensor3d(targetGoalRows(setup, obs1, 1), [1, 2, TARGET_GOAL_DIM]));
+    for (let a = 0; a < A; a++) expect(out[a]).toBeCloseTo(want[a], 5);
+    expect(Array.from(out.subarray(A, C))).toEqual(Array.from(inference.belief(0, 0)));
+    // control: the goal-type part alone gives another mix
+    const bare = mix(setup.goalVectors);
+    expect(Math.max(...want.map((w, a) => Math.abs(w - bare[a])))).toBeGreaterThan(1e-4);
+    await inference.engines.dispose();
+    registry.dispose();
+    model.dispose();
   });
 
   it('online buffers label a step with its target-named goal; one-hot set-ups with the one-hot', () => {

@@ -175,7 +175,7 @@ export async function oneStepExtension(raw: PPOLoopConfig, game: StagHuntSimulat
  * action distribution for j's view mixed over goals by i's belief, then the belief. One forward per distinct
  * model (before online training every pair shares the generic model: one call for the whole step).
  */
-function writeConditions(env: VecStagHunt, beliefs: CoPlayerInference, registry: PairRegistry, goals: GoalSetup, G: number, out: Float32Array): void {
+export function writeConditions(env: VecStagHunt, beliefs: CoPlayerInference, registry: PairRegistry, goals: GoalSetup, G: number, out: Float32Array): void {
   const P = env.numAgents;
   const E = env.numEnvs;
   const A = env.numActions;
