@@ -102,6 +102,20 @@ export function resolveConfig<S extends z.ZodObject>(schema: S, command: string,
   throw new HopError('E_CONFIG', `${command} config: ${lines.join('\n')}`);
 }
 
+/**
+ * What `--resume` resolves: a run's saved config (config.json's `config`, read from `run`) through its schema,
+ * with the flags a resume may change on top.
+ */
+export function resolveSavedConfig<S extends z.ZodObject>(
+  schema: S,
+  command: string,
+  saved: { config: unknown },
+  run: { configPath: string },
+  flags: Record<string, unknown>,
+): z.infer<S> {
+  return resolveConfig(schema, command, { file: { path: run.configPath, values: saved.config as Record<string, unknown> }, flags });
+}
+
 function describeField(schema: z.ZodObject, key: string): string {
   const field = schema.shape[key] as z.ZodType | undefined;
   return `${field?.description ?? key} (--${kebab(key)} or "${key}" in --config)`;

@@ -4,7 +4,7 @@ import { HopError } from '@hop/core';
 import { PairRegistry, confusionCsv, pairKey, perClassCsv, savePairRegistry, type Evaluation } from '@hop/moa';
 import { ACTION_NAMES } from '@hop/env-staghunt';
 import { PretrainConfigSchema, type PretrainConfig } from '../config/schemas';
-import { resolveConfig } from '../config/load';
+import { resolveSavedConfig } from '../config/load';
 import { actionCounts, epochOrder, openTrainingData, readHostBatch, type HostBatch, type TrainingData } from '../data/dataset';
 import type { InterruptFlag } from '../run/interrupt';
 import {
@@ -121,10 +121,7 @@ export async function resumePretrain(
 ): Promise<PretrainResult> {
   const log = options.log ?? defaultLog;
   const { run, file, config } = openForResume<PretrainConfig, PretrainConfig>(runDir, 'pretrain', 'a pretraining run', (f, r) =>
-    resolveConfig(PretrainConfigSchema, 'pretrain', {
-      file: { path: r.configPath, values: f.config as unknown as Record<string, unknown> },
-      flags: { epochs: overrides.epochs, progress: overrides.progress },
-    }),
+    resolveSavedConfig(PretrainConfigSchema, 'pretrain', f, r, { epochs: overrides.epochs, progress: overrides.progress }),
   );
   const setup = await resumeRun<Setup>({
     run,

@@ -60,14 +60,15 @@ export function targetLabelRows(shape: readonly number[], obs: Float32Array, goa
 
 /**
  * The goal rows a planner assembled (each the goal-type part of `goalVectors`) with their target features
- * filled in from the rows' own grids; a fresh array, the planner's buffer is left as it was.
+ * filled in from the rows' own grids, in `into` (at least batch x goalDim) or a fresh array; the planner's buffer is
+ * left as it was.
  */
-export function fillTargetGoals(setup: GoalSetup, obs: Float32Array, goals: Float32Array, batch: number): Float32Array {
+export function fillTargetGoals(setup: GoalSetup, obs: Float32Array, goals: Float32Array, batch: number, into?: Float32Array): Float32Array {
   const shape = gridOf(setup);
   const O = obs.length / batch;
   const D = setup.goalDim;
   const k = GOAL_NAMES.length;
-  const out = new Float32Array(batch * D);
+  const out = into ? into.subarray(0, batch * D) : new Float32Array(batch * D);
   for (let r = 0; r < batch; r++) {
     let g = -1;
     for (let c = 0; c < k; c++) if (goals[r * D + c] > 0.5) g = c;
@@ -83,5 +84,10 @@ export function fillTargetGoals(setup: GoalSetup, obs: Float32Array, goals: Floa
  */
 export function targetGoalModel<I extends GoalBatch, R, O>(setup: GoalSetup, model: (input: I, owners: R) => O): (input: I, owners: R) => O {
   if (setup.mode !== 'target') return model;
-  return (input, owners) => model({ ...input, goals: fillTargetGoals(setup, input.observations, input.goals, input.batch) }, owners);
+  // One buffer for every call: the planner makes one model call per simulation step and awaits it before the next.
+  let buf = new Float32Array(0);
+  return (input, owners) => {
+    if (buf.length < input.batch * setup.goalDim) buf = new Float32Array(input.batch * setup.goalDim * 2);
+    return model({ ...input, goals: fillTargetGoals(setup, input.observations, input.goals, input.batch, buf) }, owners);
+  };
 }

@@ -8,7 +8,7 @@ import { openCheckedDataset } from '../data/dataset';
 import { warnBatchSize } from '../pretrain/train';
 import { checkInputs, fingerprintInputs } from '../run/fingerprint';
 import { verifyCheckpoint, newestVerifiedCheckpoint } from '../run/verify';
-import { resolveConfig, resumeEpochs } from '../config/load';
+import { resolveSavedConfig, resumeEpochs } from '../config/load';
 import { WorldModelCliSchema, type WorldModelCliConfig } from '../config/schemas';
 import { writeReport } from '../report/build';
 import {
@@ -116,10 +116,7 @@ async function resumeWorldModel(
 ): Promise<WorldModelResult> {
   const epochs = resumeEpochs(input.flags, input.configFile) as number | undefined;
   const { run, file, config } = openForResume<WorldModelCliConfig, WorldModelCliConfig>(input.resume, 'world-model', 'a world-model run', (f, r) =>
-    resolveConfig(WorldModelCliSchema, 'world-model', {
-      file: { path: r.configPath, values: f.config as unknown as Record<string, unknown> },
-      flags: { epochs, progress: input.flags.progress },
-    }),
+    resolveSavedConfig(WorldModelCliSchema, 'world-model', f, r, { epochs, progress: input.flags.progress }),
   );
   const ckpt = join(run.root, RUN_FILES.checkpoint);
   const setup = await resumeRun<Setup>({
