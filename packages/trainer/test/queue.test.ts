@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -167,7 +167,7 @@ describe('hop experiment --queue: bad input is a named error, fast', () => {
   beforeAll(async () => {
     redis = await TestRedis.start();
   });
-  afterAll(() => redis.stop());
+  afterAll(() => redis.dispose());
 
   const tiny = (root: string, name: string, hidden = 16) => {
     const file = join(root, `${name}.yaml`);
@@ -182,6 +182,8 @@ describe('hop experiment --queue: bad input is a named error, fast', () => {
     const file = tiny(tempDir('queue-bad'), 'unreachable');
     const port = await freePort();
     const t0 = performance.now();
+    await expect(enqueueExperiment(file, cli(), 'http://127.0.0.1:6379', { log: () => {} })).rejects.toMatchObject({ code: 'E_QUEUE', message: expect.stringMatching(/the scheme is 'http'/) });
+    await expect(runWorker('http://127.0.0.1:6379', { log: () => {} })).rejects.toMatchObject({ code: 'E_QUEUE', message: expect.stringMatching(/the scheme is 'http'/) });
     await expect(enqueueExperiment(file, cli(), `redis://127.0.0.1:${port}`, { log: () => {} })).rejects.toMatchObject({
       code: 'E_QUEUE',
       message: expect.stringMatching(new RegExp(`cannot reach Redis at redis://127\\.0\\.0\\.1:${port}/0 from .*ECONNREFUSED.*redis-server --port ${port}`)),
@@ -189,6 +191,12 @@ describe('hop experiment --queue: bad input is a named error, fast', () => {
     await expect(runWorker(`redis://127.0.0.1:${port}`, { log: () => {} })).rejects.toThrow(/cannot reach Redis/);
     // The acceptance asks for the error within 5 s (BullMQ alone would retry forever).
     expect(performance.now() - t0).toBeLessThan(5000);
+    // What a user sees from the commands: the named error, exit code 2, no stack.
+    for (const args of [['experiment', file, '--queue', 'ftp://127.0.0.1:6379'], ['worker', '--queue', 'ftp://127.0.0.1:6379']]) {
+      const r = await runHop(args);
+      expect(r.code, args[0]).toBe(2);
+      expect(r.stderr.trim(), args[0]).toBe("error [E_QUEUE]: --queue ftp://127.0.0.1:6379: the scheme is 'ftp', a queue is a Redis server: give redis://host:port[/db] (or rediss:// for TLS)");
+    }
   });
 
   it('a changed recipe is refused by name on enqueue; the same command twice adds nothing', async () => {
@@ -235,11 +243,22 @@ describe('hop experiment --queue: bad input is a named error, fast', () => {
     // What a later enqueue of an edited file over the same out: would leave.
     const algos = marker.values.algos as Record<string, Record<string, unknown>>;
     writeMarker(exp, { ...marker, values: { ...marker.values, algos: { ppo: { ...algos.ppo, policyHidden: 24 } } } });
-    await expect(runQueueJob(exp, 'jobchanged', 'cell.ppo-s0', enqueued, () => {})).rejects.toThrow(
-      new RegExp(`job cell\\.ppo-s0 of experiment 'jobchanged': its recipe changed since it was enqueued \\(enqueued ${enqueued}, .*hop-experiment\\.json now gives [0-9a-f]{12}\\)`),
-    );
+    const changed = new RegExp(`job cell\\.ppo-s0 of experiment 'jobchanged': its recipe changed since it was enqueued \\(enqueued ${enqueued}, .*hop-experiment\\.json now gives [0-9a-f]{12}\\)`);
+    const t0 = performance.now();
+    await expect(runQueueJob(exp, 'jobchanged', 'cell.ppo-s0', enqueued, () => {})).rejects.toMatchObject({ code: 'E_QUEUE', message: expect.stringMatching(changed) });
+    expect(performance.now() - t0).toBeLessThan(5000);
+    // Where it really runs, in a worker's child: the job fails with that error as its reason, and trains nothing.
+    const worker = hop(['worker', '--queue', url, '--concurrency', '1']);
+    try {
+      await until('the refused job', async () => (await queueStatus(url, 'jobchanged'))[0].jobs[0].failedReason !== undefined, 120);
+    } finally {
+      await stopWorkers([worker]);
+    }
+    const [job] = (await queueStatus(url, 'jobchanged'))[0].jobs;
+    expect(job.failedReason).toMatch(changed);
+    expect(worker.lines.join('\n')).toMatch(/cell\.ppo-s0\.[0-9a-f]{12}: failed \(attempt 1 of 2\): cell\.ppo-s0 on .* exited with code 2/);
     expect(existsSync(join(exp, 'ppo-s0'))).toBe(false);
-  });
+  }, 120_000);
 });
 
 describe('hop worker: the grid through the queue', () => {
@@ -247,7 +266,7 @@ describe('hop worker: the grid through the queue', () => {
   beforeAll(async () => {
     redis = await TestRedis.start(true);
   });
-  afterAll(() => redis.stop());
+  afterAll(() => redis.dispose());
 
   it('two workers give the same tables (byte-equal table-*.csv) and the same per-cell records as the in-process run', async () => {
     const root = tempDir('queue-equal');
@@ -270,7 +289,8 @@ eval: { protocol: both, episodes: 2, seeds: 2, pairings: 1, reference: false }
     const url = `${redis.url}/5`;
     const ref = await runHop(['experiment', file, '--out', inproc]);
     expect(ref.code, ref.stderr).toBe(0);
-    const enq = hop(['experiment', file, '--out', queued, '--queue', url, '--seeds-per-shard', '2']);
+    // One seed per shard (the default): the tables job merges two slices of every source, as on a real grid.
+    const enq = hop(['experiment', file, '--out', queued, '--queue', url]);
     expect(await enq.closed, enq.lines.join('\n')).toBe(0);
     const workers = [hop(['worker', '--queue', url, '--concurrency', '1']), hop(['worker', '--queue', url, '--concurrency', '1'])];
     try {
@@ -280,7 +300,14 @@ eval: { protocol: both, episodes: 2, seeds: 2, pairings: 1, reference: false }
     }
     const [view] = await queueStatus(url, 'equal');
     expect(view.jobs.map((j) => `${j.name} ${j.state}`)).toEqual(
-      ['input.data', 'input.pre', 'cell.hop-onestep-s0', 'cell.hop-onestep-s1', 'eval.self-play.hop-onestep-s0.seeds-0-1', 'eval.self-play.hop-onestep-s1.seeds-0-1', 'eval.adapt.hop-onestep-s0.seeds-0-1', 'eval.adapt.hop-onestep-s1.seeds-0-1', 'tables'].map((n) => `${n} completed`),
+      [
+        'input.data',
+        'input.pre',
+        'cell.hop-onestep-s0',
+        'cell.hop-onestep-s1',
+        ...['self-play', 'adapt'].flatMap((p) => ['s0', 's1'].flatMap((c) => [0, 1].map((seed) => `eval.${p}.hop-onestep-${c}.seeds-${seed}-${seed}`))),
+        'tables',
+      ].map((n) => `${n} completed`),
     );
     // Both workers took jobs.
     expect(new Set(view.jobs.map((j) => j.result?.pid)).size).toBeGreaterThan(1);
@@ -355,13 +382,29 @@ eval: { protocol: adapt, episodes: 2, seeds: 1, pairings: 1, reference: false, v
     expect(first.proc.signalCode).toBe('SIGKILL');
     // The killed worker's child goes with it (no orphan training beside the worker that resumes).
     await until('the orphaned child to exit', () => !alive(childPid), 30);
-    const second = hop(['worker', '--queue', url, '--lock-seconds', '3']);
+    // As a lost machine leaves it: the run locked by a process on another host, fresh enough not to be stale yet.
+    // The job waits for the lock without using an attempt, and resumes once the lock is gone.
+    const run = join(queued, 'ppo-s3');
+    mkdirSync(join(run, '.lock'), { recursive: true });
+    writeFileSync(join(run, '.lock.json'), JSON.stringify({ pid: 1, host: 'lab-node-7', command: 'hop queue-job', since: new Date().toISOString() }));
+    let unlocked = false;
+    const second = hop(['worker', '--queue', url, '--lock-seconds', '3', '--locked-retry-seconds', '2'], (l) => {
+      if (!unlocked && /trying again in 2 s$/.test(l)) {
+        unlocked = true;
+        rmSync(join(run, '.lock'), { recursive: true, force: true });
+        rmSync(join(run, '.lock.json'), { force: true });
+      }
+    });
     try {
       await until('the resumed cell', done(url, 'kill'));
     } finally {
       await stopWorkers([second]);
     }
-    expect(second.lines.join('\n')).toMatch(/cell\.ppo-s3 \(ppo default seed 3\): resuming/);
+    const log = second.lines.join('\n');
+    expect(log).toMatch(new RegExp(`kill\\.cell\\.ppo-s3\\.[0-9a-f]{12}: run directory ${run.replace(/[.]/g, '\\.')} is in use by process 1 \\(\`hop queue-job\` on lab-node-7, since .*\\); trying again in 2 s`));
+    expect(log).not.toMatch(/failed \(attempt/);
+    // Resumed from its checkpoint, not restarted ("no checkpoint ...: restarting" is the other branch).
+    expect(log).toMatch(/\[cell\.ppo-s3\] resuming .*ppo-s3 from checkpoints\/iter-[1-9]\d*: iteration/);
     const [view] = await queueStatus(url, 'kill');
     expect(view.jobs.map((j) => j.state)).toEqual(['completed']);
     expect(records(join(queued, 'ppo-s3'))).toEqual(records(join(ref, 'ppo-s3')));

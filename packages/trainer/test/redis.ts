@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { tempDir } from './helpers';
@@ -44,10 +45,20 @@ export class TestRedis {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--daemonize', 'no'];
     if (this.aof) args.push('--appendonly', 'yes', '--appendfsync', 'always');
     else args.push('--appendonly', 'no');
-    this.proc = spawn('redis-server', args, { stdio: 'ignore' });
+    const proc = spawn('redis-server', args, { stdio: 'ignore' });
+    this.proc = proc;
+    // Without redis-server installed the spawn fails asynchronously: say what to install instead of an unhandled ENOENT.
+    const missing = new Promise<Error>((r) =>
+      proc.once('error', (e: NodeJS.ErrnoException) =>
+        r(new Error(e.code === 'ENOENT' ? 'redis-server is not installed: the queue tests start their own (apt-get install redis-server; .ci/run does it)' : `redis-server: ${e.message}`)),
+      ),
+    );
+    let failed: Error | null = null;
+    void missing.then((e) => (failed = e));
     const client = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null });
     client.on('error', () => {});
     for (let i = 0; i < 100; i++) {
+      if (failed) throw failed;
       try {
         await client.connect();
         await client.ping();
@@ -64,10 +75,16 @@ export class TestRedis {
   async stop(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     const p = this.proc;
     this.proc = null;
-    if (!p || p.exitCode !== null) return;
+    if (!p || p.exitCode !== null || p.pid === undefined) return;
     await new Promise<void>((r) => {
       p.once('exit', () => r());
       p.kill(signal);
     });
+  }
+
+  /** Stops the server for good and removes its directory (its AOF); for afterAll. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -165,7 +165,8 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--concurrency <n>', 'Jobs at once (default: cores / cpus-per-job)', number)
     .option('--cpus-per-job <k>', "Cores one job's tensor thread pools may use (default 1)", number)
     .option('--lock-seconds <s>', "How long a killed worker's job stays locked before another worker takes it (default 30)", number)
-    .action(async (opts: { queue: string; concurrency?: number; cpusPerJob?: number; lockSeconds?: number }) => {
+    .option('--locked-retry-seconds <s>', 'How long a job whose run is locked by a process elsewhere waits before it is tried again, without using an attempt (default 30)', number)
+    .action(async (opts: { queue: string; concurrency?: number; cpusPerJob?: number; lockSeconds?: number; lockedRetrySeconds?: number }) => {
       const { workerCommand } = await import('../queue/command');
       setExit(await workerCommand(opts.queue, opts));
     });

@@ -26,8 +26,8 @@ export async function queueExperimentCommand(
 }
 
 /** `hop worker`. */
-export async function workerCommand(url: string, opts: { concurrency?: number; cpusPerJob?: number; lockSeconds?: number }): Promise<number> {
-  for (const [flag, v] of [['--concurrency', opts.concurrency], ['--cpus-per-job', opts.cpusPerJob], ['--lock-seconds', opts.lockSeconds]] as const)
+export async function workerCommand(url: string, opts: { concurrency?: number; cpusPerJob?: number; lockSeconds?: number; lockedRetrySeconds?: number }): Promise<number> {
+  for (const [flag, v] of [['--concurrency', opts.concurrency], ['--cpus-per-job', opts.cpusPerJob], ['--lock-seconds', opts.lockSeconds], ['--locked-retry-seconds', opts.lockedRetrySeconds]] as const)
     if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new HopError('E_CONFIG', `${flag} must be a whole number >= 1 (got ${v})`);
   return runWorker(url, opts);
 }

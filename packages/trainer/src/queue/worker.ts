@@ -17,6 +17,12 @@ export interface WorkerOptions {
   lockSeconds?: number;
   /** How often a job whose inputs are not made yet is looked at again. */
   pollSeconds?: number;
+  /**
+   * How long a job whose run (or dataset) is locked by a process elsewhere waits before it is tried again
+   * (default 30). Not an attempt: the holder may be the child of a worker that lost Redis but still trains, or
+   * a lost machine whose lock goes stale after LOCK_STALE_MS; either way the job runs once the lock is free.
+   */
+  lockedRetrySeconds?: number;
   /** Who this worker is (default this install); tests stand in another version with it. */
   identity?: TrainerIdentity;
   log?: (line: string) => void;
@@ -39,6 +45,8 @@ export interface JobWhere {
 }
 
 const CPU_LINE = /^queue-job cpu-seconds ([\d.]+)$/;
+/** The child's error when the run or dataset it would write is locked by another process (run/lock.ts). */
+const LOCKED_LINE = /^error \[E_(?:RUN|DATASET)_LOCKED\]: (.*)$/;
 export const cpuLine = (seconds: number) => `queue-job cpu-seconds ${seconds.toFixed(3)}`;
 
 /**
@@ -56,6 +64,7 @@ export async function runWorker(url: string, options: WorkerOptions = {}): Promi
   const concurrency = options.concurrency ?? Math.max(1, Math.floor(availableParallelism() / cpusPerJob));
   const lockDuration = (options.lockSeconds ?? 30) * 1000;
   const poll = (options.pollSeconds ?? 5) * 1000;
+  const lockedRetry = (options.lockedRetrySeconds ?? 30) * 1000;
   const connection = address.connection;
   await checkExperiments(address, me);
 
@@ -123,6 +132,12 @@ export async function runWorker(url: string, options: WorkerOptions = {}): Promi
     });
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on('close', (c, s) => r([c, s])));
     children.delete(child);
+    const locked = code === 0 ? null : errTail.map((l) => LOCKED_LINE.exec(l)).find((m) => m !== null);
+    if (locked) {
+      log(`${job.id}: ${locked[1].split(';')[0]}; trying again in ${lockedRetry / 1000} s`);
+      await job.moveToDelayed(Date.now() + lockedRetry, token);
+      throw new DelayedError();
+    }
     if (code !== 0) throw new Error(`${d.job} on ${where.host} (pid ${where.pid}) ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${errTail.length ? `: ${errTail.join('\n')}` : ''}`);
     const result: JobResult = { host: where.host, pid: where.pid, wallSeconds: (Date.now() - t0) / 1000, cpuSeconds };
     log(`${job.id}: done in ${result.wallSeconds.toFixed(1)} s (${cpuSeconds === null ? '?' : cpuSeconds.toFixed(1)} CPU-s)`);
