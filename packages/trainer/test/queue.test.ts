@@ -151,12 +151,15 @@ describe('queue plan and status (pure)', () => {
           { name: 'cell.b', id: '2', state: 'active', attempts: 0, where: { host: 'm2', pid: 42, workerPid: 40, startedAt: now - 65_000 } },
           { name: 'cell.c', id: '3', state: 'failed', attempts: 2, failedReason: 'cell.c on h (pid 7) exited with code 2: error [E_CONFIG]: bad\nmore' },
           { name: 'tables', id: '4', state: 'waiting-children', attempts: 0 },
+          { name: 'cell.d', id: '5', state: 'delayed', attempts: 0, waitingFor: 'run directory /r/d is in use by process 9 (`hop queue-job` on m3, since t)' },
+          { name: 'cell.e', id: '6', state: 'delayed', attempts: 0 },
         ],
       },
     ]);
     expect(text.split('\n')).toEqual([
-      'experiment x (/r): 4 jobs: 1 waiting-children, 1 active, 1 completed, 1 failed; training ETA 5 min (from the finished cells\' mean)',
+      'experiment x (/r): 6 jobs: 1 waiting-children, 2 delayed, 1 active, 1 completed, 1 failed; training ETA 5 min (from the finished cells\' mean)',
       '  running  cell.b on m2 pid 42 for 65 s',
+      '  waiting  cell.d: run directory /r/d is in use by process 9 (`hop queue-job` on m3, since t)',
       '  failed   cell.c after 2 attempt(s): cell.c on h (pid 7) exited with code 2: error [E_CONFIG]: bad | more',
     ]);
   });
@@ -167,7 +170,7 @@ describe('hop experiment --queue: bad input is a named error, fast', () => {
   beforeAll(async () => {
     redis = await TestRedis.start();
   });
-  afterAll(() => redis.dispose());
+  afterAll(() => redis?.dispose());
 
   const tiny = (root: string, name: string, hidden = 16) => {
     const file = join(root, `${name}.yaml`);
@@ -250,7 +253,7 @@ describe('hop experiment --queue: bad input is a named error, fast', () => {
     // Where it really runs, in a worker's child: the job fails with that error as its reason, and trains nothing.
     const worker = hop(['worker', '--queue', url, '--concurrency', '1']);
     try {
-      await until('the refused job', async () => (await queueStatus(url, 'jobchanged'))[0].jobs[0].failedReason !== undefined, 120);
+      await until('the refused job', async () => (await queueStatus(url, 'jobchanged'))[0].jobs[0].failedReason !== undefined, 90);
     } finally {
       await stopWorkers([worker]);
     }
@@ -266,7 +269,7 @@ describe('hop worker: the grid through the queue', () => {
   beforeAll(async () => {
     redis = await TestRedis.start(true);
   });
-  afterAll(() => redis.dispose());
+  afterAll(() => redis?.dispose());
 
   it('two workers give the same tables (byte-equal table-*.csv) and the same per-cell records as the in-process run', async () => {
     const root = tempDir('queue-equal');
@@ -389,7 +392,7 @@ eval: { protocol: adapt, episodes: 2, seeds: 1, pairings: 1, reference: false, v
     writeFileSync(join(run, '.lock.json'), JSON.stringify({ pid: 1, host: 'lab-node-7', command: 'hop queue-job', since: new Date().toISOString() }));
     let unlocked = false;
     const second = hop(['worker', '--queue', url, '--lock-seconds', '3', '--locked-retry-seconds', '2'], (l) => {
-      if (!unlocked && /trying again in 2 s$/.test(l)) {
+      if (!unlocked && /\(trying again in 2 s\)$/.test(l)) {
         unlocked = true;
         rmSync(join(run, '.lock'), { recursive: true, force: true });
         rmSync(join(run, '.lock.json'), { force: true });
@@ -401,12 +404,16 @@ eval: { protocol: adapt, episodes: 2, seeds: 1, pairings: 1, reference: false, v
       await stopWorkers([second]);
     }
     const log = second.lines.join('\n');
-    expect(log).toMatch(new RegExp(`kill\\.cell\\.ppo-s3\\.[0-9a-f]{12}: run directory ${run.replace(/[.]/g, '\\.')} is in use by process 1 \\(\`hop queue-job\` on lab-node-7, since .*\\); trying again in 2 s`));
+    expect(log).toMatch(
+      new RegExp(`kill\\.cell\\.ppo-s3\\.[0-9a-f]{12}: run directory ${escapeRe(run)} is in use by process 1 \\(\`hop queue-job\` on lab-node-7, since .*\\); wait for it .*remove ${escapeRe(join(run, '.lock'))} \\(trying again in 2 s\\)`),
+    );
     expect(log).not.toMatch(/failed \(attempt/);
     // Resumed from its checkpoint, not restarted ("no checkpoint ...: restarting" is the other branch).
     expect(log).toMatch(/\[cell\.ppo-s3\] resuming .*ppo-s3 from checkpoints\/iter-[1-9]\d*: iteration/);
     const [view] = await queueStatus(url, 'kill');
     expect(view.jobs.map((j) => j.state)).toEqual(['completed']);
+    // The waits used no attempt: the SIGKILLed one is a stall, not an attempt, and the completion counts 1.
+    expect(view.jobs[0].attempts).toBe(1);
     expect(records(join(queued, 'ppo-s3'))).toEqual(records(join(ref, 'ppo-s3')));
     const last = (run: string) => `iter-${Math.max(...readdirSync(join(run, 'checkpoints')).map((d) => Number(d.replace('iter-', ''))))}`;
     expect(last(join(queued, 'ppo-s3'))).toBe(last(join(ref, 'ppo-s3')));
@@ -447,6 +454,8 @@ eval: { protocol: adapt, episodes: 2, seeds: 1, pairings: 1, reference: false, v
     expect(existsSync(join(root, 'exp', 'evaluation', 'table-adapt.csv'))).toBe(true);
   }, 600_000);
 });
+
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 function alive(pid: number): boolean {
   try {

@@ -33,7 +33,12 @@ export class TestRedis {
 
   static async start(aof = false): Promise<TestRedis> {
     const r = new TestRedis(await freePort(), aof);
-    await r.restart();
+    try {
+      await r.restart();
+    } catch (e) {
+      await r.dispose();
+      throw e;
+    }
     return r;
   }
 

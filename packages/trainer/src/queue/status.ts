@@ -12,6 +12,8 @@ export interface JobView {
   where?: JobWhere;
   result?: JobResult;
   failedReason?: string;
+  /** A delayed job waiting for a lock on its run: who holds it. */
+  waitingFor?: string;
   attempts: number;
   /** Seconds from start to finish of its last attempt. */
   seconds?: number;
@@ -48,6 +50,7 @@ export async function queueStatus(url: string, experiment?: string): Promise<Exp
           where: state === 'active' && job?.progress && typeof job.progress === 'object' ? (job.progress as unknown as JobWhere) : undefined,
           result: state === 'completed' ? job?.returnvalue : undefined,
           failedReason: state === 'failed' ? job?.failedReason : undefined,
+          waitingFor: state === 'delayed' && job?.progress && typeof job.progress === 'object' ? (job.progress as unknown as JobWhere).waitingFor : undefined,
           attempts: job?.attemptsMade ?? 0,
           seconds: job?.finishedOn && job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : undefined,
         });
@@ -83,6 +86,7 @@ export function formatStatus(views: ExperimentView[]): string {
       v.etaSeconds === null ? 'ETA after the first finished cell' : v.etaSeconds === 0 ? 'every cell trained, evaluation to go' : `training ETA ${formatSeconds(v.etaSeconds)} (from the finished cells' mean)`;
     out.push(`experiment ${v.name} (${v.root}): ${v.jobs.length} jobs: ${counts.map(([s, n]) => `${n} ${s}`).join(', ')}; ${v.done ? 'all done' : eta}`);
     for (const j of v.jobs.filter((x) => x.state === 'active')) out.push(`  running  ${j.name} on ${j.where?.host ?? '?'} pid ${j.where?.pid ?? '?'}${j.where ? ` for ${formatSeconds((Date.now() - j.where.startedAt) / 1000)}` : ''}`);
+    for (const j of v.jobs.filter((x) => x.state === 'delayed' && x.waitingFor)) out.push(`  waiting  ${j.name}: ${j.waitingFor}`);
     for (const j of v.jobs.filter((x) => x.state === 'failed')) out.push(`  failed   ${j.name} after ${j.attempts} attempt(s): ${(j.failedReason ?? '').split('\n').slice(0, 3).join(' | ')}`);
   }
   return out.join('\n');

@@ -42,6 +42,8 @@ export interface JobWhere {
   pid: number;
   workerPid: number;
   startedAt: number;
+  /** Set while the job waits for a lock on its run or dataset: who holds it (the status view shows it). */
+  waitingFor?: string;
 }
 
 const CPU_LINE = /^queue-job cpu-seconds ([\d.]+)$/;
@@ -124,18 +126,28 @@ export async function runWorker(url: string, options: WorkerOptions = {}): Promi
         else log(`[${d.job}] ${l}`);
       }
     });
+    let errPending = '';
+    const takeErr = (l: string) => {
+      if (!l) return;
+      errTail.push(l);
+      if (errTail.length > 12) errTail.shift();
+    };
     child.stderr!.on('data', (b: Buffer) => {
-      for (const l of b.toString().split('\n').filter(Boolean)) {
-        errTail.push(l);
-        if (errTail.length > 12) errTail.shift();
-      }
+      errPending += b.toString();
+      const lines = errPending.split('\n');
+      errPending = lines.pop() ?? '';
+      lines.forEach(takeErr);
     });
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on('close', (c, s) => r([c, s])));
     children.delete(child);
-    const locked = code === 0 ? null : errTail.map((l) => LOCKED_LINE.exec(l)).find((m) => m !== null);
+    takeErr(errPending);
+    // A HopError exits with code 2 (cli/program.ts): only then is a lock line the child's own refusal.
+    const locked = code === 2 ? errTail.map((l) => LOCKED_LINE.exec(l)).find((m) => m !== null) : undefined;
     if (locked) {
-      log(`${job.id}: ${locked[1].split(';')[0]}; trying again in ${lockedRetry / 1000} s`);
+      // No limit on the wait: the holder finishes, or its lock goes stale, or the user removes it as the message says.
+      await job.updateProgress({ ...where, waitingFor: locked[1] } as unknown as Record<string, unknown>);
       await job.moveToDelayed(Date.now() + lockedRetry, token);
+      log(`${job.id}: ${locked[1]} (trying again in ${lockedRetry / 1000} s)`);
       throw new DelayedError();
     }
     if (code !== 0) throw new Error(`${d.job} on ${where.host} (pid ${where.pid}) ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${errTail.length ? `: ${errTail.join('\n')}` : ''}`);
