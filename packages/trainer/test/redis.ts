@@ -53,13 +53,10 @@ export class TestRedis {
     const proc = spawn('redis-server', args, { stdio: 'ignore' });
     this.proc = proc;
     // Without redis-server installed the spawn fails asynchronously: say what to install instead of an unhandled ENOENT.
-    const missing = new Promise<Error>((r) =>
-      proc.once('error', (e: NodeJS.ErrnoException) =>
-        r(new Error(e.code === 'ENOENT' ? 'redis-server is not installed: the queue tests start their own (apt-get install redis-server; .ci/run does it)' : `redis-server: ${e.message}`)),
-      ),
-    );
     let failed: Error | null = null;
-    void missing.then((e) => (failed = e));
+    proc.once('error', (e: NodeJS.ErrnoException) => {
+      failed = new Error(e.code === 'ENOENT' ? 'redis-server is not installed: the queue tests start their own (apt-get install redis-server; .ci/run does it)' : `redis-server: ${e.message}`);
+    });
     const client = new Redis({ port: this.port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => null });
     client.on('error', () => {});
     for (let i = 0; i < 100; i++) {

@@ -1,4 +1,5 @@
 import { HopError } from '@hop/core';
+import { EXIT } from '../cli/exit';
 import type { ExperimentCli } from '../experiment/schema';
 import { enqueueExperiment } from './enqueue';
 import { runQueueJob } from './job';
@@ -6,6 +7,8 @@ import { showStatus } from './status';
 import { cpuLine, runWorker } from './worker';
 
 const print = (l: string) => process.stdout.write(l + '\n');
+/** The codes of run/lock.ts's refusals (a run, a dataset). */
+const LOCKED = new Set(['E_RUN_LOCKED', 'E_DATASET_LOCKED']);
 
 /** `hop experiment <file> --queue <url> [--status [--follow]]`. */
 export async function queueExperimentCommand(
@@ -38,7 +41,15 @@ export async function workerCommand(url: string, opts: { concurrency?: number; c
  */
 export async function queueJobCommand(root: string, experiment: string, job: string, recipe: string): Promise<number> {
   process.on('disconnect', () => process.exit(137));
-  const code = await runQueueJob(root, experiment, job, recipe, print);
+  let code: number;
+  try {
+    code = await runQueueJob(root, experiment, job, recipe, print);
+  } catch (e) {
+    // Locked by another process: not this job's failure; the worker puts it back without using an attempt.
+    if (!(e instanceof HopError) || !LOCKED.has(e.code)) throw e;
+    process.stderr.write(`error [${e.code}]: ${e.message}\n`);
+    code = EXIT.locked;
+  }
   const u = process.cpuUsage();
   print(cpuLine((u.user + u.system) / 1e6));
   return code;

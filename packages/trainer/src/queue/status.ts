@@ -43,14 +43,15 @@ export async function queueStatus(url: string, experiment?: string): Promise<Exp
       for (const [name, id] of Object.entries(e.ids)) {
         const job = (await queue.getJob(id)) as Job<QueueJobData, JobResult> | undefined;
         const state = job ? await job.getState() : 'missing';
+        const progress = job?.progress && typeof job.progress === 'object' ? (job.progress as unknown as JobWhere) : undefined;
         jobs.push({
           name,
           id,
           state,
-          where: state === 'active' && job?.progress && typeof job.progress === 'object' ? (job.progress as unknown as JobWhere) : undefined,
+          where: state === 'active' ? progress : undefined,
           result: state === 'completed' ? job?.returnvalue : undefined,
           failedReason: state === 'failed' ? job?.failedReason : undefined,
-          waitingFor: state === 'delayed' && job?.progress && typeof job.progress === 'object' ? (job.progress as unknown as JobWhere).waitingFor : undefined,
+          waitingFor: state === 'delayed' ? progress?.waitingFor : undefined,
           attempts: job?.attemptsMade ?? 0,
           seconds: job?.finishedOn && job.processedOn ? (job.finishedOn - job.processedOn) / 1000 : undefined,
         });

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import { availableParallelism, hostname } from 'node:os';
+import { createInterface } from 'node:readline';
 import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { HopError } from '@hop/core';
+import { EXIT } from '../cli/exit';
 import { QUEUE_NAME, parseQueueUrl, probeRedis, redisClient } from './address';
 import type { QueueJobData } from './enqueue';
 import { sameIdentity, showIdentity, trainerIdentity, type TrainerIdentity } from './identity';
@@ -47,8 +49,6 @@ export interface JobWhere {
 }
 
 const CPU_LINE = /^queue-job cpu-seconds ([\d.]+)$/;
-/** The child's error when the run or dataset it would write is locked by another process (run/lock.ts). */
-const LOCKED_LINE = /^error \[E_(?:RUN|DATASET)_LOCKED\]: (.*)$/;
 export const cpuLine = (seconds: number) => `queue-job cpu-seconds ${seconds.toFixed(3)}`;
 
 /**
@@ -115,39 +115,24 @@ export async function runWorker(url: string, options: WorkerOptions = {}): Promi
     log(`${job.id}: started on ${where.host} pid ${where.pid} (attempt ${job.attemptsMade + 1})`);
     let cpuSeconds = null as number | null;
     const errTail: string[] = [];
-    let pending = '';
-    child.stdout!.on('data', (b: Buffer) => {
-      pending += b.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const l of lines) {
-        const m = CPU_LINE.exec(l);
-        if (m) cpuSeconds = Number(m[1]);
-        else log(`[${d.job}] ${l}`);
-      }
+    createInterface({ input: child.stdout! }).on('line', (l) => {
+      const m = CPU_LINE.exec(l);
+      if (m) cpuSeconds = Number(m[1]);
+      else log(`[${d.job}] ${l}`);
     });
-    let errPending = '';
-    const takeErr = (l: string) => {
+    createInterface({ input: child.stderr! }).on('line', (l) => {
       if (!l) return;
       errTail.push(l);
       if (errTail.length > 12) errTail.shift();
-    };
-    child.stderr!.on('data', (b: Buffer) => {
-      errPending += b.toString();
-      const lines = errPending.split('\n');
-      errPending = lines.pop() ?? '';
-      lines.forEach(takeErr);
     });
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((r) => child.on('close', (c, s) => r([c, s])));
     children.delete(child);
-    takeErr(errPending);
-    // A HopError exits with code 2 (cli/program.ts): only then is a lock line the child's own refusal.
-    const locked = code === 2 ? errTail.map((l) => LOCKED_LINE.exec(l)).find((m) => m !== null) : undefined;
-    if (locked) {
+    if (code === EXIT.locked) {
       // No limit on the wait: the holder finishes, or its lock goes stale, or the user removes it as the message says.
-      await job.updateProgress({ ...where, waitingFor: locked[1] } as unknown as Record<string, unknown>);
+      const holder = (errTail.at(-1) ?? 'its run is locked by another process').replace(/^error \[[A-Z_]+\]: /, '');
+      await job.updateProgress({ ...where, waitingFor: holder } as unknown as Record<string, unknown>);
       await job.moveToDelayed(Date.now() + lockedRetry, token);
-      log(`${job.id}: ${locked[1]} (trying again in ${lockedRetry / 1000} s)`);
+      log(`${job.id}: ${holder} (trying again in ${lockedRetry / 1000} s)`);
       throw new DelayedError();
     }
     if (code !== 0) throw new Error(`${d.job} on ${where.host} (pid ${where.pid}) ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${errTail.length ? `: ${errTail.join('\n')}` : ''}`);
