@@ -55,6 +55,12 @@ export const TrainConfigSchema = z
     adamBeta1: z.number().min(0).max(1).default(0.9),
     adamBeta2: z.number().min(0).max(1).default(0.999),
     adamEpsilon: z.number().positive().default(1e-8),
+    /**
+     * L2-SP: adds `anchorWeight * sum((w - w0)^2)` over the model's trainable weights, `w0` the anchor weights
+     * given to the trainer (a per-pair registry's `anchorTo`): online training that keeps what pretraining
+     * learnt (e.g. how a goal decides the moves). 0 = off.
+     */
+    anchorWeight: z.number().nonnegative().default(0),
   })
   .strict();
 

@@ -91,6 +91,65 @@ describe('PairRegistry', () => {
   });
 });
 
+describe('PairRegistry.anchorTo', () => {
+  const sqDist = (m: MOAModel, a: MOAModel) => {
+    const wm = m.trainableVariables().map((v) => v.dataSync());
+    const wa = a.trainableVariables().map((v) => v.dataSync());
+    return wm.reduce((s, w, k) => s + w.reduce((t, x, i) => t + (x - wa[k][i]) ** 2, 0), 0);
+  };
+
+  it("anchors each pair's trainer to the source's model of the same pair; saves and loads the anchors", async () => {
+    // The source: a "pretrained" registry whose pair 0 -> 1 has its own weights, the rest share its generic.
+    const srcGeneric = new MOAModel({ ...tinyGrid, seed: 5 });
+    const src = new PairRegistry(srcGeneric, 3);
+    src.adopt(0, 1, new MOAModel({ ...tinyGrid, seed: 6 }));
+    const generic = new MOAModel(tinyGrid);
+    const reg = new PairRegistry(generic, 3, { learningRate: 1e-3, anchorWeight: 0.5 });
+    reg.anchorTo(src);
+    expect(reg.anchors).toBe(src);
+    const r01 = reg.trainer(0, 1).step(data);
+    const r20 = reg.trainer(2, 0).step(data);
+    // Each penalty is measured against that pair's own anchor (before the step the pair had the generic weights).
+    expect(r01.anchor).toBeCloseTo(0.5 * sqDist(generic, src.model(0, 1)), 2);
+    expect(r20.anchor).toBeCloseTo(0.5 * sqDist(generic, srcGeneric), 2);
+    expect(r01.anchor).not.toBeCloseTo(r20.anchor ?? 0, 1);
+    expect(() => reg.anchorTo(new PairRegistry(new MOAModel(tinyGrid), 3))).toThrowError(/trainers already exist/);
+
+    const path = join(dir, 'anchored');
+    await savePairRegistry(path, reg);
+    const back = await loadPairRegistry(path);
+    expect(back.trainConfig).toMatchObject({ anchorWeight: 0.5 });
+    expect(back.anchors?.ownedKeys()).toEqual(['player_0_to_1']);
+    expect(maxAbsDiff(probsOf(back.anchors!.model(0, 1)), probsOf(src.model(0, 1)))).toBe(0);
+    expect(maxAbsDiff(probsOf(back.anchors!.model(1, 2)), probsOf(srcGeneric))).toBe(0);
+    // The loaded registry trains on exactly as the saved one (anchor and Adam state back).
+    const a = reg.trainer(0, 1).step(data);
+    const b = back.trainer(0, 1).step(data);
+    expect(b.anchor).toBeCloseTo(a.anchor ?? NaN, 5);
+    const wa = weightsOf(reg.model(0, 1));
+    weightsOf(back.model(0, 1)).forEach((w, i) => expect(maxAbsDiff(w, wa[i])).toBeLessThan(1e-6));
+    back.dispose();
+    back.generic.dispose();
+    const before = tf.memory().numTensors;
+    reg.dispose(); // disposes the anchor registry and its generic too
+    expect(tf.memory().numTensors).toBeLessThan(before);
+    expect(() => srcGeneric.net.weights[0].read()).toThrowError(/disposed/);
+    generic.dispose();
+  });
+
+  it('refuses a checkpoint whose training is anchored but holds no anchors, and a self-anchor', async () => {
+    const generic = new MOAModel(tinyGrid);
+    const reg = new PairRegistry(generic, 2, { anchorWeight: 0.5 });
+    expect(() => reg.anchorTo(reg)).toThrowError(/cannot anchor to itself/);
+    expect(() => reg.trainer(0, 1)).toThrowError(/anchorWeight > 0 needs anchor weights/);
+    const path = join(dir, 'anchorless');
+    await savePairRegistry(path, reg);
+    await expect(loadPairRegistry(path)).rejects.toThrowError(/holds no anchor models/);
+    reg.dispose();
+    generic.dispose();
+  });
+});
+
 describe('saveMOA / loadMOA', () => {
   it('round-trips the model exactly, and the trainer continues identically', async () => {
     const model = new MOAModel({ ...tinyGrid, maskAsInput: true, seed: 9 });

@@ -178,6 +178,105 @@ describe('MOATrainer.step', () => {
   });
 });
 
+describe('MOATrainer anchor (L2-SP toward given weights)', () => {
+  /** sum over trainable weights of (w - a)^2, from the numbers. */
+  const sqDist = (m: MOAModel, a: MOAModel) => {
+    const wm = m.trainableVariables().map((v) => v.dataSync());
+    const wa = a.trainableVariables().map((v) => v.dataSync());
+    return wm.reduce((s, w, k) => s + w.reduce((t, x, i) => t + (x - wa[k][i]) ** 2, 0), 0);
+  };
+
+  it('adds anchorWeight * sum((w - w0)^2) to the loss, with its gradient 2 * anchorWeight * (w - w0)', () => {
+    const model = new MOAModel(tinyGrid);
+    const anchor = new MOAModel({ ...tinyGrid, seed: 7 }); // other initial weights: a non-zero distance
+    const d = batchOf(16, 5);
+    const dist = sqDist(model, anchor);
+    expect(dist).toBeGreaterThan(1);
+    const ce = nll(model, d).reduce((a, b) => a + b, 0) / d.size;
+    // Linear Adam (huge epsilon, lr = eps): the first update is -g exactly, so the update of the anchored
+    // trainer minus the free one is the penalty's gradient, 2 * lambda * (w - w0).
+    const lin = { learningRate: 1e4, adamEpsilon: 1e4, maxGradNorm: 1e9 };
+    const lambda = 0.01;
+    const stepOf = (anchorWeight: number) => {
+      const m = new MOAModel(tinyGrid);
+      const t = new MOATrainer(m, { ...lin, anchorWeight }, { anchor });
+      const w0 = m.trainableVariables().map((v) => Float32Array.from(v.dataSync()));
+      const r = t.step(d);
+      const dw = m.trainableVariables().map((v, k) => Float32Array.from(v.dataSync(), (x, i) => x - w0[k][i]));
+      t.dispose();
+      m.dispose();
+      return { r, dw };
+    };
+    const free = stepOf(0);
+    const anchored = stepOf(lambda);
+    expect(free.r.anchor).toBeUndefined();
+    expect(anchored.r.ce).toBeCloseTo(ce, 5);
+    expect(anchored.r.anchor).toBeCloseTo(lambda * dist, 3);
+    expect(anchored.r.loss).toBeCloseTo(ce + lambda * dist, 3);
+    const wm = model.trainableVariables().map((v) => v.dataSync());
+    const wa = anchor.trainableVariables().map((v) => v.dataSync());
+    let worst = 0;
+    let big = 0;
+    anchored.dw.forEach((dw, k) =>
+      dw.forEach((x, i) => {
+        const expected = -2 * lambda * (wm[k][i] - wa[k][i]);
+        big = Math.max(big, Math.abs(expected));
+        worst = Math.max(worst, Math.abs(x - free.dw[k][i] - expected));
+      }),
+    );
+    expect(big).toBeGreaterThan(1e-3);
+    expect(worst).toBeLessThan(1e-3 * big + 1e-6);
+    model.dispose();
+    anchor.dispose();
+  });
+
+  it('keeps a fitted model near its anchor, more so for a larger weight; the anchor is a copy', () => {
+    const d = batchOf(200, 6);
+    const anchor = new MOAModel(tinyGrid);
+    const fitWith = (anchorWeight: number) => {
+      const m = new MOAModel(tinyGrid); // starts at the anchor's weights (same seed)
+      const t = new MOATrainer(m, { learningRate: 1e-2, anchorWeight }, { anchor });
+      const res = t.fit(d, { epochs: 4, minibatch: 32, rng: new Rng(1) });
+      const dist = sqDist(m, anchor);
+      t.dispose();
+      m.dispose();
+      return { res, dist };
+    };
+    const free = fitWith(0);
+    const weak = fitWith(1e-3);
+    const strong = fitWith(1e-1);
+    expect(free.dist).toBeGreaterThan(0.1);
+    expect(weak.dist).toBeLessThan(free.dist);
+    expect(strong.dist).toBeLessThan(0.2 * weak.dist);
+    // Epoch results carry the mean penalty, part of the loss.
+    expect(strong.res[0].anchor).toBeGreaterThan(0);
+    expect(strong.res[0].loss).toBeGreaterThan(strong.res[0].ce);
+    expect(free.res[0].anchor).toBeUndefined();
+    // The trainer copied the anchor's weights: changing the anchor model afterwards changes nothing.
+    const m = new MOAModel(tinyGrid);
+    const t = new MOATrainer(m, { anchorWeight: 1 }, { anchor });
+    const before = t.step(d).anchor;
+    expect(before).toBe(0); // first step: w == w0 before the update
+    anchor.net.setWeights(anchor.net.getWeights().map((w) => tf.tidy(() => w.add(1))));
+    expect(t.step(d).anchor ?? 0).toBeLessThan(1e-2);
+    t.dispose();
+    m.dispose();
+    anchor.dispose();
+  });
+
+  it('says what is missing: no anchor, or an anchor of another architecture', () => {
+    const m = new MOAModel(tinyGrid);
+    expect(() => new MOATrainer(m, { anchorWeight: 0.1 })).toThrowError(/anchorWeight > 0 needs anchor weights/);
+    const other = new MOAModel({ ...tinyGrid, hiddenUnits: 16 });
+    expect(() => new MOATrainer(m, { anchorWeight: 0.1 }, { anchor: other })).toThrowError(/do not match the trained model/);
+    expect(() => new MOATrainer(m, { anchorWeight: -1 }, { anchor: other })).toThrowError(/anchorWeight/);
+    // Off: no anchor needed, none used.
+    expect(new MOATrainer(m, {}, { anchor: other }).step(batchOf(8, 1)).anchor).toBeUndefined();
+    other.dispose();
+    m.dispose();
+  });
+});
+
 describe('MOATrainer.fit', () => {
   it('is deterministic for a seed, and another seed gives other weights (the shuffle uses the rng)', () => {
     // Mutation audit (issue 17): `fit` iterating in dataset order (no shuffle) passed a same-seed-only test.

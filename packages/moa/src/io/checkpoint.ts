@@ -17,6 +17,8 @@ interface PairsCheckpointConfig {
   moa: MOAConfig;
   numAgents: number;
   train: TrainConfig;
+  /** The anchor registry's architecture, when the registry was anchored (`anchorTo`). */
+  anchorMoa?: MOAConfig;
 }
 
 /** Saves one MOA (and, with a trainer, its training config and Adam state) as a core checkpoint. */
@@ -40,13 +42,24 @@ export async function saveMOA(
 
 /**
  * Loads an MOA saved by `saveMOA`: rebuilds it from the saved config and loads its weights; when the
- * checkpoint holds optimizer state, also a trainer that continues where it stopped.
+ * checkpoint holds optimizer state, also a trainer that continues where it stopped (`options.anchor`: the
+ * anchor model of a trainer saved with `anchorWeight > 0`).
  */
-export async function loadMOA(dir: string): Promise<{ model: MOAModel; trainer: MOATrainer | null; meta: CheckpointMeta }> {
+export async function loadMOA(
+  dir: string,
+  options: { anchor?: MOAModel } = {},
+): Promise<{ model: MOAModel; trainer: MOATrainer | null; meta: CheckpointMeta }> {
   const meta = await readCheckpointMeta(dir);
   const c = meta.config as Partial<MOACheckpointConfig> | null;
   const model = new MOAModel(parseConfig(MOAConfigSchema, c?.moa, `${dir}: saved MOA`));
-  const trainer = c?.train && meta.optimizers?.includes('moa') ? new MOATrainer(model, parseConfig(TrainConfigSchema, c.train, `${dir}: saved training`)) : null;
+  let trainer: MOATrainer | null = null;
+  try {
+    // A trainer saved with anchorWeight > 0 needs its anchor again (options.anchor).
+    if (c?.train && meta.optimizers?.includes('moa')) trainer = new MOATrainer(model, parseConfig(TrainConfigSchema, c.train, `${dir}: saved training`), options);
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
   try {
     await loadCheckpoint(dir, {
       kind: MOA_CHECKPOINT_KIND,
@@ -76,19 +89,30 @@ export async function savePairRegistry(dir: string, registry: PairRegistry, extr
     const t = registry.existingTrainer(i, j);
     if (t) optimizers[key] = t.optimizer;
   }
+  // The anchor registry (anchorTo) travels with the pairs, so a resumed run or an evaluation trains them alike.
+  const anchors = registry.anchors;
+  const anchorOwned = anchors ? anchors.ownedKeys() : [];
+  if (anchors) {
+    models[`${ANCHOR_PREFIX}generic`] = anchors.generic.net;
+    for (const [i, j] of anchors.pairs()) if (!anchors.isShared(i, j)) models[`${ANCHOR_PREFIX}${pairKey(i, j)}`] = anchors.model(i, j).net;
+  }
   const config: PairsCheckpointConfig = {
     moa: registry.generic.config,
     numAgents: registry.numAgents,
     train: parseConfig(TrainConfigSchema, registry.trainConfig, 'pair registry training'),
+    ...(anchors ? { anchorMoa: anchors.generic.config } : {}),
   };
   await saveCheckpoint(dir, {
     kind: PAIRS_CHECKPOINT_KIND,
     config,
     models,
     ...(Object.keys(optimizers).length ? { optimizers } : {}),
-    extra: { ...extra, owned, shared: registry.keys().filter((k) => !owned.includes(k)) },
+    extra: { ...extra, owned, shared: registry.keys().filter((k) => !owned.includes(k)), ...(anchors ? { anchorOwned } : {}) },
   });
 }
+
+/** Model names of the anchor registry inside a pairs checkpoint. */
+const ANCHOR_PREFIX = 'anchor_';
 
 /** Loads a registry saved by `savePairRegistry`: the generic model, own pairs (and their optimizers). */
 export async function loadPairRegistry(dir: string): Promise<PairRegistry> {
@@ -101,6 +125,21 @@ export async function loadPairRegistry(dir: string): Promise<PairRegistry> {
   const models: Record<string, tf.LayersModel> = { generic: generic.net };
   const optimizers: Record<string, tf.Optimizer> = {};
   try {
+    if (meta.models.includes(`${ANCHOR_PREFIX}generic`)) {
+      const anchorMoa = parseConfig(MOAConfigSchema, c?.anchorMoa ?? c?.moa, `${dir}: saved anchor MOA`);
+      const anchors = new PairRegistry(new MOAModel(anchorMoa), registry.numAgents);
+      registry.anchorTo(anchors);
+      const anchorModels: Record<string, tf.LayersModel> = { [`${ANCHOR_PREFIX}generic`]: anchors.generic.net };
+      for (const [i, j] of anchors.pairs()) {
+        const key = `${ANCHOR_PREFIX}${pairKey(i, j)}`;
+        if (!meta.models.includes(key)) continue;
+        anchors.adopt(i, j, new MOAModel(anchorMoa));
+        anchorModels[key] = anchors.model(i, j).net;
+      }
+      // Loaded before any trainer exists: a trainer copies its anchor's weights when it is made.
+      await loadCheckpoint(dir, { kind: PAIRS_CHECKPOINT_KIND, models: anchorModels });
+    } else if (train.anchorWeight > 0)
+      throw new HopError('E_CHECKPOINT', `${dir}: its training has anchorWeight ${train.anchorWeight} but the checkpoint holds no anchor models (anchor_generic)`);
     for (const [i, j] of registry.pairs()) {
       const key = pairKey(i, j);
       if (!meta.models.includes(key)) continue;

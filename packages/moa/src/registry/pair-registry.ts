@@ -20,6 +20,7 @@ export class PairRegistry {
   readonly numAgents: number;
   private readonly own = new Map<string, MOAModel>();
   private readonly trainers = new Map<string, MOATrainer>();
+  private anchorSource: PairRegistry | null = null;
 
   constructor(
     readonly generic: MOAModel,
@@ -67,15 +68,40 @@ export class PairRegistry {
     return m;
   }
 
-  /** The pair's trainer (own optimizer); detaches the pair first, since a trainer updates weights. */
+  /**
+   * The pair's trainer (own optimizer); detaches the pair first, since a trainer updates weights. With
+   * `anchorTo`, it pulls the pair toward the anchor registry's model of the same pair (`anchorWeight`).
+   */
   trainer(i: number, j: number): MOATrainer {
     const key = this.check(i, j);
     let t = this.trainers.get(key);
     if (!t) {
-      t = new MOATrainer(this.detach(i, j), this.trainConfig);
+      const anchor = this.anchorSource?.model(i, j);
+      t = new MOATrainer(this.detach(i, j), this.trainConfig, anchor ? { anchor } : {});
       this.trainers.set(key, t);
     }
     return t;
+  }
+
+  /**
+   * Online training keeps every pair near `source`'s model of the same pair (e.g. the pretrained registry):
+   * trainers created from now on add `trainConfig.anchorWeight * sum((w - w0)^2)` to their loss. The
+   * registry takes ownership of `source` and its generic model (disposed with this one); set it before any
+   * trainer exists.
+   */
+  anchorTo(source: PairRegistry): void {
+    if (source === this) throw new HopError('E_CONFIG', 'a pair registry cannot anchor to itself');
+    if (source.numAgents !== this.numAgents)
+      throw new HopError('E_CONFIG', `the anchor registry has ${source.numAgents} agents, this one ${this.numAgents}`);
+    if (this.trainers.size > 0)
+      throw new HopError('E_STATE', 'anchorTo: trainers already exist and would keep training without the anchor; set the anchor first');
+    this.disposeAnchor();
+    this.anchorSource = source;
+  }
+
+  /** The registry the pairs are anchored to (`anchorTo`), or null. */
+  get anchors(): PairRegistry | null {
+    return this.anchorSource;
   }
 
   /** The pair's trainer if one was created, without creating one. */
@@ -92,12 +118,24 @@ export class PairRegistry {
     this.own.set(key, model);
   }
 
-  /** Disposes the pairs' own models and optimizers (not the generic model, which the caller owns). */
+  /**
+   * Disposes the pairs' own models and optimizers, and the anchor registry with its generic model (not this
+   * registry's generic model, which the caller owns).
+   */
   dispose(): void {
     for (const t of this.trainers.values()) t.dispose();
     for (const m of this.own.values()) m.dispose();
     this.trainers.clear();
     this.own.clear();
+    this.disposeAnchor();
+  }
+
+  private disposeAnchor(): void {
+    const a = this.anchorSource;
+    if (!a) return;
+    this.anchorSource = null;
+    a.dispose();
+    a.generic.dispose();
   }
 
   private check(i: number, j: number): string {

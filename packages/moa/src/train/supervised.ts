@@ -44,6 +44,8 @@ export interface StepResult {
   value?: number;
   /** The extra loss term, when given. */
   extra?: number;
+  /** The anchor penalty `anchorWeight * sum((w - w0)^2)`, when the trainer has anchor weights. */
+  anchor?: number;
   /** Named parts reported by the extra loss. */
   parts: Record<string, number>;
   /** Global gradient norm before clipping. */
@@ -62,6 +64,8 @@ export interface FitOptions {
 export interface EpochResult {
   loss: number;
   ce: number;
+  /** Mean anchor penalty, when the trainer has anchor weights. */
+  anchor?: number;
   gradNorm: number;
   steps: number;
 }
@@ -75,15 +79,23 @@ export class MOATrainer {
   readonly config: TrainConfig;
   readonly optimizer: tf.AdamOptimizer;
   private readonly classWeights: tf.Tensor1D | null;
+  /** Copies of the anchor model's trainable weights (`anchorWeight > 0`), in the model's variable order. */
+  private readonly anchor: tf.Tensor[] | null;
 
+  /**
+   * `options.anchor`: the model whose weights `config.anchorWeight` pulls this one toward (same architecture;
+   * its weights are copied now, so it may change or be disposed later). Needed when `anchorWeight > 0`.
+   */
   constructor(
     readonly model: MOAModel,
     config: TrainConfigInput = {},
+    options: { anchor?: MOAModel } = {},
   ) {
     this.config = parseConfig(TrainConfigSchema, config, 'MOA training');
     const cw = this.config.classWeights;
     if (cw && cw.length !== model.numActions)
       throw new HopError('E_CONFIG', `classWeights has ${cw.length} entries, expected numActions = ${model.numActions}`);
+    this.anchor = this.config.anchorWeight > 0 ? anchorWeights(model, options.anchor) : null;
     this.classWeights = cw ? tf.keep(tf.tensor1d(cw, 'float32')) : null;
     const c = this.config;
     this.optimizer = tf.train.adam(c.learningRate, c.adamBeta1, c.adamBeta2, c.adamEpsilon);
@@ -94,7 +106,7 @@ export class MOATrainer {
     const model = this.model;
     const vars = [...model.trainableVariables(), ...(options.extraVariables ?? [])];
     // Loss parts leave the tape's own tidy scope through tf.keep and are disposed in `finally`.
-    const parts: { ce?: tf.Scalar; value?: tf.Scalar; extra?: tf.Scalar; named: [string, tf.Scalar][] } = {
+    const parts: { ce?: tf.Scalar; value?: tf.Scalar; extra?: tf.Scalar; anchor?: tf.Scalar; named: [string, tf.Scalar][] } = {
       named: [],
     };
     const kept: tf.Tensor[] = [];
@@ -126,12 +138,18 @@ export class MOATrainer {
             parts.named = Object.entries(el.parts ?? {}).map(([k, v]) => [k, keep(v)]);
             total = total.add(el.loss);
           }
+          if (this.anchor) {
+            const anchor = this.anchor;
+            const sq = model.trainableVariables().map((w, k) => tf.sum(tf.squaredDifference(w, anchor[k])));
+            parts.anchor = keep(tf.addN(sq).mul(this.config.anchorWeight) as tf.Scalar);
+            total = total.add(parts.anchor);
+          }
           return total;
         }, vars);
         const { grads: clipped, norm } = clipByGlobalNorm(grads, this.config.maxGradNorm);
         (this.optimizer as tf.Optimizer).applyGradients(clipped); // Optimizer's signature takes tensors by name
         const zero = tf.scalar(0);
-        return tf.stack([parts.ce ?? zero, parts.value ?? zero, parts.extra ?? zero, norm, ...parts.named.map(([, v]) => v)]);
+        return tf.stack([parts.ce ?? zero, parts.value ?? zero, parts.extra ?? zero, norm, parts.anchor ?? zero, ...parts.named.map(([, v]) => v)]);
       });
       const v = report.dataSync();
       report.dispose();
@@ -144,7 +162,11 @@ export class MOATrainer {
         result.extra = v[2];
         result.loss += v[2];
       }
-      parts.named.forEach(([n], k) => (result.parts[n] = v[4 + k]));
+      if (parts.anchor) {
+        result.anchor = v[4];
+        result.loss += v[4];
+      }
+      parts.named.forEach(([n], k) => (result.parts[n] = v[5 + k]));
       return result;
     } finally {
       tf.dispose(kept);
@@ -175,16 +197,18 @@ export class MOATrainer {
     const out: EpochResult[] = [];
     for (let e = 0; e < options.epochs; e++) {
       const order = options.rng.permutation(dataset.size);
-      const acc: EpochResult = { loss: 0, ce: 0, gradNorm: 0, steps: 0 };
+      const acc = { loss: 0, ce: 0, anchor: 0, gradNorm: 0, steps: 0 };
       for (let from = 0; from < dataset.size; from += options.minibatch) {
         const mb = gatherRows(dataset, order, from, Math.min(options.minibatch, dataset.size - from));
         const r = this.step(mb);
         acc.loss += r.loss;
         acc.ce += r.ce;
+        acc.anchor += r.anchor ?? 0;
         acc.gradNorm += r.gradNorm;
         acc.steps++;
       }
-      const epoch = { loss: acc.loss / acc.steps, ce: acc.ce / acc.steps, gradNorm: acc.gradNorm / acc.steps, steps: acc.steps };
+      const epoch: EpochResult = { loss: acc.loss / acc.steps, ce: acc.ce / acc.steps, gradNorm: acc.gradNorm / acc.steps, steps: acc.steps };
+      if (this.anchor) epoch.anchor = acc.anchor / acc.steps;
       out.push(epoch);
       options.onEpoch?.(e, epoch);
     }
@@ -194,7 +218,27 @@ export class MOATrainer {
   dispose(): void {
     this.optimizer.dispose();
     this.classWeights?.dispose();
+    if (this.anchor) tf.dispose(this.anchor);
   }
+}
+
+/** Copies of `anchor`'s trainable weights, checked against `model`'s (same count and shapes). */
+function anchorWeights(model: MOAModel, anchor: MOAModel | undefined): tf.Tensor[] {
+  if (!anchor)
+    throw new HopError(
+      'E_CONFIG',
+      'anchorWeight > 0 needs anchor weights: give the trainer { anchor: model } (a per-pair registry: anchorTo(pretrained)), or set anchorWeight 0',
+    );
+  const mine = model.trainableVariables();
+  const theirs = anchor.trainableVariables();
+  const same = mine.length === theirs.length && mine.every((w, k) => w.shape.join('x') === theirs[k].shape.join('x'));
+  if (!same)
+    throw new HopError(
+      'E_SHAPE',
+      `the anchor model's weights (${theirs.map((w) => `[${w.shape}]`).join(' ')}) do not match the trained model's ` +
+        `(${mine.map((w) => `[${w.shape}]`).join(' ')}): anchor to a model of the same architecture`,
+    );
+  return theirs.map((w) => tf.keep(w.clone()));
 }
 
 /** A `[batch]` vector (returns as float32, actions as int32) from a tensor or typed array, size-checked. */

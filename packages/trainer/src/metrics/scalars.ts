@@ -99,15 +99,26 @@ export function inferenceMetrics(t: InferenceTally, usesBeliefs: boolean): Recor
 export function onlineMoaMetrics(reports: OnlineTrainReport[]): Record<string, number> {
   if (reports.length === 0) return { 'moa/train_rounds': 0 };
   let ce = 0;
+  let anchor = 0;
+  let anchored = 0;
   let n = 0;
   for (const r of reports) {
     const last = r.epochs[r.epochs.length - 1];
     if (last) {
       ce += last.ce;
       n++;
+      if (last.anchor !== undefined) {
+        anchor += last.anchor;
+        anchored++;
+      }
     }
   }
-  return { 'moa/train_rounds': reports.length, ...(n ? { 'losses/moa_ce': ce / n } : {}) };
+  return {
+    'moa/train_rounds': reports.length,
+    ...(n ? { 'losses/moa_ce': ce / n } : {}),
+    // --moa-anchor: the penalty of the last epoch, anchorWeight x the squared distance to the pretrained weights
+    ...(anchored ? { 'losses/moa_anchor': anchor / anchored } : {}),
+  };
 }
 
 /** The stacked time bar of the report: these groups of phases, in this order (one colour each). */

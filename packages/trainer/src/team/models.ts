@@ -18,6 +18,8 @@ export interface TeamSettings {
   moaFilters: number[];
   moaHidden: number;
   moaLr: number;
+  /** L2 penalty of online training toward the pretrained pair models (`anchorWeight`); 0 or absent = off. */
+  moaAnchor?: number;
   pretrained?: string;
   /** `co-player`: the focal network also reads every agent's goal (`focalGoalDim` wide); default off. */
   focalGoals?: FocalGoalsMode;
@@ -59,7 +61,9 @@ export async function buildCoPlayers(
   game: StagHuntSimulator,
   goalsMode: 'goals' | 'none',
 ): Promise<{ registry: PairRegistry; goals: GoalSetup; source: Record<string, unknown> }> {
-  const trainConfig = { learningRate: config.moaLr };
+  const trainConfig = { learningRate: config.moaLr, anchorWeight: config.moaAnchor ?? 0 };
+  if (trainConfig.anchorWeight > 0 && !config.pretrained)
+    throw new HopError('E_CONFIG', `--moa-anchor ${trainConfig.anchorWeight} pulls the co-player models toward pretrained ones: give --pretrained <hop pretrain run>, or --moa-anchor 0`);
   const latent = goalsMode === 'goals' && config.goals === 'latent';
   if (latent && !config.pretrained)
     throw new HopError('E_CONFIG', '--goals latent needs --pretrained <run made with --goal-input z> (the latent goals come from its VAE)');
@@ -107,6 +111,12 @@ export async function buildCoPlayers(
   // Online training uses this run's learning rate: rebuild the registry over the loaded models.
   const registry = new PairRegistry(g, game.numAgents, trainConfig);
   for (const [i, j] of loaded.pairs()) if (!loaded.isShared(i, j)) registry.adopt(i, j, loaded.model(i, j).clone());
+  // --moa-anchor: copies of the pretrained models are the anchors (owned by the registry).
+  if (trainConfig.anchorWeight > 0) {
+    const anchors = new PairRegistry(g.clone(), game.numAgents);
+    for (const [i, j] of loaded.pairs()) if (!loaded.isShared(i, j)) anchors.adopt(i, j, loaded.model(i, j).clone());
+    registry.anchorTo(anchors);
+  }
   loaded.dispose();
   let goals: GoalSetup;
   try {

@@ -39,6 +39,13 @@ export const SelfPlayConfigShape = {
   moaEpochs: int(1).default(15).describe('Online MOA: epochs per training round'),
   moaMinibatch: int(1).default(512).describe('Online MOA: minibatch'),
   moaLr: z.number().positive().default(5e-4).describe('Online MOA: Adam learning rate'),
+  moaAnchor: z
+    .number()
+    .min(0)
+    .default(0)
+    .describe(
+      'Online MOA: L2 penalty toward the pretrained co-player models (moaAnchor x the sum of squared weight changes of each pair model), so online training keeps how the pretrained goal input decides the moves; needs --pretrained; kept in the checkpoints, also applied when hop eval trains the models online. 0 = off',
+    ),
   priorAlpha: z.number().min(0).max(1).default(0.995).describe('Inter-episode goal prior discount'),
   focalGoals: z
     .enum(['off', 'co-player'])
