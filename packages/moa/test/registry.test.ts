@@ -93,14 +93,18 @@ describe('PairRegistry', () => {
 
 describe('PairRegistry.anchorTo', () => {
   const sqDist = (m: MOAModel, a: MOAModel) => {
-    const wm = m.trainableVariables().map((v) => v.dataSync());
-    const wa = a.trainableVariables().map((v) => v.dataSync());
+    const wm = m.trainableVariables().map((v) => Array.from(v.dataSync()));
+    const wa = a.trainableVariables().map((v) => Array.from(v.dataSync()));
     return wm.reduce((s, w, k) => s + w.reduce((t, x, i) => t + (x - wa[k][i]) ** 2, 0), 0);
   };
 
   it("anchors each pair's trainer to the source's model of the same pair; saves and loads the anchors", async () => {
     // The source: a "pretrained" registry whose pair 0 -> 1 has its own weights, the rest share its generic.
     const srcGeneric = new MOAModel({ ...tinyGrid, seed: 5 });
+    // Trained a little: a model rebuilt from the saved config (same seed) would not have these weights.
+    const pre = new MOATrainer(srcGeneric, { learningRate: 1e-2 });
+    pre.step(data);
+    pre.dispose();
     const src = new PairRegistry(srcGeneric, 3);
     src.adopt(0, 1, new MOAModel({ ...tinyGrid, seed: 6 }));
     const generic = new MOAModel(tinyGrid);
@@ -114,6 +118,12 @@ describe('PairRegistry.anchorTo', () => {
     expect(r20.anchor).toBeCloseTo(0.5 * sqDist(generic, srcGeneric), 2);
     expect(r01.anchor).not.toBeCloseTo(r20.anchor ?? 0, 1);
     expect(() => reg.anchorTo(new PairRegistry(new MOAModel(tinyGrid), 3))).toThrowError(/trainers already exist/);
+    reg.anchorTo(src); // the same source again: nothing changes (it is not disposed and re-used)
+    expect(reg.anchors).toBe(src);
+    const sharing = new PairRegistry(new MOAModel(tinyGrid), 3);
+    expect(() => sharing.anchorTo(new PairRegistry(sharing.generic, 3))).toThrowError(/shares models with this one/);
+    sharing.dispose();
+    sharing.generic.dispose();
 
     const path = join(dir, 'anchored');
     await savePairRegistry(path, reg);

@@ -181,8 +181,8 @@ describe('MOATrainer.step', () => {
 describe('MOATrainer anchor (L2-SP toward given weights)', () => {
   /** sum over trainable weights of (w - a)^2, from the numbers. */
   const sqDist = (m: MOAModel, a: MOAModel) => {
-    const wm = m.trainableVariables().map((v) => v.dataSync());
-    const wa = a.trainableVariables().map((v) => v.dataSync());
+    const wm = m.trainableVariables().map((v) => Array.from(v.dataSync()));
+    const wa = a.trainableVariables().map((v) => Array.from(v.dataSync()));
     return wm.reduce((s, w, k) => s + w.reduce((t, x, i) => t + (x - wa[k][i]) ** 2, 0), 0);
   };
 

@@ -13,8 +13,8 @@ beforeAll(async () => {
 
 /** sum over trainable weights of (w - a)^2. */
 function sqDist(m: MOAModel, a: MOAModel): number {
-  const wa = a.trainableVariables().map((v) => v.dataSync());
-  return m.trainableVariables().reduce((s, v, k) => s + v.dataSync().reduce((t, x, i) => t + (x - wa[k][i]) ** 2, 0), 0);
+  const wa = a.trainableVariables().map((v) => Array.from(v.dataSync()));
+  return m.trainableVariables().reduce((s, v, k) => s + Array.from(v.dataSync()).reduce((t, x, i) => t + (x - wa[k][i]) ** 2, 0), 0);
 }
 
 /** Summed squared distance of every pair of `reg` to the same pair of `ref`. */
@@ -78,13 +78,30 @@ describe('hop train --moa-anchor: online co-player models pulled toward the pret
         g.generic.dispose();
       }
     }
-    // An evaluation's agent trains its own copy of the models with the run's anchor.
+    // An evaluation's agent trains its own copy of the models toward the pretrained ones: the penalty of its
+    // first step is 1 x the squared distance of the trained pair to the pretrained pair.
     const agent = await HopAgent.fromRun(anchored, { focal: 0, decisions: 'greedy' });
+    const pretrained = await loadPairRegistry(join(pre, 'pairs'));
     try {
-      expect(agent.team.registry.trainConfig).toMatchObject({ anchorWeight: 1 });
-      expect(agent.team.registry.anchors).not.toBeNull();
+      const reg = agent.team.registry;
+      expect(reg.trainConfig).toMatchObject({ anchorWeight: 1 });
+      const dist = sqDist(reg.model(0, 1), pretrained.model(0, 1));
+      expect(dist).toBeGreaterThan(1e-4);
+      const n = 6;
+      const obsSize = reg.generic.observationSize;
+      const batch = {
+        obs: Float32Array.from({ length: n * obsSize }, (_, k) => (k % 5 === 0 ? 1 : 0)),
+        mask: new Uint8Array(n * reg.generic.numActions).fill(1),
+        time: new Float32Array(n),
+        goal: new Float32Array(n * reg.generic.goalDim).fill(1 / reg.generic.goalDim),
+        action: new Int32Array(n),
+      };
+      const r = reg.trainer(0, 1).step(batch);
+      expect(r.anchor).toBeCloseTo(dist, 3);
     } finally {
       await agent.dispose();
+      pretrained.dispose();
+      pretrained.generic.dispose();
     }
     // Interrupted after iteration 1 and resumed: the same pairs as the straight two-iteration run.
     const split = join(dir, 'split');
@@ -105,12 +122,18 @@ describe('hop train --moa-anchor: online co-player models pulled toward the pret
     }
   }, 300_000);
 
-  it('needs --pretrained (the anchor is the pretrained models)', async () => {
+  it('needs --pretrained (the anchor is the pretrained models) and online training (else it would do nothing)', async () => {
     const dir = tempDir('anchor-nopre');
-    const r = await runHopInProcess([
+    let r = await runHopInProcess([
       'train', '--algo', 'hop', '--env', 'small-2p', '--moa-anchor', '0.5', '--iterations', '1', '--progress', 'none', '--out', join(dir, 'run'),
     ]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/--moa-anchor 0\.5 pulls the co-player models toward pretrained ones: give --pretrained/);
+    r = await runHopInProcess([
+      'train', '--algo', 'hop', '--env', 'small-2p', '--moa-anchor', '0.5', '--no-online-moa', '--pretrained', join(dir, 'nowhere'),
+      '--iterations', '1', '--progress', 'none', '--out', join(dir, 'run2'),
+    ]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--moa-anchor 0\.5 applies to online training, which --no-online-moa turns off/);
   }, 60_000);
 });

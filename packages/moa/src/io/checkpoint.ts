@@ -30,7 +30,7 @@ export async function saveMOA(
   const { trainer, extra } = options;
   if (trainer && trainer.model !== model)
     throw new HopError('E_CHECKPOINT', 'saveMOA: the trainer given trains another model; pass the trainer of this model');
-  const config: MOACheckpointConfig = { moa: model.config, ...(trainer ? { train: trainer.config } : {}) };
+  const config: MOACheckpointConfig = { moa: model.config, ...(trainer ? { train: savedTrainConfig(trainer.config) } : {}) };
   await saveCheckpoint(dir, {
     kind: MOA_CHECKPOINT_KIND,
     config,
@@ -91,7 +91,6 @@ export async function savePairRegistry(dir: string, registry: PairRegistry, extr
   }
   // The anchor registry (anchorTo) travels with the pairs, so a resumed run or an evaluation trains them alike.
   const anchors = registry.anchors;
-  const anchorOwned = anchors ? anchors.ownedKeys() : [];
   if (anchors) {
     models[`${ANCHOR_PREFIX}generic`] = anchors.generic.net;
     for (const [i, j] of anchors.pairs()) if (!anchors.isShared(i, j)) models[`${ANCHOR_PREFIX}${pairKey(i, j)}`] = anchors.model(i, j).net;
@@ -99,7 +98,7 @@ export async function savePairRegistry(dir: string, registry: PairRegistry, extr
   const config: PairsCheckpointConfig = {
     moa: registry.generic.config,
     numAgents: registry.numAgents,
-    train: parseConfig(TrainConfigSchema, registry.trainConfig, 'pair registry training'),
+    train: savedTrainConfig(parseConfig(TrainConfigSchema, registry.trainConfig, 'pair registry training')),
     ...(anchors ? { anchorMoa: anchors.generic.config } : {}),
   };
   await saveCheckpoint(dir, {
@@ -107,8 +106,18 @@ export async function savePairRegistry(dir: string, registry: PairRegistry, extr
     config,
     models,
     ...(Object.keys(optimizers).length ? { optimizers } : {}),
-    extra: { ...extra, owned, shared: registry.keys().filter((k) => !owned.includes(k)), ...(anchors ? { anchorOwned } : {}) },
+    extra: { ...extra, owned, shared: registry.keys().filter((k) => !owned.includes(k)) },
   });
+}
+
+/**
+ * The training config as saved: `anchorWeight` only when it is on, so checkpoints without an anchor stay
+ * byte-identical to those of earlier versions (whose strict schema would refuse the key).
+ */
+function savedTrainConfig(c: TrainConfig): TrainConfig {
+  if (c.anchorWeight > 0) return c;
+  const { anchorWeight: _off, ...rest } = c;
+  return rest as TrainConfig;
 }
 
 /** Model names of the anchor registry inside a pairs checkpoint. */

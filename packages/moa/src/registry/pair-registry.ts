@@ -91,6 +91,9 @@ export class PairRegistry {
    */
   anchorTo(source: PairRegistry): void {
     if (source === this) throw new HopError('E_CONFIG', 'a pair registry cannot anchor to itself');
+    if (source === this.anchorSource) return;
+    if (source.generic === this.generic || this.ownedKeys().some((k) => source.own.get(k) === this.own.get(k)))
+      throw new HopError('E_CONFIG', 'the anchor registry shares models with this one: anchor to copies (model.clone()), which the registry then owns');
     if (source.numAgents !== this.numAgents)
       throw new HopError('E_CONFIG', `the anchor registry has ${source.numAgents} agents, this one ${this.numAgents}`);
     if (this.trainers.size > 0)

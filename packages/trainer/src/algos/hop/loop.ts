@@ -127,6 +127,8 @@ async function openSetup(algo: HopVariant, config: AnyConfig, game: StagHuntSimu
   let models: SelfPlayModels | null = null;
   try {
     checkFocalGoals(config.focalGoals, algo);
+    if (config.moaAnchor > 0 && !config.onlineMoa)
+      throw new HopError('E_CONFIG', `--moa-anchor ${config.moaAnchor} applies to online training, which --no-online-moa turns off: drop one of them`);
     const co = await buildCoPlayers(config, game, algo.coPlayerGoals);
     const registry = checkpoint ? await swapRegistry(co.registry, checkpoint) : co.registry;
     models = { policy: buildPolicy(config, game), registry, goals: co.goals, source: co.source };
@@ -190,10 +192,12 @@ async function openSetup(algo: HopVariant, config: AnyConfig, game: StagHuntSimu
 
 /** Replaces a fresh registry with the one saved in a checkpoint (its online-trained pairs and their Adam state). */
 async function swapRegistry(fresh: SelfPlayModels['registry'], checkpoint: string): Promise<SelfPlayModels['registry']> {
-  const saved = await loadPairs(checkpoint);
-  fresh.dispose();
-  fresh.generic.dispose();
-  return saved;
+  try {
+    return await loadPairs(checkpoint);
+  } finally {
+    fresh.dispose();
+    fresh.generic.dispose();
+  }
 }
 
 function disposeSetup(s: Setup): void {
