@@ -1,5 +1,5 @@
 import { Rng } from '@hop/core';
-import type { MOAConfigInput } from '../src/index';
+import type { MOAConfigInput, MOAModel } from '../src/index';
 
 /** A tiny grid model: fast to build and run in tests. */
 export const tinyGrid: MOAConfigInput = {
@@ -35,4 +35,10 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
+}
+
+/** Sum over the trainable weights of (w - a)^2: how far model m is from model a. */
+export function sqDist(m: MOAModel, a: MOAModel): number {
+  const wa = a.trainableVariables().map((v) => Array.from(v.dataSync()));
+  return m.trainableVariables().reduce((s, v, k) => s + Array.from(v.dataSync()).reduce((t, x, i) => t + (x - wa[k][i]) ** 2, 0), 0);
 }

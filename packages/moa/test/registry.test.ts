@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HopError, Rng, initBackend } from '@hop/core';
 import { MOAModel, MOATrainer, PairRegistry, loadMOA, loadPairRegistry, saveMOA, savePairRegistry } from '../src/index';
-import { maxAbsDiff, tinyGrid } from './helpers';
+import { maxAbsDiff, sqDist, tinyGrid } from './helpers';
 import { syntheticDataset } from './synthetic';
 
 let dir: string;
@@ -92,11 +92,6 @@ describe('PairRegistry', () => {
 });
 
 describe('PairRegistry.anchorTo', () => {
-  const sqDist = (m: MOAModel, a: MOAModel) => {
-    const wm = m.trainableVariables().map((v) => Array.from(v.dataSync()));
-    const wa = a.trainableVariables().map((v) => Array.from(v.dataSync()));
-    return wm.reduce((s, w, k) => s + w.reduce((t, x, i) => t + (x - wa[k][i]) ** 2, 0), 0);
-  };
 
   it("anchors each pair's trainer to the source's model of the same pair; saves and loads the anchors", async () => {
     // The source: a "pretrained" registry whose pair 0 -> 1 has its own weights, the rest share its generic.

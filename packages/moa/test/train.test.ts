@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HopError, Rng, initBackend } from '@hop/core';
 import { MOAModel, MOATrainer, evaluate, gatherRows, type MOADataset } from '../src/index';
-import { maxAbsDiff, tinyGrid } from './helpers';
+import { maxAbsDiff, sqDist, tinyGrid } from './helpers';
 import { SYN, syntheticDataset } from './synthetic';
 
 beforeAll(async () => {
@@ -179,12 +179,6 @@ describe('MOATrainer.step', () => {
 });
 
 describe('MOATrainer anchor (L2-SP toward given weights)', () => {
-  /** sum over trainable weights of (w - a)^2, from the numbers. */
-  const sqDist = (m: MOAModel, a: MOAModel) => {
-    const wm = m.trainableVariables().map((v) => Array.from(v.dataSync()));
-    const wa = a.trainableVariables().map((v) => Array.from(v.dataSync()));
-    return wm.reduce((s, w, k) => s + w.reduce((t, x, i) => t + (x - wa[k][i]) ** 2, 0), 0);
-  };
 
   it('adds anchorWeight * sum((w - w0)^2) to the loss, with its gradient 2 * anchorWeight * (w - w0)', () => {
     const model = new MOAModel(tinyGrid);

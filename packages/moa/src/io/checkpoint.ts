@@ -79,21 +79,14 @@ export async function loadMOA(
  * (with their Adam state); shared pairs are recorded by name, not copied.
  */
 export async function savePairRegistry(dir: string, registry: PairRegistry, extra?: Record<string, unknown>): Promise<void> {
-  const models: Record<string, tf.LayersModel> = { generic: registry.generic.net };
+  // The anchor registry (anchorTo) travels with the pairs, so a resumed run or an evaluation trains them alike.
+  const anchors = registry.anchors;
+  const models = { ...registryNets(registry), ...(anchors ? registryNets(anchors, ANCHOR_PREFIX) : {}) };
   const optimizers: Record<string, tf.Optimizer> = {};
   const owned = registry.ownedKeys();
   for (const [i, j] of registry.pairs()) {
-    if (registry.isShared(i, j)) continue;
-    const key = pairKey(i, j);
-    models[key] = registry.model(i, j).net;
-    const t = registry.existingTrainer(i, j);
-    if (t) optimizers[key] = t.optimizer;
-  }
-  // The anchor registry (anchorTo) travels with the pairs, so a resumed run or an evaluation trains them alike.
-  const anchors = registry.anchors;
-  if (anchors) {
-    models[`${ANCHOR_PREFIX}generic`] = anchors.generic.net;
-    for (const [i, j] of anchors.pairs()) if (!anchors.isShared(i, j)) models[`${ANCHOR_PREFIX}${pairKey(i, j)}`] = anchors.model(i, j).net;
+    const t = registry.existingTrainer(i, j); // only pairs with their own weights have one
+    if (t) optimizers[pairKey(i, j)] = t.optimizer;
   }
   const config: PairsCheckpointConfig = {
     moa: registry.generic.config,
@@ -123,7 +116,20 @@ function savedTrainConfig(c: TrainConfig): TrainConfig {
 /** Model names of the anchor registry inside a pairs checkpoint. */
 const ANCHOR_PREFIX = 'anchor_';
 
-/** Loads a registry saved by `savePairRegistry`: the generic model, own pairs (and their optimizers). */
+/** The nets of a registry's generic model and own pairs, named `<prefix>generic` and `<prefix>player_i_to_j`. */
+function registryNets(registry: PairRegistry, prefix = ''): Record<string, tf.LayersModel> {
+  const nets: Record<string, tf.LayersModel> = { [`${prefix}generic`]: registry.generic.net };
+  for (const [i, j] of registry.pairs()) if (!registry.isShared(i, j)) nets[`${prefix}${pairKey(i, j)}`] = registry.model(i, j).net;
+  return nets;
+}
+
+/** Gives every pair the checkpoint saved under `prefix` a fresh model of its own; returns the nets to load into. */
+function adoptSaved(registry: PairRegistry, moa: MOAConfig, saved: string[], prefix = ''): Record<string, tf.LayersModel> {
+  for (const [i, j] of registry.pairs()) if (saved.includes(`${prefix}${pairKey(i, j)}`)) registry.adopt(i, j, new MOAModel(moa));
+  return registryNets(registry, prefix);
+}
+
+/** Loads a registry saved by `savePairRegistry`: the generic model, own pairs (and their optimizers), anchors. */
 export async function loadPairRegistry(dir: string): Promise<PairRegistry> {
   const meta = await readCheckpointMeta(dir);
   const c = meta.config as Partial<PairsCheckpointConfig> | null;
@@ -131,30 +137,20 @@ export async function loadPairRegistry(dir: string): Promise<PairRegistry> {
   const train = parseConfig(TrainConfigSchema, c?.train, `${dir}: saved training`);
   const generic = new MOAModel(moa);
   const registry = new PairRegistry(generic, c?.numAgents ?? 0, train);
-  const models: Record<string, tf.LayersModel> = { generic: generic.net };
-  const optimizers: Record<string, tf.Optimizer> = {};
   try {
     if (meta.models.includes(`${ANCHOR_PREFIX}generic`)) {
       const anchorMoa = parseConfig(MOAConfigSchema, c?.anchorMoa ?? c?.moa, `${dir}: saved anchor MOA`);
       const anchors = new PairRegistry(new MOAModel(anchorMoa), registry.numAgents);
       registry.anchorTo(anchors);
-      const anchorModels: Record<string, tf.LayersModel> = { [`${ANCHOR_PREFIX}generic`]: anchors.generic.net };
-      for (const [i, j] of anchors.pairs()) {
-        const key = `${ANCHOR_PREFIX}${pairKey(i, j)}`;
-        if (!meta.models.includes(key)) continue;
-        anchors.adopt(i, j, new MOAModel(anchorMoa));
-        anchorModels[key] = anchors.model(i, j).net;
-      }
       // Loaded before any trainer exists: a trainer copies its anchor's weights when it is made.
-      await loadCheckpoint(dir, { kind: PAIRS_CHECKPOINT_KIND, models: anchorModels });
+      await loadCheckpoint(dir, { kind: PAIRS_CHECKPOINT_KIND, models: adoptSaved(anchors, anchorMoa, meta.models, ANCHOR_PREFIX) });
     } else if (train.anchorWeight > 0)
       throw new HopError('E_CHECKPOINT', `${dir}: its training has anchorWeight ${train.anchorWeight} but the checkpoint holds no anchor models (anchor_generic)`);
+    const models = adoptSaved(registry, moa, meta.models);
+    const optimizers: Record<string, tf.Optimizer> = {};
     for (const [i, j] of registry.pairs()) {
       const key = pairKey(i, j);
-      if (!meta.models.includes(key)) continue;
-      registry.adopt(i, j, new MOAModel(moa));
-      models[key] = registry.model(i, j).net;
-      if (meta.optimizers?.includes(key)) optimizers[key] = registry.trainer(i, j).optimizer;
+      if (models[key] && meta.optimizers?.includes(key)) optimizers[key] = registry.trainer(i, j).optimizer;
     }
     await loadCheckpoint(dir, { kind: PAIRS_CHECKPOINT_KIND, models, optimizers });
   } catch (e) {

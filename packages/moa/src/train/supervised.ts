@@ -104,7 +104,8 @@ export class MOATrainer {
   /** One gradient step on a minibatch; returns the loss parts. */
   step(batch: SupervisedBatch, options: StepOptions = {}): StepResult {
     const model = this.model;
-    const vars = [...model.trainableVariables(), ...(options.extraVariables ?? [])];
+    const own = model.trainableVariables();
+    const vars = [...own, ...(options.extraVariables ?? [])];
     // Loss parts leave the tape's own tidy scope through tf.keep and are disposed in `finally`.
     const parts: { ce?: tf.Scalar; value?: tf.Scalar; extra?: tf.Scalar; anchor?: tf.Scalar; named: [string, tf.Scalar][] } = {
       named: [],
@@ -140,7 +141,7 @@ export class MOATrainer {
           }
           if (this.anchor) {
             const anchor = this.anchor;
-            const sq = model.trainableVariables().map((w, k) => tf.sum(tf.squaredDifference(w, anchor[k])));
+            const sq = own.map((w, k) => tf.sum(tf.squaredDifference(w, anchor[k])));
             parts.anchor = keep(tf.addN(sq).mul(this.config.anchorWeight) as tf.Scalar);
             total = total.add(parts.anchor);
           }
