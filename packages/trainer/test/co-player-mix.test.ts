@@ -18,12 +18,15 @@ import { buildPolicy } from '../src/team/models';
 import { hindsightCoGoals } from '../src/team/focal-goals';
 import { permuteSamples, runRollout, type RolloutResult, type RolloutSamples, type RolloutSpec } from '../src/algos/hop/rollout';
 import { feedOnline, onlineMoaFor } from '../src/beliefs/online-feed';
-import { coPlayerDecision, coPlayerStreamSeed, coPlayerTeam, drawCoPlayers } from '../src/algos/hop/co-players';
+import { coPlayerDecision, coPlayerRowWeights, coPlayerStreamSeed, coPlayerTeam, drawCoPlayers } from '../src/algos/hop/co-players';
 import { coPlayerMixMetrics } from '../src/algos/hop/metrics';
 import { episodeMetrics } from '../src/metrics/scalars';
 import { ADAPT_CO_PLAYERS, REFERENCE_POPULATIONS } from '../src/eval/protocol';
 import { HopTeam } from '../src/team/team';
 import { trainConfigOf } from '../src/train/command';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { runHopInProcess, tempDir } from './helpers';
 
 const game = createStagHuntSimulator('small-2p');
 const config = SelfPlayConfigSchema.parse({ env: 'small-2p', policyFilters: [8], policyHidden: 16, seed: 5 });
@@ -34,7 +37,7 @@ function team(policy: MOAModel, registry: PairRegistry, numEnvs: number): HopTea
 
 const spec = (over: Partial<RolloutSpec>): RolloutSpec => ({ seed: 3, envStart: 0, numEnvs: 4, episodesPerEnv: 2, gamma: 0.95, ...over });
 
-const COLUMNS = ['obs', 'mask', 'time', 'action', 'policy', 'reward', 'ret', 'player', 'env', 'episode', 'goal', 'learn'] as const;
+const COLUMNS = ['obs', 'mask', 'time', 'action', 'policy', 'reward', 'ret', 'player', 'env', 'episode', 'goal', 'learn', 'intent'] as const;
 
 function sameSamples(a: RolloutSamples, b: RolloutSamples): boolean {
   if (a.count !== b.count) return false;
@@ -45,13 +48,20 @@ function sameSamples(a: RolloutSamples, b: RolloutSamples): boolean {
  * Replays every episode of a 2-player rollout in a fresh vector with the recorded joint actions, asking a committed
  * agent of `epsilon` for player 1's action at each step (draws from coPlayerDecision's counter-based stream).
  */
-function replayRulePlayer(r: RolloutResult, seed: number, epsilon: number): { replayed: number; mismatches: number; returnsAgree: boolean } {
+function replayRulePlayer(
+  r: RolloutResult,
+  seed: number,
+  epsilon: number,
+): { replayed: number; mismatches: number; returnsAgree: boolean; intents: Map<number, number> } {
   const s = r.samples;
   const P = 2;
   const cursor = new CounterRng();
   let replayed = 0;
   let mismatches = 0;
   let returnsAgree = true;
+  // each rule row's expected intent: its committed goal while a prey of that kind is left in the replayed state
+  const intents = new Map<number, number>();
+  const available = new Uint8Array(game.numGoals);
   for (const ep of r.episodes) {
     const vec = new VecStagHunt(game.config, { numEnvs: 1, seed, observations: 'none', autoReset: false, streamOffset: ep.env });
     for (let e = 0; e < ep.episode; e++) vec.resetEnv(0);
@@ -64,6 +74,8 @@ function replayRulePlayer(r: RolloutResult, seed: number, epsilon: number): { re
       for (const k of steps.filter((k) => s.time[k] === t)) acts[s.player[k]] = s.action[k];
       const k1 = steps.find((k) => s.time[k] === t && s.player[k] === 1);
       if (k1 !== undefined) {
+        game.goalsAvailable({ states: vec.states, slots: Int32Array.of(0), count: 1 }, available);
+        intents.set(k1, available[ep.coPlayers![1]] ? ep.coPlayers![1] : -1);
         if (agent.act(vec, 0, 1, ep.coPlayers![1], coPlayerDecision(cursor, coPlayerStreamSeed(seed), ep.env, ep.episode, t, 1)) !== s.action[k1]) mismatches++;
         replayed++;
       }
@@ -71,7 +83,7 @@ function replayRulePlayer(r: RolloutResult, seed: number, epsilon: number): { re
     }
     returnsAgree &&= JSON.stringify(vec.lastEpisode(0)!.returns) === JSON.stringify(ep.returns);
   }
-  return { replayed, mismatches, returnsAgree };
+  return { replayed, mismatches, returnsAgree, intents };
 }
 
 describe('--co-player-mix: the training population', () => {
@@ -202,6 +214,79 @@ describe('--co-player-mix in the rollout', () => {
       if (hasRow && ep.achieved[1] >= 0) seen++;
     }
     expect(seen).toBeGreaterThan(0);
+    // Each row carries its player's committed goal (the planner: -1); --focal-goal-labels committed puts it in
+    // player 0's goal input wherever player 1 still plays, also where it achieved nothing.
+    // (while a prey of that kind is left; -1 once it is gone, as a tree's co-player then has no goal)
+    const committed = hindsightCoGoals(s, P, 'committed');
+    let differ = 0;
+    let gone = 0;
+    const rowAt = new Map<string, number>();
+    for (let k = 0; k < s.count; k++) if (s.player[k] === 1) rowAt.set(`${s.env[k]}|${s.episode[k]}|${s.time[k]}`, k);
+    for (let k = 0; k < s.count; k++) {
+      if (s.player[k] === 1) {
+        expect(s.intent[k]).toBe(replay.intents.get(k));
+        if (s.intent[k] === -1) gone++;
+        continue;
+      }
+      expect(s.intent[k]).toBe(-1);
+      const k1 = rowAt.get(`${s.env[k]}|${s.episode[k]}|${s.time[k]}`);
+      expect(committed[k * P + 1]).toBe(k1 === undefined ? -1 : s.intent[k1] >= 0 ? s.intent[k1] : s.goal[k1]);
+      if (committed[k * P + 1] !== co[k * P + 1]) differ++;
+    }
+    expect(replay.intents.size).toBe(replay.replayed);
+    expect(differ).toBeGreaterThan(0);
+    console.log(`committed labels: ${differ} of player 0's rows differ from hindsight; ${gone} rule rows with their prey kind gone`);
+  });
+
+  it("intent: -1 once a rule co-player's prey kind is gone (3 players, one hare: another may take it first)", async () => {
+    const oneHare = createStagHuntSimulator({ ...game.config, players: 3, hares: 1 });
+    const policy3 = buildPolicy(config, oneHare);
+    const generic3 = new MOAModel({ observationShape: [...oneHare.observationShape], numActions: 7, goalDim: 3, maxTime: oneHare.config.finalTime, convFilters: [8], hiddenUnits: 16, seed: 1 });
+    const registry3 = new PairRegistry(generic3, 3);
+    const t = new HopTeam({ game: oneHare, policy: policy3, registry: registry3, goals: discreteGoals(3, oneHare.numGoals), planner: { numSimulations: 4, numTrees: 1 }, numEnvs: 8 });
+    const r = await runRollout(t, oneHare.config, spec({ numEnvs: 8, episodesPerEnv: 2, coPlayerMix: 1 }));
+    const s = r.samples;
+    // players 1 and 2 are rule co-players: replay each env with the recorded actions and read what was left
+    const expected = new Map<number, number>();
+    const available = new Uint8Array(oneHare.numGoals);
+    for (const ep of r.episodes) {
+      const vec = new VecStagHunt(oneHare.config, { numEnvs: 1, seed: 3, observations: 'none', autoReset: false, streamOffset: ep.env });
+      for (let e = 0; e < ep.episode; e++) vec.resetEnv(0);
+      const steps = Array.from({ length: s.count }, (_, k) => k).filter((k) => s.env[k] === ep.env && s.episode[k] === ep.episode);
+      const acts = new Int32Array(3);
+      for (let time = 0; !vec.ended[0]; time++) {
+        acts.fill(4);
+        oneHare.goalsAvailable({ states: vec.states, slots: Int32Array.of(0), count: 1 }, available);
+        for (const k of steps.filter((k) => s.time[k] === time)) {
+          acts[s.player[k]] = s.action[k];
+          if (s.player[k] > 0) expected.set(k, available[ep.coPlayers![s.player[k]]] ? ep.coPlayers![s.player[k]] : -1);
+        }
+        vec.step(acts);
+      }
+      expect(JSON.stringify(vec.lastEpisode(0)!.returns)).toBe(JSON.stringify(ep.returns));
+    }
+    let gone = 0;
+    let kept = 0;
+    for (let k = 0; k < s.count; k++) {
+      if (s.player[k] === 0) {
+        expect(s.intent[k]).toBe(-1);
+        continue;
+      }
+      expect(s.intent[k]).toBe(expected.get(k));
+      const committedTo = r.episodes.find((e) => e.env === s.env[k] && e.episode === s.episode[k])!.coPlayers![s.player[k]];
+      if (s.intent[k] === -1) gone++;
+      else {
+        expect(s.intent[k]).toBe(committedTo);
+        kept++;
+      }
+    }
+    // both cases occur at this seed (checked), so the replayed availability is what decides
+    expect(gone).toBeGreaterThan(0);
+    expect(kept).toBeGreaterThan(gone);
+    expect(expected.size).toBe(kept + gone);
+    registry3.dispose();
+    generic3.dispose();
+    policy3.dispose();
   });
 
   it('--co-player-epsilon reaches the rule players: epsilon 0 replays with epsilon 0, not with 0.1 (control)', async () => {
@@ -309,6 +394,137 @@ describe('the policy / value update skips learn = 0 rows', () => {
     // control: with every row learned, the same target change moves the weights (mutation caught: a learner that ignores `learn`)
     const all = { ...a, learn: new Uint8Array(10).fill(1) };
     expect(await updated({ ...b, learn: all.learn })).not.toEqual(await updated(all));
+  });
+});
+
+describe('--co-player-weight: the weighted policy / value update', () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+
+  it('weights the rows of episodes with rule co-players (a hand-made rollout)', () => {
+    // env 0 episode 0: self-play; env 0 episode 1 and env 1 episode 0: player 1 is a rule co-player
+    const rows = [
+      [0, 0, -1],
+      [0, 0, -1],
+      [0, 1, -1],
+      [0, 1, 1],
+      [1, 0, -1],
+      [1, 0, 0],
+      [1, 1, -1],
+    ];
+    const s = { count: rows.length, env: rows.map((r) => r[0]), episode: rows.map((r) => r[1]), learn: rows.map((r) => (r[2] >= 0 ? 0 : 1)) };
+    expect(Array.from(coPlayerRowWeights(s, 4))).toEqual([1, 1, 4, 4, 4, 4, 1]);
+    expect(Array.from(coPlayerRowWeights(s, 1))).toEqual([1, 1, 1, 1, 1, 1, 1]);
+  });
+
+  it('on a mix 0.5 rollout: weight w exactly on the rows of episodes drawn with rule co-players', async () => {
+    const policy = buildPolicy(config, game);
+    const generic = new MOAModel({ observationShape: [...game.observationShape], numActions: 7, goalDim: 3, maxTime: game.config.finalTime, convFilters: [8], hiddenUnits: 16, seed: 1 });
+    const registry = new PairRegistry(generic, game.numAgents);
+    const r = await runRollout(team(policy, registry, 4), game.config, spec({ numEnvs: 4, coPlayerMix: 0.5 }));
+    const s = r.samples;
+    const w = coPlayerRowWeights(s, 4);
+    const kinds = new Set<boolean>();
+    for (let k = 0; k < s.count; k++) {
+      const ruled = r.episodes.find((e) => e.env === s.env[k] && e.episode === s.episode[k])!.coPlayers !== null;
+      kinds.add(ruled);
+      expect(w[k]).toBe(ruled ? 4 : 1);
+    }
+    expect(kinds.size).toBe(2); // both kinds of episode at this seed
+    registry.dispose();
+    generic.dispose();
+    policy.dispose();
+  });
+
+  /** The first minibatch's losses at the initial weights (one pass, one minibatch holding every row). */
+  function lossesOf(b: LearnerBatch): { policy: number; value: number } {
+    const net = buildPolicy(config, game); // same seed: same initial weights
+    const learner = new PolicyLearner(net, { learningRate: 1e-2, epochs: 1, minibatch: 64, maxGradNorm: 1 });
+    const r = learner.update(b, new Rng(7));
+    learner.dispose();
+    net.dispose();
+    return { policy: r.policyLoss, value: r.valueLoss };
+  }
+
+  it('CE and MSE are the weighted means of the rows\' own losses; weight 1 everywhere is the plain mean', () => {
+    const rng = new Rng(11);
+    const n = 6;
+    const O = game.observationSize;
+    const A = 7;
+    const policy = new Float32Array(n * A);
+    for (let k = 0; k < n; k++) policy[k * A + rng.int(A)] = 1;
+    const b: LearnerBatch = {
+      count: n,
+      obs: Float32Array.from({ length: n * O }, () => (rng.next() < 0.2 ? 1 : 0)),
+      mask: new Uint8Array(n * A).fill(1),
+      time: Float32Array.from({ length: n }, () => rng.int(10)),
+      policy,
+      ret: Float32Array.from({ length: n }, () => rng.next() * 5),
+    };
+    // each row alone: its own CE and squared error at the initial weights
+    const own = Array.from({ length: n }, (_, k) =>
+      lossesOf({
+        count: 1,
+        obs: b.obs.slice(k * O, (k + 1) * O),
+        mask: b.mask.slice(k * A, (k + 1) * A),
+        time: b.time.slice(k, k + 1),
+        policy: b.policy.slice(k * A, (k + 1) * A),
+        ret: b.ret.slice(k, k + 1),
+      }),
+    );
+    const w = [4, 1, 1, 4, 0, 1];
+    const sw = w.reduce((a, x) => a + x, 0);
+    const weighted = lossesOf({ ...b, weight: Float32Array.from(w) });
+    expect(weighted.policy).toBeCloseTo(own.reduce((a, o, k) => a + w[k] * o.policy, 0) / sw, 5);
+    expect(weighted.value).toBeCloseTo(own.reduce((a, o, k) => a + w[k] * o.value, 0) / sw, 5);
+    const plain = lossesOf(b);
+    expect(plain.value).toBeCloseTo(own.reduce((a, o) => a + o.value, 0) / n, 5);
+    const ones = lossesOf({ ...b, weight: new Float32Array(n).fill(1) });
+    expect(ones.policy).toBeCloseTo(plain.policy, 5);
+    expect(ones.value).toBeCloseTo(plain.value, 5);
+    expect(plain.policy).toBeCloseTo(own.reduce((a, o) => a + o.policy, 0) / n, 5);
+    // control: the weights move both losses (the rows' losses differ)
+    expect(Math.abs(weighted.value - plain.value)).toBeGreaterThan(1e-3);
+    expect(Math.abs(weighted.policy - plain.policy)).toBeGreaterThan(1e-3);
+  });
+
+  it('keys: default 1 and hindsight, named errors for bad values, refused without what they act on', async () => {
+    const c = trainConfigOf({ algo: 'hop' }).config;
+    expect(c.coPlayerWeight).toBe(1);
+    expect(c.focalGoalLabels).toBe('hindsight');
+    expect(() => trainConfigOf({ algo: 'hop', coPlayerWeight: 0 })).toThrow(/"coPlayerWeight" = 0 \(from --co-player-weight\) is invalid: a loss weight must be > 0/);
+    expect(() => trainConfigOf({ algo: 'hop', focalGoalLabels: 'achieved' })).toThrow(/"focalGoalLabels".*--focal-goal-labels/);
+    for (const algo of ['ppo', 'hop-onestep']) expect(() => trainConfigOf({ algo, coPlayerWeight: 2 }), algo).toThrow(/unknown key "coPlayerWeight" from --co-player-weight/);
+    const dir = tempDir('co-weight');
+    let r = await runHopInProcess(['train', '--algo', 'hop', '--env', 'small-2p', '--co-player-weight', '4', '--iterations', '1', '--progress', 'none', '--out', join(dir, 'a')]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--co-player-weight 4 weights the environments played with rule co-players; there are none without --co-player-mix/);
+    r = await runHopInProcess(['train', '--algo', 'hop', '--env', 'small-2p', '--focal-goal-labels', 'committed', '--iterations', '1', '--progress', 'none', '--out', join(dir, 'b')]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--focal-goal-labels committed chooses the goal labels of a goal-conditioned focal network: add --focal-goals co-player/);
+    r = await runHopInProcess(['train', '--algo', 'hop', '--env', 'small-2p', '--focal-goals', 'co-player', '--focal-goal-labels', 'committed', '--iterations', '1', '--progress', 'none', '--out', join(dir, 'c')]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--focal-goal-labels committed differs from hindsight labels only for the rule co-players of --co-player-mix, and there are none/);
+    r = await runHopInProcess(['train', '--algo', 'hop', '--env', 'small-2p', '--co-player-mix', '1', '--co-player-weight', '2', '--iterations', '1', '--progress', 'none', '--out', join(dir, 'd')]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--co-player-weight 2 changes nothing at --co-player-mix 1/);
+    // refused before anything is written
+    for (const run of ['a', 'b', 'c', 'd']) expect(existsSync(join(dir, run, 'checkpoints')), run).toBe(false);
+  }, 60_000);
+
+  it('PolicyLearner refuses weights of the wrong length or negative', () => {
+    const net = buildPolicy(config, game);
+    const learner = new PolicyLearner(net, { learningRate: 1e-2, epochs: 1, minibatch: 8, maxGradNorm: 1 });
+    const n = 3;
+    const b: LearnerBatch = { count: n, obs: new Float32Array(n * game.observationSize), mask: new Uint8Array(n * 7).fill(1), time: new Float32Array(n), policy: new Float32Array(n * 7).fill(1 / 7), ret: new Float32Array(n) };
+    expect(() => learner.update({ ...b, weight: new Float32Array(2) }, new Rng(1))).toThrow(/2 loss weights for 3 rows/);
+    expect(() => learner.update({ ...b, weight: Float32Array.of(1, -1, 1) }, new Rng(1))).toThrow(/loss weight -1 at row 1: weights must be finite and >= 0/);
+    // all-zero weights train on nothing: finite zero losses, not a division by zero
+    const r = learner.update({ ...b, weight: new Float32Array(n) }, new Rng(1));
+    expect([r.policyLoss, r.valueLoss]).toEqual([0, 0]);
+    learner.dispose();
+    net.dispose();
   });
 });
 

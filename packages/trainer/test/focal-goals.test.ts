@@ -116,6 +116,57 @@ describe('--focal-goals co-player', () => {
     expect(Array.from(hindsightCoGoals(two, 3).subarray(24, 27))).toEqual([-1, 1, 1]);
   });
 
+  it('--focal-goal-labels committed: a rule co-player\'s committed goal stands, achieved or not; planners keep hindsight', () => {
+    // 3 players, one env, one episode. Player 0 plans (hindsight hare); player 1 is a rule co-player committed
+    // to the stag that never catches it (hindsight none); player 2 a rule co-player committed to the hare that
+    // catches it at t=1 and is done at t=2. Rows are (player, time, hindsight goal, intent).
+    const rows = [
+      [0, 0, 1, -1],
+      [1, 0, -1, 0],
+      [2, 0, 1, 1],
+      [0, 1, 1, -1],
+      [1, 1, -1, 0],
+      [2, 1, 1, 1],
+      [0, 2, 1, -1],
+      [1, 2, -1, 0],
+    ];
+    const s = {
+      count: rows.length,
+      player: Int32Array.from(rows, (r) => r[0]),
+      time: Float32Array.from(rows, (r) => r[1]),
+      goal: Int32Array.from(rows, (r) => r[2]),
+      intent: Int32Array.from(rows, (r) => r[3]),
+      env: new Int32Array(rows.length),
+      episode: new Int32Array(rows.length),
+    };
+    expect(Array.from(hindsightCoGoals(s, 3, 'committed'))).toEqual([
+      /* p0 t0 */ -1, 0, 1,
+      /* p1 t0 */ 1, -1, 1,
+      /* p2 t0 */ 1, 0, -1,
+      /* p0 t1 */ -1, 0, 1,
+      /* p1 t1 */ 1, -1, 1,
+      /* p2 t1 */ 1, 0, -1,
+      // player 2 is done at t=2 (no row): "none", as inside a tree
+      /* p0 t2 */ -1, 0, -1,
+      /* p1 t2 */ 1, -1, -1,
+    ]);
+    // control: hindsight labels call the stag-committed player 1 "none" (it never caught the stag)
+    const hind = Array.from(hindsightCoGoals(s, 3));
+    expect(hind.slice(0, 3)).toEqual([-1, -1, 1]);
+    expect(Array.from(hindsightCoGoals(s, 3, 'hindsight'))).toEqual(hind);
+    // the one-hot inputs follow the labels
+    const net = buildPolicy(SelfPlayConfigSchema.parse({ ...base, env: 'small-2p', focalGoals: 'co-player' }), game);
+    const two = { ...s, count: 2, player: Int32Array.from([0, 1]), time: new Float32Array(2), goal: Int32Array.from([1, -1]), intent: Int32Array.from([-1, 0]), env: new Int32Array(2), episode: new Int32Array(2) };
+    const committed = withFocalGoals(two, net, game, 'committed').goals!;
+    const hindsight = withFocalGoals(two, net, game).goals!;
+    // row 0 (player 0): co-player 1's block is [stag, hare, none]
+    expect(Array.from(committed.subarray(3, 6))).toEqual([1, 0, 0]);
+    expect(Array.from(hindsight.subarray(3, 6))).toEqual([0, 0, 1]);
+    net.dispose();
+    const noIntent = { count: s.count, player: s.player, time: s.time, goal: s.goal, env: s.env, episode: s.episode };
+    expect(() => hindsightCoGoals(noIntent, 3, 'committed')).toThrow(/--focal-goal-labels committed needs the rows' intents/);
+  });
+
   it('argmax of the beliefs outside a tree; refused for direct-om (no goals); identity on the learner batch when off', () => {
     expect(Array.from(beliefArgmaxGoals(Float32Array.of(0.5, 0.5, 0.2, 0.8, 0.9, 0.1), 0, 3, 2))).toEqual([-1, 1, 0]);
     expect(() => checkFocalGoals('co-player', { name: 'direct-om', coPlayerGoals: 'none' })).toThrow(/direct-om/);

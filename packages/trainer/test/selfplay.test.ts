@@ -117,6 +117,7 @@ describe('self-play pieces', () => {
       episode: new Int32Array(n),
       goal: new Int32Array(n),
       learn: new Uint8Array(n).fill(1),
+      intent: new Int32Array(n).fill(-1),
     };
     rows.forEach((r, k) => s.obs.set([k, r[0], r[1], r[2]], k * O));
     const ep: EpisodeSummary = { env: 0, episode: 0, length: 4, returns: [1, 5, 0], stags: 1, hares: 1, achieved: [1, 0, -1], achievedStep: [1, 2, -1], priorOutcomes: new Int32Array(6), coPlayers: null };

@@ -196,13 +196,24 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
       'train', '--algo', algo, '--pretrained', algo === 'hop' ? preTrue : preNone, '--iterations', '1', '--workers', String(workers), '--seed', '2',
       '--out', out, ...TINY_TRAIN, '--num-envs', '4', '--episodes-per-env', '2', '--co-player-mix', '0.5', '--eval-every', '0', ...extra,
     ];
-    const [one, two, om] = await Promise.all([
+    const [one, two, om, labels, weighted] = await Promise.all([
       runHop(args(join(root, 'one'), 'hop', 1, ['--focal-goals', 'co-player'])),
       runHop(args(join(root, 'two'), 'hop', 2, ['--focal-goals', 'co-player'])),
       runHop(args(join(root, 'om'), 'direct-om', 1)),
+      runHop(args(join(root, 'labels'), 'hop', 1, ['--focal-goals', 'co-player', '--focal-goal-labels', 'committed'])),
+      runHop(args(join(root, 'weighted'), 'hop', 2, ['--focal-goals', 'co-player', '--focal-goal-labels', 'committed', '--co-player-weight', '4'])),
     ]);
-    for (const r of [one, two, om]) expect(r.code, r.stderr).toBe(0);
+    for (const r of [one, two, om, labels, weighted]) expect(r.code, r.stderr).toBe(0);
     expect(learning(join(root, 'two'))).toEqual(learning(join(root, 'one')));
+    // the committed labels and the weights reach the update (same rollout, other losses); the run keeps them
+    const loss = (run: string) => metrics(join(root, run)).filter((x) => x.kind === 'iteration').map((x) => [x['losses/policy_loss'], x['losses/value_loss']]);
+    const played = (run: string) => metrics(join(root, run)).find((x) => x.kind === 'iteration')!['charts/episodic_return'];
+    expect(played('labels')).toBe(played('one'));
+    expect(played('weighted')).toBe(played('one'));
+    expect(loss('labels')).not.toEqual(loss('one'));
+    expect(loss('weighted')).not.toEqual(loss('labels'));
+    const saved = (JSON.parse(readFileSync(join(root, 'weighted', 'config.json'), 'utf8')) as { config: Record<string, unknown> }).config;
+    expect([saved.coPlayerWeight, saved.focalGoalLabels]).toEqual([4, 'committed']);
     for (const run of ['one', 'om']) {
       const it = metrics(join(root, run)).find((x) => x.kind === 'iteration')!;
       // 8 episodes, each with rule co-players with probability 0.5: both kinds occur at seed 2 (checked)

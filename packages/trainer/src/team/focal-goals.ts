@@ -34,22 +34,44 @@ export function encodeCoGoals(goals: Int32Array, batch: number, numAgents: numbe
 }
 
 /**
+ * Which label stands for a co-player's goal in the focal network's training input (`--focal-goal-labels`):
+ * `hindsight` = the goal it achieved at or after that step; `committed` = for a rule co-player
+ * (`--co-player-mix`) the goal it was committed to for the episode, achieved or not, and the hindsight label
+ * for planners. Hindsight labels only name goals that were reached, so a partner labelled "stag" is one that
+ * caught a stag and the value learns to trust that label more than a search's sampled goal deserves.
+ */
+export type FocalGoalLabels = 'hindsight' | 'committed';
+
+/**
  * The co-player goals of every sample row `[n, numAgents]`: for the row of player i at (env, episode, time),
- * each other player's hindsight goal at the same step (its `goal` label there; -1 when it has no row there,
- * i.e. it was already done, or achieved nothing); player i's own slot is -1.
+ * each other player's goal label at the same step (its hindsight `goal` there, or with `committed` a rule
+ * co-player's `intent`; -1 when it has no row there, i.e. it was already done, or achieved nothing); player
+ * i's own slot is -1.
  */
 export function hindsightCoGoals(
-  s: { count: number; player: ArrayLike<number>; env: ArrayLike<number>; episode: ArrayLike<number>; time: ArrayLike<number>; goal: ArrayLike<number> },
+  s: {
+    count: number;
+    player: ArrayLike<number>;
+    env: ArrayLike<number>;
+    episode: ArrayLike<number>;
+    time: ArrayLike<number>;
+    goal: ArrayLike<number>;
+    intent?: ArrayLike<number>;
+  },
   numAgents: number,
+  labels: FocalGoalLabels = 'hindsight',
 ): Int32Array {
   const n = s.count;
   const P = numAgents;
+  const intent = labels === 'committed' ? s.intent : undefined;
+  if (labels === 'committed' && intent === undefined)
+    throw new HopError('E_CONFIG', '--focal-goal-labels committed needs the rows\' intents (rollout samples carry them)');
   const key = (k: number) => `${s.env[k]}|${s.episode[k]}|${s.time[k]}`;
   const byStep = new Map<string, Int32Array>();
   for (let k = 0; k < n; k++) {
     let row = byStep.get(key(k));
     if (!row) byStep.set(key(k), (row = new Int32Array(P).fill(-1)));
-    row[s.player[k]] = s.goal[k];
+    row[s.player[k]] = intent !== undefined && intent[k] >= 0 ? intent[k] : s.goal[k];
   }
   const out = new Int32Array(n * P);
   for (let k = 0; k < n; k++) {
@@ -103,26 +125,28 @@ export function evaluateWithGoals(model: MOAModel, input: ObservationBatch, goal
   return { logits, values };
 }
 
-/** One-hot co-player goal inputs `[n, focalGoalDim]` of sample rows, from their hindsight labels. */
+/** One-hot co-player goal inputs `[n, focalGoalDim]` of sample rows, from their goal labels. */
 export function focalGoalInputs(
   s: Parameters<typeof hindsightCoGoals>[0],
   numAgents: number,
   numGoals: number,
+  labels: FocalGoalLabels = 'hindsight',
 ): Float32Array {
-  return encodeCoGoals(hindsightCoGoals(s, numAgents), s.count, numAgents, numGoals);
+  return encodeCoGoals(hindsightCoGoals(s, numAgents, labels), s.count, numAgents, numGoals);
 }
 
 /**
- * The learner batch of a rollout: unchanged for a goal-free focal network; with the co-players' hindsight goals
- * as goal inputs for a goal-conditioned one.
+ * The learner batch of a rollout: unchanged for a goal-free focal network; with the co-players' goal labels
+ * (`labels`) as goal inputs for a goal-conditioned one.
  */
 export function withFocalGoals<S extends Parameters<typeof hindsightCoGoals>[0]>(
   samples: S,
   policy: MOAModel,
   game: { numAgents: number; numGoals: number },
+  labels: FocalGoalLabels = 'hindsight',
 ): S & { goals?: Float32Array } {
   if (policy.goalDim === 0) return samples;
-  return { ...samples, goals: focalGoalInputs(samples, game.numAgents, game.numGoals) };
+  return { ...samples, goals: focalGoalInputs(samples, game.numAgents, game.numGoals, labels) };
 }
 
 /** `--focal-goals co-player` needs goals to condition on: refuses it for an algorithm without them (direct-om). */

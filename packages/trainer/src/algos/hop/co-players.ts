@@ -46,3 +46,20 @@ export function coPlayerTeam(goals: readonly number[]): 'hare' | 'stag' | 'mixed
   }
   return stag === 0 ? 'hare' : hare === 0 ? 'stag' : 'mixed';
 }
+
+/**
+ * Per-row loss weights of a rollout's samples (`--co-player-weight`): `weight` for the rows of environment
+ * episodes played with rule co-players (their rows carry `learn` 0), 1 elsewhere. At `--co-player-mix f` only
+ * player 0 learns in those episodes, so they are 1 / (1 + P (1 - f) / f) of the learner's rows (20% at f = 0.5,
+ * P = 4); a weight of P gives each environment the same say whatever plays in it.
+ */
+export function coPlayerRowWeights(
+  s: { count: number; env: ArrayLike<number>; episode: ArrayLike<number>; learn: ArrayLike<number> },
+  weight: number,
+): Float32Array {
+  const ruled = new Set<string>();
+  for (let k = 0; k < s.count; k++) if (!s.learn[k]) ruled.add(`${s.env[k]}|${s.episode[k]}`);
+  const out = new Float32Array(s.count);
+  for (let k = 0; k < s.count; k++) out[k] = ruled.has(`${s.env[k]}|${s.episode[k]}`) ? weight : 1;
+  return out;
+}

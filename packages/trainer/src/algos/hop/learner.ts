@@ -18,6 +18,11 @@ export interface LearnerBatch {
   goals?: Float32Array;
   /** `[n]` 0 for rows the update skips (rule co-players' steps, `--co-player-mix`); absent: every row trains. */
   learn?: Uint8Array;
+  /**
+   * `[n]` per-row loss weights (`--co-player-weight`): each minibatch's CE and MSE become weighted means
+   * `sum(w l) / sum(w)`; absent: plain means.
+   */
+  weight?: Float32Array;
 }
 
 export interface LearnerSettings {
@@ -68,6 +73,13 @@ export class PolicyLearner {
     const D = this.model.goalDim;
     if (D > 0 && all.goals?.length !== all.count * D)
       throw new HopError('E_CONFIG', `the focal network is goal-conditioned (width ${D}); the batch carries ${all.goals?.length ?? 'no'} goal values for ${all.count} rows`);
+    if (all.weight !== undefined) {
+      if (all.weight.length !== all.count)
+        throw new HopError('E_SHAPE', `the batch carries ${all.weight.length} loss weights for ${all.count} rows; give one weight per row`);
+      for (let k = 0; k < all.count; k++)
+        if (!(all.weight[k] >= 0 && Number.isFinite(all.weight[k])))
+          throw new HopError('E_CONFIG', `loss weight ${all.weight[k]} at row ${k}: weights must be finite and >= 0`);
+    }
     const acc = { policyLoss: 0, valueLoss: 0, totalLoss: 0, gradNorm: 0, steps: 0, entropy: 0 };
     if (all.count === 0) return acc;
     const O = all.obs.length / all.time.length;
@@ -116,8 +128,17 @@ export class PolicyLearner {
         const goal = b.goals ? tf.tensor2d(b.goals, [n, model.goalDim]) : null;
         const { logits, value } = model.forwardTensors(x, goal, true);
         const logp = tf.logSoftmax(logits);
-        ce = tf.keep(tf.mean(tf.neg(tf.sum(tf.mul(target, logp), 1))) as tf.Scalar);
-        mse = tf.keep(tf.losses.meanSquaredError(ret, value) as tf.Scalar);
+        const rowCe = tf.neg(tf.sum(tf.mul(target, logp), 1));
+        if (b.weight) {
+          // weighted means over the minibatch, so the loss scale (and the learning rate's meaning) is kept
+          const w = tf.tensor1d(b.weight);
+          const wSum = tf.maximum(tf.sum(w), 1e-12); // a minibatch of zero weights trains on nothing
+          ce = tf.keep(tf.div(tf.sum(tf.mul(w, rowCe)), wSum) as tf.Scalar);
+          mse = tf.keep(tf.div(tf.sum(tf.mul(w, tf.square(tf.sub(tf.reshape(value, [-1]), ret)))), wSum) as tf.Scalar);
+        } else {
+          ce = tf.keep(tf.mean(rowCe) as tf.Scalar);
+          mse = tf.keep(tf.losses.meanSquaredError(ret, value) as tf.Scalar);
+        }
         entropy = tf.keep(tf.mean(tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), 1))) as tf.Scalar);
         return tf.div(tf.add(ce, mse), 2) as tf.Scalar;
       }, vars);
@@ -150,6 +171,7 @@ function gather(b: LearnerBatch, rows: Int32Array, O: number, A: number, D: numb
     ret: new Float32Array(n),
   };
   if (D > 0 && b.goals) out.goals = new Float32Array(n * D);
+  if (b.weight) out.weight = new Float32Array(n);
   for (let r = 0; r < n; r++) {
     const k = rows[r];
     out.obs.set(b.obs.subarray(k * O, (k + 1) * O), r * O);
@@ -158,6 +180,7 @@ function gather(b: LearnerBatch, rows: Int32Array, O: number, A: number, D: numb
     out.time[r] = b.time[k];
     out.ret[r] = b.ret[k];
     if (out.goals && b.goals) out.goals.set(b.goals.subarray(k * D, (k + 1) * D), r * D);
+    if (out.weight && b.weight) out.weight[r] = b.weight[k];
   }
   return out;
 }

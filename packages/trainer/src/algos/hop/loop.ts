@@ -41,6 +41,7 @@ import { createRunner, type RolloutRunner } from './runner';
 import type { SelfPlayConfig } from './settings';
 import { warmStart, warmStartBatch } from './warm-start';
 import { checkFocalGoals, withFocalGoals } from '../../team/focal-goals';
+import { coPlayerRowWeights } from './co-players';
 
 /**
  * What makes one planning self-play algorithm differ from another (hop, hop-wm, direct-om): its co-player
@@ -129,6 +130,14 @@ async function openSetup(algo: HopVariant, config: AnyConfig, game: StagHuntSimu
     checkFocalGoals(config.focalGoals, algo);
     if (config.moaAnchor > 0 && !config.onlineMoa)
       throw new HopError('E_CONFIG', `--moa-anchor ${config.moaAnchor} applies to online training, which --no-online-moa turns off: drop one of them`);
+    if (config.coPlayerWeight !== 1 && !(config.coPlayerMix > 0))
+      throw new HopError('E_CONFIG', `--co-player-weight ${config.coPlayerWeight} weights the environments played with rule co-players; there are none without --co-player-mix: give --co-player-mix f (> 0) or drop --co-player-weight`);
+    if (config.coPlayerWeight !== 1 && config.coPlayerMix === 1)
+      throw new HopError('E_CONFIG', `--co-player-weight ${config.coPlayerWeight} changes nothing at --co-player-mix 1 (every environment has rule co-players, and the weights are normalised per minibatch): lower the mix or drop --co-player-weight`);
+    if (config.focalGoalLabels === 'committed' && config.focalGoals !== 'co-player')
+      throw new HopError('E_CONFIG', `--focal-goal-labels committed chooses the goal labels of a goal-conditioned focal network: add --focal-goals co-player, or drop --focal-goal-labels`);
+    if (config.focalGoalLabels === 'committed' && !(config.coPlayerMix > 0))
+      throw new HopError('E_CONFIG', `--focal-goal-labels committed differs from hindsight labels only for the rule co-players of --co-player-mix, and there are none: give --co-player-mix f (> 0), or drop --focal-goal-labels`);
     const co = await buildCoPlayers(config, game, algo.coPlayerGoals);
     const registry = checkpoint ? await swapRegistry(co.registry, checkpoint) : co.registry;
     models = { policy: buildPolicy(config, game), registry, goals: co.goals, source: co.source };
@@ -269,7 +278,9 @@ async function loop(
 
       // 2. Policy / value update on the planner's decisions and the returns.
       const tu = performance.now();
-      const update = learner.update(withFocalGoals(samples, models.policy, game), new Rng(deriveSeed(config.seed, 'update', it)));
+      const batch = withFocalGoals(samples, models.policy, game, config.focalGoalLabels);
+      const weighted = config.coPlayerWeight !== 1 ? { ...batch, weight: coPlayerRowWeights(samples, config.coPlayerWeight) } : batch;
+      const update = learner.update(weighted, new Rng(deriveSeed(config.seed, 'update', it)));
       team.engines.changed(models.policy);
       wall.policy_update = performance.now() - tu;
 

@@ -53,6 +53,12 @@ export interface RolloutSamples {
    * kept for the online co-player models and the co-players' hindsight goals, skipped by the policy / value update.
    */
   learn: Uint8Array;
+  /**
+   * The goal a rule co-player (`--co-player-mix`) pursues at this step: its committed goal (0 stag, 1 hare)
+   * while a prey of that kind is left, else -1 (it stays put, as a tree's co-player has no goal then); -1 for a
+   * planner, whose intent is not known (only its hindsight `goal`).
+   */
+  intent: Int32Array;
 }
 
 /** One finished episode. */
@@ -139,6 +145,9 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
   const committed = mix > 0 ? new BatchedCommitted(env, { ...COMMITTED_DEFAULTS, epsilon: spec.coPlayerEpsilon ?? COMMITTED_DEFAULTS.epsilon }) : null;
   const coGoal = new Int32Array(numEnvs * P).fill(-1);
   const ruled = new Uint8Array(numEnvs);
+  // which goal kinds are left in each env at this step (for the rule co-players' `intent`)
+  const G = game.numGoals;
+  const available = new Uint8Array(numEnvs * Math.max(1, G));
   // Which players of each env are the team's agents this episode (1) or rule co-players (0).
   const hop = new Uint8Array(numEnvs * P).fill(1);
   // One cursor for every rule decision: its draws are a function of (env, episode, step, player) only.
@@ -169,6 +178,8 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
     s.env[k] = envStart + c;
     s.episode[k] = env.episodeIndex[c];
     s.learn[k] = learn;
+    const g = coGoal[c * P + p];
+    s.intent[k] = g >= 0 && g < G && available[c * G + g] ? g : -1;
     stepsOf[c * P + p].push(k);
     return k;
   };
@@ -192,6 +203,7 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
       liveCount = 0;
       for (let c = 0; c < numEnvs; c++) if (!ended[c]) live[liveCount++] = c;
       game.agentDone({ states: env.states, slots: envIdx, count: numEnvs }, done);
+      if (committed && G > 0) game.goalsAvailable({ states: env.states, slots: envIdx, count: numEnvs }, available);
       let D = 0;
       let R = 0;
       for (let n = 0; n < liveCount; n++) {
@@ -343,6 +355,7 @@ function allocSamples(n: number, obsW: number, A: number): RolloutSamples {
     episode: new Int32Array(n),
     goal: new Int32Array(n),
     learn: new Uint8Array(n),
+    intent: new Int32Array(n),
   };
 }
 
@@ -385,6 +398,7 @@ export function permuteSamples(s: RolloutSamples, idx: ArrayLike<number>): Rollo
     out.episode[r] = s.episode[k];
     out.goal[r] = s.goal[k];
     out.learn[r] = s.learn[k];
+    out.intent[r] = s.intent[k];
   }
   return out;
 }
@@ -405,7 +419,7 @@ function mergeRaw(parts: RolloutSamples[]): RolloutSamples {
     out.obs.set(p.obs.subarray(0, p.count * obsW), at * obsW);
     out.mask.set(p.mask.subarray(0, p.count * A), at * A);
     out.policy.set(p.policy.subarray(0, p.count * A), at * A);
-    for (const key of ['time', 'action', 'reward', 'ret', 'player', 'env', 'episode', 'goal', 'learn'] as const)
+    for (const key of ['time', 'action', 'reward', 'ret', 'player', 'env', 'episode', 'goal', 'learn', 'intent'] as const)
       (out[key] as Float32Array | Int32Array | Uint8Array).set((p[key] as Float32Array | Int32Array | Uint8Array).subarray(0, p.count), at);
     at += p.count;
   }

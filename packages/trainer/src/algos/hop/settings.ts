@@ -61,6 +61,19 @@ export const SelfPlayConfigShape = {
     .describe(
       'Fraction of training environments (drawn per env and episode) whose players 1..P-1 are goal-committed rule agents (TRAINING_CO_PLAYERS, never an evaluation type), each given stag or hare per episode (all-hare, all-stag and mixed teams); player 0 stays the learner. 0 = pure self-play',
     ),
+  coPlayerWeight: z
+    .number()
+    .positive('a loss weight must be > 0')
+    .default(1)
+    .describe(
+      'With --co-player-mix (< 1): policy / value loss weight of the learner rows of environments played with rule co-players (weighted minibatch means); the number of players P gives such an environment (1 learner) the say of a self-play one (P learners). 1 = plain means',
+    ),
+  focalGoalLabels: z
+    .enum(['hindsight', 'committed'])
+    .default('hindsight')
+    .describe(
+      "With --focal-goals co-player and --co-player-mix: the co-player goals the focal network trains on. 'hindsight' = the goal each achieved next (a partner labelled stag is one that caught a stag); 'committed' = a rule co-player's committed goal while a prey of that kind is left, achieved or not (planners and the warm start keep hindsight)",
+    ),
   coPlayerEpsilon: z
     .number()
     .min(0, 'a probability must be between 0 and 1')
