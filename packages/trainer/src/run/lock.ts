@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import lockfile from 'proper-lockfile';
@@ -22,7 +23,9 @@ export const LOCK_STALE_MS = 5 * 60_000;
  * An exclusive inter-process lock on a run or dataset directory (proper-lockfile: an atomic `mkdir` of
  * `lockPath`, its mtime refreshed while held). A lock left by a crashed process is taken over: at once when
  * the holder recorded in `<lockPath>.json` was on this host and its pid is gone, else once it is stale.
- * Released by `release()` and, on any normal exit or signal, by proper-lockfile's exit hook.
+ * Released by `release()` and, on any normal exit or signal, by proper-lockfile's exit hook; either removes the
+ * lock only while `<lockPath>.json` still names this holder (a directory moved away while locked leaves the
+ * lock of whoever took its old path alone).
  */
 export class DirLock {
   private releaseFn: (() => void) | null;
@@ -30,6 +33,7 @@ export class DirLock {
     readonly lockPath: string,
     private readonly holderPath: string,
     releaseFn: () => void,
+    private readonly ours: () => boolean,
   ) {
     this.releaseFn = releaseFn;
   }
@@ -40,8 +44,20 @@ export class DirLock {
    */
   static acquire(target: string, opts: { lockPath: string; what: string; command: string; code: string }): DirLock {
     const holderPath = `${opts.lockPath}.json`;
+    // Set once the holder record is written. proper-lockfile releases by path (also from its exit hook): if this
+    // run directory was moved away and another process locked the old path, that lock is not ours to remove.
+    let mine: LockHolder | null = null;
+    const ours = () => mine === null || sameHolder(readHolder(holderPath), mine);
+    const guardedFs = {
+      ...fs,
+      rmdirSync: (path: fs.PathLike, o?: fs.RmDirOptions) => {
+        if (String(path) === opts.lockPath && !ours()) return;
+        fs.rmdirSync(path, o);
+      },
+    };
     const options: lockfile.LockOptions = {
       realpath: false,
+      fs: guardedFs,
       lockfilePath: opts.lockPath,
       stale: LOCK_STALE_MS,
       update: LOCK_STALE_MS / 6,
@@ -80,7 +96,8 @@ export class DirLock {
     }
     const holder: LockHolder = { pid: process.pid, host: hostname(), command: opts.command, since: new Date().toISOString() };
     writeFileAtomicSync(holderPath, JSON.stringify(holder) + '\n');
-    return new DirLock(opts.lockPath, holderPath, release);
+    mine = holder;
+    return new DirLock(opts.lockPath, holderPath, release, ours);
   }
 
   get held(): boolean {
@@ -89,14 +106,20 @@ export class DirLock {
 
   release(): void {
     if (!this.releaseFn) return;
-    rmSync(this.holderPath, { force: true });
+    // The lock directory first, while the holder record still names us (the guarded rmdir reads it), then the
+    // record, unless another process has taken the lock and written its own meanwhile.
     try {
       this.releaseFn();
     } catch {
       // Already released (e.g. compromised and removed by another process): nothing to undo.
     }
+    if (this.ours()) rmSync(this.holderPath, { force: true });
     this.releaseFn = null;
   }
+}
+
+function sameHolder(a: LockHolder | null, b: LockHolder): boolean {
+  return a !== null && a.pid === b.pid && a.host === b.host && a.since === b.since;
 }
 
 export function readHolder(path: string): LockHolder | null {
