@@ -395,6 +395,25 @@ describe('the policy / value update skips learn = 0 rows', () => {
     const all = { ...a, learn: new Uint8Array(10).fill(1) };
     expect(await updated({ ...b, learn: all.learn })).not.toEqual(await updated(all));
   });
+
+  it('--co-player-value-rows: policy-masked rows train the value only (their policy targets change nothing, their returns do)', async () => {
+    const mask = [1, 0, 1, 1, 0, 1, 0, 1, 1, 1];
+    const a = { ...batch(10, mask, 2), learn: undefined, policyMask: Uint8Array.from(mask) };
+    const otherTargets = { ...a, policy: a.policy.slice() };
+    for (const k of [1, 4, 6]) {
+      otherTargets.policy.fill(0, k * 7, (k + 1) * 7);
+      otherTargets.policy[k * 7 + 6] = 1;
+    }
+    const wa = await updated(a);
+    expect(await updated(otherTargets)).toEqual(wa);
+    // their returns are value targets: changing them moves the weights (mutation caught: masked rows dropped)
+    const otherReturns = { ...a, ret: a.ret.slice() };
+    for (const k of [1, 4, 6]) otherReturns.ret[k] = -9;
+    expect(await updated(otherReturns)).not.toEqual(wa);
+    // and with the rows skipped (learn 0) the same return change does nothing (control)
+    const skipped = { ...a, learn: Uint8Array.from(mask), policyMask: undefined };
+    expect(await updated({ ...skipped, ret: otherReturns.ret })).toEqual(await updated(skipped));
+  });
 });
 
 describe('--co-player-weight: the weighted policy / value update', () => {
@@ -478,6 +497,15 @@ describe('--co-player-weight: the weighted policy / value update', () => {
     const weighted = lossesOf({ ...b, weight: Float32Array.from(w) });
     expect(weighted.policy).toBeCloseTo(own.reduce((a, o, k) => a + w[k] * o.policy, 0) / sw, 5);
     expect(weighted.value).toBeCloseTo(own.reduce((a, o, k) => a + w[k] * o.value, 0) / sw, 5);
+    // a policy mask: the CE over the unmasked rows only, the MSE over all (weighted as before)
+    const pm = [1, 0, 1, 1, 1, 0];
+    const masked = lossesOf({ ...b, weight: Float32Array.from(w), policyMask: Uint8Array.from(pm) });
+    const swp = w.reduce((a, x, k) => a + x * pm[k], 0);
+    expect(masked.policy).toBeCloseTo(own.reduce((a, o, k) => a + w[k] * pm[k] * o.policy, 0) / swp, 5);
+    expect(masked.value).toBeCloseTo(weighted.value, 6);
+    const maskOnly = lossesOf({ ...b, policyMask: Uint8Array.from(pm) });
+    expect(maskOnly.policy).toBeCloseTo(own.reduce((a, o, k) => a + pm[k] * o.policy, 0) / 4, 5);
+    expect(maskOnly.value).toBeCloseTo(own.reduce((a, o) => a + o.value, 0) / n, 5);
     const plain = lossesOf(b);
     expect(plain.value).toBeCloseTo(own.reduce((a, o) => a + o.value, 0) / n, 5);
     const ones = lossesOf({ ...b, weight: new Float32Array(n).fill(1) });
@@ -509,8 +537,12 @@ describe('--co-player-weight: the weighted policy / value update', () => {
     r = await runHopInProcess(['train', '--algo', 'hop', '--env', 'small-2p', '--co-player-mix', '1', '--co-player-weight', '2', '--iterations', '1', '--progress', 'none', '--out', join(dir, 'd')]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/--co-player-weight 2 changes nothing at --co-player-mix 1/);
+    r = await runHopInProcess(['train', '--algo', 'hop', '--env', 'small-2p', '--co-player-value-rows', '--iterations', '1', '--progress', 'none', '--out', join(dir, 'e')]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--co-player-value-rows trains the value on the rule co-players' steps; there are none without --co-player-mix/);
+    expect(trainConfigOf({ algo: 'hop' }).config.coPlayerValueRows).toBe(false);
     // refused before anything is written
-    for (const run of ['a', 'b', 'c', 'd']) expect(existsSync(join(dir, run, 'checkpoints')), run).toBe(false);
+    for (const run of ['a', 'b', 'c', 'd', 'e']) expect(existsSync(join(dir, run, 'checkpoints')), run).toBe(false);
   }, 60_000);
 
   it('PolicyLearner refuses weights of the wrong length or negative', () => {

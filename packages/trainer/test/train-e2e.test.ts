@@ -196,14 +196,15 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
       'train', '--algo', algo, '--pretrained', algo === 'hop' ? preTrue : preNone, '--iterations', '1', '--workers', String(workers), '--seed', '2',
       '--out', out, ...TINY_TRAIN, '--num-envs', '4', '--episodes-per-env', '2', '--co-player-mix', '0.5', '--eval-every', '0', ...extra,
     ];
-    const [one, two, om, labels, weighted] = await Promise.all([
+    const [one, two, om, labels, weighted, valueRows] = await Promise.all([
       runHop(args(join(root, 'one'), 'hop', 1, ['--focal-goals', 'co-player'])),
       runHop(args(join(root, 'two'), 'hop', 2, ['--focal-goals', 'co-player'])),
       runHop(args(join(root, 'om'), 'direct-om', 1)),
       runHop(args(join(root, 'labels'), 'hop', 1, ['--focal-goals', 'co-player', '--focal-goal-labels', 'committed'])),
       runHop(args(join(root, 'weighted'), 'hop', 2, ['--focal-goals', 'co-player', '--focal-goal-labels', 'committed', '--co-player-weight', '4'])),
+      runHop(args(join(root, 'value-rows'), 'hop', 1, ['--focal-goals', 'co-player', '--co-player-value-rows'])),
     ]);
-    for (const r of [one, two, om, labels, weighted]) expect(r.code, r.stderr).toBe(0);
+    for (const r of [one, two, om, labels, weighted, valueRows]) expect(r.code, r.stderr).toBe(0);
     expect(learning(join(root, 'two'))).toEqual(learning(join(root, 'one')));
     // the committed labels and the weights reach the update (same rollout, other losses); the run keeps them
     const loss = (run: string) => metrics(join(root, run)).filter((x) => x.kind === 'iteration').map((x) => [x['losses/policy_loss'], x['losses/value_loss']]);
@@ -212,6 +213,8 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
     expect(played('weighted')).toBe(played('one'));
     expect(loss('labels')).not.toEqual(loss('one'));
     expect(loss('weighted')).not.toEqual(loss('labels'));
+    expect(played('value-rows')).toBe(played('one'));
+    expect(loss('value-rows')).not.toEqual(loss('one'));
     const saved = (JSON.parse(readFileSync(join(root, 'weighted', 'config.json'), 'utf8')) as { config: Record<string, unknown> }).config;
     expect([saved.coPlayerWeight, saved.focalGoalLabels]).toEqual([4, 'committed']);
     for (const run of ['one', 'om']) {

@@ -23,6 +23,11 @@ export interface LearnerBatch {
    * `sum(w l) / sum(w)`; absent: plain means.
    */
   weight?: Float32Array;
+  /**
+   * `[n]` 0 for rows that train the value head only (`--co-player-value-rows`: rule co-players' steps, which have
+   * returns but no planner decision); the CE is then the (weighted) mean over the rows with 1. Absent: all rows.
+   */
+  policyMask?: Uint8Array;
 }
 
 export interface LearnerSettings {
@@ -80,6 +85,8 @@ export class PolicyLearner {
         if (!(all.weight[k] >= 0 && Number.isFinite(all.weight[k])))
           throw new HopError('E_CONFIG', `loss weight ${all.weight[k]} at row ${k}: weights must be finite and >= 0`);
     }
+    if (all.policyMask !== undefined && all.policyMask.length !== all.count)
+      throw new HopError('E_SHAPE', `the batch carries ${all.policyMask.length} policy-mask entries for ${all.count} rows; give one per row`);
     const acc = { policyLoss: 0, valueLoss: 0, totalLoss: 0, gradNorm: 0, steps: 0, entropy: 0 };
     if (all.count === 0) return acc;
     const O = all.obs.length / all.time.length;
@@ -129,12 +136,14 @@ export class PolicyLearner {
         const { logits, value } = model.forwardTensors(x, goal, true);
         const logp = tf.logSoftmax(logits);
         const rowCe = tf.neg(tf.sum(tf.mul(target, logp), 1));
-        if (b.weight) {
-          // weighted means over the minibatch, so the loss scale (and the learning rate's meaning) is kept
-          const w = tf.tensor1d(b.weight);
-          const wSum = tf.maximum(tf.sum(w), 1e-12); // a minibatch of zero weights trains on nothing
-          ce = tf.keep(tf.div(tf.sum(tf.mul(w, rowCe)), wSum) as tf.Scalar);
-          mse = tf.keep(tf.div(tf.sum(tf.mul(w, tf.square(tf.sub(tf.reshape(value, [-1]), ret)))), wSum) as tf.Scalar);
+        if (b.weight || b.policyMask) {
+          // weighted means over the minibatch, so the loss scale (and the learning rate's meaning) is kept; the
+          // CE only over the rows with a policy target
+          const w = b.weight ? tf.tensor1d(b.weight) : tf.onesLike(rowCe);
+          const wp = b.policyMask ? tf.mul(w, tf.tensor1d(b.policyMask, 'float32')) : w;
+          // (a minibatch of zero weights trains on nothing)
+          ce = tf.keep(tf.div(tf.sum(tf.mul(wp, rowCe)), tf.maximum(tf.sum(wp), 1e-12)) as tf.Scalar);
+          mse = tf.keep(tf.div(tf.sum(tf.mul(w, tf.square(tf.sub(tf.reshape(value, [-1]), ret)))), tf.maximum(tf.sum(w), 1e-12)) as tf.Scalar);
         } else {
           ce = tf.keep(tf.mean(rowCe) as tf.Scalar);
           mse = tf.keep(tf.losses.meanSquaredError(ret, value) as tf.Scalar);
@@ -172,6 +181,7 @@ function gather(b: LearnerBatch, rows: Int32Array, O: number, A: number, D: numb
   };
   if (D > 0 && b.goals) out.goals = new Float32Array(n * D);
   if (b.weight) out.weight = new Float32Array(n);
+  if (b.policyMask) out.policyMask = new Uint8Array(n);
   for (let r = 0; r < n; r++) {
     const k = rows[r];
     out.obs.set(b.obs.subarray(k * O, (k + 1) * O), r * O);
@@ -181,6 +191,7 @@ function gather(b: LearnerBatch, rows: Int32Array, O: number, A: number, D: numb
     out.ret[r] = b.ret[k];
     if (out.goals && b.goals) out.goals.set(b.goals.subarray(k * D, (k + 1) * D), r * D);
     if (out.weight && b.weight) out.weight[r] = b.weight[k];
+    if (out.policyMask && b.policyMask) out.policyMask[r] = b.policyMask[k];
   }
   return out;
 }

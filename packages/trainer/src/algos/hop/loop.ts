@@ -35,7 +35,7 @@ import { coPlayerMixMetrics, learnerMetrics, timingMetrics } from './metrics';
 import { loadOnlineAndPriors, loadPairs, loadPolicy, readSelfPlayState, saveSelfPlayCheckpoint, type SelfPlayState } from './checkpoint';
 import { trainFingerprints, validateTrainInputs } from '../../run/train-inputs';
 import type { TrainResume } from '../types';
-import { PolicyLearner } from './learner';
+import { PolicyLearner, type LearnerBatch } from './learner';
 import { concatSamples, type RolloutResult, type RolloutSpec } from './rollout';
 import { createRunner, type RolloutRunner } from './runner';
 import type { SelfPlayConfig } from './settings';
@@ -134,6 +134,8 @@ async function openSetup(algo: HopVariant, config: AnyConfig, game: StagHuntSimu
       throw new HopError('E_CONFIG', `--co-player-weight ${config.coPlayerWeight} weights the environments played with rule co-players; there are none without --co-player-mix: give --co-player-mix f (> 0) or drop --co-player-weight`);
     if (config.coPlayerWeight !== 1 && config.coPlayerMix === 1)
       throw new HopError('E_CONFIG', `--co-player-weight ${config.coPlayerWeight} changes nothing at --co-player-mix 1 (every environment has rule co-players, and the weights are normalised per minibatch): lower the mix or drop --co-player-weight`);
+    if (config.coPlayerValueRows && !(config.coPlayerMix > 0))
+      throw new HopError('E_CONFIG', `--co-player-value-rows trains the value on the rule co-players' steps; there are none without --co-player-mix: give --co-player-mix f (> 0) or drop --co-player-value-rows`);
     if (config.focalGoalLabels === 'committed' && config.focalGoals !== 'co-player')
       throw new HopError('E_CONFIG', `--focal-goal-labels committed chooses the goal labels of a goal-conditioned focal network: add --focal-goals co-player, or drop --focal-goal-labels`);
     if (config.focalGoalLabels === 'committed' && !(config.coPlayerMix > 0))
@@ -279,7 +281,9 @@ async function loop(
       // 2. Policy / value update on the planner's decisions and the returns.
       const tu = performance.now();
       const batch = withFocalGoals(samples, models.policy, game, config.focalGoalLabels);
-      const weighted = config.coPlayerWeight !== 1 ? { ...batch, weight: coPlayerRowWeights(samples, config.coPlayerWeight) } : batch;
+      let weighted: LearnerBatch = config.coPlayerWeight !== 1 ? { ...batch, weight: coPlayerRowWeights(samples, config.coPlayerWeight) } : batch;
+      // --co-player-value-rows: every row trains the value, only the planners' rows the policy
+      if (config.coPlayerValueRows) weighted = { ...weighted, learn: undefined, policyMask: samples.learn };
       const update = learner.update(weighted, new Rng(deriveSeed(config.seed, 'update', it)));
       team.engines.changed(models.policy);
       wall.policy_update = performance.now() - tu;

@@ -68,6 +68,12 @@ export const SelfPlayConfigShape = {
     .describe(
       'With --co-player-mix (< 1): policy / value loss weight of the learner rows of environments played with rule co-players (weighted minibatch means); the number of players P gives such an environment (1 learner) the say of a self-play one (P learners). 1 = plain means',
     ),
+  coPlayerValueRows: z
+    .boolean()
+    .default(false)
+    .describe(
+      "With --co-player-mix: the rule co-players' steps also train the value head (their discounted returns, from their own view, with their co-players' goals as input); the policy head still trains on planner decisions only. They show the value what a walk to a far prey is worth, which the search alone does not reach",
+    ),
   focalGoalLabels: z
     .enum(['hindsight', 'committed'])
     .default('hindsight')
