@@ -404,8 +404,15 @@ describe('the policy / value update skips learn = 0 rows', () => {
       otherTargets.policy.fill(0, k * 7, (k + 1) * 7);
       otherTargets.policy[k * 7 + 6] = 1;
     }
+    // (the new targets differ from the drawn ones on these rows)
+    expect([1, 4, 6].some((k) => a.policy[k * 7 + 6] !== 1)).toBe(true);
     const wa = await updated(a);
     expect(await updated(otherTargets)).toEqual(wa);
+    // control: the same change on a row with a policy target moves the weights
+    const onKept = { ...a, policy: a.policy.slice() };
+    onKept.policy.fill(0, 0, 7);
+    onKept.policy[a.policy[6] === 1 ? 5 : 6] = 1;
+    expect(await updated(onKept)).not.toEqual(wa);
     // their returns are value targets: changing them moves the weights (mutation caught: masked rows dropped)
     const otherReturns = { ...a, ret: a.ret.slice() };
     for (const k of [1, 4, 6]) otherReturns.ret[k] = -9;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +8,10 @@ import { tempDir } from './helpers';
 
 const LOCK_TS = fileURLToPath(new URL('../src/run/lock.ts', import.meta.url));
 
-/** A child process that takes the lock on `dir` and holds it until it is signalled. */
+/**
+ * A child process that takes the lock on `dir` and holds it until it is signalled (another process: proper-lockfile
+ * keys its locks by path, so a second holder in this process would replace the first one's entry).
+ */
 function holdInChild(dir: string): Promise<{ pid: number; stop: (signal: NodeJS.Signals) => Promise<number | null> }> {
   const code = `
     const { DirLock } = await import(${JSON.stringify(LOCK_TS)});
@@ -54,6 +57,17 @@ describe('DirLock: a lock is released only by its holder', () => {
     expect(existsSync(join(dir, '.lock'))).toBe(false);
     expect(existsSync(join(dir, '.lock.json'))).toBe(false);
   }, 60_000);
+
+  it('a holder whose .lock.json was deleted still releases the lock directory it made', () => {
+    const dir = join(tempDir('lock-nojson'), 'run');
+    mkdirSync(dir);
+    const lock = DirLock.acquire(dir, { lockPath: join(dir, '.lock'), what: 'test dir', command: 'parent', code: 'E_RUN_LOCKED' });
+    rmSync(join(dir, '.lock.json'));
+    lock.release();
+    expect(existsSync(join(dir, '.lock'))).toBe(false);
+    // and the path can be locked again at once
+    DirLock.acquire(dir, { lockPath: join(dir, '.lock'), what: 'test dir', command: 'again', code: 'E_RUN_LOCKED' }).release();
+  });
 
   it('control: a holder that exits on a signal, its directory in place, releases its lock', async () => {
     const dir = join(tempDir('lock-exit'), 'run');

@@ -215,6 +215,8 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
     expect(loss('weighted')).not.toEqual(loss('labels'));
     expect(played('value-rows')).toBe(played('one'));
     expect(loss('value-rows')).not.toEqual(loss('one'));
+    // the CE still counts the planners' rows (an inverted mask would leave only zero targets: CE 0)
+    expect(loss('value-rows')[0][0] as number).toBeGreaterThan(0.1);
     const saved = (JSON.parse(readFileSync(join(root, 'weighted', 'config.json'), 'utf8')) as { config: Record<string, unknown> }).config;
     expect([saved.coPlayerWeight, saved.focalGoalLabels]).toEqual([4, 'committed']);
     for (const run of ['one', 'om']) {

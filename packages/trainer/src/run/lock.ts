@@ -24,8 +24,8 @@ export const LOCK_STALE_MS = 5 * 60_000;
  * `lockPath`, its mtime refreshed while held). A lock left by a crashed process is taken over: at once when
  * the holder recorded in `<lockPath>.json` was on this host and its pid is gone, else once it is stale.
  * Released by `release()` and, on any normal exit or signal, by proper-lockfile's exit hook; either removes the
- * lock only while `<lockPath>.json` still names this holder (a directory moved away while locked leaves the
- * lock of whoever took its old path alone).
+ * lock directory only while it is the one this process made (same inode) and `<lockPath>.json` only while it
+ * names this holder, so a directory moved away while locked leaves the lock of whoever took its old path alone.
  */
 export class DirLock {
   private releaseFn: (() => void) | null;
@@ -46,12 +46,24 @@ export class DirLock {
     const holderPath = `${opts.lockPath}.json`;
     // Set once the holder record is written. proper-lockfile releases by path (also from its exit hook): if this
     // run directory was moved away and another process locked the old path, that lock is not ours to remove.
+    // The lock directory is ours while it is the very directory we made (same device and inode: a moved one keeps
+    // its inode, a new one at the old path has another); the holder record while it names us.
     let mine: LockHolder | null = null;
+    let made: { dev: number; ino: number } | null = null;
     const ours = () => mine === null || sameHolder(readHolder(holderPath), mine);
+    const ourDir = () => {
+      if (made === null) return true;
+      try {
+        const st = fs.statSync(opts.lockPath);
+        return st.dev === made.dev && st.ino === made.ino;
+      } catch {
+        return false;
+      }
+    };
     const guardedFs = {
       ...fs,
       rmdirSync: (path: fs.PathLike, o?: fs.RmDirOptions) => {
-        if (String(path) === opts.lockPath && !ours()) return;
+        if (String(path) === opts.lockPath && !ourDir()) return;
         fs.rmdirSync(path, o);
       },
     };
@@ -94,6 +106,8 @@ export class DirLock {
         }
       } else throw refuse(holder);
     }
+    const st = fs.statSync(opts.lockPath);
+    made = { dev: st.dev, ino: st.ino };
     const holder: LockHolder = { pid: process.pid, host: hostname(), command: opts.command, since: new Date().toISOString() };
     writeFileAtomicSync(holderPath, JSON.stringify(holder) + '\n');
     mine = holder;
@@ -106,8 +120,8 @@ export class DirLock {
 
   release(): void {
     if (!this.releaseFn) return;
-    // The lock directory first, while the holder record still names us (the guarded rmdir reads it), then the
-    // record, unless another process has taken the lock and written its own meanwhile.
+    // The lock directory (only if it is still the one we made), then the record, unless another process has
+    // taken the lock and written its own meanwhile.
     try {
       this.releaseFn();
     } catch {
