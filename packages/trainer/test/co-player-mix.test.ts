@@ -37,6 +37,22 @@ function team(policy: MOAModel, registry: PairRegistry, numEnvs: number): HopTea
 
 const spec = (over: Partial<RolloutSpec>): RolloutSpec => ({ seed: 3, envStart: 0, numEnvs: 4, episodesPerEnv: 2, gamma: 0.95, ...over });
 
+/** A learner batch of `n` random rows (one-hot policy targets, returns in [0, 5)), drawn from `seed`. */
+function randomBatch(n: number, seed: number): LearnerBatch {
+  const rng = new Rng(seed);
+  const A = 7;
+  const policy = new Float32Array(n * A);
+  for (let k = 0; k < n; k++) policy[k * A + rng.int(A)] = 1;
+  return {
+    count: n,
+    obs: Float32Array.from({ length: n * game.observationSize }, () => (rng.next() < 0.2 ? 1 : 0)),
+    mask: new Uint8Array(n * A).fill(1),
+    time: Float32Array.from({ length: n }, () => rng.int(10)),
+    policy,
+    ret: Float32Array.from({ length: n }, () => rng.next() * 5),
+  };
+}
+
 const COLUMNS = ['obs', 'mask', 'time', 'action', 'policy', 'reward', 'ret', 'player', 'env', 'episode', 'goal', 'learn', 'intent'] as const;
 
 function sameSamples(a: RolloutSamples, b: RolloutSamples): boolean {
@@ -342,22 +358,7 @@ describe('the policy / value update skips learn = 0 rows', () => {
     await initBackend();
   });
 
-  function batch(n: number, learn: number[], seed: number): LearnerBatch {
-    const rng = new Rng(seed);
-    const O = game.observationSize;
-    const A = 7;
-    const policy = new Float32Array(n * A);
-    for (let k = 0; k < n; k++) policy[k * A + rng.int(A)] = 1;
-    return {
-      count: n,
-      obs: Float32Array.from({ length: n * O }, () => (rng.next() < 0.2 ? 1 : 0)),
-      mask: new Uint8Array(n * A).fill(1),
-      time: Float32Array.from({ length: n }, () => rng.int(10)),
-      policy,
-      ret: Float32Array.from({ length: n }, () => rng.next() * 5),
-      learn: Uint8Array.from(learn),
-    };
-  }
+  const batch = (n: number, learn: number[], seed: number): LearnerBatch => ({ ...randomBatch(n, seed), learn: Uint8Array.from(learn) });
 
   async function updated(b: LearnerBatch): Promise<number[]> {
     const net = buildPolicy(config, game); // same seed: same initial weights
@@ -474,20 +475,10 @@ describe('--co-player-weight: the weighted policy / value update', () => {
   }
 
   it('CE and MSE are the weighted means of the rows\' own losses; weight 1 everywhere is the plain mean', () => {
-    const rng = new Rng(11);
     const n = 6;
     const O = game.observationSize;
     const A = 7;
-    const policy = new Float32Array(n * A);
-    for (let k = 0; k < n; k++) policy[k * A + rng.int(A)] = 1;
-    const b: LearnerBatch = {
-      count: n,
-      obs: Float32Array.from({ length: n * O }, () => (rng.next() < 0.2 ? 1 : 0)),
-      mask: new Uint8Array(n * A).fill(1),
-      time: Float32Array.from({ length: n }, () => rng.int(10)),
-      policy,
-      ret: Float32Array.from({ length: n }, () => rng.next() * 5),
-    };
+    const b = randomBatch(n, 11);
     // each row alone: its own CE and squared error at the initial weights
     const own = Array.from({ length: n }, (_, k) =>
       lossesOf({
