@@ -15,7 +15,7 @@ import { SelfPlayConfigSchema } from '../src/algos/hop/settings';
 import { discreteGoals } from '../src/team/goals';
 import { PolicyLearner, type LearnerBatch } from '../src/algos/hop/learner';
 import { buildPolicy } from '../src/team/models';
-import { hindsightCoGoals } from '../src/team/focal-goals';
+import { coPlayerGoalLabels } from '../src/team/focal-goals';
 import { permuteSamples, runRollout, type RolloutResult, type RolloutSamples, type RolloutSpec } from '../src/algos/hop/rollout';
 import { feedOnline, onlineMoaFor } from '../src/beliefs/online-feed';
 import { coPlayerDecision, coPlayerRowWeights, coPlayerStreamSeed, coPlayerTeam, drawCoPlayers } from '../src/algos/hop/co-players';
@@ -220,7 +220,7 @@ describe('--co-player-mix in the rollout', () => {
     expect(replay.returnsAgree).toBe(true);
     expect(replay.replayed).toBeGreaterThan(10);
     // The co-player's hindsight goal reaches player 0's rows (what --focal-goals co-player trains on).
-    const co = hindsightCoGoals(s, P);
+    const co = coPlayerGoalLabels(s, P);
     let seen = 0;
     for (let k = 0; k < s.count; k++) {
       if (s.player[k] !== 0) continue;
@@ -233,7 +233,7 @@ describe('--co-player-mix in the rollout', () => {
     // Each row carries its player's committed goal (the planner: -1); --focal-goal-labels committed puts it in
     // player 0's goal input wherever player 1 still plays, also where it achieved nothing.
     // (while a prey of that kind is left; -1 once it is gone, as a tree's co-player then has no goal)
-    const committed = hindsightCoGoals(s, P, 'committed');
+    const committed = coPlayerGoalLabels(s, P, 'committed');
     let differ = 0;
     let gone = 0;
     const rowAt = new Map<string, number>();

@@ -10,7 +10,7 @@ import {
   evaluateWithGoals,
   focalGoalDim,
   goalConditionedEvaluator,
-  hindsightCoGoals,
+  coPlayerGoalLabels,
   withFocalGoals,
 } from '../src/team/focal-goals';
 import { discreteGoals } from '../src/team/goals';
@@ -98,7 +98,7 @@ describe('--focal-goals co-player', () => {
       env: new Int32Array(rows.length),
       episode: new Int32Array(rows.length),
     };
-    const co = Array.from(hindsightCoGoals(s, 3));
+    const co = Array.from(coPlayerGoalLabels(s, 3));
     expect(co).toEqual([
       /* p0 t0 */ -1, 0, -1,
       /* p1 t0 */ 1, -1, -1,
@@ -112,8 +112,8 @@ describe('--focal-goals co-player', () => {
     ]);
     // another episode at the same time steps does not mix in
     const two = { ...s, count: 2 * s.count, player: Int32Array.from([...s.player, ...s.player]), time: Float32Array.from([...s.time, ...s.time]), goal: Int32Array.from([...s.goal, ...s.goal.map(() => 1)]), env: new Int32Array(16), episode: Int32Array.from({ length: 16 }, (_, k) => (k < 8 ? 0 : 1)) };
-    expect(Array.from(hindsightCoGoals(two, 3).subarray(0, 24))).toEqual(co);
-    expect(Array.from(hindsightCoGoals(two, 3).subarray(24, 27))).toEqual([-1, 1, 1]);
+    expect(Array.from(coPlayerGoalLabels(two, 3).subarray(0, 24))).toEqual(co);
+    expect(Array.from(coPlayerGoalLabels(two, 3).subarray(24, 27))).toEqual([-1, 1, 1]);
   });
 
   it('--focal-goal-labels committed: a rule co-player\'s committed goal stands, achieved or not; planners keep hindsight', () => {
@@ -139,7 +139,7 @@ describe('--focal-goals co-player', () => {
       env: new Int32Array(rows.length),
       episode: new Int32Array(rows.length),
     };
-    expect(Array.from(hindsightCoGoals(s, 3, 'committed'))).toEqual([
+    expect(Array.from(coPlayerGoalLabels(s, 3, 'committed'))).toEqual([
       /* p0 t0 */ -1, 0, 1,
       /* p1 t0 */ 1, -1, 1,
       /* p2 t0 */ 1, 0, -1,
@@ -151,9 +151,9 @@ describe('--focal-goals co-player', () => {
       /* p1 t2 */ 1, -1, -1,
     ]);
     // control: hindsight labels call the stag-committed player 1 "none" (it never caught the stag)
-    const hind = Array.from(hindsightCoGoals(s, 3));
+    const hind = Array.from(coPlayerGoalLabels(s, 3));
     expect(hind.slice(0, 3)).toEqual([-1, -1, 1]);
-    expect(Array.from(hindsightCoGoals(s, 3, 'hindsight'))).toEqual(hind);
+    expect(Array.from(coPlayerGoalLabels(s, 3, 'hindsight'))).toEqual(hind);
     // the one-hot inputs follow the labels
     const net = buildPolicy(SelfPlayConfigSchema.parse({ ...base, env: 'small-2p', focalGoals: 'co-player' }), game);
     const two = { ...s, count: 2, player: Int32Array.from([0, 1]), time: new Float32Array(2), goal: Int32Array.from([1, -1]), intent: Int32Array.from([-1, 0]), env: new Int32Array(2), episode: new Int32Array(2) };
@@ -164,7 +164,7 @@ describe('--focal-goals co-player', () => {
     expect(Array.from(hindsight.subarray(3, 6))).toEqual([0, 0, 1]);
     net.dispose();
     const noIntent = { count: s.count, player: s.player, time: s.time, goal: s.goal, env: s.env, episode: s.episode };
-    expect(() => hindsightCoGoals(noIntent, 3, 'committed')).toThrow(/--focal-goal-labels committed needs the rows' intents/);
+    expect(() => coPlayerGoalLabels(noIntent, 3, 'committed')).toThrow(/--focal-goal-labels committed needs the rows' intents/);
   });
 
   it('argmax of the beliefs outside a tree; refused for direct-om (no goals); identity on the learner batch when off', () => {

@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import lockfile from 'proper-lockfile';
 import { HopError, writeFileAtomicSync } from '@hop/core';
@@ -88,7 +87,7 @@ export class DirLock {
       );
     };
     // A live holder on this host keeps its lock even when a long synchronous step delayed its refresh.
-    const current = existsSync(opts.lockPath) ? readHolder(holderPath) : null;
+    const current = fs.existsSync(opts.lockPath) ? readHolder(holderPath) : null;
     if (current && current.host === hostname() && current.pid !== process.pid && alive(current.pid)) throw refuse(current);
     let release: () => void;
     try {
@@ -98,7 +97,7 @@ export class DirLock {
       const holder = readHolder(holderPath);
       if (holder && holder.host === hostname() && !alive(holder.pid)) {
         // The holder crashed (kill -9, power loss): its lock is ours to take.
-        rmSync(opts.lockPath, { recursive: true, force: true });
+        fs.rmSync(opts.lockPath, { recursive: true, force: true });
         try {
           release = lockfile.lockSync(target, options);
         } catch {
@@ -127,7 +126,7 @@ export class DirLock {
     } catch {
       // Already released (e.g. compromised and removed by another process): nothing to undo.
     }
-    if (this.ours()) rmSync(this.holderPath, { force: true });
+    if (this.ours()) fs.rmSync(this.holderPath, { force: true });
     this.releaseFn = null;
   }
 }
@@ -137,9 +136,9 @@ function sameHolder(a: LockHolder | null, b: LockHolder): boolean {
 }
 
 export function readHolder(path: string): LockHolder | null {
-  if (!existsSync(path)) return null;
+  if (!fs.existsSync(path)) return null;
   try {
-    const h = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockHolder>;
+    const h = JSON.parse(fs.readFileSync(path, 'utf8')) as Partial<LockHolder>;
     return typeof h.pid === 'number' && typeof h.host === 'string'
       ? { pid: h.pid, host: h.host, command: String(h.command ?? '?'), since: String(h.since ?? '?') }
       : null;

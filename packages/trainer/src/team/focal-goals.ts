@@ -36,8 +36,8 @@ export function encodeCoGoals(goals: Int32Array, batch: number, numAgents: numbe
 /**
  * Which label stands for a co-player's goal in the focal network's training input (`--focal-goal-labels`):
  * `hindsight` = the goal it achieved at or after that step; `committed` = for a rule co-player
- * (`--co-player-mix`) the goal it was committed to for the episode, achieved or not, and the hindsight label
- * for planners. Hindsight labels only name goals that were reached, so a partner labelled "stag" is one that
+ * (`--co-player-mix`) the goal it was committed to, achieved or not, while a prey of that kind is left ("none"
+ * after, as in a tree), and the hindsight label for planners. Hindsight labels only name goals that were reached, so a partner labelled "stag" is one that
  * caught a stag and the value learns to trust that label more than a search's sampled goal deserves.
  */
 export type FocalGoalLabels = 'hindsight' | 'committed';
@@ -48,7 +48,7 @@ export type FocalGoalLabels = 'hindsight' | 'committed';
  * co-player's `intent`; -1 when it has no row there, i.e. it was already done, or achieved nothing); player
  * i's own slot is -1.
  */
-export function hindsightCoGoals(
+export function coPlayerGoalLabels(
   s: {
     count: number;
     player: ArrayLike<number>;
@@ -127,19 +127,19 @@ export function evaluateWithGoals(model: MOAModel, input: ObservationBatch, goal
 
 /** One-hot co-player goal inputs `[n, focalGoalDim]` of sample rows, from their goal labels. */
 export function focalGoalInputs(
-  s: Parameters<typeof hindsightCoGoals>[0],
+  s: Parameters<typeof coPlayerGoalLabels>[0],
   numAgents: number,
   numGoals: number,
   labels: FocalGoalLabels = 'hindsight',
 ): Float32Array {
-  return encodeCoGoals(hindsightCoGoals(s, numAgents, labels), s.count, numAgents, numGoals);
+  return encodeCoGoals(coPlayerGoalLabels(s, numAgents, labels), s.count, numAgents, numGoals);
 }
 
 /**
  * The learner batch of a rollout: unchanged for a goal-free focal network; with the co-players' goal labels
  * (`labels`) as goal inputs for a goal-conditioned one.
  */
-export function withFocalGoals<S extends Parameters<typeof hindsightCoGoals>[0]>(
+export function withFocalGoals<S extends Parameters<typeof coPlayerGoalLabels>[0]>(
   samples: S,
   policy: MOAModel,
   game: { numAgents: number; numGoals: number },

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { HopError, Rng, deriveSeed } from '@hop/core';
 import { NUM_ACTIONS } from '@hop/env-staghunt';
 import { openCheckedDataset, populationRows } from '../../data/dataset';
-import { encodeCoGoals, hindsightCoGoals } from '../../team/focal-goals';
+import { encodeCoGoals, coPlayerGoalLabels } from '../../team/focal-goals';
 import type { LearnerBatch, LearnerReport, PolicyLearner } from './learner';
 
 /**
@@ -66,7 +66,7 @@ export function warmStartBatch(
     if (focalGoals) {
       const { numAgents: P, numGoals: G } = focalGoals;
       const labels = ds.batch(all, ['goal']).goal;
-      const co = hindsightCoGoals({ count: n, player: keys.agent, env: keys.env_id, episode: keys.episode, time: keys.time, goal: labels }, P);
+      const co = coPlayerGoalLabels({ count: n, player: keys.agent, env: keys.env_id, episode: keys.episode, time: keys.time, goal: labels }, P);
       const picked = new Int32Array(m * P);
       for (let r = 0; r < m; r++) picked.set(co.subarray(pick[r] * P, (pick[r] + 1) * P), r * P);
       out.goals = encodeCoGoals(picked, m, P, G);
