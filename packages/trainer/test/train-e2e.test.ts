@@ -196,15 +196,16 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
       'train', '--algo', algo, '--pretrained', algo === 'hop' ? preTrue : preNone, '--iterations', '1', '--workers', String(workers), '--seed', '2',
       '--out', out, ...TINY_TRAIN, '--num-envs', '4', '--episodes-per-env', '2', '--co-player-mix', '0.5', '--eval-every', '0', ...extra,
     ];
-    const [one, two, om, labels, weighted, valueRows] = await Promise.all([
+    const [one, two, om, labels, weighted, valueRows, lone] = await Promise.all([
       runHop(args(join(root, 'one'), 'hop', 1, ['--focal-goals', 'co-player'])),
       runHop(args(join(root, 'two'), 'hop', 2, ['--focal-goals', 'co-player'])),
       runHop(args(join(root, 'om'), 'direct-om', 1)),
       runHop(args(join(root, 'labels'), 'hop', 1, ['--focal-goals', 'co-player', '--focal-goal-labels', 'committed'])),
       runHop(args(join(root, 'weighted'), 'hop', 2, ['--focal-goals', 'co-player', '--focal-goal-labels', 'committed', '--co-player-weight', '4'])),
       runHop(args(join(root, 'value-rows'), 'hop', 1, ['--focal-goals', 'co-player', '--co-player-value-rows'])),
+      runHop(args(join(root, 'lone'), 'hop', 2, ['--focal-goals', 'co-player', '--lone-continuation', '1'])),
     ]);
-    for (const r of [one, two, om, labels, weighted, valueRows]) expect(r.code, r.stderr).toBe(0);
+    for (const r of [one, two, om, labels, weighted, valueRows, lone]) expect(r.code, r.stderr).toBe(0);
     expect(learning(join(root, 'two'))).toEqual(learning(join(root, 'one')));
     // the committed labels and the weights reach the update (same rollout, other losses); the run keeps them
     const loss = (run: string) => metrics(join(root, run)).filter((x) => x.kind === 'iteration').map((x) => [x['losses/policy_loss'], x['losses/value_loss']]);
@@ -217,6 +218,16 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
     expect(loss('value-rows')).not.toEqual(loss('one'));
     // the CE still counts the planners' rows (an inverted mask would leave only zero targets: CE 0)
     expect(loss('value-rows')[0][0] as number).toBeGreaterThan(0.1);
+    // --lone-continuation 1: the hare rule played lone steps (counted, summed over the 2 workers), and the run keeps it
+    const loneIt = metrics(join(root, 'lone')).find((x) => x.kind === 'iteration')!;
+    expect(loneIt['lone/steps']).toBeGreaterThan(0);
+    expect(loneIt['lone/share']).toBeGreaterThan(0);
+    expect(loneIt['lone/share']).toBeLessThan(1);
+    expect(lone.stdout).toMatch(/\| lone \d+ steps, \d+ hares/);
+    expect(one.stdout).not.toMatch(/\| lone /);
+    expect(metrics(join(root, 'one')).find((x) => x.kind === 'iteration')!['lone/steps']).toBeUndefined();
+    expect(loss('lone')).not.toEqual(loss('one'));
+    expect((JSON.parse(readFileSync(join(root, 'lone', 'config.json'), 'utf8')) as { config: Record<string, unknown> }).config.loneContinuation).toBe(1);
     const saved = (JSON.parse(readFileSync(join(root, 'weighted', 'config.json'), 'utf8')) as { config: Record<string, unknown> }).config;
     expect([saved.coPlayerWeight, saved.focalGoalLabels]).toEqual([4, 'committed']);
     for (const run of ['one', 'om']) {

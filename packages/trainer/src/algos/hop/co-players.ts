@@ -22,6 +22,21 @@ export function drawCoPlayers(seed: number, env: number, episode: number, mix: n
   return true;
 }
 
+/**
+ * Whether env `env`'s (global index) episode `episode` hands a planner left alone in play to the hare rule
+ * (`--lone-continuation p`): a draw with probability p keyed by (seed, env, episode) only, as `drawCoPlayers`.
+ */
+export function drawLoneContinuation(seed: number, env: number, episode: number, p: number): boolean {
+  if (!(p > 0)) return false;
+  if (p >= 1) return true;
+  return new Rng(deriveSeed(seed, 'lone-continuation', env, episode)).next() < p;
+}
+
+/** The key seed of a rollout's lone-continuation decisions (apart from the co-players' stream). */
+export function loneStreamSeed(seed: number): number {
+  return deriveSeed(seed, 'lone-continuation-moves');
+}
+
 /** The key seed of a rollout's rule co-player decisions (once per rollout: `deriveSeed` hashes text). */
 export function coPlayerStreamSeed(seed: number): number {
   return deriveSeed(seed, 'co-player');

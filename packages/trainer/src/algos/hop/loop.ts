@@ -31,13 +31,13 @@ import { HopTeam } from '../../team/team';
 import { openPlanning, type PlanningSpec } from '../../planning/open';
 import type { PlanningSetup } from '../../planning/setup';
 import { episodeMetrics, inferenceMetrics, mergeTallies, onlineMoaMetrics } from '../../metrics/scalars';
-import { coPlayerMixMetrics, learnerMetrics, timingMetrics } from './metrics';
+import { coPlayerMixMetrics, learnerMetrics, loneMetrics, timingMetrics } from './metrics';
 import { loadOnlineAndPriors, loadPairs, loadPolicy, readSelfPlayState, saveSelfPlayCheckpoint, type SelfPlayState } from './checkpoint';
 import { trainFingerprints, validateTrainInputs } from '../../run/train-inputs';
 import type { TrainResume } from '../types';
 import { PolicyLearner, type LearnerBatch } from './learner';
-import { concatSamples, type RolloutResult, type RolloutSpec } from './rollout';
-import { createRunner, type RolloutRunner } from './runner';
+import { concatSamples, type RolloutResult } from './rollout';
+import { createRunner, evaluationSpec, type RolloutRunner } from './runner';
 import type { SelfPlayConfig } from './settings';
 import { warmStart, warmStartBatch } from './warm-start';
 import { checkFocalGoals, withFocalGoals } from '../../team/focal-goals';
@@ -334,6 +334,7 @@ async function loop(
         ...inferenceMetrics(tally, team.usesBeliefs),
         ...onlineMoaMetrics(reports),
         ...(config.coPlayerMix > 0 ? coPlayerMixMetrics(episodes) : {}),
+        ...(config.loneContinuation > 0 ? loneMetrics(results) : {}),
         'charts/SPS': results.reduce((a, r) => a + r.envSteps, 0) / Math.max(1e-9, wall.rollout / 1000),
         'perf/decisions': decisions,
         'perf/network_rows_per_decision': decisions > 0 ? rows / decisions : 0,
@@ -363,6 +364,7 @@ async function loop(
           (record['moa/online_top1'] !== undefined ? ` | MOA top-1 ${(record['moa/online_top1'] as number).toFixed(3)}` : '') +
           (record['beliefs/accuracy'] !== undefined ? ` belief ${(record['beliefs/accuracy'] as number).toFixed(3)}` : '') +
           mixLine(record) +
+          (record['lone/steps'] !== undefined ? ` | lone ${record['lone/steps']} steps, ${record['lone/catches']} hares` : '') +
           (evalRecord ? ` | eval ${(evalRecord['eval/episodic_return'] as number).toFixed(2)} over ${evalRecord['eval/episodes']} episodes` : '') +
           ` | ${iterSeconds.toFixed(1)}s`,
       );
@@ -418,14 +420,6 @@ async function evaluate(
     p.histogram.set(team.priors[i].histogram);
     p.outcomes.set(team.priors[i].outcomes);
   });
-  const spec: RolloutSpec = {
-    seed: deriveSeed(config.seed, 'held-out-evaluation'),
-    envStart: 0,
-    numEnvs: config.evalEnvs,
-    episodesPerEnv: Math.ceil(episodes / config.evalEnvs),
-    gamma: config.gamma,
-    record: true,
-  };
-  const results = await runner.evaluate(spec);
+  const results = await runner.evaluate(evaluationSpec(config, episodes));
   return { episodes: results.flatMap((r) => r.episodes), replay: results.find((r) => r.replay)?.replay ?? null };
 }

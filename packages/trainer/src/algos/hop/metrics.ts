@@ -62,3 +62,19 @@ export function coPlayerMixMetrics(episodes: Pick<EpisodeSummary, 'returns' | 'c
   if (n.rule > 0) out['mix/return_rule_players'] = sum.rule / n.rule;
   return out;
 }
+
+/**
+ * `--lone-continuation`: `lone/steps` = rows the hare rule played for a planner left alone (summed over workers),
+ * `lone/catches` = hares it caught, `lone/share` = their share of the rollout's learned rows.
+ */
+export function loneMetrics(results: Pick<RolloutResult, 'loneSteps' | 'loneCatches' | 'samples'>[]): Record<string, number> {
+  let steps = 0;
+  let catches = 0;
+  let learned = 0;
+  for (const r of results) {
+    steps += r.loneSteps;
+    catches += r.loneCatches;
+    for (let k = 0; k < r.samples.count; k++) learned += r.samples.learn[k];
+  }
+  return { 'lone/steps': steps, 'lone/catches': catches, 'lone/share': learned > 0 ? steps / learned : 0 };
+}

@@ -1,8 +1,8 @@
 import { CounterRng, deriveSeed } from '@hop/core';
-import { BatchedCommitted, COMMITTED_DEFAULTS, VecStagHunt, type StagHuntConfig, type EpisodeRecord } from '@hop/env-staghunt';
+import { BatchedCommitted, COMMITTED_DEFAULTS, Goal, VecStagHunt, type StagHuntConfig, type EpisodeRecord } from '@hop/env-staghunt';
 import type { HopTeam, InferenceTally } from '../../team/team';
 import { emptyTally } from '../../team/team';
-import { coPlayerDecision, coPlayerStreamSeed, drawCoPlayers } from './co-players';
+import { coPlayerDecision, coPlayerStreamSeed, drawCoPlayers, drawLoneContinuation, loneStreamSeed } from './co-players';
 
 /** Which episodes a rollout plays: env k (global index) plays episodes `episodeSeed(seed, k, e)`. */
 export interface RolloutSpec {
@@ -24,6 +24,12 @@ export interface RolloutSpec {
   coPlayerMix?: number;
   /** The rule co-players' probability of a random valid action (`--co-player-epsilon`; default `COMMITTED_DEFAULTS`). */
   coPlayerEpsilon?: number;
+  /**
+   * Probability (per env and episode, `drawLoneContinuation`) that a planner left alone in play (every other
+   * player done) plays the rest of its episode by the hare rule (`--lone-continuation`; default 0). Its steps stay
+   * learned rows: the rule's move is their policy target, their returns the value's.
+   */
+  loneContinuation?: number;
 }
 
 /**
@@ -99,6 +105,9 @@ export interface RolloutResult {
   decisions: number;
   networkRows: number;
   envSteps: number;
+  /** `--lone-continuation`: steps the hare rule played for a planner left alone, and the hares it caught. */
+  loneSteps: number;
+  loneCatches: number;
   replay: EpisodeRecord | null;
 }
 
@@ -148,6 +157,15 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
   // which goal kinds are left in each env at this step (for the rule co-players' `intent`)
   const G = game.numGoals;
   const available = new Uint8Array(numEnvs * Math.max(1, G));
+  // --lone-continuation: whether env c's lone planner this episode hands over to the hare rule (no epsilon:
+  // its moves are policy targets), and which player of env c the rule plays now (-1: none).
+  const loneP = spec.loneContinuation ?? 0;
+  const lone = loneP > 0 ? new BatchedCommitted(env, { ...COMMITTED_DEFAULTS, epsilon: 0 }) : null;
+  const loneOn = new Uint8Array(numEnvs);
+  const lonePlayer = new Int32Array(numEnvs).fill(-1);
+  const loneSeed = lone ? loneStreamSeed(spec.seed) : 0;
+  let loneSteps = 0;
+  let loneCatches = 0;
   // Which players of each env are the team's agents this episode (1) or rule co-players (0).
   const hop = new Uint8Array(numEnvs * P).fill(1);
   // One cursor for every rule decision: its draws are a function of (env, episode, step, player) only.
@@ -193,6 +211,11 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
         committed.startEpisode(env, c);
         team.startEpisode(env.states, c, hop.subarray(c * P, (c + 1) * P));
       } else team.startEpisode(env.states, c);
+      if (lone) {
+        loneOn[c] = drawLoneContinuation(spec.seed, envStart + c, env.episodeIndex[c], loneP) ? 1 : 0;
+        lonePlayer[c] = -1;
+        lone.startEpisode(env, c);
+      }
     }
     ended.fill(0);
     achieved.fill(-1);
@@ -209,8 +232,9 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
       for (let n = 0; n < liveCount; n++) {
         const c = live[n];
         const t = env.times[c];
+        if (loneOn[c]) lonePlayer[c] = lonePlanner(done, coGoal, c, P);
         for (let p = 0; p < P; p++) {
-          if (done[c * P + p]) continue;
+          if (done[c * P + p] || lonePlayer[c] === p) continue;
           if (coGoal[c * P + p] >= 0) {
             // a rule co-player: not planned; acts below from its own seed
             ruleEnv[R] = c;
@@ -250,6 +274,17 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
         const draws = coPlayerDecision(cursor, coSeed, envStart + c, env.episodeIndex[c], env.times[c], p);
         row(c, p, committed!.act(env, c, p, coGoal[c * P + p], draws), 0);
       }
+      // A lone planner handed over to the hare rule: a learned row whose policy target is the rule's move.
+      if (lone)
+        for (let n = 0; n < liveCount; n++) {
+          const c = live[n];
+          const p = lonePlayer[c];
+          if (p < 0) continue;
+          const draws = coPlayerDecision(cursor, loneSeed, envStart + c, env.episodeIndex[c], env.times[c], p);
+          const a = lone.act(env, c, p, Goal.Hare, draws);
+          s.policy[row(c, p, a, 1) * A + a] = 1;
+          loneSteps++;
+        }
       const te = performance.now();
       prev.set(env.states);
       const timesBefore = Int32Array.from(env.times);
@@ -267,6 +302,7 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
           const steps = stepsOf[c * P + p];
           if (env.active[c * P + p] && steps.length) s.reward[steps[steps.length - 1]] = env.rewards[c * P + p];
           if (env.hunted[c * P + p] >= 0) {
+            if (lonePlayer[c] === p) loneCatches++;
             achieved[c * P + p] = env.hunted[c * P + p];
             achievedStep[c * P + p] = timesBefore[c];
           }
@@ -303,7 +339,18 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
   }
   timing.total = performance.now() - t0;
   episodes.sort((a, b) => a.env - b.env || a.episode - b.episode);
-  return { samples: canonicalOrder(s), episodes, tally, timing, decisions, networkRows, envSteps, replay };
+  return { samples: canonicalOrder(s), episodes, tally, timing, decisions, networkRows, envSteps, loneSteps, loneCatches, replay };
+}
+
+/** The one player of env c still in play when it is a planner (`coGoal` -1) and every other player is done; else -1. */
+function lonePlanner(done: Uint8Array, coGoal: Int32Array, c: number, P: number): number {
+  let only = -1;
+  for (let p = 0; p < P; p++) {
+    if (done[c * P + p]) continue;
+    if (only >= 0) return -1;
+    only = p;
+  }
+  return only >= 0 && coGoal[c * P + only] < 0 ? only : -1;
 }
 
 /** Names of the goals the team's beliefs range over (the stag-hunt simulator's goal order: stag, hare). */

@@ -61,6 +61,22 @@ export function rolloutSpec(config: SelfPlayConfig, iteration: number, start: nu
     gamma: config.gamma,
     coPlayerMix: config.coPlayerMix,
     coPlayerEpsilon: config.coPlayerEpsilon,
+    loneContinuation: config.loneContinuation,
+  };
+}
+
+/**
+ * The held-out greedy evaluation of a training run: its own seed, every player planned (no rule co-players, no
+ * lone continuation: those shape training only), the first episode recorded for the replay page.
+ */
+export function evaluationSpec(config: SelfPlayConfig, episodes: number): RolloutSpec {
+  return {
+    seed: deriveSeed(config.seed, 'held-out-evaluation'),
+    envStart: 0,
+    numEnvs: config.evalEnvs,
+    episodesPerEnv: Math.ceil(episodes / config.evalEnvs),
+    gamma: config.gamma,
+    record: true,
   };
 }
 

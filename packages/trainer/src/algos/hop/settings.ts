@@ -80,6 +80,14 @@ export const SelfPlayConfigShape = {
     .describe(
       "With --focal-goals co-player and --co-player-mix: the co-player goals the focal network trains on. 'hindsight' = the goal each achieved next (a partner labelled stag is one that caught a stag); 'committed' = a rule co-player's committed goal while a prey of that kind is left, achieved or not (planners and the warm start keep hindsight)",
     ),
+  loneContinuation: z
+    .number()
+    .min(0, 'a probability must be between 0 and 1')
+    .max(1, 'a probability must be between 0 and 1')
+    .default(0)
+    .describe(
+      "Training rollouts only: probability (per env and episode) that a planner left alone in play (every other player done) plays the rest of that episode by the hare rule, its moves the policy targets and its returns the value targets of those steps. The search alone never makes a long walk to the last hare, so the value of a lone state stays 0 without it. Evaluation never uses it. 0 = off",
+    ),
   coPlayerEpsilon: z
     .number()
     .min(0, 'a probability must be between 0 and 1')

@@ -1,0 +1,196 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CounterRng, initBackend } from '@hop/core';
+import { BatchedCommitted, COMMITTED_DEFAULTS, Goal, VecStagHunt, createStagHuntSimulator } from '@hop/env-staghunt';
+import { MOAModel, PairRegistry } from '@hop/moa';
+import { SelfPlayConfigSchema } from '../src/algos/hop/settings';
+import { discreteGoals } from '../src/team/goals';
+import { buildPolicy } from '../src/team/models';
+import { runRollout, type RolloutResult, type RolloutSamples, type RolloutSpec } from '../src/algos/hop/rollout';
+import { coPlayerDecision, drawLoneContinuation, loneStreamSeed } from '../src/algos/hop/co-players';
+import { loneMetrics } from '../src/algos/hop/metrics';
+import { evaluationSpec, rolloutSpec } from '../src/algos/hop/runner';
+import { HopTeam } from '../src/team/team';
+import { trainConfigOf } from '../src/train/command';
+
+const game = createStagHuntSimulator('small-2p');
+const config = SelfPlayConfigSchema.parse({ env: 'small-2p', policyFilters: [8], policyHidden: 16, seed: 5 });
+const A = 7;
+
+function team(policy: MOAModel, registry: PairRegistry, numEnvs: number): HopTeam {
+  return new HopTeam({ game, policy, registry, goals: discreteGoals(registry.generic.goalDim, game.numGoals), planner: { numSimulations: 4, numTrees: 1 }, numEnvs });
+}
+
+const spec = (over: Partial<RolloutSpec>): RolloutSpec => ({ seed: 3, envStart: 0, numEnvs: 4, episodesPerEnv: 2, gamma: 0.95, ...over });
+
+const COLUMNS = ['obs', 'mask', 'time', 'action', 'policy', 'reward', 'ret', 'player', 'env', 'episode', 'goal', 'learn', 'intent'] as const;
+
+function sameSamples(a: RolloutSamples, b: RolloutSamples): boolean {
+  if (a.count !== b.count) return false;
+  return COLUMNS.every((k) => a[k].length === b[k].length && a[k].every((v, i) => Object.is(v, b[k][i])));
+}
+
+/**
+ * Replays every episode of a 2-player rollout with the recorded joint actions. At each step where exactly one
+ * player is still in play and is a planner, asks an epsilon-0 hare-committed agent for its move (draws from the
+ * lone stream). Returns, per sample row, whether it was such a lone step, and what the rule would have done.
+ */
+function replayLone(r: RolloutResult, seed: number, handedOver: (env: number, episode: number) => boolean) {
+  const s = r.samples;
+  const P = 2;
+  const cursor = new CounterRng();
+  const lone = new Map<number, number>();
+  const done = new Uint8Array(P);
+  let catches = 0;
+  let returnsAgree = true;
+  for (const ep of r.episodes) {
+    const vec = new VecStagHunt(game.config, { numEnvs: 1, seed, observations: 'none', autoReset: false, streamOffset: ep.env });
+    for (let e = 0; e < ep.episode; e++) vec.resetEnv(0);
+    const rule = new BatchedCommitted(vec, { ...COMMITTED_DEFAULTS, epsilon: 0 });
+    rule.startEpisode(vec, 0);
+    const steps = Array.from({ length: s.count }, (_, k) => k).filter((k) => s.env[k] === ep.env && s.episode[k] === ep.episode);
+    const acts = new Int32Array(P);
+    for (let t = 0; !vec.ended[0]; t++) {
+      acts.fill(game.noopAction);
+      const now = steps.filter((k) => s.time[k] === t);
+      for (const k of now) acts[s.player[k]] = s.action[k];
+      game.agentDone({ states: vec.states, slots: Int32Array.of(0), count: 1 }, done);
+      const inPlay = [0, 1].filter((p) => !done[p]);
+      let p = -1;
+      if (inPlay.length === 1 && (ep.coPlayers === null || ep.coPlayers[inPlay[0]] < 0) && handedOver(ep.env, ep.episode)) p = inPlay[0];
+      if (p >= 0) {
+        const k = now.find((j) => s.player[j] === p)!;
+        lone.set(k, rule.act(vec, 0, p, Goal.Hare, coPlayerDecision(cursor, loneStreamSeed(seed), ep.env, ep.episode, t, p)));
+      }
+      vec.step(acts);
+      if (p >= 0 && vec.hunted[p] >= 0) catches++;
+    }
+    returnsAgree &&= JSON.stringify(vec.lastEpisode(0)!.returns) === JSON.stringify(ep.returns);
+  }
+  return { lone, catches, returnsAgree };
+}
+
+describe('--lone-continuation in the rollout', () => {
+  let policy: MOAModel;
+  let registry: PairRegistry;
+  beforeAll(async () => {
+    await initBackend();
+    policy = buildPolicy(config, game);
+    const generic = new MOAModel({ observationShape: [...game.observationShape], numActions: A, goalDim: 3, maxTime: game.config.finalTime, convFilters: [8], hiddenUnits: 16, seed: 1 });
+    registry = new PairRegistry(generic, game.numAgents);
+  });
+
+  it('mix 1, continuation 1: once player 1 is done, player 0 moves by the epsilon-0 hare rule, as learned rows with one-hot targets', async () => {
+    const r = await runRollout(team(policy, registry, 4), game.config, spec({ coPlayerMix: 1, coPlayerEpsilon: 0, loneContinuation: 1 }));
+    const s = r.samples;
+    const replay = replayLone(r, 3, () => true);
+    expect(replay.returnsAgree).toBe(true);
+    // the lone steps are exactly the rows the rollout counts, each the rule's move from the lone stream
+    expect(replay.lone.size).toBe(r.loneSteps);
+    expect(r.loneSteps).toBeGreaterThan(5);
+    expect(r.loneCatches).toBe(replay.catches);
+    expect(r.loneCatches).toBeGreaterThan(0);
+    let planned = 0;
+    for (let k = 0; k < s.count; k++) {
+      if (s.player[k] !== 0) continue;
+      expect(s.learn[k]).toBe(1);
+      const target = Array.from(s.policy.subarray(k * A, (k + 1) * A));
+      const move = replay.lone.get(k);
+      if (move !== undefined) {
+        expect(s.action[k]).toBe(move);
+        expect(target).toEqual(Array.from({ length: A }, (_, a) => (a === move ? 1 : 0)));
+      } else planned++;
+    }
+    // player 0 planned the rest: its decisions are all its rows but the lone ones
+    expect(r.decisions).toBe(planned);
+    expect(planned).toBeGreaterThan(0);
+    // the returns of a lone row count the hare the rule caught (the value target the search alone never sees)
+    const caught = [...replay.lone.keys()].filter((k) => s.reward[k] > 0);
+    expect(caught.length).toBe(r.loneCatches);
+    for (const k of caught) expect(s.ret[k]).toBeGreaterThan(0);
+  });
+
+  it('self-play (mix 0): whichever planner is left alone hands over; continuation 0 is the rollout without the key, bit for bit (control)', async () => {
+    const on = await runRollout(team(policy, registry, 4), game.config, spec({ loneContinuation: 1 }));
+    const replay = replayLone(on, 3, () => true);
+    expect(replay.returnsAgree).toBe(true);
+    expect(replay.lone.size).toBe(on.loneSteps);
+    expect(on.loneSteps).toBeGreaterThan(0);
+    const players = new Set([...replay.lone.keys()].map((k) => on.samples.player[k]));
+    for (const [k, move] of replay.lone) expect(on.samples.action[k]).toBe(move);
+    console.log(`self-play, continuation 1: ${on.loneSteps} lone steps (players ${[...players].join(', ')}), ${on.loneCatches} hares caught`);
+    const without = await runRollout(team(policy, registry, 4), game.config, spec({}));
+    const off = await runRollout(team(policy, registry, 4), game.config, spec({ loneContinuation: 0 }));
+    expect(sameSamples(off.samples, without.samples)).toBe(true);
+    expect(off.loneSteps).toBe(0);
+    expect(sameSamples(on.samples, off.samples)).toBe(false);
+  });
+
+  it('continuation 0.5: only the episodes drawn hand over, and slices of environments (workers) concatenate to the whole', async () => {
+    const lone = 0.5;
+    const s = spec({ numEnvs: 6, coPlayerMix: 0.5, coPlayerEpsilon: 0, loneContinuation: lone });
+    const whole = await runRollout(team(policy, registry, 6), game.config, s);
+    const replay = replayLone(whole, 3, (env, episode) => drawLoneContinuation(3, env, episode, lone));
+    expect(replay.returnsAgree).toBe(true);
+    expect(replay.lone.size).toBe(whole.loneSteps);
+    for (const [k, move] of replay.lone) expect(whole.samples.action[k]).toBe(move);
+    // both kinds of episode occur, and lone states happen in an episode that does not hand over (seed 3: checked)
+    const drawn = whole.episodes.map((e) => drawLoneContinuation(3, e.env, e.episode, lone));
+    expect(drawn.some(Boolean)).toBe(true);
+    expect(drawn.some((d) => !d)).toBe(true);
+    const all = replayLone(whole, 3, () => true);
+    expect(all.lone.size).toBeGreaterThan(replay.lone.size);
+    const parts = [
+      await runRollout(team(policy, registry, 2), game.config, { ...s, numEnvs: 2 }),
+      await runRollout(team(policy, registry, 4), game.config, { ...s, envStart: 2, numEnvs: 4 }),
+    ];
+    for (const k of COLUMNS) expect([...parts[0].samples[k], ...parts[1].samples[k]], k).toEqual([...whole.samples[k]]);
+    expect(parts[0].loneSteps + parts[1].loneSteps).toBe(whole.loneSteps);
+    expect(parts[0].loneCatches + parts[1].loneCatches).toBe(whole.loneCatches);
+  });
+
+  it('metrics: lone steps and catches summed over workers, their share of the learned rows', () => {
+    const samples = (learn: number[]) => ({ count: learn.length, learn: Uint8Array.from(learn) }) as RolloutSamples;
+    const m = loneMetrics([
+      { loneSteps: 2, loneCatches: 1, samples: samples([1, 1, 0, 1]) },
+      { loneSteps: 1, loneCatches: 0, samples: samples([1, 1, 1, 0, 0]) },
+    ]);
+    expect(m).toEqual({ 'lone/steps': 3, 'lone/catches': 1, 'lone/share': 0.5 });
+    expect(loneMetrics([{ loneSteps: 0, loneCatches: 0, samples: samples([]) }])['lone/share']).toBe(0);
+  });
+});
+
+describe('--lone-continuation: the draw, the key and the evaluation', () => {
+  it('hands over with probability p per (seed, env, episode): 0 never, 1 always; another seed draws otherwise', () => {
+    const n = 4000;
+    for (const p of [0.25, 0.5]) {
+      let hits = 0;
+      for (let k = 0; k < n; k++) if (drawLoneContinuation(11, k % 400, Math.floor(k / 400), p)) hits++;
+      // 4 standard errors of a binomial share: a wrong probability (p^2, 1 - p) lands far outside
+      expect(Math.abs(hits / n - p), `p ${p}`).toBeLessThan(4 * Math.sqrt((p * (1 - p)) / n));
+    }
+    const seq = (seed: number) => Array.from({ length: 64 }, (_, k) => drawLoneContinuation(seed, k, 0, 0.5));
+    expect(seq(11)).toEqual(seq(11));
+    expect(seq(12)).not.toEqual(seq(11));
+    for (let k = 0; k < 64; k++) {
+      expect(drawLoneContinuation(11, k, 0, 0)).toBe(false);
+      expect(drawLoneContinuation(11, k, 0, 1)).toBe(true);
+    }
+  });
+
+  it('a key of hop, hop-wm and direct-om (default 0, a probability), refused by name by ppo and hop-onestep', () => {
+    expect(trainConfigOf({ algo: 'hop' }).config.loneContinuation).toBe(0);
+    for (const algo of ['hop', 'hop-wm', 'direct-om'])
+      expect(trainConfigOf({ algo, loneContinuation: 0.5, ...(algo === 'hop-wm' ? { worldModel: 'wm-run' } : {}) }).config.loneContinuation, algo).toBe(0.5);
+    for (const bad of [-0.1, 1.5]) expect(() => trainConfigOf({ algo: 'hop', loneContinuation: bad })).toThrow(/"loneContinuation" = .* \(from --lone-continuation\) is invalid: a probability must be between 0 and 1/);
+    for (const algo of ['ppo', 'hop-onestep']) expect(() => trainConfigOf({ algo, loneContinuation: 1 }), algo).toThrow(/unknown key "loneContinuation" from --lone-continuation/);
+  });
+
+  it('training rollouts carry it; the held-out evaluation never does (every player planned there)', () => {
+    const c = SelfPlayConfigSchema.parse({ env: 'small-2p', coPlayerMix: 0.5, loneContinuation: 1, seed: 5 });
+    expect(rolloutSpec(c, 3, 0, 4)).toMatchObject({ loneContinuation: 1, coPlayerMix: 0.5 });
+    const ev = evaluationSpec(c, 10);
+    expect(ev.loneContinuation).toBeUndefined();
+    expect(ev.coPlayerMix).toBeUndefined();
+    expect(ev).toMatchObject({ record: true, envStart: 0, numEnvs: c.evalEnvs });
+  });
+});
