@@ -30,31 +30,32 @@ function sameSamples(a: RolloutSamples, b: RolloutSamples): boolean {
 }
 
 /**
- * Replays every episode of a 2-player rollout with the recorded joint actions. At each step where exactly one
+ * Replays every episode of a rollout of `sim` with the recorded joint actions. At each step where exactly one
  * player is still in play and is a planner, asks an epsilon-0 hare-committed agent for its move (draws from the
- * lone stream). Returns, per sample row, whether it was such a lone step, and what the rule would have done.
+ * lone stream). Returns the rows that were such lone steps with the rule's move, and the (env/episode/player)
+ * whose lone continuation caught a hare.
  */
-function replayLone(r: RolloutResult, seed: number, handedOver: (env: number, episode: number) => boolean) {
+function replayLone(r: RolloutResult, seed: number, handedOver: (env: number, episode: number) => boolean, sim = game) {
   const s = r.samples;
-  const P = 2;
+  const P = sim.numAgents;
   const cursor = new CounterRng();
   const lone = new Map<number, number>();
+  const caught = new Set<string>();
   const done = new Uint8Array(P);
-  let catches = 0;
   let returnsAgree = true;
   for (const ep of r.episodes) {
-    const vec = new VecStagHunt(game.config, { numEnvs: 1, seed, observations: 'none', autoReset: false, streamOffset: ep.env });
+    const vec = new VecStagHunt(sim.config, { numEnvs: 1, seed, observations: 'none', autoReset: false, streamOffset: ep.env });
     for (let e = 0; e < ep.episode; e++) vec.resetEnv(0);
     const rule = new BatchedCommitted(vec, { ...COMMITTED_DEFAULTS, epsilon: 0 });
     rule.startEpisode(vec, 0);
     const steps = Array.from({ length: s.count }, (_, k) => k).filter((k) => s.env[k] === ep.env && s.episode[k] === ep.episode);
     const acts = new Int32Array(P);
     for (let t = 0; !vec.ended[0]; t++) {
-      acts.fill(game.noopAction);
+      acts.fill(sim.noopAction);
       const now = steps.filter((k) => s.time[k] === t);
       for (const k of now) acts[s.player[k]] = s.action[k];
-      game.agentDone({ states: vec.states, slots: Int32Array.of(0), count: 1 }, done);
-      const inPlay = [0, 1].filter((p) => !done[p]);
+      sim.agentDone({ states: vec.states, slots: Int32Array.of(0), count: 1 }, done);
+      const inPlay = Array.from({ length: P }, (_, p) => p).filter((p) => !done[p]);
       let p = -1;
       if (inPlay.length === 1 && (ep.coPlayers === null || ep.coPlayers[inPlay[0]] < 0) && handedOver(ep.env, ep.episode)) p = inPlay[0];
       if (p >= 0) {
@@ -62,11 +63,36 @@ function replayLone(r: RolloutResult, seed: number, handedOver: (env: number, ep
         lone.set(k, rule.act(vec, 0, p, Goal.Hare, coPlayerDecision(cursor, loneStreamSeed(seed), ep.env, ep.episode, t, p)));
       }
       vec.step(acts);
-      if (p >= 0 && vec.hunted[p] >= 0) catches++;
+      if (p >= 0 && vec.hunted[p] >= 0) caught.add(`${ep.env}/${ep.episode}/${p}`);
     }
     returnsAgree &&= JSON.stringify(vec.lastEpisode(0)!.returns) === JSON.stringify(ep.returns);
   }
-  return { lone, catches, returnsAgree };
+  return { lone, caught, catches: caught.size, returnsAgree };
+}
+
+/**
+ * A lone catch is the player's return, not its achievement: its episode summary, prior outcomes and hindsight
+ * labels say "none", while its return is the hare, discounted back to its first row of the episode.
+ */
+function expectUncredited(r: RolloutResult, caught: Set<string>, P: number, gamma: number): void {
+  const s = r.samples;
+  for (const key of caught) {
+    const [env, episode, p] = key.split('/').map(Number);
+    const ep = r.episodes.find((e) => e.env === env && e.episode === episode)!;
+    expect(ep.achieved[p], key).toBe(-1);
+    expect(ep.returns[p], key).toBeGreaterThan(0);
+    // every other player's prior outcome about p (the focal i's row, co-player slot m) is "none"
+    for (let i = 0; i < P; i++)
+      for (let m = 0; m < P - 1; m++) if ((m < i ? m : m + 1) === p) expect(ep.priorOutcomes[i * (P - 1) + m], `${key} focal ${i}`).toBe(-1);
+    const rows = Array.from({ length: s.count }, (_, k) => k).filter((k) => s.env[k] === env && s.episode[k] === episode && s.player[k] === p);
+    const hit = rows.find((k) => s.reward[k] > 0)!;
+    expect(rows.filter((k) => s.reward[k] !== 0)).toEqual([hit]);
+    for (const k of rows) {
+      expect(s.goal[k]).toBe(-1);
+      // the planned rows before the handover learn the hare through their returns
+      if (s.time[k] <= s.time[hit]) expect(s.ret[k]).toBeCloseTo(s.reward[hit] * gamma ** (s.time[hit] - s.time[k]), 5);
+    }
+  }
 }
 
 describe('--lone-continuation in the rollout', () => {
@@ -106,7 +132,7 @@ describe('--lone-continuation in the rollout', () => {
     // the returns of a lone row count the hare the rule caught (the value target the search alone never sees)
     const caught = [...replay.lone.keys()].filter((k) => s.reward[k] > 0);
     expect(caught.length).toBe(r.loneCatches);
-    for (const k of caught) expect(s.ret[k]).toBeGreaterThan(0);
+    expectUncredited(r, replay.caught, 2, 0.95);
   });
 
   it('self-play (mix 0): whichever planner is left alone hands over; continuation 0 is the rollout without the key, bit for bit (control)', async () => {
@@ -116,7 +142,16 @@ describe('--lone-continuation in the rollout', () => {
     expect(replay.lone.size).toBe(on.loneSteps);
     expect(on.loneSteps).toBeGreaterThan(0);
     const players = new Set([...replay.lone.keys()].map((k) => on.samples.player[k]));
-    for (const [k, move] of replay.lone) expect(on.samples.action[k]).toBe(move);
+    expect([...players].sort()).toEqual([0, 1]);
+    for (const [k, move] of replay.lone) {
+      expect(on.samples.action[k]).toBe(move);
+      expect(on.samples.learn[k]).toBe(1);
+      expect(Array.from(on.samples.policy.subarray(k * A, (k + 1) * A))).toEqual(Array.from({ length: A }, (_, a) => (a === move ? 1 : 0)));
+    }
+    expect(on.loneCatches).toBe(replay.catches);
+    expect(replay.catches).toBeGreaterThan(0);
+    // in self-play the other planner observes the lone one: its prior outcome and tallies must not see the rule's hare
+    expectUncredited(on, replay.caught, 2, 0.95);
     console.log(`self-play, continuation 1: ${on.loneSteps} lone steps (players ${[...players].join(', ')}), ${on.loneCatches} hares caught`);
     const without = await runRollout(team(policy, registry, 4), game.config, spec({}));
     const off = await runRollout(team(policy, registry, 4), game.config, spec({ loneContinuation: 0 }));
@@ -146,6 +181,35 @@ describe('--lone-continuation in the rollout', () => {
     for (const k of COLUMNS) expect([...parts[0].samples[k], ...parts[1].samples[k]], k).toEqual([...whole.samples[k]]);
     expect(parts[0].loneSteps + parts[1].loneSteps).toBe(whole.loneSteps);
     expect(parts[0].loneCatches + parts[1].loneCatches).toBe(whole.loneCatches);
+  });
+
+  it('3 players, mix 1: the handover waits until both rule co-players are done', async () => {
+    const three = createStagHuntSimulator({ ...game.config, players: 3 });
+    const policy3 = buildPolicy(config, three);
+    const generic3 = new MOAModel({ observationShape: [...three.observationShape], numActions: A, goalDim: 3, maxTime: three.config.finalTime, convFilters: [8], hiddenUnits: 16, seed: 1 });
+    const registry3 = new PairRegistry(generic3, 3);
+    const t = new HopTeam({ game: three, policy: policy3, registry: registry3, goals: discreteGoals(3, three.numGoals), planner: { numSimulations: 4, numTrees: 1 }, numEnvs: 6 });
+    const r = await runRollout(t, three.config, spec({ numEnvs: 6, coPlayerMix: 1, coPlayerEpsilon: 0, loneContinuation: 1 }));
+    const replay = replayLone(r, 3, () => true, three);
+    expect(replay.returnsAgree).toBe(true);
+    expect(replay.lone.size).toBe(r.loneSteps);
+    expect(r.loneSteps).toBeGreaterThan(0);
+    expect(r.loneCatches).toBe(replay.catches);
+    const s = r.samples;
+    // one rule co-player done and the other still playing is not alone: player 0 planned those steps (seed 3: they occur)
+    let halfDone = 0;
+    for (let k = 0; k < s.count; k++) {
+      if (s.player[k] !== 0) continue;
+      const others = [1, 2].filter((p) => Array.from({ length: s.count }, (_, j) => j).some((j) => s.env[j] === s.env[k] && s.episode[j] === s.episode[k] && s.time[j] === s.time[k] && s.player[j] === p));
+      if (others.length > 0) expect(replay.lone.has(k)).toBe(false);
+      if (others.length === 1) halfDone++;
+      if (others.length === 0) expect(replay.lone.has(k)).toBe(true);
+    }
+    expect(halfDone).toBeGreaterThan(0);
+    for (const [k, move] of replay.lone) expect(s.action[k]).toBe(move);
+    registry3.dispose();
+    generic3.dispose();
+    policy3.dispose();
   });
 
   it('metrics: lone steps and catches summed over workers, their share of the learned rows', () => {

@@ -301,8 +301,10 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
         for (let p = 0; p < P; p++) {
           const steps = stepsOf[c * P + p];
           if (env.active[c * P + p] && steps.length) s.reward[steps[steps.length - 1]] = env.rewards[c * P + p];
-          if (env.hunted[c * P + p] >= 0) {
-            if (lonePlayer[c] === p) loneCatches++;
+          // A hare the lone continuation caught is its return, not the planner's achievement: the hindsight
+          // labels, priors, belief tallies and online co-player models see what the planner itself did.
+          if (env.hunted[c * P + p] >= 0 && lonePlayer[c] === p) loneCatches++;
+          else if (env.hunted[c * P + p] >= 0) {
             achieved[c * P + p] = env.hunted[c * P + p];
             achievedStep[c * P + p] = timesBefore[c];
           }
