@@ -17,6 +17,7 @@ import { PolicyLearner, type LearnerBatch } from '../src/algos/hop/learner';
 import { buildPolicy } from '../src/team/models';
 import { coPlayerGoalLabels } from '../src/team/focal-goals';
 import { permuteSamples, runRollout, type RolloutResult, type RolloutSamples, type RolloutSpec } from '../src/algos/hop/rollout';
+import { SAMPLE_COLUMNS, sameSamples } from './rollout-samples';
 import { feedOnline, onlineMoaFor } from '../src/beliefs/online-feed';
 import { coPlayerDecision, coPlayerRowWeights, coPlayerStreamSeed, coPlayerTeam, drawCoPlayers } from '../src/algos/hop/co-players';
 import { coPlayerMixMetrics } from '../src/algos/hop/metrics';
@@ -51,13 +52,6 @@ function randomBatch(n: number, seed: number): LearnerBatch {
     policy,
     ret: Float32Array.from({ length: n }, () => rng.next() * 5),
   };
-}
-
-const COLUMNS = ['obs', 'mask', 'time', 'action', 'policy', 'reward', 'ret', 'player', 'env', 'episode', 'goal', 'learn', 'intent'] as const;
-
-function sameSamples(a: RolloutSamples, b: RolloutSamples): boolean {
-  if (a.count !== b.count) return false;
-  return COLUMNS.every((k) => a[k].length === b[k].length && a[k].every((v, i) => Object.is(v, b[k][i])));
 }
 
 /**
@@ -347,8 +341,8 @@ describe('--co-player-mix in the rollout', () => {
     // both kinds of environment occur in this rollout (seed 3: checked, so the split test means something)
     expect(ruled).toBeGreaterThan(0);
     expect(ruled).toBeLessThan(whole.episodes.length);
-    const cat = (k: (typeof COLUMNS)[number]) => [...parts[0].samples[k], ...parts[1].samples[k]];
-    for (const k of COLUMNS) expect(cat(k), k).toEqual([...whole.samples[k]]);
+    const cat = (k: (typeof SAMPLE_COLUMNS)[number]) => [...parts[0].samples[k], ...parts[1].samples[k]];
+    for (const k of SAMPLE_COLUMNS) expect(cat(k), k).toEqual([...whole.samples[k]]);
     expect([...parts[0].episodes, ...parts[1].episodes].map((e) => [e.returns, e.coPlayers])).toEqual(whole.episodes.map((e) => [e.returns, e.coPlayers]));
   });
 });

@@ -6,6 +6,7 @@ import { SelfPlayConfigSchema } from '../src/algos/hop/settings';
 import { discreteGoals } from '../src/team/goals';
 import { buildPolicy } from '../src/team/models';
 import { runRollout, type RolloutResult, type RolloutSamples, type RolloutSpec } from '../src/algos/hop/rollout';
+import { SAMPLE_COLUMNS, sameSamples } from './rollout-samples';
 import { coPlayerDecision, drawLoneContinuation, loneStreamSeed } from '../src/algos/hop/co-players';
 import { loneMetrics } from '../src/algos/hop/metrics';
 import { evaluationSpec, rolloutSpec } from '../src/algos/hop/runner';
@@ -21,13 +22,6 @@ function team(policy: MOAModel, registry: PairRegistry, numEnvs: number): HopTea
 }
 
 const spec = (over: Partial<RolloutSpec>): RolloutSpec => ({ seed: 3, envStart: 0, numEnvs: 4, episodesPerEnv: 2, gamma: 0.95, ...over });
-
-const COLUMNS = ['obs', 'mask', 'time', 'action', 'policy', 'reward', 'ret', 'player', 'env', 'episode', 'goal', 'learn', 'intent'] as const;
-
-function sameSamples(a: RolloutSamples, b: RolloutSamples): boolean {
-  if (a.count !== b.count) return false;
-  return COLUMNS.every((k) => a[k].length === b[k].length && a[k].every((v, i) => Object.is(v, b[k][i])));
-}
 
 /**
  * Replays every episode of a rollout of `sim` with the recorded joint actions. At each step where exactly one
@@ -178,7 +172,7 @@ describe('--lone-continuation in the rollout', () => {
       await runRollout(team(policy, registry, 2), game.config, { ...s, numEnvs: 2 }),
       await runRollout(team(policy, registry, 4), game.config, { ...s, envStart: 2, numEnvs: 4 }),
     ];
-    for (const k of COLUMNS) expect([...parts[0].samples[k], ...parts[1].samples[k]], k).toEqual([...whole.samples[k]]);
+    for (const k of SAMPLE_COLUMNS) expect([...parts[0].samples[k], ...parts[1].samples[k]], k).toEqual([...whole.samples[k]]);
     expect(parts[0].loneSteps + parts[1].loneSteps).toBe(whole.loneSteps);
     expect(parts[0].loneCatches + parts[1].loneCatches).toBe(whole.loneCatches);
   });

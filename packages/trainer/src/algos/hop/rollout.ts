@@ -214,7 +214,8 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
       if (lone) {
         loneOn[c] = drawLoneContinuation(spec.seed, envStart + c, env.episodeIndex[c], loneP) ? 1 : 0;
         lonePlayer[c] = -1;
-        lone.startEpisode(env, c);
+        // (its layout distances only where it may play: one search of the grid per drawn episode)
+        if (loneOn[c]) lone.startEpisode(env, c);
       }
     }
     ended.fill(0);
