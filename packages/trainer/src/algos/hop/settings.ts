@@ -86,7 +86,7 @@ export const SelfPlayConfigShape = {
     .max(1, 'a probability must be between 0 and 1')
     .default(0)
     .describe(
-      "Training rollouts only: probability (per env and episode) that a planner left alone in play (every other player done) plays the rest of that episode by the hare rule, its moves the policy targets and its returns the value targets of those steps. The search alone never makes a long walk to the last hare, so the value of a lone state stays 0 without it. Evaluation never uses it. 0 = off",
+      "Training rollouts only: probability (per env and episode) that a planner left alone in play (every other player done) plays the rest of that episode by the hare rule, its moves the policy targets and its returns the value targets of those steps. Aimed at the lone focal that never walks to a far hare by itself (measured in the README: it raised the stag cells, not that one). Evaluation never uses it. 0 = off",
     ),
   coPlayerEpsilon: z
     .number()
