@@ -120,7 +120,7 @@ describe('self-play pieces', () => {
       intent: new Int32Array(n).fill(-1),
     };
     rows.forEach((r, k) => s.obs.set([k, r[0], r[1], r[2]], k * O));
-    const ep: EpisodeSummary = { env: 0, episode: 0, length: 4, returns: [1, 5, 0], stags: 1, hares: 1, achieved: [1, 0, -1], achievedStep: [1, 2, -1], priorOutcomes: new Int32Array(6), coPlayers: null };
+    const ep: EpisodeSummary = { env: 0, episode: 0, length: 4, returns: [1, 5, 0], stags: 1, hares: 1, achieved: [1, 0, -1], achievedStep: [1, 2, -1], priorOutcomes: new Int32Array(6), coPlayers: null, loneStart: -1 };
     const generic = new MOAModel({ observationShape: [O], numActions: A, goalDim: 2, maxTime: 10, mlpUnits: [4], hiddenUnits: 4 });
     const reg = new PairRegistry(generic, P);
     const online = Array.from({ length: P }, (_, i) => OnlineMOA.forFocal(reg, i, { capacity: 100 }));

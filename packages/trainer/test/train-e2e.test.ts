@@ -196,7 +196,7 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
       'train', '--algo', algo, '--pretrained', algo === 'hop' ? preTrue : preNone, '--iterations', '1', '--workers', String(workers), '--seed', '2',
       '--out', out, ...TINY_TRAIN, '--num-envs', '4', '--episodes-per-env', '2', '--co-player-mix', '0.5', '--eval-every', '0', ...extra,
     ];
-    const [one, two, om, labels, weighted, valueRows, lone] = await Promise.all([
+    const [one, two, om, labels, weighted, valueRows, lone, starts] = await Promise.all([
       runHop(args(join(root, 'one'), 'hop', 1, ['--focal-goals', 'co-player'])),
       runHop(args(join(root, 'two'), 'hop', 2, ['--focal-goals', 'co-player'])),
       runHop(args(join(root, 'om'), 'direct-om', 1)),
@@ -204,8 +204,9 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
       runHop(args(join(root, 'weighted'), 'hop', 2, ['--focal-goals', 'co-player', '--focal-goal-labels', 'committed', '--co-player-weight', '4'])),
       runHop(args(join(root, 'value-rows'), 'hop', 1, ['--focal-goals', 'co-player', '--co-player-value-rows'])),
       runHop(args(join(root, 'lone'), 'hop', 2, ['--focal-goals', 'co-player', '--lone-continuation', '1'])),
+      runHop(args(join(root, 'starts'), 'direct-om', 2, ['--lone-starts', '0.5'])),
     ]);
-    for (const r of [one, two, om, labels, weighted, valueRows, lone]) expect(r.code, r.stderr).toBe(0);
+    for (const r of [one, two, om, labels, weighted, valueRows, lone, starts]) expect(r.code, r.stderr).toBe(0);
     expect(learning(join(root, 'two'))).toEqual(learning(join(root, 'one')));
     // the committed labels and the weights reach the update (same rollout, other losses); the run keeps them
     const loss = (run: string) => metrics(join(root, run)).filter((x) => x.kind === 'iteration').map((x) => [x['losses/policy_loss'], x['losses/value_loss']]);
@@ -228,6 +229,20 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
     expect(metrics(join(root, 'one')).find((x) => x.kind === 'iteration')!['lone/steps']).toBeUndefined();
     expect(loss('lone')).not.toEqual(loss('one'));
     expect((JSON.parse(readFileSync(join(root, 'lone', 'config.json'), 'utf8')) as { config: Record<string, unknown> }).config.loneContinuation).toBe(1);
+    // --lone-starts 0.5 (2 workers): some of the 8 episodes start alone (seed 2: both kinds occur); charts/* and
+    // mix/* count only the others, lone/start_* those; the run keeps the key
+    const startsIt = metrics(join(root, 'starts')).find((x) => x.kind === 'iteration')!;
+    const alone = startsIt['lone/start_episodes'] as number;
+    expect(alone).toBeGreaterThan(0);
+    expect(alone).toBeLessThan(8);
+    expect(startsIt['charts/episodes']).toBe(8 - alone);
+    expect(startsIt['lone/start_return']).toBeGreaterThanOrEqual(0);
+    const startsCounted = ['hare', 'stag', 'mixed'].reduce((a, k) => a + (startsIt[`mix/episodes_vs_${k}`] as number), 0);
+    expect(startsCounted).toBeCloseTo((startsIt['mix/fraction'] as number) * (8 - alone), 9);
+    expect(starts.stdout).toMatch(/\| \d+ lone starts \(return \d+\.\d\d\)/);
+    expect(one.stdout).not.toMatch(/lone starts/);
+    expect(metrics(join(root, 'one')).find((x) => x.kind === 'iteration')!['lone/start_episodes']).toBeUndefined();
+    expect((JSON.parse(readFileSync(join(root, 'starts', 'config.json'), 'utf8')) as { config: Record<string, unknown> }).config.loneStarts).toBe(0.5);
     const saved = (JSON.parse(readFileSync(join(root, 'weighted', 'config.json'), 'utf8')) as { config: Record<string, unknown> }).config;
     expect([saved.coPlayerWeight, saved.focalGoalLabels]).toEqual([4, 'committed']);
     for (const run of ['one', 'om']) {

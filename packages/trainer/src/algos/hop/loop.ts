@@ -31,7 +31,8 @@ import { HopTeam } from '../../team/team';
 import { openPlanning, type PlanningSpec } from '../../planning/open';
 import type { PlanningSetup } from '../../planning/setup';
 import { episodeMetrics, inferenceMetrics, mergeTallies, onlineMoaMetrics } from '../../metrics/scalars';
-import { coPlayerMixMetrics, learnerMetrics, loneMetrics, timingMetrics } from './metrics';
+import { coPlayerMixMetrics, learnerMetrics, loneMetrics, loneStartMetrics, timingMetrics } from './metrics';
+import { feedableEpisodes } from './lone-starts';
 import { loadOnlineAndPriors, loadPairs, loadPolicy, readSelfPlayState, saveSelfPlayCheckpoint, type SelfPlayState } from './checkpoint';
 import { trainFingerprints, validateTrainInputs } from '../../run/train-inputs';
 import type { TrainResume } from '../types';
@@ -290,7 +291,7 @@ async function loop(
 
       // 3. Online MOA: every focal player's buffers take what its co-players did; full buffers train.
       const tm = performance.now();
-      const reports = config.onlineMoa ? feedOnline(online, samples, episodes) : [];
+      const reports = config.onlineMoa ? feedOnline(online, samples, feedableEpisodes(episodes)) : [];
       for (const r of reports) team.engines.changed(models.registry.model(r.focal, r.agent));
       wall.moa_update = performance.now() - tm;
       // The new weights reach the inference engines (ONNX Runtime re-exports; tfjs reads them live).
@@ -323,18 +324,20 @@ async function loop(
       const spent = clock.tick();
       const iterSeconds = spent.wall;
       const tally = mergeTallies(results.map((r) => r.tally), game.numAgents);
+      const withCoPlayers = config.loneStarts > 0 ? episodes.filter((e) => e.loneStart < 0) : episodes;
       const record: RunMetric = {
         kind: 'iteration',
         epoch: it,
         step: it,
         time: round(state.elapsed),
         global_step: state.envSteps,
-        ...episodeMetrics(episodes, 'charts'),
+        ...episodeMetrics(withCoPlayers, 'charts'),
         ...learnerMetrics(update),
         ...inferenceMetrics(tally, team.usesBeliefs),
         ...onlineMoaMetrics(reports),
-        ...(config.coPlayerMix > 0 ? coPlayerMixMetrics(episodes) : {}),
+        ...(config.coPlayerMix > 0 ? coPlayerMixMetrics(withCoPlayers) : {}),
         ...(config.loneContinuation > 0 ? loneMetrics(results) : {}),
+        ...(config.loneStarts > 0 ? loneStartMetrics(episodes) : {}),
         'charts/SPS': results.reduce((a, r) => a + r.envSteps, 0) / Math.max(1e-9, wall.rollout / 1000),
         'perf/decisions': decisions,
         'perf/network_rows_per_decision': decisions > 0 ? rows / decisions : 0,
@@ -365,6 +368,7 @@ async function loop(
           (record['beliefs/accuracy'] !== undefined ? ` belief ${(record['beliefs/accuracy'] as number).toFixed(3)}` : '') +
           mixLine(record) +
           (record['lone/steps'] !== undefined ? ` | lone ${record['lone/steps']} steps, ${record['lone/catches']} hares` : '') +
+          (record['lone/start_episodes'] !== undefined ? ` | ${record['lone/start_episodes']} lone starts` + (record['lone/start_return'] !== undefined ? ` (return ${(record['lone/start_return'] as number).toFixed(2)})` : '') : '') +
           (evalRecord ? ` | eval ${(evalRecord['eval/episodic_return'] as number).toFixed(2)} over ${evalRecord['eval/episodes']} episodes` : '') +
           ` | ${iterSeconds.toFixed(1)}s`,
       );

@@ -78,3 +78,22 @@ export function loneMetrics(results: Pick<RolloutResult, 'loneSteps' | 'loneCatc
   }
   return { 'lone/steps': steps, 'lone/catches': catches, 'lone/share': learned > 0 ? steps / learned : 0 };
 }
+
+/**
+ * `--lone-starts`: `lone/start_episodes` = episodes that started with one planner alone, `lone/start_return` =
+ * its mean return there, `lone/start_zero` = the share of them it ended without a catch. These episodes are left
+ * out of `charts/*` and `mix/*`, which describe the games with co-players.
+ */
+export function loneStartMetrics(episodes: Pick<EpisodeSummary, 'returns' | 'loneStart'>[]): Record<string, number> {
+  let n = 0;
+  let ret = 0;
+  let zero = 0;
+  for (const e of episodes) {
+    if (e.loneStart < 0) continue;
+    n++;
+    const r = e.returns[e.loneStart];
+    ret += r;
+    if (!(r > 0)) zero++;
+  }
+  return { 'lone/start_episodes': n, ...(n > 0 ? { 'lone/start_return': ret / n, 'lone/start_zero': zero / n } : {}) };
+}

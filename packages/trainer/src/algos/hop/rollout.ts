@@ -3,6 +3,7 @@ import { BatchedCommitted, COMMITTED_DEFAULTS, Goal, VecStagHunt, type StagHuntC
 import type { HopTeam, InferenceTally } from '../../team/team';
 import { emptyTally } from '../../team/team';
 import { coPlayerDecision, coPlayerStreamSeed, drawCoPlayers, drawLoneContinuation, loneStreamSeed } from './co-players';
+import { applyLoneStart, drawLoneStart } from './lone-starts';
 
 /** Which episodes a rollout plays: env k (global index) plays episodes `episodeSeed(seed, k, e)`. */
 export interface RolloutSpec {
@@ -30,6 +31,12 @@ export interface RolloutSpec {
    * learned rows: the rule's move is their policy target, their returns the value's.
    */
   loneContinuation?: number;
+  /**
+   * Probability (per env and episode, `drawLoneStart`) that the episode starts with one planner alone: the other
+   * players off the grid, some hares gone (`--lone-starts`; default 0). The planner plays it by its own search
+   * (no rule co-players, no lone continuation) and learns from it like any other episode.
+   */
+  loneStarts?: number;
 }
 
 /**
@@ -82,6 +89,8 @@ export interface EpisodeSummary {
   priorOutcomes: Int32Array;
   /** Per player, the goal a rule co-player was committed to (0 stag, 1 hare; -1 a planner); null in self-play. */
   coPlayers: number[] | null;
+  /** `--lone-starts`: the player this episode started alone (the others off the grid from step 0), else -1. */
+  loneStart: number;
 }
 
 /** Wall-clock milliseconds of the phases of a rollout. */
@@ -108,6 +117,8 @@ export interface RolloutResult {
   /** `--lone-continuation`: steps the hare rule played for a planner left alone, and the hares it caught. */
   loneSteps: number;
   loneCatches: number;
+  /** `--lone-starts`: episodes that started with one planner alone. */
+  loneStartEpisodes: number;
   replay: EpisodeRecord | null;
 }
 
@@ -166,6 +177,10 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
   const loneSeed = lone ? loneStreamSeed(spec.seed) : 0;
   let loneSteps = 0;
   let loneCatches = 0;
+  // --lone-starts: the player env c's episode started alone (-1: a normal episode).
+  const loneStarts = spec.loneStarts ?? 0;
+  const loneStart = new Int32Array(numEnvs).fill(-1);
+  let loneStartEpisodes = 0;
   // Which players of each env are the team's agents this episode (1) or rule co-players (0).
   const hop = new Uint8Array(numEnvs * P).fill(1);
   // One cursor for every rule decision: its draws are a function of (env, episode, step, player) only.
@@ -205,14 +220,28 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
   for (let e = 0; e < episodesPerEnv; e++) {
     if (e > 0) for (let c = 0; c < numEnvs; c++) env.resetEnv(c);
     for (let c = 0; c < numEnvs; c++) {
-      if (committed) {
+      // A lone start replaces the episode's co-players (rule or planned) by nobody: only its planner is a team agent.
+      const ls = drawLoneStart(spec.seed, envStart + c, env.episodeIndex[c], loneStarts, P, config.hares);
+      loneStart[c] = ls ? ls.keep : -1;
+      if (ls) {
+        env.setState(c, applyLoneStart(env.readState(c), ls));
+        if (recording && c === 0 && e === 0) recording.states[0] = env.states.slice(0, game.stateWords);
+        loneStartEpisodes++;
+      }
+      if (ls) {
+        ruled[c] = 0;
+        coGoal.fill(-1, c * P, (c + 1) * P);
+        for (let p = 0; p < P; p++) hop[c * P + p] = p === ls.keep ? 1 : 0;
+        if (committed) committed.startEpisode(env, c);
+        team.startEpisode(env.states, c, hop.subarray(c * P, (c + 1) * P));
+      } else if (committed) {
         ruled[c] = drawCoPlayers(spec.seed, envStart + c, env.episodeIndex[c], mix, P, coGoal, c * P) ? 1 : 0;
         for (let p = 0; p < P; p++) hop[c * P + p] = coGoal[c * P + p] < 0 ? 1 : 0;
         committed.startEpisode(env, c);
         team.startEpisode(env.states, c, hop.subarray(c * P, (c + 1) * P));
       } else team.startEpisode(env.states, c);
       if (lone) {
-        loneOn[c] = drawLoneContinuation(spec.seed, envStart + c, env.episodeIndex[c], loneP) ? 1 : 0;
+        loneOn[c] = !ls && drawLoneContinuation(spec.seed, envStart + c, env.episodeIndex[c], loneP) ? 1 : 0;
         lonePlayer[c] = -1;
         // (its layout distances only where it may play: one search of the grid per drawn episode)
         if (loneOn[c]) lone.startEpisode(env, c);
@@ -333,6 +362,7 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
           achievedStep: Array.from(achievedStep.subarray(c * P, (c + 1) * P)),
           priorOutcomes,
           coPlayers: ruled[c] ? Array.from(coGoal.subarray(c * P, (c + 1) * P)) : null,
+          loneStart: loneStart[c],
         });
         if (recording && c === 0 && e === 0) replay = { config, ...recording, stats };
       }
@@ -342,7 +372,7 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
   }
   timing.total = performance.now() - t0;
   episodes.sort((a, b) => a.env - b.env || a.episode - b.episode);
-  return { samples: canonicalOrder(s), episodes, tally, timing, decisions, networkRows, envSteps, loneSteps, loneCatches, replay };
+  return { samples: canonicalOrder(s), episodes, tally, timing, decisions, networkRows, envSteps, loneSteps, loneCatches, loneStartEpisodes, replay };
 }
 
 /** The one player of env c still in play when it is a planner (`coGoal` -1) and every other player is done; else -1. */

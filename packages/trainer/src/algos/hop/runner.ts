@@ -62,6 +62,7 @@ export function rolloutSpec(config: SelfPlayConfig, iteration: number, start: nu
     coPlayerMix: config.coPlayerMix,
     coPlayerEpsilon: config.coPlayerEpsilon,
     loneContinuation: config.loneContinuation,
+    loneStarts: config.loneStarts,
   };
 }
 

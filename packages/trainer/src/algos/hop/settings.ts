@@ -88,6 +88,14 @@ export const SelfPlayConfigShape = {
     .describe(
       "Training rollouts only: probability (per env and episode) that a planner left alone in play (every other player done) plays the rest of that episode by the hare rule, its moves the policy targets and its returns the value targets of those steps. Aimed at the lone focal that never walks to a far hare by itself (measured in the README: it raised the stag cells, not that one). Evaluation never uses it. 0 = off",
     ),
+  loneStarts: z
+    .number()
+    .min(0, 'a probability must be between 0 and 1')
+    .max(1, 'a probability must be between 0 and 1')
+    .default(0)
+    .describe(
+      "Training rollouts only: probability (per env and episode) that an episode starts with one planner alone: the other players off the grid as if they had hunted, and 0 to hares-1 of the hares gone. The planner plays it by its own search and learns from it, so the value and prior learn the positions a focal is left in when fast hare hunters finish early. Left out of charts/* and mix/* (see lone/start_*). Evaluation never uses it. 0 = off",
+    ),
   coPlayerEpsilon: z
     .number()
     .min(0, 'a probability must be between 0 and 1')
