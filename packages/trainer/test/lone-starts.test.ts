@@ -1,13 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '@hop/core';
-import { VecStagHunt, createStagHuntSimulator, type StagHuntConfig } from '@hop/env-staghunt';
+import { Goal, VecStagHunt, createStagHuntSimulator, type StagHuntConfig } from '@hop/env-staghunt';
 import { MOAModel, PairRegistry } from '@hop/moa';
 import { SelfPlayConfigSchema } from '../src/algos/hop/settings';
 import { discreteGoals } from '../src/team/goals';
 import { buildPolicy } from '../src/team/models';
 import { runRollout, type RolloutResult, type RolloutSpec } from '../src/algos/hop/rollout';
 import { SAMPLE_COLUMNS, sameSamples } from './rollout-samples';
-import { applyLoneStart, drawLoneStart, feedableEpisodes } from '../src/algos/hop/lone-starts';
+import { applyLoneStart, drawLoneStart } from '../src/algos/hop/lone-starts';
+import { feedOnline, onlineMoaFor } from '../src/beliefs/online-feed';
 import { loneStartMetrics } from '../src/algos/hop/metrics';
 import { evaluationSpec, rolloutSpec } from '../src/algos/hop/runner';
 import { HopTeam } from '../src/team/team';
@@ -116,6 +117,8 @@ describe('--lone-starts in the rollout', () => {
         expect(target).toBeCloseTo(1, 5);
       }
       for (let p = 0; p < P; p++) if (p !== ls.keep) expect(ep.returns[p]).toBe(0);
+      // the removed hares are not catches: only the lone player's own hare counts
+      expect(ep.hares).toBe(ep.achieved[ls.keep] === Goal.Hare ? 1 : 0);
       const first = rows.find((k) => smp.time[k] === 0)!;
       const grid = smp.obs.subarray(first * O, first * O + H * W * C);
       const layout = fresh.readState(c);
@@ -143,6 +146,15 @@ describe('--lone-starts in the rollout', () => {
     expect(r.episodes.some((e) => e.loneStart === 0) && r.episodes.some((e) => e.loneStart === 1)).toBe(true);
     // the planner alone still catches hares in these 20-step episodes (a return the value trains on)
     expect(r.episodes.some((e) => e.returns[e.loneStart] > 0)).toBe(true);
+  });
+
+  it('mix 1, q 0.5: a lone start right after an episode with rule co-players keeps no rule goal (player 1 kept plans its own moves)', async () => {
+    const s = spec({ numEnvs: 6, episodesPerEnv: 3, coPlayerMix: 1, coPlayerEpsilon: 0, loneStarts: 0.5 });
+    const r = await runRollout(team(6), game.config, s);
+    expectLoneStarts(r, s, game.config, 0.5);
+    // the case that matters occurs at seed 3: player 1 (a rule co-player in the env's previous episode) kept alone
+    const after = r.episodes.filter((e) => e.loneStart === 1 && r.episodes.some((p) => p.env === e.env && p.episode === e.episode - 1 && p.coPlayers !== null));
+    expect(after.length).toBeGreaterThan(0);
   });
 
   it('q 0 is the rollout without the key, bit for bit (control); q 0.5 starts some alone, and slices of environments concatenate to the whole', async () => {
@@ -181,6 +193,18 @@ describe('--lone-starts in the rollout', () => {
       // no prior outcome is folded from a lone start: the absent players model nobody, the lone one sees no one act
       expect(Array.from(ep.priorOutcomes).every((o) => o === -1)).toBe(true);
     }
+    // the online models: nobody observes a lone start (control: fed as a normal episode, the absent players' buffers
+    // would take the lone player's steps)
+    const all = await runRollout(team(4, four, policy4, registry4), four.config, spec({ numEnvs: 4, episodesPerEnv: 1, loneStarts: 1 }));
+    const goals = discreteGoals(registry4.generic.goalDim, four.numGoals);
+    const sizes = (episodes: RolloutResult['episodes']) => {
+      const online = Array.from({ length: 4 }, (_, i) => onlineMoaFor(registry4, i, { capacity: 100_000, epochs: 1, minibatch: 16, seed: 1 }, goals));
+      expect(feedOnline(online, all.samples, episodes)).toEqual([]);
+      return online.map((o) => o.snapshot().buffers.reduce((a, b) => a + b.size, 0));
+    };
+    expect(sizes(all.episodes)).toEqual([0, 0, 0, 0]);
+    const unguarded = sizes(all.episodes.map((e) => ({ ...e, loneStart: -1 })));
+    expect(unguarded.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
     registry4.dispose();
     generic4.dispose();
     policy4.dispose();
@@ -190,24 +214,13 @@ describe('--lone-starts in the rollout', () => {
 describe('--lone-starts: metrics, the online feed, the key and the evaluation', () => {
   it('lone/start_* describe the lone starts only', () => {
     const m = loneStartMetrics([
-      { returns: [0, 1, 0, 0], loneStart: 1 },
-      { returns: [0, 0, 0, 0], loneStart: 3 },
-      { returns: [5, 5, 1, 1], loneStart: -1 },
-      { returns: [0.5, 0, 0, 0], loneStart: 0 },
+      { returns: [0, 1, 0, 0], achieved: [-1, 1, -1, -1], loneStart: 1 },
+      { returns: [0, 0, 0, 0], achieved: [-1, -1, -1, -1], loneStart: 3 },
+      { returns: [5, 5, 1, 1], achieved: [0, 0, 1, 1], loneStart: -1 },
+      { returns: [0.5, 0, 0, 0], achieved: [1, -1, -1, -1], loneStart: 0 },
     ]);
     expect(m).toEqual({ 'lone/start_episodes': 3, 'lone/start_return': 0.5, 'lone/start_zero': 1 / 3 });
-    expect(loneStartMetrics([{ returns: [1, 1], loneStart: -1 }])).toEqual({ 'lone/start_episodes': 0 });
-  });
-
-  it('the online models are fed a lone start as an episode whose absent players model nobody', () => {
-    const eps = [
-      { returns: [0, 1, 0], loneStart: 1, coPlayers: null },
-      { returns: [1, 1, 0], loneStart: -1, coPlayers: [-1, 0, 1] },
-      { returns: [1, 1, 0], loneStart: -1, coPlayers: null },
-    ];
-    const fed = feedableEpisodes(eps);
-    expect(fed.map((e) => e.coPlayers)).toEqual([[0, -1, 0], [-1, 0, 1], null]);
-    expect(fed[1]).toBe(eps[1]);
+    expect(loneStartMetrics([{ returns: [1, 1], achieved: [1, 1], loneStart: -1 }])).toEqual({ 'lone/start_episodes': 0 });
   });
 
   it('a key of hop, hop-wm and direct-om (default 0, a probability), refused by name by ppo and hop-onestep', () => {

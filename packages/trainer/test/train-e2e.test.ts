@@ -196,7 +196,7 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
       'train', '--algo', algo, '--pretrained', algo === 'hop' ? preTrue : preNone, '--iterations', '1', '--workers', String(workers), '--seed', '2',
       '--out', out, ...TINY_TRAIN, '--num-envs', '4', '--episodes-per-env', '2', '--co-player-mix', '0.5', '--eval-every', '0', ...extra,
     ];
-    const [one, two, om, labels, weighted, valueRows, lone, starts] = await Promise.all([
+    const [one, two, om, labels, weighted, valueRows, lone, starts, solo] = await Promise.all([
       runHop(args(join(root, 'one'), 'hop', 1, ['--focal-goals', 'co-player'])),
       runHop(args(join(root, 'two'), 'hop', 2, ['--focal-goals', 'co-player'])),
       runHop(args(join(root, 'om'), 'direct-om', 1)),
@@ -205,8 +205,9 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
       runHop(args(join(root, 'value-rows'), 'hop', 1, ['--focal-goals', 'co-player', '--co-player-value-rows'])),
       runHop(args(join(root, 'lone'), 'hop', 2, ['--focal-goals', 'co-player', '--lone-continuation', '1'])),
       runHop(args(join(root, 'starts'), 'direct-om', 2, ['--lone-starts', '0.5'])),
+      runHop(args(join(root, 'solo'), 'direct-om', 1, ['--lone-starts', '1'])),
     ]);
-    for (const r of [one, two, om, labels, weighted, valueRows, lone, starts]) expect(r.code, r.stderr).toBe(0);
+    for (const r of [one, two, om, labels, weighted, valueRows, lone, starts, solo]) expect(r.code, r.stderr).toBe(0);
     expect(learning(join(root, 'two'))).toEqual(learning(join(root, 'one')));
     // the committed labels and the weights reach the update (same rollout, other losses); the run keeps them
     const loss = (run: string) => metrics(join(root, run)).filter((x) => x.kind === 'iteration').map((x) => [x['losses/policy_loss'], x['losses/value_loss']]);
@@ -241,6 +242,12 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
     expect(startsCounted).toBeCloseTo((startsIt['mix/fraction'] as number) * (8 - alone), 9);
     expect(starts.stdout).toMatch(/\| \d+ lone starts \(return \d+\.\d\d\)/);
     expect(one.stdout).not.toMatch(/lone starts/);
+    // --lone-starts 1: no episode with co-players, so no charts (absent, not zero); the run still ends with its report
+    const soloIt = metrics(join(root, 'solo')).find((x) => x.kind === 'iteration')!;
+    expect(soloIt['lone/start_episodes']).toBe(8);
+    expect(soloIt['charts/episodic_return']).toBeUndefined();
+    expect(solo.stdout).toMatch(/return n\/a \(stags n\/a, hares n\/a\)/);
+    expect(existsSync(join(root, 'solo', 'report.html'))).toBe(true);
     expect(metrics(join(root, 'one')).find((x) => x.kind === 'iteration')!['lone/start_episodes']).toBeUndefined();
     expect((JSON.parse(readFileSync(join(root, 'starts', 'config.json'), 'utf8')) as { config: Record<string, unknown> }).config.loneStarts).toBe(0.5);
     const saved = (JSON.parse(readFileSync(join(root, 'weighted', 'config.json'), 'utf8')) as { config: Record<string, unknown> }).config;

@@ -107,6 +107,11 @@ interface FeedRolloutEpisode {
   achieved: number[];
   achievedStep: number[];
   coPlayers?: number[] | null;
+  /**
+   * `--lone-starts`: the player the episode started alone (-1 or absent: a normal episode). Nobody observes a lone
+   * start: the absent players model nobody (as rule co-players), and the lone player sees no one act.
+   */
+  loneStart?: number;
 }
 
 /**
@@ -131,7 +136,8 @@ export function feedOnline(online: OnlineMOA[], samples: FeedSamples, episodes: 
           action: samples.action[r],
         });
     };
-    reports.push(...feedEpisode(online, { achieved: ep.achieved, achievedStep: ep.achievedStep, steps, coPlayers: ep.coPlayers }));
+    const coPlayers = ep.loneStart !== undefined && ep.loneStart >= 0 ? ep.achieved.map((_, p) => (p === ep.loneStart ? -1 : 0)) : ep.coPlayers;
+    reports.push(...feedEpisode(online, { achieved: ep.achieved, achievedStep: ep.achievedStep, steps, coPlayers }));
   }
   if (k !== samples.count) throw new HopError('E_INTERNAL', `online MOA feed: ${samples.count - k} samples belong to no finished episode`);
   return reports;

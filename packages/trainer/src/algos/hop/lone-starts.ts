@@ -43,11 +43,3 @@ export function applyLoneStart(state: Required<StagHuntState>, lone: LoneStart):
     hares: state.hares.filter((_, h) => !gone.has(h)),
   };
 }
-
-/**
- * A rollout's episodes as the online co-player models are fed them: in a lone start the absent players observe
- * nothing (they model nobody, as a rule co-player), so no model learns from a player whose co-players vanished.
- */
-export function feedableEpisodes<E extends { loneStart: number; returns: number[]; coPlayers: number[] | null }>(episodes: E[]): E[] {
-  return episodes.map((e) => (e.loneStart >= 0 ? { ...e, coPlayers: e.returns.map((_, p) => (p === e.loneStart ? -1 : 0)) } : e));
-}

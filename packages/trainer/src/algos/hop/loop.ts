@@ -32,7 +32,6 @@ import { openPlanning, type PlanningSpec } from '../../planning/open';
 import type { PlanningSetup } from '../../planning/setup';
 import { episodeMetrics, inferenceMetrics, mergeTallies, onlineMoaMetrics } from '../../metrics/scalars';
 import { coPlayerMixMetrics, learnerMetrics, loneMetrics, loneStartMetrics, timingMetrics } from './metrics';
-import { feedableEpisodes } from './lone-starts';
 import { loadOnlineAndPriors, loadPairs, loadPolicy, readSelfPlayState, saveSelfPlayCheckpoint, type SelfPlayState } from './checkpoint';
 import { trainFingerprints, validateTrainInputs } from '../../run/train-inputs';
 import type { TrainResume } from '../types';
@@ -291,7 +290,7 @@ async function loop(
 
       // 3. Online MOA: every focal player's buffers take what its co-players did; full buffers train.
       const tm = performance.now();
-      const reports = config.onlineMoa ? feedOnline(online, samples, feedableEpisodes(episodes)) : [];
+      const reports = config.onlineMoa ? feedOnline(online, samples, episodes) : [];
       for (const r of reports) team.engines.changed(models.registry.model(r.focal, r.agent));
       wall.moa_update = performance.now() - tm;
       // The new weights reach the inference engines (ONNX Runtime re-exports; tfjs reads them live).
@@ -359,11 +358,12 @@ async function loop(
         await pruneCheckpoints(run.checkpointsDir);
         checkpointMs = performance.now() - tc;
       }
-      const ret = record['charts/episodic_return'] as number;
-      progress.update(it, `return ${ret.toFixed(2)}${mixLine(record)}${lastEval ? ` | eval ${(lastEval['eval/episodic_return'] as number).toFixed(2)}` : ''}`);
+      // (--lone-starts 1 leaves no episode with co-players: the charts are absent, not zero)
+      const chart = (k: string) => (record[`charts/${k}`] === undefined ? 'n/a' : (record[`charts/${k}`] as number).toFixed(2));
+      progress.update(it, `return ${chart('episodic_return')}${mixLine(record)}${lastEval ? ` | eval ${(lastEval['eval/episodic_return'] as number).toFixed(2)}` : ''}`);
       log(
-        `iteration ${it}/${config.iterations}: return ${ret.toFixed(2)} (stags ${(record['charts/stags_per_episode'] as number).toFixed(2)}, hares ` +
-          `${(record['charts/hares_per_episode'] as number).toFixed(2)}) | CE ${update.policyLoss.toFixed(3)} V ${update.valueLoss.toFixed(3)}` +
+        `iteration ${it}/${config.iterations}: return ${chart('episodic_return')} (stags ${chart('stags_per_episode')}, hares ` +
+          `${chart('hares_per_episode')}) | CE ${update.policyLoss.toFixed(3)} V ${update.valueLoss.toFixed(3)}` +
           (record['moa/online_top1'] !== undefined ? ` | MOA top-1 ${(record['moa/online_top1'] as number).toFixed(3)}` : '') +
           (record['beliefs/accuracy'] !== undefined ? ` belief ${(record['beliefs/accuracy'] as number).toFixed(3)}` : '') +
           mixLine(record) +

@@ -84,16 +84,15 @@ export function loneMetrics(results: Pick<RolloutResult, 'loneSteps' | 'loneCatc
  * its mean return there, `lone/start_zero` = the share of them it ended without a catch. These episodes are left
  * out of `charts/*` and `mix/*`, which describe the games with co-players.
  */
-export function loneStartMetrics(episodes: Pick<EpisodeSummary, 'returns' | 'loneStart'>[]): Record<string, number> {
+export function loneStartMetrics(episodes: Pick<EpisodeSummary, 'returns' | 'achieved' | 'loneStart'>[]): Record<string, number> {
   let n = 0;
   let ret = 0;
   let zero = 0;
   for (const e of episodes) {
     if (e.loneStart < 0) continue;
     n++;
-    const r = e.returns[e.loneStart];
-    ret += r;
-    if (!(r > 0)) zero++;
+    ret += e.returns[e.loneStart];
+    if (e.achieved[e.loneStart] < 0) zero++;
   }
   return { 'lone/start_episodes': n, ...(n > 0 ? { 'lone/start_return': ret / n, 'lone/start_zero': zero / n } : {}) };
 }

@@ -180,6 +180,8 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
   // --lone-starts: the player env c's episode started alone (-1: a normal episode).
   const loneStarts = spec.loneStarts ?? 0;
   const loneStart = new Int32Array(numEnvs).fill(-1);
+  // (the hares a lone start removed read as caught in the episode statistics; the summary leaves them out)
+  const loneRemoved = new Int32Array(numEnvs);
   let loneStartEpisodes = 0;
   // Which players of each env are the team's agents this episode (1) or rule co-players (0).
   const hop = new Uint8Array(numEnvs * P).fill(1);
@@ -223,6 +225,7 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
       // A lone start replaces the episode's co-players (rule or planned) by nobody: only its planner is a team agent.
       const ls = drawLoneStart(spec.seed, envStart + c, env.episodeIndex[c], loneStarts, P, config.hares);
       loneStart[c] = ls ? ls.keep : -1;
+      loneRemoved[c] = ls ? ls.removeHares.length : 0;
       if (ls) {
         env.setState(c, applyLoneStart(env.readState(c), ls));
         if (recording && c === 0 && e === 0) recording.states[0] = env.states.slice(0, game.stateWords);
@@ -357,7 +360,7 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
           length: stats.length,
           returns: stats.returns,
           stags: stats.stagsCaught,
-          hares: stats.haresCaught,
+          hares: stats.haresCaught - loneRemoved[c],
           achieved: ach,
           achievedStep: Array.from(achievedStep.subarray(c * P, (c + 1) * P)),
           priorOutcomes,
