@@ -11,7 +11,7 @@ import { coPlayerDecision, drawLoneContinuation, loneStreamSeed } from '../src/a
 import { loneMetrics } from '../src/algos/hop/metrics';
 import { evaluationSpec, rolloutSpec } from '../src/algos/hop/runner';
 import { HopTeam } from '../src/team/team';
-import { trainConfigOf } from '../src/train/command';
+import { expectProbabilityKey } from './train-keys';
 
 const game = createStagHuntSimulator('small-2p');
 const config = SelfPlayConfigSchema.parse({ env: 'small-2p', policyFilters: [8], policyHidden: 16, seed: 5 });
@@ -236,11 +236,7 @@ describe('--lone-continuation: the draw, the key and the evaluation', () => {
   });
 
   it('a key of hop, hop-wm and direct-om (default 0, a probability), refused by name by ppo and hop-onestep', () => {
-    expect(trainConfigOf({ algo: 'hop' }).config.loneContinuation).toBe(0);
-    for (const algo of ['hop', 'hop-wm', 'direct-om'])
-      expect(trainConfigOf({ algo, loneContinuation: 0.5, ...(algo === 'hop-wm' ? { worldModel: 'wm-run' } : {}) }).config.loneContinuation, algo).toBe(0.5);
-    for (const bad of [-0.1, 1.5]) expect(() => trainConfigOf({ algo: 'hop', loneContinuation: bad })).toThrow(/"loneContinuation" = .* \(from --lone-continuation\) is invalid: a probability must be between 0 and 1/);
-    for (const algo of ['ppo', 'hop-onestep']) expect(() => trainConfigOf({ algo, loneContinuation: 1 }), algo).toThrow(/unknown key "loneContinuation" from --lone-continuation/);
+    expectProbabilityKey('loneContinuation', '--lone-continuation');
   });
 
   it('training rollouts carry it; the held-out evaluation never does (every player planned there)', () => {

@@ -12,7 +12,7 @@ import { feedOnline, onlineMoaFor } from '../src/beliefs/online-feed';
 import { loneStartMetrics } from '../src/algos/hop/metrics';
 import { evaluationSpec, rolloutSpec } from '../src/algos/hop/runner';
 import { HopTeam } from '../src/team/team';
-import { trainConfigOf } from '../src/train/command';
+import { expectProbabilityKey } from './train-keys';
 
 const config = SelfPlayConfigSchema.parse({ env: 'small-2p', policyFilters: [8], policyHidden: 16, seed: 5 });
 const A = 7;
@@ -224,11 +224,7 @@ describe('--lone-starts: metrics, the online feed, the key and the evaluation', 
   });
 
   it('a key of hop, hop-wm and direct-om (default 0, a probability), refused by name by ppo and hop-onestep', () => {
-    expect(trainConfigOf({ algo: 'hop' }).config.loneStarts).toBe(0);
-    for (const algo of ['hop', 'hop-wm', 'direct-om'])
-      expect(trainConfigOf({ algo, loneStarts: 0.25, ...(algo === 'hop-wm' ? { worldModel: 'wm-run' } : {}) }).config.loneStarts, algo).toBe(0.25);
-    for (const bad of [-0.1, 1.5]) expect(() => trainConfigOf({ algo: 'hop', loneStarts: bad })).toThrow(/"loneStarts" = .* \(from --lone-starts\) is invalid: a probability must be between 0 and 1/);
-    for (const algo of ['ppo', 'hop-onestep']) expect(() => trainConfigOf({ algo, loneStarts: 0.5 }), algo).toThrow(/unknown key "loneStarts" from --lone-starts/);
+    expectProbabilityKey('loneStarts', '--lone-starts');
   });
 
   it('training rollouts carry it; the held-out evaluation never does', () => {
