@@ -117,8 +117,6 @@ export interface RolloutResult {
   /** `--lone-continuation`: steps the hare rule played for a planner left alone, and the hares it caught. */
   loneSteps: number;
   loneCatches: number;
-  /** `--lone-starts`: episodes that started with one planner alone. */
-  loneStartEpisodes: number;
   replay: EpisodeRecord | null;
 }
 
@@ -182,7 +180,6 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
   const loneStart = new Int32Array(numEnvs).fill(-1);
   // (the hares a lone start removed read as caught in the episode statistics; the summary leaves them out)
   const loneRemoved = new Int32Array(numEnvs);
-  let loneStartEpisodes = 0;
   // Which players of each env are the team's agents this episode (1) or rule co-players (0).
   const hop = new Uint8Array(numEnvs * P).fill(1);
   // One cursor for every rule decision: its draws are a function of (env, episode, step, player) only.
@@ -229,13 +226,10 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
       if (ls) {
         env.setState(c, applyLoneStart(env.readState(c), ls));
         if (recording && c === 0 && e === 0) recording.states[0] = env.states.slice(0, game.stateWords);
-        loneStartEpisodes++;
-      }
-      if (ls) {
+        // (no rule co-player plays this episode, so the committed agents need no layout search for it)
         ruled[c] = 0;
         coGoal.fill(-1, c * P, (c + 1) * P);
         for (let p = 0; p < P; p++) hop[c * P + p] = p === ls.keep ? 1 : 0;
-        if (committed) committed.startEpisode(env, c);
         team.startEpisode(env.states, c, hop.subarray(c * P, (c + 1) * P));
       } else if (committed) {
         ruled[c] = drawCoPlayers(spec.seed, envStart + c, env.episodeIndex[c], mix, P, coGoal, c * P) ? 1 : 0;
@@ -375,7 +369,7 @@ export async function runRollout(team: HopTeam, config: StagHuntConfig, spec: Ro
   }
   timing.total = performance.now() - t0;
   episodes.sort((a, b) => a.env - b.env || a.episode - b.episode);
-  return { samples: canonicalOrder(s), episodes, tally, timing, decisions, networkRows, envSteps, loneSteps, loneCatches, loneStartEpisodes, replay };
+  return { samples: canonicalOrder(s), episodes, tally, timing, decisions, networkRows, envSteps, loneSteps, loneCatches, replay };
 }
 
 /** The one player of env c still in play when it is a planner (`coGoal` -1) and every other player is done; else -1. */

@@ -94,7 +94,7 @@ export const SelfPlayConfigShape = {
     .max(1, 'a probability must be between 0 and 1')
     .default(0)
     .describe(
-      "Training rollouts only: probability (per env and episode) that an episode starts with one planner alone: the other players off the grid as if they had hunted, and 0 to hares-1 of the hares gone. The planner plays it by its own search and learns from it, so the value and prior learn the positions a focal is left in when fast hare hunters finish early. Left out of charts/* and mix/* (see lone/start_*). Evaluation never uses it. 0 = off",
+      "Training rollouts only: probability (per env and episode) that an episode starts with one planner alone: the other players marked done (off the grid) from step 0, and 0 to hares-1 of the hares gone. The planner plays it by its own search and learns from it, so the value and prior learn the positions a focal is left in when fast hare hunters finish early. Left out of charts/* and mix/* (see lone/start_*). Evaluation never uses it. 0 = off",
     ),
   coPlayerEpsilon: z
     .number()
