@@ -25,6 +25,7 @@ import { episodeMetrics } from '../src/metrics/scalars';
 import { ADAPT_CO_PLAYERS, REFERENCE_POPULATIONS } from '../src/eval/protocol';
 import { HopTeam } from '../src/team/team';
 import { trainConfigOf } from '../src/train/command';
+import { coPlayerMixAt, evaluationSpec, rolloutSpec } from '../src/algos/hop/runner';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runHopInProcess, tempDir } from './helpers';
@@ -111,6 +112,22 @@ describe('--co-player-mix: the training population', () => {
     expect(trainConfigOf({ algo: 'hop' }).config.coPlayerMix).toBe(0);
     for (const algo of ['ppo', 'hop-onestep']) expect(() => trainConfigOf({ algo, coPlayerMix: 0.5 }), algo).toThrow(/unknown key "coPlayerMix" from --co-player-mix/);
     expect(() => trainConfigOf({ algo: 'hop', coPlayerMix: 1.5 })).toThrow(/"coPlayerMix" = 1.5 \(from --co-player-mix\) is invalid/);
+  });
+
+  it('--co-player-mix-until n: the mix in iterations 1..n, pure self-play after; every iteration without it', () => {
+    const c = SelfPlayConfigSchema.parse({ env: 'small-2p', coPlayerMix: 0.25, coPlayerMixUntil: 40 });
+    expect([1, 39, 40, 41, 80].map((it) => coPlayerMixAt(c, it))).toEqual([0.25, 0.25, 0.25, 0, 0]);
+    expect([40, 41].map((it) => rolloutSpec(c, it, 0, 4).coPlayerMix)).toEqual([0.25, 0]);
+    // control: without the key the mix holds at every iteration
+    const always = SelfPlayConfigSchema.parse({ env: 'small-2p', coPlayerMix: 0.25 });
+    expect(always.coPlayerMixUntil).toBeUndefined();
+    expect([1, 41, 80].map((it) => rolloutSpec(always, it, 0, 4).coPlayerMix)).toEqual([0.25, 0.25, 0.25]);
+    // the held-out evaluation never has rule co-players, before or after
+    expect(evaluationSpec(c, 10).coPlayerMix).toBeUndefined();
+    for (const algo of ['hop', 'hop-wm', 'direct-om'])
+      expect(trainConfigOf({ algo, coPlayerMix: 0.5, coPlayerMixUntil: 3, ...(algo === 'hop-wm' ? { worldModel: 'wm-run' } : {}) }).config.coPlayerMixUntil, algo).toBe(3);
+    for (const algo of ['ppo', 'hop-onestep']) expect(() => trainConfigOf({ algo, coPlayerMixUntil: 3 }), algo).toThrow(/unknown key "coPlayerMixUntil" from --co-player-mix-until/);
+    for (const bad of [0, 2.5]) expect(() => trainConfigOf({ algo: 'hop', coPlayerMix: 0.5, coPlayerMixUntil: bad })).toThrow(/"coPlayerMixUntil" = .* \(from --co-player-mix-until\) is invalid/);
   });
 
   it('draws rule envs with probability mix, and all-hare, all-stag and mixed teams 3/8, 3/8, 1/4', () => {
@@ -533,8 +550,11 @@ describe('--co-player-weight: the weighted policy / value update', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/--co-player-value-rows trains the value on the rule co-players' steps; there are none without --co-player-mix/);
     expect(trainConfigOf({ algo: 'hop' }).config.coPlayerValueRows).toBe(false);
+    r = await runHopInProcess(['train', '--algo', 'hop', '--env', 'small-2p', '--co-player-mix-until', '2', '--iterations', '1', '--progress', 'none', '--out', join(dir, 'f')]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--co-player-mix-until 2 ends the rule co-players of --co-player-mix, and there are none/);
     // refused before anything is written
-    for (const run of ['a', 'b', 'c', 'd', 'e']) expect(existsSync(join(dir, run, 'checkpoints')), run).toBe(false);
+    for (const run of ['a', 'b', 'c', 'd', 'e', 'f']) expect(existsSync(join(dir, run, 'checkpoints')), run).toBe(false);
   }, 60_000);
 
   it('PolicyLearner refuses weights of the wrong length or negative', () => {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { Rng, initBackend, type GoalBatch } from '@hop/core';
 import { Action, BatchedPopulation, VecStagHunt, createStagHuntSimulator } from '@hop/env-staghunt';
 import { GoalBeliefTracker, toEvaluator, type PairOwners } from '@hop/moa';
@@ -306,6 +306,37 @@ describe('diagnosis variants of a tiny hop run', () => {
     const b = await evaluateRuns([run], config);
     expect(b.cells).toEqual(a.cells);
   }, 180_000);
+
+  it('--search, --c-puct and --simulations reach every agent\'s planner and name the row; the run\'s settings otherwise', async () => {
+    const spy = vi.spyOn(HopAgent, 'fromRun');
+    try {
+      const cases = [
+        { over: { search: 'gumbel' as const, cPuct: 3, simulations: 6 }, label: 'hop (hop) [gumbel, c 3, 6 simulations]', want: { search: 'gumbel', cPuct: 3, numSimulations: 6, numTrees: 1 } },
+        { over: { cPuct: 2.5 }, label: 'hop (hop) [c 2.5]', want: { search: 'puct', cPuct: 2.5, numSimulations: 4, numTrees: 1 } },
+        // control: no override, the run's planner (puct, c 1, 4 simulations, 1 tree)
+        { over: {}, label: 'hop (hop)', want: { search: 'puct', cPuct: 1, numSimulations: 4, numTrees: 1 } },
+      ];
+      for (const { over, label, want } of cases) {
+        const source = runSource(run, undefined, undefined, over);
+        expect(source.label).toBe(label);
+        const env = new VecStagHunt('small-2p', { numEnvs: 1, seed: 4, observations: 'grid', autoReset: false });
+        const agent = await source.create(env, 1);
+        agent.startEpisode(env, 0);
+        const actions = new Int32Array(2);
+        await agent.act(env, Uint8Array.of(1, 0), actions);
+        const made = (await spy.mock.results.at(-1)!.value) as HopAgent;
+        expect(made.team.planner.config, label).toMatchObject(want);
+        await agent.dispose();
+      }
+    } finally {
+      spy.mockRestore();
+    }
+    const config = EvalConfigSchema.parse({ env: 'small-2p', protocol: 'adapt', episodes: 1, seeds: 1, pairings: 1, reference: false, variants: ['no-search'], search: 'gumbel' });
+    const labels = [...new Set((await evaluateRuns([run], config)).cells.map((c) => c.agent))];
+    expect(labels).toEqual(['hop (hop) [gumbel]', 'hop (hop) [no-search] [gumbel]']);
+    expect(() => EvalConfigSchema.parse({ search: 'beam' })).toThrow();
+    expect(() => EvalConfigSchema.parse({ cPuct: -1 })).toThrow();
+  }, 120_000);
 });
 
 describe('experiments/msh-adapt.yaml', () => {

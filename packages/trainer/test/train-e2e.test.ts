@@ -196,7 +196,7 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
       'train', '--algo', algo, '--pretrained', algo === 'hop' ? preTrue : preNone, '--iterations', '1', '--workers', String(workers), '--seed', '2',
       '--out', out, ...TINY_TRAIN, '--num-envs', '4', '--episodes-per-env', '2', '--co-player-mix', '0.5', '--eval-every', '0', ...extra,
     ];
-    const [one, two, om, labels, weighted, valueRows, lone, starts, solo] = await Promise.all([
+    const [one, two, om, labels, weighted, valueRows, lone, starts, solo, until] = await Promise.all([
       runHop(args(join(root, 'one'), 'hop', 1, ['--focal-goals', 'co-player'])),
       runHop(args(join(root, 'two'), 'hop', 2, ['--focal-goals', 'co-player'])),
       runHop(args(join(root, 'om'), 'direct-om', 1)),
@@ -206,8 +206,18 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
       runHop(args(join(root, 'lone'), 'hop', 2, ['--focal-goals', 'co-player', '--lone-continuation', '1'])),
       runHop(args(join(root, 'starts'), 'direct-om', 2, ['--lone-starts', '0.5'])),
       runHop(args(join(root, 'solo'), 'direct-om', 1, ['--lone-starts', '1'])),
+      // the later flags win: 2 iterations, rule co-players in every environment of iteration 1 only
+      runHop(args(join(root, 'until'), 'direct-om', 2, ['--iterations', '2', '--co-player-mix', '1', '--co-player-mix-until', '1'])),
     ]);
-    for (const r of [one, two, om, labels, weighted, valueRows, lone, starts, solo]) expect(r.code, r.stderr).toBe(0);
+    for (const r of [one, two, om, labels, weighted, valueRows, lone, starts, solo, until]) expect(r.code, r.stderr).toBe(0);
+    // --co-player-mix-until 1: iteration 1 all rule teams, iteration 2 pure self-play (announced); the run keeps the key
+    const untilIts = metrics(join(root, 'until')).filter((x) => x.kind === 'iteration');
+    expect(untilIts.map((x) => x['mix/fraction'])).toEqual([1, 0]);
+    expect(untilIts[0]['mix/return_selfplay']).toBeUndefined();
+    expect(untilIts[1]['mix/return_selfplay']).toBeGreaterThanOrEqual(0);
+    expect(until.stdout).toMatch(/iteration 2: past --co-player-mix-until 1, pure self-play from here/);
+    expect(one.stdout).not.toMatch(/past --co-player-mix-until/);
+    expect((JSON.parse(readFileSync(join(root, 'until', 'config.json'), 'utf8')) as { config: Record<string, unknown> }).config.coPlayerMixUntil).toBe(1);
     expect(learning(join(root, 'two'))).toEqual(learning(join(root, 'one')));
     // the committed labels and the weights reach the update (same rollout, other losses); the run keeps them
     const loss = (run: string) => metrics(join(root, run)).filter((x) => x.kind === 'iteration').map((x) => [x['losses/policy_loss'], x['losses/value_loss']]);

@@ -70,6 +70,10 @@ export interface ControllerOptions {
   priorAlpha?: number;
   /** Overrides the planner's simulations per tree. */
   simulations?: number;
+  /** Overrides the planner's PUCT exploration constant c. */
+  cPuct?: number;
+  /** Overrides the planner's root policy: PUCT (as trained) or Gumbel-MuZero sequential halving over every action. */
+  search?: 'puct' | 'gumbel';
 }
 
 /** What `--resume` may change in a `hop train` run. */

@@ -135,6 +135,8 @@ export function evaluationPlan(
       onlineCapacity: config.onlineCapacity,
       priorAlpha: config.priorAlpha,
       simulations: config.simulations,
+      cPuct: config.cPuct,
+      search: config.search,
     });
     const algo = algoOf(r);
     for (const variant of config.variants) {
@@ -151,6 +153,8 @@ export function evaluationPlan(
         variant,
         priorAlpha: config.priorAlpha,
         simulations: config.simulations,
+        cPuct: config.cPuct,
+        search: config.search,
       });
     }
   }

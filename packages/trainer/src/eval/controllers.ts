@@ -73,6 +73,16 @@ export function ruleSource(
  * `label` names its rows (default `<algo> (<run directory name>)`); `onlineCapacity` overrides the run's online
  * buffer capacity during evaluation (smaller: the co-player models adapt within a few episodes).
  */
+/** A row evaluated with planner overrides says so: ` [gumbel, c 3, 512 simulations]` (nothing without any). */
+export function plannerSuffix(opts: { simulations?: number; cPuct?: number; search?: "puct" | "gumbel" }): string {
+  const parts = [
+    opts.search !== undefined ? opts.search : null,
+    opts.cPuct !== undefined ? `c ${opts.cPuct}` : null,
+    opts.simulations !== undefined ? `${opts.simulations} simulations` : null,
+  ].filter((p): p is string => p !== null);
+  return parts.length > 0 ? ` [${parts.join(", ")}]` : "";
+}
+
 export function runSource(
   runDir: string,
   label?: string,
@@ -81,6 +91,8 @@ export function runSource(
     variant?: DiagnosisVariant;
     priorAlpha?: number;
     simulations?: number;
+    cPuct?: number;
+    search?: "puct" | "gumbel";
   } = {}
 ): AgentSource {
   const run = new RunDir(runDir);
@@ -101,7 +113,8 @@ export function runSource(
   const env = String(file.config.env);
   const name =
     (label ?? `${algo.name} (${basename(run.root)})`) +
-    (opts.variant ? ` [${opts.variant}]` : "");
+    (opts.variant ? ` [${opts.variant}]` : "") +
+    plannerSuffix(opts);
   return {
     label: name,
     kind: "run",

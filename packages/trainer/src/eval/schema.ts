@@ -78,6 +78,19 @@ export const EvalConfigSchema = z.strictObject({
     .describe(
       "Planner simulations per tree during evaluation (default: the run's); a deeper search with the diagnosis rows tells the value's horizon from the model"
     ),
+  cPuct: z
+    .number()
+    .min(0)
+    .optional()
+    .describe(
+      "Planner PUCT exploration constant c during evaluation (default: the run's); a larger c spreads the root's visits beyond the prior's line"
+    ),
+  search: z
+    .enum(["puct", "gumbel"])
+    .optional()
+    .describe(
+      "Planner root policy during evaluation (default: the run's, puct): gumbel = Gumbel-MuZero sequential halving, which visits every root action and picks by prior + value (a diagnosis: runs train with puct)"
+    ),
   priorAlpha: z
     .number()
     .min(0)

@@ -14,6 +14,8 @@ export type SourceSpec =
       variant?: DiagnosisVariant;
       priorAlpha?: number;
       simulations?: number;
+      cPuct?: number;
+      search?: "puct" | "gumbel";
     };
 
 /** One slice of one agent row under one protocol: all a worker (or a queue consumer) needs to play it. */
@@ -39,5 +41,7 @@ export function sourceOf(spec: SourceSpec): AgentSource {
         variant: spec.variant,
         priorAlpha: spec.priorAlpha,
         simulations: spec.simulations,
+        cPuct: spec.cPuct,
+        search: spec.search,
       });
 }

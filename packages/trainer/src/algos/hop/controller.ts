@@ -3,7 +3,7 @@ import type { VecStagHunt } from '@hop/env-staghunt';
 import { coPlayerAgent, type OnlineMOA } from '@hop/moa';
 import { endFeedEpisode, feedStep, onlineMoaFor } from '../../beliefs/online-feed';
 import { RunDir } from '../../run/layout';
-import type { Controller, DiagnosisVariant, RuleCoPlayers } from '../types';
+import type { Controller, ControllerOptions, RuleCoPlayers } from '../types';
 import { HopAgent } from './agent';
 import { variantOf } from './variants';
 
@@ -13,7 +13,8 @@ import { variantOf } from './variants';
  * with what its co-players did, trained when full: `--moa-capacity` of the run, or `onlineCapacity`) carry across
  * the pairing's episodes.
  */
-export async function hopController(root: string, vec: VecStagHunt, seed: number, onlineCapacity?: number, variant?: DiagnosisVariant, priorAlpha?: number, simulations?: number): Promise<Controller> {
+export async function hopController(root: string, vec: VecStagHunt, seed: number, options: ControllerOptions = {}): Promise<Controller> {
+  const { onlineCapacity, variant, priorAlpha, simulations, cPuct, search } = options;
   const P = vec.numAgents;
   const O = vec.observationSize;
   const A = vec.numActions;
@@ -32,7 +33,11 @@ export async function hopController(root: string, vec: VecStagHunt, seed: number
         seed: deriveSeed(seed, 'hop-agent', vec.streamOffset + k, p),
         variant: variant ? variantOf(variant, { env: k, observationShape: [vec.geometry.height, vec.geometry.width, vec.geometry.channels], rules: coOf }) : undefined,
         priorAlpha,
-        planner: simulations ? { numSimulations: simulations } : undefined,
+        planner: {
+          ...(simulations !== undefined ? { numSimulations: simulations } : {}),
+          ...(cPuct !== undefined ? { cPuct } : {}),
+          ...(search !== undefined ? { search } : {}),
+        },
       });
       const online =
         config.onlineMoa === false

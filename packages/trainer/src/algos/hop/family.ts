@@ -24,6 +24,6 @@ export function hopFamily(variant: HopVariant & { summary: string; schema: z.Zod
         ...(overrides.progress ? { progress: overrides.progress } : {}),
       }) as Record<string, unknown>,
     resume: (resume, options) => resumeSelfPlay(variant, resume, options),
-    controller: (runDir, _dir, env, seed, options) => hopController(runDir, env, seed, options.onlineCapacity, options.variant, options.priorAlpha, options.simulations),
+    controller: (runDir, _dir, env, seed, options) => hopController(runDir, env, seed, options),
   };
 }

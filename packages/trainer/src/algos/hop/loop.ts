@@ -134,6 +134,8 @@ async function openSetup(algo: HopVariant, config: AnyConfig, game: StagHuntSimu
       throw new HopError('E_CONFIG', `--co-player-weight ${config.coPlayerWeight} weights the environments played with rule co-players; there are none without --co-player-mix: give --co-player-mix f (> 0) or drop --co-player-weight`);
     if (config.coPlayerWeight !== 1 && config.coPlayerMix === 1)
       throw new HopError('E_CONFIG', `--co-player-weight ${config.coPlayerWeight} changes nothing at --co-player-mix 1 (every environment has rule co-players, and the weights are normalised per minibatch): lower the mix or drop --co-player-weight`);
+    if (config.coPlayerMixUntil !== undefined && !(config.coPlayerMix > 0))
+      throw new HopError('E_CONFIG', `--co-player-mix-until ${config.coPlayerMixUntil} ends the rule co-players of --co-player-mix, and there are none: give --co-player-mix f (> 0) or drop --co-player-mix-until`);
     if (config.coPlayerValueRows && !(config.coPlayerMix > 0))
       throw new HopError('E_CONFIG', `--co-player-value-rows trains the value on the rule co-players' steps; there are none without --co-player-mix: give --co-player-mix f (> 0) or drop --co-player-value-rows`);
     if (config.focalGoalLabels === 'committed' && config.focalGoals !== 'co-player')
@@ -266,6 +268,8 @@ async function loop(
     let checkpointMs = 0;
     while (state.iteration < config.iterations) {
       const it = state.iteration + 1;
+      if (config.coPlayerMixUntil !== undefined && it === config.coPlayerMixUntil + 1)
+        log(`iteration ${it}: past --co-player-mix-until ${config.coPlayerMixUntil}, pure self-play from here (no rule co-players)`);
       // The previous iteration's checkpoint is booked here: its record was written before the checkpoint.
       const wall: Record<string, number> = { checkpoint: checkpointMs };
       checkpointMs = 0;

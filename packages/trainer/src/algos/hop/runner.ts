@@ -52,6 +52,11 @@ export function envSlices(numEnvs: number, slices: number): { start: number; cou
   return out;
 }
 
+/** `--co-player-mix` at training iteration `iteration` (1-based): the mix up to `--co-player-mix-until`, then 0. */
+export function coPlayerMixAt(config: Pick<SelfPlayConfig, 'coPlayerMix' | 'coPlayerMixUntil'>, iteration: number): number {
+  return config.coPlayerMixUntil !== undefined && iteration > config.coPlayerMixUntil ? 0 : config.coPlayerMix;
+}
+
 export function rolloutSpec(config: SelfPlayConfig, iteration: number, start: number, count: number): RolloutSpec {
   return {
     seed: deriveSeed(config.seed, 'rollout', iteration),
@@ -59,7 +64,7 @@ export function rolloutSpec(config: SelfPlayConfig, iteration: number, start: nu
     numEnvs: count,
     episodesPerEnv: config.episodesPerEnv,
     gamma: config.gamma,
-    coPlayerMix: config.coPlayerMix,
+    coPlayerMix: coPlayerMixAt(config, iteration),
     coPlayerEpsilon: config.coPlayerEpsilon,
     loneContinuation: config.loneContinuation,
     loneStarts: config.loneStarts,

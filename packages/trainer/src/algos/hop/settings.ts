@@ -61,6 +61,14 @@ export const SelfPlayConfigShape = {
     .describe(
       'Fraction of training environments (drawn per env and episode) whose players 1..P-1 are goal-committed rule agents (TRAINING_CO_PLAYERS, never an evaluation type), each given stag or hare per episode (all-hare, all-stag and mixed teams); player 0 stays the learner. 0 = pure self-play',
     ),
+  coPlayerMixUntil: z
+    .number()
+    .int()
+    .min(1, 'an iteration number is 1 or more')
+    .optional()
+    .describe(
+      'With --co-player-mix: the last iteration that draws rule co-players; later iterations are pure self-play (every player a planner), so the mix shapes the start of training and self-play its end. Default: every iteration',
+    ),
   coPlayerWeight: z
     .number()
     .positive('a loss weight must be > 0')
