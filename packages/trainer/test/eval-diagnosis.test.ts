@@ -1,14 +1,15 @@
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { Rng, initBackend, type GoalBatch } from '@hop/core';
 import { Action, BatchedPopulation, VecStagHunt, createStagHuntSimulator } from '@hop/env-staghunt';
 import { GoalBeliefTracker, toEvaluator, type PairOwners } from '@hop/moa';
 import { CoPlayerBeliefs } from '../src/beliefs/co-player-beliefs';
-import { evaluateRuns } from '../src/eval/command';
+import { evaluateRuns, evaluationPlan } from '../src/eval/command';
 import { ruleSource, runSource, type Controller, type RuleCoPlayers } from '../src/eval/controllers';
 import type { EvalCell } from '../src/eval/protocol';
 import { EvalConfigSchema } from '../src/eval/schema';
-import { buildTables, compareRows, evaluationSections } from '../src/eval/tables';
+import { baseOf, buildTables, compareRows, evaluationSections } from '../src/eval/tables';
 import { ruleCoPlayerModel } from '../src/algos/hop/variants';
 import { HopAgent } from '../src/algos/hop/agent';
 import { runHop, tempDir } from './helpers';
@@ -328,15 +329,39 @@ describe('diagnosis variants of a tiny hop run', () => {
         expect(made.team.planner.config, label).toMatchObject(want);
         await agent.dispose();
       }
+      // through hop eval (in this thread): every agent it builds plans with gumbel; the overrides' bracket comes
+      // before the variant's, so the page still pairs the no-search row with its agent
+      const made = spy.mock.results.length;
+      const config = EvalConfigSchema.parse({ env: 'small-2p', protocol: 'adapt', episodes: 1, seeds: 1, pairings: 1, reference: false, variants: ['no-search'], search: 'gumbel', workers: 1 });
+      const labels = [...new Set((await evaluateRuns([run], config)).cells.map((c) => c.agent))];
+      expect(labels).toEqual(['hop (hop) [gumbel]', 'hop (hop) [gumbel] [no-search]']);
+      const built = await Promise.all(spy.mock.results.slice(made).map((r) => r.value as Promise<HopAgent>));
+      expect(built.length).toBeGreaterThan(0);
+      for (const a of built) expect(a.team.planner.config.search).toBe('gumbel');
+      expect(labels.map(baseOf)).toEqual([null, 'hop (hop) [gumbel]']);
     } finally {
       spy.mockRestore();
     }
-    const config = EvalConfigSchema.parse({ env: 'small-2p', protocol: 'adapt', episodes: 1, seeds: 1, pairings: 1, reference: false, variants: ['no-search'], search: 'gumbel' });
-    const labels = [...new Set((await evaluateRuns([run], config)).cells.map((c) => c.agent))];
-    expect(labels).toEqual(['hop (hop) [gumbel]', 'hop (hop) [no-search] [gumbel]']);
     expect(() => EvalConfigSchema.parse({ search: 'beam' })).toThrow();
     expect(() => EvalConfigSchema.parse({ cPuct: -1 })).toThrow();
+    expect(() => evaluationPlan([run], EvalConfigSchema.parse({ search: 'gumbel', cPuct: 2 }))).toThrow(/--c-puct 2 is PUCT's exploration constant, and --search gumbel does not use it/);
+    // a run that does not plan keeps its label, and the log says the overrides were not applied
+    const ppo = join(tempDir('eval-ppo-label'), 'ppo');
+    cpSync(run, ppo, { recursive: true });
+    const file = JSON.parse(readFileSync(join(ppo, 'config.json'), 'utf8'));
+    file.config.algo = 'ppo';
+    writeFileSync(join(ppo, 'config.json'), JSON.stringify(file));
+    const lines: string[] = [];
+    const plan = evaluationPlan([ppo, run], EvalConfigSchema.parse({ simulations: 8, reference: false }), (l) => lines.push(l));
+    expect(plan.sources.map((x) => x.label)).toEqual(['ppo (ppo)', 'hop (hop) [8 simulations]']);
+    expect(lines.join('\n')).toMatch(/not applied to .*ppo \(ppo does not plan\)/);
   }, 120_000);
+
+  it('baseOf: only a diagnosis variant\'s bracket makes a diagnosis row; planner overrides alone are plain rows', () => {
+    expect(baseOf('hop (a) [oracle-goals]')).toBe('hop (a)');
+    expect(baseOf('hop (a) [gumbel, c 3] [no-search]')).toBe('hop (a) [gumbel, c 3]');
+    for (const plain of ['hop (a)', 'hop (a) [gumbel]', 'hop (a) [512 simulations]', 'hop (a) [no-search] [gumbel]']) expect(baseOf(plain), plain).toBeNull();
+  });
 });
 
 describe('experiments/msh-adapt.yaml', () => {

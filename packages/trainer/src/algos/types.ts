@@ -62,6 +62,9 @@ export type DiagnosisVariant = (typeof DIAGNOSIS_VARIANTS)[number];
 /** Variants that only change the goal beliefs: nothing to diagnose for goal-free agents (direct-om). */
 export const BELIEF_VARIANTS: readonly DiagnosisVariant[] = ['oracle-goals', 'uniform-beliefs'];
 
+/** The planner's search policies (`@hop/mcts`'s `search`). */
+export type PlannerSearch = 'puct' | 'gumbel';
+
 /** How `hop eval` wants a run's agents: online co-player capacity and, for planning runs, a diagnosis row. */
 export interface ControllerOptions {
   onlineCapacity?: number;
@@ -73,7 +76,7 @@ export interface ControllerOptions {
   /** Overrides the planner's PUCT exploration constant c. */
   cPuct?: number;
   /** Overrides the planner's root policy: PUCT (as trained) or Gumbel-MuZero sequential halving over every action. */
-  search?: 'puct' | 'gumbel';
+  search?: PlannerSearch;
 }
 
 /** What `--resume` may change in a `hop train` run. */

@@ -84,6 +84,9 @@ export function defaultEvalWorkers(): number {
   return Math.max(1, availableParallelism());
 }
 
+/** Whether an algorithm's agents search with the planner (what the diagnosis rows and planner overrides act on). */
+const plans = (algo: string): boolean => algo !== "ppo" && algo !== "hop-onestep";
+
 /**
  * Why a diagnosis variant makes no row for an algorithm's runs (null: it does): the variants change the
  * planner's tree or its goal beliefs. The queue's plan names its shards from the same rule.
@@ -92,7 +95,7 @@ export function variantSkipped(
   algo: string,
   variant: DiagnosisVariant
 ): string | null {
-  if (algo === "ppo" || algo === "hop-onestep") return "does not plan";
+  if (!plans(algo)) return "does not plan";
   if (algo === "direct-om" && BELIEF_VARIANTS.includes(variant))
     return "plans without goal beliefs";
   return null;
@@ -125,20 +128,26 @@ export function evaluationPlan(
     specs.set(source, spec);
     sources.push(source);
   };
+  if (config.search === "gumbel" && config.cPuct !== undefined)
+    throw new HopError(
+      "E_CONFIG",
+      `--c-puct ${config.cPuct} is PUCT's exploration constant, and --search gumbel does not use it: drop one of them`
+    );
+  const overridden = config.simulations !== undefined || config.cPuct !== undefined || config.search !== undefined;
   for (const r of runs) {
     const label = config.groupByAlgo ? algoOf(r) : undefined;
     const runDir = resolve(r);
+    const algo = algoOf(r);
+    if (overridden && !plans(algo)) log(`--simulations / --c-puct / --search: not applied to ${r} (${algo} does not plan)`);
+    const planner = plans(algo) ? { simulations: config.simulations, cPuct: config.cPuct, search: config.search } : {};
     add({
       kind: "run",
       runDir,
       label,
       onlineCapacity: config.onlineCapacity,
       priorAlpha: config.priorAlpha,
-      simulations: config.simulations,
-      cPuct: config.cPuct,
-      search: config.search,
+      ...planner,
     });
-    const algo = algoOf(r);
     for (const variant of config.variants) {
       const skipped = variantSkipped(algo, variant);
       if (skipped) {
@@ -152,9 +161,7 @@ export function evaluationPlan(
         onlineCapacity: config.onlineCapacity,
         variant,
         priorAlpha: config.priorAlpha,
-        simulations: config.simulations,
-        cPuct: config.cPuct,
-        search: config.search,
+        ...planner,
       });
     }
   }

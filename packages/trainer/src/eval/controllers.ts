@@ -7,7 +7,7 @@ import {
   type VecStagHunt,
 } from "@hop/env-staghunt";
 import { algorithm } from "../algos/registry";
-import type { Controller, DiagnosisVariant } from "../algos/types";
+import type { Controller, DiagnosisVariant, PlannerSearch } from "../algos/types";
 import { checkpointIterations } from "../run/checkpoints";
 import { RunDir } from "../run/layout";
 
@@ -68,13 +68,11 @@ export function ruleSource(
   };
 }
 
-/** The agents of a `hop train` run, from its newest complete checkpoint. */
 /**
- * `label` names its rows (default `<algo> (<run directory name>)`); `onlineCapacity` overrides the run's online
- * buffer capacity during evaluation (smaller: the co-player models adapt within a few episodes).
+ * A row evaluated with planner overrides says so, before any diagnosis variant:
+ * `hop (run) [gumbel, 512 simulations] [no-search]` (nothing without any).
  */
-/** A row evaluated with planner overrides says so: ` [gumbel, c 3, 512 simulations]` (nothing without any). */
-export function plannerSuffix(opts: { simulations?: number; cPuct?: number; search?: "puct" | "gumbel" }): string {
+export function plannerSuffix(opts: { simulations?: number; cPuct?: number; search?: PlannerSearch }): string {
   const parts = [
     opts.search !== undefined ? opts.search : null,
     opts.cPuct !== undefined ? `c ${opts.cPuct}` : null,
@@ -83,6 +81,11 @@ export function plannerSuffix(opts: { simulations?: number; cPuct?: number; sear
   return parts.length > 0 ? ` [${parts.join(", ")}]` : "";
 }
 
+/**
+ * The agents of a `hop train` run, from its newest complete checkpoint.
+ * `label` names its rows (default `<algo> (<run directory name>)`); `onlineCapacity` overrides the run's online
+ * buffer capacity during evaluation (smaller: the co-player models adapt within a few episodes).
+ */
 export function runSource(
   runDir: string,
   label?: string,
@@ -92,7 +95,7 @@ export function runSource(
     priorAlpha?: number;
     simulations?: number;
     cPuct?: number;
-    search?: "puct" | "gumbel";
+    search?: PlannerSearch;
   } = {}
 ): AgentSource {
   const run = new RunDir(runDir);
@@ -113,8 +116,8 @@ export function runSource(
   const env = String(file.config.env);
   const name =
     (label ?? `${algo.name} (${basename(run.root)})`) +
-    (opts.variant ? ` [${opts.variant}]` : "") +
-    plannerSuffix(opts);
+    plannerSuffix(opts) +
+    (opts.variant ? ` [${opts.variant}]` : "");
   return {
     label: name,
     kind: "run",

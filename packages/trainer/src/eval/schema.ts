@@ -83,7 +83,7 @@ export const EvalConfigSchema = z.strictObject({
     .min(0)
     .optional()
     .describe(
-      "Planner PUCT exploration constant c during evaluation (default: the run's); a larger c spreads the root's visits beyond the prior's line"
+      "Planner PUCT exploration constant c during evaluation (default: the run's); a larger c spreads the root's visits beyond the prior's line. Not with --search gumbel (which has no c)"
     ),
   search: z
     .enum(["puct", "gumbel"])

@@ -2,6 +2,7 @@ import { barChartSvg } from "@hop/core";
 import { type ReportSection, figure, table } from "../report/html";
 import { singleChart } from "../report/charts";
 import type { EvalCell, Protocol } from "./protocol";
+import { DIAGNOSIS_VARIANTS } from "../algos/types";
 
 /**
  * One row of an evaluation table: the mean focal reward, its standard error over the independent units
@@ -449,10 +450,13 @@ function adaptationChart(
   );
 }
 
-/** A diagnosis row's agent (`hop (run) [oracle-goals]` -> `hop (run)`), or null for a plain row. */
+/**
+ * A diagnosis row's agent (`hop (run) [oracle-goals]` -> `hop (run)`; `hop (run) [gumbel] [no-search]` ->
+ * `hop (run) [gumbel]`), or null for a row that is no diagnosis variant (planner overrides alone are plain rows).
+ */
 export function baseOf(agent: string): string | null {
-  const m = /^(.*) \[[a-z-]+\]$/.exec(agent);
-  return m ? m[1] : null;
+  const m = /^(.*) \[([a-z-]+)\]$/.exec(agent);
+  return m && (DIAGNOSIS_VARIANTS as readonly string[]).includes(m[2]) ? m[1] : null;
 }
 
 /** Every pair of rows (in table order) with their difference and its 2-SE mark. */

@@ -1,7 +1,7 @@
 import { ruleSource, runSource, type AgentSource } from "./controllers";
 import type { PopulationName } from "@hop/env-staghunt";
 import type { EvalSettings, EvalSlice } from "./protocol";
-import type { DiagnosisVariant } from "../algos/types";
+import type { DiagnosisVariant, PlannerSearch } from "../algos/types";
 
 /** What an evaluation task rebuilds its agent from: a rule population, or a run directory with options. */
 export type SourceSpec =
@@ -15,7 +15,7 @@ export type SourceSpec =
       priorAlpha?: number;
       simulations?: number;
       cPuct?: number;
-      search?: "puct" | "gumbel";
+      search?: PlannerSearch;
     };
 
 /** One slice of one agent row under one protocol: all a worker (or a queue consumer) needs to play it. */

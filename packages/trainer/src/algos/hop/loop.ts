@@ -398,7 +398,8 @@ async function loop(
 
 /** `--co-player-mix`: player 0's return beside each team of rule co-players drawn this iteration. */
 function mixLine(record: RunMetric): string {
-  if (record['mix/fraction'] === undefined) return '';
+  // no rule episode this iteration (past --co-player-mix-until, or none drawn): nothing to show
+  if (record['mix/fraction'] === undefined || record['mix/fraction'] === 0) return '';
   const part = (k: string) => (record[`mix/return_vs_${k}`] === undefined ? '' : ` ${k} ${(record[`mix/return_vs_${k}`] as number).toFixed(2)}`);
   return ` | vs rules (${((record['mix/fraction'] as number) * 100).toFixed(0)}% of episodes):${part('hare')}${part('stag')}${part('mixed')}`;
 }
