@@ -69,14 +69,14 @@ export function ruleSource(
 }
 
 /**
- * A row evaluated with planner overrides says so, before any diagnosis variant:
- * `hop (run) [gumbel, 512 simulations] [no-search]` (nothing without any).
+ * A row evaluated with another search policy or c says so, before any diagnosis variant:
+ * `hop (run) [gumbel] [no-search]`, `hop (run) [c 3]` (nothing without either). `--simulations` keeps the label
+ * it always had (the evaluation's settings record it), so rows of queued experiments that set it stay one row.
  */
-export function plannerSuffix(opts: { simulations?: number; cPuct?: number; search?: PlannerSearch }): string {
+export function plannerSuffix(opts: { cPuct?: number; search?: PlannerSearch }): string {
   const parts = [
     opts.search !== undefined ? opts.search : null,
     opts.cPuct !== undefined ? `c ${opts.cPuct}` : null,
-    opts.simulations !== undefined ? `${opts.simulations} simulations` : null,
   ].filter((p): p is string => p !== null);
   return parts.length > 0 ? ` [${parts.join(", ")}]` : "";
 }
