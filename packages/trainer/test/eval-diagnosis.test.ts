@@ -308,7 +308,7 @@ describe('diagnosis variants of a tiny hop run', () => {
     expect(b.cells).toEqual(a.cells);
   }, 180_000);
 
-  it('--search, --c-puct and --simulations reach every agent\'s planner and name the row; the run\'s settings otherwise', async () => {
+  it('--search, --c-puct and --simulations reach every agent\'s planner; --search and --c-puct name the row; the run\'s settings otherwise', async () => {
     const spy = vi.spyOn(HopAgent, 'fromRun');
     try {
       const cases = [
@@ -346,7 +346,7 @@ describe('diagnosis variants of a tiny hop run', () => {
     }
     expect(() => EvalConfigSchema.parse({ search: 'beam' })).toThrow();
     expect(() => EvalConfigSchema.parse({ cPuct: -1 })).toThrow();
-    expect(() => evaluationPlan([run], EvalConfigSchema.parse({ search: 'gumbel', cPuct: 2 }))).toThrow(/--c-puct 2 is PUCT's exploration constant, and --search gumbel does not use it/);
+    expect(() => evaluationPlan([run], EvalConfigSchema.parse({ search: 'gumbel', cPuct: 2 }))).toThrow(/--c-puct 2 is PUCT's exploration constant, and search gumbel does not use it/);
     // a run that does not plan keeps its label, and the log says the overrides were not applied
     const ppo = join(tempDir('eval-ppo-label'), 'ppo');
     cpSync(run, ppo, { recursive: true });

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cellTimes, experimentCells } from '../src/experiment/command';
-import { ExperimentSchema } from '../src/experiment/schema';
+import { ExperimentCliSchema, ExperimentSchema } from '../src/experiment/schema';
 import { PKG, errorOf, runHop, runHopInProcess, tempDir } from './helpers';
 
 const YAML = (out: string) => `
@@ -213,6 +213,23 @@ algos:
     expect(third.stdout.match(/finished, skipped/g)).toHaveLength(2);
     expect(third.stdout).toMatch(/evaluation: .* already covers these runs with these settings, skipped/);
   }, 240_000);
+  it('an eval: block with cPuct and search gumbel is refused before anything trains', async () => {
+    const root = tempDir('experiment-eval-refused');
+    const out = join(root, 'exp');
+    const file = join(root, 'bad.yaml');
+    writeFileSync(file, YAML(out).replace('pairings: 1 }', 'pairings: 1, search: gumbel, cPuct: 2 }'));
+    const r = await runHopInProcess(['experiment', file]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/bad\.yaml: eval\.cPuct 2 is PUCT's exploration constant, and search gumbel does not use it/);
+    expect(existsSync(join(out, 'ppo-s0'))).toBe(false);
+    // control: cPuct alone (PUCT) is accepted by the same resolution
+    const { experimentEvalConfig, loadExperiment } = await import('../src/experiment/command');
+    writeFileSync(file, YAML(out).replace('pairings: 1 }', 'pairings: 1, cPuct: 2 }'));
+    const cli = ExperimentCliSchema.parse({});
+    const { exp, root: expRoot } = await loadExperiment(file, cli);
+    expect(experimentEvalConfig(file, exp, expRoot, cli).cPuct).toBe(2);
+  }, 60_000);
+
   it('cellTimes: elapsed and the ETA as given, n/a before any cell has been trained', () => {
     expect(cellTimes(12.34, 45.66)).toBe('elapsed 12.3s, ETA 45.7s');
     expect(cellTimes(0.5, null)).toBe('elapsed 0.5s, ETA n/a');

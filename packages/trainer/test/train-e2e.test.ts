@@ -216,6 +216,10 @@ describe('hop train: self-play end to end (child processes, tiny configs)', () =
     expect(untilIts[0]['mix/return_selfplay']).toBeUndefined();
     expect(untilIts[1]['mix/return_selfplay']).toBeGreaterThanOrEqual(0);
     expect(until.stdout).toMatch(/iteration 2: past --co-player-mix-until 1, pure self-play from here/);
+    // the iteration lines: the rule teams' returns in iteration 1, no empty 'vs rules' part after the mix ends
+    expect(until.stdout).toMatch(/iteration 1\/2: .*\| vs rules \(100% of episodes\):/);
+    expect(until.stdout).toMatch(/iteration 2\/2: /);
+    expect(until.stdout).not.toMatch(/iteration 2\/2: .*vs rules/);
     expect(one.stdout).not.toMatch(/past --co-player-mix-until/);
     expect((JSON.parse(readFileSync(join(root, 'until', 'config.json'), 'utf8')) as { config: Record<string, unknown> }).config.coPlayerMixUntil).toBe(1);
     expect(learning(join(root, 'two'))).toEqual(learning(join(root, 'one')));

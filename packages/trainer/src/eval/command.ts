@@ -25,7 +25,7 @@ import {
 } from "./protocol";
 import { createEvalPool } from "./pool";
 import { sourceOf, type EvalTask, type SourceSpec } from "./task";
-import type { EvalConfig } from "./schema";
+import { checkEvalConfig, type EvalConfig } from "./schema";
 import {
   buildTables,
   evaluationSections,
@@ -128,11 +128,7 @@ export function evaluationPlan(
     specs.set(source, spec);
     sources.push(source);
   };
-  if (config.search === "gumbel" && config.cPuct !== undefined)
-    throw new HopError(
-      "E_CONFIG",
-      `--c-puct ${config.cPuct} is PUCT's exploration constant, and --search gumbel does not use it: drop one of them`
-    );
+  checkEvalConfig(config);
   const overridden = config.simulations !== undefined || config.cPuct !== undefined || config.search !== undefined;
   for (const r of runs) {
     const label = config.groupByAlgo ? algoOf(r) : undefined;

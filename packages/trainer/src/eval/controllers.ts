@@ -71,7 +71,8 @@ export function ruleSource(
 /**
  * A row evaluated with another search policy or c says so, before any diagnosis variant:
  * `hop (run) [gumbel] [no-search]`, `hop (run) [c 3]` (nothing without either). `--simulations` keeps the label
- * it always had (the evaluation's settings record it), so rows of queued experiments that set it stay one row.
+ * it always had (the evaluation's settings record it), so that labels matched by existing evaluations, experiments
+ * and scripts do not change.
  */
 export function plannerSuffix(opts: { cPuct?: number; search?: PlannerSearch }): string {
   const parts = [

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { HopError } from "@hop/core";
 import { POPULATIONS, presetNames, type PresetName } from "@hop/env-staghunt";
 import { DIAGNOSIS_VARIANTS } from "../algos/types";
 
@@ -128,3 +129,15 @@ export const EvalConfigSchema = z.strictObject({
     ),
 });
 export type EvalConfig = z.infer<typeof EvalConfigSchema>;
+
+/**
+ * Settings the schema alone cannot refuse: `--c-puct` with `--search gumbel` (which has no c). Called by `hop eval`
+ * and by `hop experiment` / the queue when they resolve an experiment's `eval:` block, before anything trains.
+ */
+export function checkEvalConfig(config: Pick<EvalConfig, "search" | "cPuct">, where = "--c-puct"): void {
+  if (config.search === "gumbel" && config.cPuct !== undefined)
+    throw new HopError(
+      "E_CONFIG",
+      `${where} ${config.cPuct} is PUCT's exploration constant, and search gumbel does not use it: drop one of them`
+    );
+}

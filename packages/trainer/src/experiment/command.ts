@@ -7,7 +7,7 @@ import { writeComparison } from '../compare/command';
 import { readConfigFile, resolveConfig } from '../config/load';
 import { prepareEnvironment } from '../run/environment';
 import { defaultEvalWorkers, evaluateRuns, evaluationSettings, writeEvaluation } from '../eval/command';
-import { EvalConfigSchema, type EvalConfig } from '../eval/schema';
+import { EvalConfigSchema, checkEvalConfig, type EvalConfig } from '../eval/schema';
 import { RunDir } from '../run/layout';
 import { createParentProgress, type ProgressMode } from '../run/progress';
 import { runTrainCommand, trainConfigOf } from '../train/command';
@@ -70,6 +70,8 @@ export function validateGrid(cells: readonly Cell[], file: string): void {
 export async function runExperimentCommand(file: string, cli: ExperimentCli, options: RunOptions = {}): Promise<number> {
   const log = options.log ?? ((l: string) => process.stdout.write(l + '\n'));
   const { exp, root, cells } = await loadExperiment(file, cli);
+  // the eval: block is resolved again after training; a bad one is refused now, before hours of it
+  if (!cli.skipEval) experimentEvalConfig(file, exp, root, cli);
   log(`experiment ${exp.name}: ${cells.length} cells (${Object.keys(exp.algos).join(', ')} x ${exp.overrides.length} override set(s) x seeds ${exp.seeds.join(', ')}), scale ${cli.scale}, in ${root}`);
   const mode = cli.progress ?? 'auto';
   const inputCount = Object.keys(exp.inputs).length;
@@ -182,10 +184,12 @@ export async function trainCell(cell: Cell, head: string, options: RunOptions = 
 export function experimentEvalConfig(file: string, exp: Experiment, root: string, cli: ExperimentCli): EvalConfig {
   // The experiment's --progress governs its evaluation too unless left at auto (then the file's eval.progress).
   const quick = { episodes: cli.evalEpisodes, seeds: cli.evalSeeds, pairings: cli.evalPairings, progress: cli.progress === undefined || cli.progress === 'auto' ? undefined : cli.progress };
-  return resolveConfig(EvalConfigSchema, `${file} eval`, {
+  const config = resolveConfig(EvalConfigSchema, `${file} eval`, {
     file: { path: file, values: { groupByAlgo: true, ...exp.eval, env: exp.env, out: join(root, 'evaluation') } },
     flags: quick,
   });
+  checkEvalConfig(config, `${file}: eval.cPuct`);
+  return config;
 }
 
 /**
