@@ -29,6 +29,7 @@ import { coPlayerMixAt, evaluationSpec, rolloutSpec } from '../src/algos/hop/run
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runHopInProcess, tempDir } from './helpers';
+import { expectPlanningKey } from './train-keys';
 
 const game = createStagHuntSimulator('small-2p');
 const config = SelfPlayConfigSchema.parse({ env: 'small-2p', policyFilters: [8], policyHidden: 16, seed: 5 });
@@ -124,9 +125,7 @@ describe('--co-player-mix: the training population', () => {
     expect([1, 41, 80].map((it) => rolloutSpec(always, it, 0, 4).coPlayerMix)).toEqual([0.25, 0.25, 0.25]);
     // the held-out evaluation never has rule co-players, before or after
     expect(evaluationSpec(c, 10).coPlayerMix).toBeUndefined();
-    for (const algo of ['hop', 'hop-wm', 'direct-om'])
-      expect(trainConfigOf({ algo, coPlayerMix: 0.5, coPlayerMixUntil: 3, ...(algo === 'hop-wm' ? { worldModel: 'wm-run' } : {}) }).config.coPlayerMixUntil, algo).toBe(3);
-    for (const algo of ['ppo', 'hop-onestep']) expect(() => trainConfigOf({ algo, coPlayerMixUntil: 3 }), algo).toThrow(/unknown key "coPlayerMixUntil" from --co-player-mix-until/);
+    expectPlanningKey('coPlayerMixUntil', '--co-player-mix-until', 3, { coPlayerMix: 0.5 });
     for (const bad of [0, 2.5]) expect(() => trainConfigOf({ algo: 'hop', coPlayerMix: 0.5, coPlayerMixUntil: bad })).toThrow(/"coPlayerMixUntil" = .* \(from --co-player-mix-until\) is invalid/);
   });
 

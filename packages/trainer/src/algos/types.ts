@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { RuleParams, VecStagHunt } from '@hop/env-staghunt';
+import type { MctsConfig } from '@hop/mcts';
 import type { RunConfigFile, RunDir } from '../run/layout';
 import type { RunOptions, RunResult } from '../run/lifecycle';
 
@@ -62,8 +63,10 @@ export type DiagnosisVariant = (typeof DIAGNOSIS_VARIANTS)[number];
 /** Variants that only change the goal beliefs: nothing to diagnose for goal-free agents (direct-om). */
 export const BELIEF_VARIANTS: readonly DiagnosisVariant[] = ['oracle-goals', 'uniform-beliefs'];
 
-/** The planner's search policies (`@hop/mcts`'s `search`). */
-export type PlannerSearch = 'puct' | 'gumbel';
+/** The planner's search policies: `@hop/mcts`'s `search`. */
+export type PlannerSearch = MctsConfig['search'];
+/** Their names for `hop eval --search` (the compiler checks each against `@hop/mcts`). */
+export const PLANNER_SEARCHES = ['puct', 'gumbel'] as const satisfies readonly PlannerSearch[];
 
 /** How `hop eval` wants a run's agents: online co-player capacity and, for planning runs, a diagnosis row. */
 export interface ControllerOptions {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { HopError } from "@hop/core";
 import { POPULATIONS, presetNames, type PresetName } from "@hop/env-staghunt";
-import { DIAGNOSIS_VARIANTS } from "../algos/types";
+import { DIAGNOSIS_VARIANTS, PLANNER_SEARCHES } from "../algos/types";
 
 const int = (min: number) => z.number().int().min(min);
 
@@ -87,7 +87,7 @@ export const EvalConfigSchema = z.strictObject({
       "Planner PUCT exploration constant c during evaluation (default: the run's); a larger c spreads the root's visits beyond the prior's line. Not with --search gumbel (which has no c)"
     ),
   search: z
-    .enum(["puct", "gumbel"])
+    .enum(PLANNER_SEARCHES)
     .optional()
     .describe(
       "Planner root policy during evaluation (default: the run's, puct): gumbel = Gumbel-MuZero sequential halving, which visits every root action and picks by prior + value (a diagnosis: runs train with puct)"

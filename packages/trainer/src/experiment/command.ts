@@ -70,8 +70,8 @@ export function validateGrid(cells: readonly Cell[], file: string): void {
 export async function runExperimentCommand(file: string, cli: ExperimentCli, options: RunOptions = {}): Promise<number> {
   const log = options.log ?? ((l: string) => process.stdout.write(l + '\n'));
   const { exp, root, cells } = await loadExperiment(file, cli);
-  // the eval: block is resolved again after training; a bad one is refused now, before hours of it
-  if (!cli.skipEval) experimentEvalConfig(file, exp, root, cli);
+  // the eval: block is resolved before training: a bad one is refused now, not after hours of it
+  const config = cli.skipEval ? null : experimentEvalConfig(file, exp, root, cli);
   log(`experiment ${exp.name}: ${cells.length} cells (${Object.keys(exp.algos).join(', ')} x ${exp.overrides.length} override set(s) x seeds ${exp.seeds.join(', ')}), scale ${cli.scale}, in ${root}`);
   const mode = cli.progress ?? 'auto';
   const inputCount = Object.keys(exp.inputs).length;
@@ -88,11 +88,10 @@ export async function runExperimentCommand(file: string, cli: ExperimentCli, opt
   inputsProgress?.stop();
   const code = await trainCells(cells, mode, log, options);
   if (code !== EXIT.ok) return code;
-  if (cli.skipEval) return EXIT.ok;
+  if (config === null) return EXIT.ok;
   const runs = cells.map((c) => c.dir);
   const evalDir = join(root, 'evaluation');
   const evalJson = join(evalDir, 'evaluation.json');
-  const config = experimentEvalConfig(file, exp, root, cli);
   if (existsSync(evalJson) && sameEvaluation(evalJson, runs, config)) log(`evaluation: ${evalJson} already covers these runs with these settings, skipped`);
   else {
     await prepareEnvironment(log);
